@@ -1,0 +1,678 @@
+// SPDX-License-Identifier: Apache-2.0
+// The command table of latchkeyctl, argv parsing against it, and the help generated from it.
+#include "cli/args.hpp"
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <utility>
+
+#include "proto/messages.hpp"
+
+#ifndef LATCHKEY_VERSION
+#define LATCHKEY_VERSION "0.1.0"
+#endif
+
+namespace latchkey::cli {
+
+namespace {
+
+constexpr std::string_view program = "latchkeyctl";
+
+// Exclusive option groups of `user set-password`.
+constexpr int password_mode_group = 1;
+constexpr int require_change_group = 2;
+
+/// The table below names options through these, so every field is set on purpose.
+constexpr OptionSpec flag(std::string_view name, std::string_view help, int group = 0)
+{
+    return {name, "", help, group, false, ""};
+}
+
+constexpr OptionSpec valued(std::string_view name, std::string_view metavar, std::string_view help)
+{
+    return {name, metavar, help, 0, false, ""};
+}
+
+constexpr OptionSpec
+required(std::string_view name, std::string_view metavar, std::string_view help)
+{
+    return {name, metavar, help, 0, true, ""};
+}
+
+constexpr OptionSpec choice(std::string_view name,
+                            std::string_view metavar,
+                            std::string_view help,
+                            std::string_view choices)
+{
+    return {name, metavar, help, 0, false, choices};
+}
+
+constexpr OptionSpec account_option =
+    valued("--account", "A", "the user's account (default: the host's account)");
+constexpr OptionSpec policy_account_option =
+    valued("--account", "A", "the account (default: the host's account)");
+
+/// The words before a command's own words, with what they are about.
+struct Group {
+    std::string_view path;
+    std::string_view summary;
+};
+
+constexpr std::array groups{
+    Group{"directory", "The directory and its management account."},
+    Group{"account", "Member accounts of the directory and their logon domains."},
+    Group{"account alias", "Domain aliases of an account: further domains its users log on with."},
+    Group{"user", "Users of an account: creation, console logon and passwords."},
+    Group{"policy", "An account's password policy."},
+    Group{"settings", "An account's security settings."},
+};
+
+struct GlobalSpec {
+    std::string_view names;
+    std::string_view help;
+};
+
+constexpr std::array global_specs{
+    GlobalSpec{"--socket PATH", "the admin socket (default: $LATCHKEY_ADMIN_SOCKET, else "
+                                "/run/latchkey/admin.sock)"},
+    GlobalSpec{"--json", "print the daemon's reply as one line of JSON"},
+    GlobalSpec{"--timeout SECONDS", "give up on latchkeyd after SECONDS (default: 30)"},
+    GlobalSpec{"-h, --help", "show this help; 'COMMAND --help' shows a command's"},
+    GlobalSpec{"--version", "show the version"},
+};
+
+bool is_option(std::string_view a)
+{
+    return a.size() > 1 && a.front() == '-';
+}
+
+bool is_help(std::string_view a)
+{
+    return a == "--help" || a == "-h";
+}
+
+/// "--name=value" → {"--name", "value"}; "--name" → {"--name", nullopt}.
+std::pair<std::string, std::optional<std::string>> split_option(std::string_view a)
+{
+    if (a.starts_with("--")) {
+        const auto eq = a.find('=');
+        if (eq != std::string_view::npos)
+            return {std::string(a.substr(0, eq)), std::string(a.substr(eq + 1))};
+    }
+    return {std::string(a), std::nullopt};
+}
+
+std::string quoted(std::string_view s)
+{
+    return "'" + std::string(s) + "'";
+}
+
+/// "a|b|c" → "a, b or c".
+std::string spoken_choices(std::string_view choices)
+{
+    std::vector<std::string_view> parts;
+    for (std::size_t start = 0;;) {
+        const auto bar = choices.find('|', start);
+        parts.push_back(choices.substr(start, bar - start));
+        if (bar == std::string_view::npos)
+            break;
+        start = bar + 1;
+    }
+    std::string out;
+    for (std::size_t k = 0; k < parts.size(); ++k) {
+        if (k > 0)
+            out += k + 1 == parts.size() ? " or " : ", ";
+        out += parts[k];
+    }
+    return out;
+}
+
+bool in_choices(std::string_view choices, std::string_view v)
+{
+    for (std::size_t start = 0;;) {
+        const auto bar = choices.find('|', start);
+        if (choices.substr(start, bar - start) == v)
+            return true;
+        if (bar == std::string_view::npos)
+            return false;
+        start = bar + 1;
+    }
+}
+
+bool is_variadic(const OperandSpec& o)
+{
+    return o.name.ends_with("...");
+}
+
+std::string_view base_name(const OperandSpec& o)
+{
+    return is_variadic(o) ? o.name.substr(0, o.name.size() - 3) : o.name;
+}
+
+const CommandSpec* find_command(std::string_view path)
+{
+    for (const auto& c : command_specs())
+        if (c.path == path)
+            return &c;
+    return nullptr;
+}
+
+bool is_group(std::string_view path)
+{
+    return std::any_of(groups.begin(), groups.end(),
+                       [&](const Group& g) { return g.path == path; });
+}
+
+/// Two aligned columns, as help lists them.
+std::string two_columns(const std::vector<std::pair<std::string, std::string>>& rows)
+{
+    std::size_t width = 0;
+    for (const auto& [left, right] : rows)
+        width = std::max(width, left.size());
+    std::string out;
+    for (const auto& [left, right] : rows) {
+        out += "  " + left;
+        out.append(width - left.size() + 2, ' ');
+        out += right + "\n";
+    }
+    return out;
+}
+
+/// "latchkeyctl user set-password USER [--account A] ...", wrapped at 80 columns.
+std::string synopsis(const CommandSpec& c)
+{
+    std::vector<std::string> items;
+    for (const auto& o : c.operands)
+        items.emplace_back(o.name);
+    for (std::size_t k = 0; k < c.options.size(); ++k) {
+        const auto& o = c.options[k];
+        auto one = [](const OptionSpec& s) {
+            std::string t(s.name);
+            if (!s.choices.empty())
+                t += " " + std::string(s.choices);
+            else if (!s.metavar.empty())
+                t += " " + std::string(s.metavar);
+            return t;
+        };
+        if (o.group != 0) {
+            if (k > 0 && c.options[k - 1].group == o.group)
+                continue; // already part of the bracket
+            std::string t = "[" + one(o);
+            for (std::size_t m = k + 1; m < c.options.size() && c.options[m].group == o.group; ++m)
+                t += " | " + one(c.options[m]);
+            items.push_back(t + "]");
+        } else if (o.required) {
+            items.push_back(one(o));
+        } else {
+            items.push_back("[" + one(o) + "]");
+        }
+    }
+    const std::string head = "Usage: " + std::string(program) + " " + std::string(c.path);
+    std::string out = head;
+    std::size_t line = out.size();
+    for (const auto& item : items) {
+        if (line + 1 + item.size() > 80) {
+            out += "\n" + std::string(head.size(), ' ');
+            line = head.size();
+        }
+        out += " " + item;
+        line += 1 + item.size();
+    }
+    return out + "\n";
+}
+
+std::string command_help(const CommandSpec& c)
+{
+    std::string out = synopsis(c) + "\n" + std::string(c.summary) + "\n";
+    if (!c.operands.empty()) {
+        std::vector<std::pair<std::string, std::string>> rows;
+        for (const auto& o : c.operands)
+            rows.emplace_back(o.name, o.help);
+        out += "\nArguments:\n" + two_columns(rows);
+    }
+    std::vector<std::pair<std::string, std::string>> rows;
+    for (const auto& o : c.options) {
+        std::string left(o.name);
+        if (!o.metavar.empty())
+            left += " " + std::string(o.metavar);
+        rows.emplace_back(left, o.help);
+    }
+    rows.emplace_back("-h, --help", "show this help");
+    out += "\nOptions:\n" + two_columns(rows);
+    out += "\nGlobal options (--socket, --json, --timeout): see '" + std::string(program) +
+           " --help'.\n";
+    return out;
+}
+
+std::string command_list(std::string_view prefix)
+{
+    std::vector<std::pair<std::string, std::string>> rows;
+    for (const auto& c : command_specs())
+        if (prefix.empty() || c.path.starts_with(std::string(prefix) + " "))
+            rows.emplace_back(c.path, c.summary);
+    return two_columns(rows);
+}
+
+std::string general_help()
+{
+    std::string out = "Usage: " + std::string(program) + " [OPTIONS] COMMAND [ARGUMENTS...]\n\n" +
+                      "Administers latchkeyd, the latchkey authentication daemon, over its admin "
+                      "socket.\n\nOptions:\n";
+    std::vector<std::pair<std::string, std::string>> rows;
+    rows.reserve(global_specs.size());
+    for (const auto& g : global_specs)
+        rows.emplace_back(g.names, g.help);
+    out += two_columns(rows);
+    out += "\nCommands:\n" + command_list("");
+    out += "\nRun '" + std::string(program) + " COMMAND --help' for its arguments and options.\n";
+    return out;
+}
+
+std::string group_help(std::string_view path)
+{
+    std::string_view summary;
+    for (const auto& g : groups)
+        if (g.path == path)
+            summary = g.summary;
+    return "Usage: " + std::string(program) + " " + std::string(path) +
+           " SUBCOMMAND [ARGUMENTS...]\n\n" + std::string(summary) + "\n\nCommands:\n" +
+           command_list(path) + "\nRun '" + std::string(program) + " " + std::string(path) +
+           " SUBCOMMAND --help' for a command's arguments and options.\n";
+}
+
+enum class GlobalTake : std::uint8_t { taken, not_global };
+
+/// Applies a global option at args[i] (advancing i past its value). Errors are usage errors.
+std::variant<GlobalTake, UsageError> take_global(const std::string& name,
+                                                 const std::optional<std::string>& inline_value,
+                                                 const std::vector<std::string>& args,
+                                                 std::size_t& i,
+                                                 GlobalOptions& globals,
+                                                 std::string_view topic)
+{
+    if (name == "--json") {
+        if (inline_value)
+            return UsageError{"option '--json' takes no value", std::string(topic)};
+        globals.json = true;
+        return GlobalTake::taken;
+    }
+    if (name != "--socket" && name != "--timeout")
+        return GlobalTake::not_global;
+
+    std::string value;
+    if (inline_value) {
+        value = *inline_value;
+    } else if (i + 1 < args.size()) {
+        value = args[++i];
+    } else {
+        return UsageError{"missing value for " + quoted(name), std::string(topic)};
+    }
+    if (value.empty())
+        return UsageError{"empty value for " + quoted(name), std::string(topic)};
+
+    if (name == "--socket") {
+        globals.socket = value;
+        return GlobalTake::taken;
+    }
+    long long seconds = 0;
+    const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), seconds);
+    if (ec != std::errc{} || end != value.data() + value.size() || seconds < 1 ||
+        seconds > max_timeout.count())
+        return UsageError{"invalid value " + quoted(value) +
+                              " for '--timeout': expected whole seconds from 1 to " +
+                              std::to_string(max_timeout.count()),
+                          std::string(topic)};
+    globals.timeout = std::chrono::seconds{seconds};
+    return GlobalTake::taken;
+}
+
+std::optional<std::string> check_user(std::string_view u)
+{
+    const auto at = u.find('@');
+    if (u.empty() || at == 0 || at + 1 == u.size() ||
+        (at != std::string_view::npos && u.find('@', at + 1) != std::string_view::npos))
+        return "invalid USER " + quoted(u) + ": expected NAME or NAME@DOMAIN";
+    return std::nullopt;
+}
+
+std::optional<std::string> check_operand(const OperandSpec& spec, std::string_view v)
+{
+    const auto name = base_name(spec);
+    if (name == "USER")
+        return check_user(v);
+    if (name == "KEY=VALUE") {
+        const auto eq = v.find('=');
+        if (eq == std::string_view::npos || eq == 0)
+            return "invalid assignment " + quoted(v) + ": expected KEY=VALUE";
+        return std::nullopt;
+    }
+    if (v.empty())
+        return "empty " + std::string(name);
+    return std::nullopt;
+}
+
+/// Parses a command's own arguments, args[i...], into inv.command.
+std::optional<UsageError> parse_command(const CommandSpec& c,
+                                        const std::vector<std::string>& args,
+                                        std::size_t i,
+                                        Invocation& inv)
+{
+    const std::string topic(c.path);
+    auto error = [&](std::string message) { return UsageError{std::move(message), topic}; };
+    ParsedCommand& cmd = inv.command;
+    cmd.id = c.id;
+
+    bool only_operands = false;
+    for (; i < args.size(); ++i) {
+        const std::string& a = args[i];
+        if (only_operands || !is_option(a)) {
+            cmd.operands.push_back(a);
+            continue;
+        }
+        if (a == "--") {
+            only_operands = true;
+            continue;
+        }
+        const auto [name, inline_value] = split_option(a);
+        const auto spec =
+            std::find_if(c.options.begin(), c.options.end(),
+                         [&name = name](const OptionSpec& o) { return o.name == name; });
+        if (spec == c.options.end()) {
+            auto taken = take_global(name, inline_value, args, i, inv.globals, topic);
+            if (auto* e = std::get_if<UsageError>(&taken))
+                return std::move(*e);
+            if (std::get<GlobalTake>(taken) == GlobalTake::taken)
+                continue;
+            return error("unknown option " + quoted(name) + " for " + quoted(c.path));
+        }
+        if (spec->metavar.empty()) {
+            if (inline_value)
+                return error("option " + quoted(name) + " takes no value");
+            cmd.options[name] = "";
+            continue;
+        }
+        std::string value;
+        if (inline_value)
+            value = *inline_value;
+        else if (i + 1 < args.size())
+            value = args[++i];
+        else
+            return error("missing value for " + quoted(name));
+        if (value.empty())
+            return error("empty value for " + quoted(name));
+        if (!spec->choices.empty() && !in_choices(spec->choices, value))
+            return error("invalid value " + quoted(value) + " for " + quoted(name) + ": expected " +
+                         spoken_choices(spec->choices));
+        cmd.options[name] = value;
+    }
+
+    for (const auto& o : c.options) {
+        if (o.required && !cmd.has(o.name))
+            return error("missing option " + quoted(o.name));
+        if (o.group == 0 || !cmd.has(o.name))
+            continue;
+        for (const auto& other : c.options)
+            if (&other != &o && other.group == o.group && cmd.has(other.name))
+                return error("options " + quoted(o.name) + " and " + quoted(other.name) +
+                             " exclude each other");
+    }
+
+    std::size_t k = 0;
+    for (const auto& spec : c.operands) {
+        if (k >= cmd.operands.size())
+            return error("missing " + std::string(base_name(spec)));
+        const std::size_t n = is_variadic(spec) ? cmd.operands.size() - k : 1;
+        for (std::size_t m = 0; m < n; ++m, ++k)
+            if (auto problem = check_operand(spec, cmd.operands[k]))
+                return error(std::move(*problem));
+    }
+    if (k < cmd.operands.size())
+        return error("unexpected argument " + quoted(cmd.operands[k]) + " for " + quoted(c.path));
+
+    if (c.id == CommandId::user_set_password && cmd.has("--keep") && !cmd.has("--require-change") &&
+        !cmd.has("--no-require-change"))
+        return error("'--keep' changes nothing without '--require-change' or "
+                     "'--no-require-change'");
+    return std::nullopt;
+}
+
+/// The deepest help topic that the words at args[i...] name; advances i past them.
+std::string match_topic(const std::vector<std::string>& args, std::size_t& i)
+{
+    std::string topic;
+    while (i < args.size() && !is_option(args[i])) {
+        const std::string candidate = topic.empty() ? args[i] : topic + " " + args[i];
+        if (find_command(candidate) == nullptr && !is_group(candidate))
+            break;
+        topic = candidate;
+        ++i;
+        if (find_command(topic) != nullptr)
+            break;
+    }
+    return topic;
+}
+
+} // namespace
+
+const std::vector<CommandSpec>& command_specs()
+{
+    static const std::vector<CommandSpec> specs{
+        {CommandId::directory_init,
+         "directory init",
+         "Create the directory with its domain and management account.",
+         {},
+         {required("--domain", "D", "the directory's domain, e.g. example.internal"),
+          valued("--management-account", "NAME",
+                 "name of the management account (default: management)")}},
+        {CommandId::directory_show, "directory show", "Show the directory.", {}, {}},
+        {CommandId::account_create,
+         "account create",
+         "Create a member account of the directory.",
+         {{"NAME", "the account's name; its default domain is NAME.<directory domain>"}},
+         {choice("--kind", "KIND", "resource (default: no root user) or cloud (root user enabled)",
+                 "resource|cloud")}},
+        {CommandId::account_list, "account list", "List the accounts of the directory.", {}, {}},
+        {CommandId::account_show,
+         "account show",
+         "Show an account.",
+         {{"NAME", "the account's name"}},
+         {}},
+        {CommandId::account_alias_add,
+         "account alias add",
+         "Add a domain alias to an account.",
+         {{"NAME", "the account's name"}, {"DOMAIN", "the alias, e.g. web.example.com"}},
+         {}},
+        {CommandId::account_alias_remove,
+         "account alias remove",
+         "Remove a domain alias from an account.",
+         {{"NAME", "the account's name"}, {"DOMAIN", "the alias to remove"}},
+         {}},
+        {CommandId::user_create,
+         "user create",
+         "Create a user.",
+         {{"USER", "NAME in the account, or NAME@DOMAIN"}},
+         {account_option, valued("--display-name", "TEXT", "the name people see (default: none)"),
+          flag("--no-console-logon", "do not allow interactive logon (PAM, the OIDC page)")}},
+        {CommandId::user_list,
+         "user list",
+         "List users.",
+         {},
+         {valued("--account", "A", "only the users of this account (default: every account)")}},
+        {CommandId::user_show,
+         "user show",
+         "Show a user.",
+         {{"USER", "NAME in the account, or NAME@DOMAIN"}},
+         {account_option}},
+        {CommandId::user_delete,
+         "user delete",
+         "Delete a user; asks for confirmation unless --yes is given.",
+         {{"USER", "NAME in the account, or NAME@DOMAIN"}},
+         {account_option, flag("--yes", "do not ask for confirmation")}},
+        {CommandId::user_enable_logon,
+         "user enable-logon",
+         "Allow a user's console logon (PAM and the OIDC page).",
+         {{"USER", "NAME in the account, or NAME@DOMAIN"}},
+         {account_option}},
+        {CommandId::user_disable_logon,
+         "user disable-logon",
+         "Refuse a user's console logon; access keys keep working.",
+         {{"USER", "NAME in the account, or NAME@DOMAIN"}},
+         {account_option}},
+        {CommandId::user_set_password,
+         "user set-password",
+         "Reset a user's password: typed (default), generated, or kept.",
+         {{"USER", "NAME in the account, or NAME@DOMAIN"}},
+         {account_option,
+          flag("--keep", "keep the current password (to change only --require-change)",
+               password_mode_group),
+          flag("--generate", "let the daemon generate a password; it is shown only once",
+               password_mode_group),
+          flag("--stdin", "read the new password as one line from standard input",
+               password_mode_group),
+          flag("--require-change", "the user must change the password at next logon",
+               require_change_group),
+          flag("--no-require-change", "the user need not change it at next logon",
+               require_change_group)}},
+        {CommandId::policy_show,
+         "policy show",
+         "Show an account's password policy.",
+         {},
+         {policy_account_option}},
+        {CommandId::policy_set,
+         "policy set",
+         "Change an account's password policy.",
+         {{"KEY=VALUE...",
+           "one or more changes, e.g. min_length=12; the keys are those 'policy show' prints"}},
+         {policy_account_option}},
+        {CommandId::settings_show,
+         "settings show",
+         "Show an account's security settings.",
+         {},
+         {policy_account_option}},
+        {CommandId::settings_set,
+         "settings set",
+         "Change an account's security settings.",
+         {{"KEY=VALUE...", "one or more changes, e.g. mfa_required=yes; the keys are those "
+                           "'settings show' prints"}},
+         {policy_account_option}},
+    };
+    return specs;
+}
+
+const CommandSpec& spec_of(CommandId id)
+{
+    for (const auto& c : command_specs())
+        if (c.id == id)
+            return c;
+    // Every CommandId has a row; reaching this is a bug in the table above.
+    return command_specs().front();
+}
+
+bool ParsedCommand::has(std::string_view option) const
+{
+    return options.find(option) != options.end();
+}
+
+std::optional<std::string> ParsedCommand::value(std::string_view option) const
+{
+    const auto it = options.find(option);
+    if (it == options.end())
+        return std::nullopt;
+    return it->second;
+}
+
+ParseResult parse_args(const std::vector<std::string>& args)
+{
+    Invocation inv;
+
+    // --help anywhere (before a "--") asks for help on the deepest topic named.
+    bool help = false;
+    for (const auto& a : args) {
+        if (a == "--")
+            break;
+        help = help || is_help(a);
+    }
+
+    bool version = false;
+    std::size_t i = 0;
+    for (; i < args.size() && is_option(args[i]) && args[i] != "--"; ++i) {
+        auto [name, inline_value] = split_option(args[i]);
+        if (is_help(name))
+            continue;
+        if (name == "--version") {
+            version = true;
+            continue;
+        }
+        auto taken = take_global(name, inline_value, args, i, inv.globals, "");
+        if (auto* e = std::get_if<UsageError>(&taken)) {
+            if (help)
+                break;
+            return std::move(*e);
+        }
+        if (std::get<GlobalTake>(taken) == GlobalTake::not_global && !help)
+            return UsageError{"unknown option " + quoted(name), ""};
+    }
+    if (i < args.size() && args[i] == "--")
+        ++i;
+
+    if (version && !help) {
+        inv.action = Action::version;
+        return inv;
+    }
+
+    std::string topic = match_topic(args, i);
+    const CommandSpec* command = find_command(topic);
+    if (help) {
+        inv.action = Action::help;
+        inv.help_topic = topic;
+        return inv;
+    }
+    if (command == nullptr) {
+        if (i < args.size() && !is_option(args[i]))
+            return UsageError{"unknown command " +
+                                  quoted(topic.empty() ? args[i] : topic + " " + args[i]),
+                              topic};
+        if (topic.empty())
+            return UsageError{"missing COMMAND", ""};
+        return UsageError{"missing subcommand for " + quoted(topic), topic};
+    }
+
+    if (auto e = parse_command(*command, args, i, inv))
+        return std::move(*e);
+    inv.action = Action::run;
+    return inv;
+}
+
+std::string usage_hint(const UsageError& e)
+{
+    const std::string what =
+        e.topic.empty() ? std::string(program) : std::string(program) + " " + e.topic;
+    return "Run '" + what + " --help' for usage.";
+}
+
+std::string help_text(std::string_view topic)
+{
+    if (const auto* c = find_command(topic))
+        return command_help(*c);
+    if (is_group(topic))
+        return group_help(topic);
+    return general_help();
+}
+
+std::string version_text()
+{
+    return std::string(program) + " " + LATCHKEY_VERSION + " (protocol " +
+           std::to_string(proto::protocol_version) + ")\n";
+}
+
+std::string resolve_socket(const GlobalOptions& globals, const char* env)
+{
+    if (globals.socket)
+        return *globals.socket;
+    if (env != nullptr && *env != '\0')
+        return env;
+    return std::string(default_admin_socket);
+}
+
+} // namespace latchkey::cli

@@ -1,0 +1,123 @@
+// SPDX-License-Identifier: Apache-2.0
+// latchkeyctl's command line: the commands it knows, and parsing argv into a description of one.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+namespace latchkey::cli {
+
+inline constexpr std::string_view default_admin_socket = "/run/latchkey/admin.sock";
+inline constexpr std::string_view admin_socket_env = "LATCHKEY_ADMIN_SOCKET";
+inline constexpr std::chrono::seconds default_timeout{30};
+inline constexpr std::chrono::seconds max_timeout{24 * 3600};
+
+enum class CommandId : std::uint8_t {
+    directory_init,
+    directory_show,
+    account_create,
+    account_list,
+    account_show,
+    account_alias_add,
+    account_alias_remove,
+    user_create,
+    user_list,
+    user_show,
+    user_delete,
+    user_enable_logon,
+    user_disable_logon,
+    user_set_password,
+    policy_show,
+    policy_set,
+    settings_show,
+    settings_set,
+};
+
+/// One option of a command. Options sharing a non-zero `group` exclude each other.
+struct OptionSpec {
+    std::string_view name;    ///< "--account"
+    std::string_view metavar; ///< "A"; empty for a flag
+    std::string_view help;
+    int group = 0;
+    bool required = false;
+    std::string_view choices; ///< "resource|cloud"; empty accepts any non-empty value
+};
+
+/// One operand. A name ending in "..." takes one or more values.
+struct OperandSpec {
+    std::string_view name; ///< "USER", "KEY=VALUE..."
+    std::string_view help;
+};
+
+struct CommandSpec {
+    CommandId id;
+    std::string_view path; ///< the words naming it: "account alias add"
+    std::string_view summary;
+    std::vector<OperandSpec> operands;
+    std::vector<OptionSpec> options;
+};
+
+/// Every command, in the order `latchkeyctl --help` lists them.
+const std::vector<CommandSpec>& command_specs();
+
+const CommandSpec& spec_of(CommandId id);
+
+/// Options given before the command (or among its options).
+struct GlobalOptions {
+    std::optional<std::string> socket;
+    bool json = false;
+    std::chrono::seconds timeout = default_timeout;
+};
+
+/// A command with its operands and options, checked against its spec.
+struct ParsedCommand {
+    CommandId id = CommandId::directory_show;
+    std::vector<std::string> operands;
+    /// Options given, by name ("--account"); a flag maps to "".
+    std::map<std::string, std::string, std::less<>> options;
+
+    [[nodiscard]] bool has(std::string_view option) const;
+    [[nodiscard]] std::optional<std::string> value(std::string_view option) const;
+};
+
+enum class Action : std::uint8_t { run, help, version };
+
+struct Invocation {
+    GlobalOptions globals;
+    Action action = Action::run;
+    /// For Action::help: "" (latchkeyctl itself), a group ("user") or a command ("user create").
+    std::string help_topic;
+    /// For Action::run.
+    ParsedCommand command;
+};
+
+/// The command line was wrong: exit status 2.
+struct UsageError {
+    std::string message; ///< names the problem: "missing USER"
+    std::string topic;   ///< the help topic that would have helped ("" for latchkeyctl itself)
+};
+
+using ParseResult = std::variant<Invocation, UsageError>;
+
+/// Parses the arguments after argv[0]. Never throws for bad input; reports a UsageError.
+ParseResult parse_args(const std::vector<std::string>& args);
+
+/// The one-line hint printed after a usage error: "Run 'latchkeyctl user create --help' ...".
+std::string usage_hint(const UsageError& e);
+
+/// The help text of a topic (see Invocation::help_topic).
+std::string help_text(std::string_view topic);
+
+std::string version_text();
+
+/// `--socket`, else `env` (the value of $LATCHKEY_ADMIN_SOCKET, may be null or empty), else
+/// the default admin socket.
+std::string resolve_socket(const GlobalOptions& globals, const char* env);
+
+} // namespace latchkey::cli

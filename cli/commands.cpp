@@ -1,0 +1,222 @@
+// SPDX-License-Identifier: Apache-2.0
+// Building each command's request, asking the person what it needs, calling latchkeyd, rendering.
+#include "cli/commands.hpp"
+
+#include <unistd.h>
+
+#include <cctype>
+#include <cstdlib>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "cli/password_input.hpp"
+#include "cli/render.hpp"
+#include "proto/client.hpp"
+
+namespace latchkey::cli {
+
+namespace {
+
+proto::UserRef user_ref(const ParsedCommand& cmd)
+{
+    return proto::UserRef{cmd.operands.at(0), cmd.value("--account")};
+}
+
+std::vector<proto::Assignment> assignments(const ParsedCommand& cmd)
+{
+    std::vector<proto::Assignment> out;
+    for (const auto& operand : cmd.operands) {
+        const auto eq = operand.find('=');
+        out.push_back({operand.substr(0, eq),
+                       eq == std::string::npos ? std::string() : operand.substr(eq + 1)});
+    }
+    return out;
+}
+
+proto::PasswordMode password_mode(const ParsedCommand& cmd)
+{
+    if (cmd.has("--keep"))
+        return proto::PasswordMode::keep;
+    if (cmd.has("--generate"))
+        return proto::PasswordMode::generate;
+    return proto::PasswordMode::custom;
+}
+
+/// "alice", or "alice of account web" when --account names it.
+std::string user_phrase(const ParsedCommand& cmd)
+{
+    std::string s = "'" + cmd.operands.at(0) + "'";
+    if (const auto account = cmd.value("--account"))
+        s += " of account '" + *account + "'";
+    return s;
+}
+
+core::Status confirm_delete(const ParsedCommand& cmd)
+{
+    if (!stdin_is_terminal())
+        return core::fail(core::Errc::failed_precondition,
+                          "refusing to delete user " + user_phrase(cmd) +
+                              " without confirmation: standard input is not a terminal "
+                              "(add --yes to delete it)");
+    std::string prompt = "Delete user " + cmd.operands.at(0);
+    if (const auto account = cmd.value("--account"))
+        prompt += " of account " + *account;
+    LATCHKEY_TRY(answer, ask(prompt + "? [y/N] "));
+    for (auto& c : answer)
+        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    while (!answer.empty() && std::isspace(static_cast<unsigned char>(answer.back())) != 0)
+        answer.pop_back();
+    if (answer == "y" || answer == "yes")
+        return {};
+    return core::fail(core::Errc::failed_precondition,
+                      "user " + user_phrase(cmd) + " was not deleted");
+}
+
+/// The new password of a custom reset: typed twice on a terminal, or one line from stdin.
+core::Result<core::Secret> new_password(const ParsedCommand& cmd)
+{
+    const bool terminal = stdin_is_terminal();
+    core::Secret password;
+    if (!terminal) {
+        LATCHKEY_TRY(line, read_secret_line());
+        password = std::move(line);
+    } else if (cmd.has("--stdin")) {
+        // --stdin on a terminal: one line, still without echo.
+        LATCHKEY_TRY(typed, read_password("New password: "));
+        password = std::move(typed);
+    } else {
+        LATCHKEY_TRY(first, read_password("New password: "));
+        LATCHKEY_TRY(second, read_password("Retype new password: "));
+        if (!first.equals(second.view()))
+            return core::fail(core::Errc::invalid_argument,
+                              "the passwords do not match; nothing was changed");
+        password = std::move(first);
+    }
+    if (password.empty())
+        return core::fail(core::Errc::invalid_argument,
+                          "the new password is empty; nothing was changed");
+    return password;
+}
+
+} // namespace
+
+proto::Request build_request(const ParsedCommand& cmd, std::optional<core::Secret> password)
+{
+    switch (cmd.id) {
+    case CommandId::directory_init: {
+        proto::DirectoryInit r;
+        r.domain = cmd.value("--domain").value_or("");
+        if (auto m = cmd.value("--management-account"))
+            r.management_account = std::move(*m);
+        return r;
+    }
+    case CommandId::directory_show:
+        return proto::DirectoryShow{};
+    case CommandId::account_create: {
+        proto::AccountCreate r;
+        r.name = cmd.operands.at(0);
+        r.kind = cmd.value("--kind") == "cloud" ? proto::AccountKind::cloud
+                                                : proto::AccountKind::resource;
+        return r;
+    }
+    case CommandId::account_list:
+        return proto::AccountList{};
+    case CommandId::account_show:
+        return proto::AccountShow{cmd.operands.at(0)};
+    case CommandId::account_alias_add:
+    case CommandId::account_alias_remove:
+        return proto::AccountAlias{cmd.operands.at(0), cmd.operands.at(1),
+                                   cmd.id == CommandId::account_alias_add};
+    case CommandId::user_create: {
+        proto::UserCreate r;
+        r.ref = user_ref(cmd);
+        r.display_name = cmd.value("--display-name");
+        r.console_logon = !cmd.has("--no-console-logon");
+        return r;
+    }
+    case CommandId::user_list:
+        return proto::UserList{cmd.value("--account")};
+    case CommandId::user_show:
+        return proto::UserShow{user_ref(cmd)};
+    case CommandId::user_delete:
+        return proto::UserDelete{user_ref(cmd)};
+    case CommandId::user_enable_logon:
+    case CommandId::user_disable_logon:
+        return proto::UserSetLogon{user_ref(cmd), cmd.id == CommandId::user_enable_logon};
+    case CommandId::user_set_password: {
+        proto::UserSetPassword r;
+        r.ref = user_ref(cmd);
+        r.mode = password_mode(cmd);
+        if (r.mode == proto::PasswordMode::custom)
+            r.password = std::move(password);
+        if (cmd.has("--require-change"))
+            r.require_change = true;
+        else if (cmd.has("--no-require-change"))
+            r.require_change = false;
+        return r;
+    }
+    case CommandId::policy_show:
+        return proto::PolicyShow{cmd.value("--account")};
+    case CommandId::policy_set:
+        return proto::PolicySet{cmd.value("--account"), assignments(cmd)};
+    case CommandId::settings_show:
+        return proto::SettingsShow{cmd.value("--account")};
+    case CommandId::settings_set:
+        return proto::SettingsSet{cmd.value("--account"), assignments(cmd)};
+    }
+    return proto::DirectoryShow{}; // unreachable: the switch covers every CommandId
+}
+
+core::Error to_error(const proto::Failure& f)
+{
+    std::string message = f.message;
+    if (message.empty())
+        message = f.error.empty()
+                      ? "latchkeyd refused the request (code " + std::to_string(f.code) + ")"
+                      : "latchkeyd refused the request: " + f.error;
+    return core::Error{std::error_code(f.code, core::latchkey_category()), std::move(message)};
+}
+
+core::Status run(const Invocation& inv, std::ostream& out)
+{
+    switch (inv.action) {
+    case Action::help:
+        out << help_text(inv.help_topic);
+        return {};
+    case Action::version:
+        out << version_text();
+        return {};
+    case Action::run:
+        break;
+    }
+
+    // Everything asked of the person comes before connecting: the client's deadline starts then.
+    const ParsedCommand& cmd = inv.command;
+    if (cmd.id == CommandId::user_delete && !cmd.has("--yes"))
+        LATCHKEY_TRY_STATUS(confirm_delete(cmd));
+    std::optional<core::Secret> password;
+    if (cmd.id == CommandId::user_set_password &&
+        password_mode(cmd) == proto::PasswordMode::custom) {
+        LATCHKEY_TRY(typed, new_password(cmd));
+        password = std::move(typed);
+    }
+    const proto::Request request = build_request(cmd, std::move(password));
+
+    proto::ClientOptions options;
+    options.socket_path = resolve_socket(inv.globals, std::getenv(admin_socket_env.data()));
+    options.timeout = inv.globals.timeout;
+    options.trusted_server_uids = proto::default_trusted_uids({::getuid()});
+    LATCHKEY_TRY(client, proto::Client::connect(options));
+    LATCHKEY_TRY(reply, client.call(request));
+
+    if (inv.globals.json)
+        render_json(reply, out);
+    if (const auto* failure = std::get_if<proto::Failure>(&reply))
+        return core::fail(to_error(*failure));
+    if (!inv.globals.json)
+        render_human(reply, out);
+    return {};
+}
+
+} // namespace latchkey::cli

@@ -1,0 +1,294 @@
+// SPDX-License-Identifier: Apache-2.0
+// Tables, key: value blocks and JSON lines for latchkeyctl's output.
+#include "cli/render.hpp"
+
+#include <algorithm>
+#include <type_traits>
+
+#include <boost/describe.hpp>
+#include <boost/mp11/algorithm.hpp>
+
+#include "core/clock.hpp"
+#include "core/secret.hpp"
+#include "proto/codec.hpp"
+
+namespace latchkey::cli {
+
+namespace {
+
+constexpr std::string_view none = "-";
+
+/// Characters on screen, roughly: UTF-8 continuation bytes do not count.
+std::size_t display_width(std::string_view s)
+{
+    return static_cast<std::size_t>(std::count_if(s.begin(), s.end(), [](char c) {
+        return (static_cast<unsigned char>(c) & 0xC0U) != 0x80U;
+    }));
+}
+
+std::string or_none(const std::string& s)
+{
+    return s.empty() ? std::string(none) : s;
+}
+
+std::string joined(const std::vector<std::string>& items, std::string_view when_empty)
+{
+    if (items.empty())
+        return std::string(when_empty);
+    std::string out;
+    for (const auto& item : items) {
+        if (!out.empty())
+            out += ", ";
+        out += item;
+    }
+    return out;
+}
+
+std::string optional_time(const std::optional<std::int64_t>& t, std::string_view when_absent)
+{
+    return t ? format_time(*t) : std::string(when_absent);
+}
+
+std::string_view kind_name(proto::AccountKind k)
+{
+    return boost::describe::enum_to_string(k, "unknown");
+}
+
+/// "21600 (6h)", "90 (1h30m)".
+std::string duration_note(std::uint32_t s)
+{
+    const std::uint32_t h = s / 3600;
+    const std::uint32_t m = s % 3600 / 60;
+    const std::uint32_t rest = s % 60;
+    std::string note;
+    if (h > 0)
+        note += std::to_string(h) + "h";
+    if (m > 0)
+        note += std::to_string(m) + "m";
+    if (rest > 0 || note.empty())
+        note += std::to_string(rest) + "s";
+    return std::to_string(s) + " (" + note + ")";
+}
+
+/// A policy or settings value as shown; zeros that mean "no limit" say so.
+template <class V>
+std::string setting_value(std::string_view key, const V& v)
+{
+    if constexpr (std::is_same_v<V, bool>) {
+        return std::string(yes_no(v));
+    } else if constexpr (std::is_same_v<V, std::vector<std::string>>) {
+        return joined(v, key == "allowed_networks" ? "anywhere" : none);
+    } else if constexpr (std::is_integral_v<V>) {
+        if (key == "session_duration_s")
+            return duration_note(static_cast<std::uint32_t>(v));
+        if (v == 0 && key == "max_age_days")
+            return "0 (passwords do not expire)";
+        if (v == 0 && key == "max_failed_per_hour")
+            return "0 (no lockout)";
+        return std::to_string(v);
+    } else {
+        static_assert(std::is_same_v<V, std::string>, "add a rendering for this field");
+        return or_none(v);
+    }
+}
+
+/// Every field of a policy or settings struct, named by its key for `policy set` / `settings set`.
+template <class T>
+void append_settings(std::vector<Field>& fields, const T& s)
+{
+    using Ds = boost::describe::describe_members<T, boost::describe::mod_public>;
+    boost::mp11::mp_for_each<Ds>(
+        [&](auto d) { fields.emplace_back(d.name, setting_value(d.name, s.*d.pointer)); });
+}
+
+std::vector<Field> directory_fields(const proto::DirectoryInfo& d)
+{
+    return {{"domain", d.domain},
+            {"management account", d.management_account},
+            {"accounts", std::to_string(d.accounts)},
+            {"created", format_time(d.created_at)},
+            {"id", d.id}};
+}
+
+std::vector<Field> account_fields(const proto::AccountInfo& a)
+{
+    return {{"name", a.name},
+            {"kind", std::string(kind_name(a.kind))},
+            {"default domain", a.default_domain},
+            {"aliases", joined(a.aliases, none)},
+            {"users", std::to_string(a.users)},
+            {"created", format_time(a.created_at)},
+            {"id", a.id}};
+}
+
+std::vector<Field> user_fields(const proto::UserInfo& u)
+{
+    return {{"logon name", u.logon_name},
+            {"name", u.name},
+            {"account", u.account},
+            {"display name", or_none(u.display_name)},
+            {"console logon", std::string(yes_no(u.console_logon))},
+            {"has password", std::string(yes_no(u.has_password))},
+            {"password set", optional_time(u.password_set_at, none)},
+            {"password expires", optional_time(u.password_expires_at, "never")},
+            {"change at next logon", std::string(yes_no(u.require_change))},
+            {"created", format_time(u.created_at)},
+            {"id", u.id}};
+}
+
+void render(const proto::HelloReply& r, std::ostream& out)
+{
+    out << "latchkeyd " << r.server << " (protocol " << r.version << ")\n";
+}
+
+void render(const proto::Failure& r, std::ostream& out)
+{
+    out << "error: " << (r.message.empty() ? r.error : r.message) << "\n";
+}
+
+void render(const proto::Done& r, std::ostream& out)
+{
+    out << (r.message.empty() ? "Done." : r.message) << "\n";
+}
+
+void render(const proto::DirectoryReply& r, std::ostream& out)
+{
+    out << format_block(directory_fields(r.directory));
+}
+
+void render(const proto::AccountReply& r, std::ostream& out)
+{
+    out << format_block(account_fields(r.account));
+}
+
+void render(const proto::AccountListReply& r, std::ostream& out)
+{
+    if (r.accounts.empty()) {
+        out << "No accounts.\n";
+        return;
+    }
+    std::vector<Row> rows;
+    for (const auto& a : r.accounts)
+        rows.push_back({a.name, std::string(kind_name(a.kind)), a.default_domain,
+                        joined(a.aliases, none), std::to_string(a.users),
+                        format_time(a.created_at)});
+    out << format_table({"NAME", "KIND", "DEFAULT DOMAIN", "ALIASES", "USERS", "CREATED"}, rows);
+}
+
+void render(const proto::UserReply& r, std::ostream& out)
+{
+    out << format_block(user_fields(r.user));
+    if (r.generated_password) {
+        out << "\nGenerated password for " << r.user.logon_name
+            << " (shown only once; pass it on through a secure channel):\n";
+        const std::string_view password = r.generated_password->view();
+        out.write(password.data(), static_cast<std::streamsize>(password.size()));
+        out << "\n";
+    }
+}
+
+void render(const proto::UserListReply& r, std::ostream& out)
+{
+    if (r.users.empty()) {
+        out << "No users.\n";
+        return;
+    }
+    std::vector<Row> rows;
+    for (const auto& u : r.users)
+        rows.push_back({u.logon_name, or_none(u.display_name), std::string(yes_no(u.console_logon)),
+                        std::string(yes_no(u.has_password)), std::string(yes_no(u.require_change)),
+                        format_time(u.created_at)});
+    out << format_table(
+        {"LOGON NAME", "DISPLAY NAME", "CONSOLE LOGON", "PASSWORD", "CHANGE AT LOGON", "CREATED"},
+        rows);
+}
+
+void render(const proto::PolicyReply& r, std::ostream& out)
+{
+    std::vector<Field> fields{{"account", r.account}};
+    append_settings(fields, r.policy);
+    out << format_block(fields);
+}
+
+void render(const proto::SettingsReply& r, std::ostream& out)
+{
+    std::vector<Field> fields{{"account", r.account}};
+    append_settings(fields, r.settings);
+    out << format_block(fields);
+}
+
+} // namespace
+
+std::string format_table(const Row& header, const std::vector<Row>& rows)
+{
+    std::vector<std::size_t> widths(header.size(), 0);
+    auto measure = [&](const Row& row) {
+        for (std::size_t c = 0; c < row.size() && c < widths.size(); ++c)
+            widths[c] = std::max(widths[c], display_width(row[c]));
+    };
+    measure(header);
+    for (const auto& row : rows)
+        measure(row);
+
+    std::string out;
+    auto line = [&](const Row& row) {
+        std::string text;
+        for (std::size_t c = 0; c < widths.size(); ++c) {
+            const std::string_view cell = c < row.size() ? std::string_view(row[c]) : "";
+            if (c > 0)
+                text.append(2, ' ');
+            text += cell;
+            if (c + 1 < widths.size())
+                text.append(widths[c] - display_width(cell), ' ');
+        }
+        while (!text.empty() && text.back() == ' ')
+            text.pop_back();
+        out += text + "\n";
+    };
+    line(header);
+    for (const auto& row : rows)
+        line(row);
+    return out;
+}
+
+std::string format_block(const std::vector<Field>& fields)
+{
+    std::size_t width = 0;
+    for (const auto& [key, value] : fields)
+        width = std::max(width, display_width(key));
+    std::string out;
+    for (const auto& [key, value] : fields) {
+        out += key + ":";
+        if (!value.empty()) {
+            out.append(width - display_width(key) + 1, ' ');
+            out += value;
+        }
+        out += "\n";
+    }
+    return out;
+}
+
+std::string format_time(std::int64_t unix_seconds)
+{
+    return core::to_iso8601(core::from_unix(unix_seconds));
+}
+
+std::string_view yes_no(bool b) noexcept
+{
+    return b ? "yes" : "no";
+}
+
+void render_human(const proto::Response& reply, std::ostream& out)
+{
+    std::visit([&](const auto& m) { render(m, out); }, reply);
+}
+
+void render_json(const proto::Response& reply, std::ostream& out)
+{
+    std::string line =
+        std::visit([](const auto& m) { return proto::json::serialize(proto::to_json(m)); }, reply);
+    out << line << "\n";
+    core::wipe(line.data(), line.size()); // may hold a generated password
+}
+
+} // namespace latchkey::cli

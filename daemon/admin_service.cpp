@@ -1,0 +1,158 @@
+// SPDX-License-Identifier: Apache-2.0
+// Admin request dispatch.
+#include "daemon/admin_service.hpp"
+
+#include "daemon/hello.hpp"
+#include "daemon/log.hpp"
+#include "proto/wire.hpp"
+
+namespace latchkey::daemon {
+
+namespace {
+
+template <class T, class Wrap>
+proto::Response reply(core::Result<T>&& r, Wrap wrap)
+{
+    if (!r)
+        return proto::failure(r.error());
+    return wrap(std::move(*r));
+}
+
+proto::Response reply(core::Result<proto::UserReply>&& r)
+{
+    if (!r)
+        return proto::failure(r.error());
+    return std::move(*r);
+}
+
+struct Dispatch {
+    Directory& dir;
+    const Actor actor;
+
+    proto::Response operator()(proto::Hello& m) const { return answer_hello(m); }
+
+    proto::Response operator()(proto::DirectoryInit& m) const
+    {
+        return reply(dir.init(m, actor), [](auto d) { return proto::DirectoryReply{d}; });
+    }
+
+    proto::Response operator()(proto::DirectoryShow&) const
+    {
+        return reply(dir.show(), [](auto d) { return proto::DirectoryReply{d}; });
+    }
+
+    proto::Response operator()(proto::AccountCreate& m) const
+    {
+        return reply(dir.create_account(m, actor), [](auto a) { return proto::AccountReply{a}; });
+    }
+
+    proto::Response operator()(proto::AccountList&) const
+    {
+        return reply(dir.list_accounts(), [](auto a) { return proto::AccountListReply{a}; });
+    }
+
+    proto::Response operator()(proto::AccountShow& m) const
+    {
+        return reply(dir.show_account(m.account), [](auto a) { return proto::AccountReply{a}; });
+    }
+
+    proto::Response operator()(proto::AccountAlias& m) const
+    {
+        return reply(dir.alias(m, actor), [](auto a) { return proto::AccountReply{a}; });
+    }
+
+    proto::Response operator()(proto::UserCreate& m) const
+    {
+        return reply(dir.create_user(m, actor), [](auto u) { return proto::UserReply{u, {}}; });
+    }
+
+    proto::Response operator()(proto::UserList& m) const
+    {
+        return reply(dir.list_users(m.account), [](auto u) { return proto::UserListReply{u}; });
+    }
+
+    proto::Response operator()(proto::UserShow& m) const
+    {
+        return reply(dir.show_user(m.ref), [](auto u) { return proto::UserReply{u, {}}; });
+    }
+
+    proto::Response operator()(proto::UserDelete& m) const
+    {
+        const auto r = dir.delete_user(m.ref, actor);
+        if (!r)
+            return proto::failure(r.error());
+        return proto::Done{"deleted user " + m.ref.user};
+    }
+
+    proto::Response operator()(proto::UserSetLogon& m) const
+    {
+        return reply(dir.set_console_logon(m.ref, m.enabled, actor),
+                     [](auto u) { return proto::UserReply{u, {}}; });
+    }
+
+    proto::Response operator()(proto::UserSetPassword& m) const
+    {
+        return reply(dir.set_password(m, actor));
+    }
+
+    proto::Response operator()(proto::PolicyShow& m) const
+    {
+        return reply(dir.policy(m.account), [](auto p) { return p; });
+    }
+
+    proto::Response operator()(proto::PolicySet& m) const
+    {
+        return reply(dir.set_policy(m, actor), [](auto p) { return p; });
+    }
+
+    proto::Response operator()(proto::SettingsShow& m) const
+    {
+        return reply(dir.settings(m.account), [](auto s) { return s; });
+    }
+
+    proto::Response operator()(proto::SettingsSet& m) const
+    {
+        return reply(dir.set_settings(m, actor), [](auto s) { return s; });
+    }
+};
+
+class AdminConnection final : public Connection {
+public:
+    AdminConnection(Directory& dir, Peer peer)
+        : dir_(dir)
+        , peer_(std::move(peer))
+    {
+    }
+
+    proto::Response handle(proto::Request&& request) override
+    {
+        return handle_admin(dir_, peer_, std::move(request));
+    }
+
+private:
+    Directory& dir_;
+    Peer peer_;
+};
+
+} // namespace
+
+proto::Response handle_admin(Directory& directory, const Peer& peer, proto::Request&& request)
+{
+    log::debug("admin request from " + peer.actor() + ": " + proto::to_log_string(request));
+    return std::visit(Dispatch{directory, Actor{peer.actor()}}, request);
+}
+
+ConnectionFactory admin_connections(Directory& directory, AdminAccess access)
+{
+    return [&directory, access](const Peer& peer) -> core::Result<std::unique_ptr<Connection>> {
+        const bool admitted = peer.uid == 0 || peer.uid == access.daemon_uid ||
+                              (access.admin_gid && peer.in_group(*access.admin_gid));
+        if (!admitted)
+            return core::fail(core::Errc::permission_denied,
+                              "permission denied: the admin socket is for root and members of "
+                              "the group " + access.admin_group);
+        return std::unique_ptr<Connection>(new AdminConnection(directory, peer));
+    };
+}
+
+} // namespace latchkey::daemon

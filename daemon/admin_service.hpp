@@ -1,0 +1,29 @@
+// SPDX-License-Identifier: Apache-2.0
+// The admin socket: who may use it, and how each admin request maps onto the Directory.
+#pragma once
+
+#include <sys/types.h>
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "daemon/directory.hpp"
+#include "daemon/unix_server.hpp"
+
+namespace latchkey::daemon {
+
+struct AdminAccess {
+    uid_t daemon_uid = 0;               ///< the daemon's own user may administer it
+    std::optional<gid_t> admin_gid;     ///< members of the admin group may
+    std::string admin_group = "latchkey-admin";
+};
+
+/// Root, the daemon's own uid and members of the admin group are admitted; anyone else gets
+/// one permission_denied Failure naming who may use the socket.
+ConnectionFactory admin_connections(Directory& directory, AdminAccess access);
+
+/// Answers one admin request (exposed for tests; the socket server calls it per frame).
+proto::Response handle_admin(Directory& directory, const Peer& peer, proto::Request&& request);
+
+} // namespace latchkey::daemon

@@ -1,0 +1,44 @@
+// SPDX-License-Identifier: Apache-2.0
+// Audit recording.
+#include "daemon/audit.hpp"
+
+#include "daemon/log.hpp"
+
+namespace latchkey::daemon {
+
+std::string format_audit_line(const AuditEvent& e)
+{
+    std::string line = "audit " + e.event + " severity=" + std::string(to_string(e.severity));
+    for (const auto& [k, v] : e.fields) {
+        const bool quote = v.empty() || v.find_first_of(" \"=") != std::string::npos;
+        line += " " + k + "=";
+        if (quote) {
+            line += '"';
+            for (const char c : v) {
+                if (c == '"' || c == '\\')
+                    line += '\\';
+                line += c;
+            }
+            line += '"';
+        } else {
+            line += v;
+        }
+    }
+    return line;
+}
+
+void Audit::record(Severity severity, std::string event, std::map<std::string, std::string> fields)
+{
+    AuditEvent e;
+    e.at = clock_.now();
+    e.severity = severity;
+    e.event = std::move(event);
+    e.fields = std::move(fields);
+    const auto stored = store_.append_audit(e);
+    const auto level = severity == Severity::alert ? LogLevel::warning : LogLevel::info;
+    log::write(level, format_audit_line(e));
+    if (!stored)
+        log::error("audit event could not be stored: " + stored.error().message);
+}
+
+} // namespace latchkey::daemon

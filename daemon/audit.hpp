@@ -1,0 +1,34 @@
+// SPDX-License-Identifier: Apache-2.0
+// Audit: every security-relevant event goes to the append-only table and to the log.
+#pragma once
+
+#include <map>
+#include <string>
+
+#include "core/clock.hpp"
+#include "daemon/model.hpp"
+#include "daemon/store.hpp"
+
+namespace latchkey::daemon {
+
+class Audit {
+public:
+    Audit(Store& store, const core::Clock& clock)
+        : store_(store)
+        , clock_(clock)
+    {
+    }
+
+    /// Records `event` with `fields` (never a secret). A store failure is logged, not thrown:
+    /// the operation being audited has already happened.
+    void record(Severity severity, std::string event, std::map<std::string, std::string> fields);
+
+private:
+    Store& store_;
+    const core::Clock& clock_;
+};
+
+/// "user.create actor=uid:0 user=alice" — the event as one log line.
+std::string format_audit_line(const AuditEvent& e);
+
+} // namespace latchkey::daemon

@@ -1,0 +1,202 @@
+// SPDX-License-Identifier: Apache-2.0
+// TOML configuration parsing with toml++, strict about unknown keys and ranges.
+#include "daemon/config.hpp"
+
+// toml++ header-only and without exceptions: a bad config is an expected failure and comes back
+// as a value. (Debian's shared libtomlplusplus is built with exceptions, so the build takes only
+// its headers; this is the one translation unit that includes them.)
+#define TOML_HEADER_ONLY 1
+#define TOML_EXCEPTIONS 0
+#include <toml++/toml.h>
+
+#include <fstream>
+#include <functional>
+#include <map>
+#include <sstream>
+
+namespace latchkey::daemon {
+
+namespace {
+
+using core::Errc;
+
+struct Parser {
+    std::string source;
+    core::Status status;
+
+    void error(const std::string& key, const std::string& what)
+    {
+        if (status)
+            status = core::fail(Errc::config_invalid, source + ": " + key + ": " + what);
+    }
+
+    void string(const toml::node& n, const std::string& key, std::string& out)
+    {
+        if (auto v = n.value<std::string>())
+            out = *v;
+        else
+            error(key, "must be a string");
+    }
+
+    void uint(const toml::node& n, const std::string& key, std::uint32_t& out, std::int64_t lo,
+              std::int64_t hi)
+    {
+        auto v = n.value<std::int64_t>();
+        if (!v || !n.is_integer())
+            return error(key, "must be an integer");
+        if (*v < lo || *v > hi)
+            return error(key, "must be between " + std::to_string(lo) + " and " +
+                                  std::to_string(hi));
+        out = static_cast<std::uint32_t>(*v);
+    }
+
+    void mode(const toml::node& n, const std::string& key, std::uint32_t& out)
+    {
+        std::string s;
+        string(n, key, s);
+        if (!status)
+            return;
+        std::uint32_t m = 0;
+        if (s.empty() || s.size() > 4)
+            return error(key, "must be an octal mode such as \"0660\"");
+        for (const char c : s) {
+            if (c < '0' || c > '7')
+                return error(key, "must be an octal mode such as \"0660\"");
+            m = m * 8 + static_cast<std::uint32_t>(c - '0');
+        }
+        out = m;
+    }
+};
+
+using KeyHandler = std::function<void(Parser&, const toml::node&, const std::string&, Config&)>;
+
+const std::map<std::string, std::map<std::string, KeyHandler>>& schema()
+{
+    static const std::map<std::string, std::map<std::string, KeyHandler>> s = {
+        {"directory",
+         {{"account", [](Parser& p, const toml::node& n, const std::string& k,
+                         Config& c) { p.string(n, k, c.account); }}}},
+        {"storage",
+         {{"database", [](Parser& p, const toml::node& n, const std::string& k,
+                          Config& c) { p.string(n, k, c.database); }}}},
+        {"sockets",
+         {{"pam", [](Parser& p, const toml::node& n, const std::string& k,
+                     Config& c) { p.string(n, k, c.pam_socket); }},
+          {"admin", [](Parser& p, const toml::node& n, const std::string& k,
+                       Config& c) { p.string(n, k, c.admin_socket); }},
+          {"admin_group", [](Parser& p, const toml::node& n, const std::string& k,
+                             Config& c) { p.string(n, k, c.admin_group); }},
+          {"pam_mode", [](Parser& p, const toml::node& n, const std::string& k,
+                          Config& c) { p.mode(n, k, c.pam_socket_mode); }},
+          {"admin_mode", [](Parser& p, const toml::node& n, const std::string& k,
+                            Config& c) { p.mode(n, k, c.admin_socket_mode); }}}},
+        {"limits",
+         {{"workers", [](Parser& p, const toml::node& n, const std::string& k,
+                         Config& c) { p.uint(n, k, c.workers, 0, 256); }},
+          {"max_connections", [](Parser& p, const toml::node& n, const std::string& k,
+                                 Config& c) { p.uint(n, k, c.max_connections, 1, 65536); }},
+          {"max_queued", [](Parser& p, const toml::node& n, const std::string& k,
+                            Config& c) { p.uint(n, k, c.max_queued, 1, 1'000'000); }},
+          {"read_timeout_s",
+           [](Parser& p, const toml::node& n, const std::string& k, Config& c) {
+               std::uint32_t v = 0;
+               p.uint(n, k, v, 1, 3600);
+               if (p.status)
+                   c.read_timeout = std::chrono::seconds(v);
+           }}}},
+        {"password",
+         {{"argon2_memory_kib",
+           [](Parser& p, const toml::node& n, const std::string& k, Config& c) {
+               p.uint(n, k, c.argon2.memory_kib, 8 * 1024, 4 * 1024 * 1024);
+           }},
+          {"argon2_iterations", [](Parser& p, const toml::node& n, const std::string& k,
+                                   Config& c) { p.uint(n, k, c.argon2.iterations, 1, 100); }},
+          {"argon2_parallelism", [](Parser& p, const toml::node& n, const std::string& k,
+                                    Config& c) { p.uint(n, k, c.argon2.parallelism, 1, 64); }}}},
+        {"log",
+         {{"level",
+           [](Parser& p, const toml::node& n, const std::string& k, Config& c) {
+               std::string text;
+               p.string(n, k, text);
+               for (auto l : {LogLevel::debug, LogLevel::info, LogLevel::notice,
+                              LogLevel::warning, LogLevel::error})
+                   if (text == to_string(l))
+                       return void(c.log_level = l);
+               p.error(k, "must be one of debug, info, notice, warning, error");
+           }}}},
+        {"testing",
+         {{"clock_file", [](Parser& p, const toml::node& n, const std::string& k,
+                            Config& c) { p.string(n, k, c.clock_file); }}}},
+    };
+    return s;
+}
+
+} // namespace
+
+std::string_view to_string(LogLevel l) noexcept
+{
+    switch (l) {
+    case LogLevel::debug: return "debug";
+    case LogLevel::info: return "info";
+    case LogLevel::notice: return "notice";
+    case LogLevel::warning: return "warning";
+    case LogLevel::error: return "error";
+    }
+    return "info";
+}
+
+core::Result<Config> parse_config(std::string_view toml_text, std::string_view source_name)
+{
+    toml::parse_result parsed = toml::parse(toml_text, source_name);
+    if (!parsed) {
+        const auto& e = parsed.error();
+        return core::fail(Errc::config_invalid,
+                          std::string(source_name) + ":" + std::to_string(e.source().begin.line) +
+                              ": " + std::string(e.description()));
+    }
+    Parser p{std::string(source_name), {}};
+    Config c;
+    for (const auto& [section_key, section] : parsed.table()) {
+        const std::string section_name(section_key.str());
+        const auto known = schema().find(section_name);
+        if (known == schema().end()) {
+            p.error(section_name, "unknown section");
+            break;
+        }
+        const auto* tbl = section.as_table();
+        if (tbl == nullptr) {
+            p.error(section_name, "must be a table ([" + section_name + "])");
+            break;
+        }
+        for (const auto& [key, node] : *tbl) {
+            const std::string name(key.str());
+            const std::string full = section_name + "." + name;
+            const auto handler = known->second.find(name);
+            if (handler == known->second.end()) {
+                p.error(full, "unknown key");
+                break;
+            }
+            handler->second(p, node, full, c);
+        }
+        if (!p.status)
+            break;
+    }
+    if (!p.status)
+        return core::fail(std::move(p.status).error());
+    if (c.pam_socket.empty() || c.admin_socket.empty() || c.database.empty())
+        return core::fail(Errc::config_invalid,
+                          std::string(source_name) + ": socket and database paths must be set");
+    return c;
+}
+
+core::Result<Config> load_config(const std::string& path)
+{
+    std::ifstream in(path);
+    if (!in)
+        return core::fail(Errc::config_invalid, "cannot read config file " + path);
+    std::ostringstream text;
+    text << in.rdbuf();
+    return parse_config(text.str(), path);
+}
+
+} // namespace latchkey::daemon

@@ -1,0 +1,54 @@
+// SPDX-License-Identifier: Apache-2.0
+// latchkeyd's configuration, read from TOML (etc/latchkey.toml documents every key).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+#include "core/result.hpp"
+
+namespace latchkey::daemon {
+
+struct Argon2Params {
+    std::uint32_t memory_kib = 64 * 1024;
+    std::uint32_t iterations = 3;
+    std::uint32_t parallelism = 1;
+};
+
+enum class LogLevel : std::uint8_t { debug, info, notice, warning, error };
+
+struct Config {
+    // [directory]
+    std::string account;               ///< the account this host is bound to ("" = none yet)
+    // [storage]
+    std::string database = "/var/lib/latchkey/latchkey.db";
+    // [sockets]
+    std::string pam_socket = "/run/latchkey/pam.sock";
+    std::string admin_socket = "/run/latchkey/admin.sock";
+    std::string admin_group = "latchkey-admin";
+    std::uint32_t pam_socket_mode = 0666;
+    std::uint32_t admin_socket_mode = 0660;
+    // [limits]
+    std::uint32_t workers = 0;         ///< 0 = one per core
+    std::uint32_t max_connections = 256;
+    std::uint32_t max_queued = 1024;   ///< requests waiting for a worker before "busy"
+    std::chrono::seconds read_timeout{10};
+    // [password]
+    Argon2Params argon2;
+    // [log]
+    LogLevel log_level = LogLevel::info;
+    // [testing]
+    std::string clock_file;            ///< test-only: read "now" from this file
+};
+
+/// Parses TOML text. Unknown keys and values of the wrong type or range are errors
+/// (config_invalid) that name the key, so a typo never silently falls back to a default.
+core::Result<Config> parse_config(std::string_view toml_text, std::string_view source_name);
+
+/// Reads and parses a file; a missing file is an error.
+core::Result<Config> load_config(const std::string& path);
+
+std::string_view to_string(LogLevel l) noexcept;
+
+} // namespace latchkey::daemon

@@ -1,0 +1,211 @@
+// SPDX-License-Identifier: Apache-2.0
+// Daemon wiring and lifecycle (sd_notify, signals, reload).
+#include "daemon/daemon.hpp"
+
+#include <sys/stat.h>
+#include <systemd/sd-daemon.h>
+#include <unistd.h>
+
+#include <thread>
+#include <vector>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+
+#include "daemon/admin_service.hpp"
+#include "daemon/audit.hpp"
+#include "daemon/config.hpp"
+#include "daemon/directory.hpp"
+#include "daemon/listen.hpp"
+#include "daemon/log.hpp"
+#include "daemon/pam_service.hpp"
+#include "daemon/password_hasher.hpp"
+#include "daemon/sqlite_store.hpp"
+#include "daemon/unix_server.hpp"
+
+namespace latchkey::daemon {
+
+namespace {
+
+namespace asio = boost::asio;
+
+ServerLimits limits_of(const Config& c)
+{
+    return {c.max_connections, c.max_queued, c.read_timeout};
+}
+
+std::uint32_t worker_count(const Config& c)
+{
+    if (c.workers != 0)
+        return c.workers;
+    const unsigned n = std::thread::hardware_concurrency();
+    return n == 0 ? 2 : n;
+}
+
+core::Status make_state_dir(const std::string& db_path)
+{
+    const auto slash = db_path.rfind('/');
+    if (slash == std::string::npos || slash == 0)
+        return {};
+    const std::string dir = db_path.substr(0, slash);
+    struct stat st{};
+    if (::stat(dir.c_str(), &st) == 0)
+        return {};
+    if (::mkdir(dir.c_str(), 0700) != 0)
+        return core::fail(core::Errc::io_failed, "cannot create the state directory " + dir);
+    return {};
+}
+
+/// Takes the socket at `path` from systemd when it passed one, else binds it.
+core::Result<core::UniqueFd> socket_for(std::map<std::string, core::UniqueFd>& activated,
+                                        const std::string& path, mode_t mode,
+                                        std::optional<gid_t> group, bool& bound_here)
+{
+    if (auto it = activated.find(path); it != activated.end()) {
+        bound_here = false;
+        auto fd = std::move(it->second);
+        activated.erase(it);
+        log::info("using socket " + path + " from systemd");
+        return fd;
+    }
+    bound_here = true;
+    return bind_unix(path, mode, group);
+}
+
+void apply_reload(const std::string& path, Config& current, PasswordHasher& hasher,
+                  Directory& directory, UnixServer& server)
+{
+    auto fresh = load_config(path);
+    if (!fresh) {
+        log::error("reload failed, keeping the running configuration: " + fresh.error().message);
+        return;
+    }
+    if (fresh->pam_socket != current.pam_socket || fresh->admin_socket != current.admin_socket ||
+        fresh->database != current.database || fresh->workers != current.workers ||
+        fresh->clock_file != current.clock_file)
+        log::warning("reload: socket paths, database, workers and clock take effect only after "
+                     "a restart");
+    log::set_level(fresh->log_level);
+    hasher.set_params(fresh->argon2);
+    directory.set_host_account(fresh->account);
+    server.set_limits(limits_of(*fresh));
+    current.account = fresh->account;
+    current.argon2 = fresh->argon2;
+    current.log_level = fresh->log_level;
+    current.max_connections = fresh->max_connections;
+    current.max_queued = fresh->max_queued;
+    current.read_timeout = fresh->read_timeout;
+    log::info("configuration reloaded from " + path);
+}
+
+} // namespace
+
+int run(const std::string& config_path)
+{
+    auto loaded = load_config(config_path);
+    if (!loaded) {
+        log::error(loaded.error().message);
+        return 78; // EX_CONFIG
+    }
+    Config config = std::move(*loaded);
+    log::set_level(config.log_level);
+
+    std::unique_ptr<core::Clock> clock;
+    if (config.clock_file.empty()) {
+        clock = std::make_unique<core::SystemClock>();
+    } else {
+        log::warning("testing.clock_file is set: time comes from " + config.clock_file +
+                     " (for tests only)");
+        clock = std::make_unique<core::FileClock>(config.clock_file);
+    }
+
+    if (auto st = make_state_dir(config.database); !st) {
+        log::error(st.error().message);
+        return 73; // EX_CANTCREAT
+    }
+    auto store = SqliteStore::open(config.database);
+    if (!store) {
+        log::error("cannot open the directory database " + config.database + ": " +
+                   store.error().message);
+        return 74; // EX_IOERR
+    }
+    PasswordHasher hasher(config.argon2);
+    Audit audit(**store, *clock);
+    Directory directory(**store, hasher, audit, *clock);
+    directory.set_host_account(config.account);
+
+    const auto admin_gid = group_id(config.admin_group);
+    if (!admin_gid)
+        log::notice("group " + config.admin_group +
+                    " does not exist: only root and the daemon's user may administer");
+
+    asio::io_context io(1);
+    WorkPool work(worker_count(config));
+    UnixServer server(io, work, limits_of(config));
+
+    auto activated = activated_sockets();
+    std::vector<std::string> bound_paths;
+    struct Listener {
+        std::string path;
+        mode_t mode;
+        std::optional<gid_t> group;
+        std::string name;
+        ConnectionFactory factory;
+    };
+    const Listener listeners[] = {
+        {config.pam_socket, static_cast<mode_t>(config.pam_socket_mode), std::nullopt, "pam",
+         pam_connections(directory)},
+        {config.admin_socket, static_cast<mode_t>(config.admin_socket_mode), admin_gid, "admin",
+         admin_connections(directory, {::geteuid(), admin_gid, config.admin_group})},
+    };
+    for (const auto& l : listeners) {
+        bool bound_here = false;
+        auto fd = socket_for(activated, l.path, l.mode, l.group, bound_here);
+        if (!fd) {
+            log::error(fd.error().message);
+            return 71; // EX_OSERR
+        }
+        if (bound_here)
+            bound_paths.push_back(l.path);
+        if (auto st = server.listen(std::move(*fd), l.name, l.factory); !st) {
+            log::error(st.error().message);
+            return 71;
+        }
+    }
+    for (const auto& [path, fd] : activated)
+        log::warning("systemd passed a socket for " + path + ", which the config does not name");
+    activated.clear();
+
+    asio::signal_set signals(io, SIGTERM, SIGINT, SIGHUP);
+    std::function<void(const boost::system::error_code&, int)> on_signal =
+        [&](const boost::system::error_code& ec, int sig) {
+            if (ec)
+                return;
+            if (sig == SIGHUP) {
+                sd_notify(0, "RELOADING=1");
+                apply_reload(config_path, config, hasher, directory, server);
+                sd_notify(0, "READY=1");
+                signals.async_wait(on_signal);
+                return;
+            }
+            log::info("stopping on signal " + std::to_string(sig));
+            sd_notify(0, "STOPPING=1");
+            server.stop();
+            signals.cancel();
+        };
+    signals.async_wait(on_signal);
+
+    log::info("latchkeyd " LATCHKEY_VERSION " serving: pam socket " + config.pam_socket +
+              ", admin socket " + config.admin_socket + ", database " + config.database +
+              (config.account.empty() ? std::string(", bound to no account")
+                                      : ", host account " + config.account));
+    sd_notify(0, "READY=1");
+    io.run();
+    work.join();
+    for (const auto& p : bound_paths)
+        ::unlink(p.c_str());
+    log::info("stopped");
+    return 0;
+}
+
+} // namespace latchkey::daemon

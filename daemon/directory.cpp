@@ -1,0 +1,429 @@
+// SPDX-License-Identifier: Apache-2.0
+// The directory model's rules.
+#include "daemon/directory.hpp"
+
+#include <algorithm>
+
+#include "core/random.hpp"
+#include "daemon/assign.hpp"
+#include "daemon/names.hpp"
+#include "daemon/password_policy.hpp"
+
+namespace latchkey::daemon {
+
+namespace {
+
+using core::Errc;
+
+std::string lower(std::string s)
+{
+    std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) {
+        return static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c);
+    });
+    return s;
+}
+
+} // namespace
+
+Directory::Directory(Store& store, PasswordHasher& hasher, Audit& audit, const core::Clock& clock)
+    : store_(store)
+    , hasher_(hasher)
+    , audit_(audit)
+    , clock_(clock)
+{
+}
+
+void Directory::set_host_account(std::string name)
+{
+    const std::lock_guard lock(host_mutex_);
+    host_account_ = std::move(name);
+}
+
+std::string Directory::host_account() const
+{
+    const std::lock_guard lock(host_mutex_);
+    return host_account_;
+}
+
+core::Result<DirectoryRecord> Directory::require_directory()
+{
+    LATCHKEY_TRY(dir, store_.directory());
+    if (!dir)
+        return core::fail(Errc::failed_precondition,
+                          "there is no directory yet: run 'latchkeyctl directory init --domain D'");
+    return std::move(*dir);
+}
+
+core::Result<proto::DirectoryInfo> Directory::init(const proto::DirectoryInit& req,
+                                                   const Actor& actor)
+{
+    const std::string domain = lower(req.domain);
+    LATCHKEY_TRY_STATUS(check_domain(domain));
+    LATCHKEY_TRY_STATUS(check_account_name(req.management_account));
+    LATCHKEY_TRY(existing, store_.directory());
+    if (existing)
+        return core::fail(Errc::already_exists,
+                          "the directory " + existing->domain + " already exists");
+    const auto now = clock_.now();
+    DirectoryRecord dir{core::uuid_v4(), domain, core::uuid_v4(), now};
+    AccountRecord mgmt;
+    mgmt.id = dir.management_account_id;
+    mgmt.directory_id = dir.id;
+    mgmt.name = req.management_account;
+    mgmt.kind = AccountKind::management;
+    mgmt.default_domain = req.management_account + "." + domain;
+    mgmt.created_at = now;
+    LATCHKEY_TRY_STATUS(store_.create_directory(dir, mgmt));
+    audit_.record(Severity::notice, "directory.init",
+                  {{"actor", actor.name}, {"domain", domain}, {"account", mgmt.name}});
+    return show();
+}
+
+core::Result<proto::DirectoryInfo> Directory::show()
+{
+    LATCHKEY_TRY(dir, require_directory());
+    LATCHKEY_TRY(mgmt, store_.account_by_id(dir.management_account_id));
+    LATCHKEY_TRY(accounts, store_.accounts());
+    proto::DirectoryInfo out;
+    out.id = dir.id;
+    out.domain = dir.domain;
+    out.management_account = mgmt ? mgmt->name : "";
+    out.created_at = core::to_unix(dir.created_at);
+    out.accounts = static_cast<std::uint32_t>(accounts.size());
+    return out;
+}
+
+core::Result<proto::AccountInfo> Directory::info(const AccountRecord& a)
+{
+    LATCHKEY_TRY(users, store_.count_users(a.id));
+    proto::AccountInfo out;
+    out.id = a.id;
+    out.name = a.name;
+    out.kind = a.kind;
+    out.default_domain = a.default_domain;
+    out.aliases = a.aliases;
+    out.users = users;
+    out.created_at = core::to_unix(a.created_at);
+    return out;
+}
+
+core::Result<proto::AccountInfo> Directory::create_account(const proto::AccountCreate& req,
+                                                           const Actor& actor)
+{
+    LATCHKEY_TRY(dir, require_directory());
+    LATCHKEY_TRY_STATUS(check_account_name(req.name));
+    if (req.kind == AccountKind::management)
+        return core::fail(Errc::invalid_argument,
+                          "a directory has exactly one management account; create a resource "
+                          "or cloud account");
+    AccountRecord a;
+    a.id = core::uuid_v4();
+    a.directory_id = dir.id;
+    a.name = req.name;
+    a.kind = req.kind;
+    a.default_domain = req.name + "." + dir.domain;
+    a.created_at = clock_.now();
+    LATCHKEY_TRY_STATUS(store_.create_account(a));
+    audit_.record(Severity::notice, "account.create",
+                  {{"actor", actor.name},
+                   {"account", a.name},
+                   {"kind", boost::describe::enum_to_string(a.kind, "?")}});
+    return info(a);
+}
+
+core::Result<std::vector<proto::AccountInfo>> Directory::list_accounts()
+{
+    LATCHKEY_TRY_STATUS(require_directory());
+    LATCHKEY_TRY(accounts, store_.accounts());
+    std::vector<proto::AccountInfo> out;
+    for (const auto& a : accounts) {
+        LATCHKEY_TRY(i, info(a));
+        out.push_back(std::move(i));
+    }
+    return out;
+}
+
+core::Result<AccountRecord> Directory::account_named(const std::optional<std::string>& name)
+{
+    LATCHKEY_TRY_STATUS(require_directory());
+    const std::string wanted = name ? *name : host_account();
+    if (wanted.empty())
+        return core::fail(Errc::invalid_argument,
+                          "name the account (--account): this host is bound to no account");
+    LATCHKEY_TRY(a, store_.account_by_name(wanted));
+    if (!a)
+        return core::fail(Errc::not_found, "there is no account named '" + wanted + "'");
+    return std::move(*a);
+}
+
+core::Result<proto::AccountInfo> Directory::show_account(const std::string& name)
+{
+    LATCHKEY_TRY(a, account_named(name));
+    return info(a);
+}
+
+core::Result<proto::AccountInfo> Directory::alias(const proto::AccountAlias& req,
+                                                  const Actor& actor)
+{
+    LATCHKEY_TRY(a, account_named(req.account));
+    const std::string domain = lower(req.domain);
+    LATCHKEY_TRY_STATUS(check_domain(domain));
+    if (domain == a.default_domain)
+        return core::fail(Errc::invalid_argument,
+                          domain + " is the default domain of " + a.name +
+                              "; it cannot be added or removed as an alias");
+    if (req.add)
+        LATCHKEY_TRY_STATUS(store_.add_alias(a.id, domain));
+    else
+        LATCHKEY_TRY_STATUS(store_.remove_alias(a.id, domain));
+    audit_.record(Severity::notice, req.add ? "account.alias.add" : "account.alias.remove",
+                  {{"actor", actor.name}, {"account", a.name}, {"domain", domain}});
+    return show_account(a.name);
+}
+
+core::Result<std::pair<AccountRecord, std::string>> Directory::locate(
+    const proto::UserRef& ref)
+{
+    std::string name = ref.user;
+    const auto at = name.find('@');
+    if (at == std::string::npos) {
+        LATCHKEY_TRY(a, account_named(ref.account));
+        return std::pair{std::move(a), std::move(name)};
+    }
+    const std::string domain = lower(name.substr(at + 1));
+    name.resize(at);
+    LATCHKEY_TRY_STATUS(require_directory());
+    LATCHKEY_TRY(a, store_.account_by_domain(domain));
+    if (!a)
+        return core::fail(Errc::not_found,
+                          "no account has the logon domain '" + domain.substr(0, 253) + "'");
+    if (ref.account && *ref.account != a->name)
+        return core::fail(Errc::invalid_argument,
+                          "'" + domain + "' belongs to account " + a->name + ", not " +
+                              *ref.account);
+    return std::pair{std::move(*a), std::move(name)};
+}
+
+core::Result<ResolvedUser> Directory::resolve(const proto::UserRef& ref)
+{
+    LATCHKEY_TRY(located, locate(ref));
+    auto& [account, name] = located;
+    if (name.empty() || name.size() > 64)
+        return core::fail(Errc::invalid_argument, "a user name is 1-32 characters");
+    LATCHKEY_TRY(u, store_.user_by_name(account.id, name));
+    if (!u)
+        return core::fail(Errc::not_found,
+                          "there is no user '" + name + "' in account " + account.name);
+    return ResolvedUser{std::move(account), std::move(*u)};
+}
+
+proto::UserInfo Directory::info(const AccountRecord& a, const UserRecord& u) const
+{
+    proto::UserInfo out;
+    out.id = u.id;
+    out.account = a.name;
+    out.name = u.name;
+    out.logon_name = u.name + "@" + a.default_domain;
+    out.display_name = u.display_name;
+    out.console_logon = u.console_logon;
+    out.has_password = !u.password_hash.empty();
+    if (u.password_set_at) {
+        out.password_set_at = core::to_unix(*u.password_set_at);
+        if (const auto e = password_expires_at(a.policy, *u.password_set_at))
+            out.password_expires_at = core::to_unix(*e);
+    }
+    out.require_change = u.require_change;
+    out.created_at = core::to_unix(u.created_at);
+    return out;
+}
+
+core::Result<proto::UserInfo> Directory::create_user(const proto::UserCreate& req,
+                                                     const Actor& actor)
+{
+    LATCHKEY_TRY(located, locate(req.ref));
+    auto& [account, name] = located;
+    LATCHKEY_TRY_STATUS(check_user_name(name));
+    const std::string display = req.display_name ? *req.display_name : name;
+    LATCHKEY_TRY_STATUS(check_display_name(display));
+    UserRecord u;
+    u.id = core::uuid_v4();
+    u.account_id = account.id;
+    u.name = name;
+    u.display_name = display;
+    u.console_logon = req.console_logon;
+    u.created_at = clock_.now();
+    LATCHKEY_TRY_STATUS(store_.create_user(u));
+    audit_.record(Severity::notice, "user.create",
+                  {{"actor", actor.name}, {"account", account.name}, {"user", name}});
+    return info(account, u);
+}
+
+core::Result<std::vector<proto::UserInfo>> Directory::list_users(
+    const std::optional<std::string>& account)
+{
+    LATCHKEY_TRY_STATUS(require_directory());
+    LATCHKEY_TRY(accounts, store_.accounts());
+    std::optional<std::string> only;
+    if (account) {
+        LATCHKEY_TRY(a, account_named(account));
+        only = a.id;
+    }
+    LATCHKEY_TRY(users, store_.users(only));
+    std::vector<proto::UserInfo> out;
+    for (const auto& u : users) {
+        const auto a = std::find_if(accounts.begin(), accounts.end(),
+                                    [&](const AccountRecord& r) { return r.id == u.account_id; });
+        if (a != accounts.end())
+            out.push_back(info(*a, u));
+    }
+    return out;
+}
+
+core::Result<proto::UserInfo> Directory::show_user(const proto::UserRef& ref)
+{
+    LATCHKEY_TRY(r, resolve(ref));
+    return info(r.account, r.user);
+}
+
+core::Status Directory::delete_user(const proto::UserRef& ref, const Actor& actor)
+{
+    LATCHKEY_TRY(r, resolve(ref));
+    LATCHKEY_TRY_STATUS(store_.delete_user(r.user.id));
+    audit_.record(Severity::notice, "user.delete",
+                  {{"actor", actor.name}, {"account", r.account.name}, {"user", r.user.name}});
+    return {};
+}
+
+core::Result<proto::UserInfo> Directory::set_console_logon(const proto::UserRef& ref,
+                                                           bool enabled, const Actor& actor)
+{
+    LATCHKEY_TRY(r, resolve(ref));
+    LATCHKEY_TRY_STATUS(store_.set_console_logon(r.user.id, enabled));
+    r.user.console_logon = enabled;
+    audit_.record(Severity::notice, enabled ? "user.logon.enable" : "user.logon.disable",
+                  {{"actor", actor.name}, {"account", r.account.name}, {"user", r.user.name}});
+    return info(r.account, r.user);
+}
+
+core::Status Directory::replace_password(const ResolvedUser& who, const core::Secret& password,
+                                         bool require_change)
+{
+    const PasswordPolicy& policy = who.account.policy;
+    LATCHKEY_TRY_STATUS(check_composition(policy, password));
+    if (policy.history > 0) {
+        // "The last N passwords" counts the current one.
+        std::vector<std::string> previous;
+        if (!who.user.password_hash.empty())
+            previous.push_back(who.user.password_hash);
+        LATCHKEY_TRY(older, store_.password_history(who.user.id, policy.history - 1));
+        previous.insert(previous.end(), older.begin(), older.end());
+        for (const auto& h : previous) {
+            const auto same = hasher_.verify(h, password);
+            if (same && *same)
+                return core::fail(Errc::policy_violation,
+                                  "the password must not be one of the last " +
+                                      std::to_string(policy.history) + " passwords");
+        }
+    }
+    LATCHKEY_TRY(hash, hasher_.hash(password));
+    PasswordChange change{std::move(hash), clock_.now(), require_change, policy.history};
+    return store_.set_password(who.user.id, change);
+}
+
+core::Result<proto::UserReply> Directory::set_password(const proto::UserSetPassword& req,
+                                                       const Actor& actor)
+{
+    LATCHKEY_TRY(r, resolve(req.ref));
+    proto::UserReply reply;
+    const bool require = req.require_change.value_or(r.user.require_change);
+    std::string mode;
+    switch (req.mode) {
+    case proto::PasswordMode::keep:
+        if (req.password)
+            return core::fail(Errc::invalid_argument, "keep mode takes no password");
+        if (r.user.password_hash.empty())
+            return core::fail(Errc::failed_precondition,
+                              "user " + r.user.name + " has no password to keep; set one");
+        LATCHKEY_TRY_STATUS(store_.set_require_change(r.user.id, require));
+        mode = "keep";
+        break;
+    case proto::PasswordMode::generate: {
+        if (req.password)
+            return core::fail(Errc::invalid_argument, "generate mode takes no password");
+        core::Secret generated = generate_password(r.account.policy);
+        // A generated password is fresh: the history check cannot fail, but the same path
+        // keeps the rules in one place.
+        LATCHKEY_TRY_STATUS(replace_password(r, generated, require));
+        reply.generated_password = std::move(generated);
+        mode = "generate";
+        break;
+    }
+    case proto::PasswordMode::custom:
+        if (!req.password || req.password->empty())
+            return core::fail(Errc::invalid_argument, "custom mode needs the new password");
+        LATCHKEY_TRY_STATUS(replace_password(r, *req.password, require));
+        mode = "custom";
+        break;
+    }
+    audit_.record(Severity::notice, "user.password.reset",
+                  {{"actor", actor.name},
+                   {"account", r.account.name},
+                   {"user", r.user.name},
+                   {"mode", mode},
+                   {"require_change", require ? "yes" : "no"}});
+    LATCHKEY_TRY(fresh, store_.user_by_id(r.user.id));
+    if (!fresh)
+        return core::fail(Errc::not_found, "user " + r.user.name + " was deleted meanwhile");
+    reply.user = info(r.account, *fresh);
+    return reply;
+}
+
+core::Result<proto::PolicyReply> Directory::policy(const std::optional<std::string>& account)
+{
+    LATCHKEY_TRY(a, account_named(account));
+    return proto::PolicyReply{a.name, a.policy};
+}
+
+core::Result<proto::PolicyReply> Directory::set_policy(const proto::PolicySet& req,
+                                                       const Actor& actor)
+{
+    LATCHKEY_TRY(a, account_named(req.account));
+    if (req.changes.empty())
+        return core::fail(Errc::invalid_argument, "nothing to set: give KEY=VALUE pairs");
+    PasswordPolicy p = a.policy;
+    std::map<std::string, std::string> fields{{"actor", actor.name}, {"account", a.name}};
+    for (const auto& c : req.changes) {
+        LATCHKEY_TRY_STATUS(assign(p, c.key, c.value));
+        fields[c.key] = c.value;
+    }
+    LATCHKEY_TRY_STATUS(validate(p));
+    LATCHKEY_TRY_STATUS(store_.set_policy(a.id, p));
+    audit_.record(Severity::notice, "policy.set", std::move(fields));
+    return proto::PolicyReply{a.name, p};
+}
+
+core::Result<proto::SettingsReply> Directory::settings(const std::optional<std::string>& account)
+{
+    LATCHKEY_TRY(a, account_named(account));
+    return proto::SettingsReply{a.name, a.settings};
+}
+
+core::Result<proto::SettingsReply> Directory::set_settings(const proto::SettingsSet& req,
+                                                           const Actor& actor)
+{
+    LATCHKEY_TRY(a, account_named(req.account));
+    if (req.changes.empty())
+        return core::fail(Errc::invalid_argument, "nothing to set: give KEY=VALUE pairs");
+    SecuritySettings s = a.settings;
+    std::map<std::string, std::string> fields{{"actor", actor.name}, {"account", a.name}};
+    for (const auto& c : req.changes) {
+        LATCHKEY_TRY_STATUS(assign(s, c.key, c.value));
+        fields[c.key] = c.value;
+    }
+    LATCHKEY_TRY_STATUS(validate(s));
+    LATCHKEY_TRY_STATUS(store_.set_settings(a.id, s));
+    audit_.record(Severity::notice, "settings.set", std::move(fields));
+    return proto::SettingsReply{a.name, s};
+}
+
+} // namespace latchkey::daemon

@@ -1,0 +1,94 @@
+// SPDX-License-Identifier: Apache-2.0
+// Directory: the rules of the directory model (shared/DESIGN.md), over a Store.
+//
+// Every administrative change goes through here, whichever front door asked for it: names are
+// validated, policies enforced, passwords hashed, and each change audited. The Store only keeps
+// records; this class decides.
+#pragma once
+
+#include <mutex>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/clock.hpp"
+#include "core/result.hpp"
+#include "daemon/audit.hpp"
+#include "daemon/model.hpp"
+#include "daemon/password_hasher.hpp"
+#include "daemon/store.hpp"
+#include "proto/messages.hpp"
+
+namespace latchkey::daemon {
+
+/// Who asked, for the audit trail ("uid:0").
+struct Actor {
+    std::string name;
+};
+
+/// A user together with the account it belongs to.
+struct ResolvedUser {
+    AccountRecord account;
+    UserRecord user;
+};
+
+class Directory {
+public:
+    Directory(Store& store, PasswordHasher& hasher, Audit& audit, const core::Clock& clock);
+
+    /// The account this host is bound to: names without "@domain" are looked up there.
+    void set_host_account(std::string name);
+    std::string host_account() const;
+
+    core::Result<proto::DirectoryInfo> init(const proto::DirectoryInit& req, const Actor& actor);
+    core::Result<proto::DirectoryInfo> show();
+
+    core::Result<proto::AccountInfo> create_account(const proto::AccountCreate& req,
+                                                    const Actor& actor);
+    core::Result<std::vector<proto::AccountInfo>> list_accounts();
+    core::Result<proto::AccountInfo> show_account(const std::string& name);
+    core::Result<proto::AccountInfo> alias(const proto::AccountAlias& req, const Actor& actor);
+
+    core::Result<proto::UserInfo> create_user(const proto::UserCreate& req, const Actor& actor);
+    core::Result<std::vector<proto::UserInfo>> list_users(const std::optional<std::string>& account);
+    core::Result<proto::UserInfo> show_user(const proto::UserRef& ref);
+    core::Status delete_user(const proto::UserRef& ref, const Actor& actor);
+    core::Result<proto::UserInfo> set_console_logon(const proto::UserRef& ref, bool enabled,
+                                                    const Actor& actor);
+    /// An administrator's reset (seed 004): keep, generate (returned once) or custom.
+    core::Result<proto::UserReply> set_password(const proto::UserSetPassword& req,
+                                                const Actor& actor);
+
+    core::Result<proto::PolicyReply> policy(const std::optional<std::string>& account);
+    core::Result<proto::PolicyReply> set_policy(const proto::PolicySet& req, const Actor& actor);
+    core::Result<proto::SettingsReply> settings(const std::optional<std::string>& account);
+    core::Result<proto::SettingsReply> set_settings(const proto::SettingsSet& req,
+                                                    const Actor& actor);
+
+    /// Finds a user from "name@domain", or "name" in `account` (default: the host's account).
+    core::Result<ResolvedUser> resolve(const proto::UserRef& ref);
+
+    /// Checks a new password against the account's policy, including its history, hashes it
+    /// and stores it. The caller has already decided the change is allowed.
+    core::Status replace_password(const ResolvedUser& who, const core::Secret& password,
+                                  bool require_change);
+
+    proto::UserInfo info(const AccountRecord& account, const UserRecord& user) const;
+
+private:
+    core::Result<DirectoryRecord> require_directory();
+    /// The account a reference names, and the bare user name.
+    core::Result<std::pair<AccountRecord, std::string>> locate(const proto::UserRef& ref);
+    core::Result<AccountRecord> account_named(const std::optional<std::string>& name);
+    core::Result<proto::AccountInfo> info(const AccountRecord& account);
+
+    Store& store_;
+    PasswordHasher& hasher_;
+    Audit& audit_;
+    const core::Clock& clock_;
+    mutable std::mutex host_mutex_;
+    std::string host_account_;
+};
+
+} // namespace latchkey::daemon

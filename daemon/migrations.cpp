@@ -1,0 +1,189 @@
+// SPDX-License-Identifier: Apache-2.0
+// The schema's migrations, applied in order, each in its own transaction.
+#include "daemon/migrations.hpp"
+
+#include <array>
+#include <string>
+
+#include "daemon/sqlite.hpp"
+
+namespace latchkey::daemon {
+
+namespace {
+
+// Conventions: times are Unix seconds (INTEGER), ids the caller's UUID strings, booleans 0/1
+// with a CHECK, std::uint32_t values an INTEGER with a CHECK so reading them back cannot
+// overflow. Logon domains and account names are DNS names, hence COLLATE NOCASE: "Web" and
+// "web" are the same account and cannot be given to two accounts.
+
+// v1: the directory, its accounts with their logon domains, and users.
+constexpr const char* schema_v1 = R"sql(
+CREATE TABLE directory (
+    id                    TEXT PRIMARY KEY NOT NULL,
+    domain                TEXT NOT NULL CHECK (domain <> ''),
+    -- Deferred: the directory and its management account are inserted in one transaction.
+    management_account_id TEXT NOT NULL
+                          REFERENCES accounts (id) DEFERRABLE INITIALLY DEFERRED,
+    created_at            INTEGER NOT NULL,
+    -- One directory per deployment.
+    singleton             INTEGER NOT NULL DEFAULT 1 UNIQUE CHECK (singleton = 1)
+);
+
+CREATE TABLE accounts (
+    id           TEXT PRIMARY KEY NOT NULL,
+    directory_id TEXT NOT NULL REFERENCES directory (id),
+    name         TEXT NOT NULL COLLATE NOCASE UNIQUE CHECK (name <> ''),
+    kind         TEXT NOT NULL CHECK (kind IN ('management', 'resource', 'cloud')),
+    created_at   INTEGER NOT NULL,
+
+    -- proto::PasswordPolicy
+    policy_min_length          INTEGER NOT NULL
+                               CHECK (policy_min_length BETWEEN 0 AND 4294967295),
+    policy_require_lowercase   INTEGER NOT NULL CHECK (policy_require_lowercase IN (0, 1)),
+    policy_require_uppercase   INTEGER NOT NULL CHECK (policy_require_uppercase IN (0, 1)),
+    policy_require_digit       INTEGER NOT NULL CHECK (policy_require_digit IN (0, 1)),
+    policy_require_symbol      INTEGER NOT NULL CHECK (policy_require_symbol IN (0, 1)),
+    policy_max_age_days        INTEGER NOT NULL
+                               CHECK (policy_max_age_days BETWEEN 0 AND 4294967295),
+    policy_history             INTEGER NOT NULL CHECK (policy_history BETWEEN 0 AND 4294967295),
+    policy_max_failed_per_hour INTEGER NOT NULL
+                               CHECK (policy_max_failed_per_hour BETWEEN 0 AND 4294967295),
+    policy_hard_expiry         INTEGER NOT NULL CHECK (policy_hard_expiry IN (0, 1)),
+
+    -- proto::SecuritySettings
+    settings_allow_change_password INTEGER NOT NULL
+                                   CHECK (settings_allow_change_password IN (0, 1)),
+    settings_allow_passkey_logon   INTEGER NOT NULL
+                                   CHECK (settings_allow_passkey_logon IN (0, 1)),
+    settings_allow_manage_mfa      INTEGER NOT NULL CHECK (settings_allow_manage_mfa IN (0, 1)),
+    settings_mfa_required          INTEGER NOT NULL CHECK (settings_mfa_required IN (0, 1)),
+    settings_session_duration_s    INTEGER NOT NULL
+                                   CHECK (settings_session_duration_s BETWEEN 0 AND 4294967295),
+    -- A JSON array of CIDR strings; [] = anywhere.
+    settings_allowed_networks      TEXT NOT NULL
+                                   CHECK (json_valid(settings_allowed_networks)
+                                          AND json_type(settings_allowed_networks) = 'array')
+);
+
+-- The directory has exactly one management account.
+CREATE UNIQUE INDEX accounts_one_management ON accounts (kind) WHERE kind = 'management';
+
+-- Every logon domain of every account, default and aliases, so that a domain can belong to
+-- one account only: the primary key says so.
+CREATE TABLE domains (
+    domain     TEXT PRIMARY KEY NOT NULL COLLATE NOCASE CHECK (domain <> ''),
+    account_id TEXT NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+    is_default INTEGER NOT NULL CHECK (is_default IN (0, 1))
+);
+
+CREATE INDEX domains_by_account ON domains (account_id);
+CREATE UNIQUE INDEX domains_one_default ON domains (account_id) WHERE is_default = 1;
+
+CREATE TABLE users (
+    id              TEXT PRIMARY KEY NOT NULL,
+    account_id      TEXT NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+    name            TEXT NOT NULL CHECK (name <> ''),
+    display_name    TEXT NOT NULL,
+    console_logon   INTEGER NOT NULL CHECK (console_logon IN (0, 1)),
+    password_hash   TEXT NOT NULL,             -- PHC string; '' = no password
+    password_set_at INTEGER,
+    require_change  INTEGER NOT NULL CHECK (require_change IN (0, 1)),
+    created_at      INTEGER NOT NULL,
+    UNIQUE (account_id, name)
+);
+)sql";
+
+// v2: password history and the audit trail.
+constexpr const char* schema_v2 = R"sql(
+-- Replaced hashes; seq orders them (newest = highest) independently of clock changes.
+CREATE TABLE password_history (
+    seq     INTEGER PRIMARY KEY,
+    user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    hash    TEXT NOT NULL,
+    set_at  INTEGER                            -- when the replaced hash had been set
+);
+
+CREATE INDEX password_history_by_user ON password_history (user_id, seq);
+
+-- Append-only. AUTOINCREMENT: a seq is never reused, so readers can resume from one.
+CREATE TABLE audit (
+    seq       INTEGER PRIMARY KEY AUTOINCREMENT,
+    at        INTEGER NOT NULL,
+    severity  INTEGER NOT NULL CHECK (severity BETWEEN 0 AND 3), -- daemon::Severity
+    event     TEXT NOT NULL,
+    user_name TEXT,                            -- fields' "user", for filtering
+    fields    TEXT NOT NULL CHECK (json_valid(fields) AND json_type(fields) = 'object')
+);
+
+CREATE INDEX audit_by_user ON audit (user_name, seq);
+CREATE INDEX audit_by_at ON audit (at);
+)sql";
+
+// migrations[i] takes the database from version i to i + 1.
+constexpr std::array migrations{schema_v1, schema_v2};
+static_assert(migrations.size() == latest_schema_version,
+              "each schema version needs its migration");
+
+core::Status set_version(sqlite3* db, std::uint32_t version)
+{
+    // PRAGMA takes no parameters; the value is our own integer.
+    const std::string sql = "PRAGMA user_version = " + std::to_string(version);
+    return exec(db, sql.c_str());
+}
+
+core::Status apply(sqlite3* db, std::uint32_t version)
+{
+    LATCHKEY_TRY(txn, Transaction::begin(db));
+    // Another process may have migrated between our first look and taking the write lock.
+    LATCHKEY_TRY(current, schema_version(db));
+    if (current >= version)
+        return {};
+    if (current != version - 1)
+        return core::fail(core::Errc::store_schema,
+                          "database schema version " + std::to_string(current) +
+                              " changed while migrating to " + std::to_string(version));
+    if (auto applied = exec(db, migrations[version - 1]); !applied) {
+        core::Error e = std::move(applied).error();
+        e.message =
+            "migration to schema version " + std::to_string(version) + " failed: " + e.message;
+        return core::fail(std::move(e));
+    }
+    LATCHKEY_TRY_STATUS(set_version(db, version));
+    return txn.commit();
+}
+
+} // namespace
+
+core::Result<std::uint32_t> schema_version(sqlite3* db)
+{
+    LATCHKEY_TRY(stmt, Statement::prepare(db, "PRAGMA user_version"));
+    LATCHKEY_TRY(row, stmt.step());
+    if (!row)
+        return core::fail(core::Errc::store_failed, "sqlite: PRAGMA user_version returned no row");
+    const std::int64_t v = stmt.int64(0);
+    // user_version is a signed 32-bit integer; negative values were not written by us.
+    if (v < 0)
+        return core::fail(core::Errc::store_schema,
+                          "database schema version " + std::to_string(v) + " is not valid");
+    return static_cast<std::uint32_t>(v);
+}
+
+core::Status migrate(sqlite3* db, std::uint32_t target)
+{
+    if (target > latest_schema_version)
+        return core::fail(core::Errc::store_schema, "schema version " + std::to_string(target) +
+                                                        " is unknown; the latest is " +
+                                                        std::to_string(latest_schema_version));
+    LATCHKEY_TRY(current, schema_version(db));
+    if (current > latest_schema_version)
+        return core::fail(core::Errc::store_schema,
+                          "database schema version " + std::to_string(current) +
+                              " is newer than this latchkey supports (" +
+                              std::to_string(latest_schema_version) +
+                              "); it was written by a newer latchkey, upgrade latchkey");
+    for (std::uint32_t v = current + 1; v <= target; ++v)
+        LATCHKEY_TRY_STATUS(apply(db, v));
+    return {};
+}
+
+} // namespace latchkey::daemon

@@ -1,0 +1,26 @@
+// SPDX-License-Identifier: Apache-2.0
+// Names of the directory's enumerations, as they appear in audit output and on the command line.
+#include "daemon/model.hpp"
+
+namespace latchkey::daemon {
+
+std::string_view to_string(Severity s) noexcept
+{
+    switch (s) {
+    case Severity::info: return "info";
+    case Severity::notice: return "notice";
+    case Severity::warning: return "warning";
+    case Severity::alert: return "alert";
+    }
+    return "unknown";
+}
+
+std::optional<Severity> severity_from_string(std::string_view s) noexcept
+{
+    for (const Severity v : {Severity::info, Severity::notice, Severity::warning, Severity::alert})
+        if (to_string(v) == s)
+            return v;
+    return std::nullopt;
+}
+
+} // namespace latchkey::daemon

@@ -1,0 +1,81 @@
+// SPDX-License-Identifier: Apache-2.0
+// The directory's records as the daemon keeps them (see shared/DESIGN.md, "The directory").
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/clock.hpp"
+#include "proto/messages.hpp"
+
+namespace latchkey::daemon {
+
+using proto::AccountKind;
+using proto::PasswordPolicy;
+using proto::SecuritySettings;
+
+struct DirectoryRecord {
+    std::string id;
+    std::string domain;                ///< e.g. "example.internal"
+    std::string management_account_id;
+    core::TimePoint created_at;
+};
+
+struct AccountRecord {
+    std::string id;
+    std::string directory_id;
+    std::string name;                  ///< DNS label, unique in the directory
+    AccountKind kind = AccountKind::resource;
+    std::string default_domain;        ///< "<name>.<directory domain>"
+    std::vector<std::string> aliases;  ///< further logon domains
+    PasswordPolicy policy;
+    SecuritySettings settings;
+    core::TimePoint created_at;
+};
+
+struct UserRecord {
+    std::string id;
+    std::string account_id;
+    std::string name;                  ///< unique in its account
+    std::string display_name;
+    bool console_logon = true;
+    std::string password_hash;         ///< Argon2id PHC string; empty = no password
+    std::optional<core::TimePoint> password_set_at;
+    bool require_change = false;
+    core::TimePoint created_at;
+};
+
+/// What replaces a user's password, written atomically with the history entry of the old one.
+struct PasswordChange {
+    std::string new_hash;
+    core::TimePoint set_at;
+    bool require_change = false;
+    std::uint32_t history_keep = 0;    ///< previous hashes to keep (the policy's history)
+};
+
+enum class Severity : std::uint8_t { info, notice, warning, alert };
+
+std::string_view to_string(Severity s) noexcept;
+std::optional<Severity> severity_from_string(std::string_view s) noexcept;
+
+/// One audit record: `event` is a stable name ("user.create"), `fields` key=value, no secret.
+struct AuditEvent {
+    std::int64_t seq = 0;              ///< assigned by the store
+    core::TimePoint at;
+    Severity severity = Severity::info;
+    std::string event;
+    std::map<std::string, std::string> fields;
+};
+
+struct AuditQuery {
+    std::optional<Severity> min_severity;
+    std::optional<core::TimePoint> since;
+    std::optional<std::string> user;   ///< matches the `user` field
+    std::uint32_t limit = 100;
+};
+
+} // namespace latchkey::daemon

@@ -1,0 +1,93 @@
+// SPDX-License-Identifier: Apache-2.0
+// Name validation.
+#include "daemon/names.hpp"
+
+namespace latchkey::daemon {
+
+namespace {
+
+using core::Errc;
+
+bool is_label(std::string_view s)
+{
+    if (s.empty() || s.size() > 63 || s.front() == '-' || s.back() == '-')
+        return false;
+    for (const char c : s)
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'))
+            return false;
+    return true;
+}
+
+std::string shown(std::string_view s)
+{
+    // Echo at most a short, printable prefix of bad input back to the user.
+    std::string out;
+    for (const char c : s.substr(0, 64))
+        out.push_back(static_cast<unsigned char>(c) < 0x20 || c == 0x7f ? '?' : c);
+    return out;
+}
+
+} // namespace
+
+core::Status check_account_name(std::string_view name)
+{
+    if (!is_label(name))
+        return core::fail(Errc::invalid_argument,
+                          "account name '" + shown(name) +
+                              "' is not valid: use 1-63 lower-case letters, digits and '-', "
+                              "not starting or ending with '-'");
+    return {};
+}
+
+core::Status check_domain(std::string_view domain)
+{
+    const auto bad = [&] {
+        return core::fail(Errc::invalid_argument,
+                          "domain '" + shown(domain) +
+                              "' is not valid: use lower-case DNS labels separated by dots, "
+                              "such as example.internal");
+    };
+    if (domain.size() > 253 || domain.find('.') == std::string_view::npos)
+        return bad();
+    std::size_t start = 0;
+    for (;;) {
+        const auto dot = domain.find('.', start);
+        if (!is_label(domain.substr(start, dot - start)))
+            return bad();
+        if (dot == std::string_view::npos)
+            break;
+        start = dot + 1;
+    }
+    return {};
+}
+
+core::Status check_user_name(std::string_view name)
+{
+    bool ok = !name.empty() && name.size() <= 32 &&
+              ((name[0] >= 'a' && name[0] <= 'z') || name[0] == '_');
+    for (const char c : name)
+        ok = ok && ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+                    c == '-');
+    if (!ok)
+        return core::fail(Errc::invalid_argument,
+                          "user name '" + shown(name) +
+                              "' is not valid: use 1-32 lower-case letters, digits, '.', '_' "
+                              "and '-', starting with a letter or '_'");
+    if (name == "root")
+        return core::fail(Errc::invalid_argument,
+                          "'root' is reserved for the root user of an account");
+    return {};
+}
+
+core::Status check_display_name(std::string_view name)
+{
+    if (name.empty() || name.size() > 128)
+        return core::fail(Errc::invalid_argument, "display name must be 1-128 characters");
+    for (const char c : name)
+        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f)
+            return core::fail(Errc::invalid_argument,
+                              "display name must not contain control characters");
+    return {};
+}
+
+} // namespace latchkey::daemon

@@ -1,0 +1,24 @@
+// SPDX-License-Identifier: Apache-2.0
+// Validation of the names people type: account names, domains, user names, display names.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "core/result.hpp"
+
+namespace latchkey::daemon {
+
+/// A DNS label: 1-63 of [a-z0-9-], not starting or ending with '-'.
+core::Status check_account_name(std::string_view name);
+
+/// A lower-case DNS name of at least two labels, at most 253 characters.
+core::Status check_domain(std::string_view domain);
+
+/// A POSIX-style login name: [a-z_][a-z0-9._-]{0,31}. "root" is reserved for account roots.
+core::Status check_user_name(std::string_view name);
+
+/// 1-128 characters with no control characters.
+core::Status check_display_name(std::string_view name);
+
+} // namespace latchkey::daemon

@@ -1,0 +1,23 @@
+// SPDX-License-Identifier: Apache-2.0
+// IPv4/IPv6 CIDR networks for the allowed-logon-networks setting.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+namespace latchkey::daemon {
+
+struct Cidr {
+    std::array<std::uint8_t, 16> address{}; ///< IPv4 as IPv4-mapped IPv6
+    std::uint32_t prefix = 0;               ///< over the 128-bit form
+};
+
+/// "10.0.0.0/8", "2001:db8::/32", or a bare address (a /32 or /128).
+std::optional<Cidr> parse_cidr(std::string_view text);
+
+/// True when `address` (a textual IPv4 or IPv6 address) lies in `net`.
+bool contains(const Cidr& net, std::string_view address);
+
+} // namespace latchkey::daemon

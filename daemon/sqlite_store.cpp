@@ -1,0 +1,793 @@
+// SPDX-License-Identifier: Apache-2.0
+// SqliteStore: the Store interface over the schema of daemon/migrations.cpp.
+#include "daemon/sqlite_store.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstddef>
+#include <filesystem>
+#include <limits>
+#include <map>
+#include <string_view>
+#include <system_error>
+#include <unordered_map>
+#include <utility>
+
+#include <fcntl.h>
+
+#include <boost/json.hpp>
+
+#include "core/c_handle.hpp"
+#include "core/clock.hpp"
+
+namespace latchkey::daemon {
+
+namespace {
+
+namespace json = boost::json;
+using core::Errc;
+
+// ---- values <-> columns -----------------------------------------------------------------
+
+// Stored by name, not number, so that reordering the enum cannot change what a row means.
+std::string_view kind_name(AccountKind k) noexcept
+{
+    switch (k) {
+    case AccountKind::management: return "management";
+    case AccountKind::resource: return "resource";
+    case AccountKind::cloud: return "cloud";
+    }
+    return "unknown";
+}
+
+std::optional<AccountKind> kind_from_name(std::string_view s) noexcept
+{
+    for (const AccountKind k : {AccountKind::management, AccountKind::resource, AccountKind::cloud})
+        if (kind_name(k) == s)
+            return k;
+    return std::nullopt;
+}
+
+// Stored as a number so that `severity >= ?` selects "at least this severe".
+static_assert(static_cast<int>(Severity::info) == 0 && static_cast<int>(Severity::notice) == 1 &&
+                  static_cast<int>(Severity::warning) == 2 &&
+                  static_cast<int>(Severity::alert) == 3,
+              "audit.severity stores these values; never renumber them");
+
+std::int64_t severity_number(Severity s) noexcept
+{
+    return static_cast<std::int64_t>(s);
+}
+
+std::optional<Severity> severity_from_number(std::int64_t n) noexcept
+{
+    if (n < 0 || n > static_cast<std::int64_t>(Severity::alert))
+        return std::nullopt;
+    return static_cast<Severity>(n);
+}
+
+/// The schema's CHECKs keep these columns in range; clamping guards against a hand-edited file.
+std::uint32_t read_u32(const Statement& stmt, int column) noexcept
+{
+    constexpr std::int64_t max = std::numeric_limits<std::uint32_t>::max();
+    return static_cast<std::uint32_t>(std::clamp<std::int64_t>(stmt.int64(column), 0, max));
+}
+
+core::Error corrupt(std::string what)
+{
+    return {Errc::store_failed, "database holds an invalid " + std::move(what)};
+}
+
+json::string_view js(std::string_view s) noexcept
+{
+    return {s.data(), s.size()};
+}
+
+std::string networks_to_json(const std::vector<std::string>& networks)
+{
+    json::array a;
+    a.reserve(networks.size());
+    for (const auto& n : networks)
+        a.emplace_back(js(n));
+    return json::serialize(a);
+}
+
+core::Result<std::vector<std::string>> networks_from_json(std::string_view text)
+{
+    boost::system::error_code ec;
+    const json::value v = json::parse(js(text), ec);
+    if (ec || !v.is_array())
+        return core::fail(corrupt("allowed_networks value"));
+    std::vector<std::string> out;
+    for (const auto& n : v.get_array()) {
+        if (!n.is_string())
+            return core::fail(corrupt("allowed_networks value"));
+        out.emplace_back(n.get_string());
+    }
+    return out;
+}
+
+std::string fields_to_json(const std::map<std::string, std::string>& fields)
+{
+    json::object o;
+    for (const auto& [k, v] : fields)
+        o[js(k)] = js(v);
+    return json::serialize(o);
+}
+
+core::Result<std::map<std::string, std::string>> fields_from_json(std::string_view text)
+{
+    boost::system::error_code ec;
+    const json::value v = json::parse(js(text), ec);
+    if (ec || !v.is_object())
+        return core::fail(corrupt("audit fields value"));
+    std::map<std::string, std::string> out;
+    for (const auto& [k, value] : v.get_object()) {
+        if (!value.is_string())
+            return core::fail(corrupt("audit fields value"));
+        out.emplace(std::string(k), std::string(value.get_string()));
+    }
+    return out;
+}
+
+// ---- errors -----------------------------------------------------------------------------
+
+std::string quote(std::string_view s)
+{
+    std::string q = "'";
+    q += s;
+    q += '\'';
+    return q;
+}
+
+/// Runs a write. A uniqueness violation becomes already_exists with the message
+/// `exists(sqlite message)`; a foreign-key violation becomes not_found with `missing`.
+template <class Exists>
+core::Status run_write(Statement& stmt, Exists&& exists, std::string_view missing)
+{
+    auto done = stmt.run();
+    if (done)
+        return {};
+    core::Error e = std::move(done).error();
+    if (e.is(Errc::already_exists))
+        e.message = exists(std::string_view(e.message));
+    else if (stmt.last_code() == SQLITE_CONSTRAINT_FOREIGNKEY && !missing.empty())
+        e = core::Error{Errc::not_found, std::string(missing)};
+    return core::fail(std::move(e));
+}
+
+core::Status expect_changed(const Statement& stmt, const std::string& what)
+{
+    if (stmt.changes() == 0)
+        return core::fail(Errc::not_found, what + " not found");
+    return {};
+}
+
+// ---- opening ----------------------------------------------------------------------------
+
+/// Creates the file with mode 0600 before SQLite sees it: SQLite would use 0644, and gives its
+/// -wal and -shm files the database's mode, so this keeps all three private.
+core::Status create_private_file(const std::string& path)
+{
+    const core::UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+    if (fd.valid())
+        return {};
+    const int err = errno;
+    if (err == ENOENT) {
+        auto dir = std::filesystem::path(path).parent_path().string();
+        if (dir.empty())
+            dir = ".";
+        return core::fail(Errc::store_failed, "cannot create the database file: directory " +
+                                                  quote(dir) + " does not exist");
+    }
+    return core::fail(Errc::store_failed,
+                      "cannot create or open the database file: " +
+                          std::error_code(err, std::system_category()).message());
+}
+
+core::Result<std::string> pragma_value(sqlite3* db, std::string_view sql)
+{
+    LATCHKEY_TRY(stmt, Statement::prepare(db, sql));
+    LATCHKEY_TRY(row, stmt.step());
+    return row ? stmt.text(0) : std::string();
+}
+
+core::Status configure(sqlite3* db)
+{
+    // First, so that switching to WAL also waits for other connections.
+    LATCHKEY_TRY_STATUS(exec(db, "PRAGMA busy_timeout = 5000"));
+    LATCHKEY_TRY(mode, pragma_value(db, "PRAGMA journal_mode = WAL"));
+    if (mode != "wal")
+        return core::fail(Errc::store_failed,
+                          "cannot use write-ahead logging (journal mode is " + quote(mode) + ")");
+    LATCHKEY_TRY_STATUS(exec(db, "PRAGMA foreign_keys = ON"));
+    LATCHKEY_TRY(fk, pragma_value(db, "PRAGMA foreign_keys"));
+    if (fk != "1")
+        return core::fail(Errc::store_failed, "this SQLite does not enforce foreign keys");
+    // NORMAL is durable in WAL mode except for the last commits before a power loss.
+    return exec(db, "PRAGMA synchronous = NORMAL");
+}
+
+// ---- accounts ---------------------------------------------------------------------------
+
+constexpr std::string_view account_columns =
+    "a.id, a.directory_id, a.name, a.kind, a.created_at, "
+    "a.policy_min_length, a.policy_require_lowercase, a.policy_require_uppercase, "
+    "a.policy_require_digit, a.policy_require_symbol, a.policy_max_age_days, a.policy_history, "
+    "a.policy_max_failed_per_hour, a.policy_hard_expiry, "
+    "a.settings_allow_change_password, a.settings_allow_passkey_logon, "
+    "a.settings_allow_manage_mfa, a.settings_mfa_required, a.settings_session_duration_s, "
+    "a.settings_allowed_networks";
+
+/// Reads a row of account_columns; default_domain and aliases come from load_domains().
+core::Result<AccountRecord> read_account(const Statement& s)
+{
+    AccountRecord a;
+    a.id = s.text(0);
+    a.directory_id = s.text(1);
+    a.name = s.text(2);
+    const auto kind = kind_from_name(s.text(3));
+    if (!kind)
+        return core::fail(corrupt("account kind for account " + quote(a.name)));
+    a.kind = *kind;
+    a.created_at = core::from_unix(s.int64(4));
+    a.policy.min_length = read_u32(s, 5);
+    a.policy.require_lowercase = s.boolean(6);
+    a.policy.require_uppercase = s.boolean(7);
+    a.policy.require_digit = s.boolean(8);
+    a.policy.require_symbol = s.boolean(9);
+    a.policy.max_age_days = read_u32(s, 10);
+    a.policy.history = read_u32(s, 11);
+    a.policy.max_failed_per_hour = read_u32(s, 12);
+    a.policy.hard_expiry = s.boolean(13);
+    a.settings.allow_change_password = s.boolean(14);
+    a.settings.allow_passkey_logon = s.boolean(15);
+    a.settings.allow_manage_mfa = s.boolean(16);
+    a.settings.mfa_required = s.boolean(17);
+    a.settings.session_duration_s = read_u32(s, 18);
+    LATCHKEY_TRY(networks, networks_from_json(s.text(19)));
+    a.settings.allowed_networks = std::move(networks);
+    return a;
+}
+
+void add_domain(AccountRecord& a, std::string domain, bool is_default)
+{
+    if (is_default)
+        a.default_domain = std::move(domain);
+    else
+        a.aliases.push_back(std::move(domain));
+}
+
+/// Fills in the account's default domain and aliases (in the order they were added).
+core::Status load_domains(sqlite3* db, AccountRecord& a)
+{
+    LATCHKEY_TRY(stmt, Statement::prepare(db, "SELECT domain, is_default FROM domains "
+                                              "WHERE account_id = ?1 ORDER BY rowid"));
+    LATCHKEY_TRY_STATUS(stmt.bind(a.id));
+    for (;;) {
+        LATCHKEY_TRY(row, stmt.step());
+        if (!row)
+            return {};
+        add_domain(a, stmt.text(0), stmt.boolean(1));
+    }
+}
+
+/// The one account matched by `tail` (joins and a WHERE on ?1), with its domains.
+core::Result<std::optional<AccountRecord>>
+query_account(sqlite3* db, std::string_view tail, const std::string& arg)
+{
+    LATCHKEY_TRY(txn, Transaction::begin(db, Transaction::Mode::deferred));
+    std::string sql = "SELECT ";
+    sql += account_columns;
+    sql += " FROM accounts a ";
+    sql += tail;
+    LATCHKEY_TRY(stmt, Statement::prepare(db, sql));
+    LATCHKEY_TRY_STATUS(stmt.bind(arg));
+    LATCHKEY_TRY(row, stmt.step());
+    if (!row)
+        return std::optional<AccountRecord>();
+    LATCHKEY_TRY(account, read_account(stmt));
+    stmt.reset();
+    LATCHKEY_TRY_STATUS(load_domains(db, account));
+    // A read: the transaction only gave a consistent view and ends with a rollback.
+    return std::optional<AccountRecord>(std::move(account));
+}
+
+core::Status insert_domain(sqlite3* db,
+                           const std::string& account_id,
+                           const std::string& domain,
+                           bool is_default)
+{
+    LATCHKEY_TRY(stmt,
+                 Statement::prepare(db, "INSERT INTO domains (domain, account_id, is_default) "
+                                        "VALUES (?1, ?2, ?3)"));
+    LATCHKEY_TRY_STATUS(stmt.bind(domain, account_id, is_default));
+    return run_write(
+        stmt, [&](std::string_view) { return "domain " + quote(domain) + " is already in use"; },
+        "account " + quote(account_id) + " not found");
+}
+
+core::Status insert_account(sqlite3* db, const AccountRecord& a)
+{
+    LATCHKEY_TRY(stmt,
+                 Statement::prepare(
+                     db, "INSERT INTO accounts (id, directory_id, name, kind, created_at, "
+                         "policy_min_length, policy_require_lowercase, policy_require_uppercase, "
+                         "policy_require_digit, policy_require_symbol, policy_max_age_days, "
+                         "policy_history, policy_max_failed_per_hour, policy_hard_expiry, "
+                         "settings_allow_change_password, settings_allow_passkey_logon, "
+                         "settings_allow_manage_mfa, settings_mfa_required, "
+                         "settings_session_duration_s, settings_allowed_networks) "
+                         "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, "
+                         "?15, ?16, ?17, ?18, ?19, ?20)"));
+    const auto& p = a.policy;
+    const auto& s = a.settings;
+    LATCHKEY_TRY_STATUS(
+        stmt.bind(a.id, a.directory_id, a.name, kind_name(a.kind), core::to_unix(a.created_at),
+                  p.min_length, p.require_lowercase, p.require_uppercase, p.require_digit,
+                  p.require_symbol, p.max_age_days, p.history, p.max_failed_per_hour, p.hard_expiry,
+                  s.allow_change_password, s.allow_passkey_logon, s.allow_manage_mfa,
+                  s.mfa_required, s.session_duration_s, networks_to_json(s.allowed_networks)));
+    const auto exists = [&](std::string_view sqlite_message) -> std::string {
+        if (sqlite_message.find("accounts.name") != std::string_view::npos)
+            return "account " + quote(a.name) + " already exists";
+        if (sqlite_message.find("accounts.kind") != std::string_view::npos)
+            return "the directory already has a management account";
+        return "account id " + quote(a.id) + " already exists";
+    };
+    LATCHKEY_TRY_STATUS(
+        run_write(stmt, exists, "directory " + quote(a.directory_id) + " not found"));
+    LATCHKEY_TRY_STATUS(insert_domain(db, a.id, a.default_domain, true));
+    for (const auto& alias : a.aliases)
+        LATCHKEY_TRY_STATUS(insert_domain(db, a.id, alias, false));
+    return {};
+}
+
+core::Result<bool> account_exists(sqlite3* db, const std::string& id)
+{
+    LATCHKEY_TRY(stmt, Statement::prepare(db, "SELECT 1 FROM accounts WHERE id = ?1"));
+    LATCHKEY_TRY_STATUS(stmt.bind(id));
+    return stmt.step();
+}
+
+// ---- users ------------------------------------------------------------------------------
+
+constexpr std::string_view user_columns =
+    "u.id, u.account_id, u.name, u.display_name, u.console_logon, u.password_hash, "
+    "u.password_set_at, u.require_change, u.created_at";
+
+UserRecord read_user(const Statement& s)
+{
+    UserRecord u;
+    u.id = s.text(0);
+    u.account_id = s.text(1);
+    u.name = s.text(2);
+    u.display_name = s.text(3);
+    u.console_logon = s.boolean(4);
+    u.password_hash = s.text(5);
+    if (const auto at = s.optional_int64(6))
+        u.password_set_at = core::from_unix(*at);
+    u.require_change = s.boolean(7);
+    u.created_at = core::from_unix(s.int64(8));
+    return u;
+}
+
+/// Users matched by `where` (a WHERE clause on ?1, ?2...), ordered by account name, user name.
+template <class... Args>
+core::Result<std::vector<UserRecord>>
+query_users(sqlite3* db, std::string_view where, const Args&... args)
+{
+    std::string sql = "SELECT ";
+    sql += user_columns;
+    sql += " FROM users u JOIN accounts a ON a.id = u.account_id ";
+    sql += where;
+    sql += " ORDER BY a.name, u.name";
+    LATCHKEY_TRY(stmt, Statement::prepare(db, sql));
+    LATCHKEY_TRY_STATUS(stmt.bind(args...));
+    std::vector<UserRecord> out;
+    for (;;) {
+        LATCHKEY_TRY(row, stmt.step());
+        if (!row)
+            return out;
+        out.push_back(read_user(stmt));
+    }
+}
+
+core::Result<std::optional<UserRecord>> first(core::Result<std::vector<UserRecord>> users)
+{
+    LATCHKEY_TRY(list, std::move(users));
+    if (list.empty())
+        return std::optional<UserRecord>();
+    return std::optional<UserRecord>(std::move(list.front()));
+}
+
+/// An UPDATE of one user by id (?1) in its own transaction; not_found if there is none.
+template <class... Args>
+core::Status
+update_user(sqlite3* db, std::string_view sql, const std::string& user_id, const Args&... args)
+{
+    LATCHKEY_TRY(txn, Transaction::begin(db));
+    LATCHKEY_TRY(stmt, Statement::prepare(db, sql));
+    LATCHKEY_TRY_STATUS(stmt.bind(user_id, args...));
+    LATCHKEY_TRY_STATUS(stmt.run());
+    LATCHKEY_TRY_STATUS(expect_changed(stmt, "user " + quote(user_id)));
+    return txn.commit();
+}
+
+/// The same for one account.
+template <class... Args>
+core::Status update_account(sqlite3* db,
+                            std::string_view sql,
+                            const std::string& account_id,
+                            const Args&... args)
+{
+    LATCHKEY_TRY(txn, Transaction::begin(db));
+    LATCHKEY_TRY(stmt, Statement::prepare(db, sql));
+    LATCHKEY_TRY_STATUS(stmt.bind(account_id, args...));
+    LATCHKEY_TRY_STATUS(stmt.run());
+    LATCHKEY_TRY_STATUS(expect_changed(stmt, "account " + quote(account_id)));
+    return txn.commit();
+}
+
+} // namespace
+
+// ---- SqliteStore ------------------------------------------------------------------------
+
+core::Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path,
+                                                             std::uint32_t target_schema_version)
+{
+    if (path.empty())
+        return core::fail(Errc::invalid_argument, "the database path is empty");
+    LATCHKEY_TRY_STATUS(create_private_file(path));
+    sqlite3* raw = nullptr;
+    // NOMUTEX: the store's own mutex serialises every use of the connection.
+    const int rc =
+        sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr);
+    SqliteDb db(raw);
+    if (rc != SQLITE_OK)
+        return core::fail(sqlite_error(db.get(), rc));
+    sqlite3_extended_result_codes(db.get(), 1);
+    LATCHKEY_TRY_STATUS(configure(db.get()));
+    LATCHKEY_TRY_STATUS(migrate(db.get(), target_schema_version));
+    return std::unique_ptr<SqliteStore>(new SqliteStore(std::move(db)));
+}
+
+core::Result<std::optional<DirectoryRecord>> SqliteStore::directory()
+{
+    const std::lock_guard lock(mutex_);
+    LATCHKEY_TRY(stmt, Statement::prepare(db_.get(), "SELECT id, domain, management_account_id, "
+                                                     "created_at FROM directory"));
+    LATCHKEY_TRY(row, stmt.step());
+    if (!row)
+        return std::optional<DirectoryRecord>();
+    return std::optional<DirectoryRecord>(
+        DirectoryRecord{stmt.text(0), stmt.text(1), stmt.text(2), core::from_unix(stmt.int64(3))});
+}
+
+core::Status SqliteStore::create_directory(const DirectoryRecord& directory,
+                                           const AccountRecord& management)
+{
+    if (management.id != directory.management_account_id ||
+        management.directory_id != directory.id || management.kind != AccountKind::management)
+        return core::fail(Errc::invalid_argument,
+                          "the management account must be of kind management and belong to "
+                          "the directory it manages");
+    const std::lock_guard lock(mutex_);
+    sqlite3* db = db_.get();
+    LATCHKEY_TRY(txn, Transaction::begin(db));
+    LATCHKEY_TRY(stmt, Statement::prepare(db, "INSERT INTO directory (id, domain, "
+                                              "management_account_id, created_at) "
+                                              "VALUES (?1, ?2, ?3, ?4)"));
+    LATCHKEY_TRY_STATUS(stmt.bind(directory.id, directory.domain, directory.management_account_id,
+                                  core::to_unix(directory.created_at)));
+    LATCHKEY_TRY_STATUS(run_write(
+        stmt, [](std::string_view) { return std::string("the directory already exists"); }, {}));
+    LATCHKEY_TRY_STATUS(insert_account(db, management));
+    return txn.commit();
+}
+
+core::Status SqliteStore::create_account(const AccountRecord& account)
+{
+    const std::lock_guard lock(mutex_);
+    LATCHKEY_TRY(txn, Transaction::begin(db_.get()));
+    LATCHKEY_TRY_STATUS(insert_account(db_.get(), account));
+    return txn.commit();
+}
+
+core::Result<std::vector<AccountRecord>> SqliteStore::accounts()
+{
+    const std::lock_guard lock(mutex_);
+    sqlite3* db = db_.get();
+    LATCHKEY_TRY(txn, Transaction::begin(db, Transaction::Mode::deferred));
+    std::string sql = "SELECT ";
+    sql += account_columns;
+    sql += " FROM accounts a ORDER BY a.name";
+    LATCHKEY_TRY(stmt, Statement::prepare(db, sql));
+    std::vector<AccountRecord> out;
+    std::unordered_map<std::string, std::size_t> index;
+    for (;;) {
+        LATCHKEY_TRY(row, stmt.step());
+        if (!row)
+            break;
+        LATCHKEY_TRY(account, read_account(stmt));
+        index.emplace(account.id, out.size());
+        out.push_back(std::move(account));
+    }
+    LATCHKEY_TRY(domains, Statement::prepare(db, "SELECT account_id, domain, is_default "
+                                                 "FROM domains ORDER BY rowid"));
+    for (;;) {
+        LATCHKEY_TRY(row, domains.step());
+        if (!row)
+            break;
+        if (const auto it = index.find(domains.text(0)); it != index.end())
+            add_domain(out[it->second], domains.text(1), domains.boolean(2));
+    }
+    return out;
+}
+
+core::Result<std::optional<AccountRecord>> SqliteStore::account_by_id(const std::string& id)
+{
+    const std::lock_guard lock(mutex_);
+    return query_account(db_.get(), "WHERE a.id = ?1", id);
+}
+
+core::Result<std::optional<AccountRecord>> SqliteStore::account_by_name(const std::string& name)
+{
+    const std::lock_guard lock(mutex_);
+    return query_account(db_.get(), "WHERE a.name = ?1", name);
+}
+
+core::Result<std::optional<AccountRecord>> SqliteStore::account_by_domain(const std::string& domain)
+{
+    const std::lock_guard lock(mutex_);
+    return query_account(db_.get(), "JOIN domains d ON d.account_id = a.id WHERE d.domain = ?1",
+                         domain);
+}
+
+core::Status SqliteStore::add_alias(const std::string& account_id, const std::string& domain)
+{
+    const std::lock_guard lock(mutex_);
+    sqlite3* db = db_.get();
+    LATCHKEY_TRY(txn, Transaction::begin(db));
+    // Checked first: with a missing account and a taken domain, "not found" is the better answer.
+    LATCHKEY_TRY(exists, account_exists(db, account_id));
+    if (!exists)
+        return core::fail(Errc::not_found, "account " + quote(account_id) + " not found");
+    LATCHKEY_TRY_STATUS(insert_domain(db, account_id, domain, false));
+    return txn.commit();
+}
+
+core::Status SqliteStore::remove_alias(const std::string& account_id, const std::string& domain)
+{
+    const std::lock_guard lock(mutex_);
+    sqlite3* db = db_.get();
+    LATCHKEY_TRY(txn, Transaction::begin(db));
+    LATCHKEY_TRY(stmt, Statement::prepare(db, "DELETE FROM domains WHERE account_id = ?1 "
+                                              "AND domain = ?2 AND is_default = 0"));
+    LATCHKEY_TRY_STATUS(stmt.bind(account_id, domain));
+    LATCHKEY_TRY_STATUS(stmt.run());
+    if (stmt.changes() == 0)
+        return core::fail(Errc::not_found, "domain " + quote(domain) +
+                                               " is not an alias of account " + quote(account_id));
+    return txn.commit();
+}
+
+core::Status SqliteStore::set_policy(const std::string& account_id, const PasswordPolicy& p)
+{
+    const std::lock_guard lock(mutex_);
+    return update_account(
+        db_.get(),
+        "UPDATE accounts SET policy_min_length = ?2, policy_require_lowercase = ?3, "
+        "policy_require_uppercase = ?4, policy_require_digit = ?5, policy_require_symbol = ?6, "
+        "policy_max_age_days = ?7, policy_history = ?8, policy_max_failed_per_hour = ?9, "
+        "policy_hard_expiry = ?10 WHERE id = ?1",
+        account_id, p.min_length, p.require_lowercase, p.require_uppercase, p.require_digit,
+        p.require_symbol, p.max_age_days, p.history, p.max_failed_per_hour, p.hard_expiry);
+}
+
+core::Status SqliteStore::set_settings(const std::string& account_id, const SecuritySettings& s)
+{
+    const std::lock_guard lock(mutex_);
+    return update_account(db_.get(),
+                          "UPDATE accounts SET settings_allow_change_password = ?2, "
+                          "settings_allow_passkey_logon = ?3, settings_allow_manage_mfa = ?4, "
+                          "settings_mfa_required = ?5, settings_session_duration_s = ?6, "
+                          "settings_allowed_networks = ?7 WHERE id = ?1",
+                          account_id, s.allow_change_password, s.allow_passkey_logon,
+                          s.allow_manage_mfa, s.mfa_required, s.session_duration_s,
+                          networks_to_json(s.allowed_networks));
+}
+
+core::Status SqliteStore::create_user(const UserRecord& u)
+{
+    const std::lock_guard lock(mutex_);
+    sqlite3* db = db_.get();
+    LATCHKEY_TRY(txn, Transaction::begin(db));
+    LATCHKEY_TRY(stmt, Statement::prepare(db, "INSERT INTO users (id, account_id, name, "
+                                              "display_name, console_logon, password_hash, "
+                                              "password_set_at, require_change, created_at) "
+                                              "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"));
+    std::optional<std::int64_t> set_at;
+    if (u.password_set_at)
+        set_at = core::to_unix(*u.password_set_at);
+    LATCHKEY_TRY_STATUS(stmt.bind(u.id, u.account_id, u.name, u.display_name, u.console_logon,
+                                  u.password_hash, set_at, u.require_change,
+                                  core::to_unix(u.created_at)));
+    const auto exists = [&](std::string_view sqlite_message) -> std::string {
+        if (sqlite_message.find("users.name") != std::string_view::npos)
+            return "user " + quote(u.name) + " already exists in this account";
+        return "user id " + quote(u.id) + " already exists";
+    };
+    LATCHKEY_TRY_STATUS(run_write(stmt, exists, "account " + quote(u.account_id) + " not found"));
+    return txn.commit();
+}
+
+core::Result<std::optional<UserRecord>> SqliteStore::user_by_id(const std::string& id)
+{
+    const std::lock_guard lock(mutex_);
+    return first(query_users(db_.get(), "WHERE u.id = ?1", id));
+}
+
+core::Result<std::optional<UserRecord>> SqliteStore::user_by_name(const std::string& account_id,
+                                                                  const std::string& name)
+{
+    const std::lock_guard lock(mutex_);
+    return first(
+        query_users(db_.get(), "WHERE u.account_id = ?1 AND u.name = ?2", account_id, name));
+}
+
+core::Result<std::vector<UserRecord>>
+SqliteStore::users(const std::optional<std::string>& account_id)
+{
+    const std::lock_guard lock(mutex_);
+    if (account_id)
+        return query_users(db_.get(), "WHERE u.account_id = ?1", *account_id);
+    return query_users(db_.get(), "");
+}
+
+core::Result<std::uint32_t> SqliteStore::count_users(const std::string& account_id)
+{
+    const std::lock_guard lock(mutex_);
+    LATCHKEY_TRY(stmt,
+                 Statement::prepare(db_.get(), "SELECT count(*) FROM users WHERE account_id = ?1"));
+    LATCHKEY_TRY_STATUS(stmt.bind(account_id));
+    LATCHKEY_TRY(row, stmt.step());
+    return row ? read_u32(stmt, 0) : 0U;
+}
+
+core::Status SqliteStore::delete_user(const std::string& user_id)
+{
+    const std::lock_guard lock(mutex_);
+    // password_history rows go with it: ON DELETE CASCADE.
+    return update_user(db_.get(), "DELETE FROM users WHERE id = ?1", user_id);
+}
+
+core::Status SqliteStore::set_console_logon(const std::string& user_id, bool enabled)
+{
+    const std::lock_guard lock(mutex_);
+    return update_user(db_.get(), "UPDATE users SET console_logon = ?2 WHERE id = ?1", user_id,
+                       enabled);
+}
+
+core::Status SqliteStore::set_require_change(const std::string& user_id, bool required)
+{
+    const std::lock_guard lock(mutex_);
+    return update_user(db_.get(), "UPDATE users SET require_change = ?2 WHERE id = ?1", user_id,
+                       required);
+}
+
+core::Status SqliteStore::set_password(const std::string& user_id, const PasswordChange& change)
+{
+    const std::lock_guard lock(mutex_);
+    sqlite3* db = db_.get();
+    LATCHKEY_TRY(txn, Transaction::begin(db));
+
+    LATCHKEY_TRY(current, Statement::prepare(db, "SELECT password_hash, password_set_at "
+                                                 "FROM users WHERE id = ?1"));
+    LATCHKEY_TRY_STATUS(current.bind(user_id));
+    LATCHKEY_TRY(found, current.step());
+    if (!found)
+        return core::fail(Errc::not_found, "user " + quote(user_id) + " not found");
+    const std::string old_hash = current.text(0);
+    const std::optional<std::int64_t> old_set_at = current.optional_int64(1);
+    current.reset();
+
+    if (!old_hash.empty()) {
+        LATCHKEY_TRY(push, Statement::prepare(db, "INSERT INTO password_history (user_id, hash, "
+                                                  "set_at) VALUES (?1, ?2, ?3)"));
+        LATCHKEY_TRY_STATUS(push.bind(user_id, old_hash, old_set_at));
+        LATCHKEY_TRY_STATUS(push.run());
+    }
+
+    LATCHKEY_TRY(update, Statement::prepare(db, "UPDATE users SET password_hash = ?2, "
+                                                "password_set_at = ?3, require_change = ?4 "
+                                                "WHERE id = ?1"));
+    LATCHKEY_TRY_STATUS(
+        update.bind(user_id, change.new_hash, core::to_unix(change.set_at), change.require_change));
+    LATCHKEY_TRY_STATUS(update.run());
+
+    LATCHKEY_TRY(trim, Statement::prepare(db, "DELETE FROM password_history WHERE user_id = ?1 "
+                                              "AND seq NOT IN (SELECT seq FROM password_history "
+                                              "WHERE user_id = ?1 ORDER BY seq DESC LIMIT ?2)"));
+    LATCHKEY_TRY_STATUS(trim.bind(user_id, change.history_keep));
+    LATCHKEY_TRY_STATUS(trim.run());
+    return txn.commit();
+}
+
+core::Result<std::vector<std::string>> SqliteStore::password_history(const std::string& user_id,
+                                                                     std::uint32_t limit)
+{
+    const std::lock_guard lock(mutex_);
+    LATCHKEY_TRY(stmt, Statement::prepare(db_.get(), "SELECT hash FROM password_history "
+                                                     "WHERE user_id = ?1 ORDER BY seq DESC "
+                                                     "LIMIT ?2"));
+    LATCHKEY_TRY_STATUS(stmt.bind(user_id, limit));
+    std::vector<std::string> out;
+    for (;;) {
+        LATCHKEY_TRY(row, stmt.step());
+        if (!row)
+            return out;
+        out.push_back(stmt.text(0));
+    }
+}
+
+core::Status SqliteStore::append_audit(AuditEvent& event)
+{
+    const std::lock_guard lock(mutex_);
+    sqlite3* db = db_.get();
+    LATCHKEY_TRY(txn, Transaction::begin(db));
+    LATCHKEY_TRY(stmt, Statement::prepare(db, "INSERT INTO audit (at, severity, event, user_name, "
+                                              "fields) VALUES (?1, ?2, ?3, ?4, ?5)"));
+    std::optional<std::string_view> user;
+    if (const auto it = event.fields.find("user"); it != event.fields.end())
+        user = it->second;
+    LATCHKEY_TRY_STATUS(stmt.bind(core::to_unix(event.at), severity_number(event.severity),
+                                  event.event, user, fields_to_json(event.fields)));
+    LATCHKEY_TRY_STATUS(stmt.run());
+    const std::int64_t seq = sqlite3_last_insert_rowid(db);
+    LATCHKEY_TRY_STATUS(txn.commit());
+    event.seq = seq;
+    return {};
+}
+
+core::Result<std::vector<AuditEvent>> SqliteStore::audit(const AuditQuery& query)
+{
+    const std::lock_guard lock(mutex_);
+    // Only the filters asked for go into the WHERE clause, so SQLite can use the indexes.
+    std::string sql = "SELECT seq, at, severity, event, fields FROM audit WHERE 1";
+    if (query.min_severity)
+        sql += " AND severity >= ?1";
+    if (query.since)
+        sql += " AND at >= ?2";
+    if (query.user)
+        sql += " AND user_name = ?3";
+    sql += " ORDER BY seq DESC LIMIT ?4";
+    LATCHKEY_TRY(stmt, Statement::prepare(db_.get(), sql));
+    if (query.min_severity)
+        LATCHKEY_TRY_STATUS(stmt.bind_at(1, severity_number(*query.min_severity)));
+    if (query.since)
+        LATCHKEY_TRY_STATUS(stmt.bind_at(2, core::to_unix(*query.since)));
+    if (query.user)
+        LATCHKEY_TRY_STATUS(stmt.bind_at(3, *query.user));
+    LATCHKEY_TRY_STATUS(stmt.bind_at(4, query.limit));
+
+    std::vector<AuditEvent> out;
+    for (;;) {
+        LATCHKEY_TRY(row, stmt.step());
+        if (!row)
+            return out;
+        AuditEvent e;
+        e.seq = stmt.int64(0);
+        e.at = core::from_unix(stmt.int64(1));
+        const auto severity = severity_from_number(stmt.int64(2));
+        if (!severity)
+            return core::fail(corrupt("severity in audit record " + std::to_string(e.seq)));
+        e.severity = *severity;
+        e.event = stmt.text(3);
+        LATCHKEY_TRY(fields, fields_from_json(stmt.text(4)));
+        e.fields = std::move(fields);
+        out.push_back(std::move(e));
+    }
+}
+
+} // namespace latchkey::daemon

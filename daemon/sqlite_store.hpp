@@ -1,0 +1,75 @@
+// SPDX-License-Identifier: Apache-2.0
+// SqliteStore: the embedded Store, one SQLite database file in WAL mode.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/result.hpp"
+#include "daemon/migrations.hpp"
+#include "daemon/sqlite.hpp"
+#include "daemon/store.hpp"
+
+namespace latchkey::daemon {
+
+/// One connection guarded by a mutex: every public method holds it for its whole transaction,
+/// so calls from several threads are serialised. Other processes may share the file (WAL,
+/// busy_timeout 5 s).
+class SqliteStore final : public Store {
+public:
+    /// Opens the database at `path`, creating it with mode 0600 if it does not exist (its
+    /// directory must exist), and migrates it to `target_schema_version` (tests pass an older
+    /// version to build an old database). Errors: store_failed (cannot create or open, directory
+    /// missing), store_schema (the file was written by a newer latchkey). Messages do not repeat
+    /// `path`: the caller adds it.
+    static core::Result<std::unique_ptr<SqliteStore>>
+    open(const std::string& path, std::uint32_t target_schema_version = latest_schema_version);
+
+    core::Result<std::optional<DirectoryRecord>> directory() override;
+    core::Status create_directory(const DirectoryRecord& directory,
+                                  const AccountRecord& management) override;
+
+    core::Status create_account(const AccountRecord& account) override;
+    core::Result<std::vector<AccountRecord>> accounts() override;
+    core::Result<std::optional<AccountRecord>> account_by_id(const std::string& id) override;
+    core::Result<std::optional<AccountRecord>> account_by_name(const std::string& name) override;
+    core::Result<std::optional<AccountRecord>>
+    account_by_domain(const std::string& domain) override;
+    core::Status add_alias(const std::string& account_id, const std::string& domain) override;
+    core::Status remove_alias(const std::string& account_id, const std::string& domain) override;
+    core::Status set_policy(const std::string& account_id, const PasswordPolicy& policy) override;
+    core::Status set_settings(const std::string& account_id,
+                              const SecuritySettings& settings) override;
+
+    core::Status create_user(const UserRecord& user) override;
+    core::Result<std::optional<UserRecord>> user_by_id(const std::string& id) override;
+    core::Result<std::optional<UserRecord>> user_by_name(const std::string& account_id,
+                                                         const std::string& name) override;
+    core::Result<std::vector<UserRecord>>
+    users(const std::optional<std::string>& account_id) override;
+    core::Result<std::uint32_t> count_users(const std::string& account_id) override;
+    core::Status delete_user(const std::string& user_id) override;
+    core::Status set_console_logon(const std::string& user_id, bool enabled) override;
+    core::Status set_require_change(const std::string& user_id, bool required) override;
+    core::Status set_password(const std::string& user_id, const PasswordChange& change) override;
+    core::Result<std::vector<std::string>> password_history(const std::string& user_id,
+                                                            std::uint32_t limit) override;
+
+    core::Status append_audit(AuditEvent& event) override;
+    core::Result<std::vector<AuditEvent>> audit(const AuditQuery& query) override;
+
+private:
+    explicit SqliteStore(SqliteDb db) noexcept
+        : db_(std::move(db))
+    {
+    }
+
+    std::mutex mutex_;
+    SqliteDb db_;
+};
+
+} // namespace latchkey::daemon

@@ -1,0 +1,76 @@
+// SPDX-License-Identifier: Apache-2.0
+// Store: the one interface between the directory logic and its storage.
+//
+// SQLite is the embedded implementation (sqlite_store.hpp); PostgreSQL will be a second class
+// behind this interface. Every method is atomic (one transaction); implementations are safe to
+// call from several threads. Lookups return nullopt for "not there"; errors are store failures.
+// Uniqueness (account names, logon domains, user names in an account) is enforced by the
+// store and reported as Errc::already_exists.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/result.hpp"
+#include "daemon/model.hpp"
+
+namespace latchkey::daemon {
+
+class Store {
+public:
+    virtual ~Store() = default;
+
+    // directory
+    virtual core::Result<std::optional<DirectoryRecord>> directory() = 0;
+    /// Creates the directory together with its management account.
+    virtual core::Status create_directory(const DirectoryRecord& directory,
+                                          const AccountRecord& management) = 0;
+
+    // accounts
+    virtual core::Status create_account(const AccountRecord& account) = 0;
+    virtual core::Result<std::vector<AccountRecord>> accounts() = 0;
+    virtual core::Result<std::optional<AccountRecord>> account_by_id(const std::string& id) = 0;
+    virtual core::Result<std::optional<AccountRecord>> account_by_name(const std::string& name) = 0;
+    /// The account whose default domain or one of whose aliases is `domain`.
+    virtual core::Result<std::optional<AccountRecord>> account_by_domain(
+        const std::string& domain) = 0;
+    virtual core::Status add_alias(const std::string& account_id, const std::string& domain) = 0;
+    /// not_found if the account has no such alias.
+    virtual core::Status remove_alias(const std::string& account_id,
+                                      const std::string& domain) = 0;
+    virtual core::Status set_policy(const std::string& account_id,
+                                    const PasswordPolicy& policy) = 0;
+    virtual core::Status set_settings(const std::string& account_id,
+                                      const SecuritySettings& settings) = 0;
+
+    // users
+    /// not_found when the user's account does not exist (likewise add_alias).
+    virtual core::Status create_user(const UserRecord& user) = 0;
+    virtual core::Result<std::optional<UserRecord>> user_by_id(const std::string& id) = 0;
+    virtual core::Result<std::optional<UserRecord>> user_by_name(const std::string& account_id,
+                                                                 const std::string& name) = 0;
+    /// Every user, or those of one account; ordered by account name, then user name.
+    virtual core::Result<std::vector<UserRecord>> users(
+        const std::optional<std::string>& account_id) = 0;
+    virtual core::Result<std::uint32_t> count_users(const std::string& account_id) = 0;
+    /// not_found if there is no such user. Deletes its password history too.
+    virtual core::Status delete_user(const std::string& user_id) = 0;
+    virtual core::Status set_console_logon(const std::string& user_id, bool enabled) = 0;
+    virtual core::Status set_require_change(const std::string& user_id, bool required) = 0;
+    /// Replaces the password; the old hash (if any) goes into the history, which is then
+    /// trimmed to the newest `history_keep` entries.
+    virtual core::Status set_password(const std::string& user_id,
+                                      const PasswordChange& change) = 0;
+    /// Previous password hashes, newest first, at most `limit` (0 gives none).
+    virtual core::Result<std::vector<std::string>> password_history(const std::string& user_id,
+                                                                    std::uint32_t limit) = 0;
+
+    // audit (append-only)
+    virtual core::Status append_audit(AuditEvent& event) = 0; ///< sets event.seq
+    /// Newest first.
+    virtual core::Result<std::vector<AuditEvent>> audit(const AuditQuery& query) = 0;
+};
+
+} // namespace latchkey::daemon

@@ -1,0 +1,87 @@
+// SPDX-License-Identifier: Apache-2.0
+// UnixServer: accepts connections on the daemon's sockets and runs their requests.
+//
+//   accept ──► admit(peer)? ──no──► one Failure frame, close
+//                 │yes
+//                 ▼
+//   read frame (timeout) ──bad/oversized──► Failure frame, close
+//                 │
+//                 ▼
+//   WorkPool: connection.handle(request)  (queue full ──► "busy" Failure)
+//                 │
+//                 ▼
+//   write response (timeout) ──► next frame
+//
+// One io thread owns every socket; handlers run on a bounded pool so slow work (Argon2id,
+// storage) never blocks other clients, and a flood queues up to a limit and is then refused.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/thread_pool.hpp>
+
+#include "core/c_handle.hpp"
+#include "core/result.hpp"
+#include "daemon/peer.hpp"
+#include "proto/messages.hpp"
+
+namespace latchkey::daemon {
+
+/// The state of one client connection: an admin session, or a PAM logon dialogue.
+class Connection {
+public:
+    virtual ~Connection() = default;
+    /// Runs on a worker thread; never throws (the server maps a stray exception to a Failure).
+    virtual proto::Response handle(proto::Request&& request) = 0;
+};
+
+/// Decides whether a peer may use the socket; an error is the refusal sent to it.
+using ConnectionFactory = std::function<core::Result<std::unique_ptr<Connection>>(const Peer&)>;
+
+struct ServerLimits {
+    std::uint32_t max_connections = 256;
+    std::uint32_t max_queued = 1024;
+    std::chrono::seconds read_timeout{10};
+};
+
+class WorkPool {
+public:
+    explicit WorkPool(std::uint32_t threads);
+    ~WorkPool();
+
+    boost::asio::thread_pool& pool() { return pool_; }
+
+    void join();
+
+private:
+    boost::asio::thread_pool pool_;
+};
+
+class UnixServer {
+public:
+    UnixServer(boost::asio::io_context& io, WorkPool& work, ServerLimits limits);
+    ~UnixServer();
+
+    /// Serves a listening socket (bound already, or passed by systemd).
+    core::Status listen(core::UniqueFd fd, std::string name, ConnectionFactory factory);
+
+    void set_limits(ServerLimits limits);
+
+    /// Stops accepting and closes every connection.
+    void stop();
+
+    std::uint32_t connections() const;
+
+    struct State;
+
+private:
+    boost::asio::io_context& io_;
+    std::shared_ptr<State> state_;
+};
+
+} // namespace latchkey::daemon

@@ -1,0 +1,171 @@
+// SPDX-License-Identifier: Apache-2.0
+// Blocking Unix-socket client with deadlines and server credential checks.
+#include "proto/client.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <pwd.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "proto/wire.hpp"
+
+namespace latchkey::proto {
+
+namespace {
+
+using namespace std::chrono;
+
+core::Unexpected unreachable(const std::string& path, int err)
+{
+    return core::fail(core::Errc::daemon_unreachable,
+                      "cannot reach latchkeyd at " + path + ": " + std::strerror(err));
+}
+
+} // namespace
+
+std::vector<uid_t> default_trusted_uids(std::vector<uid_t> also)
+{
+    std::vector<uid_t> uids{0};
+    struct passwd pw{};
+    struct passwd* found = nullptr;
+    char buf[1024];
+    if (getpwnam_r("latchkey", &pw, buf, sizeof buf, &found) == 0 && found != nullptr)
+        uids.push_back(pw.pw_uid);
+    uids.insert(uids.end(), also.begin(), also.end());
+    return uids;
+}
+
+Client::Client(core::UniqueFd fd, milliseconds timeout)
+    : fd_(std::move(fd))
+    , timeout_(timeout)
+    , deadline_(steady_clock::now() + timeout)
+{
+}
+
+void Client::extend_deadline()
+{
+    deadline_ = steady_clock::now() + timeout_;
+}
+
+core::Status Client::wait_for(short events)
+{
+    for (;;) {
+        const auto left = duration_cast<milliseconds>(deadline_ - steady_clock::now()).count();
+        if (left <= 0)
+            return core::fail(core::Errc::daemon_timeout, "latchkeyd did not answer in time");
+        struct pollfd p{fd_.get(), events, 0};
+        const int r = ::poll(&p, 1, static_cast<int>(std::min<long long>(left, 60'000)));
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0)
+            return core::fail(core::Errc::io_failed, std::string("poll: ") + std::strerror(errno));
+        if (r > 0)
+            return {};
+    }
+}
+
+core::Result<Client> Client::connect(const ClientOptions& options)
+{
+    struct sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    if (options.socket_path.empty() || options.socket_path.size() >= sizeof addr.sun_path)
+        return core::fail(core::Errc::invalid_argument,
+                          "socket path is empty or too long: " + options.socket_path);
+    std::memcpy(addr.sun_path, options.socket_path.c_str(), options.socket_path.size() + 1);
+
+    core::UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+    if (!fd.valid())
+        return unreachable(options.socket_path, errno);
+    Client client(std::move(fd), options.timeout);
+
+    if (::connect(client.fd_.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0) {
+        if (errno != EINPROGRESS && errno != EAGAIN)
+            return unreachable(options.socket_path, errno);
+        LATCHKEY_TRY_STATUS(client.wait_for(POLLOUT));
+        int err = 0;
+        socklen_t len = sizeof err;
+        ::getsockopt(client.fd_.get(), SOL_SOCKET, SO_ERROR, &err, &len);
+        if (err != 0)
+            return unreachable(options.socket_path, err);
+    }
+
+    if (!options.trusted_server_uids.empty()) {
+        struct ucred cred{};
+        socklen_t len = sizeof cred;
+        if (::getsockopt(client.fd_.get(), SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0)
+            return unreachable(options.socket_path, errno);
+        const auto& ok = options.trusted_server_uids;
+        if (std::find(ok.begin(), ok.end(), cred.uid) == ok.end())
+            return core::fail(core::Errc::daemon_untrusted,
+                              "the server at " + options.socket_path + " runs as uid " +
+                                  std::to_string(cred.uid) + ", which is not trusted");
+    }
+    return client;
+}
+
+core::Status Client::send(const Request& request)
+{
+    LATCHKEY_TRY(bytes, frame(encode(request), max_request_size));
+    std::size_t off = 0;
+    while (off < bytes.size()) {
+        const ssize_t n =
+            ::send(fd_.get(), bytes.data() + off, bytes.size() - off, MSG_NOSIGNAL);
+        if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+            LATCHKEY_TRY_STATUS(wait_for(POLLOUT));
+            continue;
+        }
+        if (n < 0)
+            return core::fail(core::Errc::daemon_unreachable,
+                              std::string("sending to latchkeyd failed: ") + std::strerror(errno));
+        off += static_cast<std::size_t>(n);
+    }
+    core::wipe(bytes.data(), bytes.size()); // may carry a password
+    return {};
+}
+
+core::Result<Response> Client::receive()
+{
+    FrameReader reader(max_response_size);
+    std::string payload;
+    std::string chunk;
+    while (!reader.next(payload)) {
+        LATCHKEY_TRY_STATUS(wait_for(POLLIN));
+        chunk.resize(std::min<std::size_t>(reader.wanted(), 64 * 1024));
+        const ssize_t n = ::recv(fd_.get(), chunk.data(), chunk.size(), 0);
+        if (n < 0 && (errno == EAGAIN || errno == EINTR))
+            continue;
+        if (n < 0)
+            return core::fail(core::Errc::daemon_unreachable,
+                              std::string("reading from latchkeyd failed: ") + std::strerror(errno));
+        if (n == 0)
+            return core::fail(core::Errc::daemon_unreachable,
+                              "latchkeyd closed the connection");
+        LATCHKEY_TRY_STATUS(reader.feed({chunk.data(), static_cast<std::size_t>(n)}));
+    }
+    auto response = decode_response(payload);
+    core::wipe(payload.data(), payload.size()); // may have carried a generated password
+    core::wipe(chunk.data(), chunk.size());
+    return response;
+}
+
+core::Result<Response> Client::call(const Request& request)
+{
+    const auto sent = send(request);
+    if (!sent) {
+        // The server may have refused us (and closed) before reading: its reason is still
+        // waiting to be read, and says more than "broken pipe".
+        auto reply = receive();
+        if (reply)
+            return reply;
+        return core::fail(std::move(sent).error());
+    }
+    return receive();
+}
+
+} // namespace latchkey::proto

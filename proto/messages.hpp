@@ -1,0 +1,312 @@
+// SPDX-License-Identifier: Apache-2.0
+// The only definition of the daemon <-> client contract (admin socket and PAM socket).
+//
+// Every request and response is a described struct with a `type` name; proto/wire.hpp turns
+// them into frames. Add a field as std::optional to stay compatible with older peers; a change
+// that breaks the format bumps protocol_version and freezes the old codec in proto/v1/.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include <boost/describe.hpp>
+
+#include "core/secret.hpp"
+
+namespace latchkey::proto {
+
+inline constexpr std::uint32_t protocol_version = 1;
+
+/// Largest request frame the daemon reads; checked before allocating.
+inline constexpr std::size_t max_request_size = 64 * 1024;
+/// Largest response frame a client reads (listings can be long).
+inline constexpr std::size_t max_response_size = 8 * 1024 * 1024;
+
+// ---- values shared by requests and responses --------------------------------------------
+
+enum class AccountKind : std::uint8_t { management, resource, cloud };
+BOOST_DESCRIBE_ENUM(AccountKind, management, resource, cloud)
+
+/// An account's password policy (seed 004 / RAM password policy). Defaults are the seeds'.
+struct PasswordPolicy {
+    std::uint32_t min_length = 8;        ///< 8..32
+    bool require_lowercase = true;
+    bool require_uppercase = true;
+    bool require_digit = true;
+    bool require_symbol = true;
+    std::uint32_t max_age_days = 0;      ///< 0 = passwords never expire
+    std::uint32_t history = 0;           ///< previous passwords that may not be reused, 0..24
+    std::uint32_t max_failed_per_hour = 5; ///< then the user is locked for an hour; 0 = never
+    bool hard_expiry = false;            ///< an expired password can only be reset by an admin
+};
+BOOST_DESCRIBE_STRUCT(PasswordPolicy, (),
+                      (min_length, require_lowercase, require_uppercase, require_digit,
+                       require_symbol, max_age_days, history, max_failed_per_hour, hard_expiry))
+
+/// An account's security settings (seeds 001, 004).
+struct SecuritySettings {
+    bool allow_change_password = true;
+    bool allow_passkey_logon = true;
+    bool allow_manage_mfa = true;
+    bool mfa_required = false;
+    std::uint32_t session_duration_s = 6 * 3600;
+    std::vector<std::string> allowed_networks; ///< CIDRs; empty = anywhere
+};
+BOOST_DESCRIBE_STRUCT(SecuritySettings, (),
+                      (allow_change_password, allow_passkey_logon, allow_manage_mfa, mfa_required,
+                       session_duration_s, allowed_networks))
+
+/// One `key=value` assignment of `policy set` / `settings set`.
+struct Assignment {
+    std::string key;
+    std::string value;
+};
+BOOST_DESCRIBE_STRUCT(Assignment, (), (key, value))
+
+struct DirectoryInfo {
+    std::string id;
+    std::string domain;
+    std::string management_account;
+    std::int64_t created_at = 0;
+    std::uint32_t accounts = 0;
+};
+BOOST_DESCRIBE_STRUCT(DirectoryInfo, (), (id, domain, management_account, created_at, accounts))
+
+struct AccountInfo {
+    std::string id;
+    std::string name;
+    AccountKind kind = AccountKind::resource;
+    std::string default_domain;
+    std::vector<std::string> aliases;
+    std::uint32_t users = 0;
+    std::int64_t created_at = 0;
+};
+BOOST_DESCRIBE_STRUCT(AccountInfo, (),
+                      (id, name, kind, default_domain, aliases, users, created_at))
+
+struct UserInfo {
+    std::string id;
+    std::string account;
+    std::string name;
+    std::string logon_name;     ///< name@default-domain
+    std::string display_name;
+    bool console_logon = true;
+    bool has_password = false;
+    std::optional<std::int64_t> password_set_at;
+    std::optional<std::int64_t> password_expires_at;
+    bool require_change = false;
+    std::int64_t created_at = 0;
+};
+BOOST_DESCRIBE_STRUCT(UserInfo, (),
+                      (id, account, name, logon_name, display_name, console_logon, has_password,
+                       password_set_at, password_expires_at, require_change, created_at))
+
+// ---- requests ---------------------------------------------------------------------------
+
+struct Hello {
+    static constexpr std::string_view type = "hello";
+    std::uint32_t version = protocol_version;
+    std::string client;
+};
+BOOST_DESCRIBE_STRUCT(Hello, (), (version, client))
+
+struct DirectoryInit {
+    static constexpr std::string_view type = "directory.init";
+    std::string domain;
+    std::string management_account = "management";
+};
+BOOST_DESCRIBE_STRUCT(DirectoryInit, (), (domain, management_account))
+
+struct DirectoryShow {
+    static constexpr std::string_view type = "directory.show";
+};
+BOOST_DESCRIBE_STRUCT(DirectoryShow, (), ())
+
+struct AccountCreate {
+    static constexpr std::string_view type = "account.create";
+    std::string name;
+    AccountKind kind = AccountKind::resource;
+};
+BOOST_DESCRIBE_STRUCT(AccountCreate, (), (name, kind))
+
+struct AccountList {
+    static constexpr std::string_view type = "account.list";
+};
+BOOST_DESCRIBE_STRUCT(AccountList, (), ())
+
+struct AccountShow {
+    static constexpr std::string_view type = "account.show";
+    std::string account;
+};
+BOOST_DESCRIBE_STRUCT(AccountShow, (), (account))
+
+struct AccountAlias {
+    static constexpr std::string_view type = "account.alias";
+    std::string account;
+    std::string domain;
+    bool add = true; ///< false removes the alias
+};
+BOOST_DESCRIBE_STRUCT(AccountAlias, (), (account, domain, add))
+
+/// Names a user: "alice@web.example.internal", or "alice" in `account` (default: the host's).
+struct UserRef {
+    std::string user;
+    std::optional<std::string> account;
+};
+BOOST_DESCRIBE_STRUCT(UserRef, (), (user, account))
+
+struct UserCreate {
+    static constexpr std::string_view type = "user.create";
+    UserRef ref;
+    std::optional<std::string> display_name;
+    bool console_logon = true;
+};
+BOOST_DESCRIBE_STRUCT(UserCreate, (), (ref, display_name, console_logon))
+
+struct UserList {
+    static constexpr std::string_view type = "user.list";
+    std::optional<std::string> account; ///< absent: every account
+};
+BOOST_DESCRIBE_STRUCT(UserList, (), (account))
+
+struct UserShow {
+    static constexpr std::string_view type = "user.show";
+    UserRef ref;
+};
+BOOST_DESCRIBE_STRUCT(UserShow, (), (ref))
+
+struct UserDelete {
+    static constexpr std::string_view type = "user.delete";
+    UserRef ref;
+};
+BOOST_DESCRIBE_STRUCT(UserDelete, (), (ref))
+
+struct UserSetLogon {
+    static constexpr std::string_view type = "user.set_logon";
+    UserRef ref;
+    bool enabled = true;
+};
+BOOST_DESCRIBE_STRUCT(UserSetLogon, (), (ref, enabled))
+
+/// The three modes of an administrator's password reset (seed 004).
+enum class PasswordMode : std::uint8_t { keep, generate, custom };
+BOOST_DESCRIBE_ENUM(PasswordMode, keep, generate, custom)
+
+struct UserSetPassword {
+    static constexpr std::string_view type = "user.set_password";
+    UserRef ref;
+    PasswordMode mode = PasswordMode::custom;
+    std::optional<core::Secret> password;  ///< only with mode custom
+    std::optional<bool> require_change;    ///< absent: leave as it is
+};
+BOOST_DESCRIBE_STRUCT(UserSetPassword, (), (ref, mode, password, require_change))
+
+struct PolicyShow {
+    static constexpr std::string_view type = "policy.show";
+    std::optional<std::string> account;
+};
+BOOST_DESCRIBE_STRUCT(PolicyShow, (), (account))
+
+struct PolicySet {
+    static constexpr std::string_view type = "policy.set";
+    std::optional<std::string> account;
+    std::vector<Assignment> changes;
+};
+BOOST_DESCRIBE_STRUCT(PolicySet, (), (account, changes))
+
+struct SettingsShow {
+    static constexpr std::string_view type = "settings.show";
+    std::optional<std::string> account;
+};
+BOOST_DESCRIBE_STRUCT(SettingsShow, (), (account))
+
+struct SettingsSet {
+    static constexpr std::string_view type = "settings.set";
+    std::optional<std::string> account;
+    std::vector<Assignment> changes;
+};
+BOOST_DESCRIBE_STRUCT(SettingsSet, (), (account, changes))
+
+using Request = std::variant<Hello, DirectoryInit, DirectoryShow, AccountCreate, AccountList,
+                             AccountShow, AccountAlias, UserCreate, UserList, UserShow, UserDelete,
+                             UserSetLogon, UserSetPassword, PolicyShow, PolicySet, SettingsShow,
+                             SettingsSet>;
+
+// ---- responses --------------------------------------------------------------------------
+
+struct HelloReply {
+    static constexpr std::string_view type = "hello.reply";
+    std::uint32_t version = protocol_version;
+    std::string server;
+};
+BOOST_DESCRIBE_STRUCT(HelloReply, (), (version, server))
+
+/// A request failed. `code` is a core::Errc value; `message` is for people and has no secret.
+struct Failure {
+    static constexpr std::string_view type = "failure";
+    std::uint16_t code = 0;
+    std::string error; ///< errc_name(code)
+    std::string message;
+};
+BOOST_DESCRIBE_STRUCT(Failure, (), (code, error, message))
+
+struct Done {
+    static constexpr std::string_view type = "done";
+    std::string message;
+};
+BOOST_DESCRIBE_STRUCT(Done, (), (message))
+
+struct DirectoryReply {
+    static constexpr std::string_view type = "directory";
+    DirectoryInfo directory;
+};
+BOOST_DESCRIBE_STRUCT(DirectoryReply, (), (directory))
+
+struct AccountReply {
+    static constexpr std::string_view type = "account";
+    AccountInfo account;
+};
+BOOST_DESCRIBE_STRUCT(AccountReply, (), (account))
+
+struct AccountListReply {
+    static constexpr std::string_view type = "account.list.reply";
+    std::vector<AccountInfo> accounts;
+};
+BOOST_DESCRIBE_STRUCT(AccountListReply, (), (accounts))
+
+struct UserReply {
+    static constexpr std::string_view type = "user";
+    UserInfo user;
+    std::optional<core::Secret> generated_password; ///< shown once, after `--generate`
+};
+BOOST_DESCRIBE_STRUCT(UserReply, (), (user, generated_password))
+
+struct UserListReply {
+    static constexpr std::string_view type = "user.list.reply";
+    std::vector<UserInfo> users;
+};
+BOOST_DESCRIBE_STRUCT(UserListReply, (), (users))
+
+struct PolicyReply {
+    static constexpr std::string_view type = "policy";
+    std::string account;
+    PasswordPolicy policy;
+};
+BOOST_DESCRIBE_STRUCT(PolicyReply, (), (account, policy))
+
+struct SettingsReply {
+    static constexpr std::string_view type = "settings";
+    std::string account;
+    SecuritySettings settings;
+};
+BOOST_DESCRIBE_STRUCT(SettingsReply, (), (account, settings))
+
+using Response = std::variant<HelloReply, Failure, Done, DirectoryReply, AccountReply,
+                              AccountListReply, UserReply, UserListReply, PolicyReply,
+                              SettingsReply>;
+
+} // namespace latchkey::proto

@@ -1,0 +1,161 @@
+// SPDX-License-Identifier: Apache-2.0
+// Unit tests of config parsing, names, networks and key=value assignment.
+#include <gtest/gtest.h>
+
+#include "daemon/assign.hpp"
+#include "daemon/config.hpp"
+#include "daemon/names.hpp"
+#include "daemon/network.hpp"
+#include "proto/messages.hpp"
+
+namespace latchkey::daemon {
+namespace {
+
+TEST(Config, EmptyFileGivesTheDocumentedDefaults)
+{
+    const auto c = parse_config("", "test.toml");
+    ASSERT_TRUE(c);
+    EXPECT_EQ(c->database, "/var/lib/latchkey/latchkey.db");
+    EXPECT_EQ(c->pam_socket, "/run/latchkey/pam.sock");
+    EXPECT_EQ(c->admin_socket, "/run/latchkey/admin.sock");
+    EXPECT_EQ(c->admin_group, "latchkey-admin");
+    EXPECT_EQ(c->pam_socket_mode, 0666u);
+    EXPECT_EQ(c->admin_socket_mode, 0660u);
+    EXPECT_EQ(c->argon2.memory_kib, 65536u);
+    EXPECT_EQ(c->read_timeout, std::chrono::seconds(10));
+    EXPECT_EQ(c->account, "");
+}
+
+TEST(Config, ShippedExampleParses)
+{
+    // etc/latchkey.toml is the documentation of every key; it must stay valid.
+    const auto c = load_config(LATCHKEY_SOURCE_DIR "/etc/latchkey.toml");
+    ASSERT_TRUE(c) << c.error().message;
+}
+
+TEST(Config, ReadsEverySection)
+{
+    const auto c = parse_config(R"(
+[directory]
+account = "web"
+[storage]
+database = "/tmp/x.db"
+[sockets]
+pam = "/tmp/p.sock"
+admin = "/tmp/a.sock"
+admin_mode = "0600"
+[limits]
+workers = 3
+read_timeout_s = 2
+[password]
+argon2_memory_kib = 8192
+[log]
+level = "debug"
+[testing]
+clock_file = "/tmp/clock"
+)",
+                                "t.toml");
+    ASSERT_TRUE(c) << c.error().message;
+    EXPECT_EQ(c->account, "web");
+    EXPECT_EQ(c->admin_socket_mode, 0600u);
+    EXPECT_EQ(c->workers, 3u);
+    EXPECT_EQ(c->read_timeout, std::chrono::seconds(2));
+    EXPECT_EQ(c->argon2.memory_kib, 8192u);
+    EXPECT_EQ(c->log_level, LogLevel::debug);
+    EXPECT_EQ(c->clock_file, "/tmp/clock");
+}
+
+TEST(Config, NamesTheOffendingKey)
+{
+    const auto msg = [](const char* text) {
+        const auto c = parse_config(text, "t.toml");
+        EXPECT_FALSE(c) << text;
+        return c ? std::string() : c.error().message;
+    };
+    EXPECT_EQ(msg("[storage]\ndatabse = \"x\""), "t.toml: storage.databse: unknown key");
+    EXPECT_EQ(msg("[nonsense]\n"), "t.toml: nonsense: unknown section");
+    EXPECT_EQ(msg("[limits]\nworkers = \"four\""), "t.toml: limits.workers: must be an integer");
+    EXPECT_EQ(msg("[limits]\nworkers = -1"), "t.toml: limits.workers: must be between 0 and 256");
+    EXPECT_EQ(msg("[sockets]\npam_mode = \"0999\""),
+              "t.toml: sockets.pam_mode: must be an octal mode such as \"0660\"");
+    EXPECT_EQ(msg("[log]\nlevel = \"loud\""),
+              "t.toml: log.level: must be one of debug, info, notice, warning, error");
+    EXPECT_NE(msg("[storage\n").find("t.toml:1:"), std::string::npos);
+    EXPECT_EQ(msg("storage = 1"), "t.toml: storage: must be a table ([storage])");
+}
+
+TEST(Names, AcceptOnlyValidAccountNamesAndDomains)
+{
+    EXPECT_TRUE(check_account_name("web-1"));
+    EXPECT_FALSE(check_account_name("-web"));
+    EXPECT_FALSE(check_account_name("Web"));
+    EXPECT_FALSE(check_account_name(std::string(64, 'a')));
+    EXPECT_TRUE(check_domain("example.internal"));
+    EXPECT_TRUE(check_domain("a.b.c.example"));
+    EXPECT_FALSE(check_domain("localhost"));
+    EXPECT_FALSE(check_domain("exa mple.internal"));
+    EXPECT_FALSE(check_domain("example..internal"));
+}
+
+TEST(Names, ReserveRootAndRejectOddUserNames)
+{
+    EXPECT_TRUE(check_user_name("alice"));
+    EXPECT_TRUE(check_user_name("_svc.backup-1"));
+    EXPECT_FALSE(check_user_name("1alice"));
+    EXPECT_FALSE(check_user_name("Alice"));
+    EXPECT_FALSE(check_user_name("al ice"));
+    EXPECT_FALSE(check_user_name(std::string(33, 'a')));
+    const auto root = check_user_name("root");
+    ASSERT_FALSE(root);
+    EXPECT_NE(root.error().message.find("reserved"), std::string::npos);
+    EXPECT_FALSE(check_display_name("bad\nname"));
+    EXPECT_TRUE(check_display_name("Alice Liddell"));
+}
+
+TEST(Network, MatchesAddressesInCidrs)
+{
+    const auto v4 = parse_cidr("10.1.0.0/16");
+    ASSERT_TRUE(v4);
+    EXPECT_TRUE(contains(*v4, "10.1.2.3"));
+    EXPECT_FALSE(contains(*v4, "10.2.0.1"));
+    EXPECT_FALSE(contains(*v4, "::1"));
+    const auto v6 = parse_cidr("2001:db8::/32");
+    ASSERT_TRUE(v6);
+    EXPECT_TRUE(contains(*v6, "2001:db8::1"));
+    EXPECT_FALSE(contains(*v6, "2001:db9::1"));
+    const auto host = parse_cidr("127.0.0.1");
+    ASSERT_TRUE(host);
+    EXPECT_TRUE(contains(*host, "127.0.0.1"));
+    EXPECT_FALSE(contains(*host, "127.0.0.2"));
+    EXPECT_FALSE(parse_cidr("10.0.0.0/"));
+    EXPECT_FALSE(parse_cidr("banana"));
+}
+
+TEST(Assign, SetsDescribedFieldsFromText)
+{
+    proto::PasswordPolicy p;
+    EXPECT_TRUE(assign(p, "min_length", "12"));
+    EXPECT_TRUE(assign(p, "require_symbol", "no"));
+    EXPECT_EQ(p.min_length, 12u);
+    EXPECT_FALSE(p.require_symbol);
+    proto::SecuritySettings s;
+    EXPECT_TRUE(assign(s, "allowed_networks", "10.0.0.0/8, 192.168.0.0/16"));
+    EXPECT_EQ(s.allowed_networks.size(), 2u);
+    EXPECT_TRUE(assign(s, "allowed_networks", ""));
+    EXPECT_TRUE(s.allowed_networks.empty());
+}
+
+TEST(Assign, ExplainsBadKeysAndValues)
+{
+    proto::PasswordPolicy p;
+    const auto unknown = assign(p, "min_lenght", "9");
+    ASSERT_FALSE(unknown);
+    EXPECT_NE(unknown.error().message.find("known keys: min_length"), std::string::npos);
+    const auto bad = assign(p, "min_length", "nine");
+    ASSERT_FALSE(bad);
+    EXPECT_EQ(bad.error().message, "min_length must be a whole number");
+    EXPECT_FALSE(assign(p, "hard_expiry", "maybe"));
+}
+
+} // namespace
+} // namespace latchkey::daemon

@@ -1,0 +1,245 @@
+// SPDX-License-Identifier: Apache-2.0
+// Unit tests of the directory model's rules, over a real SQLite file and a controlled clock.
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+
+#include "daemon/directory.hpp"
+#include "daemon/sqlite_store.hpp"
+
+namespace latchkey::daemon {
+namespace {
+
+using core::Errc;
+using core::Secret;
+
+class DirectoryTest : public ::testing::Test {
+protected:
+    void SetUp() override
+    {
+        char tmpl[] = "/tmp/latchkey-dir-XXXXXX";
+        ASSERT_NE(::mkdtemp(tmpl), nullptr);
+        dir_ = tmpl;
+        auto s = SqliteStore::open(dir_ + "/test.db");
+        ASSERT_TRUE(s) << s.error().message;
+        store_ = std::move(*s);
+        audit_ = std::make_unique<Audit>(*store_, clock_);
+        directory_ = std::make_unique<Directory>(*store_, hasher_, *audit_, clock_);
+        ASSERT_TRUE(directory_->init({"example.internal", "management"}, admin_));
+        ASSERT_TRUE(directory_->create_account({"web", AccountKind::resource}, admin_));
+        directory_->set_host_account("web");
+    }
+
+    void TearDown() override
+    {
+        directory_.reset();
+        audit_.reset();
+        store_.reset();
+        std::filesystem::remove_all(dir_);
+    }
+
+    proto::UserRef ref(std::string user) { return {std::move(user), std::nullopt}; }
+
+    core::Result<proto::UserReply> set_custom(const std::string& user, std::string_view pw,
+                                              std::optional<bool> require = std::nullopt)
+    {
+        proto::UserSetPassword req;
+        req.ref = ref(user);
+        req.mode = proto::PasswordMode::custom;
+        req.password = Secret(pw);
+        req.require_change = require;
+        return directory_->set_password(req, admin_);
+    }
+
+    std::string dir_;
+    core::ManualClock clock_{core::from_unix(1'800'000'000)};
+    PasswordHasher hasher_{{1024, 1, 1}};
+    std::unique_ptr<SqliteStore> store_;
+    std::unique_ptr<Audit> audit_;
+    std::unique_ptr<Directory> directory_;
+    const Actor admin_{"uid:0"};
+};
+
+TEST_F(DirectoryTest, HasExactlyOneManagementAccount)
+{
+    const auto d = directory_->show();
+    ASSERT_TRUE(d);
+    EXPECT_EQ(d->domain, "example.internal");
+    EXPECT_EQ(d->management_account, "management");
+    EXPECT_EQ(d->accounts, 2u);
+    const auto again = directory_->init({"other.internal", "mgmt"}, admin_);
+    ASSERT_FALSE(again);
+    EXPECT_TRUE(again.error().is(Errc::already_exists));
+    const auto second = directory_->create_account({"boss", AccountKind::management}, admin_);
+    ASSERT_FALSE(second);
+    EXPECT_TRUE(second.error().is(Errc::invalid_argument));
+}
+
+TEST_F(DirectoryTest, GivesAccountsTheirDefaultDomain)
+{
+    const auto a = directory_->show_account("web");
+    ASSERT_TRUE(a);
+    EXPECT_EQ(a->kind, AccountKind::resource);
+    EXPECT_EQ(a->default_domain, "web.example.internal");
+    const auto cloud = directory_->create_account({"lab", AccountKind::cloud}, admin_);
+    ASSERT_TRUE(cloud);
+    EXPECT_EQ(cloud->default_domain, "lab.example.internal");
+    EXPECT_FALSE(directory_->create_account({"web", AccountKind::resource}, admin_));
+    EXPECT_FALSE(directory_->create_account({"Bad_Name", AccountKind::resource}, admin_));
+}
+
+TEST_F(DirectoryTest, ResolvesUsersByDefaultDomainAliasOrHostAccount)
+{
+    ASSERT_TRUE(directory_->create_user({ref("alice"), "Alice", true}, admin_));
+    ASSERT_TRUE(directory_->alias({"web", "corp.example", true}, admin_));
+    for (const auto* name : {"alice", "alice@web.example.internal", "alice@corp.example",
+                             "alice@CORP.example"}) {
+        const auto u = directory_->show_user(ref(name));
+        ASSERT_TRUE(u) << name << ": " << u.error().message;
+        EXPECT_EQ(u->logon_name, "alice@web.example.internal");
+        EXPECT_EQ(u->display_name, "Alice");
+    }
+    EXPECT_TRUE(directory_->show_user(ref("alice@nowhere.example")).error().is(Errc::not_found));
+    EXPECT_TRUE(directory_->show_user(ref("bob")).error().is(Errc::not_found));
+    // The same name can exist in another account.
+    ASSERT_TRUE(directory_->create_account({"db", AccountKind::resource}, admin_));
+    ASSERT_TRUE(directory_->create_user({{"alice", "db"}, std::nullopt, true}, admin_));
+    EXPECT_EQ(directory_->show_user({"alice", "db"})->logon_name, "alice@db.example.internal");
+}
+
+TEST_F(DirectoryTest, AliasesAreUniqueAndTheDefaultDomainStays)
+{
+    ASSERT_TRUE(directory_->create_account({"db", AccountKind::resource}, admin_));
+    ASSERT_TRUE(directory_->alias({"web", "corp.example", true}, admin_));
+    EXPECT_TRUE(
+        directory_->alias({"db", "corp.example", true}, admin_).error().is(Errc::already_exists));
+    EXPECT_FALSE(directory_->alias({"db", "web.example.internal", true}, admin_));
+    EXPECT_FALSE(directory_->alias({"web", "web.example.internal", false}, admin_));
+    const auto removed = directory_->alias({"web", "corp.example", false}, admin_);
+    ASSERT_TRUE(removed);
+    EXPECT_TRUE(removed->aliases.empty());
+    EXPECT_TRUE(
+        directory_->alias({"web", "corp.example", false}, admin_).error().is(Errc::not_found));
+}
+
+TEST_F(DirectoryTest, RefusesReservedAndDuplicateUserNames)
+{
+    EXPECT_FALSE(directory_->create_user({ref("root"), std::nullopt, true}, admin_));
+    ASSERT_TRUE(directory_->create_user({ref("bob"), std::nullopt, true}, admin_));
+    EXPECT_TRUE(directory_->create_user({ref("bob"), std::nullopt, true}, admin_)
+                    .error()
+                    .is(Errc::already_exists));
+}
+
+TEST_F(DirectoryTest, SetsPasswordsInTheThreeModesOfSeed004)
+{
+    ASSERT_TRUE(directory_->create_user({ref("alice"), std::nullopt, true}, admin_));
+    // keep: there is nothing to keep yet
+    proto::UserSetPassword keep;
+    keep.ref = ref("alice");
+    keep.mode = proto::PasswordMode::keep;
+    keep.require_change = true;
+    EXPECT_TRUE(directory_->set_password(keep, admin_).error().is(Errc::failed_precondition));
+
+    // custom, checked against the policy with its own message
+    const auto weak = set_custom("alice", "password");
+    ASSERT_FALSE(weak);
+    EXPECT_EQ(weak.error().message, "the password must contain an uppercase letter");
+    const auto set = set_custom("alice", "Correct-Horse-9");
+    ASSERT_TRUE(set) << set.error().message;
+    EXPECT_TRUE(set->user.has_password);
+    EXPECT_FALSE(set->generated_password);
+    EXPECT_EQ(set->user.password_set_at, core::to_unix(clock_.now()));
+
+    // keep + required at next logon
+    const auto kept = directory_->set_password(keep, admin_);
+    ASSERT_TRUE(kept);
+    EXPECT_TRUE(kept->user.require_change);
+    EXPECT_EQ(kept->user.password_set_at, set->user.password_set_at);
+
+    // generate: returned once, meets the policy, and is the password now
+    proto::UserSetPassword gen;
+    gen.ref = ref("alice");
+    gen.mode = proto::PasswordMode::generate;
+    gen.require_change = false;
+    const auto generated = directory_->set_password(gen, admin_);
+    ASSERT_TRUE(generated);
+    ASSERT_TRUE(generated->generated_password);
+    EXPECT_FALSE(generated->user.require_change);
+    const auto who = directory_->resolve(ref("alice"));
+    EXPECT_TRUE(*hasher_.verify(who->user.password_hash, *generated->generated_password));
+}
+
+TEST_F(DirectoryTest, EnforcesPasswordHistory)
+{
+    ASSERT_TRUE(directory_->create_user({ref("alice"), std::nullopt, true}, admin_));
+    ASSERT_TRUE(directory_->set_policy({std::nullopt, {{"history", "2"}}}, admin_));
+    ASSERT_TRUE(set_custom("alice", "First-Pass-1"));
+    const auto same = set_custom("alice", "First-Pass-1");
+    ASSERT_FALSE(same);
+    EXPECT_EQ(same.error().message, "the password must not be one of the last 2 passwords");
+    ASSERT_TRUE(set_custom("alice", "Second-Pass-2"));
+    EXPECT_FALSE(set_custom("alice", "First-Pass-1"));
+    ASSERT_TRUE(set_custom("alice", "Third-Pass-3"));
+    // Now "First" is three passwords back: allowed again under a history of 2.
+    EXPECT_TRUE(set_custom("alice", "First-Pass-1"));
+}
+
+TEST_F(DirectoryTest, ReportsExpiryFromThePolicy)
+{
+    ASSERT_TRUE(directory_->create_user({ref("alice"), std::nullopt, true}, admin_));
+    ASSERT_TRUE(set_custom("alice", "Correct-Horse-9"));
+    EXPECT_FALSE(directory_->show_user(ref("alice"))->password_expires_at);
+    ASSERT_TRUE(directory_->set_policy({std::nullopt, {{"max_age_days", "30"}}}, admin_));
+    EXPECT_EQ(directory_->show_user(ref("alice"))->password_expires_at,
+              core::to_unix(clock_.now()) + 30 * 86400);
+}
+
+TEST_F(DirectoryTest, ValidatesPolicyAndSettingsChanges)
+{
+    const auto bad = directory_->set_policy({std::nullopt, {{"min_length", "4"}}}, admin_);
+    ASSERT_FALSE(bad);
+    EXPECT_EQ(bad.error().message, "min_length must be between 8 and 32");
+    EXPECT_EQ(directory_->policy(std::nullopt)->policy.min_length, 8u); // unchanged
+    const auto ok = directory_->set_settings(
+        {"web", {{"mfa_required", "yes"}, {"allowed_networks", "10.0.0.0/8"}}}, admin_);
+    ASSERT_TRUE(ok) << ok.error().message;
+    EXPECT_TRUE(directory_->settings("web")->settings.mfa_required);
+    EXPECT_FALSE(directory_->set_settings({"web", {{"allowed_networks", "nope"}}}, admin_));
+    EXPECT_FALSE(directory_->set_settings({"web", {}}, admin_));
+}
+
+TEST_F(DirectoryTest, ConsoleLogonCanBeDisabledAndUsersDeleted)
+{
+    ASSERT_TRUE(directory_->create_user({ref("alice"), std::nullopt, true}, admin_));
+    EXPECT_FALSE(directory_->set_console_logon(ref("alice"), false, admin_)->console_logon);
+    EXPECT_TRUE(directory_->set_console_logon(ref("alice"), true, admin_)->console_logon);
+    ASSERT_TRUE(directory_->delete_user(ref("alice"), admin_));
+    EXPECT_TRUE(directory_->show_user(ref("alice")).error().is(Errc::not_found));
+}
+
+TEST_F(DirectoryTest, AuditsChangesWithoutSecrets)
+{
+    ASSERT_TRUE(directory_->create_user({ref("alice"), std::nullopt, true}, admin_));
+    ASSERT_TRUE(set_custom("alice", "Correct-Horse-9"));
+    const auto events = store_->audit({});
+    ASSERT_TRUE(events);
+    ASSERT_GE(events->size(), 4u);
+    EXPECT_EQ(events->front().event, "user.password.reset");
+    EXPECT_EQ(events->front().fields.at("mode"), "custom");
+    for (const auto& e : *events)
+        for (const auto& [k, v] : e.fields)
+            EXPECT_EQ(v.find("Correct-Horse"), std::string::npos);
+}
+
+TEST_F(DirectoryTest, WithoutAHostAccountNamesNeedADomain)
+{
+    directory_->set_host_account("");
+    const auto r = directory_->show_user(ref("alice"));
+    ASSERT_FALSE(r);
+    EXPECT_NE(r.error().message.find("bound to no account"), std::string::npos);
+}
+
+} // namespace
+} // namespace latchkey::daemon

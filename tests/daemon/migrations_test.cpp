@@ -1,0 +1,204 @@
+// SPDX-License-Identifier: Apache-2.0
+// Schema migrations on a real database file: order, atomicity, and refusing the future.
+#include "daemon/migrations.hpp"
+
+#include <filesystem>
+#include <stdexcept>
+#include <string>
+
+#include <sqlite3.h>
+
+#include <gtest/gtest.h>
+
+#include "daemon/sqlite.hpp"
+
+namespace latchkey::daemon {
+namespace {
+
+using core::Errc;
+
+class TempDir {
+public:
+    TempDir()
+    {
+        std::string pattern =
+            (std::filesystem::temp_directory_path() / "latchkey-migrations-XXXXXX").string();
+        if (::mkdtemp(pattern.data()) == nullptr)
+            throw std::runtime_error("mkdtemp failed");
+        path_ = pattern;
+    }
+
+    TempDir(const TempDir&) = delete;
+    TempDir& operator=(const TempDir&) = delete;
+
+    ~TempDir()
+    {
+        std::error_code ec;
+        std::filesystem::remove_all(path_, ec);
+    }
+
+    [[nodiscard]] std::string file(const std::string& name) const
+    {
+        return (path_ / name).string();
+    }
+
+private:
+    std::filesystem::path path_;
+};
+
+template <class T>
+::testing::AssertionResult ok(const core::Result<T>& r)
+{
+    if (r)
+        return ::testing::AssertionSuccess();
+    return ::testing::AssertionFailure() << r.error().code.message() << ": " << r.error().message;
+}
+
+class Migrations : public ::testing::Test {
+protected:
+    void SetUp() override
+    {
+        sqlite3* raw = nullptr;
+        const int rc = sqlite3_open_v2(dir_.file("test.db").c_str(), &raw,
+                                       SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
+        db_.reset(raw);
+        ASSERT_EQ(rc, SQLITE_OK);
+        ASSERT_TRUE(ok(exec(db(), "PRAGMA foreign_keys = ON")));
+    }
+
+    [[nodiscard]] sqlite3* db() const { return db_.get(); }
+
+    [[nodiscard]] std::uint32_t version() const { return schema_version(db()).value(); }
+
+    [[nodiscard]] bool has_table(const std::string& name) const
+    {
+        auto stmt = Statement::prepare(
+            db(), "SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?1");
+        if (!stmt || !stmt->bind(name))
+            throw std::runtime_error("query failed");
+        return stmt->step().value();
+    }
+
+    TempDir dir_;
+    SqliteDb db_;
+};
+
+TEST_F(Migrations, StartAtVersionZeroForANewFile)
+{
+    EXPECT_EQ(version(), 0U);
+}
+
+TEST_F(Migrations, BringANewDatabaseToTheLatestVersion)
+{
+    ASSERT_TRUE(ok(migrate(db())));
+    EXPECT_EQ(version(), latest_schema_version);
+    for (const char* table :
+         {"directory", "accounts", "domains", "users", "password_history", "audit"})
+        EXPECT_TRUE(has_table(table)) << table;
+}
+
+TEST_F(Migrations, StopAtTheTargetVersion)
+{
+    ASSERT_TRUE(ok(migrate(db(), 1)));
+    EXPECT_EQ(version(), 1U);
+    EXPECT_TRUE(has_table("accounts"));
+    EXPECT_TRUE(has_table("domains"));
+    EXPECT_TRUE(has_table("users"));
+    EXPECT_FALSE(has_table("password_history"));
+    EXPECT_FALSE(has_table("audit"));
+
+    ASSERT_TRUE(ok(migrate(db(), 2)));
+    EXPECT_EQ(version(), 2U);
+    EXPECT_TRUE(has_table("password_history"));
+    EXPECT_TRUE(has_table("audit"));
+}
+
+TEST_F(Migrations, DoNothingWhenAlreadyCurrent)
+{
+    ASSERT_TRUE(ok(migrate(db())));
+    ASSERT_TRUE(ok(migrate(db())));
+    EXPECT_EQ(version(), latest_schema_version);
+    // An older target never downgrades.
+    ASSERT_TRUE(ok(migrate(db(), 1)));
+    EXPECT_EQ(version(), latest_schema_version);
+}
+
+TEST_F(Migrations, RefuseADatabaseWrittenByANewerLatchkey)
+{
+    ASSERT_TRUE(ok(exec(db(), "PRAGMA user_version = 42")));
+    const auto migrated = migrate(db());
+    ASSERT_FALSE(migrated);
+    EXPECT_TRUE(migrated.error().is(Errc::store_schema));
+    EXPECT_NE(migrated.error().message.find("42"), std::string::npos);
+    EXPECT_NE(migrated.error().message.find("newer"), std::string::npos);
+    EXPECT_EQ(version(), 42U);
+}
+
+TEST_F(Migrations, RefuseATargetBeyondTheLatestVersion)
+{
+    const auto migrated = migrate(db(), latest_schema_version + 1);
+    ASSERT_FALSE(migrated);
+    EXPECT_TRUE(migrated.error().is(Errc::store_schema));
+    EXPECT_EQ(version(), 0U);
+}
+
+TEST_F(Migrations, RollBackAFailedMigrationAndKeepThePreviousVersion)
+{
+    ASSERT_TRUE(ok(migrate(db(), 1)));
+    // Something in the way of migration 2's second table: the first must not survive either.
+    ASSERT_TRUE(ok(exec(db(), "CREATE TABLE audit (x)")));
+    const auto migrated = migrate(db());
+    ASSERT_FALSE(migrated);
+    EXPECT_TRUE(migrated.error().is(Errc::store_failed));
+    EXPECT_NE(migrated.error().message.find("schema version 2"), std::string::npos)
+        << migrated.error().message;
+    EXPECT_EQ(version(), 1U);
+    EXPECT_FALSE(has_table("password_history"));
+}
+
+TEST_F(Migrations, MakeADomainBelongToOneAccountOnly)
+{
+    ASSERT_TRUE(ok(migrate(db())));
+    ASSERT_TRUE(ok(exec(db(), R"sql(
+        BEGIN;
+        INSERT INTO directory (id, domain, management_account_id, created_at)
+            VALUES ('d', 'example.internal', 'a1', 0);
+        INSERT INTO accounts VALUES ('a1', 'd', 'one', 'management', 0,
+            8, 1, 1, 1, 1, 0, 0, 5, 0, 1, 1, 1, 0, 21600, '[]');
+        INSERT INTO accounts VALUES ('a2', 'd', 'two', 'resource', 0,
+            8, 1, 1, 1, 1, 0, 0, 5, 0, 1, 1, 1, 0, 21600, '[]');
+        INSERT INTO domains VALUES ('one.example.internal', 'a1', 1);
+        COMMIT;
+    )sql")));
+    const auto taken = exec(db(), "INSERT INTO domains VALUES ('one.example.internal', 'a2', 0)");
+    ASSERT_FALSE(taken);
+    EXPECT_TRUE(taken.error().is(Errc::already_exists));
+    // And one default domain per account.
+    const auto second_default =
+        exec(db(), "INSERT INTO domains VALUES ('uno.example.internal', 'a1', 1)");
+    ASSERT_FALSE(second_default);
+    EXPECT_TRUE(second_default.error().is(Errc::already_exists));
+}
+
+TEST_F(Migrations, CascadeUserDeletionToPasswordHistory)
+{
+    ASSERT_TRUE(ok(migrate(db())));
+    ASSERT_TRUE(ok(exec(db(), R"sql(
+        BEGIN;
+        INSERT INTO directory (id, domain, management_account_id, created_at)
+            VALUES ('d', 'example.internal', 'a1', 0);
+        INSERT INTO accounts VALUES ('a1', 'd', 'one', 'management', 0,
+            8, 1, 1, 1, 1, 0, 0, 5, 0, 1, 1, 1, 0, 21600, '[]');
+        INSERT INTO users VALUES ('u1', 'a1', 'alice', '', 1, 'h2', 2, 0, 0);
+        INSERT INTO password_history (user_id, hash, set_at) VALUES ('u1', 'h1', 1);
+        COMMIT;
+        DELETE FROM users WHERE id = 'u1';
+    )sql")));
+    auto stmt = Statement::prepare(db(), "SELECT count(*) FROM password_history");
+    ASSERT_TRUE(ok(stmt));
+    ASSERT_TRUE(stmt->step().value());
+    EXPECT_EQ(stmt->int64(0), 0);
+}
+
+} // namespace
+} // namespace latchkey::daemon

@@ -1,0 +1,892 @@
+// SPDX-License-Identifier: Apache-2.0
+// SqliteStore against a real database file in a temporary directory.
+#include "daemon/sqlite_store.hpp"
+
+#include <atomic>
+#include <cstdlib>
+#include <filesystem>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <sys/stat.h>
+
+#include <sqlite3.h>
+
+#include <gtest/gtest.h>
+
+#include "core/clock.hpp"
+#include "daemon/migrations.hpp"
+#include "daemon/sqlite.hpp"
+
+namespace latchkey::daemon {
+namespace {
+
+using core::Errc;
+
+/// A mkdtemp directory, removed with everything in it at the end of the test.
+class TempDir {
+public:
+    TempDir()
+    {
+        std::string pattern =
+            (std::filesystem::temp_directory_path() / "latchkey-store-XXXXXX").string();
+        if (::mkdtemp(pattern.data()) == nullptr)
+            throw std::runtime_error("mkdtemp failed");
+        path_ = pattern;
+    }
+
+    TempDir(const TempDir&) = delete;
+    TempDir& operator=(const TempDir&) = delete;
+
+    ~TempDir()
+    {
+        std::error_code ec;
+        std::filesystem::remove_all(path_, ec);
+    }
+
+    [[nodiscard]] std::string file(const std::string& name) const
+    {
+        return (path_ / name).string();
+    }
+
+private:
+    std::filesystem::path path_;
+};
+
+template <class T>
+::testing::AssertionResult ok(const core::Result<T>& r)
+{
+    if (r)
+        return ::testing::AssertionSuccess();
+    return ::testing::AssertionFailure() << r.error().code.message() << ": " << r.error().message;
+}
+
+template <class T>
+::testing::AssertionResult fails_with(const core::Result<T>& r, Errc expected)
+{
+    if (r)
+        return ::testing::AssertionFailure() << "succeeded, expected " << core::errc_name(expected);
+    if (!r.error().is(expected))
+        return ::testing::AssertionFailure()
+               << r.error().code.message() << " (" << r.error().message << "), expected "
+               << core::errc_name(expected);
+    return ::testing::AssertionSuccess();
+}
+
+const core::TimePoint t0 = core::from_unix(1'700'000'000);
+
+DirectoryRecord make_directory()
+{
+    return {"dir-1", "example.internal", "acc-mgmt", t0};
+}
+
+AccountRecord
+make_account(std::string id, std::string name, AccountKind kind = AccountKind::resource)
+{
+    AccountRecord a;
+    a.id = std::move(id);
+    a.directory_id = "dir-1";
+    a.default_domain = name + ".example.internal";
+    a.name = std::move(name);
+    a.kind = kind;
+    a.created_at = t0;
+    return a;
+}
+
+UserRecord make_user(std::string id, std::string account_id, std::string name)
+{
+    UserRecord u;
+    u.id = std::move(id);
+    u.account_id = std::move(account_id);
+    u.display_name = "User " + name;
+    u.name = std::move(name);
+    u.created_at = t0;
+    return u;
+}
+
+PasswordChange change_to(std::string hash, std::int64_t at, std::uint32_t keep)
+{
+    return {std::move(hash), core::from_unix(at), false, keep};
+}
+
+AuditEvent make_event(std::int64_t at, Severity s, std::string event, std::string user)
+{
+    AuditEvent e;
+    e.at = core::from_unix(at);
+    e.severity = s;
+    e.event = std::move(event);
+    e.fields = {{"user", std::move(user)}, {"service", "sshd"}};
+    return e;
+}
+
+/// A second connection to the file, for looking behind the store's back.
+SqliteDb raw_open(const std::string& path)
+{
+    sqlite3* db = nullptr;
+    const int rc = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE, nullptr);
+    SqliteDb owned(db);
+    if (rc != SQLITE_OK)
+        throw std::runtime_error("cannot open " + path);
+    return owned;
+}
+
+std::int64_t raw_count(sqlite3* db, const std::string& sql)
+{
+    auto stmt = Statement::prepare(db, sql);
+    if (!stmt || !stmt->step().value())
+        throw std::runtime_error("query failed: " + sql);
+    return stmt->int64(0);
+}
+
+/// A store holding the directory and its management account.
+class SqliteStore : public ::testing::Test {
+protected:
+    void SetUp() override
+    {
+        open_store();
+        ASSERT_TRUE(ok(store_->create_directory(
+            make_directory(), make_account("acc-mgmt", "management", AccountKind::management))));
+    }
+
+    void open_store()
+    {
+        store_.reset();
+        auto opened = daemon::SqliteStore::open(path_);
+        ASSERT_TRUE(ok(opened));
+        store_ = std::move(opened).value();
+    }
+
+    void add_account(const AccountRecord& a) { ASSERT_TRUE(ok(store_->create_account(a))); }
+
+    void add_user(const UserRecord& u) { ASSERT_TRUE(ok(store_->create_user(u))); }
+
+    TempDir dir_;
+    std::string path_ = dir_.file("latchkey.db");
+    std::unique_ptr<daemon::SqliteStore> store_;
+};
+
+// ---- directory ----------------------------------------------------------------------------
+
+TEST_F(SqliteStore, CreatesDirectoryWithItsManagementAccount)
+{
+    const auto d = store_->directory();
+    ASSERT_TRUE(ok(d));
+    ASSERT_TRUE(d->has_value());
+    EXPECT_EQ((*d)->id, "dir-1");
+    EXPECT_EQ((*d)->domain, "example.internal");
+    EXPECT_EQ((*d)->management_account_id, "acc-mgmt");
+    EXPECT_EQ((*d)->created_at, t0);
+
+    const auto m = store_->account_by_id("acc-mgmt");
+    ASSERT_TRUE(ok(m));
+    ASSERT_TRUE(m->has_value());
+    EXPECT_EQ((*m)->kind, AccountKind::management);
+    EXPECT_EQ((*m)->default_domain, "management.example.internal");
+}
+
+TEST_F(SqliteStore, HasNoDirectoryWhenNew)
+{
+    TempDir other;
+    auto fresh = daemon::SqliteStore::open(other.file("new.db"));
+    ASSERT_TRUE(ok(fresh));
+    const auto d = (*fresh)->directory();
+    ASSERT_TRUE(ok(d));
+    EXPECT_FALSE(d->has_value());
+}
+
+TEST_F(SqliteStore, RefusesASecondDirectory)
+{
+    auto d = make_directory();
+    d.id = "dir-2";
+    d.management_account_id = "acc-mgmt-2";
+    auto m = make_account("acc-mgmt-2", "management2", AccountKind::management);
+    m.directory_id = "dir-2";
+    const auto created = store_->create_directory(d, m);
+    ASSERT_TRUE(fails_with(created, Errc::already_exists));
+    EXPECT_EQ(created.error().message, "the directory already exists");
+    // Nothing of the failed attempt remains.
+    EXPECT_FALSE(store_->account_by_id("acc-mgmt-2")->has_value());
+}
+
+TEST_F(SqliteStore, RejectsManagementAccountThatDoesNotMatchTheDirectory)
+{
+    TempDir other;
+    auto fresh = daemon::SqliteStore::open(other.file("new.db"));
+    ASSERT_TRUE(ok(fresh));
+    EXPECT_TRUE(fails_with(
+        (*fresh)->create_directory(
+            make_directory(), make_account("acc-other", "management", AccountKind::management)),
+        Errc::invalid_argument));
+    EXPECT_TRUE(fails_with(
+        (*fresh)->create_directory(make_directory(), make_account("acc-mgmt", "management")),
+        Errc::invalid_argument));
+}
+
+// ---- accounts -----------------------------------------------------------------------------
+
+TEST_F(SqliteStore, ListsAccountsByName)
+{
+    auto web = make_account("acc-web", "web");
+    web.aliases = {"www.example.com", "web.example.org"};
+    add_account(web);
+    add_account(make_account("acc-db", "db", AccountKind::cloud));
+
+    const auto all = store_->accounts();
+    ASSERT_TRUE(ok(all));
+    ASSERT_EQ(all->size(), 3U);
+    EXPECT_EQ((*all)[0].name, "db");
+    EXPECT_EQ((*all)[0].kind, AccountKind::cloud);
+    EXPECT_EQ((*all)[1].name, "management");
+    EXPECT_EQ((*all)[2].name, "web");
+    EXPECT_EQ((*all)[2].default_domain, "web.example.internal");
+    EXPECT_EQ((*all)[2].aliases, (std::vector<std::string>{"www.example.com", "web.example.org"}));
+    EXPECT_TRUE((*all)[0].aliases.empty());
+}
+
+TEST_F(SqliteStore, FindsAccountByIdAndName)
+{
+    auto web = make_account("acc-web", "web");
+    web.created_at = core::from_unix(1'700'000'123);
+    add_account(web);
+
+    const auto by_id = store_->account_by_id("acc-web");
+    ASSERT_TRUE(ok(by_id));
+    ASSERT_TRUE(by_id->has_value());
+    EXPECT_EQ((*by_id)->name, "web");
+    EXPECT_EQ((*by_id)->directory_id, "dir-1");
+    EXPECT_EQ((*by_id)->kind, AccountKind::resource);
+    EXPECT_EQ((*by_id)->created_at, core::from_unix(1'700'000'123));
+
+    const auto by_name = store_->account_by_name("web");
+    ASSERT_TRUE(ok(by_name));
+    ASSERT_TRUE(by_name->has_value());
+    EXPECT_EQ((*by_name)->id, "acc-web");
+}
+
+TEST_F(SqliteStore, ReturnsNothingForUnknownAccounts)
+{
+    EXPECT_FALSE(store_->account_by_id("nope")->has_value());
+    EXPECT_FALSE(store_->account_by_name("nope")->has_value());
+    EXPECT_FALSE(store_->account_by_domain("nope.example.internal")->has_value());
+}
+
+TEST_F(SqliteStore, FindsAccountByDefaultDomainAndByAlias)
+{
+    auto web = make_account("acc-web", "web");
+    web.aliases = {"www.example.com"};
+    add_account(web);
+
+    const auto by_default = store_->account_by_domain("web.example.internal");
+    ASSERT_TRUE(ok(by_default));
+    ASSERT_TRUE(by_default->has_value());
+    EXPECT_EQ((*by_default)->id, "acc-web");
+    EXPECT_EQ((*by_default)->aliases, std::vector<std::string>{"www.example.com"});
+
+    const auto by_alias = store_->account_by_domain("www.example.com");
+    ASSERT_TRUE(ok(by_alias));
+    ASSERT_TRUE(by_alias->has_value());
+    EXPECT_EQ((*by_alias)->id, "acc-web");
+}
+
+TEST_F(SqliteStore, TreatsDomainsAndAccountNamesCaseInsensitively)
+{
+    add_account(make_account("acc-web", "web"));
+    const auto found = store_->account_by_domain("WEB.Example.Internal");
+    ASSERT_TRUE(ok(found));
+    ASSERT_TRUE(found->has_value());
+    EXPECT_EQ((*found)->id, "acc-web");
+    EXPECT_TRUE(
+        fails_with(store_->create_account(make_account("acc-web2", "WEB")), Errc::already_exists));
+}
+
+TEST_F(SqliteStore, RejectsDuplicateAccountName)
+{
+    add_account(make_account("acc-web", "web"));
+    auto again = make_account("acc-web-2", "web");
+    again.default_domain = "other.example.internal";
+    const auto created = store_->create_account(again);
+    ASSERT_TRUE(fails_with(created, Errc::already_exists));
+    EXPECT_EQ(created.error().message, "account 'web' already exists");
+}
+
+TEST_F(SqliteStore, RejectsASecondManagementAccount)
+{
+    const auto created =
+        store_->create_account(make_account("acc-m2", "management2", AccountKind::management));
+    ASSERT_TRUE(fails_with(created, Errc::already_exists));
+    EXPECT_EQ(created.error().message, "the directory already has a management account");
+}
+
+TEST_F(SqliteStore, RejectsAccountOfUnknownDirectory)
+{
+    auto a = make_account("acc-web", "web");
+    a.directory_id = "dir-unknown";
+    EXPECT_TRUE(fails_with(store_->create_account(a), Errc::not_found));
+}
+
+TEST_F(SqliteStore, RejectsDuplicateDomainAcrossAccounts)
+{
+    auto web = make_account("acc-web", "web");
+    web.aliases = {"www.example.com"};
+    add_account(web);
+
+    // Another account's default domain equal to an existing alias...
+    auto clash = make_account("acc-www", "www");
+    clash.default_domain = "www.example.com";
+    const auto created = store_->create_account(clash);
+    ASSERT_TRUE(fails_with(created, Errc::already_exists));
+    EXPECT_EQ(created.error().message, "domain 'www.example.com' is already in use");
+    // ...leaves nothing behind: the account row was rolled back with the domain.
+    EXPECT_FALSE(store_->account_by_id("acc-www")->has_value());
+
+    // An alias equal to another account's default domain, or to another account's alias.
+    add_account(make_account("acc-db", "db"));
+    const auto alias_default = store_->add_alias("acc-db", "web.example.internal");
+    ASSERT_TRUE(fails_with(alias_default, Errc::already_exists));
+    EXPECT_EQ(alias_default.error().message, "domain 'web.example.internal' is already in use");
+    EXPECT_TRUE(fails_with(store_->add_alias("acc-db", "www.example.com"), Errc::already_exists));
+}
+
+TEST_F(SqliteStore, AddsAndRemovesAliases)
+{
+    add_account(make_account("acc-web", "web"));
+    ASSERT_TRUE(ok(store_->add_alias("acc-web", "www.example.com")));
+    ASSERT_TRUE(ok(store_->add_alias("acc-web", "web.example.org")));
+    EXPECT_EQ(store_->account_by_id("acc-web").value()->aliases,
+              (std::vector<std::string>{"www.example.com", "web.example.org"}));
+
+    ASSERT_TRUE(ok(store_->remove_alias("acc-web", "www.example.com")));
+    EXPECT_EQ(store_->account_by_id("acc-web").value()->aliases,
+              std::vector<std::string>{"web.example.org"});
+    EXPECT_FALSE(store_->account_by_domain("www.example.com")->has_value());
+
+    // A removed alias is free for another account.
+    add_account(make_account("acc-db", "db"));
+    EXPECT_TRUE(ok(store_->add_alias("acc-db", "www.example.com")));
+}
+
+TEST_F(SqliteStore, ReportsUnknownAliasAsNotFound)
+{
+    add_account(make_account("acc-web", "web"));
+    add_account(make_account("acc-db", "db"));
+    ASSERT_TRUE(ok(store_->add_alias("acc-db", "db.example.org")));
+
+    EXPECT_TRUE(
+        fails_with(store_->remove_alias("acc-web", "nothing.example.org"), Errc::not_found));
+    // Another account's alias, and the account's own default domain, are not its aliases.
+    EXPECT_TRUE(fails_with(store_->remove_alias("acc-web", "db.example.org"), Errc::not_found));
+    EXPECT_TRUE(
+        fails_with(store_->remove_alias("acc-web", "web.example.internal"), Errc::not_found));
+    EXPECT_EQ(store_->account_by_id("acc-web").value()->default_domain, "web.example.internal");
+}
+
+TEST_F(SqliteStore, ReportsAliasForUnknownAccountAsNotFound)
+{
+    EXPECT_TRUE(fails_with(store_->add_alias("acc-none", "x.example.org"), Errc::not_found));
+}
+
+TEST_F(SqliteStore, RoundTripsPolicyAndSettings)
+{
+    add_account(make_account("acc-web", "web"));
+
+    PasswordPolicy p;
+    p.min_length = 14;
+    p.require_lowercase = false;
+    p.require_uppercase = true;
+    p.require_digit = false;
+    p.require_symbol = true;
+    p.max_age_days = 90;
+    p.history = 24;
+    p.max_failed_per_hour = 0;
+    p.hard_expiry = true;
+    ASSERT_TRUE(ok(store_->set_policy("acc-web", p)));
+
+    SecuritySettings s;
+    s.allow_change_password = false;
+    s.allow_passkey_logon = false;
+    s.allow_manage_mfa = false;
+    s.mfa_required = true;
+    s.session_duration_s = 4'294'967'295U;
+    s.allowed_networks = {"10.0.0.0/8", "2001:db8::/32"};
+    ASSERT_TRUE(ok(store_->set_settings("acc-web", s)));
+
+    open_store(); // read back from the file, not from anything cached
+    const auto a = store_->account_by_id("acc-web");
+    ASSERT_TRUE(ok(a));
+    ASSERT_TRUE(a->has_value());
+    const auto& got = (*a)->policy;
+    EXPECT_EQ(got.min_length, 14U);
+    EXPECT_FALSE(got.require_lowercase);
+    EXPECT_TRUE(got.require_uppercase);
+    EXPECT_FALSE(got.require_digit);
+    EXPECT_TRUE(got.require_symbol);
+    EXPECT_EQ(got.max_age_days, 90U);
+    EXPECT_EQ(got.history, 24U);
+    EXPECT_EQ(got.max_failed_per_hour, 0U);
+    EXPECT_TRUE(got.hard_expiry);
+    const auto& set = (*a)->settings;
+    EXPECT_FALSE(set.allow_change_password);
+    EXPECT_FALSE(set.allow_passkey_logon);
+    EXPECT_FALSE(set.allow_manage_mfa);
+    EXPECT_TRUE(set.mfa_required);
+    EXPECT_EQ(set.session_duration_s, 4'294'967'295U);
+    EXPECT_EQ(set.allowed_networks, s.allowed_networks);
+
+    // Other accounts keep their defaults.
+    const auto m = store_->account_by_id("acc-mgmt");
+    EXPECT_EQ((*m)->policy.min_length, PasswordPolicy{}.min_length);
+    EXPECT_TRUE((*m)->settings.allowed_networks.empty());
+}
+
+TEST_F(SqliteStore, ReportsPolicyOrSettingsOfUnknownAccountAsNotFound)
+{
+    EXPECT_TRUE(fails_with(store_->set_policy("acc-none", {}), Errc::not_found));
+    EXPECT_TRUE(fails_with(store_->set_settings("acc-none", {}), Errc::not_found));
+}
+
+// ---- users --------------------------------------------------------------------------------
+
+TEST_F(SqliteStore, CreatesAndFindsUsers)
+{
+    auto alice = make_user("u-alice", "acc-mgmt", "alice");
+    alice.console_logon = false;
+    alice.password_hash = "$argon2id$v=19$m=65536,t=3,p=1$c2FsdA$aGFzaA";
+    alice.password_set_at = core::from_unix(1'700'000'500);
+    alice.require_change = true;
+    add_user(alice);
+
+    const auto by_id = store_->user_by_id("u-alice");
+    ASSERT_TRUE(ok(by_id));
+    ASSERT_TRUE(by_id->has_value());
+    const UserRecord& got = **by_id;
+    EXPECT_EQ(got.account_id, "acc-mgmt");
+    EXPECT_EQ(got.name, "alice");
+    EXPECT_EQ(got.display_name, "User alice");
+    EXPECT_FALSE(got.console_logon);
+    EXPECT_EQ(got.password_hash, alice.password_hash);
+    EXPECT_EQ(got.password_set_at, alice.password_set_at);
+    EXPECT_TRUE(got.require_change);
+    EXPECT_EQ(got.created_at, t0);
+
+    const auto by_name = store_->user_by_name("acc-mgmt", "alice");
+    ASSERT_TRUE(ok(by_name));
+    ASSERT_TRUE(by_name->has_value());
+    EXPECT_EQ((*by_name)->id, "u-alice");
+
+    EXPECT_FALSE(store_->user_by_id("u-none")->has_value());
+    EXPECT_FALSE(store_->user_by_name("acc-mgmt", "bob")->has_value());
+}
+
+TEST_F(SqliteStore, KeepsAUserWithoutPasswordPasswordless)
+{
+    add_user(make_user("u-bob", "acc-mgmt", "bob"));
+    const auto bob = store_->user_by_id("u-bob");
+    ASSERT_TRUE(ok(bob));
+    EXPECT_TRUE((*bob)->password_hash.empty());
+    EXPECT_FALSE((*bob)->password_set_at.has_value());
+    EXPECT_TRUE((*bob)->console_logon);
+}
+
+TEST_F(SqliteStore, ListsUsersByAccountNameThenUserName)
+{
+    add_account(make_account("acc-web", "web"));
+    add_account(make_account("acc-db", "db"));
+    add_user(make_user("u1", "acc-web", "zed"));
+    add_user(make_user("u2", "acc-web", "amy"));
+    add_user(make_user("u3", "acc-db", "mia"));
+    add_user(make_user("u4", "acc-mgmt", "root-admin"));
+
+    const auto all = store_->users(std::nullopt);
+    ASSERT_TRUE(ok(all));
+    std::vector<std::string> ids;
+    for (const auto& u : *all)
+        ids.push_back(u.id);
+    EXPECT_EQ(ids, (std::vector<std::string>{"u3", "u4", "u2", "u1"}));
+
+    const auto web = store_->users(std::string("acc-web"));
+    ASSERT_TRUE(ok(web));
+    ASSERT_EQ(web->size(), 2U);
+    EXPECT_EQ((*web)[0].name, "amy");
+    EXPECT_EQ((*web)[1].name, "zed");
+
+    EXPECT_EQ(store_->count_users("acc-web").value(), 2U);
+    EXPECT_EQ(store_->count_users("acc-db").value(), 1U);
+    EXPECT_EQ(store_->count_users("acc-none").value(), 0U);
+}
+
+TEST_F(SqliteStore, RejectsDuplicateUserNameInAnAccountButNotAcrossAccounts)
+{
+    add_account(make_account("acc-web", "web"));
+    add_user(make_user("u1", "acc-web", "alice"));
+    const auto again = store_->create_user(make_user("u2", "acc-web", "alice"));
+    ASSERT_TRUE(fails_with(again, Errc::already_exists));
+    EXPECT_EQ(again.error().message, "user 'alice' already exists in this account");
+
+    EXPECT_TRUE(ok(store_->create_user(make_user("u3", "acc-mgmt", "alice"))));
+
+    const auto same_id = store_->create_user(make_user("u1", "acc-mgmt", "carol"));
+    ASSERT_TRUE(fails_with(same_id, Errc::already_exists));
+    EXPECT_EQ(same_id.error().message, "user id 'u1' already exists");
+}
+
+TEST_F(SqliteStore, RejectsUserOfUnknownAccountBecauseForeignKeysAreOn)
+{
+    const auto created = store_->create_user(make_user("u1", "acc-none", "alice"));
+    ASSERT_TRUE(fails_with(created, Errc::not_found));
+    EXPECT_EQ(created.error().message, "account 'acc-none' not found");
+}
+
+TEST_F(SqliteStore, KeepsPasswordHashesOutOfErrorMessages)
+{
+    auto u = make_user("u1", "acc-mgmt", "alice");
+    u.password_hash = "$argon2id$v=19$secret-looking-hash";
+    add_user(u);
+    u.name = "alice2";
+    const auto dup = store_->create_user(u);
+    ASSERT_FALSE(dup);
+    EXPECT_EQ(dup.error().message.find("argon2id"), std::string::npos);
+    const auto missing =
+        store_->set_password("u-none", change_to("$argon2id$v=19$other", 1'700'000'001, 3));
+    ASSERT_TRUE(fails_with(missing, Errc::not_found));
+    EXPECT_EQ(missing.error().message.find("argon2id"), std::string::npos);
+}
+
+TEST_F(SqliteStore, SetsConsoleLogonAndRequireChange)
+{
+    add_user(make_user("u1", "acc-mgmt", "alice"));
+    ASSERT_TRUE(ok(store_->set_console_logon("u1", false)));
+    ASSERT_TRUE(ok(store_->set_require_change("u1", true)));
+    auto u = store_->user_by_id("u1");
+    EXPECT_FALSE((*u)->console_logon);
+    EXPECT_TRUE((*u)->require_change);
+
+    // Setting the value it already has still finds the user.
+    ASSERT_TRUE(ok(store_->set_console_logon("u1", false)));
+    ASSERT_TRUE(ok(store_->set_console_logon("u1", true)));
+    u = store_->user_by_id("u1");
+    EXPECT_TRUE((*u)->console_logon);
+
+    EXPECT_TRUE(fails_with(store_->set_console_logon("u-none", true), Errc::not_found));
+    EXPECT_TRUE(fails_with(store_->set_require_change("u-none", true), Errc::not_found));
+}
+
+TEST_F(SqliteStore, DeletesAUserWithItsPasswordHistory)
+{
+    add_user(make_user("u1", "acc-mgmt", "alice"));
+    add_user(make_user("u2", "acc-mgmt", "bob"));
+    for (int i = 1; i <= 3; ++i) {
+        const std::string n = std::to_string(i);
+        ASSERT_TRUE(ok(store_->set_password("u1", change_to("h" + n, 1'700'000'000 + i, 5))));
+        ASSERT_TRUE(ok(store_->set_password("u2", change_to("b" + n, 1'700'000'000 + i, 5))));
+    }
+
+    ASSERT_TRUE(ok(store_->delete_user("u1")));
+    EXPECT_FALSE(store_->user_by_id("u1")->has_value());
+    EXPECT_FALSE(store_->user_by_name("acc-mgmt", "alice")->has_value());
+
+    const auto raw = raw_open(path_);
+    EXPECT_EQ(raw_count(raw.get(), "SELECT count(*) FROM password_history WHERE user_id = 'u1'"),
+              0);
+    EXPECT_EQ(raw_count(raw.get(), "SELECT count(*) FROM password_history WHERE user_id = 'u2'"),
+              2);
+
+    EXPECT_TRUE(fails_with(store_->delete_user("u1"), Errc::not_found));
+}
+
+TEST_F(SqliteStore, PushesTheOldHashIntoHistoryOnSetPassword)
+{
+    auto u = make_user("u1", "acc-mgmt", "alice");
+    u.password_hash = "h1";
+    u.password_set_at = core::from_unix(1'700'000'001);
+    add_user(u);
+
+    ASSERT_TRUE(ok(store_->set_password("u1", {"h2", core::from_unix(1'700'000'002), true, 5})));
+    const auto after = store_->user_by_id("u1");
+    EXPECT_EQ((*after)->password_hash, "h2");
+    EXPECT_EQ((*after)->password_set_at, core::from_unix(1'700'000'002));
+    EXPECT_TRUE((*after)->require_change);
+    EXPECT_EQ(store_->password_history("u1", 10).value(), std::vector<std::string>{"h1"});
+
+    // The history entry keeps the replaced hash's own set_at.
+    const auto raw = raw_open(path_);
+    EXPECT_EQ(raw_count(raw.get(), "SELECT set_at FROM password_history WHERE hash = 'h1'"),
+              1'700'000'001);
+
+    ASSERT_TRUE(ok(store_->set_password("u1", change_to("h3", 1'700'000'003, 5))));
+    EXPECT_FALSE(store_->user_by_id("u1").value()->require_change);
+    EXPECT_EQ(store_->password_history("u1", 10).value(), (std::vector<std::string>{"h2", "h1"}));
+    EXPECT_EQ(store_->password_history("u1", 1).value(), std::vector<std::string>{"h2"});
+}
+
+TEST_F(SqliteStore, PushesNothingWhenTheUserHadNoPassword)
+{
+    add_user(make_user("u1", "acc-mgmt", "alice"));
+    ASSERT_TRUE(ok(store_->set_password("u1", change_to("h1", 1'700'000'001, 5))));
+    EXPECT_TRUE(store_->password_history("u1", 10).value().empty());
+}
+
+TEST_F(SqliteStore, TrimsPasswordHistoryToTheNewestEntries)
+{
+    add_user(make_user("u1", "acc-mgmt", "alice"));
+    for (int i = 1; i <= 6; ++i)
+        ASSERT_TRUE(ok(
+            store_->set_password("u1", change_to("h" + std::to_string(i), 1'700'000'000 + i, 3))));
+    // h6 is current; h5, h4, h3 are the newest three replaced.
+    EXPECT_EQ(store_->password_history("u1", 10).value(),
+              (std::vector<std::string>{"h5", "h4", "h3"}));
+
+    ASSERT_TRUE(ok(store_->set_password("u1", change_to("h7", 1'700'000'007, 1))));
+    EXPECT_EQ(store_->password_history("u1", 10).value(), std::vector<std::string>{"h6"});
+
+    ASSERT_TRUE(ok(store_->set_password("u1", change_to("h8", 1'700'000'008, 0))));
+    EXPECT_TRUE(store_->password_history("u1", 10).value().empty());
+}
+
+TEST_F(SqliteStore, ReportsPasswordOfUnknownUserAsNotFound)
+{
+    EXPECT_TRUE(fails_with(store_->set_password("u-none", change_to("h", 1, 3)), Errc::not_found));
+    const auto history = store_->password_history("u-none", 10);
+    ASSERT_TRUE(ok(history));
+    EXPECT_TRUE(history->empty());
+}
+
+// ---- audit --------------------------------------------------------------------------------
+
+TEST_F(SqliteStore, AppendsAuditEventsWithIncreasingSequence)
+{
+    auto first = make_event(1'700'000'001, Severity::notice, "user.create", "alice");
+    auto second = make_event(1'700'000'002, Severity::info, "auth.allow", "alice");
+    ASSERT_TRUE(ok(store_->append_audit(first)));
+    ASSERT_TRUE(ok(store_->append_audit(second)));
+    EXPECT_GT(first.seq, 0);
+    EXPECT_GT(second.seq, first.seq);
+
+    const auto all = store_->audit({});
+    ASSERT_TRUE(ok(all));
+    ASSERT_EQ(all->size(), 2U);
+    const AuditEvent& newest = (*all)[0];
+    EXPECT_EQ(newest.seq, second.seq);
+    EXPECT_EQ(newest.at, core::from_unix(1'700'000'002));
+    EXPECT_EQ(newest.severity, Severity::info);
+    EXPECT_EQ(newest.event, "auth.allow");
+    EXPECT_EQ(newest.fields, second.fields);
+    EXPECT_EQ((*all)[1].seq, first.seq);
+}
+
+TEST_F(SqliteStore, KeepsAuditFieldsThatNeedEscaping)
+{
+    auto e = make_event(1'700'000'001, Severity::warning, "auth.deny", "o'brien \"x\"\n\\");
+    e.fields["reason"] = "bad_code";
+    e.fields["note"] = "ünïcödé";
+    ASSERT_TRUE(ok(store_->append_audit(e)));
+    const auto all = store_->audit({});
+    ASSERT_EQ(all->size(), 1U);
+    EXPECT_EQ((*all)[0].fields, e.fields);
+
+    AuditQuery q;
+    q.user = "o'brien \"x\"\n\\";
+    EXPECT_EQ(store_->audit(q)->size(), 1U);
+}
+
+TEST_F(SqliteStore, FiltersAuditBySeverityTimeUserAndLimit)
+{
+    auto add = [&](std::int64_t at, Severity s, const std::string& user) {
+        auto e = make_event(at, s, "test.event", user);
+        ASSERT_TRUE(ok(store_->append_audit(e)));
+    };
+    add(100, Severity::info, "alice");
+    add(200, Severity::alert, "root");
+    add(300, Severity::warning, "alice");
+    add(400, Severity::notice, "bob");
+    AuditEvent no_user;
+    no_user.at = core::from_unix(500);
+    no_user.event = "daemon.start";
+    ASSERT_TRUE(ok(store_->append_audit(no_user)));
+
+    const auto times = [&](const AuditQuery& q) {
+        const auto events = store_->audit(q);
+        std::vector<std::int64_t> out;
+        for (const auto& e : events.value())
+            out.push_back(core::to_unix(e.at));
+        return out;
+    };
+
+    EXPECT_EQ(times({}), (std::vector<std::int64_t>{500, 400, 300, 200, 100}));
+
+    AuditQuery severe;
+    severe.min_severity = Severity::warning;
+    EXPECT_EQ(times(severe), (std::vector<std::int64_t>{300, 200}));
+
+    AuditQuery recent;
+    recent.since = core::from_unix(300);
+    EXPECT_EQ(times(recent), (std::vector<std::int64_t>{500, 400, 300}));
+
+    AuditQuery alice;
+    alice.user = "alice";
+    EXPECT_EQ(times(alice), (std::vector<std::int64_t>{300, 100}));
+
+    AuditQuery limited;
+    limited.limit = 2;
+    EXPECT_EQ(times(limited), (std::vector<std::int64_t>{500, 400}));
+
+    AuditQuery combined;
+    combined.user = "alice";
+    combined.min_severity = Severity::notice;
+    combined.since = core::from_unix(50);
+    combined.limit = 10;
+    EXPECT_EQ(times(combined), (std::vector<std::int64_t>{300}));
+}
+
+// ---- the file -----------------------------------------------------------------------------
+
+TEST_F(SqliteStore, KeepsDataAcrossCloseAndReopen)
+{
+    auto web = make_account("acc-web", "web");
+    web.aliases = {"www.example.com"};
+    add_account(web);
+    auto u = make_user("u1", "acc-web", "alice");
+    u.password_hash = "h1";
+    u.password_set_at = t0;
+    add_user(u);
+    ASSERT_TRUE(ok(store_->set_password("u1", change_to("h2", 1'700'000'100, 5))));
+    auto e = make_event(1'700'000'100, Severity::notice, "user.password", "alice");
+    ASSERT_TRUE(ok(store_->append_audit(e)));
+
+    open_store();
+
+    EXPECT_EQ(store_->directory().value()->domain, "example.internal");
+    const auto a = store_->account_by_domain("www.example.com");
+    ASSERT_TRUE(a->has_value());
+    EXPECT_EQ((*a)->id, "acc-web");
+    EXPECT_EQ(store_->user_by_name("acc-web", "alice").value()->password_hash, "h2");
+    EXPECT_EQ(store_->password_history("u1", 5).value(), std::vector<std::string>{"h1"});
+    const auto audit = store_->audit({});
+    ASSERT_EQ(audit->size(), 1U);
+    EXPECT_EQ((*audit)[0].seq, e.seq);
+}
+
+TEST_F(SqliteStore, UsesWriteAheadLogging)
+{
+    const auto raw = raw_open(path_);
+    auto stmt = Statement::prepare(raw.get(), "PRAGMA journal_mode");
+    ASSERT_TRUE(ok(stmt));
+    ASSERT_TRUE(stmt->step().value());
+    EXPECT_EQ(stmt->text(0), "wal");
+}
+
+TEST_F(SqliteStore, CreatesTheDatabaseReadableOnlyByItsOwner)
+{
+    struct stat st {};
+
+    ASSERT_EQ(::stat(path_.c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 07777, 0600U);
+    // SQLite gives the write-ahead log the database's mode.
+    ASSERT_EQ(::stat((path_ + "-wal").c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 07777, 0600U);
+}
+
+TEST_F(SqliteStore, SaysWhenTheDatabaseDirectoryIsMissing)
+{
+    const std::string missing = dir_.file("no-such-dir") + "/latchkey.db";
+    const auto opened = daemon::SqliteStore::open(missing);
+    ASSERT_TRUE(fails_with(opened, Errc::store_failed));
+    EXPECT_NE(opened.error().message.find("does not exist"), std::string::npos)
+        << opened.error().message;
+    EXPECT_NE(opened.error().message.find(dir_.file("no-such-dir")), std::string::npos)
+        << opened.error().message;
+}
+
+TEST_F(SqliteStore, UpgradesAVersion1DatabaseKeepingItsData)
+{
+    TempDir other;
+    const std::string path = other.file("old.db");
+    {
+        auto old = daemon::SqliteStore::open(path, 1);
+        ASSERT_TRUE(ok(old));
+        auto& s = **old;
+        ASSERT_TRUE(ok(s.create_directory(
+            make_directory(), make_account("acc-mgmt", "management", AccountKind::management))));
+        auto web = make_account("acc-web", "web");
+        web.aliases = {"www.example.com"};
+        web.policy.history = 4;
+        ASSERT_TRUE(ok(s.create_account(web)));
+        auto u = make_user("u1", "acc-web", "alice");
+        u.password_hash = "h1";
+        u.password_set_at = t0;
+        ASSERT_TRUE(ok(s.create_user(u)));
+        // Version 1 has no history or audit tables yet.
+        AuditEvent e = make_event(1, Severity::info, "x", "alice");
+        EXPECT_TRUE(fails_with(s.append_audit(e), Errc::store_failed));
+    }
+    {
+        const auto raw = raw_open(path);
+        EXPECT_EQ(schema_version(raw.get()).value(), 1U);
+    }
+
+    auto upgraded = daemon::SqliteStore::open(path);
+    ASSERT_TRUE(ok(upgraded));
+    auto& s = **upgraded;
+    {
+        const auto raw = raw_open(path);
+        EXPECT_EQ(schema_version(raw.get()).value(), latest_schema_version);
+    }
+    EXPECT_EQ(s.directory().value()->id, "dir-1");
+    const auto web = s.account_by_domain("www.example.com");
+    ASSERT_TRUE(ok(web));
+    ASSERT_TRUE(web->has_value());
+    EXPECT_EQ((*web)->policy.history, 4U);
+    EXPECT_EQ(s.user_by_name("acc-web", "alice").value()->password_hash, "h1");
+
+    ASSERT_TRUE(ok(s.set_password("u1", change_to("h2", 1'700'000'100, 4))));
+    EXPECT_EQ(s.password_history("u1", 4).value(), std::vector<std::string>{"h1"});
+    AuditEvent e = make_event(1'700'000'100, Severity::info, "user.password", "alice");
+    EXPECT_TRUE(ok(s.append_audit(e)));
+}
+
+TEST_F(SqliteStore, RefusesADatabaseFromANewerVersion)
+{
+    store_.reset();
+    {
+        const auto raw = raw_open(path_);
+        ASSERT_TRUE(ok(exec(raw.get(), "PRAGMA user_version = 99")));
+    }
+    const auto opened = daemon::SqliteStore::open(path_);
+    ASSERT_TRUE(fails_with(opened, Errc::store_schema));
+    EXPECT_NE(opened.error().message.find("newer"), std::string::npos) << opened.error().message;
+    EXPECT_NE(opened.error().message.find("99"), std::string::npos) << opened.error().message;
+}
+
+TEST_F(SqliteStore, SerialisesWritersOnSeveralThreads)
+{
+    constexpr int threads = 8;
+    constexpr int per_thread = 25;
+    std::atomic<int> failures{0};
+    std::vector<std::thread> workers;
+    workers.reserve(threads);
+    for (int t = 0; t < threads; ++t) {
+        workers.emplace_back([&, t] {
+            for (int i = 0; i < per_thread; ++i) {
+                const std::string n = std::to_string(t) + "-" + std::to_string(i);
+                if (!store_->create_user(make_user("u" + n, "acc-mgmt", "user" + n)))
+                    ++failures;
+                auto e = make_event(1'700'000'000 + i, Severity::info, "user.create", n);
+                if (!store_->append_audit(e))
+                    ++failures;
+            }
+        });
+    }
+    for (auto& w : workers)
+        w.join();
+    EXPECT_EQ(failures.load(), 0);
+    EXPECT_EQ(store_->count_users("acc-mgmt").value(),
+              static_cast<std::uint32_t>(threads * per_thread));
+    AuditQuery q;
+    q.limit = 1000;
+    EXPECT_EQ(store_->audit(q)->size(), static_cast<std::size_t>(threads * per_thread));
+}
+
+} // namespace
+} // namespace latchkey::daemon

@@ -1,0 +1,203 @@
+// SPDX-License-Identifier: Apache-2.0
+// Unit tests of proto/: message round-trips, golden frames, and hostile frames.
+#include <gtest/gtest.h>
+
+#include "core/random.hpp"
+#include "proto/codec.hpp"
+#include "proto/wire.hpp"
+
+namespace latchkey::proto {
+namespace {
+
+template <class T>
+T round_trip(const T& in)
+{
+    const auto text = encode(Request{T(in)});
+    auto out = decode_request(text);
+    EXPECT_TRUE(out) << text;
+    return std::get<T>(*std::move(out));
+}
+
+TEST(Wire, RoundTripsEveryRequestType)
+{
+    // Each alternative default-constructed must survive encode + decode with its type.
+    const auto check = [](auto tag) {
+        using T = decltype(tag);
+        Request r{T{}};
+        auto back = decode_request(encode(r));
+        ASSERT_TRUE(back) << T::type << ": " << back.error().message;
+        EXPECT_EQ(type_name(*back), T::type);
+    };
+    std::apply([&](auto... t) { (check(t), ...); },
+               std::tuple<Hello, DirectoryInit, DirectoryShow, AccountCreate, AccountList,
+                          AccountShow, AccountAlias, UserCreate, UserList, UserShow, UserDelete,
+                          UserSetLogon, PolicyShow, PolicySet, SettingsShow, SettingsSet>{});
+}
+
+TEST(Wire, RoundTripsEveryResponseType)
+{
+    const auto check = [](auto tag) {
+        using T = decltype(tag);
+        Response r{T{}};
+        auto back = decode_response(encode(r));
+        ASSERT_TRUE(back) << T::type << ": " << back.error().message;
+        EXPECT_EQ(type_name(*back), T::type);
+    };
+    std::apply([&](auto... t) { (check(t), ...); },
+               std::tuple<HelloReply, Failure, Done, DirectoryReply, AccountReply,
+                          AccountListReply, UserListReply, PolicyReply, SettingsReply>{});
+}
+
+TEST(Wire, KeepsFieldValues)
+{
+    UserCreate in;
+    in.ref = {"alice@web.example.internal", std::string("web")};
+    in.display_name = "Alice Liddell";
+    in.console_logon = false;
+    const auto out = round_trip(in);
+    EXPECT_EQ(out.ref.user, "alice@web.example.internal");
+    EXPECT_EQ(out.ref.account, "web");
+    EXPECT_EQ(out.display_name, "Alice Liddell");
+    EXPECT_FALSE(out.console_logon);
+}
+
+TEST(Wire, EncodesTheGoldenHello)
+{
+    // The handshake's bytes are the contract with every older and newer peer.
+    Hello h;
+    h.client = "latchkeyctl";
+    const auto f = frame(encode(Request{h}), max_request_size);
+    ASSERT_TRUE(f);
+    const std::string json = R"({"version":1,"client":"latchkeyctl","type":"hello"})";
+    EXPECT_EQ(f->substr(4), json);
+    EXPECT_EQ(f->substr(0, 4), std::string("\0\0\0", 3) + char(json.size()));
+}
+
+TEST(Wire, DecodesAGoldenFrameWrittenByHand)
+{
+    const auto r = decode_request(
+        R"({"type":"user.set_password","ref":{"user":"bob"},"mode":"generate","extra":1})");
+    ASSERT_TRUE(r) << r.error().message;
+    const auto& m = std::get<UserSetPassword>(*r);
+    EXPECT_EQ(m.ref.user, "bob");
+    EXPECT_FALSE(m.ref.account);
+    EXPECT_EQ(m.mode, PasswordMode::generate);
+    EXPECT_FALSE(m.password);
+}
+
+TEST(Wire, RedactsSecretsInLogStrings)
+{
+    UserSetPassword m;
+    m.ref.user = "alice";
+    m.password = core::Secret("Tr0ub4dor&3");
+    const auto log = to_log_string(Request{std::move(m)});
+    EXPECT_EQ(log.find("Tr0ub4dor"), std::string::npos);
+    EXPECT_NE(log.find("<redacted>"), std::string::npos);
+}
+
+TEST(Wire, RejectsUnknownMessageType)
+{
+    const auto r = decode_request(R"({"type":"launch.missiles"})");
+    ASSERT_FALSE(r);
+    EXPECT_TRUE(r.error().is(core::Errc::protocol_unknown_message));
+}
+
+TEST(Wire, RejectsGarbageAndWrongShapes)
+{
+    for (const char* bad : {"", "\xff\xfe", "[]", "42", R"({"type":7})", R"({"no":"type"})",
+                            R"({"type":"account.create","name":5,"kind":"resource"})",
+                            R"({"type":"account.create","name":"x","kind":"galaxy"})",
+                            R"({"type":"account.create","kind":"resource"})",
+                            R"({"type":"hello","version":-1,"client":""})",
+                            R"({"type":"hello","version":99999999999,"client":""})"}) {
+        const auto r = decode_request(bad);
+        ASSERT_FALSE(r) << bad;
+        EXPECT_TRUE(r.error().is(core::Errc::protocol_malformed) ||
+                    r.error().is(core::Errc::protocol_unknown_message))
+            << bad;
+    }
+}
+
+TEST(Wire, RejectsDeeplyNestedJson)
+{
+    std::string deep(1000, '[');
+    deep += std::string(1000, ']');
+    EXPECT_FALSE(decode_request(deep));
+}
+
+TEST(Wire, SurvivesRandomBytes)
+{
+    for (int i = 0; i < 2000; ++i) {
+        const auto junk = core::random_string(core::random_below(300));
+        (void)decode_request(junk);
+        (void)decode_response(junk);
+        FrameReader reader(1024);
+        std::string payload;
+        if (reader.feed(junk))
+            while (reader.next(payload)) {
+            }
+    }
+}
+
+TEST(Frames, ReassemblesFramesSplitAnywhere)
+{
+    const auto a = *frame("first", 64);
+    const auto b = *frame("second", 64);
+    const std::string stream = a + b;
+    for (std::size_t cut = 0; cut <= stream.size(); ++cut) {
+        FrameReader r(64);
+        std::vector<std::string> got;
+        std::string p;
+        ASSERT_TRUE(r.feed(stream.substr(0, cut)));
+        while (r.next(p))
+            got.push_back(p);
+        ASSERT_TRUE(r.feed(stream.substr(cut)));
+        while (r.next(p))
+            got.push_back(p);
+        ASSERT_EQ(got.size(), 2u) << cut;
+        EXPECT_EQ(got[0], "first");
+        EXPECT_EQ(got[1], "second");
+    }
+}
+
+TEST(Frames, HoldsATruncatedFrameUntilTheRestArrives)
+{
+    const auto f = *frame("hello world", 64);
+    FrameReader r(64);
+    ASSERT_TRUE(r.feed(f.substr(0, 7)));
+    std::string p;
+    EXPECT_FALSE(r.next(p));
+    EXPECT_EQ(r.wanted(), f.size() - 7);
+    EXPECT_EQ(r.pending(), 7u);
+}
+
+TEST(Frames, RefusesAnOversizedFrameFromItsHeader)
+{
+    FrameReader r(max_request_size);
+    const std::string header("\x7f\xff\xff\xff", 4); // announces ~2 GiB
+    const auto s = r.feed(header);
+    ASSERT_FALSE(s);
+    EXPECT_TRUE(s.error().is(core::Errc::protocol_too_large));
+    EXPECT_FALSE(frame(std::string(65, 'x'), 64));
+}
+
+TEST(Frames, AcceptsAnEmptyPayload)
+{
+    FrameReader r(16);
+    ASSERT_TRUE(r.feed(std::string(4, '\0')));
+    std::string p = "x";
+    ASSERT_TRUE(r.next(p));
+    EXPECT_TRUE(p.empty());
+}
+
+TEST(Failure, CarriesCodeNameAndMessage)
+{
+    const auto r = failure({core::Errc::permission_denied, "no"});
+    const auto& f = std::get<Failure>(r);
+    EXPECT_EQ(f.code, 601);
+    EXPECT_EQ(f.error, "permission_denied");
+    EXPECT_EQ(f.message, "no");
+}
+
+} // namespace
+} // namespace latchkey::proto
