@@ -7,6 +7,7 @@
 #include <charconv>
 #include <utility>
 
+#include "cli/time_arg.hpp"
 #include "proto/messages.hpp"
 
 #ifndef LATCHKEY_VERSION
@@ -66,6 +67,7 @@ constexpr std::array groups{
     Group{"user", "Users of an account: creation, console logon and passwords."},
     Group{"policy", "An account's password policy."},
     Group{"settings", "An account's security settings."},
+    Group{"session", "Sessions opened through PAM and not yet closed."},
 };
 
 struct GlobalSpec {
@@ -145,9 +147,20 @@ bool is_variadic(const OperandSpec& o)
     return o.name.ends_with("...");
 }
 
+bool is_optional(const OperandSpec& o)
+{
+    return o.name.starts_with('[') && o.name.ends_with(']');
+}
+
+/// "USER" for "USER", "USER..." and "[USER]".
 std::string_view base_name(const OperandSpec& o)
 {
-    return is_variadic(o) ? o.name.substr(0, o.name.size() - 3) : o.name;
+    std::string_view name = o.name;
+    if (is_optional(o))
+        name = name.substr(1, name.size() - 2);
+    if (name.ends_with("..."))
+        name.remove_suffix(3);
+    return name;
 }
 
 const CommandSpec* find_command(std::string_view path)
@@ -352,6 +365,18 @@ std::optional<std::string> check_operand(const OperandSpec& spec, std::string_vi
     return std::nullopt;
 }
 
+/// Option values with a form of their own, checked here so that a typo is a usage error rather
+/// than a refusal from latchkeyd.
+std::optional<std::string> check_option_value(const OptionSpec& spec, std::string_view v)
+{
+    const std::string problem = "invalid value " + quoted(v) + " for " + quoted(spec.name);
+    if (spec.name == "--since" && !parse_time_arg(v))
+        return problem + ": expected " + std::string(time_arg_forms);
+    if (spec.name == "--limit" && !parse_limit(v))
+        return problem + ": expected a whole number from 1 to " + std::to_string(max_audit_limit);
+    return std::nullopt;
+}
+
 /// Parses a command's own arguments, args[i...], into inv.command.
 std::optional<UsageError> parse_command(const CommandSpec& c,
                                         const std::vector<std::string>& args,
@@ -404,6 +429,8 @@ std::optional<UsageError> parse_command(const CommandSpec& c,
         if (!spec->choices.empty() && !in_choices(spec->choices, value))
             return error("invalid value " + quoted(value) + " for " + quoted(name) + ": expected " +
                          spoken_choices(spec->choices));
+        if (auto problem = check_option_value(*spec, value))
+            return error(std::move(*problem));
         cmd.options[name] = value;
     }
 
@@ -420,8 +447,11 @@ std::optional<UsageError> parse_command(const CommandSpec& c,
 
     std::size_t k = 0;
     for (const auto& spec : c.operands) {
-        if (k >= cmd.operands.size())
+        if (k >= cmd.operands.size()) {
+            if (is_optional(spec))
+                break;
             return error("missing " + std::string(base_name(spec)));
+        }
         const std::size_t n = is_variadic(spec) ? cmd.operands.size() - k : 1;
         for (std::size_t m = 0; m < n; ++m, ++k)
             if (auto problem = check_operand(spec, cmd.operands[k]))
@@ -534,6 +564,11 @@ const std::vector<CommandSpec>& command_specs()
                require_change_group),
           flag("--no-require-change", "the user need not change it at next logon",
                require_change_group)}},
+        {CommandId::user_unlock,
+         "user unlock",
+         "Unlock a user locked out after too many failed logons.",
+         {{"USER", "NAME in the account, or NAME@DOMAIN"}},
+         {account_option}},
         {CommandId::policy_show,
          "policy show",
          "Show an account's password policy.",
@@ -556,6 +591,22 @@ const std::vector<CommandSpec>& command_specs()
          {{"KEY=VALUE...", "one or more changes, e.g. mfa_required=yes; the keys are those "
                            "'settings show' prints"}},
          {policy_account_option}},
+        {CommandId::session_list,
+         "session list",
+         "List open sessions: logons through PAM that have not ended.",
+         {{"[USER]", "only this user's sessions: NAME in the host's account, or NAME@DOMAIN"}},
+         {}},
+        {CommandId::audit,
+         "audit",
+         "Show the audit trail, newest event first.",
+         {},
+         {choice("--severity", "LEVEL",
+                 "only events at least this severe: info, notice, warning or alert",
+                 "info|notice|warning|alert"),
+          valued("--since", "TIME",
+                 "only events from TIME on: ISO-8601 UTC, a date, Unix seconds, or -30m, -1h, -2d"),
+          valued("--user", "USER", "only events whose user field is USER"),
+          valued("--limit", "N", "at most N events, 1 to 10000 (default: 100)")}},
     };
     return specs;
 }
@@ -567,6 +618,16 @@ const CommandSpec& spec_of(CommandId id)
             return c;
     // Every CommandId has a row; reaching this is a bug in the table above.
     return command_specs().front();
+}
+
+std::optional<std::uint32_t> parse_limit(std::string_view text)
+{
+    std::uint32_t n = 0;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+    if (text.empty() || ec != std::errc{} || end != text.data() + text.size() || n < 1 ||
+        n > max_audit_limit)
+        return std::nullopt;
+    return n;
 }
 
 bool ParsedCommand::has(std::string_view option) const

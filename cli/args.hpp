@@ -17,6 +17,8 @@ inline constexpr std::string_view default_admin_socket = "/run/latchkey/admin.so
 inline constexpr std::string_view admin_socket_env = "LATCHKEY_ADMIN_SOCKET";
 inline constexpr std::chrono::seconds default_timeout{30};
 inline constexpr std::chrono::seconds max_timeout{24 * 3600};
+/// The most events `audit --limit N` asks for; the daemon clamps to the same bound.
+inline constexpr std::uint32_t max_audit_limit = 10'000;
 
 enum class CommandId : std::uint8_t {
     directory_init,
@@ -33,10 +35,13 @@ enum class CommandId : std::uint8_t {
     user_enable_logon,
     user_disable_logon,
     user_set_password,
+    user_unlock,
     policy_show,
     policy_set,
     settings_show,
     settings_set,
+    session_list,
+    audit,
 };
 
 /// One option of a command. Options sharing a non-zero `group` exclude each other.
@@ -49,9 +54,10 @@ struct OptionSpec {
     std::string_view choices; ///< "resource|cloud"; empty accepts any non-empty value
 };
 
-/// One operand. A name ending in "..." takes one or more values.
+/// One operand. A name ending in "..." takes one or more values; a name in brackets ("[USER]")
+/// may be left out, and only the last operand may be.
 struct OperandSpec {
-    std::string_view name; ///< "USER", "KEY=VALUE..."
+    std::string_view name; ///< "USER", "KEY=VALUE...", "[USER]"
     std::string_view help;
 };
 
@@ -107,6 +113,9 @@ using ParseResult = std::variant<Invocation, UsageError>;
 
 /// Parses the arguments after argv[0]. Never throws for bad input; reports a UsageError.
 ParseResult parse_args(const std::vector<std::string>& args);
+
+/// The N of `audit --limit N`: a whole number from 1 to max_audit_limit, else nullopt.
+std::optional<std::uint32_t> parse_limit(std::string_view text);
 
 /// The one-line hint printed after a usage error: "Run 'latchkeyctl user create --help' ...".
 std::string usage_hint(const UsageError& e);

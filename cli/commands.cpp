@@ -12,6 +12,7 @@
 
 #include "cli/password_input.hpp"
 #include "cli/render.hpp"
+#include "cli/time_arg.hpp"
 #include "proto/client.hpp"
 
 namespace latchkey::cli {
@@ -99,9 +100,25 @@ core::Result<core::Secret> new_password(const ParsedCommand& cmd)
     return password;
 }
 
+/// `audit`: the filters given; parse_args() has already checked their form.
+proto::AuditList audit_query(const ParsedCommand& cmd, core::TimePoint now)
+{
+    proto::AuditList r;
+    r.severity = cmd.value("--severity");
+    if (const auto since = cmd.value("--since"))
+        if (const auto t = parse_time_arg(*since))
+            r.since = t->unix_seconds(now);
+    r.user = cmd.value("--user");
+    if (const auto limit = cmd.value("--limit"))
+        r.limit = parse_limit(*limit).value_or(r.limit);
+    return r;
+}
+
 } // namespace
 
-proto::Request build_request(const ParsedCommand& cmd, std::optional<core::Secret> password)
+proto::Request build_request(const ParsedCommand& cmd,
+                             core::TimePoint now,
+                             std::optional<core::Secret> password)
 {
     switch (cmd.id) {
     case CommandId::directory_init: {
@@ -164,6 +181,16 @@ proto::Request build_request(const ParsedCommand& cmd, std::optional<core::Secre
         return proto::SettingsShow{cmd.value("--account")};
     case CommandId::settings_set:
         return proto::SettingsSet{cmd.value("--account"), assignments(cmd)};
+    case CommandId::user_unlock:
+        return proto::UserUnlock{user_ref(cmd)};
+    case CommandId::session_list: {
+        proto::SessionList r;
+        if (!cmd.operands.empty())
+            r.user = cmd.operands.front();
+        return r;
+    }
+    case CommandId::audit:
+        return audit_query(cmd, now);
     }
     return proto::DirectoryShow{}; // unreachable: the switch covers every CommandId
 }
@@ -178,7 +205,7 @@ core::Error to_error(const proto::Failure& f)
     return core::Error{std::error_code(f.code, core::latchkey_category()), std::move(message)};
 }
 
-core::Status run(const Invocation& inv, std::ostream& out)
+core::Status run(const Invocation& inv, std::ostream& out, core::TimePoint now)
 {
     switch (inv.action) {
     case Action::help:
@@ -201,7 +228,7 @@ core::Status run(const Invocation& inv, std::ostream& out)
         LATCHKEY_TRY(typed, new_password(cmd));
         password = std::move(typed);
     }
-    const proto::Request request = build_request(cmd, std::move(password));
+    const proto::Request request = build_request(cmd, now, std::move(password));
 
     proto::ClientOptions options;
     options.socket_path = resolve_socket(inv.globals, std::getenv(admin_socket_env.data()));

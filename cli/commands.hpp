@@ -6,15 +6,18 @@
 #include <ostream>
 
 #include "cli/args.hpp"
+#include "core/clock.hpp"
 #include "core/result.hpp"
 #include "core/secret.hpp"
 #include "proto/messages.hpp"
 
 namespace latchkey::cli {
 
-/// The request a parsed command sends. `password` is the new password of `user set-password`
-/// in custom mode and is ignored otherwise. `cmd` must come from parse_args().
+/// The request a parsed command sends. `now` anchors relative times (`audit --since -1h`).
+/// `password` is the new password of `user set-password` in custom mode and is ignored
+/// otherwise. `cmd` must come from parse_args().
 proto::Request build_request(const ParsedCommand& cmd,
+                             core::TimePoint now,
                              std::optional<core::Secret> password = std::nullopt);
 
 /// The daemon's Failure as an error, for the one line main prints.
@@ -22,8 +25,8 @@ core::Error to_error(const proto::Failure& f);
 
 /// Runs an invocation: writes help or the version, or performs the command: asks what it must
 /// ask (confirmation, a new password) before connecting, calls latchkeyd on the admin socket and
-/// renders the reply on `out`. Returns the failure to report; with --json a Failure reply is
-/// also written to `out` as JSON.
-core::Status run(const Invocation& inv, std::ostream& out);
+/// renders the reply on `out`. `now` is the time relative arguments count back from. Returns the
+/// failure to report; with --json a Failure reply is also written to `out` as JSON.
+core::Status run(const Invocation& inv, std::ostream& out, core::TimePoint now);
 
 } // namespace latchkey::cli

@@ -18,6 +18,12 @@ namespace {
 
 constexpr std::string_view none = "-";
 
+/// Enough of a session id to tell open sessions apart; --json has the whole id.
+constexpr std::size_t short_id_length = 8;
+
+/// The longest severity, "warning": audit lines keep their event names in one column.
+constexpr std::size_t severity_width = 7;
+
 /// Characters on screen, roughly: UTF-8 continuation bytes do not count.
 std::size_t display_width(std::string_view s)
 {
@@ -42,6 +48,34 @@ std::string joined(const std::vector<std::string>& items, std::string_view when_
         out += item;
     }
     return out;
+}
+
+std::string optional_text(const std::optional<std::string>& s)
+{
+    return s && !s->empty() ? printable(*s) : std::string(none);
+}
+
+void pad_to(std::string& s, std::size_t width)
+{
+    const std::size_t w = display_width(s);
+    if (w < width)
+        s.append(width - w, ' ');
+}
+
+/// An audit field value, quoted when a reader splitting at blanks and '=' would misread it.
+std::string audit_value(std::string_view v)
+{
+    const bool quote =
+        v.empty() || v.find_first_of(" \"=\\") != std::string_view::npos || printable(v) != v;
+    if (!quote)
+        return std::string(v);
+    std::string out = "\"";
+    for (const char c : v) {
+        if (c == '"' || c == '\\')
+            out += '\\';
+        out += c;
+    }
+    return printable(out) + '"';
 }
 
 std::string optional_time(const std::optional<std::int64_t>& t, std::string_view when_absent)
@@ -123,17 +157,20 @@ std::vector<Field> account_fields(const proto::AccountInfo& a)
 
 std::vector<Field> user_fields(const proto::UserInfo& u)
 {
-    return {{"logon name", u.logon_name},
-            {"name", u.name},
-            {"account", u.account},
-            {"display name", or_none(u.display_name)},
-            {"console logon", std::string(yes_no(u.console_logon))},
-            {"has password", std::string(yes_no(u.has_password))},
-            {"password set", optional_time(u.password_set_at, none)},
-            {"password expires", optional_time(u.password_expires_at, "never")},
-            {"change at next logon", std::string(yes_no(u.require_change))},
-            {"created", format_time(u.created_at)},
-            {"id", u.id}};
+    std::vector<Field> fields{{"logon name", u.logon_name},
+                              {"name", u.name},
+                              {"account", u.account},
+                              {"display name", or_none(u.display_name)},
+                              {"console logon", std::string(yes_no(u.console_logon))},
+                              {"has password", std::string(yes_no(u.has_password))},
+                              {"password set", optional_time(u.password_set_at, none)},
+                              {"password expires", optional_time(u.password_expires_at, "never")},
+                              {"change at next logon", std::string(yes_no(u.require_change))}};
+    if (u.locked_until)
+        fields.emplace_back("locked until", format_time(*u.locked_until));
+    fields.emplace_back("created", format_time(u.created_at));
+    fields.emplace_back("id", u.id);
+    return fields;
 }
 
 void render(const proto::HelloReply& r, std::ostream& out)
@@ -197,10 +234,11 @@ void render(const proto::UserListReply& r, std::ostream& out)
     for (const auto& u : r.users)
         rows.push_back({u.logon_name, or_none(u.display_name), std::string(yes_no(u.console_logon)),
                         std::string(yes_no(u.has_password)), std::string(yes_no(u.require_change)),
+                        std::string(yes_no(u.locked_until.has_value())),
                         format_time(u.created_at)});
-    out << format_table(
-        {"LOGON NAME", "DISPLAY NAME", "CONSOLE LOGON", "PASSWORD", "CHANGE AT LOGON", "CREATED"},
-        rows);
+    out << format_table({"LOGON NAME", "DISPLAY NAME", "CONSOLE LOGON", "PASSWORD",
+                         "CHANGE AT LOGON", "LOCKED", "CREATED"},
+                        rows);
 }
 
 void render(const proto::PolicyReply& r, std::ostream& out)
@@ -215,6 +253,58 @@ void render(const proto::SettingsReply& r, std::ostream& out)
     std::vector<Field> fields{{"account", r.account}};
     append_settings(fields, r.settings);
     out << format_block(fields);
+}
+
+void render(const proto::SessionListReply& r, std::ostream& out)
+{
+    if (r.sessions.empty()) {
+        out << "No open sessions.\n";
+        return;
+    }
+    std::vector<Row> rows;
+    for (const auto& s : r.sessions)
+        rows.push_back({printable(s.id.substr(0, short_id_length)), printable(or_none(s.user)),
+                        printable(s.service), optional_text(s.tty), optional_text(s.rhost),
+                        s.pid > 0 ? std::to_string(s.pid) : std::string(none),
+                        optional_text(s.method), format_time(s.opened_at)});
+    out << format_table({"ID", "USER", "SERVICE", "TTY", "RHOST", "PID", "METHOD", "OPENED"}, rows);
+}
+
+void render(const proto::AuditListReply& r, std::ostream& out)
+{
+    if (r.events.empty()) {
+        out << "No audit events.\n";
+        return;
+    }
+    // Newest first whatever order the daemon sent: seq is the order events were recorded in,
+    // which the wall clock of `at` need not follow.
+    std::vector<const proto::AuditInfo*> events;
+    events.reserve(r.events.size());
+    std::size_t event_width = 0;
+    for (const auto& e : r.events) {
+        events.push_back(&e);
+        event_width = std::max(event_width, display_width(printable(e.event)));
+    }
+    std::stable_sort(events.begin(), events.end(),
+                     [](const auto* a, const auto* b) { return a->seq > b->seq; });
+    for (const auto* e : events)
+        out << format_audit_line(*e, event_width) << "\n";
+}
+
+/// The PAM socket's dialogue replies: latchkeyd never sends them on the admin socket.
+void render_unexpected(std::string_view type, std::ostream& out)
+{
+    out << "latchkeyd sent an unexpected '" << type << "' reply.\n";
+}
+
+void render(const proto::AuthReply&, std::ostream& out)
+{
+    render_unexpected(proto::AuthReply::type, out);
+}
+
+void render(const proto::SessionReply&, std::ostream& out)
+{
+    render_unexpected(proto::SessionReply::type, out);
 }
 
 } // namespace
@@ -276,6 +366,50 @@ std::string format_time(std::int64_t unix_seconds)
 std::string_view yes_no(bool b) noexcept
 {
     return b ? "yes" : "no";
+}
+
+std::string printable(std::string_view s)
+{
+    static constexpr std::string_view hex = "0123456789abcdef";
+    std::string out;
+    out.reserve(s.size());
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        const auto c = static_cast<unsigned char>(s[i]);
+        const auto next = i + 1 < s.size() ? static_cast<unsigned char>(s[i + 1]) : 0U;
+        if (c == '\n') {
+            out += "\\n";
+        } else if (c == '\t') {
+            out += "\\t";
+        } else if (c < 0x20U || c == 0x7FU) {
+            out += "\\x";
+            out += hex[c >> 4U];
+            out += hex[c & 0xFU];
+        } else if (c == 0xC2U && next >= 0x80U && next <= 0x9FU) {
+            // U+0080..U+009F, the C1 controls (CSI is U+009B) encoded in UTF-8.
+            out += "\\u00";
+            out += hex[next >> 4U];
+            out += hex[next & 0xFU];
+            ++i;
+        } else {
+            out += static_cast<char>(c);
+        }
+    }
+    return out;
+}
+
+std::string format_audit_line(const proto::AuditInfo& e, std::size_t event_width)
+{
+    std::string severity = printable(e.severity);
+    pad_to(severity, severity_width);
+    std::string event = printable(e.event);
+    std::string line = format_time(e.at) + "  " + severity + "  ";
+    if (e.fields.empty())
+        return line + event;
+    pad_to(event, event_width);
+    line += event + " ";
+    for (const auto& f : e.fields)
+        line += " " + printable(f.key) + "=" + audit_value(f.value);
+    return line;
 }
 
 void render_human(const proto::Response& reply, std::ostream& out)

@@ -28,8 +28,22 @@ std::string format_time(std::int64_t unix_seconds);
 
 std::string_view yes_no(bool b) noexcept;
 
-/// The reply for people: a table for lists, a block for one thing, a line for Done. A generated
-/// password is written exactly once, on its own line, after a note that it is shown only once.
+/// `s` with the characters that could forge a line or drive a terminal (C0 and C1 controls, DEL)
+/// escaped: "\n", "\t", "\x1b", "\u009b". User names, hosts and ttys reach the session list and
+/// the audit trail from whoever typed at a login prompt.
+std::string printable(std::string_view s);
+
+/// One audit event for people, without a newline:
+///   2026-11-23T11:50:59Z  alert    auth.deny  service=sshd user=root reason=root_disabled
+/// The severity takes the width of the longest ("warning"), the event name `event_width`
+/// characters, so that the fields of several lines line up. Fields keep the daemon's order; a
+/// value that is empty or holds a blank, '"', '=', '\\' or a control character is quoted, with
+/// '"' and '\\' escaped, so every line splits back into its fields.
+std::string format_audit_line(const proto::AuditInfo& e, std::size_t event_width = 0);
+
+/// The reply for people: a table for lists, a block for one thing, a line for Done, audit events
+/// one per line, newest first. A generated password is written exactly once, on its own line,
+/// after a note that it is shown only once.
 void render_human(const proto::Response& reply, std::ostream& out);
 
 /// The reply as one line of JSON (its fields, without the "type" key), secrets included.

@@ -114,6 +114,30 @@ struct Dispatch {
     {
         return reply(dir.set_settings(m, actor), [](auto s) { return s; });
     }
+
+    proto::Response operator()(proto::UserUnlock& m) const
+    {
+        return reply(dir.unlock(m.ref, actor), [](auto u) { return proto::UserReply{u, {}}; });
+    }
+
+    proto::Response operator()(proto::SessionList& m) const
+    {
+        return reply(dir.sessions(m.user), [](auto s) { return proto::SessionListReply{s}; });
+    }
+
+    proto::Response operator()(proto::AuditList& m) const
+    {
+        return reply(dir.audit(m), [](auto e) { return proto::AuditListReply{e}; });
+    }
+
+    /// The logon dialogue belongs on the PAM socket, where the caller's uid limits it.
+    template <class PamOnly>
+    proto::Response operator()(PamOnly&) const
+    {
+        return proto::failure({core::Errc::permission_denied,
+                               "'" + std::string(PamOnly::type) +
+                                   "' is not available on the admin socket; use the PAM socket"});
+    }
 };
 
 class AdminConnection final : public Connection {

@@ -14,6 +14,7 @@
 
 #include "daemon/admin_service.hpp"
 #include "daemon/audit.hpp"
+#include "daemon/auth_engine.hpp"
 #include "daemon/config.hpp"
 #include "daemon/directory.hpp"
 #include "daemon/listen.hpp"
@@ -133,6 +134,7 @@ int run(const std::string& config_path)
     Audit audit(**store, *clock);
     Directory directory(**store, hasher, audit, *clock);
     directory.set_host_account(config.account);
+    AuthEngine engine(**store, directory, hasher, audit, *clock);
 
     const auto admin_gid = group_id(config.admin_group);
     if (!admin_gid)
@@ -140,8 +142,11 @@ int run(const std::string& config_path)
                     " does not exist: only root and the daemon's user may administer");
 
     asio::io_context io(1);
-    WorkPool work(worker_count(config));
-    UnixServer server(io, work, limits_of(config));
+    // Logons hash on up to `workers` threads (one Argon2 buffer each: bounded memory); the
+    // administrator has two threads of its own.
+    WorkPool pam_work(worker_count(config));
+    WorkPool admin_work(2);
+    UnixServer server(io, limits_of(config));
 
     auto activated = activated_sockets();
     std::vector<std::string> bound_paths;
@@ -151,12 +156,13 @@ int run(const std::string& config_path)
         std::optional<gid_t> group;
         std::string name;
         ConnectionFactory factory;
+        WorkPool& work;
     };
     const Listener listeners[] = {
         {config.pam_socket, static_cast<mode_t>(config.pam_socket_mode), std::nullopt, "pam",
-         pam_connections(directory)},
+         pam_connections(engine), pam_work},
         {config.admin_socket, static_cast<mode_t>(config.admin_socket_mode), admin_gid, "admin",
-         admin_connections(directory, {::geteuid(), admin_gid, config.admin_group})},
+         admin_connections(directory, {::geteuid(), admin_gid, config.admin_group}), admin_work},
     };
     for (const auto& l : listeners) {
         bool bound_here = false;
@@ -167,7 +173,7 @@ int run(const std::string& config_path)
         }
         if (bound_here)
             bound_paths.push_back(l.path);
-        if (auto st = server.listen(std::move(*fd), l.name, l.factory); !st) {
+        if (auto st = server.listen(std::move(*fd), l.name, l.factory, l.work); !st) {
             log::error(st.error().message);
             return 71;
         }
@@ -201,7 +207,8 @@ int run(const std::string& config_path)
                                       : ", host account " + config.account));
     sd_notify(0, "READY=1");
     io.run();
-    work.join();
+    pam_work.join();
+    admin_work.join();
     for (const auto& p : bound_paths)
         ::unlink(p.c_str());
     log::info("stopped");

@@ -233,6 +233,8 @@ proto::UserInfo Directory::info(const AccountRecord& a, const UserRecord& u) con
             out.password_expires_at = core::to_unix(*e);
     }
     out.require_change = u.require_change;
+    if (u.locked_until && *u.locked_until > clock_.now())
+        out.locked_until = core::to_unix(*u.locked_until);
     out.created_at = core::to_unix(u.created_at);
     return out;
 }
@@ -376,6 +378,77 @@ core::Result<proto::UserReply> Directory::set_password(const proto::UserSetPassw
         return core::fail(Errc::not_found, "user " + r.user.name + " was deleted meanwhile");
     reply.user = info(r.account, *fresh);
     return reply;
+}
+
+core::Result<proto::UserInfo> Directory::unlock(const proto::UserRef& ref, const Actor& actor)
+{
+    LATCHKEY_TRY(r, resolve(ref));
+    LATCHKEY_TRY_STATUS(store_.set_locked_until(r.user.id, std::nullopt));
+    LATCHKEY_TRY_STATUS(store_.clear_failures(r.user.id));
+    r.user.locked_until.reset();
+    audit_.record(Severity::notice, "user.unlock",
+                  {{"actor", actor.name}, {"account", r.account.name}, {"user", r.user.name}});
+    return info(r.account, r.user);
+}
+
+core::Result<std::vector<proto::SessionInfo>> Directory::sessions(
+    const std::optional<std::string>& user)
+{
+    std::optional<std::string> only;
+    if (user) {
+        LATCHKEY_TRY(r, resolve({*user, std::nullopt}));
+        only = r.user.id;
+    }
+    LATCHKEY_TRY(open, store_.open_sessions(only));
+    std::vector<proto::SessionInfo> out;
+    for (auto& s : open) {
+        LATCHKEY_TRY(u, store_.user_by_id(s.user_id));
+        if (!u)
+            continue;
+        LATCHKEY_TRY(a, store_.account_by_id(u->account_id));
+        proto::SessionInfo i;
+        i.id = s.id;
+        i.user = u->name + "@" + (a ? a->default_domain : std::string("?"));
+        i.service = s.service;
+        i.tty = s.tty;
+        i.rhost = s.rhost;
+        i.pid = s.pid;
+        i.logind_session = s.logind_session;
+        i.logon_id = s.logon_id;
+        i.method = s.method;
+        i.opened_at = core::to_unix(s.opened_at);
+        out.push_back(std::move(i));
+    }
+    return out;
+}
+
+core::Result<std::vector<proto::AuditInfo>> Directory::audit(const proto::AuditList& query)
+{
+    AuditQuery q;
+    if (query.severity) {
+        q.min_severity = severity_from_string(*query.severity);
+        if (!q.min_severity)
+            return core::fail(Errc::invalid_argument,
+                              "severity must be one of info, notice, warning, alert");
+    }
+    if (query.since)
+        q.since = core::from_unix(*query.since);
+    q.user = query.user;
+    q.limit = std::clamp<std::uint32_t>(query.limit, 1, 10000);
+    LATCHKEY_TRY(events, store_.audit(q));
+    std::vector<proto::AuditInfo> out;
+    out.reserve(events.size());
+    for (auto& e : events) {
+        proto::AuditInfo i;
+        i.seq = e.seq;
+        i.at = core::to_unix(e.at);
+        i.severity = std::string(to_string(e.severity));
+        i.event = e.event;
+        for (auto& [k, v] : e.fields)
+            i.fields.push_back({k, v});
+        out.push_back(std::move(i));
+    }
+    return out;
 }
 
 core::Result<proto::PolicyReply> Directory::policy(const std::optional<std::string>& account)

@@ -68,6 +68,13 @@ public:
 
     /// Finds a user from "name@domain", or "name" in `account` (default: the host's account).
     core::Result<ResolvedUser> resolve(const proto::UserRef& ref);
+    /// The account a reference names, and the bare user name (which need not exist).
+    core::Result<std::pair<AccountRecord, std::string>> locate(const proto::UserRef& ref);
+
+    /// Lifts a lockout and forgets the failures that led to it.
+    core::Result<proto::UserInfo> unlock(const proto::UserRef& ref, const Actor& actor);
+    core::Result<std::vector<proto::SessionInfo>> sessions(const std::optional<std::string>& user);
+    core::Result<std::vector<proto::AuditInfo>> audit(const proto::AuditList& query);
 
     /// Checks a new password against the account's policy, including its history, hashes it
     /// and stores it. The caller has already decided the change is allowed.
@@ -78,8 +85,6 @@ public:
 
 private:
     core::Result<DirectoryRecord> require_directory();
-    /// The account a reference names, and the bare user name.
-    core::Result<std::pair<AccountRecord, std::string>> locate(const proto::UserRef& ref);
     core::Result<AccountRecord> account_named(const std::optional<std::string>& name);
     core::Result<proto::AccountInfo> info(const AccountRecord& account);
 

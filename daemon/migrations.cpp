@@ -119,8 +119,40 @@ CREATE INDEX audit_by_user ON audit (user_name, seq);
 CREATE INDEX audit_by_at ON audit (at);
 )sql";
 
+// v3: lockout, logon failures, sessions.
+constexpr const char* schema_v3 = R"sql(
+-- NULL = not locked. A time in the past is as good as NULL: nothing has to clear it.
+ALTER TABLE users ADD COLUMN locked_until INTEGER;
+
+-- Failed logons, counted per user over a sliding window; rows older than the window are
+-- deleted as new ones come in, so the table stays small.
+CREATE TABLE logon_failures (
+    user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    at      INTEGER NOT NULL
+);
+
+CREATE INDEX logon_failures_by_user ON logon_failures (user_id, at);
+
+CREATE TABLE sessions (
+    id             TEXT PRIMARY KEY NOT NULL,
+    user_id        TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    service        TEXT NOT NULL,
+    tty            TEXT,
+    rhost          TEXT,
+    pid            INTEGER NOT NULL,
+    logind_session TEXT,
+    logon_id       TEXT,
+    method         TEXT,
+    opened_at      INTEGER NOT NULL,
+    closed_at      INTEGER                     -- NULL while open
+);
+
+-- Open sessions of a user, oldest first; closed ones (the bulk, over time) stay out of it.
+CREATE INDEX sessions_open_by_user ON sessions (user_id, opened_at) WHERE closed_at IS NULL;
+)sql";
+
 // migrations[i] takes the database from version i to i + 1.
-constexpr std::array migrations{schema_v1, schema_v2};
+constexpr std::array migrations{schema_v1, schema_v2, schema_v3};
 static_assert(migrations.size() == latest_schema_version,
               "each schema version needs its migration");
 

@@ -46,7 +46,23 @@ struct UserRecord {
     std::string password_hash;         ///< Argon2id PHC string; empty = no password
     std::optional<core::TimePoint> password_set_at;
     bool require_change = false;
+    std::optional<core::TimePoint> locked_until; ///< logons refused until then
     core::TimePoint created_at;
+};
+
+/// A console session opened through PAM (and later an OIDC browser session).
+struct SessionRecord {
+    std::string id;
+    std::string user_id;
+    std::string service;               ///< "sshd", "login", "sudo", ...
+    std::optional<std::string> tty;
+    std::optional<std::string> rhost;
+    std::int64_t pid = 0;              ///< of the process that opened it (SO_PEERCRED)
+    std::optional<std::string> logind_session;
+    std::optional<std::string> logon_id;
+    std::optional<std::string> method; ///< "pwd", "pwd+otp", ...
+    core::TimePoint opened_at;
+    std::optional<core::TimePoint> closed_at;
 };
 
 /// What replaces a user's password, written atomically with the history entry of the old one.

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// PAM socket request dispatch.
+// PAM socket request dispatch: a thin translation between frames and the AuthEngine.
 #include "daemon/pam_service.hpp"
 
 #include "daemon/hello.hpp"
@@ -11,32 +11,90 @@ namespace {
 
 class PamConnection final : public Connection {
 public:
-    PamConnection(Directory& dir, Peer peer)
-        : dir_(dir)
-        , peer_(std::move(peer))
+    PamConnection(AuthEngine& engine, const Peer& peer)
+        : engine_(engine)
+        , caller_{peer.uid, peer.pid, "pam"}
     {
     }
 
     proto::Response handle(proto::Request&& request) override
     {
-        if (const auto* hello = std::get_if<proto::Hello>(&request))
-            return answer_hello(*hello);
-        return proto::failure({core::Errc::permission_denied,
-                               "'" + std::string(proto::type_name(request)) +
-                                   "' is not available on the PAM socket"});
+        return std::visit([this](auto& m) { return on(m); }, request);
     }
 
 private:
-    [[maybe_unused]] Directory& dir_;
-    Peer peer_;
+    proto::Response start(Started started)
+    {
+        dialogue_ = started.step.prompt ? std::move(started.dialogue) : nullptr;
+        return std::move(started.step);
+    }
+
+    proto::Response on(proto::Hello& m) { return answer_hello(m); }
+
+    proto::Response on(proto::AuthBegin& m)
+    {
+        LogonRequest r{m.service, m.user, m.rhost, m.tty, m.ignore_unknown_user, m.single_prompt};
+        return start(engine_.begin_logon(r, caller_));
+    }
+
+    proto::Response on(proto::PasswordChangeBegin& m)
+    {
+        return start(engine_.begin_password_change(m, caller_));
+    }
+
+    proto::Response on(proto::AuthAnswer& m)
+    {
+        if (!dialogue_)
+            return proto::failure({core::Errc::failed_precondition,
+                                   "no logon dialogue is in progress on this connection"});
+        Step step = dialogue_->answer(std::move(m.answer));
+        if (!step.prompt)
+            dialogue_.reset();
+        return step;
+    }
+
+    proto::Response on(proto::AccountCheck& m)
+    {
+        proto::AuthReply reply;
+        reply.verdict = engine_.check_account(m, caller_);
+        return reply;
+    }
+
+    proto::Response on(proto::SessionOpen& m)
+    {
+        auto id = engine_.open_session(m, caller_);
+        if (!id)
+            return proto::failure(id.error());
+        return proto::SessionReply{*id};
+    }
+
+    proto::Response on(proto::SessionClose& m)
+    {
+        const auto st = engine_.close_session(m, caller_);
+        if (!st)
+            return proto::failure(st.error());
+        return proto::Done{"session closed"};
+    }
+
+    template <class Other>
+    proto::Response on(Other&)
+    {
+        return proto::failure({core::Errc::permission_denied,
+                               "'" + std::string(Other::type) +
+                                   "' is not available on the PAM socket; use the admin socket"});
+    }
+
+    AuthEngine& engine_;
+    Caller caller_;
+    std::unique_ptr<Dialogue> dialogue_;
 };
 
 } // namespace
 
-ConnectionFactory pam_connections(Directory& directory)
+ConnectionFactory pam_connections(AuthEngine& engine)
 {
-    return [&directory](const Peer& peer) -> core::Result<std::unique_ptr<Connection>> {
-        return std::unique_ptr<Connection>(new PamConnection(directory, peer));
+    return [&engine](const Peer& peer) -> core::Result<std::unique_ptr<Connection>> {
+        return std::unique_ptr<Connection>(new PamConnection(engine, peer));
     };
 }
 

@@ -1,14 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
-// The PAM socket: open to every local program; what a caller may ask is decided per request.
+// The PAM socket: open to every local program; the AuthEngine decides what each caller may ask.
 #pragma once
 
-#include "daemon/directory.hpp"
+#include "daemon/auth_engine.hpp"
 #include "daemon/unix_server.hpp"
 
 namespace latchkey::daemon {
 
-/// Every peer is admitted (the socket is 0666, like unix_chkpwd's); requests that belong on
-/// the admin socket are refused.
-ConnectionFactory pam_connections(Directory& directory);
+/// Every peer is admitted (the socket is 0666, like unix_chkpwd's helper); each connection
+/// carries at most one dialogue at a time. Requests that belong on the admin socket are refused.
+ConnectionFactory pam_connections(AuthEngine& engine);
 
 } // namespace latchkey::daemon

@@ -354,7 +354,7 @@ core::Result<bool> account_exists(sqlite3* db, const std::string& id)
 
 constexpr std::string_view user_columns =
     "u.id, u.account_id, u.name, u.display_name, u.console_logon, u.password_hash, "
-    "u.password_set_at, u.require_change, u.created_at";
+    "u.password_set_at, u.require_change, u.created_at, u.locked_until";
 
 UserRecord read_user(const Statement& s)
 {
@@ -369,6 +369,8 @@ UserRecord read_user(const Statement& s)
         u.password_set_at = core::from_unix(*at);
     u.require_change = s.boolean(7);
     u.created_at = core::from_unix(s.int64(8));
+    if (const auto until = s.optional_int64(9))
+        u.locked_until = core::from_unix(*until);
     return u;
 }
 
@@ -605,14 +607,18 @@ core::Status SqliteStore::create_user(const UserRecord& u)
     LATCHKEY_TRY(txn, Transaction::begin(db));
     LATCHKEY_TRY(stmt, Statement::prepare(db, "INSERT INTO users (id, account_id, name, "
                                               "display_name, console_logon, password_hash, "
-                                              "password_set_at, require_change, created_at) "
-                                              "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"));
+                                              "password_set_at, require_change, created_at, "
+                                              "locked_until) "
+                                              "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"));
     std::optional<std::int64_t> set_at;
     if (u.password_set_at)
         set_at = core::to_unix(*u.password_set_at);
+    std::optional<std::int64_t> locked_until;
+    if (u.locked_until)
+        locked_until = core::to_unix(*u.locked_until);
     LATCHKEY_TRY_STATUS(stmt.bind(u.id, u.account_id, u.name, u.display_name, u.console_logon,
                                   u.password_hash, set_at, u.require_change,
-                                  core::to_unix(u.created_at)));
+                                  core::to_unix(u.created_at), locked_until));
     const auto exists = [&](std::string_view sqlite_message) -> std::string {
         if (sqlite_message.find("users.name") != std::string_view::npos)
             return "user " + quote(u.name) + " already exists in this account";
@@ -658,7 +664,7 @@ core::Result<std::uint32_t> SqliteStore::count_users(const std::string& account_
 core::Status SqliteStore::delete_user(const std::string& user_id)
 {
     const std::lock_guard lock(mutex_);
-    // password_history rows go with it: ON DELETE CASCADE.
+    // password_history, logon_failures and sessions rows go with it: ON DELETE CASCADE.
     return update_user(db_.get(), "DELETE FROM users WHERE id = ?1", user_id);
 }
 

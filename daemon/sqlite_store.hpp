@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "core/clock.hpp"
 #include "core/result.hpp"
 #include "daemon/migrations.hpp"
 #include "daemon/sqlite.hpp"
@@ -58,6 +59,20 @@ public:
     core::Status set_password(const std::string& user_id, const PasswordChange& change) override;
     core::Result<std::vector<std::string>> password_history(const std::string& user_id,
                                                             std::uint32_t limit) override;
+
+    // sqlite_store_sessions.cpp
+    core::Status rehash_password(const std::string& user_id, const std::string& old_hash,
+                                 const std::string& new_hash) override;
+    core::Result<std::uint32_t> record_failure(const std::string& user_id,
+                                               core::TimePoint at,
+                                               core::TimePoint window_start) override;
+    core::Status clear_failures(const std::string& user_id) override;
+    core::Status set_locked_until(const std::string& user_id,
+                                  std::optional<core::TimePoint> until) override;
+    core::Status create_session(const SessionRecord& session) override;
+    core::Result<bool> close_session(const std::string& session_id, core::TimePoint at) override;
+    core::Result<std::vector<SessionRecord>>
+    open_sessions(const std::optional<std::string>& user_id) override;
 
     core::Status append_audit(AuditEvent& event) override;
     core::Result<std::vector<AuditEvent>> audit(const AuditQuery& query) override;

@@ -67,6 +67,34 @@ public:
     virtual core::Result<std::vector<std::string>> password_history(const std::string& user_id,
                                                                     std::uint32_t limit) = 0;
 
+    /// Replaces the stored hash of the *same* password (an upgrade to new Argon2 parameters
+    /// at logon): set time, history and flags stay as they are. Writes only while the stored
+    /// hash is still `old_hash`, so a password changed meanwhile is never undone; not_found
+    /// when the user is gone or its hash changed.
+    virtual core::Status rehash_password(const std::string& user_id, const std::string& old_hash,
+                                         const std::string& new_hash) = 0;
+
+    // logon failures and lockout
+    /// Records a failed logon at `at` and returns how many failures the user has at or after
+    /// `window_start` (this one included).
+    virtual core::Result<std::uint32_t> record_failure(const std::string& user_id,
+                                                       core::TimePoint at,
+                                                       core::TimePoint window_start) = 0;
+    /// Forgets the user's failures (after a successful logon, or an unlock).
+    virtual core::Status clear_failures(const std::string& user_id) = 0;
+    /// nullopt unlocks.
+    virtual core::Status set_locked_until(const std::string& user_id,
+                                          std::optional<core::TimePoint> until) = 0;
+
+    // sessions
+    virtual core::Status create_session(const SessionRecord& session) = 0;
+    /// Marks an open session closed; false when there is no open session with that id.
+    virtual core::Result<bool> close_session(const std::string& session_id,
+                                             core::TimePoint at) = 0;
+    /// Open sessions (closed_at unset), of one user or of everyone; oldest first.
+    virtual core::Result<std::vector<SessionRecord>> open_sessions(
+        const std::optional<std::string>& user_id) = 0;
+
     // audit (append-only)
     virtual core::Status append_audit(AuditEvent& event) = 0; ///< sets event.seq
     /// Newest first.

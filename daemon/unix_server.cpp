@@ -31,12 +31,6 @@ using asio::local::stream_protocol;
 using namespace asio::experimental::awaitable_operators;
 
 struct UnixServer::State {
-    explicit State(WorkPool& w)
-        : work(w)
-    {
-    }
-
-    WorkPool& work;
     std::atomic<std::uint32_t> connections{0};
     std::atomic<std::uint32_t> queued{0};
     std::mutex limits_mutex;
@@ -123,7 +117,7 @@ asio::awaitable<void> close_gracefully(stream_protocol::socket& sock, asio::stea
 }
 
 asio::awaitable<void> session(StatePtr st, std::shared_ptr<stream_protocol::socket> sock,
-                              std::string name, ConnectionFactory factory)
+                              std::string name, ConnectionFactory factory, WorkPool& work)
 {
     struct Count {
         std::atomic<std::uint32_t>& n;
@@ -190,7 +184,7 @@ asio::awaitable<void> session(StatePtr st, std::shared_ptr<stream_protocol::sock
             ++st->queued;
             Connection& conn = **connection;
             response = co_await asio::co_spawn(
-                st->work.pool(),
+                work.pool(),
                 [&conn, &request]() -> asio::awaitable<proto::Response> {
                     co_return run_handler(conn, std::move(*request));
                 },
@@ -203,7 +197,7 @@ asio::awaitable<void> session(StatePtr st, std::shared_ptr<stream_protocol::sock
 }
 
 asio::awaitable<void> accept_loop(StatePtr st, std::shared_ptr<stream_protocol::acceptor> acceptor,
-                                  std::string name, ConnectionFactory factory)
+                                  std::string name, ConnectionFactory factory, WorkPool& work)
 {
     asio::steady_timer backoff(co_await asio::this_coro::executor);
     for (;;) {
@@ -226,7 +220,7 @@ asio::awaitable<void> accept_loop(StatePtr st, std::shared_ptr<stream_protocol::
         auto shared = std::make_shared<stream_protocol::socket>(std::move(sock));
         st->sockets.remove_if([](const auto& w) { return w.expired(); });
         st->sockets.push_back(shared);
-        asio::co_spawn(acceptor->get_executor(), session(st, shared, name, factory),
+        asio::co_spawn(acceptor->get_executor(), session(st, shared, name, factory, work),
                        [name](std::exception_ptr e) { log_exception(name + " session", e); });
     }
 }
@@ -248,9 +242,9 @@ void WorkPool::join()
     pool_.join();
 }
 
-UnixServer::UnixServer(asio::io_context& io, WorkPool& work, ServerLimits limits)
+UnixServer::UnixServer(asio::io_context& io, ServerLimits limits)
     : io_(io)
-    , state_(std::make_shared<State>(work))
+    , state_(std::make_shared<State>())
 {
     set_limits(limits);
 }
@@ -268,7 +262,8 @@ void UnixServer::set_limits(ServerLimits limits)
     state_->limits = limits;
 }
 
-core::Status UnixServer::listen(core::UniqueFd fd, std::string name, ConnectionFactory factory)
+core::Status UnixServer::listen(core::UniqueFd fd, std::string name, ConnectionFactory factory,
+                               WorkPool& work)
 {
     boost::system::error_code ec;
     auto acceptor = std::make_shared<stream_protocol::acceptor>(io_);
@@ -277,7 +272,7 @@ core::Status UnixServer::listen(core::UniqueFd fd, std::string name, ConnectionF
         return core::fail(core::Errc::io_failed, name + " socket: " + ec.message());
     fd.release();
     state_->acceptors.push_back(acceptor);
-    asio::co_spawn(io_, accept_loop(state_, acceptor, name, std::move(factory)),
+    asio::co_spawn(io_, accept_loop(state_, acceptor, name, std::move(factory), work),
                    [name](std::exception_ptr e) { log_exception(name + " accept loop", e); });
     return {};
 }

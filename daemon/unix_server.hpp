@@ -64,11 +64,14 @@ private:
 
 class UnixServer {
 public:
-    UnixServer(boost::asio::io_context& io, WorkPool& work, ServerLimits limits);
+    explicit UnixServer(boost::asio::io_context& io, ServerLimits limits);
     ~UnixServer();
 
-    /// Serves a listening socket (bound already, or passed by systemd).
-    core::Status listen(core::UniqueFd fd, std::string name, ConnectionFactory factory);
+    /// Serves a listening socket (bound already, or passed by systemd). Its requests run on
+    /// `work`: each socket gets its own pool, so a flood of logons on the PAM socket (Argon2id
+    /// on every worker) cannot delay the administrator on the admin socket.
+    core::Status listen(core::UniqueFd fd, std::string name, ConnectionFactory factory,
+                        WorkPool& work);
 
     void set_limits(ServerLimits limits);
 

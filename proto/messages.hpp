@@ -99,11 +99,94 @@ struct UserInfo {
     std::optional<std::int64_t> password_set_at;
     std::optional<std::int64_t> password_expires_at;
     bool require_change = false;
+    std::optional<std::int64_t> locked_until;
     std::int64_t created_at = 0;
 };
 BOOST_DESCRIBE_STRUCT(UserInfo, (),
                       (id, account, name, logon_name, display_name, console_logon, has_password,
-                       password_set_at, password_expires_at, require_change, created_at))
+                       password_set_at, password_expires_at, require_change, locked_until,
+                       created_at))
+
+
+// ---- the logon dialogue (PAM socket; the same steps drive the OIDC pages) ----------------
+
+/// How a client shows a prompt: PAM_PROMPT_ECHO_OFF/ON, PAM_TEXT_INFO, PAM_ERROR_MSG.
+enum class PromptStyle : std::uint8_t { echo_off, echo_on, info, error };
+BOOST_DESCRIBE_ENUM(PromptStyle, echo_off, echo_on, info, error)
+
+/// What an answer is, so a client can supply one it already has (PAM_AUTHTOK for `password`,
+/// PAM_OLDAUTHTOK for `current_password`). A new method adds a kind; clients that do not know it
+/// simply show the text in its style.
+enum class PromptKind : std::uint8_t {
+    password,
+    verification_code,
+    current_password,
+    new_password,
+    repeat_password,
+    other,
+};
+BOOST_DESCRIBE_ENUM(PromptKind, password, verification_code, current_password, new_password,
+                    repeat_password, other)
+
+struct Prompt {
+    PromptKind kind = PromptKind::password;
+    PromptStyle style = PromptStyle::echo_off;
+    std::string text;
+};
+BOOST_DESCRIBE_STRUCT(Prompt, (), (kind, style, text))
+
+/// A line shown without an answer (style info or error).
+struct Message {
+    PromptStyle style = PromptStyle::info;
+    std::string text;
+};
+BOOST_DESCRIBE_STRUCT(Message, (), (style, text))
+
+/// The end of a dialogue. PAM maps it in pam::to_pam(); OIDC in its own page logic.
+enum class Outcome : std::uint8_t {
+    success,
+    denied,               ///< wrong credentials, locked, logon disabled, root refused...
+    ignore,               ///< unknown user and the client asked to be told (ignore_unknown_user)
+    unavailable,          ///< latchkey cannot decide (no host account, storage failure)
+    permission_denied,    ///< the caller may not ask this (another uid's user)
+    new_authtok_required, ///< acct_mgmt: the password must be changed now
+    authtok_error,        ///< chauthtok: the new password was refused
+    account_expired,      ///< acct_mgmt: hard expiry, only an administrator can reset it
+};
+BOOST_DESCRIBE_ENUM(Outcome, success, denied, ignore, unavailable, permission_denied,
+                    new_authtok_required, authtok_error, account_expired)
+
+struct Verdict {
+    Outcome outcome = Outcome::denied;
+    std::string message;                  ///< for the person; empty on plain success
+    std::optional<std::string> logon_id;  ///< on success: links sessions to this logon
+};
+BOOST_DESCRIBE_STRUCT(Verdict, (), (outcome, message, logon_id))
+
+struct SessionInfo {
+    std::string id;
+    std::string user;            ///< logon name
+    std::string service;
+    std::optional<std::string> tty;
+    std::optional<std::string> rhost;
+    std::int64_t pid = 0;
+    std::optional<std::string> logind_session;
+    std::optional<std::string> logon_id;
+    std::optional<std::string> method;   ///< how the logon authenticated ("pwd")
+    std::int64_t opened_at = 0;
+};
+BOOST_DESCRIBE_STRUCT(SessionInfo, (),
+                      (id, user, service, tty, rhost, pid, logind_session, logon_id, method,
+                       opened_at))
+
+struct AuditInfo {
+    std::int64_t seq = 0;
+    std::int64_t at = 0;
+    std::string severity;
+    std::string event;
+    std::vector<Assignment> fields;
+};
+BOOST_DESCRIBE_STRUCT(AuditInfo, (), (seq, at, severity, event, fields))
 
 // ---- requests ---------------------------------------------------------------------------
 
@@ -231,10 +314,95 @@ struct SettingsSet {
 };
 BOOST_DESCRIBE_STRUCT(SettingsSet, (), (account, changes))
 
+
+struct UserUnlock {
+    static constexpr std::string_view type = "user.unlock";
+    UserRef ref;
+};
+BOOST_DESCRIBE_STRUCT(UserUnlock, (), (ref))
+
+struct SessionList {
+    static constexpr std::string_view type = "session.list";
+    std::optional<std::string> user; ///< a logon name or a name in the host account
+};
+BOOST_DESCRIBE_STRUCT(SessionList, (), (user))
+
+struct AuditList {
+    static constexpr std::string_view type = "audit.list";
+    std::optional<std::string> severity; ///< at least this: info, notice, warning, alert
+    std::optional<std::int64_t> since;   ///< Unix seconds
+    std::optional<std::string> user;
+    std::uint32_t limit = 100;
+};
+BOOST_DESCRIBE_STRUCT(AuditList, (), (severity, since, user, limit))
+
+/// PAM socket: opens a logon dialogue (pam_sm_authenticate).
+struct AuthBegin {
+    static constexpr std::string_view type = "auth.begin";
+    std::string service;
+    std::string user;
+    std::optional<std::string> rhost;
+    std::optional<std::string> tty;
+    bool ignore_unknown_user = false; ///< answer Outcome::ignore for users latchkey does not know
+    bool single_prompt = false;       ///< one hidden prompt takes password and code together
+};
+BOOST_DESCRIBE_STRUCT(AuthBegin, (), (service, user, rhost, tty, ignore_unknown_user,
+                                      single_prompt))
+
+/// PAM socket: opens a password change dialogue (pam_sm_chauthtok, PAM_UPDATE_AUTHTOK).
+struct PasswordChangeBegin {
+    static constexpr std::string_view type = "passwd.begin";
+    std::string service;
+    std::string user;
+    bool only_if_expired = false; ///< PAM_CHANGE_EXPIRED_AUTHTOK
+};
+BOOST_DESCRIBE_STRUCT(PasswordChangeBegin, (), (service, user, only_if_expired))
+
+/// PAM socket: the answer to the dialogue's current prompt.
+struct AuthAnswer {
+    static constexpr std::string_view type = "auth.answer";
+    core::Secret answer;
+};
+BOOST_DESCRIBE_STRUCT(AuthAnswer, (), (answer))
+
+/// PAM socket: may this user log in now (pam_sm_acct_mgmt)?
+struct AccountCheck {
+    static constexpr std::string_view type = "account.check";
+    std::string service;
+    std::string user;
+    std::optional<std::string> rhost;
+    bool ignore_unknown_user = false;
+};
+BOOST_DESCRIBE_STRUCT(AccountCheck, (), (service, user, rhost, ignore_unknown_user))
+
+/// PAM socket: pam_sm_open_session. The peer's pid comes from SO_PEERCRED.
+struct SessionOpen {
+    static constexpr std::string_view type = "session.open";
+    std::string service;
+    std::string user;
+    std::optional<std::string> tty;
+    std::optional<std::string> rhost;
+    std::optional<std::string> logon_id;       ///< from the authenticating module, if it ran here
+    std::optional<std::string> logind_session; ///< XDG_SESSION_ID when pam_systemd ran first
+};
+BOOST_DESCRIBE_STRUCT(SessionOpen, (), (service, user, tty, rhost, logon_id, logind_session))
+
+/// PAM socket: pam_sm_close_session.
+struct SessionClose {
+    static constexpr std::string_view type = "session.close";
+    std::string service;
+    std::string user;
+    std::optional<std::string> session_id;
+    std::optional<std::string> tty;
+};
+BOOST_DESCRIBE_STRUCT(SessionClose, (), (service, user, session_id, tty))
+
 using Request = std::variant<Hello, DirectoryInit, DirectoryShow, AccountCreate, AccountList,
                              AccountShow, AccountAlias, UserCreate, UserList, UserShow, UserDelete,
                              UserSetLogon, UserSetPassword, PolicyShow, PolicySet, SettingsShow,
-                             SettingsSet>;
+                             SettingsSet, UserUnlock, SessionList, AuditList, AuthBegin,
+                             PasswordChangeBegin, AuthAnswer, AccountCheck, SessionOpen,
+                             SessionClose>;
 
 // ---- responses --------------------------------------------------------------------------
 
@@ -305,8 +473,37 @@ struct SettingsReply {
 };
 BOOST_DESCRIBE_STRUCT(SettingsReply, (), (account, settings))
 
+
+/// The next step of a dialogue: messages to show, then either a prompt or the verdict.
+struct AuthReply {
+    static constexpr std::string_view type = "auth.reply";
+    std::vector<Message> messages;
+    std::optional<Prompt> prompt;
+    std::optional<Verdict> verdict;
+};
+BOOST_DESCRIBE_STRUCT(AuthReply, (), (messages, prompt, verdict))
+
+struct SessionReply {
+    static constexpr std::string_view type = "session";
+    std::string session_id;
+};
+BOOST_DESCRIBE_STRUCT(SessionReply, (), (session_id))
+
+struct SessionListReply {
+    static constexpr std::string_view type = "session.list.reply";
+    std::vector<SessionInfo> sessions;
+};
+BOOST_DESCRIBE_STRUCT(SessionListReply, (), (sessions))
+
+struct AuditListReply {
+    static constexpr std::string_view type = "audit.list.reply";
+    std::vector<AuditInfo> events;
+};
+BOOST_DESCRIBE_STRUCT(AuditListReply, (), (events))
+
 using Response = std::variant<HelloReply, Failure, Done, DirectoryReply, AccountReply,
                               AccountListReply, UserReply, UserListReply, PolicyReply,
-                              SettingsReply>;
+                              SettingsReply, AuthReply, SessionReply, SessionListReply,
+                              AuditListReply>;
 
 } // namespace latchkey::proto

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// Unit tests of latchkeyctl's argument parsing, request building and rendering (no daemon).
+// Unit tests of latchkeyctl's argument parsing, TIME arguments, request building and rendering
+// (no daemon).
 #include "cli/args.hpp"
 
 #include <algorithm>
@@ -11,6 +12,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/render.hpp"
+#include "cli/time_arg.hpp"
 
 namespace latchkey::cli {
 namespace {
@@ -201,6 +203,87 @@ TEST(ParseArgs, RequiresKeyEqualsValueAssignments)
     EXPECT_EQ(parsed({"settings", "set", "allowed_networks="}).command.operands.size(), 1U);
 }
 
+TEST(ParseArgs, TakesAnOptionalUserForSessionList)
+{
+    EXPECT_TRUE(parsed({"session", "list"}).command.operands.empty());
+    EXPECT_EQ(parsed({"session", "list", "alice"}).command.operands,
+              std::vector<std::string>{"alice"});
+    EXPECT_EQ(usage_error({"session", "list", "alice", "bob"}).message,
+              "unexpected argument 'bob' for 'session list'");
+    EXPECT_EQ(usage_error({"session", "list", "alice@"}).message,
+              "invalid USER 'alice@': expected NAME or NAME@DOMAIN");
+    EXPECT_EQ(usage_error({"session"}).message, "missing subcommand for 'session'");
+}
+
+TEST(ParseArgs, RequiresTheUserOfUserUnlock)
+{
+    EXPECT_EQ(usage_error({"user", "unlock"}).message, "missing USER");
+    const auto inv = parsed({"user", "unlock", "alice", "--account", "web"});
+    EXPECT_EQ(inv.command.id, CommandId::user_unlock);
+    EXPECT_EQ(inv.command.value("--account"), "web");
+}
+
+TEST(ParseArgs, ReadsAuditAsAOneWordCommandWithOnlyOptions)
+{
+    const auto inv = parsed({"audit", "--severity", "alert", "--since=-1h", "--user", "root",
+                             "--limit", "20", "--json"});
+    EXPECT_EQ(inv.command.id, CommandId::audit);
+    EXPECT_EQ(inv.command.value("--severity"), "alert");
+    EXPECT_EQ(inv.command.value("--since"), "-1h");
+    EXPECT_EQ(inv.command.value("--user"), "root");
+    EXPECT_EQ(inv.command.value("--limit"), "20");
+    EXPECT_TRUE(inv.globals.json);
+    EXPECT_EQ(parsed({"audit"}).command.id, CommandId::audit);
+    EXPECT_EQ(usage_error({"audit", "root"}).message, "unexpected argument 'root' for 'audit'");
+}
+
+TEST(ParseArgs, AcceptsEveryFormOfSince)
+{
+    // A relative time starts with '-' and is still taken as the option's value.
+    for (const char* since :
+         {"2026-11-23T10:00:00Z", "2026-11-23", "1795428000", "0", "-30m", "-1h", "-2d"}) {
+        EXPECT_EQ(parsed({"audit", "--since", since}).command.value("--since"), since);
+        EXPECT_EQ(parsed({"audit", std::string("--since=") + since}).command.value("--since"),
+                  since);
+    }
+}
+
+TEST(ParseArgs, RejectsASinceInNoKnownFormAsAUsageError)
+{
+    for (const char* bad : {"yesterday", "now", "1h", "-1", "-1w", "-1H", "-1.5h", "--1h",
+                            "2026-11-23T10:00:00", "2026-02-30", "2026-11-23 10:00:00Z"}) {
+        const auto e = usage_error({"audit", "--since", bad});
+        EXPECT_EQ(e.message, "invalid value '" + std::string(bad) + "' for '--since': expected " +
+                                 std::string(time_arg_forms))
+            << bad;
+        EXPECT_EQ(e.topic, "audit");
+    }
+    EXPECT_EQ(usage_error({"audit", "--since"}).message, "missing value for '--since'");
+    EXPECT_EQ(usage_error({"audit", "--since="}).message, "empty value for '--since'");
+}
+
+TEST(ParseArgs, RejectsALimitOutsideOneToTenThousand)
+{
+    for (const char* bad : {"0", "10001", "-1", "+5", "abc", "1.5", "20x", "99999999999"})
+        EXPECT_EQ(usage_error({"audit", "--limit", bad}).message,
+                  "invalid value '" + std::string(bad) +
+                      "' for '--limit': expected a whole number from 1 to 10000")
+            << bad;
+    EXPECT_EQ(parsed({"audit", "--limit", "1"}).command.value("--limit"), "1");
+    EXPECT_EQ(parsed({"audit", "--limit", "10000"}).command.value("--limit"), "10000");
+    EXPECT_EQ(parse_limit("250"), 250U);
+    EXPECT_FALSE(parse_limit("").has_value());
+}
+
+TEST(ParseArgs, RejectsASeverityOutsideItsChoices)
+{
+    EXPECT_EQ(usage_error({"audit", "--severity", "debug"}).message,
+              "invalid value 'debug' for '--severity': expected info, notice, warning or alert");
+    EXPECT_EQ(usage_error({"audit", "--severity", "Alert"}).topic, "audit");
+    for (const char* level : {"info", "notice", "warning", "alert"})
+        EXPECT_EQ(parsed({"audit", "--severity", level}).command.value("--severity"), level);
+}
+
 TEST(ParseArgs, ShowsHelpForTheDeepestTopicNamed)
 {
     const auto topic = [](const std::vector<std::string>& args) {
@@ -216,6 +299,9 @@ TEST(ParseArgs, ShowsHelpForTheDeepestTopicNamed)
     EXPECT_EQ(topic({"--help", "user", "create"}), "user create");
     EXPECT_EQ(topic({"user", "create", "--kindd", "--help"}), "user create");
     EXPECT_EQ(topic({"user", "frob", "--help"}), "user");
+    EXPECT_EQ(topic({"audit", "--help"}), "audit");
+    EXPECT_EQ(topic({"session", "list", "-h"}), "session list");
+    EXPECT_EQ(topic({"user", "unlock", "--help"}), "user unlock");
 }
 
 TEST(ParseArgs, ShowsTheVersion)
@@ -246,6 +332,81 @@ TEST(HelpText, ListsEveryCommandAndEveryOptionOfACommand)
         EXPECT_NE(general.find(global), std::string::npos) << global;
 }
 
+TEST(HelpText, ShowsAnOptionalOperandInBracketsAndTheSeverityChoices)
+{
+    EXPECT_EQ(help_text("session list").rfind("Usage: latchkeyctl session list [USER]\n", 0), 0U);
+    EXPECT_EQ(help_text("audit").rfind("Usage: latchkeyctl audit [--severity "
+                                       "info|notice|warning|alert] [--since TIME]\n",
+                                       0),
+              0U)
+        << help_text("audit");
+}
+
+// ---- TIME arguments ---------------------------------------------------------------------
+
+constexpr std::int64_t nov23_10h = 1'795'428'000; // 2026-11-23T10:00:00Z
+
+std::int64_t at(std::string_view text)
+{
+    const auto t = parse_time_arg(text);
+    EXPECT_TRUE(t.has_value()) << text;
+    if (!t)
+        return -1;
+    EXPECT_EQ(t->kind, TimeArg::Kind::at) << text;
+    return t->seconds;
+}
+
+TEST(ParseTimeArg, ReadsIso8601UtcToTheSecond)
+{
+    EXPECT_EQ(at("2026-11-23T10:00:00Z"), nov23_10h);
+    EXPECT_EQ(at("1970-01-01T00:00:00Z"), 0);
+    EXPECT_EQ(at("2024-02-29T23:59:59Z"), 1'709'251'199);
+    EXPECT_EQ(format_time(at("2026-11-23T11:50:59Z")), "2026-11-23T11:50:59Z");
+}
+
+TEST(ParseTimeArg, ReadsADateAsItsMidnightUtc)
+{
+    EXPECT_EQ(at("2026-11-23"), nov23_10h - 10 * 3600);
+    EXPECT_EQ(at("1970-01-01"), 0);
+}
+
+TEST(ParseTimeArg, ReadsUnixSeconds)
+{
+    EXPECT_EQ(at("1795428000"), nov23_10h);
+    EXPECT_EQ(at("0"), 0);
+}
+
+TEST(ParseTimeArg, ReadsMinutesHoursAndDaysAgoAndCountsBackFromNow)
+{
+    const auto now = core::from_unix(nov23_10h);
+    const std::vector<std::pair<std::string, std::int64_t>> cases{
+        {"-30m", 30 * 60}, {"-1h", 3600}, {"-2d", 2 * 86'400}, {"-0m", 0},
+        {"-36500d", max_time_ago_s}};
+    for (const auto& [text, seconds] : cases) {
+        const auto t = parse_time_arg(text);
+        ASSERT_TRUE(t.has_value()) << text;
+        EXPECT_EQ(t->kind, TimeArg::Kind::ago) << text;
+        EXPECT_EQ(t->seconds, seconds) << text;
+        EXPECT_EQ(t->unix_seconds(now), nov23_10h - seconds) << text;
+    }
+    EXPECT_EQ(parse_time_arg("2026-11-23")->unix_seconds(now), nov23_10h - 10 * 3600);
+}
+
+TEST(ParseTimeArg, RejectsOtherFormsImpossibleDatesAndOverflow)
+{
+    for (const char* bad : {"", "-", "-h", "-1", "-1s", "-1w", "--1h", "-+1h", "-1.5h", "-1 h",
+                            "1h", "+1h", "-1H", "now", "yesterday", " 1795428000", "1795428000 ",
+                            "+1795428000", "1e9", "99999999999999999999", "-36501d",
+                            "-99999999999999999999d", "2026-11-23T10:00:00", "2026-11-23T10:00Z",
+                            "2026-11-23 10:00:00Z", "2026-11-23t10:00:00z",
+                            "2026-11-23T10:00:00+01:00", "2026-11-23T10:00:00.5Z", "2026-02-30",
+                            "2025-02-29", "2026-13-01", "2026-00-10", "2026-11-00", "26-11-23",
+                            "2026-1-23", "2026/11/23", "2026-11-23T24:00:00Z",
+                            "2026-11-23T10:60:00Z", "2026-11-23T10:00:60Z", "2026-11-2aT10:00:00Z",
+                            "2026-11-23T1a:00:00Z", "-2026-11-23"})
+        EXPECT_FALSE(parse_time_arg(bad).has_value()) << "'" << bad << "'";
+}
+
 TEST(ResolveSocket, PrefersTheOptionThenTheEnvironmentThenTheDefault)
 {
     GlobalOptions g;
@@ -258,11 +419,13 @@ TEST(ResolveSocket, PrefersTheOptionThenTheEnvironmentThenTheDefault)
 
 // ---- requests ---------------------------------------------------------------------------
 
+const core::TimePoint test_now = core::from_unix(nov23_10h);
+
 template <class T>
 T request_of(const std::vector<std::string>& args,
              std::optional<core::Secret> password = std::nullopt)
 {
-    auto request = build_request(parsed(args).command, std::move(password));
+    auto request = build_request(parsed(args).command, test_now, std::move(password));
     EXPECT_TRUE(std::holds_alternative<T>(request));
     return std::holds_alternative<T>(request) ? std::get<T>(std::move(request)) : T{};
 }
@@ -367,6 +530,53 @@ TEST(BuildRequest, SplitsAssignmentsAtTheFirstEqualsSign)
               "12");
 }
 
+TEST(BuildRequest, UnlocksAUserWithAnOptionalAccount)
+{
+    const auto r = request_of<proto::UserUnlock>({"user", "unlock", "alice", "--account", "web"});
+    EXPECT_EQ(r.ref.user, "alice");
+    EXPECT_EQ(r.ref.account, "web");
+    EXPECT_FALSE(request_of<proto::UserUnlock>({"user", "unlock", "a@b"}).ref.account.has_value());
+}
+
+TEST(BuildRequest, ListsTheSessionsOfEveryoneUnlessAUserIsNamed)
+{
+    EXPECT_FALSE(request_of<proto::SessionList>({"session", "list"}).user.has_value());
+    EXPECT_EQ(request_of<proto::SessionList>({"session", "list", "alice"}).user, "alice");
+}
+
+TEST(BuildRequest, AsksForTheWholeAuditTrailUnlessFiltered)
+{
+    const auto r = request_of<proto::AuditList>({"audit"});
+    EXPECT_FALSE(r.severity.has_value());
+    EXPECT_FALSE(r.since.has_value());
+    EXPECT_FALSE(r.user.has_value());
+    EXPECT_EQ(r.limit, 100U);
+}
+
+TEST(BuildRequest, SendsTheAuditFiltersGiven)
+{
+    const auto r = request_of<proto::AuditList>(
+        {"audit", "--severity", "warning", "--user", "root", "--limit", "10000"});
+    EXPECT_EQ(r.severity, "warning");
+    EXPECT_EQ(r.user, "root");
+    EXPECT_EQ(r.limit, 10000U);
+}
+
+TEST(BuildRequest, TurnsEveryFormOfSinceIntoUnixSecondsCountingBackFromNow)
+{
+    const std::vector<std::pair<std::string, std::int64_t>> cases{
+        {"2026-11-23T09:15:00Z", nov23_10h - 45 * 60},
+        {"2026-11-23", nov23_10h - 10 * 3600},
+        {"1700000000", 1'700'000'000},
+        {"-30m", nov23_10h - 30 * 60},
+        {"-1h", nov23_10h - 3600},
+        {"-2d", nov23_10h - 2 * 86'400},
+    };
+    for (const auto& [since, expected] : cases)
+        EXPECT_EQ(request_of<proto::AuditList>({"audit", "--since", since}).since, expected)
+            << since;
+}
+
 TEST(ToError, UsesTheDaemonsMessageAndCode)
 {
     proto::Failure f{0, "permission_denied", "only administrators may create users"};
@@ -465,15 +675,171 @@ TEST(RenderHuman, PrintsAGeneratedPasswordExactlyOnceOnItsOwnLine)
     EXPECT_NE(text.find("shown only once"), std::string::npos);
 }
 
-TEST(RenderHuman, ListsUsersInATable)
+TEST(RenderHuman, ShowsTheEndOfALockOnlyWhileThereIsOne)
 {
-    const std::string text = human(proto::UserListReply{{alice()}});
-    EXPECT_EQ(
-        text,
-        "LOGON NAME             DISPLAY NAME  CONSOLE LOGON  PASSWORD  CHANGE AT LOGON  CREATED\n"
-        "alice@web.ex.internal  Alice         yes            yes       yes              "
-        "2020-09-13T12:26:40Z\n");
+    EXPECT_EQ(human(proto::UserReply{alice(), std::nullopt}).find("locked"), std::string::npos);
+    auto locked = alice();
+    locked.locked_until = 1'795'434'730;
+    const std::string text = human(proto::UserReply{locked, std::nullopt});
+    EXPECT_NE(text.find("change at next logon: yes\n"
+                        "locked until:         2026-11-23T11:52:10Z\n"
+                        "created:              "),
+              std::string::npos)
+        << text;
+}
+
+TEST(RenderHuman, ListsUsersInATableThatMarksLockedOnes)
+{
+    auto bob = alice();
+    bob.logon_name = "bob@web.ex.internal";
+    bob.display_name = "";
+    bob.require_change = false;
+    bob.locked_until = 1'795'434'730;
+    const std::string text = human(proto::UserListReply{{alice(), bob}});
+    EXPECT_EQ(text,
+              "LOGON NAME             DISPLAY NAME  CONSOLE LOGON  PASSWORD  CHANGE AT LOGON  "
+              "LOCKED  CREATED\n"
+              "alice@web.ex.internal  Alice         yes            yes       yes              "
+              "no      2020-09-13T12:26:40Z\n"
+              "bob@web.ex.internal    -             yes            yes       no               "
+              "yes     2020-09-13T12:26:40Z\n");
     EXPECT_EQ(human(proto::UserListReply{}), "No users.\n");
+}
+
+proto::SessionInfo ssh_session()
+{
+    proto::SessionInfo s;
+    s.id = "3f2a9c41-77d0-4f1e-9b1a-0c5e2d8f6a13";
+    s.user = "alice@web.ex.internal";
+    s.service = "sshd";
+    s.tty = "ssh";
+    s.rhost = "192.0.2.10";
+    s.pid = 4242;
+    s.logind_session = "7";
+    s.logon_id = "l-1";
+    s.method = "pwd";
+    s.opened_at = 1'795'434'659;
+    return s;
+}
+
+TEST(RenderHuman, ListsSessionsWithShortIdsAndADashForWhatIsUnknown)
+{
+    proto::SessionInfo console;
+    console.id = "b71c";
+    console.user = "bob@web.ex.internal";
+    console.service = "login";
+    console.tty = "tty1";
+    console.opened_at = 1'795'428'000;
+    EXPECT_EQ(human(proto::SessionListReply{{ssh_session(), console}}),
+              "ID        USER                   SERVICE  TTY   RHOST       PID   METHOD  OPENED\n"
+              "3f2a9c41  alice@web.ex.internal  sshd     ssh   192.0.2.10  4242  pwd     "
+              "2026-11-23T11:50:59Z\n"
+              "b71c      bob@web.ex.internal    login    tty1  -           -     -       "
+              "2026-11-23T10:00:00Z\n");
+    EXPECT_EQ(human(proto::SessionListReply{}), "No open sessions.\n");
+}
+
+TEST(RenderHuman, EscapesControlCharactersInSessionsSoTheyCannotDriveTheTerminal)
+{
+    auto s = ssh_session();
+    s.rhost = "evil\x1b[2J\nhost";
+    const std::string text = human(proto::SessionListReply{{s}});
+    EXPECT_NE(text.find("evil\\x1b[2J\\nhost"), std::string::npos) << text;
+    EXPECT_EQ(count(text, "\n"), 2U);
+}
+
+TEST(RenderJson, KeepsTheWholeSessionId)
+{
+    const std::string line = as_json(proto::SessionListReply{{ssh_session()}});
+    EXPECT_NE(line.find("\"id\":\"3f2a9c41-77d0-4f1e-9b1a-0c5e2d8f6a13\""), std::string::npos)
+        << line;
+    EXPECT_NE(line.find("\"opened_at\":1795434659"), std::string::npos);
+}
+
+proto::AuditInfo audit_event(std::int64_t seq,
+                             std::int64_t at,
+                             std::string severity,
+                             std::string event,
+                             std::vector<proto::Assignment> fields)
+{
+    return proto::AuditInfo{seq, at, std::move(severity), std::move(event), std::move(fields)};
+}
+
+TEST(RenderHuman, PrintsAuditEventsOneALineNewestFirstWithFieldsInTheOrderReceived)
+{
+    const proto::AuditListReply r{{
+        audit_event(41, 1'795'434'600, "notice", "user.password.reset",
+                    {{"actor", "uid:0"}, {"account", "web"}, {"user", "alice"}}),
+        audit_event(42, 1'795'434'659, "alert", "auth.deny",
+                    {{"service", "sshd"},
+                     {"user", "root"},
+                     {"rhost", "127.0.0.1"},
+                     {"reason", "root_disabled"}}),
+        audit_event(40, 1'795'434'000, "info", "session.close", {}),
+    }};
+    EXPECT_EQ(human(r),
+              "2026-11-23T11:50:59Z  alert    auth.deny            service=sshd user=root "
+              "rhost=127.0.0.1 reason=root_disabled\n"
+              "2026-11-23T11:50:00Z  notice   user.password.reset  actor=uid:0 account=web "
+              "user=alice\n"
+              "2026-11-23T11:40:00Z  info     session.close\n");
+    EXPECT_EQ(human(proto::AuditListReply{}), "No audit events.\n");
+}
+
+TEST(FormatAuditLine, MatchesTheDocumentedShapeForOneEvent)
+{
+    EXPECT_EQ(format_audit_line(audit_event(1, 1'795'434'659, "alert", "auth.deny",
+                                            {{"service", "sshd"},
+                                             {"user", "root"},
+                                             {"rhost", "127.0.0.1"},
+                                             {"reason", "root_disabled"}})),
+              "2026-11-23T11:50:59Z  alert    auth.deny  service=sshd user=root rhost=127.0.0.1 "
+              "reason=root_disabled");
+    EXPECT_EQ(format_audit_line(audit_event(2, 0, "warning", "user.lock", {{"user", "bob"}}), 12),
+              "1970-01-01T00:00:00Z  warning  user.lock     user=bob");
+}
+
+TEST(FormatAuditLine, QuotesValuesThatWouldSplitWrongly)
+{
+    const auto line = format_audit_line(audit_event(
+        1, 0, "notice", "settings.set",
+        {{"empty", ""}, {"blank", "a b"}, {"eq", "k=v"}, {"quote", "say \"hi\""},
+         {"slash", "a\\b"}, {"plain", "10.0.0.0/8,192.168.0.0/16"}}));
+    EXPECT_EQ(line, "1970-01-01T00:00:00Z  notice   settings.set  empty=\"\" blank=\"a b\" "
+                    "eq=\"k=v\" quote=\"say \\\"hi\\\"\" slash=\"a\\\\b\" "
+                    "plain=10.0.0.0/8,192.168.0.0/16");
+}
+
+TEST(FormatAuditLine, EscapesControlCharactersSoNoValueCanForgeALine)
+{
+    // A user name as typed at an ssh login prompt by anyone at all.
+    const std::string forged = "x\n2026-11-23T11:50:59Z  info     auth.allow  user=root";
+    const auto line = format_audit_line(audit_event(
+        1, 0, "warning", "auth.deny",
+        {{"user", forged}, {"tty", "\x1b]0;owned\x07"}, {"rhost", "a\xc2\x9b" "31mb"}}));
+    EXPECT_EQ(line.find('\n'), std::string::npos) << line;
+    EXPECT_EQ(line.find('\x1b'), std::string::npos) << line;
+    EXPECT_NE(line.find("user=\"x\\n2026-11-23T11:50:59Z  info     auth.allow  user=root\""),
+              std::string::npos)
+        << line;
+    EXPECT_NE(line.find("tty=\"\\x1b]0;owned\\x07\""), std::string::npos) << line;
+    EXPECT_NE(line.find("rhost=\"a\\u009b31mb\""), std::string::npos) << line;
+}
+
+TEST(Printable, LeavesUtf8TextAloneAndEscapesControls)
+{
+    EXPECT_EQ(printable("Zoë Ĳssel"), "Zoë Ĳssel");
+    EXPECT_EQ(printable("a\tb\rc\x7f"), "a\\tb\\x0dc\\x7f");
+    EXPECT_EQ(printable(std::string("nul\0!", 5)), "nul\\x00!");
+}
+
+TEST(RenderJson, PrintsTheAuditReplyAsOnTheWire)
+{
+    const std::string line = as_json(proto::AuditListReply{{audit_event(
+        7, 1'795'434'659, "alert", "auth.deny", {{"service", "sshd"}, {"user", "root"}})}});
+    EXPECT_EQ(line, "{\"events\":[{\"seq\":7,\"at\":1795434659,\"severity\":\"alert\","
+                    "\"event\":\"auth.deny\",\"fields\":[{\"key\":\"service\",\"value\":"
+                    "\"sshd\"},{\"key\":\"user\",\"value\":\"root\"}]}]}\n");
 }
 
 TEST(RenderHuman, ListsAccountsInATable)

@@ -2,6 +2,7 @@
 // Schema migrations on a real database file: order, atomicity, and refusing the future.
 #include "daemon/migrations.hpp"
 
+#include <cstdint>
 #include <filesystem>
 #include <stdexcept>
 #include <string>
@@ -79,6 +80,31 @@ protected:
         return stmt->step().value();
     }
 
+    [[nodiscard]] bool has_index(const std::string& name) const
+    {
+        auto stmt = Statement::prepare(
+            db(), "SELECT 1 FROM sqlite_schema WHERE type = 'index' AND name = ?1");
+        if (!stmt || !stmt->bind(name))
+            throw std::runtime_error("query failed");
+        return stmt->step().value();
+    }
+
+    [[nodiscard]] bool has_column(const std::string& table, const std::string& column) const
+    {
+        auto stmt = Statement::prepare(db(), "SELECT 1 FROM pragma_table_info(?1) WHERE name = ?2");
+        if (!stmt || !stmt->bind(table, column))
+            throw std::runtime_error("query failed");
+        return stmt->step().value();
+    }
+
+    [[nodiscard]] std::int64_t count(const std::string& sql) const
+    {
+        auto stmt = Statement::prepare(db(), sql);
+        if (!stmt || !stmt->step().value())
+            throw std::runtime_error("query failed: " + sql);
+        return stmt->int64(0);
+    }
+
     TempDir dir_;
     SqliteDb db_;
 };
@@ -92,9 +118,10 @@ TEST_F(Migrations, BringANewDatabaseToTheLatestVersion)
 {
     ASSERT_TRUE(ok(migrate(db())));
     EXPECT_EQ(version(), latest_schema_version);
-    for (const char* table :
-         {"directory", "accounts", "domains", "users", "password_history", "audit"})
+    for (const char* table : {"directory", "accounts", "domains", "users", "password_history",
+                              "audit", "logon_failures", "sessions"})
         EXPECT_TRUE(has_table(table)) << table;
+    EXPECT_TRUE(has_column("users", "locked_until"));
 }
 
 TEST_F(Migrations, StopAtTheTargetVersion)
@@ -111,6 +138,17 @@ TEST_F(Migrations, StopAtTheTargetVersion)
     EXPECT_EQ(version(), 2U);
     EXPECT_TRUE(has_table("password_history"));
     EXPECT_TRUE(has_table("audit"));
+    EXPECT_FALSE(has_column("users", "locked_until"));
+    EXPECT_FALSE(has_table("logon_failures"));
+    EXPECT_FALSE(has_table("sessions"));
+
+    ASSERT_TRUE(ok(migrate(db(), 3)));
+    EXPECT_EQ(version(), 3U);
+    EXPECT_TRUE(has_column("users", "locked_until"));
+    EXPECT_TRUE(has_table("logon_failures"));
+    EXPECT_TRUE(has_table("sessions"));
+    EXPECT_TRUE(has_index("logon_failures_by_user"));
+    EXPECT_TRUE(has_index("sessions_open_by_user"));
 }
 
 TEST_F(Migrations, DoNothingWhenAlreadyCurrent)
@@ -180,7 +218,7 @@ TEST_F(Migrations, MakeADomainBelongToOneAccountOnly)
     EXPECT_TRUE(second_default.error().is(Errc::already_exists));
 }
 
-TEST_F(Migrations, CascadeUserDeletionToPasswordHistory)
+TEST_F(Migrations, CascadeUserDeletionToHistoryFailuresAndSessions)
 {
     ASSERT_TRUE(ok(migrate(db())));
     ASSERT_TRUE(ok(exec(db(), R"sql(
@@ -189,15 +227,78 @@ TEST_F(Migrations, CascadeUserDeletionToPasswordHistory)
             VALUES ('d', 'example.internal', 'a1', 0);
         INSERT INTO accounts VALUES ('a1', 'd', 'one', 'management', 0,
             8, 1, 1, 1, 1, 0, 0, 5, 0, 1, 1, 1, 0, 21600, '[]');
-        INSERT INTO users VALUES ('u1', 'a1', 'alice', '', 1, 'h2', 2, 0, 0);
+        INSERT INTO users (id, account_id, name, display_name, console_logon, password_hash,
+                           password_set_at, require_change, created_at)
+            VALUES ('u1', 'a1', 'alice', '', 1, 'h2', 2, 0, 0);
         INSERT INTO password_history (user_id, hash, set_at) VALUES ('u1', 'h1', 1);
+        INSERT INTO logon_failures (user_id, at) VALUES ('u1', 5);
+        INSERT INTO sessions (id, user_id, service, pid, opened_at)
+            VALUES ('s1', 'u1', 'sshd', 42, 6);
         COMMIT;
         DELETE FROM users WHERE id = 'u1';
     )sql")));
-    auto stmt = Statement::prepare(db(), "SELECT count(*) FROM password_history");
-    ASSERT_TRUE(ok(stmt));
-    ASSERT_TRUE(stmt->step().value());
-    EXPECT_EQ(stmt->int64(0), 0);
+    EXPECT_EQ(count("SELECT count(*) FROM password_history"), 0);
+    EXPECT_EQ(count("SELECT count(*) FROM logon_failures"), 0);
+    EXPECT_EQ(count("SELECT count(*) FROM sessions"), 0);
+}
+
+TEST_F(Migrations, UpgradeAVersion2DatabaseKeepingItsRows)
+{
+    ASSERT_TRUE(ok(migrate(db(), 2)));
+    // Rows as version 2 wrote them: users without locked_until.
+    ASSERT_TRUE(ok(exec(db(), R"sql(
+        BEGIN;
+        INSERT INTO directory (id, domain, management_account_id, created_at)
+            VALUES ('d', 'example.internal', 'a1', 0);
+        INSERT INTO accounts VALUES ('a1', 'd', 'one', 'management', 0,
+            8, 1, 1, 1, 1, 0, 0, 5, 0, 1, 1, 1, 0, 21600, '[]');
+        INSERT INTO users VALUES ('u1', 'a1', 'alice', 'Alice', 1, 'h2', 2, 0, 0);
+        INSERT INTO password_history (user_id, hash, set_at) VALUES ('u1', 'h1', 1);
+        INSERT INTO audit (at, severity, event, user_name, fields)
+            VALUES (7, 1, 'user.create', 'alice', '{"user":"alice"}');
+        COMMIT;
+    )sql")));
+
+    ASSERT_TRUE(ok(migrate(db())));
+    EXPECT_EQ(version(), 3U);
+    EXPECT_EQ(count("SELECT count(*) FROM users WHERE id = 'u1' AND password_hash = 'h2' "
+                    "AND locked_until IS NULL"),
+              1);
+    EXPECT_EQ(count("SELECT count(*) FROM password_history WHERE user_id = 'u1'"), 1);
+    EXPECT_EQ(count("SELECT count(*) FROM audit"), 1);
+    // The new tables accept rows for the old user.
+    ASSERT_TRUE(ok(exec(db(), R"sql(
+        UPDATE users SET locked_until = 100 WHERE id = 'u1';
+        INSERT INTO logon_failures (user_id, at) VALUES ('u1', 5);
+        INSERT INTO sessions (id, user_id, service, pid, opened_at)
+            VALUES ('s1', 'u1', 'sshd', 42, 6);
+    )sql")));
+    EXPECT_EQ(count("SELECT locked_until FROM users WHERE id = 'u1'"), 100);
+}
+
+TEST_F(Migrations, RejectFailuresAndSessionsOfUnknownUsers)
+{
+    ASSERT_TRUE(ok(migrate(db())));
+    const auto failure = exec(db(), "INSERT INTO logon_failures (user_id, at) VALUES ('x', 1)");
+    ASSERT_FALSE(failure);
+    EXPECT_TRUE(failure.error().is(Errc::store_failed));
+    const auto session = exec(db(), "INSERT INTO sessions (id, user_id, service, pid, opened_at) "
+                                    "VALUES ('s1', 'x', 'sshd', 1, 1)");
+    ASSERT_FALSE(session);
+}
+
+TEST_F(Migrations, ListOpenSessionsOfAUserThroughThePartialIndex)
+{
+    ASSERT_TRUE(ok(migrate(db())));
+    auto plan = Statement::prepare(db(), "EXPLAIN QUERY PLAN SELECT id FROM sessions "
+                                         "WHERE closed_at IS NULL AND user_id = ?1 "
+                                         "ORDER BY opened_at");
+    ASSERT_TRUE(ok(plan));
+    std::string details;
+    while (plan->step().value())
+        details += plan->text(3) + "\n";
+    EXPECT_NE(details.find("sessions_open_by_user"), std::string::npos) << details;
+    EXPECT_EQ(details.find("TEMP B-TREE"), std::string::npos) << details;
 }
 
 } // namespace

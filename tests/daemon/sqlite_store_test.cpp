@@ -122,6 +122,25 @@ AuditEvent make_event(std::int64_t at, Severity s, std::string event, std::strin
     return e;
 }
 
+SessionRecord make_session(std::string id, std::string user_id, std::int64_t opened_at)
+{
+    SessionRecord r;
+    r.id = std::move(id);
+    r.user_id = std::move(user_id);
+    r.service = "sshd";
+    r.pid = 4242;
+    r.opened_at = core::from_unix(opened_at);
+    return r;
+}
+
+std::vector<std::string> session_ids(const core::Result<std::vector<SessionRecord>>& sessions)
+{
+    std::vector<std::string> ids;
+    for (const auto& r : sessions.value())
+        ids.push_back(r.id);
+    return ids;
+}
+
 /// A second connection to the file, for looking behind the store's back.
 SqliteDb raw_open(const std::string& path)
 {
@@ -469,6 +488,7 @@ TEST_F(SqliteStore, CreatesAndFindsUsers)
     EXPECT_EQ(got.password_hash, alice.password_hash);
     EXPECT_EQ(got.password_set_at, alice.password_set_at);
     EXPECT_TRUE(got.require_change);
+    EXPECT_FALSE(got.locked_until.has_value());
     EXPECT_EQ(got.created_at, t0);
 
     const auto by_name = store_->user_by_name("acc-mgmt", "alice");
@@ -653,6 +673,298 @@ TEST_F(SqliteStore, ReportsPasswordOfUnknownUserAsNotFound)
     EXPECT_TRUE(history->empty());
 }
 
+TEST_F(SqliteStore, RehashesThePasswordKeepingEverythingElse)
+{
+    auto u = make_user("u1", "acc-mgmt", "alice");
+    u.password_hash = "h1";
+    u.password_set_at = core::from_unix(1'700'000'001);
+    u.require_change = true;
+    add_user(u);
+    ASSERT_TRUE(ok(store_->set_password("u1", {"h2", core::from_unix(1'700'000'002), true, 5})));
+
+    // A rehash computed from a hash that is no longer current writes nothing.
+    EXPECT_TRUE(fails_with(store_->rehash_password("u1", "h1", "h1-stronger"), Errc::not_found));
+    ASSERT_TRUE(ok(store_->rehash_password("u1", "h2", "h2-stronger")));
+    const auto after = store_->user_by_id("u1");
+    ASSERT_TRUE(ok(after));
+    EXPECT_EQ((*after)->password_hash, "h2-stronger");
+    EXPECT_EQ((*after)->password_set_at, core::from_unix(1'700'000'002));
+    EXPECT_TRUE((*after)->require_change);
+    // The same password under new parameters is not a previous password.
+    EXPECT_EQ(store_->password_history("u1", 10).value(), std::vector<std::string>{"h1"});
+}
+
+TEST_F(SqliteStore, RefusesToRehashToNothingOrForAnUnknownUser)
+{
+    auto u = make_user("u1", "acc-mgmt", "alice");
+    u.password_hash = "h1";
+    add_user(u);
+    EXPECT_TRUE(fails_with(store_->rehash_password("u1", "h1", ""), Errc::invalid_argument));
+    EXPECT_EQ(store_->user_by_id("u1").value()->password_hash, "h1");
+    EXPECT_TRUE(fails_with(store_->rehash_password("u-none", "h", "h2"), Errc::not_found));
+}
+
+// ---- logon failures and lockout ------------------------------------------------------------
+
+TEST_F(SqliteStore, CountsFailuresOnlyInsideTheWindow)
+{
+    add_user(make_user("u1", "acc-mgmt", "alice"));
+    const auto at = [](std::int64_t s) { return core::from_unix(1'700'000'000 + s); };
+
+    // A window of an hour, sliding with each failure.
+    EXPECT_EQ(store_->record_failure("u1", at(0), at(-3600)).value(), 1U);
+    EXPECT_EQ(store_->record_failure("u1", at(100), at(-3500)).value(), 2U);
+    EXPECT_EQ(store_->record_failure("u1", at(3599), at(-1)).value(), 3U);
+    // The failure at 0 is exactly at the window's start: it counts.
+    EXPECT_EQ(store_->record_failure("u1", at(3600), at(0)).value(), 4U);
+    // Now 0 and 100 are before the window.
+    EXPECT_EQ(store_->record_failure("u1", at(3700), at(101)).value(), 3U);
+    // Much later, only the new one.
+    EXPECT_EQ(store_->record_failure("u1", at(99'999), at(99'999 - 3600)).value(), 1U);
+}
+
+TEST_F(SqliteStore, CountsFailuresPerUser)
+{
+    add_user(make_user("u1", "acc-mgmt", "alice"));
+    add_user(make_user("u2", "acc-mgmt", "bob"));
+    EXPECT_EQ(store_->record_failure("u1", t0, t0).value(), 1U);
+    EXPECT_EQ(store_->record_failure("u1", t0, t0).value(), 2U);
+    EXPECT_EQ(store_->record_failure("u2", t0, t0).value(), 1U);
+    EXPECT_EQ(store_->record_failure("u1", t0, t0).value(), 3U);
+}
+
+TEST_F(SqliteStore, ForgetsFailuresThatLeftTheWindow)
+{
+    add_user(make_user("u1", "acc-mgmt", "alice"));
+    add_user(make_user("u2", "acc-mgmt", "bob"));
+    for (int i = 0; i < 5; ++i) {
+        ASSERT_TRUE(ok(store_->record_failure("u1", core::from_unix(100 + i), core::from_unix(0))));
+        ASSERT_TRUE(ok(store_->record_failure("u2", core::from_unix(100 + i), core::from_unix(0))));
+    }
+    ASSERT_TRUE(ok(store_->record_failure("u1", core::from_unix(200), core::from_unix(150))));
+
+    const auto raw = raw_open(path_);
+    EXPECT_EQ(raw_count(raw.get(), "SELECT count(*) FROM logon_failures WHERE user_id = 'u1'"), 1);
+    // Another user's failures are not the store's to prune.
+    EXPECT_EQ(raw_count(raw.get(), "SELECT count(*) FROM logon_failures WHERE user_id = 'u2'"), 5);
+}
+
+TEST_F(SqliteStore, ClearsAUsersFailures)
+{
+    add_user(make_user("u1", "acc-mgmt", "alice"));
+    add_user(make_user("u2", "acc-mgmt", "bob"));
+    for (int i = 0; i < 3; ++i) {
+        ASSERT_TRUE(ok(store_->record_failure("u1", t0, t0)));
+        ASSERT_TRUE(ok(store_->record_failure("u2", t0, t0)));
+    }
+
+    ASSERT_TRUE(ok(store_->clear_failures("u1")));
+    EXPECT_EQ(store_->record_failure("u1", t0, t0).value(), 1U);
+    EXPECT_EQ(store_->record_failure("u2", t0, t0).value(), 4U);
+
+    // Clearing a user with no failures is fine; an unknown user is not.
+    ASSERT_TRUE(ok(store_->clear_failures("u1")));
+    ASSERT_TRUE(ok(store_->clear_failures("u1")));
+    EXPECT_TRUE(fails_with(store_->clear_failures("u-none"), Errc::not_found));
+}
+
+TEST_F(SqliteStore, ReportsFailureOfUnknownUserAsNotFound)
+{
+    const auto recorded = store_->record_failure("u-none", t0, t0);
+    ASSERT_TRUE(fails_with(recorded, Errc::not_found));
+    EXPECT_EQ(recorded.error().message, "user 'u-none' not found");
+    const auto raw = raw_open(path_);
+    EXPECT_EQ(raw_count(raw.get(), "SELECT count(*) FROM logon_failures"), 0);
+}
+
+TEST_F(SqliteStore, LocksAndUnlocksAUser)
+{
+    add_user(make_user("u1", "acc-mgmt", "alice"));
+    add_user(make_user("u2", "acc-mgmt", "bob"));
+    const core::TimePoint until = core::from_unix(1'700'003'600);
+
+    ASSERT_TRUE(ok(store_->set_locked_until("u1", until)));
+    open_store(); // from the file
+    EXPECT_EQ(store_->user_by_id("u1").value()->locked_until, until);
+    EXPECT_EQ(store_->user_by_name("acc-mgmt", "alice").value()->locked_until, until);
+    const auto all = store_->users(std::nullopt);
+    ASSERT_TRUE(ok(all));
+    ASSERT_EQ(all->size(), 2U);
+    EXPECT_EQ((*all)[0].locked_until, until);
+    EXPECT_FALSE((*all)[1].locked_until.has_value());
+
+    // Locking again moves the time; nullopt unlocks.
+    ASSERT_TRUE(ok(store_->set_locked_until("u1", core::from_unix(1'700'007'200))));
+    EXPECT_EQ(store_->user_by_id("u1").value()->locked_until, core::from_unix(1'700'007'200));
+    ASSERT_TRUE(ok(store_->set_locked_until("u1", std::nullopt)));
+    EXPECT_FALSE(store_->user_by_id("u1").value()->locked_until.has_value());
+    // Unlocking an unlocked user still finds it.
+    ASSERT_TRUE(ok(store_->set_locked_until("u1", std::nullopt)));
+
+    EXPECT_TRUE(fails_with(store_->set_locked_until("u-none", until), Errc::not_found));
+    EXPECT_TRUE(fails_with(store_->set_locked_until("u-none", std::nullopt), Errc::not_found));
+}
+
+TEST_F(SqliteStore, CreatesAUserAlreadyLocked)
+{
+    auto u = make_user("u1", "acc-mgmt", "alice");
+    u.locked_until = core::from_unix(1'700'000'600);
+    add_user(u);
+    EXPECT_EQ(store_->user_by_id("u1").value()->locked_until, core::from_unix(1'700'000'600));
+}
+
+TEST_F(SqliteStore, KeepsLockAndFailuresApartFromOtherUserUpdates)
+{
+    add_user(make_user("u1", "acc-mgmt", "alice"));
+    ASSERT_TRUE(ok(store_->set_locked_until("u1", core::from_unix(1'700'000'600))));
+    ASSERT_TRUE(ok(store_->record_failure("u1", t0, t0)));
+    ASSERT_TRUE(ok(store_->set_password("u1", change_to("h1", 1'700'000'001, 3))));
+    ASSERT_TRUE(ok(store_->set_console_logon("u1", false)));
+    // A password change by itself neither unlocks nor forgets failures: the caller decides.
+    EXPECT_EQ(store_->user_by_id("u1").value()->locked_until, core::from_unix(1'700'000'600));
+    EXPECT_EQ(store_->record_failure("u1", t0, t0).value(), 2U);
+}
+
+// ---- sessions -----------------------------------------------------------------------------
+
+TEST_F(SqliteStore, OpensListsAndClosesASession)
+{
+    add_user(make_user("u1", "acc-mgmt", "alice"));
+    ASSERT_TRUE(ok(store_->create_session(make_session("s1", "u1", 1'700'000'100))));
+    EXPECT_EQ(session_ids(store_->open_sessions(std::nullopt)), std::vector<std::string>{"s1"});
+    EXPECT_EQ(session_ids(store_->open_sessions(std::string("u1"))),
+              std::vector<std::string>{"s1"});
+
+    const auto closed = store_->close_session("s1", core::from_unix(1'700'000'200));
+    ASSERT_TRUE(ok(closed));
+    EXPECT_TRUE(*closed);
+    EXPECT_TRUE(session_ids(store_->open_sessions(std::nullopt)).empty());
+    EXPECT_TRUE(session_ids(store_->open_sessions(std::string("u1"))).empty());
+
+    // The closed session stays on record with its closing time.
+    const auto raw = raw_open(path_);
+    EXPECT_EQ(raw_count(raw.get(), "SELECT closed_at FROM sessions WHERE id = 's1'"),
+              1'700'000'200);
+}
+
+TEST_F(SqliteStore, RoundTripsEverySessionField)
+{
+    add_user(make_user("u1", "acc-mgmt", "alice"));
+    SessionRecord full = make_session("s-full", "u1", 1'700'000'100);
+    full.service = "login";
+    full.tty = "tty1";
+    full.rhost = "192.0.2.7";
+    full.pid = 2'147'483'648; // more than 32 bits
+    full.logind_session = "c3";
+    full.logon_id = "logon-123";
+    full.method = "pwd+otp";
+    ASSERT_TRUE(ok(store_->create_session(full)));
+    ASSERT_TRUE(ok(store_->create_session(make_session("s-bare", "u1", 1'700'000'101))));
+
+    open_store();
+    const auto open = store_->open_sessions(std::nullopt);
+    ASSERT_TRUE(ok(open));
+    ASSERT_EQ(open->size(), 2U);
+    const SessionRecord& got = (*open)[0];
+    EXPECT_EQ(got.id, "s-full");
+    EXPECT_EQ(got.user_id, "u1");
+    EXPECT_EQ(got.service, "login");
+    EXPECT_EQ(got.tty, std::optional<std::string>("tty1"));
+    EXPECT_EQ(got.rhost, std::optional<std::string>("192.0.2.7"));
+    EXPECT_EQ(got.pid, 2'147'483'648);
+    EXPECT_EQ(got.logind_session, std::optional<std::string>("c3"));
+    EXPECT_EQ(got.logon_id, std::optional<std::string>("logon-123"));
+    EXPECT_EQ(got.method, std::optional<std::string>("pwd+otp"));
+    EXPECT_EQ(got.opened_at, core::from_unix(1'700'000'100));
+    EXPECT_FALSE(got.closed_at.has_value());
+
+    const SessionRecord& bare = (*open)[1];
+    EXPECT_EQ(bare.id, "s-bare");
+    EXPECT_EQ(bare.service, "sshd");
+    EXPECT_EQ(bare.pid, 4242);
+    EXPECT_FALSE(bare.tty.has_value());
+    EXPECT_FALSE(bare.rhost.has_value());
+    EXPECT_FALSE(bare.logind_session.has_value());
+    EXPECT_FALSE(bare.logon_id.has_value());
+    EXPECT_FALSE(bare.method.has_value());
+}
+
+TEST_F(SqliteStore, ListsOpenSessionsOldestFirstForOneUserOrEveryone)
+{
+    add_user(make_user("u1", "acc-mgmt", "alice"));
+    add_user(make_user("u2", "acc-mgmt", "bob"));
+    ASSERT_TRUE(ok(store_->create_session(make_session("a-late", "u1", 300))));
+    ASSERT_TRUE(ok(store_->create_session(make_session("b-early", "u2", 100))));
+    ASSERT_TRUE(ok(store_->create_session(make_session("c-mid", "u1", 200))));
+    // Same second as c-mid: insertion order breaks the tie.
+    ASSERT_TRUE(ok(store_->create_session(make_session("a-mid", "u2", 200))));
+    ASSERT_TRUE(ok(store_->create_session(make_session("z-closed", "u1", 50))));
+    ASSERT_TRUE(store_->close_session("z-closed", core::from_unix(60)).value());
+
+    EXPECT_EQ(session_ids(store_->open_sessions(std::nullopt)),
+              (std::vector<std::string>{"b-early", "c-mid", "a-mid", "a-late"}));
+    EXPECT_EQ(session_ids(store_->open_sessions(std::string("u1"))),
+              (std::vector<std::string>{"c-mid", "a-late"}));
+    EXPECT_EQ(session_ids(store_->open_sessions(std::string("u2"))),
+              (std::vector<std::string>{"b-early", "a-mid"}));
+    EXPECT_TRUE(session_ids(store_->open_sessions(std::string("u-none"))).empty());
+}
+
+TEST_F(SqliteStore, AnswersFalseWhenClosingAnUnknownOrClosedSession)
+{
+    add_user(make_user("u1", "acc-mgmt", "alice"));
+    const auto unknown = store_->close_session("s-none", t0);
+    ASSERT_TRUE(ok(unknown));
+    EXPECT_FALSE(*unknown);
+
+    ASSERT_TRUE(ok(store_->create_session(make_session("s1", "u1", 1'700'000'100))));
+    EXPECT_TRUE(store_->close_session("s1", core::from_unix(1'700'000'200)).value());
+    const auto again = store_->close_session("s1", core::from_unix(1'700'000'300));
+    ASSERT_TRUE(ok(again));
+    EXPECT_FALSE(*again);
+    // The first close stands.
+    const auto raw = raw_open(path_);
+    EXPECT_EQ(raw_count(raw.get(), "SELECT closed_at FROM sessions WHERE id = 's1'"),
+              1'700'000'200);
+}
+
+TEST_F(SqliteStore, RejectsDuplicateSessionIdAndSessionOfUnknownUser)
+{
+    add_user(make_user("u1", "acc-mgmt", "alice"));
+    ASSERT_TRUE(ok(store_->create_session(make_session("s1", "u1", 1'700'000'100))));
+    const auto dup = store_->create_session(make_session("s1", "u1", 1'700'000'200));
+    ASSERT_TRUE(fails_with(dup, Errc::already_exists));
+    EXPECT_EQ(dup.error().message, "session id 's1' already exists");
+
+    const auto orphan = store_->create_session(make_session("s2", "u-none", 1'700'000'100));
+    ASSERT_TRUE(fails_with(orphan, Errc::not_found));
+    EXPECT_EQ(orphan.error().message, "user 'u-none' not found");
+    EXPECT_EQ(session_ids(store_->open_sessions(std::nullopt)), std::vector<std::string>{"s1"});
+}
+
+TEST_F(SqliteStore, DeletesAUserWithItsSessionsAndFailures)
+{
+    add_user(make_user("u1", "acc-mgmt", "alice"));
+    add_user(make_user("u2", "acc-mgmt", "bob"));
+    for (const char* user : {"u1", "u2"}) {
+        ASSERT_TRUE(ok(store_->record_failure(user, t0, t0)));
+        ASSERT_TRUE(ok(store_->record_failure(user, t0, t0)));
+        const std::string id = std::string(user) + "-s";
+        ASSERT_TRUE(ok(store_->create_session(make_session(id + "1", user, 100))));
+        ASSERT_TRUE(ok(store_->create_session(make_session(id + "2", user, 200))));
+        ASSERT_TRUE(store_->close_session(id + "2", core::from_unix(300)).value());
+    }
+
+    ASSERT_TRUE(ok(store_->delete_user("u1")));
+    EXPECT_EQ(session_ids(store_->open_sessions(std::nullopt)), std::vector<std::string>{"u2-s1"});
+    const auto raw = raw_open(path_);
+    EXPECT_EQ(raw_count(raw.get(), "SELECT count(*) FROM sessions WHERE user_id = 'u1'"), 0);
+    EXPECT_EQ(raw_count(raw.get(), "SELECT count(*) FROM logon_failures WHERE user_id = 'u1'"), 0);
+    EXPECT_EQ(raw_count(raw.get(), "SELECT count(*) FROM sessions WHERE user_id = 'u2'"), 2);
+    EXPECT_EQ(raw_count(raw.get(), "SELECT count(*) FROM logon_failures WHERE user_id = 'u2'"), 2);
+    EXPECT_EQ(store_->record_failure("u2", t0, t0).value(), 3U);
+}
+
 // ---- audit --------------------------------------------------------------------------------
 
 TEST_F(SqliteStore, AppendsAuditEventsWithIncreasingSequence)
@@ -813,10 +1125,10 @@ TEST_F(SqliteStore, UpgradesAVersion1DatabaseKeepingItsData)
         web.aliases = {"www.example.com"};
         web.policy.history = 4;
         ASSERT_TRUE(ok(s.create_account(web)));
-        auto u = make_user("u1", "acc-web", "alice");
-        u.password_hash = "h1";
-        u.password_set_at = t0;
-        ASSERT_TRUE(ok(s.create_user(u)));
+        // As version 1 wrote a user: today's create_user also writes locked_until (v3).
+        const auto raw = raw_open(path);
+        ASSERT_TRUE(ok(exec(raw.get(), "INSERT INTO users VALUES ('u1', 'acc-web', 'alice', "
+                                       "'User alice', 1, 'h1', 1700000000, 0, 1700000000)")));
         // Version 1 has no history or audit tables yet.
         AuditEvent e = make_event(1, Severity::info, "x", "alice");
         EXPECT_TRUE(fails_with(s.append_audit(e), Errc::store_failed));
@@ -844,6 +1156,67 @@ TEST_F(SqliteStore, UpgradesAVersion1DatabaseKeepingItsData)
     EXPECT_EQ(s.password_history("u1", 4).value(), std::vector<std::string>{"h1"});
     AuditEvent e = make_event(1'700'000'100, Severity::info, "user.password", "alice");
     EXPECT_TRUE(ok(s.append_audit(e)));
+}
+
+TEST_F(SqliteStore, UpgradesAVersion2DatabaseKeepingItsData)
+{
+    TempDir other;
+    const std::string path = other.file("old.db");
+    std::int64_t audit_seq = 0;
+    {
+        auto old = daemon::SqliteStore::open(path, 2);
+        ASSERT_TRUE(ok(old));
+        auto& s = **old;
+        ASSERT_TRUE(ok(s.create_directory(
+            make_directory(), make_account("acc-mgmt", "management", AccountKind::management))));
+        {
+            // As version 2 wrote a user: without locked_until.
+            const auto raw = raw_open(path);
+            ASSERT_TRUE(ok(exec(raw.get(), "INSERT INTO users VALUES ('u1', 'acc-mgmt', 'alice', "
+                                           "'User alice', 0, 'h1', 1700000001, 1, 1700000000)")));
+        }
+        ASSERT_TRUE(ok(s.set_password("u1", {"h2", core::from_unix(1'700'000'002), true, 5})));
+        auto e = make_event(1'700'000'002, Severity::notice, "user.password", "alice");
+        ASSERT_TRUE(ok(s.append_audit(e)));
+        audit_seq = e.seq;
+        // Version 2 has no failures or sessions yet.
+        EXPECT_TRUE(fails_with(s.record_failure("u1", t0, t0), Errc::store_failed));
+        EXPECT_TRUE(fails_with(s.create_session(make_session("s1", "u1", 1'700'000'003)),
+                               Errc::store_failed));
+    }
+    {
+        const auto raw = raw_open(path);
+        EXPECT_EQ(schema_version(raw.get()).value(), 2U);
+    }
+
+    auto upgraded = daemon::SqliteStore::open(path);
+    ASSERT_TRUE(ok(upgraded));
+    auto& s = **upgraded;
+    {
+        const auto raw = raw_open(path);
+        EXPECT_EQ(schema_version(raw.get()).value(), 3U);
+    }
+    const auto u = s.user_by_id("u1");
+    ASSERT_TRUE(ok(u));
+    ASSERT_TRUE(u->has_value());
+    EXPECT_EQ((*u)->name, "alice");
+    EXPECT_FALSE((*u)->console_logon);
+    EXPECT_EQ((*u)->password_hash, "h2");
+    EXPECT_EQ((*u)->password_set_at, core::from_unix(1'700'000'002));
+    EXPECT_TRUE((*u)->require_change);
+    EXPECT_FALSE((*u)->locked_until.has_value());
+    EXPECT_EQ(s.password_history("u1", 5).value(), std::vector<std::string>{"h1"});
+    const auto audit = s.audit({});
+    ASSERT_TRUE(ok(audit));
+    ASSERT_EQ(audit->size(), 1U);
+    EXPECT_EQ((*audit)[0].seq, audit_seq);
+
+    // The version 3 features work on the old user.
+    EXPECT_EQ(s.record_failure("u1", t0, t0).value(), 1U);
+    ASSERT_TRUE(ok(s.set_locked_until("u1", core::from_unix(1'700'000'900))));
+    EXPECT_EQ(s.user_by_id("u1").value()->locked_until, core::from_unix(1'700'000'900));
+    ASSERT_TRUE(ok(s.create_session(make_session("s1", "u1", 1'700'000'003))));
+    EXPECT_EQ(session_ids(s.open_sessions(std::nullopt)), std::vector<std::string>{"s1"});
 }
 
 TEST_F(SqliteStore, RefusesADatabaseFromANewerVersion)

@@ -1,0 +1,610 @@
+// SPDX-License-Identifier: Apache-2.0
+// The logon, password change, account check and session rules.
+#include "daemon/auth_engine.hpp"
+
+#include <pwd.h>
+
+#include <algorithm>
+#include <vector>
+
+#include "core/random.hpp"
+#include "daemon/log.hpp"
+#include "daemon/network.hpp"
+#include "daemon/password_policy.hpp"
+
+namespace latchkey::daemon {
+
+namespace {
+
+using proto::Outcome;
+using proto::PromptKind;
+using proto::PromptStyle;
+
+constexpr auto lock_duration = std::chrono::hours(1);
+constexpr auto failure_window = std::chrono::hours(1);
+constexpr auto pending_logon_lifetime = std::chrono::minutes(10);
+constexpr int max_change_tries = 3;
+
+// What a person sees when the user name or the password is wrong: one message for both, so
+// that the answer does not say which.
+constexpr std::string_view bad_credentials = "Authentication failed: wrong user name or password.";
+
+Step verdict(Outcome outcome, std::string message = {},
+             std::optional<std::string> logon_id = std::nullopt)
+{
+    Step s;
+    s.verdict = proto::Verdict{outcome, std::move(message), std::move(logon_id)};
+    return s;
+}
+
+Step prompt(PromptKind kind, PromptStyle style, std::string text,
+            std::vector<proto::Message> messages = {})
+{
+    Step s;
+    s.messages = std::move(messages);
+    s.prompt = proto::Prompt{kind, style, std::move(text)};
+    return s;
+}
+
+std::string local_part(const std::string& user)
+{
+    const auto at = user.find('@');
+    return at == std::string::npos ? user : user.substr(0, at);
+}
+
+std::optional<std::string> user_name_of(uid_t uid)
+{
+    struct passwd pw{};
+    struct passwd* found = nullptr;
+    std::vector<char> buf(16384);
+    if (::getpwuid_r(uid, &pw, buf.data(), buf.size(), &found) != 0 || found == nullptr)
+        return std::nullopt;
+    return std::string(pw.pw_name);
+}
+
+std::string policy_summary(const PasswordPolicy& p)
+{
+    std::vector<std::string> classes;
+    if (p.require_lowercase)
+        classes.emplace_back("a lowercase letter");
+    if (p.require_uppercase)
+        classes.emplace_back("an uppercase letter");
+    if (p.require_digit)
+        classes.emplace_back("a digit");
+    if (p.require_symbol)
+        classes.emplace_back("a symbol");
+    std::string s = "A new password needs at least " + std::to_string(p.min_length) + " characters";
+    for (std::size_t i = 0; i < classes.size(); ++i)
+        s += (i == 0 ? " with " : i + 1 == classes.size() ? " and " : ", ") + classes[i];
+    if (p.history > 0)
+        s += ", and must differ from the last " + std::to_string(p.history);
+    return s + ".";
+}
+
+std::string when(core::TimePoint t)
+{
+    return core::to_iso8601(t);
+}
+
+} // namespace
+
+struct PendingLogon {
+    std::string user_id;
+    std::string service;
+    std::optional<std::string> rhost;
+    std::string method;
+    core::TimePoint at;
+    bool used = false;
+};
+
+struct AuthEngine::Context {
+    Context(Store& s, Directory& d, PasswordHasher& h, Audit& a, const core::Clock& c)
+        : store(s)
+        , directory(d)
+        , hasher(h)
+        , audit(a)
+        , clock(c)
+    {
+    }
+
+    Store& store;
+    Directory& directory;
+    PasswordHasher& hasher;
+    Audit& audit;
+    const core::Clock& clock;
+
+    std::mutex pending_mutex;
+    std::map<std::string, PendingLogon> pending; ///< logon id -> logon, for the session hooks
+
+    void record(Severity severity, const std::string& event, const Caller& caller,
+                const std::string& service, const std::string& user,
+                const std::optional<std::string>& rhost, std::string reason,
+                std::map<std::string, std::string> extra = {})
+    {
+        extra["service"] = service;
+        extra["user"] = user.substr(0, 64);
+        extra["front_door"] = caller.front_door;
+        if (rhost)
+            extra["rhost"] = rhost->substr(0, 128);
+        if (!reason.empty())
+            extra["reason"] = std::move(reason);
+        if (caller.uid)
+            extra["caller_uid"] = std::to_string(*caller.uid);
+        audit.record(severity, event, std::move(extra));
+    }
+
+    /// An unprivileged caller may only ask about the user it runs as (screen lockers, passwd).
+    bool may_ask(const Caller& caller, const std::string& user) const
+    {
+        if (!caller.uid || *caller.uid == 0)
+            return true;
+        const auto name = user_name_of(*caller.uid);
+        return name && *name == user;
+    }
+
+    std::string remember_logon(const ResolvedUser& who, const std::string& service,
+                               const std::optional<std::string>& rhost, std::string method)
+    {
+        const auto now = clock.now();
+        std::string id = core::uuid_v4();
+        const std::lock_guard lock(pending_mutex);
+        std::erase_if(pending, [&](const auto& kv) {
+            return kv.second.at + pending_logon_lifetime < now;
+        });
+        pending.emplace(id, PendingLogon{who.user.id, service, rhost, std::move(method), now});
+        return id;
+    }
+
+    /// The logon that authenticated a session: by id when the module still had it, else the
+    /// newest unused logon of the same user and service (sshd authenticates in a child process).
+    std::optional<std::pair<std::string, PendingLogon>> claim_logon(
+        const std::optional<std::string>& id, const std::string& user_id,
+        const std::string& service)
+    {
+        const std::lock_guard lock(pending_mutex);
+        if (id) {
+            const auto it = pending.find(*id);
+            if (it != pending.end() && it->second.user_id == user_id) {
+                it->second.used = true;
+                return *it;
+            }
+        }
+        std::map<std::string, PendingLogon>::iterator best = pending.end();
+        for (auto it = pending.begin(); it != pending.end(); ++it)
+            if (!it->second.used && it->second.user_id == user_id &&
+                it->second.service == service &&
+                (best == pending.end() || it->second.at > best->second.at))
+                best = it;
+        if (best == pending.end())
+            return std::nullopt;
+        best->second.used = true;
+        return *best;
+    }
+
+    bool locked(const UserRecord& u) const
+    {
+        return u.locked_until && *u.locked_until > clock.now();
+    }
+
+    /// Counts a failure; locks the user when the policy's limit is reached. Returns a message
+    /// to add when this failure locked the account.
+    std::string count_failure(const ResolvedUser& who, const Caller& caller,
+                              const std::string& service)
+    {
+        const auto now = clock.now();
+        const auto count = store.record_failure(who.user.id, now, now - failure_window);
+        const auto limit = who.account.policy.max_failed_per_hour;
+        if (!count || limit == 0 || *count < limit)
+            return {};
+        if (!store.set_locked_until(who.user.id, now + lock_duration))
+            return {};
+        record(Severity::warning, "user.lock", caller, service, who.user.name, std::nullopt,
+               "too_many_failures", {{"account", who.account.name},
+                                     {"failures", std::to_string(*count)},
+                                     {"until", when(now + lock_duration)}});
+        return " Too many failed logons: the account is locked until " +
+               when(now + lock_duration) + ".";
+    }
+};
+
+// ---- logon ------------------------------------------------------------------------------
+
+namespace {
+
+class LogonDialogue final : public Dialogue {
+public:
+    LogonDialogue(AuthEngine::Context& ctx, LogonRequest request, Caller caller,
+                  std::optional<ResolvedUser> who)
+        : ctx_(ctx)
+        , request_(std::move(request))
+        , caller_(std::move(caller))
+        , who_(std::move(who))
+    {
+    }
+
+    Step answer(core::Secret password) override
+    {
+        if (done_)
+            return verdict(Outcome::denied, "this logon has already ended");
+        done_ = true;
+        if (!who_ || who_->user.password_hash.empty()) {
+            // Same work and same answer as a wrong password: names cannot be probed.
+            ctx_.hasher.burn(password);
+            ctx_.record(Severity::warning, "auth.deny", caller_, request_.service, request_.user,
+                        request_.rhost, who_ ? "no_password" : "unknown_user",
+                        {{"method", "pwd"}});
+            return verdict(Outcome::denied, std::string(bad_credentials));
+        }
+        const auto ok = ctx_.hasher.verify(who_->user.password_hash, password);
+        if (!ok) {
+            log::error("verifying a password failed: " + ok.error().message);
+            return verdict(Outcome::unavailable, "latchkey cannot check passwords right now");
+        }
+        if (!*ok) {
+            const std::string locked = ctx_.count_failure(*who_, caller_, request_.service);
+            ctx_.record(Severity::warning, "auth.deny", caller_, request_.service,
+                        who_->user.name, request_.rhost, "bad_password",
+                        {{"method", "pwd"}, {"account", who_->account.name}});
+            return verdict(Outcome::denied, std::string(bad_credentials) + locked);
+        }
+        // The password is right: from here on, the reasons can be told.
+        if (!who_->user.console_logon) {
+            ctx_.record(Severity::warning, "auth.deny", caller_, request_.service,
+                        who_->user.name, request_.rhost, "logon_disabled",
+                        {{"method", "pwd"}, {"account", who_->account.name}});
+            return verdict(Outcome::denied, "Console logon is disabled for this user.");
+        }
+        const auto& networks = who_->account.settings.allowed_networks;
+        if (!networks.empty()) {
+            const bool allowed =
+                request_.rhost && std::any_of(networks.begin(), networks.end(), [&](auto& n) {
+                    const auto net = parse_cidr(n);
+                    return net && contains(*net, *request_.rhost);
+                });
+            if (!allowed) {
+                ctx_.record(Severity::warning, "auth.deny", caller_, request_.service,
+                            who_->user.name, request_.rhost, "network_not_allowed",
+                            {{"method", "pwd"}, {"account", who_->account.name}});
+                return verdict(Outcome::denied,
+                               "Logon from this network is not allowed for this account.");
+            }
+        }
+        (void)ctx_.store.clear_failures(who_->user.id);
+        if (ctx_.hasher.needs_rehash(who_->user.password_hash)) {
+            if (auto fresh = ctx_.hasher.hash(password))
+                (void)ctx_.store.rehash_password(who_->user.id, who_->user.password_hash, *fresh);
+        }
+        const std::string id =
+            ctx_.remember_logon(*who_, request_.service, request_.rhost, "pwd");
+        ctx_.record(Severity::info, "auth.allow", caller_, request_.service, who_->user.name,
+                    request_.rhost, "", {{"method", "pwd"}, {"account", who_->account.name},
+                                         {"logon_id", id}});
+        return verdict(Outcome::success, "", id);
+    }
+
+private:
+    AuthEngine::Context& ctx_;
+    LogonRequest request_;
+    Caller caller_;
+    std::optional<ResolvedUser> who_;
+    bool done_ = false;
+};
+
+// ---- password change --------------------------------------------------------------------
+
+class PasswordChangeDialogue final : public Dialogue {
+public:
+    PasswordChangeDialogue(AuthEngine::Context& ctx, proto::PasswordChangeBegin request,
+                           Caller caller, ResolvedUser who)
+        : ctx_(ctx)
+        , request_(std::move(request))
+        , caller_(std::move(caller))
+        , who_(std::move(who))
+    {
+    }
+
+    Step answer(core::Secret a) override
+    {
+        switch (state_) {
+        case State::current: return on_current(std::move(a));
+        case State::fresh: return on_new(std::move(a));
+        case State::repeat: return on_repeat(std::move(a));
+        case State::done: break;
+        }
+        return verdict(Outcome::authtok_error, "this password change has already ended");
+    }
+
+private:
+    enum class State : std::uint8_t { current, fresh, repeat, done };
+
+    Step ask_new(std::vector<proto::Message> messages = {})
+    {
+        state_ = State::fresh;
+        return prompt(PromptKind::new_password, PromptStyle::echo_off, "New password: ",
+                      std::move(messages));
+    }
+
+    Step retry(std::string why)
+    {
+        if (++tries_ >= max_change_tries) {
+            state_ = State::done;
+            audit("passwd.fail", "too_many_tries");
+            return verdict(Outcome::authtok_error, why + " Password not changed.");
+        }
+        return ask_new({{PromptStyle::error, std::move(why)}});
+    }
+
+    Step on_current(core::Secret current)
+    {
+        const auto ok = ctx_.hasher.verify(who_.user.password_hash, current);
+        if (!ok || !*ok) {
+            state_ = State::done;
+            const std::string locked = ctx_.count_failure(who_, caller_, request_.service);
+            audit("passwd.fail", "bad_password");
+            return verdict(Outcome::denied, "Wrong password: password not changed." + locked);
+        }
+        return ask_new({{PromptStyle::info, policy_summary(who_.account.policy)}});
+    }
+
+    Step on_new(core::Secret fresh)
+    {
+        if (auto st = check_composition(who_.account.policy, fresh); !st)
+            return retry(st.error().message + ".");
+        fresh_ = std::move(fresh);
+        state_ = State::repeat;
+        return prompt(PromptKind::repeat_password, PromptStyle::echo_off, "Retype new password: ");
+    }
+
+    Step on_repeat(core::Secret repeat)
+    {
+        if (!repeat.equals(fresh_.view())) {
+            fresh_.clear();
+            return retry("Sorry, the passwords do not match.");
+        }
+        const auto st = ctx_.directory.replace_password(who_, fresh_, false);
+        fresh_.clear();
+        if (!st) {
+            if (st.error().is(core::Errc::policy_violation))
+                return retry(st.error().message + ".");
+            state_ = State::done;
+            log::error("storing a changed password failed: " + st.error().message);
+            return verdict(Outcome::unavailable, "latchkey cannot store the password right now");
+        }
+        state_ = State::done;
+        audit("passwd.change", "");
+        return verdict(Outcome::success, "Password changed.");
+    }
+
+    void audit(const std::string& event, std::string reason)
+    {
+        ctx_.record(event == "passwd.change" ? Severity::notice : Severity::warning, event,
+                    caller_, request_.service, who_.user.name, std::nullopt, std::move(reason),
+                    {{"account", who_.account.name}});
+    }
+
+    AuthEngine::Context& ctx_;
+    proto::PasswordChangeBegin request_;
+    Caller caller_;
+    ResolvedUser who_;
+    State state_ = State::current;
+    int tries_ = 0;
+    core::Secret fresh_;
+};
+
+} // namespace
+
+// ---- the engine -------------------------------------------------------------------------
+
+AuthEngine::AuthEngine(Store& store, Directory& directory, PasswordHasher& hasher, Audit& audit,
+                       const core::Clock& clock)
+    : ctx_(std::make_unique<Context>(store, directory, hasher, audit, clock))
+{
+}
+
+AuthEngine::~AuthEngine() = default;
+
+namespace {
+
+/// Resolves a PAM user in the host's account. nullopt: latchkey does not know the user; an
+/// error: latchkey cannot tell (no host account, storage).
+core::Result<std::optional<ResolvedUser>> find_host_user(Directory& directory,
+                                                         const std::string& user)
+{
+    const std::string host = directory.host_account();
+    if (host.empty())
+        return core::fail(core::Errc::failed_precondition, "this host is bound to no account");
+    auto r = directory.resolve({user, std::nullopt});
+    if (!r) {
+        if (r.error().is(core::Errc::not_found) || r.error().is(core::Errc::invalid_argument))
+            return std::optional<ResolvedUser>{};
+        return core::fail(std::move(r).error());
+    }
+    if (r->account.name != host) // a user of another account is no user of this host
+        return std::optional<ResolvedUser>{};
+    return std::optional<ResolvedUser>{std::move(*r)};
+}
+
+/// Root has no user record: on a resource account it does not exist at all (seed 000).
+std::optional<std::string> root_refusal(Directory& directory, const std::string& user)
+{
+    if (local_part(user) != "root")
+        return std::nullopt;
+    const auto located = directory.locate({user, std::nullopt});
+    if (located && located->first.kind == AccountKind::resource)
+        return "root logon is disabled on resource accounts";
+    return "root logon is disabled on this account";
+}
+
+} // namespace
+
+Started AuthEngine::begin_logon(const LogonRequest& request, const Caller& caller)
+{
+    Context& c = *ctx_;
+    if (!c.may_ask(caller, request.user)) {
+        c.record(Severity::warning, "auth.deny", caller, request.service, request.user,
+                 request.rhost, "caller_not_permitted");
+        return {verdict(Outcome::permission_denied,
+                        "only root may authenticate a user other than the caller"),
+                nullptr};
+    }
+    if (const auto why = root_refusal(c.directory, request.user)) {
+        c.record(Severity::alert, "auth.deny", caller, request.service, request.user,
+                 request.rhost, "root_disabled");
+        return {verdict(Outcome::denied, *why), nullptr};
+    }
+    auto who = find_host_user(c.directory, request.user);
+    if (!who) {
+        log::error("logon of " + request.user.substr(0, 64) + ": " + who.error().message);
+        return {verdict(Outcome::unavailable, who.error().message), nullptr};
+    }
+    if (!*who && request.ignore_unknown_user)
+        return {verdict(Outcome::ignore), nullptr};
+    if (*who && c.locked((*who)->user)) {
+        c.record(Severity::warning, "auth.deny", caller, request.service, (*who)->user.name,
+                 request.rhost, "locked");
+        return {verdict(Outcome::denied,
+                        "The account is locked after too many failed logons until " +
+                            when(*(*who)->user.locked_until) + "; an administrator can unlock it."),
+                nullptr};
+    }
+    return {prompt(PromptKind::password, PromptStyle::echo_off, "Password: "),
+            std::make_unique<LogonDialogue>(c, request, caller, std::move(*who))};
+}
+
+Started AuthEngine::begin_password_change(const proto::PasswordChangeBegin& request,
+                                          const Caller& caller)
+{
+    Context& c = *ctx_;
+    if (!c.may_ask(caller, request.user))
+        return {verdict(Outcome::permission_denied,
+                        "only root may change the password of a user other than the caller"),
+                nullptr};
+    if (const auto why = root_refusal(c.directory, request.user))
+        return {verdict(Outcome::denied, *why), nullptr};
+    auto found = find_host_user(c.directory, request.user);
+    if (!found)
+        return {verdict(Outcome::unavailable, found.error().message), nullptr};
+    if (!*found) // not ours: let the next module (pam_unix) change a local password
+        return {verdict(Outcome::ignore), nullptr};
+    ResolvedUser who = std::move(**found);
+    const auto now = c.clock.now();
+    const PasswordPolicy& policy = who.account.policy;
+    const bool expired = password_expired(policy, who.user.password_set_at, now);
+    const bool forced = expired || who.user.require_change;
+    if (request.only_if_expired && !forced)
+        return {verdict(Outcome::success), nullptr};
+    if (c.locked(who.user))
+        return {verdict(Outcome::denied, "The account is locked after too many failed logons."),
+                nullptr};
+    if (who.user.password_hash.empty())
+        return {verdict(Outcome::denied,
+                        "You have no password yet; ask an administrator to set one."),
+                nullptr};
+    if (expired && policy.hard_expiry)
+        return {verdict(Outcome::account_expired,
+                        "Your password has expired; ask an administrator to reset it."),
+                nullptr};
+    if (!forced && !who.account.settings.allow_change_password)
+        return {verdict(Outcome::permission_denied,
+                        "Changing your own password is not allowed on this account; ask an "
+                        "administrator."),
+                nullptr};
+    std::vector<proto::Message> messages;
+    if (forced)
+        messages.push_back({PromptStyle::info, expired ? "Your password has expired."
+                                                       : "You are required to change your password."});
+    messages.push_back({PromptStyle::info, "Changing password for " + who.user.name + "."});
+    return {prompt(PromptKind::current_password, PromptStyle::echo_off, "Current password: ",
+                   std::move(messages)),
+            std::make_unique<PasswordChangeDialogue>(c, request, caller, std::move(who))};
+}
+
+proto::Verdict AuthEngine::check_account(const proto::AccountCheck& request, const Caller& caller)
+{
+    Context& c = *ctx_;
+    const auto v = [](Outcome o, std::string m = {}) { return proto::Verdict{o, std::move(m), {}}; };
+    if (!c.may_ask(caller, request.user))
+        return v(Outcome::permission_denied, "only root may check a user other than the caller");
+    if (const auto why = root_refusal(c.directory, request.user))
+        return v(Outcome::denied, *why);
+    auto found = find_host_user(c.directory, request.user);
+    if (!found)
+        return v(Outcome::unavailable, found.error().message);
+    if (!*found)
+        return request.ignore_unknown_user ? v(Outcome::ignore)
+                                           : v(Outcome::denied, "unknown user");
+    const ResolvedUser& who = **found;
+    if (!who.user.console_logon)
+        return v(Outcome::denied, "Console logon is disabled for this user.");
+    if (c.locked(who.user))
+        return v(Outcome::denied, "The account is locked after too many failed logons.");
+    const PasswordPolicy& policy = who.account.policy;
+    if (password_expired(policy, who.user.password_set_at, c.clock.now())) {
+        if (policy.hard_expiry)
+            return v(Outcome::account_expired,
+                     "Your password has expired; ask an administrator to reset it.");
+        return v(Outcome::new_authtok_required, "Your password has expired; choose a new one.");
+    }
+    if (who.user.require_change)
+        return v(Outcome::new_authtok_required, "You are required to change your password now.");
+    return v(Outcome::success);
+}
+
+core::Result<std::string> AuthEngine::open_session(const proto::SessionOpen& request,
+                                                   const Caller& caller)
+{
+    Context& c = *ctx_;
+    if (!c.may_ask(caller, request.user))
+        return core::fail(core::Errc::permission_denied,
+                          "only root may open a session for a user other than the caller");
+    LATCHKEY_TRY(found, find_host_user(c.directory, request.user));
+    if (!found)
+        return core::fail(core::Errc::not_found, "latchkey does not know this user");
+    const ResolvedUser& who = *found;
+    SessionRecord s;
+    s.id = core::uuid_v4();
+    s.user_id = who.user.id;
+    s.service = request.service;
+    s.tty = request.tty;
+    s.rhost = request.rhost;
+    s.pid = caller.pid;
+    s.logind_session = request.logind_session;
+    s.opened_at = c.clock.now();
+    if (const auto logon = c.claim_logon(request.logon_id, who.user.id, request.service)) {
+        s.logon_id = logon->first;
+        s.method = logon->second.method;
+    }
+    LATCHKEY_TRY_STATUS(c.store.create_session(s));
+    c.record(Severity::info, "session.open", caller, request.service, who.user.name, request.rhost,
+             "", {{"session_id", s.id}, {"logon_id", s.logon_id.value_or("none")}});
+    return s.id;
+}
+
+core::Status AuthEngine::close_session(const proto::SessionClose& request, const Caller& caller)
+{
+    Context& c = *ctx_;
+    if (!c.may_ask(caller, request.user))
+        return core::fail(core::Errc::permission_denied,
+                          "only root may close a session of a user other than the caller");
+    LATCHKEY_TRY(found, find_host_user(c.directory, request.user));
+    if (!found)
+        return core::fail(core::Errc::not_found, "latchkey does not know this user");
+    LATCHKEY_TRY(open, c.store.open_sessions(found->user.id));
+    // By id when the module kept it; otherwise the newest session of this service and tty.
+    const SessionRecord* match = nullptr;
+    for (const auto& s : open) {
+        const bool same = request.session_id ? s.id == *request.session_id
+                                             : s.service == request.service && s.tty == request.tty;
+        if (same && (match == nullptr || s.opened_at >= match->opened_at))
+            match = &s;
+    }
+    if (match == nullptr)
+        return core::fail(core::Errc::not_found, "no such open session");
+    LATCHKEY_TRY(closed, c.store.close_session(match->id, c.clock.now()));
+    if (closed)
+        c.record(Severity::info, "session.close", caller, request.service, found->user.name,
+                 match->rhost, "", {{"session_id", match->id}});
+    return {};
+}
+
+} // namespace latchkey::daemon

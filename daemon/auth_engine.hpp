@@ -1,0 +1,93 @@
+// SPDX-License-Identifier: Apache-2.0
+// AuthEngine: the rules of logging on, behind every front door (PAM socket now, OIDC pages).
+//
+// A logon is a dialogue the engine drives. Each step says what to show and either asks for
+// something (a Prompt) or ends with a Verdict:
+//
+//   begin ──► refuse at once: caller may not ask · root · locked · no host account
+//     │       ignore at once: unknown user and the client asked to be told
+//     ▼
+//   "Password: " ──► verify (a dummy hash for unknown users: same answer, same time)
+//     │  wrong ──► count the failure (lock for an hour at the policy's limit) ──► deny
+//     ▼
+//   console logon disabled? logon network allowed? ──► deny
+//     ▼
+//   success: a logon id that the session hooks use to find this logon
+//
+// A password change (chauthtok) is a dialogue too: current password, new, repeat, with the
+// policy's own messages and up to three tries. Expiry and required-at-next-logon are decided
+// by check_account() (acct_mgmt), not by the logon itself.
+#pragma once
+
+#include <sys/types.h>
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <utility>
+
+#include "core/clock.hpp"
+#include "core/secret.hpp"
+#include "daemon/audit.hpp"
+#include "daemon/directory.hpp"
+#include "daemon/password_hasher.hpp"
+#include "daemon/store.hpp"
+#include "proto/messages.hpp"
+
+namespace latchkey::daemon {
+
+/// The next step of a dialogue (messages, then a prompt or a verdict).
+using Step = proto::AuthReply;
+
+/// Who is asking, for the rule that an unprivileged caller may only ask about itself.
+struct Caller {
+    std::optional<uid_t> uid; ///< nullopt: a trusted front door (the OIDC pages)
+    pid_t pid = 0;
+    std::string front_door = "pam";
+};
+
+struct LogonRequest {
+    std::string service;
+    std::string user; ///< as typed: "alice", or "alice@web.example.internal"
+    std::optional<std::string> rhost;
+    std::optional<std::string> tty;
+    bool ignore_unknown_user = false;
+    bool single_prompt = false;
+};
+
+class Dialogue {
+public:
+    virtual ~Dialogue() = default;
+    /// Takes the answer to the current prompt and returns the next step.
+    virtual Step answer(core::Secret answer) = 0;
+};
+
+/// A step and, when it asks something, the dialogue that takes the answer.
+struct Started {
+    Step step;
+    std::unique_ptr<Dialogue> dialogue;
+};
+
+class AuthEngine {
+public:
+    AuthEngine(Store& store, Directory& directory, PasswordHasher& hasher, Audit& audit,
+               const core::Clock& clock);
+    ~AuthEngine();
+
+    Started begin_logon(const LogonRequest& request, const Caller& caller);
+    Started begin_password_change(const proto::PasswordChangeBegin& request, const Caller& caller);
+    proto::Verdict check_account(const proto::AccountCheck& request, const Caller& caller);
+
+    core::Result<std::string> open_session(const proto::SessionOpen& request, const Caller& caller);
+    core::Status close_session(const proto::SessionClose& request, const Caller& caller);
+
+    // For the dialogues; not part of the front doors' API.
+    struct Context;
+
+private:
+    std::unique_ptr<Context> ctx_;
+};
+
+} // namespace latchkey::daemon

@@ -1,0 +1,229 @@
+// SPDX-License-Identifier: Apache-2.0
+// SqliteStore's logon-time state: password rehashes, failure counts, lockout, and sessions.
+//
+// Split from sqlite_store.cpp to keep each file readable; the schema is the same one
+// (daemon/migrations.cpp, version 3).
+#include "daemon/sqlite_store.hpp"
+
+#include <algorithm>
+#include <cstdint>
+#include <limits>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <sqlite3.h>
+
+#include "core/clock.hpp"
+#include "daemon/sqlite.hpp"
+
+namespace latchkey::daemon {
+
+namespace {
+
+using core::Errc;
+
+std::string user_not_found(const std::string& user_id)
+{
+    return "user '" + user_id + "' not found";
+}
+
+std::optional<std::int64_t> unix_or_null(const std::optional<core::TimePoint>& t) noexcept
+{
+    if (!t)
+        return std::nullopt;
+    return core::to_unix(*t);
+}
+
+std::optional<core::TimePoint> time_or_null(const std::optional<std::int64_t>& s) noexcept
+{
+    if (!s)
+        return std::nullopt;
+    return core::from_unix(*s);
+}
+
+/// Runs a statement that writes a row referring to a user: a foreign-key violation means
+/// there is no such user.
+core::Status run_for_user(Statement& stmt, const std::string& user_id)
+{
+    auto done = stmt.run();
+    if (!done && stmt.last_code() == SQLITE_CONSTRAINT_FOREIGNKEY)
+        return core::fail(Errc::not_found, user_not_found(user_id));
+    return done;
+}
+
+core::Result<bool> user_exists(sqlite3* db, const std::string& user_id)
+{
+    LATCHKEY_TRY(stmt, Statement::prepare(db, "SELECT 1 FROM users WHERE id = ?1"));
+    LATCHKEY_TRY_STATUS(stmt.bind(user_id));
+    return stmt.step();
+}
+
+/// An UPDATE of one user by id (?1) in its own transaction; not_found if there is none.
+template <class... Args>
+core::Status
+update_user(sqlite3* db, std::string_view sql, const std::string& user_id, const Args&... args)
+{
+    LATCHKEY_TRY(txn, Transaction::begin(db));
+    LATCHKEY_TRY(stmt, Statement::prepare(db, sql));
+    LATCHKEY_TRY_STATUS(stmt.bind(user_id, args...));
+    LATCHKEY_TRY_STATUS(stmt.run());
+    if (stmt.changes() == 0)
+        return core::fail(Errc::not_found, user_not_found(user_id));
+    return txn.commit();
+}
+
+constexpr std::string_view session_columns =
+    "id, user_id, service, tty, rhost, pid, logind_session, logon_id, method, opened_at, "
+    "closed_at";
+
+SessionRecord read_session(const Statement& s)
+{
+    SessionRecord r;
+    r.id = s.text(0);
+    r.user_id = s.text(1);
+    r.service = s.text(2);
+    r.tty = s.optional_text(3);
+    r.rhost = s.optional_text(4);
+    r.pid = s.int64(5);
+    r.logind_session = s.optional_text(6);
+    r.logon_id = s.optional_text(7);
+    r.method = s.optional_text(8);
+    r.opened_at = core::from_unix(s.int64(9));
+    r.closed_at = time_or_null(s.optional_int64(10));
+    return r;
+}
+
+} // namespace
+
+core::Status SqliteStore::rehash_password(const std::string& user_id, const std::string& old_hash,
+                                          const std::string& new_hash)
+{
+    // An empty hash means "no password": a rehash must never turn into removing it.
+    if (new_hash.empty() || old_hash.empty())
+        return core::fail(Errc::invalid_argument, "a rehashed password cannot be empty");
+    const std::lock_guard lock(mutex_);
+    return update_user(db_.get(),
+                       "UPDATE users SET password_hash = ?3 WHERE id = ?1 AND password_hash = ?2",
+                       user_id, old_hash, new_hash);
+}
+
+// ---- logon failures and lockout -----------------------------------------------------------
+
+core::Result<std::uint32_t> SqliteStore::record_failure(const std::string& user_id,
+                                                        core::TimePoint at,
+                                                        core::TimePoint window_start)
+{
+    const std::lock_guard lock(mutex_);
+    sqlite3* db = db_.get();
+    LATCHKEY_TRY(txn, Transaction::begin(db));
+
+    LATCHKEY_TRY(
+        insert, Statement::prepare(db, "INSERT INTO logon_failures (user_id, at) VALUES (?1, ?2)"));
+    LATCHKEY_TRY_STATUS(insert.bind(user_id, core::to_unix(at)));
+    LATCHKEY_TRY_STATUS(run_for_user(insert, user_id));
+
+    // Failures before the window can never count again: drop them so the table stays small.
+    LATCHKEY_TRY(prune, Statement::prepare(db, "DELETE FROM logon_failures "
+                                               "WHERE user_id = ?1 AND at < ?2"));
+    LATCHKEY_TRY_STATUS(prune.bind(user_id, core::to_unix(window_start)));
+    LATCHKEY_TRY_STATUS(prune.run());
+
+    LATCHKEY_TRY(count, Statement::prepare(db, "SELECT count(*) FROM logon_failures "
+                                               "WHERE user_id = ?1 AND at >= ?2"));
+    LATCHKEY_TRY_STATUS(count.bind(user_id, core::to_unix(window_start)));
+    LATCHKEY_TRY(row, count.step());
+    constexpr std::int64_t max = std::numeric_limits<std::uint32_t>::max();
+    const std::int64_t n = row ? std::clamp<std::int64_t>(count.int64(0), 0, max) : 0;
+    count.reset();
+    LATCHKEY_TRY_STATUS(txn.commit());
+    return static_cast<std::uint32_t>(n);
+}
+
+core::Status SqliteStore::clear_failures(const std::string& user_id)
+{
+    const std::lock_guard lock(mutex_);
+    sqlite3* db = db_.get();
+    LATCHKEY_TRY(txn, Transaction::begin(db));
+    // Like every other write by user id, an unknown user is not_found (a user with no
+    // failures is not: clearing nothing is fine).
+    LATCHKEY_TRY(exists, user_exists(db, user_id));
+    if (!exists)
+        return core::fail(Errc::not_found, user_not_found(user_id));
+    LATCHKEY_TRY(stmt, Statement::prepare(db, "DELETE FROM logon_failures WHERE user_id = ?1"));
+    LATCHKEY_TRY_STATUS(stmt.bind(user_id));
+    LATCHKEY_TRY_STATUS(stmt.run());
+    return txn.commit();
+}
+
+core::Status SqliteStore::set_locked_until(const std::string& user_id,
+                                           std::optional<core::TimePoint> until)
+{
+    const std::lock_guard lock(mutex_);
+    return update_user(db_.get(), "UPDATE users SET locked_until = ?2 WHERE id = ?1", user_id,
+                       unix_or_null(until));
+}
+
+// ---- sessions -----------------------------------------------------------------------------
+
+core::Status SqliteStore::create_session(const SessionRecord& s)
+{
+    const std::lock_guard lock(mutex_);
+    sqlite3* db = db_.get();
+    LATCHKEY_TRY(txn, Transaction::begin(db));
+    std::string sql = "INSERT INTO sessions (";
+    sql += session_columns;
+    sql += ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)";
+    LATCHKEY_TRY(stmt, Statement::prepare(db, sql));
+    LATCHKEY_TRY_STATUS(stmt.bind(s.id, s.user_id, s.service, s.tty, s.rhost, s.pid,
+                                  s.logind_session, s.logon_id, s.method,
+                                  core::to_unix(s.opened_at), unix_or_null(s.closed_at)));
+    if (auto done = run_for_user(stmt, s.user_id); !done) {
+        if (done.error().is(Errc::already_exists))
+            return core::fail(Errc::already_exists, "session id '" + s.id + "' already exists");
+        return done;
+    }
+    return txn.commit();
+}
+
+core::Result<bool> SqliteStore::close_session(const std::string& session_id, core::TimePoint at)
+{
+    const std::lock_guard lock(mutex_);
+    sqlite3* db = db_.get();
+    LATCHKEY_TRY(txn, Transaction::begin(db));
+    // Closing twice (PAM may call close_session more than once) leaves the first time alone.
+    LATCHKEY_TRY(stmt, Statement::prepare(db, "UPDATE sessions SET closed_at = ?2 "
+                                              "WHERE id = ?1 AND closed_at IS NULL"));
+    LATCHKEY_TRY_STATUS(stmt.bind(session_id, core::to_unix(at)));
+    LATCHKEY_TRY_STATUS(stmt.run());
+    const bool closed = stmt.changes() > 0;
+    LATCHKEY_TRY_STATUS(txn.commit());
+    return closed;
+}
+
+core::Result<std::vector<SessionRecord>>
+SqliteStore::open_sessions(const std::optional<std::string>& user_id)
+{
+    const std::lock_guard lock(mutex_);
+    std::string sql = "SELECT ";
+    sql += session_columns;
+    sql += " FROM sessions WHERE closed_at IS NULL";
+    if (user_id)
+        sql += " AND user_id = ?1";
+    // rowid breaks ties between sessions opened in the same second: insertion order.
+    sql += " ORDER BY opened_at, rowid";
+    LATCHKEY_TRY(stmt, Statement::prepare(db_.get(), sql));
+    if (user_id)
+        LATCHKEY_TRY_STATUS(stmt.bind(*user_id));
+    std::vector<SessionRecord> out;
+    for (;;) {
+        LATCHKEY_TRY(row, stmt.step());
+        if (!row)
+            return out;
+        out.push_back(read_session(stmt));
+    }
+}
+
+} // namespace latchkey::daemon

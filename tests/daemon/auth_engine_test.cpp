@@ -1,0 +1,318 @@
+// SPDX-License-Identifier: Apache-2.0
+// Unit tests of the logon rules: a real SQLite file, a controlled clock, no sockets.
+#include <gtest/gtest.h>
+
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "daemon/auth_engine.hpp"
+#include "daemon/sqlite_store.hpp"
+
+namespace latchkey::daemon {
+namespace {
+
+using core::Secret;
+using proto::Outcome;
+using proto::PromptKind;
+
+class AuthEngineTest : public ::testing::Test {
+protected:
+    void SetUp() override
+    {
+        char tmpl[] = "/tmp/latchkey-auth-XXXXXX";
+        ASSERT_NE(::mkdtemp(tmpl), nullptr);
+        dir_ = tmpl;
+        store_ = std::move(*SqliteStore::open(dir_ + "/test.db"));
+        audit_ = std::make_unique<Audit>(*store_, clock_);
+        directory_ = std::make_unique<Directory>(*store_, hasher_, *audit_, clock_);
+        engine_ = std::make_unique<AuthEngine>(*store_, *directory_, hasher_, *audit_, clock_);
+        ASSERT_TRUE(directory_->init({"example.internal", "management"}, admin_));
+        ASSERT_TRUE(directory_->create_account({"web", AccountKind::resource}, admin_));
+        ASSERT_TRUE(directory_->create_account({"db", AccountKind::resource}, admin_));
+        directory_->set_host_account("web");
+        add_user("alice", "Alice-Passw0rd");
+    }
+
+    void TearDown() override
+    {
+        engine_.reset();
+        directory_.reset();
+        audit_.reset();
+        store_.reset();
+        std::filesystem::remove_all(dir_);
+    }
+
+    void add_user(const std::string& name, const std::string& pw, const std::string& account = "web")
+    {
+        ASSERT_TRUE(directory_->create_user({{name, account}, std::nullopt, true}, admin_));
+        proto::UserSetPassword req;
+        req.ref = {name, account};
+        req.password = Secret(pw);
+        ASSERT_TRUE(directory_->set_password(req, admin_));
+    }
+
+    /// Runs a logon to its verdict, answering each prompt from `answers`; records the prompts.
+    proto::Verdict logon(const std::string& user, std::vector<std::string> answers,
+                         Caller caller = {0, 1, "pam"}, bool ignore_unknown = false)
+    {
+        prompts_.clear();
+        LogonRequest req{"sshd", user, std::string("192.0.2.1"), std::nullopt, ignore_unknown,
+                         false};
+        auto started = engine_->begin_logon(req, caller);
+        Step step = std::move(started.step);
+        std::size_t next = 0;
+        while (step.prompt) {
+            prompts_.push_back(step.prompt->kind);
+            EXPECT_TRUE(started.dialogue);
+            const std::string a = next < answers.size() ? answers[next++] : "";
+            step = started.dialogue->answer(Secret(a));
+        }
+        EXPECT_TRUE(step.verdict);
+        return *step.verdict;
+    }
+
+    proto::Verdict change(const std::string& user, std::vector<std::string> answers,
+                          bool only_if_expired = false, std::vector<std::string>* messages = nullptr)
+    {
+        prompts_.clear();
+        auto started = engine_->begin_password_change({"passwd", user, only_if_expired}, {0, 1});
+        Step step = std::move(started.step);
+        std::size_t next = 0;
+        for (;;) {
+            if (messages)
+                for (const auto& m : step.messages)
+                    messages->push_back(m.text);
+            if (!step.prompt)
+                break;
+            prompts_.push_back(step.prompt->kind);
+            const std::string a = next < answers.size() ? answers[next++] : "";
+            step = started.dialogue->answer(Secret(a));
+        }
+        return *step.verdict;
+    }
+
+    std::string dir_;
+    core::ManualClock clock_{core::from_unix(1'800'000'000)};
+    PasswordHasher hasher_{{1024, 1, 1}};
+    std::unique_ptr<SqliteStore> store_;
+    std::unique_ptr<Audit> audit_;
+    std::unique_ptr<Directory> directory_;
+    std::unique_ptr<AuthEngine> engine_;
+    std::vector<PromptKind> prompts_;
+    const Actor admin_{"uid:0"};
+};
+
+TEST_F(AuthEngineTest, AcceptsTheRightPasswordWithALogonId)
+{
+    const auto v = logon("alice", {"Alice-Passw0rd"});
+    EXPECT_EQ(v.outcome, Outcome::success);
+    ASSERT_TRUE(v.logon_id);
+    EXPECT_EQ(prompts_, std::vector<PromptKind>{PromptKind::password});
+    EXPECT_EQ(logon("alice@web.example.internal", {"Alice-Passw0rd"}).outcome, Outcome::success);
+}
+
+TEST_F(AuthEngineTest, AnswersUnknownUsersExactlyLikeWrongPasswords)
+{
+    const auto wrong = logon("alice", {"nope"});
+    const auto unknown = logon("mallory", {"nope"});
+    EXPECT_EQ(wrong.outcome, Outcome::denied);
+    EXPECT_EQ(unknown.outcome, wrong.outcome);
+    EXPECT_EQ(unknown.message, wrong.message);
+    EXPECT_EQ(prompts_, std::vector<PromptKind>{PromptKind::password}); // asked all the same
+}
+
+TEST_F(AuthEngineTest, IgnoresUnknownUsersOnlyWhenAsked)
+{
+    EXPECT_EQ(logon("mallory", {}, {0, 1}, true).outcome, Outcome::ignore);
+    EXPECT_TRUE(prompts_.empty());
+    EXPECT_EQ(logon("alice", {"Alice-Passw0rd"}, {0, 1}, true).outcome, Outcome::success);
+}
+
+TEST_F(AuthEngineTest, UsersOfOtherAccountsAreNotUsersOfThisHost)
+{
+    add_user("bob", "Bob-Passw0rd!", "db");
+    EXPECT_EQ(logon("bob@db.example.internal", {"Bob-Passw0rd!"}).outcome, Outcome::denied);
+}
+
+TEST_F(AuthEngineTest, RefusesRootOnAResourceAccountWithoutAsking)
+{
+    const auto v = logon("root", {"anything"});
+    EXPECT_EQ(v.outcome, Outcome::denied);
+    EXPECT_EQ(v.message, "root logon is disabled on resource accounts");
+    EXPECT_TRUE(prompts_.empty());
+    const auto alerts = store_->audit({Severity::alert, std::nullopt, std::nullopt, 10});
+    ASSERT_TRUE(alerts);
+    ASSERT_EQ(alerts->size(), 1u);
+    EXPECT_EQ(alerts->front().event, "auth.deny");
+    EXPECT_EQ(alerts->front().fields.at("reason"), "root_disabled");
+}
+
+TEST_F(AuthEngineTest, ConsoleLogonDisabledIsToldOnlyAfterTheRightPassword)
+{
+    ASSERT_TRUE(directory_->set_console_logon({"alice", std::nullopt}, false, admin_));
+    EXPECT_EQ(logon("alice", {"wrong"}).message, logon("mallory", {"wrong"}).message);
+    const auto v = logon("alice", {"Alice-Passw0rd"});
+    EXPECT_EQ(v.outcome, Outcome::denied);
+    EXPECT_EQ(v.message, "Console logon is disabled for this user.");
+}
+
+TEST_F(AuthEngineTest, LocksAfterThePolicysFailuresAndUnlocksAfterAnHour)
+{
+    for (int i = 0; i < 4; ++i)
+        EXPECT_EQ(logon("alice", {"wrong"}).outcome, Outcome::denied);
+    const auto fifth = logon("alice", {"wrong"});
+    EXPECT_NE(fifth.message.find("locked until"), std::string::npos) << fifth.message;
+    // Locked: refused without asking for (or checking) the password, even the right one.
+    const auto locked = logon("alice", {"Alice-Passw0rd"});
+    EXPECT_EQ(locked.outcome, Outcome::denied);
+    EXPECT_TRUE(prompts_.empty());
+    EXPECT_NE(locked.message.find("locked"), std::string::npos);
+    clock_.advance(std::chrono::minutes(59));
+    EXPECT_EQ(logon("alice", {"Alice-Passw0rd"}).outcome, Outcome::denied);
+    clock_.advance(std::chrono::minutes(2));
+    EXPECT_EQ(logon("alice", {"Alice-Passw0rd"}).outcome, Outcome::success);
+}
+
+TEST_F(AuthEngineTest, OnlyFailuresWithinTheHourCount)
+{
+    for (int i = 0; i < 4; ++i)
+        logon("alice", {"wrong"});
+    clock_.advance(std::chrono::minutes(61));
+    for (int i = 0; i < 4; ++i)
+        logon("alice", {"wrong"});
+    EXPECT_EQ(logon("alice", {"Alice-Passw0rd"}).outcome, Outcome::success);
+}
+
+TEST_F(AuthEngineTest, AnAdministratorCanUnlock)
+{
+    for (int i = 0; i < 5; ++i)
+        logon("alice", {"wrong"});
+    EXPECT_TRUE(directory_->show_user({"alice", std::nullopt})->locked_until);
+    ASSERT_TRUE(directory_->unlock({"alice", std::nullopt}, admin_));
+    EXPECT_FALSE(directory_->show_user({"alice", std::nullopt})->locked_until);
+    EXPECT_EQ(logon("alice", {"Alice-Passw0rd"}).outcome, Outcome::success);
+}
+
+TEST_F(AuthEngineTest, AnUnprivilegedCallerMayOnlyAskAboutItself)
+{
+    // uid 65534 is "nobody" on Debian; it is not alice.
+    const auto v = logon("alice", {"Alice-Passw0rd"}, {65534, 1, "pam"});
+    EXPECT_EQ(v.outcome, Outcome::permission_denied);
+    EXPECT_TRUE(prompts_.empty());
+    const auto c = engine_->check_account({"sshd", "alice", std::nullopt, false}, {65534, 1});
+    EXPECT_EQ(c.outcome, Outcome::permission_denied);
+}
+
+TEST_F(AuthEngineTest, AccountCheckAsksForANewPasswordWhenExpiredOrRequired)
+{
+    EXPECT_EQ(engine_->check_account({"sshd", "alice", std::nullopt, false}, {0, 1}).outcome,
+              Outcome::success);
+    ASSERT_TRUE(directory_->set_policy({std::nullopt, {{"max_age_days", "30"}}}, admin_));
+    clock_.advance(std::chrono::hours(24 * 31));
+    EXPECT_EQ(engine_->check_account({"sshd", "alice", std::nullopt, false}, {0, 1}).outcome,
+              Outcome::new_authtok_required);
+    ASSERT_TRUE(directory_->set_policy({std::nullopt, {{"hard_expiry", "yes"}}}, admin_));
+    EXPECT_EQ(engine_->check_account({"sshd", "alice", std::nullopt, false}, {0, 1}).outcome,
+              Outcome::account_expired);
+    EXPECT_EQ(engine_->check_account({"sshd", "mallory", std::nullopt, true}, {0, 1}).outcome,
+              Outcome::ignore);
+}
+
+TEST_F(AuthEngineTest, PasswordChangeAsksCurrentNewRepeatAndEnforcesThePolicy)
+{
+    ASSERT_TRUE(directory_->set_policy({std::nullopt, {{"history", "2"}}}, admin_));
+    std::vector<std::string> messages;
+    const auto v = change("alice", {"Alice-Passw0rd", "short", "Alice-Passw0rd", "Alice-Passw0rd",
+                                    "Better-Passw0rd", "Better-Passw0rd"},
+                          false, &messages);
+    EXPECT_EQ(v.outcome, Outcome::success) << v.message;
+    EXPECT_EQ(prompts_, (std::vector<PromptKind>{PromptKind::current_password,
+                                                 PromptKind::new_password,
+                                                 PromptKind::new_password,
+                                                 PromptKind::repeat_password,
+                                                 PromptKind::new_password,
+                                                 PromptKind::repeat_password}));
+    const auto has = [&](std::string_view s) {
+        return std::any_of(messages.begin(), messages.end(),
+                           [&](const std::string& m) { return m.find(s) != std::string::npos; });
+    };
+    EXPECT_TRUE(has("the password must be at least 8 characters long."));
+    EXPECT_TRUE(has("the password must not be one of the last 2 passwords."));
+    EXPECT_EQ(logon("alice", {"Better-Passw0rd"}).outcome, Outcome::success);
+    EXPECT_EQ(logon("alice", {"Alice-Passw0rd"}).outcome, Outcome::denied);
+}
+
+TEST_F(AuthEngineTest, PasswordChangeGivesUpAfterThreeTries)
+{
+    const auto v = change("alice", {"Alice-Passw0rd", "a", "b", "c"});
+    EXPECT_EQ(v.outcome, Outcome::authtok_error);
+    EXPECT_EQ(logon("alice", {"Alice-Passw0rd"}).outcome, Outcome::success);
+}
+
+TEST_F(AuthEngineTest, PasswordChangeHonoursTheAccountSetting)
+{
+    ASSERT_TRUE(directory_->set_settings({std::nullopt, {{"allow_change_password", "no"}}}, admin_));
+    EXPECT_EQ(change("alice", {}).outcome, Outcome::permission_denied);
+    // A change the administrator required is still allowed.
+    proto::UserSetPassword keep;
+    keep.ref = {"alice", std::nullopt};
+    keep.mode = proto::PasswordMode::keep;
+    keep.require_change = true;
+    ASSERT_TRUE(directory_->set_password(keep, admin_));
+    EXPECT_EQ(change("alice", {"Alice-Passw0rd", "Newer-Passw0rd", "Newer-Passw0rd"}, true).outcome,
+              Outcome::success);
+    EXPECT_FALSE(directory_->show_user({"alice", std::nullopt})->require_change);
+}
+
+TEST_F(AuthEngineTest, OnlyIfExpiredDoesNothingForACurrentPassword)
+{
+    EXPECT_EQ(change("alice", {}, true).outcome, Outcome::success);
+    EXPECT_TRUE(prompts_.empty());
+    EXPECT_EQ(change("mallory", {}).outcome, Outcome::ignore);
+}
+
+TEST_F(AuthEngineTest, SessionsFindTheirLogonByIdOrByUserAndService)
+{
+    const auto v = logon("alice", {"Alice-Passw0rd"});
+    const auto s1 = engine_->open_session({"sshd", "alice", "pts/1", "192.0.2.1", v.logon_id,
+                                           std::nullopt},
+                                          {0, 42});
+    ASSERT_TRUE(s1);
+    // Another process opens the session without the id (sshd's authentication child).
+    logon("alice", {"Alice-Passw0rd"});
+    const auto s2 = engine_->open_session({"sshd", "alice", "pts/2", std::nullopt, std::nullopt,
+                                           std::string("7")},
+                                          {0, 43});
+    ASSERT_TRUE(s2);
+    const auto list = directory_->sessions(std::nullopt);
+    ASSERT_TRUE(list);
+    ASSERT_EQ(list->size(), 2u);
+    EXPECT_EQ(list->at(0).logon_id, v.logon_id);
+    EXPECT_EQ(list->at(0).method, "pwd");
+    EXPECT_EQ(list->at(0).pid, 42);
+    EXPECT_TRUE(list->at(1).logon_id);
+    EXPECT_EQ(list->at(1).logind_session, "7");
+    ASSERT_TRUE(engine_->close_session({"sshd", "alice", *s1, std::nullopt}, {0, 42}));
+    ASSERT_TRUE(engine_->close_session({"sshd", "alice", std::nullopt, "pts/2"}, {0, 43}));
+    EXPECT_TRUE(directory_->sessions(std::nullopt)->empty());
+    EXPECT_FALSE(engine_->close_session({"sshd", "alice", *s1, std::nullopt}, {0, 42}));
+}
+
+TEST_F(AuthEngineTest, NoHostAccountMeansLatchkeyCannotDecide)
+{
+    directory_->set_host_account("");
+    EXPECT_EQ(logon("alice", {}).outcome, Outcome::unavailable);
+}
+
+TEST_F(AuthEngineTest, UpgradesOldHashesOnLogon)
+{
+    hasher_.set_params({2048, 1, 1});
+    EXPECT_EQ(logon("alice", {"Alice-Passw0rd"}).outcome, Outcome::success);
+    const auto who = directory_->resolve({"alice", std::nullopt});
+    EXPECT_EQ(who->user.password_hash.rfind("$argon2id$v=19$m=2048,t=1,p=1$", 0), 0u);
+    EXPECT_EQ(logon("alice", {"Alice-Passw0rd"}).outcome, Outcome::success);
+}
+
+} // namespace
+} // namespace latchkey::daemon
