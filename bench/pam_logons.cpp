@@ -7,7 +7,9 @@
 //     connect ─► auth.begin ─► AuthReply{prompt: password} ─► auth.answer ─► AuthReply{verdict}
 //     └──────────────────────────── one timed logon ─────────────────────────────────────────┘
 //
-//   then PasswordHasher::verify() (what a logon costs the daemon) on 1 thread and on N threads.
+//   then PasswordHasher::verify() (what a logon costs the daemon) on 1 thread, on the daemon's
+//   W workers (--workers) and on N threads. The daemon never hashes on more than W threads, so
+//   its logon rate is best compared with the rate on W.
 //
 // A logon opens its own connection, as pam_latchkey.so does for each PAM call. Logons in flight
 // when the duration ends are finished and counted; the rate divides by the time until the last
@@ -58,7 +60,7 @@ constexpr std::string_view usage_text =
     "usage: latchkey-bench-pam --socket PATH --user USER --password-file FILE [OPTIONS]\n"
     "\n"
     "Runs complete password logons against latchkeyd's PAM socket from N client threads, then\n"
-    "the raw Argon2id verification rate at the same parameters on 1 and on N threads.\n"
+    "measures the raw Argon2id verification rate at the same parameters on 1, W and N threads.\n"
     "\n"
     "  --socket PATH                the PAM socket\n"
     "  --user USER                  the user to log on (must have a password in latchkey)\n"

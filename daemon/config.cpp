@@ -103,6 +103,13 @@ const std::map<std::string, std::map<std::string, KeyHandler>>& schema()
                p.uint(n, k, v, 1, 3600);
                if (p.status)
                    c.read_timeout = std::chrono::seconds(v);
+           }},
+          {"answer_timeout_s",
+           [](Parser& p, const toml::node& n, const std::string& k, Config& c) {
+               std::uint32_t v = 0;
+               p.uint(n, k, v, 1, 3600);
+               if (p.status)
+                   c.answer_timeout = std::chrono::seconds(v);
            }}}},
         {"password",
          {{"argon2_memory_kib",

@@ -34,6 +34,7 @@ struct Config {
     std::uint32_t max_connections = 256;
     std::uint32_t max_queued = 1024;   ///< requests waiting for a worker before "busy"
     std::chrono::seconds read_timeout{10};
+    std::chrono::seconds answer_timeout{300}; ///< a person answering a logon prompt
     // [password]
     Argon2Params argon2;
     // [log]

@@ -84,7 +84,8 @@ void apply_reload(const std::string& path, Config& current, PasswordHasher& hash
     if (fresh->pam_socket != current.pam_socket || fresh->admin_socket != current.admin_socket ||
         fresh->database != current.database || fresh->workers != current.workers ||
         fresh->clock_file != current.clock_file)
-        log::warning("reload: socket paths, database, workers and clock take effect only after "
+        log::warning("reload: socket paths, database, workers, clock and answer_timeout_s take effect "
+                     "only after "
                      "a restart");
     log::set_level(fresh->log_level);
     hasher.set_params(fresh->argon2);
@@ -160,7 +161,7 @@ int run(const std::string& config_path)
     };
     const Listener listeners[] = {
         {config.pam_socket, static_cast<mode_t>(config.pam_socket_mode), std::nullopt, "pam",
-         pam_connections(engine), pam_work},
+         pam_connections(engine, config.answer_timeout), pam_work},
         {config.admin_socket, static_cast<mode_t>(config.admin_socket_mode), admin_gid, "admin",
          admin_connections(directory, {::geteuid(), admin_gid, config.admin_group}), admin_work},
     };

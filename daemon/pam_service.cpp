@@ -2,6 +2,8 @@
 // PAM socket request dispatch: a thin translation between frames and the AuthEngine.
 #include "daemon/pam_service.hpp"
 
+#include <algorithm>
+
 #include "daemon/hello.hpp"
 #include "proto/wire.hpp"
 
@@ -11,10 +13,16 @@ namespace {
 
 class PamConnection final : public Connection {
 public:
-    PamConnection(AuthEngine& engine, const Peer& peer)
+    PamConnection(AuthEngine& engine, const Peer& peer, std::chrono::seconds answer_timeout)
         : engine_(engine)
         , caller_{peer.uid, peer.pid, "pam"}
+        , answer_timeout_(answer_timeout)
     {
+    }
+
+    std::chrono::seconds idle_timeout(std::chrono::seconds normal) const override
+    {
+        return dialogue_ ? std::max(normal, answer_timeout_) : normal;
     }
 
     proto::Response handle(proto::Request&& request) override
@@ -86,15 +94,17 @@ private:
 
     AuthEngine& engine_;
     Caller caller_;
+    std::chrono::seconds answer_timeout_;
     std::unique_ptr<Dialogue> dialogue_;
 };
 
 } // namespace
 
-ConnectionFactory pam_connections(AuthEngine& engine)
+ConnectionFactory pam_connections(AuthEngine& engine, std::chrono::seconds answer_timeout)
 {
-    return [&engine](const Peer& peer) -> core::Result<std::unique_ptr<Connection>> {
-        return std::unique_ptr<Connection>(new PamConnection(engine, peer));
+    return [&engine, answer_timeout](const Peer& peer)
+               -> core::Result<std::unique_ptr<Connection>> {
+        return std::unique_ptr<Connection>(new PamConnection(engine, peer, answer_timeout));
     };
 }
 

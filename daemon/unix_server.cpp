@@ -145,7 +145,11 @@ asio::awaitable<void> session(StatePtr st, std::shared_ptr<stream_protocol::sock
     std::array<char, 16 * 1024> buf{};
     for (;;) {
         while (!reader.next(payload)) {
-            timer.expires_after(st->current_limits().read_timeout);
+            // Before the first byte of a request the connection may wait for a person (a
+            // prompt on screen); once a frame has started, it must arrive within read_timeout.
+            const auto read_timeout = st->current_limits().read_timeout;
+            timer.expires_after(reader.pending() == 0 ? (*connection)->idle_timeout(read_timeout)
+                                                      : read_timeout);
             const std::size_t want = std::min(reader.wanted(), buf.size());
             auto result = co_await (
                 sock->async_read_some(asio::buffer(buf.data(), want),

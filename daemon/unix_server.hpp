@@ -38,6 +38,10 @@ public:
     virtual ~Connection() = default;
     /// Runs on a worker thread; never throws (the server maps a stray exception to a Failure).
     virtual proto::Response handle(proto::Request&& request) = 0;
+
+    /// How long the next request may take to start arriving. Normally the server's read
+    /// timeout; longer while a person is answering a prompt.
+    virtual std::chrono::seconds idle_timeout(std::chrono::seconds normal) const { return normal; }
 };
 
 /// Decides whether a peer may use the socket; an error is the refusal sent to it.

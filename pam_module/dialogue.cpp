@@ -136,7 +136,8 @@ Tokens tokens_for(const Call& c)
 
 core::Result<core::Secret> ask_person(const Call& c, const proto::Prompt& p)
 {
-    const auto style = p.style == PromptStyle::echo_on ? PromptStyle::echo_on : PromptStyle::echo_off;
+    const auto style =
+        p.style == PromptStyle::echo_on ? PromptStyle::echo_on : PromptStyle::echo_off;
     LATCHKEY_TRY(answer, c.person.ask(style, p.text));
     c.daemon.extend_deadline(); // the person's typing time is not the daemon's
     return answer;

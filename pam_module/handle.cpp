@@ -17,7 +17,8 @@ namespace {
 
 core::Unexpected failed(pam_handle_t* h, const char* call, int code)
 {
-    return core::fail(pam_code_error(code, std::string(call) + " failed: " + pam_strerror(h, code)));
+    return core::fail(
+        pam_code_error(code, std::string(call) + " failed: " + pam_strerror(h, code)));
 }
 
 /// pam_set_data's cleanup: the value is a strdup()ed string.

@@ -183,6 +183,28 @@ def test_a_stalled_client_is_disconnected_and_others_are_served_meanwhile():
         idle.close()
 
 
+def test_a_person_may_take_longer_than_the_read_timeout_to_answer_a_prompt():
+    config = "[limits]\nread_timeout_s = 1\nanswer_timeout_s = 3\n"
+    with Daemon(extra_config=config) as d:
+        seed(d)
+        begin = {"type": "auth.begin", "service": "it", "user": "alice",
+                 "ignore_unknown_user": False, "single_prompt": False}
+        with connect(d.pam_socket, timeout=10) as s:
+            s.sendall(frame(json.dumps(begin).encode()))
+            reply = read_frame(s)
+            expect(reply["prompt"]["kind"] == "password", reply)
+            time.sleep(2)  # longer than read_timeout_s, as a person typing
+            s.sendall(frame(json.dumps({"type": "auth.answer", "answer": PASSWORD}).encode()))
+            reply = read_frame(s)
+            expect(reply["verdict"]["outcome"] == "success", reply)
+        with connect(d.pam_socket, timeout=10) as s:
+            s.sendall(frame(json.dumps(begin).encode()))
+            expect(read_frame(s)["prompt"]["kind"] == "password")
+            started = time.monotonic()
+            expect(s.recv(1) == b"", "a dialogue nobody answers is closed")
+            expect(2 < time.monotonic() - started < 6, "after answer_timeout_s")
+
+
 def test_connection_limit_refuses_extra_clients_but_recovers():
     with Daemon(extra_config="[limits]\nmax_connections = 4\nread_timeout_s = 30\n") as d:
         seed(d)
@@ -296,6 +318,7 @@ if __name__ == "__main__":
         test_a_non_admin_uid_is_refused_on_the_admin_socket,
         test_random_bytes_and_bad_frames_leave_the_daemon_serving,
         test_a_stalled_client_is_disconnected_and_others_are_served_meanwhile,
+        test_a_person_may_take_longer_than_the_read_timeout_to_answer_a_prompt,
         test_connection_limit_refuses_extra_clients_but_recovers,
         test_sighup_reloads_the_config_and_a_bad_config_keeps_the_old_one,
         test_a_bad_config_stops_the_daemon_with_a_clear_message,

@@ -66,9 +66,15 @@ public:
 
     [[nodiscard]] std::optional<std::string> tty() const override { return tty_item; }
 
-    [[nodiscard]] std::optional<core::Secret> authtok() const override { return secret(authtok_item); }
+    [[nodiscard]] std::optional<core::Secret> authtok() const override
+    {
+        return secret(authtok_item);
+    }
 
-    [[nodiscard]] std::optional<core::Secret> old_authtok() const override { return secret(old_authtok_item); }
+    [[nodiscard]] std::optional<core::Secret> old_authtok() const override
+    {
+        return secret(old_authtok_item);
+    }
 
     core::Status set_authtok(const core::Secret& token) override
     {
@@ -1007,7 +1013,8 @@ struct ConvScript {
 int scripted_conv(int n, const pam_message** msg, pam_response** resp, void* data)
 {
     auto* script = static_cast<ConvScript*>(data);
-    *resp = static_cast<pam_response*>(std::calloc(static_cast<std::size_t>(n), sizeof(pam_response)));
+    *resp = static_cast<pam_response*>(
+        std::calloc(static_cast<std::size_t>(n), sizeof(pam_response)));
     for (int i = 0; i < n; ++i) {
         script->seen.emplace_back(msg[i]->msg_style, msg[i]->msg);
         const bool asks =

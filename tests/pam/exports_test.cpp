@@ -137,7 +137,8 @@ TEST(PamExports, LoadsWithEveryEntryPointResolved)
 int answer_hunter2(int n, const pam_message** msg, pam_response** resp, void* data)
 {
     auto* prompts = static_cast<int*>(data);
-    *resp = static_cast<pam_response*>(std::calloc(static_cast<std::size_t>(n), sizeof(pam_response)));
+    *resp = static_cast<pam_response*>(
+        std::calloc(static_cast<std::size_t>(n), sizeof(pam_response)));
     for (int i = 0; i < n; ++i) {
         if (msg[i]->msg_style == PAM_PROMPT_ECHO_OFF || msg[i]->msg_style == PAM_PROMPT_ECHO_ON) {
             ++*prompts;
