@@ -522,7 +522,7 @@ const std::vector<CommandSpec>& command_specs()
          "user create",
          "Create a user.",
          {{"USER", "NAME in the account, or NAME@DOMAIN"}},
-         {account_option, valued("--display-name", "TEXT", "the name people see (default: none)"),
+         {account_option, valued("--display-name", "TEXT", "the name people see (default: the user name)"),
           flag("--no-console-logon", "do not allow interactive logon (PAM, the OIDC page)")}},
         {CommandId::user_list,
          "user list",

@@ -146,6 +146,7 @@ int run(const std::string& config_path)
     // Logons hash on up to `workers` threads (one Argon2 buffer each: bounded memory); the
     // administrator has two threads of its own.
     WorkPool pam_work(worker_count(config));
+    WorkPool pam_quick(1); // logon starts, account checks, sessions: no hashing
     WorkPool admin_work(2);
     UnixServer server(io, limits_of(config));
 
@@ -157,13 +158,15 @@ int run(const std::string& config_path)
         std::optional<gid_t> group;
         std::string name;
         ConnectionFactory factory;
-        WorkPool& work;
+        WorkPool& slow;
+        WorkPool& quick;
     };
     const Listener listeners[] = {
         {config.pam_socket, static_cast<mode_t>(config.pam_socket_mode), std::nullopt, "pam",
-         pam_connections(engine, config.answer_timeout), pam_work},
+         pam_connections(engine, config.answer_timeout), pam_work, pam_quick},
         {config.admin_socket, static_cast<mode_t>(config.admin_socket_mode), admin_gid, "admin",
-         admin_connections(directory, {::geteuid(), admin_gid, config.admin_group}), admin_work},
+         admin_connections(directory, {::geteuid(), admin_gid, config.admin_group}), admin_work,
+         admin_work},
     };
     for (const auto& l : listeners) {
         bool bound_here = false;
@@ -174,7 +177,7 @@ int run(const std::string& config_path)
         }
         if (bound_here)
             bound_paths.push_back(l.path);
-        if (auto st = server.listen(std::move(*fd), l.name, l.factory, l.work); !st) {
+        if (auto st = server.listen(std::move(*fd), l.name, l.factory, l.slow, l.quick); !st) {
             log::error(st.error().message);
             return 71;
         }
@@ -209,6 +212,7 @@ int run(const std::string& config_path)
     sd_notify(0, "READY=1");
     io.run();
     pam_work.join();
+    pam_quick.join();
     admin_work.join();
     for (const auto& p : bound_paths)
         ::unlink(p.c_str());

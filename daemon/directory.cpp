@@ -174,8 +174,11 @@ core::Result<proto::AccountInfo> Directory::alias(const proto::AccountAlias& req
                               "; it cannot be added or removed as an alias");
     if (req.add)
         LATCHKEY_TRY_STATUS(store_.add_alias(a.id, domain));
-    else
-        LATCHKEY_TRY_STATUS(store_.remove_alias(a.id, domain));
+    else if (auto removed = store_.remove_alias(a.id, domain); !removed)
+        return core::fail(removed.error().is(Errc::not_found)
+                              ? core::Error{Errc::not_found,
+                                            domain + " is not an alias of account " + a.name}
+                              : std::move(removed).error());
     audit_.record(Severity::notice, req.add ? "account.alias.add" : "account.alias.remove",
                   {{"actor", actor.name}, {"account", a.name}, {"domain", domain}});
     return show_account(a.name);
@@ -208,7 +211,7 @@ core::Result<ResolvedUser> Directory::resolve(const proto::UserRef& ref)
 {
     LATCHKEY_TRY(located, locate(ref));
     auto& [account, name] = located;
-    if (name.empty() || name.size() > 64)
+    if (name.empty() || name.size() > 32)
         return core::fail(Errc::invalid_argument, "a user name is 1-32 characters");
     LATCHKEY_TRY(u, store_.user_by_name(account.id, name));
     if (!u)

@@ -20,6 +20,12 @@ public:
     {
     }
 
+    bool is_slow(const proto::Request& request) const override
+    {
+        // Only answers are checked against a hash (a password, a current password).
+        return std::holds_alternative<proto::AuthAnswer>(request);
+    }
+
     std::chrono::seconds idle_timeout(std::chrono::seconds normal) const override
     {
         return dialogue_ ? std::max(normal, answer_timeout_) : normal;

@@ -116,8 +116,28 @@ asio::awaitable<void> close_gracefully(stream_protocol::socket& sock, asio::stea
     core::wipe(sink.data(), sink.size());
 }
 
+/// Runs a handler on `pool` and resumes on the caller's executor. (co_spawn onto the pool would
+/// post the completion to the pool too, so every reply would wait behind the hashes queued
+/// meanwhile.)
+asio::awaitable<proto::Response> run_on(WorkPool& pool, Connection& conn, proto::Request& request)
+{
+    return asio::async_initiate<const asio::use_awaitable_t<>&, void(proto::Response)>(
+        [&pool, &conn, &request](auto handler) {
+            auto back = asio::get_associated_executor(handler);
+            asio::post(pool.pool(), [&conn, &request, back,
+                                     handler = std::move(handler)]() mutable {
+                proto::Response r = run_handler(conn, std::move(request));
+                asio::post(back, [handler = std::move(handler), r = std::move(r)]() mutable {
+                    std::move(handler)(std::move(r));
+                });
+            });
+        },
+        asio::use_awaitable);
+}
+
 asio::awaitable<void> session(StatePtr st, std::shared_ptr<stream_protocol::socket> sock,
-                              std::string name, ConnectionFactory factory, WorkPool& work)
+                              std::string name, ConnectionFactory factory, WorkPool& slow,
+                              WorkPool& quick)
 {
     struct Count {
         std::atomic<std::uint32_t>& n;
@@ -187,12 +207,8 @@ asio::awaitable<void> session(StatePtr st, std::shared_ptr<stream_protocol::sock
         } else {
             ++st->queued;
             Connection& conn = **connection;
-            response = co_await asio::co_spawn(
-                work.pool(),
-                [&conn, &request]() -> asio::awaitable<proto::Response> {
-                    co_return run_handler(conn, std::move(*request));
-                },
-                asio::use_awaitable);
+            WorkPool& pool = conn.is_slow(*request) ? slow : quick;
+            response = co_await run_on(pool, conn, *request);
             --st->queued;
         }
         if (!co_await write_response(*sock, timer, response, limits.read_timeout))
@@ -201,7 +217,8 @@ asio::awaitable<void> session(StatePtr st, std::shared_ptr<stream_protocol::sock
 }
 
 asio::awaitable<void> accept_loop(StatePtr st, std::shared_ptr<stream_protocol::acceptor> acceptor,
-                                  std::string name, ConnectionFactory factory, WorkPool& work)
+                                  std::string name, ConnectionFactory factory, WorkPool& slow,
+                                  WorkPool& quick)
 {
     asio::steady_timer backoff(co_await asio::this_coro::executor);
     for (;;) {
@@ -224,7 +241,7 @@ asio::awaitable<void> accept_loop(StatePtr st, std::shared_ptr<stream_protocol::
         auto shared = std::make_shared<stream_protocol::socket>(std::move(sock));
         st->sockets.remove_if([](const auto& w) { return w.expired(); });
         st->sockets.push_back(shared);
-        asio::co_spawn(acceptor->get_executor(), session(st, shared, name, factory, work),
+        asio::co_spawn(acceptor->get_executor(), session(st, shared, name, factory, slow, quick),
                        [name](std::exception_ptr e) { log_exception(name + " session", e); });
     }
 }
@@ -267,7 +284,7 @@ void UnixServer::set_limits(ServerLimits limits)
 }
 
 core::Status UnixServer::listen(core::UniqueFd fd, std::string name, ConnectionFactory factory,
-                               WorkPool& work)
+                               WorkPool& slow, WorkPool& quick)
 {
     boost::system::error_code ec;
     auto acceptor = std::make_shared<stream_protocol::acceptor>(io_);
@@ -276,7 +293,7 @@ core::Status UnixServer::listen(core::UniqueFd fd, std::string name, ConnectionF
         return core::fail(core::Errc::io_failed, name + " socket: " + ec.message());
     fd.release();
     state_->acceptors.push_back(acceptor);
-    asio::co_spawn(io_, accept_loop(state_, acceptor, name, std::move(factory), work),
+    asio::co_spawn(io_, accept_loop(state_, acceptor, name, std::move(factory), slow, quick),
                    [name](std::exception_ptr e) { log_exception(name + " accept loop", e); });
     return {};
 }

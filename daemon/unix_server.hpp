@@ -42,6 +42,10 @@ public:
     /// How long the next request may take to start arriving. Normally the server's read
     /// timeout; longer while a person is answering a prompt.
     virtual std::chrono::seconds idle_timeout(std::chrono::seconds normal) const { return normal; }
+
+    /// Whether a request costs a password hash; such requests run on the socket's slow pool,
+    /// the rest on its quick pool, so a cheap step never queues behind other people's hashes.
+    virtual bool is_slow(const proto::Request&) const { return true; }
 };
 
 /// Decides whether a peer may use the socket; an error is the refusal sent to it.
@@ -75,7 +79,7 @@ public:
     /// `work`: each socket gets its own pool, so a flood of logons on the PAM socket (Argon2id
     /// on every worker) cannot delay the administrator on the admin socket.
     core::Status listen(core::UniqueFd fd, std::string name, ConnectionFactory factory,
-                        WorkPool& work);
+                        WorkPool& slow, WorkPool& quick);
 
     void set_limits(ServerLimits limits);
 

@@ -29,6 +29,10 @@
 #include "pam_module/to_pam.hpp"
 #include "proto/wire.hpp"
 
+#ifndef LATCHKEY_VERSION
+#error "LATCHKEY_VERSION comes from meson (version_arg): -DLATCHKEY_VERSION='\"x.y.z\"'"
+#endif
+
 namespace latchkey::pam {
 
 namespace {

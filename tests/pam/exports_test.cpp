@@ -17,6 +17,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
@@ -183,7 +184,10 @@ protected:
     }
 
     /// Listens on the socket and runs `serve` on each of the first `connections`, in a thread.
-    void listen(std::function<void(int fd)> serve, int connections = 1)
+    /// `listen_as`: the effective uid in force at listen(2), which is what SO_PEERCRED tells
+    /// the module about its server (root can so play an untrusted daemon).
+    void listen(std::function<void(int fd)> serve, int connections = 1,
+                std::optional<uid_t> listen_as = std::nullopt)
     {
         core::UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
         ASSERT_TRUE(fd.valid());
@@ -193,7 +197,14 @@ protected:
         ASSERT_LT(path.size(), sizeof addr.sun_path);
         std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
         ASSERT_EQ(::bind(fd.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr), 0);
-        ASSERT_EQ(::listen(fd.get(), 4), 0);
+        if (listen_as) {
+            ASSERT_EQ(::seteuid(*listen_as), 0);
+        }
+        const int listened = ::listen(fd.get(), 4);
+        if (listen_as) {
+            ASSERT_EQ(::seteuid(0), 0);
+        }
+        ASSERT_EQ(listened, 0);
         listener_ = std::move(fd);
         server_ = std::thread([listener = listener_.get(), serve = std::move(serve), connections] {
             for (int i = 0; i < connections; ++i) {
@@ -267,8 +278,8 @@ TEST_F(ThroughLibpam, MissingDaemonIsAuthinfoUnavailAndBadOptionsAreHarmless)
 
 TEST_F(ThroughLibpam, ASilentDaemonCostsNoMoreThanTheTimeout)
 {
-    if (!we_are_trusted())
-        GTEST_SKIP() << "the module trusts only root and the latchkey user as its server";
+    ASSERT_TRUE(we_are_trusted()) << "run as root: the module trusts only root and the latchkey "
+                                     "user as its server";
     listen([](int fd) {
         (void)read_request(fd);
         // Never answer; wait for the module to give up and hang up.
@@ -284,9 +295,11 @@ TEST_F(ThroughLibpam, ASilentDaemonCostsNoMoreThanTheTimeout)
 
 TEST_F(ThroughLibpam, AnUntrustedServerIsAuthinfoUnavail)
 {
-    if (we_are_trusted())
-        GTEST_SKIP() << "runs only as a user the module does not trust as its server";
-    listen([](int fd) { (void)read_request(fd); });
+    // As root, the fake daemon listens under uid 65534 (nobody), whom the module must not trust.
+    std::optional<uid_t> as;
+    if (::getuid() == 0)
+        as = 65534;
+    listen([](int fd) { (void)read_request(fd); }, 1, as);
     start("timeout=2");
     EXPECT_EQ(pam_authenticate(pamh_, 0), PAM_AUTHINFO_UNAVAIL);
     EXPECT_EQ(prompts_, 0);
@@ -294,8 +307,8 @@ TEST_F(ThroughLibpam, AnUntrustedServerIsAuthinfoUnavail)
 
 TEST_F(ThroughLibpam, RunsADialogueAndHandsTheLogonToTheSession)
 {
-    if (!we_are_trusted())
-        GTEST_SKIP() << "the module trusts only root and the latchkey user as its server";
+    ASSERT_TRUE(we_are_trusted()) << "run as root: the module trusts only root and the latchkey "
+                                     "user as its server";
     std::vector<std::string> seen;
     std::string answer;
     std::optional<std::string> logon_id;
