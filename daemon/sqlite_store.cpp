@@ -2,6 +2,8 @@
 // SqliteStore: the Store interface over the schema of daemon/migrations.cpp.
 #include "daemon/sqlite_store.hpp"
 
+#include "daemon/sqlite_rows.hpp"
+
 #include <algorithm>
 #include <cerrno>
 #include <cstddef>
@@ -26,6 +28,7 @@ namespace {
 
 namespace json = boost::json;
 using core::Errc;
+using namespace sqlite_rows;
 
 // ---- values <-> columns -----------------------------------------------------------------
 
@@ -343,13 +346,6 @@ core::Status insert_account(sqlite3* db, const AccountRecord& a)
     return {};
 }
 
-core::Result<bool> account_exists(sqlite3* db, const std::string& id)
-{
-    LATCHKEY_TRY(stmt, Statement::prepare(db, "SELECT 1 FROM accounts WHERE id = ?1"));
-    LATCHKEY_TRY_STATUS(stmt.bind(id));
-    return stmt.step();
-}
-
 // ---- users ------------------------------------------------------------------------------
 
 constexpr std::string_view user_columns =
@@ -401,19 +397,6 @@ core::Result<std::optional<UserRecord>> first(core::Result<std::vector<UserRecor
     if (list.empty())
         return std::optional<UserRecord>();
     return std::optional<UserRecord>(std::move(list.front()));
-}
-
-/// An UPDATE of one user by id (?1) in its own transaction; not_found if there is none.
-template <class... Args>
-core::Status
-update_user(sqlite3* db, std::string_view sql, const std::string& user_id, const Args&... args)
-{
-    LATCHKEY_TRY(txn, Transaction::begin(db));
-    LATCHKEY_TRY(stmt, Statement::prepare(db, sql));
-    LATCHKEY_TRY_STATUS(stmt.bind(user_id, args...));
-    LATCHKEY_TRY_STATUS(stmt.run());
-    LATCHKEY_TRY_STATUS(expect_changed(stmt, "user " + quote(user_id)));
-    return txn.commit();
 }
 
 /// The same for one account.
@@ -552,7 +535,7 @@ core::Status SqliteStore::add_alias(const std::string& account_id, const std::st
     sqlite3* db = db_.get();
     LATCHKEY_TRY(txn, Transaction::begin(db));
     // Checked first: with a missing account and a taken domain, "not found" is the better answer.
-    LATCHKEY_TRY(exists, account_exists(db, account_id));
+    LATCHKEY_TRY(exists, row_exists(db, "SELECT 1 FROM accounts WHERE id = ?1", account_id));
     if (!exists)
         return core::fail(Errc::not_found, "account " + quote(account_id) + " not found");
     LATCHKEY_TRY_STATUS(insert_domain(db, account_id, domain, false));

@@ -18,31 +18,14 @@
 
 #include "core/clock.hpp"
 #include "daemon/sqlite.hpp"
+#include "daemon/sqlite_rows.hpp"
 
 namespace latchkey::daemon {
 
 namespace {
 
 using core::Errc;
-
-std::string user_not_found(const std::string& user_id)
-{
-    return "user '" + user_id + "' not found";
-}
-
-std::optional<std::int64_t> unix_or_null(const std::optional<core::TimePoint>& t) noexcept
-{
-    if (!t)
-        return std::nullopt;
-    return core::to_unix(*t);
-}
-
-std::optional<core::TimePoint> time_or_null(const std::optional<std::int64_t>& s) noexcept
-{
-    if (!s)
-        return std::nullopt;
-    return core::from_unix(*s);
-}
+using namespace sqlite_rows;
 
 /// Runs a statement that writes a row referring to a user: a foreign-key violation means
 /// there is no such user.
@@ -52,27 +35,6 @@ core::Status run_for_user(Statement& stmt, const std::string& user_id)
     if (!done && stmt.last_code() == SQLITE_CONSTRAINT_FOREIGNKEY)
         return core::fail(Errc::not_found, user_not_found(user_id));
     return done;
-}
-
-core::Result<bool> user_exists(sqlite3* db, const std::string& user_id)
-{
-    LATCHKEY_TRY(stmt, Statement::prepare(db, "SELECT 1 FROM users WHERE id = ?1"));
-    LATCHKEY_TRY_STATUS(stmt.bind(user_id));
-    return stmt.step();
-}
-
-/// An UPDATE of one user by id (?1) in its own transaction; not_found if there is none.
-template <class... Args>
-core::Status
-update_user(sqlite3* db, std::string_view sql, const std::string& user_id, const Args&... args)
-{
-    LATCHKEY_TRY(txn, Transaction::begin(db));
-    LATCHKEY_TRY(stmt, Statement::prepare(db, sql));
-    LATCHKEY_TRY_STATUS(stmt.bind(user_id, args...));
-    LATCHKEY_TRY_STATUS(stmt.run());
-    if (stmt.changes() == 0)
-        return core::fail(Errc::not_found, user_not_found(user_id));
-    return txn.commit();
 }
 
 constexpr std::string_view session_columns =
@@ -149,7 +111,7 @@ core::Status SqliteStore::clear_failures(const std::string& user_id)
     LATCHKEY_TRY(txn, Transaction::begin(db));
     // Like every other write by user id, an unknown user is not_found (a user with no
     // failures is not: clearing nothing is fine).
-    LATCHKEY_TRY(exists, user_exists(db, user_id));
+    LATCHKEY_TRY(exists, row_exists(db, "SELECT 1 FROM users WHERE id = ?1", user_id));
     if (!exists)
         return core::fail(Errc::not_found, user_not_found(user_id));
     LATCHKEY_TRY(stmt, Statement::prepare(db, "DELETE FROM logon_failures WHERE user_id = ?1"));
