@@ -35,7 +35,10 @@ void Audit::record(Severity severity, std::string event, std::map<std::string, s
     e.event = std::move(event);
     e.fields = std::move(fields);
     const auto stored = store_.append_audit(e);
-    const auto level = severity == Severity::alert ? LogLevel::warning : LogLevel::info;
+    const auto level = severity == Severity::alert     ? LogLevel::error
+                       : severity == Severity::warning ? LogLevel::warning
+                       : severity == Severity::notice  ? LogLevel::notice
+                                                       : LogLevel::info;
     log::write(level, format_audit_line(e));
     if (!stored)
         log::error("audit event could not be stored: " + stored.error().message);

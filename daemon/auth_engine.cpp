@@ -461,7 +461,7 @@ Started AuthEngine::begin_logon(const LogonRequest& request, const Caller& calle
         return {verdict(Outcome::ignore), nullptr};
     if (*who && c.locked((*who)->user)) {
         c.record(Severity::warning, "auth.deny", caller, request.service, (*who)->user.name,
-                 request.rhost, "locked");
+                 request.rhost, "locked", {{"account", (*who)->account.name}});
         return {verdict(Outcome::denied,
                         "The account is locked after too many failed logons until " +
                             when(*(*who)->user.locked_until) + "; an administrator can unlock it."),
@@ -576,7 +576,8 @@ core::Result<std::string> AuthEngine::open_session(const proto::SessionOpen& req
     }
     LATCHKEY_TRY_STATUS(c.store.create_session(s));
     c.record(Severity::info, "session.open", caller, request.service, who.user.name, request.rhost,
-             "", {{"session_id", s.id}, {"logon_id", s.logon_id.value_or("none")}});
+             "", {{"account", who.account.name}, {"session_id", s.id},
+                  {"logon_id", s.logon_id.value_or("none")}});
     return s.id;
 }
 
@@ -603,7 +604,7 @@ core::Status AuthEngine::close_session(const proto::SessionClose& request, const
     LATCHKEY_TRY(closed, c.store.close_session(match->id, c.clock.now()));
     if (closed)
         c.record(Severity::info, "session.close", caller, request.service, found->user.name,
-                 match->rhost, "", {{"session_id", match->id}});
+                 match->rhost, "", {{"account", found->account.name}, {"session_id", match->id}});
     return {};
 }
 

@@ -32,7 +32,6 @@ using namespace asio::experimental::awaitable_operators;
 
 struct UnixServer::State {
     std::atomic<std::uint32_t> connections{0};
-    std::atomic<std::uint32_t> queued{0};
     std::mutex limits_mutex;
     ServerLimits limits;
     // Touched only on the io thread.
@@ -135,9 +134,13 @@ asio::awaitable<proto::Response> run_on(WorkPool& pool, Connection& conn, proto:
         asio::use_awaitable);
 }
 
+/// Requests of one socket waiting for or running on its pools: each socket has its own bound,
+/// so a flood on one cannot make the other answer "busy".
+using QueueCount = std::shared_ptr<std::atomic<std::uint32_t>>;
+
 asio::awaitable<void> session(StatePtr st, std::shared_ptr<stream_protocol::socket> sock,
                               std::string name, ConnectionFactory factory, WorkPool& slow,
-                              WorkPool& quick)
+                              WorkPool& quick, QueueCount queued)
 {
     struct Count {
         std::atomic<std::uint32_t>& n;
@@ -201,15 +204,15 @@ asio::awaitable<void> session(StatePtr st, std::shared_ptr<stream_protocol::sock
         if (!request) {
             // A well-framed but bad message: say so and keep the connection.
             response = proto::failure(request.error());
-        } else if (st->queued.load() >= st->current_limits().max_queued) {
+        } else if (queued->load() >= st->current_limits().max_queued) {
             response = proto::failure({core::Errc::daemon_busy,
                                        "latchkeyd is busy; try again in a moment"});
         } else {
-            ++st->queued;
+            ++*queued;
             Connection& conn = **connection;
             WorkPool& pool = conn.is_slow(*request) ? slow : quick;
             response = co_await run_on(pool, conn, *request);
-            --st->queued;
+            --*queued;
         }
         if (!co_await write_response(*sock, timer, response, limits.read_timeout))
             co_return;
@@ -220,6 +223,7 @@ asio::awaitable<void> accept_loop(StatePtr st, std::shared_ptr<stream_protocol::
                                   std::string name, ConnectionFactory factory, WorkPool& slow,
                                   WorkPool& quick)
 {
+    auto queued = std::make_shared<std::atomic<std::uint32_t>>(0);
     asio::steady_timer backoff(co_await asio::this_coro::executor);
     for (;;) {
         auto [ec, sock] = co_await acceptor->async_accept(asio::as_tuple(asio::use_awaitable));
@@ -235,13 +239,25 @@ asio::awaitable<void> accept_loop(StatePtr st, std::shared_ptr<stream_protocol::
         }
         if (st->connections.load() >= st->current_limits().max_connections) {
             log::warning(name + " socket: connection limit reached; refusing a client");
-            continue; // `sock` closes as it goes out of scope
+            // Best effort, never waiting: a small frame fits the socket buffer of a new
+            // connection. Then `sock` closes as it goes out of scope.
+            const auto refusal = proto::frame(
+                proto::encode(proto::failure({core::Errc::daemon_busy,
+                                              "latchkeyd has too many connections; try again "
+                                              "in a moment"})),
+                proto::max_response_size);
+            boost::system::error_code ignored;
+            sock.non_blocking(true, ignored);
+            if (refusal)
+                sock.write_some(asio::buffer(*refusal), ignored);
+            sock.shutdown(stream_protocol::socket::shutdown_both, ignored);
+            continue;
         }
         ++st->connections;
         auto shared = std::make_shared<stream_protocol::socket>(std::move(sock));
         st->sockets.remove_if([](const auto& w) { return w.expired(); });
         st->sockets.push_back(shared);
-        asio::co_spawn(acceptor->get_executor(), session(st, shared, name, factory, slow, quick),
+        asio::co_spawn(acceptor->get_executor(), session(st, shared, name, factory, slow, quick, queued),
                        [name](std::exception_ptr e) { log_exception(name + " session", e); });
     }
 }
