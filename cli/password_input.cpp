@@ -125,24 +125,7 @@ private:
     termios saved_{};
 };
 
-/// Wipes a buffer when the scope ends, however it ends.
-class WipeOnExit {
-public:
-    WipeOnExit(char* p, std::size_t n) noexcept
-        : p_(p)
-        , n_(n)
-    {
-    }
-
-    WipeOnExit(const WipeOnExit&) = delete;
-    WipeOnExit& operator=(const WipeOnExit&) = delete;
-
-    ~WipeOnExit() { core::wipe(p_, n_); }
-
-private:
-    char* p_;
-    std::size_t n_;
-};
+using core::WipeOnExit;
 
 enum class LineEnd : std::uint8_t { newline, eof, too_long, interrupted, failed };
 

@@ -45,6 +45,25 @@ std::ostream& operator<<(std::ostream& os, const Secret&);
 /// Wipes memory in a way the optimiser cannot remove.
 void wipe(void* p, std::size_t n) noexcept;
 
+/// Wipes a buffer when the scope ends, whichever way it ends.
+class WipeOnExit {
+public:
+    WipeOnExit(void* p, std::size_t n) noexcept
+        : p_(p)
+        , n_(n)
+    {
+    }
+
+    WipeOnExit(const WipeOnExit&) = delete;
+    WipeOnExit& operator=(const WipeOnExit&) = delete;
+
+    ~WipeOnExit() { wipe(p_, n_); }
+
+private:
+    void* p_;
+    std::size_t n_;
+};
+
 /// Constant-time equality of two byte strings of the same length; false when lengths differ.
 bool constant_time_equal(std::string_view a, std::string_view b) noexcept;
 

@@ -29,24 +29,7 @@ using core::Errc;
 
 using EvpCipherCtx = std::unique_ptr<EVP_CIPHER_CTX, core::CFree<EVP_CIPHER_CTX_free>>;
 
-/// Wipes a buffer when the scope ends, whichever way it ends.
-class WipeOnExit {
-public:
-    WipeOnExit(void* p, std::size_t n) noexcept
-        : p_(p)
-        , n_(n)
-    {
-    }
-
-    WipeOnExit(const WipeOnExit&) = delete;
-    WipeOnExit& operator=(const WipeOnExit&) = delete;
-
-    ~WipeOnExit() { core::wipe(p_, n_); }
-
-private:
-    void* p_;
-    std::size_t n_;
-};
+using core::WipeOnExit;
 
 /// Removes a temporary file unless it was renamed into place.
 class UnlinkOnExit {

@@ -2,12 +2,8 @@
 // Unit tests of the logon rules: a real SQLite file, a controlled clock, no sockets.
 #include <gtest/gtest.h>
 
-#include <unistd.h>
-
-#include <filesystem>
-
 #include "daemon/auth_engine.hpp"
-#include "daemon/sqlite_store.hpp"
+#include "tests/daemon/directory_fixture.hpp"
 
 namespace latchkey::daemon {
 namespace {
@@ -16,31 +12,14 @@ using core::Secret;
 using proto::Outcome;
 using proto::PromptKind;
 
-class AuthEngineTest : public ::testing::Test {
+class AuthEngineTest : public DirectoryFixture {
 protected:
     void SetUp() override
     {
-        char tmpl[] = "/tmp/latchkey-auth-XXXXXX";
-        ASSERT_NE(::mkdtemp(tmpl), nullptr);
-        dir_ = tmpl;
-        store_ = std::move(*SqliteStore::open(dir_ + "/test.db"));
-        audit_ = std::make_unique<Audit>(*store_, clock_);
-        directory_ = std::make_unique<Directory>(*store_, hasher_, *audit_, clock_);
+        DirectoryFixture::SetUp();
         engine_ = std::make_unique<AuthEngine>(*store_, *directory_, hasher_, *audit_, clock_);
-        ASSERT_TRUE(directory_->init({"example.internal", "management"}, admin_));
-        ASSERT_TRUE(directory_->create_account({"web", AccountKind::resource}, admin_));
         ASSERT_TRUE(directory_->create_account({"db", AccountKind::resource}, admin_));
-        directory_->set_host_account("web");
         add_user("alice", "Alice-Passw0rd");
-    }
-
-    void TearDown() override
-    {
-        engine_.reset();
-        directory_.reset();
-        audit_.reset();
-        store_.reset();
-        std::filesystem::remove_all(dir_);
     }
 
     void add_user(const std::string& name, const std::string& pw, const std::string& account = "web")
@@ -92,15 +71,8 @@ protected:
         return *step.verdict;
     }
 
-    std::string dir_;
-    core::ManualClock clock_{core::from_unix(1'800'000'000)};
-    PasswordHasher hasher_{{1024, 1, 1}};
-    std::unique_ptr<SqliteStore> store_;
-    std::unique_ptr<Audit> audit_;
-    std::unique_ptr<Directory> directory_;
     std::unique_ptr<AuthEngine> engine_;
     std::vector<PromptKind> prompts_;
-    const Actor admin_{"uid:0"};
 };
 
 TEST_F(AuthEngineTest, AcceptsTheRightPasswordWithALogonId)

@@ -2,11 +2,7 @@
 // Unit tests of the directory model's rules, over a real SQLite file and a controlled clock.
 #include <gtest/gtest.h>
 
-#include <cstdlib>
-#include <filesystem>
-
-#include "daemon/directory.hpp"
-#include "daemon/sqlite_store.hpp"
+#include "tests/daemon/directory_fixture.hpp"
 
 namespace latchkey::daemon {
 namespace {
@@ -14,31 +10,8 @@ namespace {
 using core::Errc;
 using core::Secret;
 
-class DirectoryTest : public ::testing::Test {
+class DirectoryTest : public DirectoryFixture {
 protected:
-    void SetUp() override
-    {
-        char tmpl[] = "/tmp/latchkey-dir-XXXXXX";
-        ASSERT_NE(::mkdtemp(tmpl), nullptr);
-        dir_ = tmpl;
-        auto s = SqliteStore::open(dir_ + "/test.db");
-        ASSERT_TRUE(s) << s.error().message;
-        store_ = std::move(*s);
-        audit_ = std::make_unique<Audit>(*store_, clock_);
-        directory_ = std::make_unique<Directory>(*store_, hasher_, *audit_, clock_);
-        ASSERT_TRUE(directory_->init({"example.internal", "management"}, admin_));
-        ASSERT_TRUE(directory_->create_account({"web", AccountKind::resource}, admin_));
-        directory_->set_host_account("web");
-    }
-
-    void TearDown() override
-    {
-        directory_.reset();
-        audit_.reset();
-        store_.reset();
-        std::filesystem::remove_all(dir_);
-    }
-
     proto::UserRef ref(std::string user) { return {std::move(user), std::nullopt}; }
 
     core::Result<proto::UserReply> set_custom(const std::string& user, std::string_view pw,
@@ -52,13 +25,6 @@ protected:
         return directory_->set_password(req, admin_);
     }
 
-    std::string dir_;
-    core::ManualClock clock_{core::from_unix(1'800'000'000)};
-    PasswordHasher hasher_{{1024, 1, 1}};
-    std::unique_ptr<SqliteStore> store_;
-    std::unique_ptr<Audit> audit_;
-    std::unique_ptr<Directory> directory_;
-    const Actor admin_{"uid:0"};
 };
 
 TEST_F(DirectoryTest, HasExactlyOneManagementAccount)

@@ -12,40 +12,14 @@
 #include <gtest/gtest.h>
 
 #include "daemon/sqlite.hpp"
+#include "tests/temp_dir.hpp"
 
 namespace latchkey::daemon {
 namespace {
 
 using core::Errc;
 
-class TempDir {
-public:
-    TempDir()
-    {
-        std::string pattern =
-            (std::filesystem::temp_directory_path() / "latchkey-migrations-XXXXXX").string();
-        if (::mkdtemp(pattern.data()) == nullptr)
-            throw std::runtime_error("mkdtemp failed");
-        path_ = pattern;
-    }
-
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
-
-    ~TempDir()
-    {
-        std::error_code ec;
-        std::filesystem::remove_all(path_, ec);
-    }
-
-    [[nodiscard]] std::string file(const std::string& name) const
-    {
-        return (path_ / name).string();
-    }
-
-private:
-    std::filesystem::path path_;
-};
+using test_support::TempDir;
 
 template <class T>
 ::testing::AssertionResult ok(const core::Result<T>& r)

@@ -13,43 +13,14 @@
 #include <gtest/gtest.h>
 
 #include "core/error.hpp"
+#include "tests/temp_dir.hpp"
 
 namespace latchkey::daemon {
 namespace {
 
 using core::Errc;
 
-/// A mkdtemp directory, removed with everything in it at the end of the test.
-class TempDir {
-public:
-    TempDir()
-    {
-        std::string pattern =
-            (std::filesystem::temp_directory_path() / "latchkey-box-XXXXXX").string();
-        if (::mkdtemp(pattern.data()) == nullptr)
-            throw std::runtime_error("mkdtemp failed");
-        path_ = pattern;
-    }
-
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
-
-    ~TempDir()
-    {
-        std::error_code ec;
-        std::filesystem::remove_all(path_, ec);
-    }
-
-    [[nodiscard]] std::string file(const std::string& name) const
-    {
-        return (path_ / name).string();
-    }
-
-    [[nodiscard]] const std::filesystem::path& path() const { return path_; }
-
-private:
-    std::filesystem::path path_;
-};
+using test_support::TempDir;
 
 void write_file(const std::string& path, const std::string& bytes, mode_t mode)
 {

@@ -1,0 +1,40 @@
+// SPDX-License-Identifier: Apache-2.0
+// A directory on a real SQLite file with a controlled clock: example.internal, its management
+// account and the resource account "web", to which the host is bound.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <memory>
+
+#include "daemon/directory.hpp"
+#include "daemon/sqlite_store.hpp"
+#include "tests/temp_dir.hpp"
+
+namespace latchkey::daemon {
+
+class DirectoryFixture : public ::testing::Test {
+protected:
+    void SetUp() override
+    {
+        auto s = SqliteStore::open(tmp_.file("test.db"));
+        ASSERT_TRUE(s) << s.error().message;
+        store_ = std::move(*s);
+        audit_ = std::make_unique<Audit>(*store_, clock_);
+        directory_ = std::make_unique<Directory>(*store_, hasher_, *audit_, clock_);
+        ASSERT_TRUE(directory_->init({"example.internal", "management"}, admin_));
+        ASSERT_TRUE(directory_->create_account({"web", AccountKind::resource}, admin_));
+        directory_->set_host_account("web");
+    }
+
+    test_support::TempDir tmp_;
+    core::ManualClock clock_{core::from_unix(1'800'000'000)};
+    // Small Argon2 parameters: these tests check rules, not cost.
+    PasswordHasher hasher_{{1024, 1, 1}};
+    std::unique_ptr<SqliteStore> store_;
+    std::unique_ptr<Audit> audit_;
+    std::unique_ptr<Directory> directory_;
+    const Actor admin_{"uid:0"};
+};
+
+} // namespace latchkey::daemon
