@@ -45,20 +45,16 @@ protected:
 
     [[nodiscard]] std::uint32_t version() const { return schema_version(db()).value(); }
 
-    [[nodiscard]] bool has_table(const std::string& name) const
-    {
-        auto stmt = Statement::prepare(
-            db(), "SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?1");
-        if (!stmt || !stmt->bind(name))
-            throw std::runtime_error("query failed");
-        return stmt->step().value();
-    }
+    [[nodiscard]] bool has_table(const std::string& name) const { return has("table", name); }
 
-    [[nodiscard]] bool has_index(const std::string& name) const
+    [[nodiscard]] bool has_index(const std::string& name) const { return has("index", name); }
+
+    /// Whether the schema has an object of `type` ("table", "index") named `name`.
+    [[nodiscard]] bool has(const std::string& type, const std::string& name) const
     {
         auto stmt = Statement::prepare(
-            db(), "SELECT 1 FROM sqlite_schema WHERE type = 'index' AND name = ?1");
-        if (!stmt || !stmt->bind(name))
+            db(), "SELECT 1 FROM sqlite_schema WHERE type = ?1 AND name = ?2");
+        if (!stmt || !stmt->bind(type, name))
             throw std::runtime_error("query failed");
         return stmt->step().value();
     }
