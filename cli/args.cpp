@@ -68,6 +68,7 @@ constexpr std::array groups{
     Group{"policy", "An account's password policy."},
     Group{"settings", "An account's security settings."},
     Group{"session", "Sessions opened through PAM and not yet closed."},
+    Group{"mfa", "Multi-factor authentication: TOTP devices and recovery codes."},
 };
 
 struct GlobalSpec {
@@ -607,6 +608,31 @@ const std::vector<CommandSpec>& command_specs()
                  "only events from TIME on: ISO-8601 UTC, a date, Unix seconds, or -30m, -1h, -2d"),
           valued("--user", "USER", "only events whose user field is USER"),
           valued("--limit", "N", "at most N events, 1 to 10000 (default: 100)")}},
+        {CommandId::mfa_enroll,
+         "mfa enroll",
+         "Enrol a TOTP authenticator app: shows a QR code, its key and otpauth URI, then asks "
+         "for two consecutive codes and prints 10 single-use recovery codes. Without USER, "
+         "enrols yourself over the PAM socket (asks your password; the account must allow "
+         "users to manage their MFA devices). Without a terminal, prints the URI and reads the "
+         "codes (and your password) from standard input, one a line.",
+         {{"[USER]", "NAME in the account, or NAME@DOMAIN; leave out to enrol yourself"}},
+         {account_option}},
+        {CommandId::mfa_list,
+         "mfa list",
+         "List MFA devices, with the recovery codes left.",
+         {{"[USER]", "only this user's device: NAME in the account, or NAME@DOMAIN"}},
+         {account_option}},
+        {CommandId::mfa_remove,
+         "mfa remove",
+         "Remove a user's MFA device and its recovery codes.",
+         {{"USER", "NAME in the account, or NAME@DOMAIN"}},
+         {account_option}},
+        {CommandId::mfa_recovery_codes,
+         "mfa recovery-codes",
+         "Make 10 new recovery codes for a user's MFA device (shown once); the old ones stop "
+         "working.",
+         {{"USER", "NAME in the account, or NAME@DOMAIN"}},
+         {account_option}},
     };
     return specs;
 }
@@ -727,13 +753,27 @@ std::string version_text()
            std::to_string(proto::protocol_version) + ")\n";
 }
 
-std::string resolve_socket(const GlobalOptions& globals, const char* env)
+namespace {
+
+std::string socket_from(const GlobalOptions& globals, const char* env, std::string_view fallback)
 {
     if (globals.socket)
         return *globals.socket;
     if (env != nullptr && *env != '\0')
         return env;
-    return std::string(default_admin_socket);
+    return std::string(fallback);
+}
+
+} // namespace
+
+std::string resolve_socket(const GlobalOptions& globals, const char* env)
+{
+    return socket_from(globals, env, default_admin_socket);
+}
+
+std::string resolve_pam_socket(const GlobalOptions& globals, const char* env)
+{
+    return socket_from(globals, env, default_pam_socket);
 }
 
 } // namespace latchkey::cli

@@ -15,6 +15,8 @@ namespace latchkey::cli {
 
 inline constexpr std::string_view default_admin_socket = "/run/latchkey/admin.sock";
 inline constexpr std::string_view admin_socket_env = "LATCHKEY_ADMIN_SOCKET";
+inline constexpr std::string_view default_pam_socket = "/run/latchkey/pam.sock";
+inline constexpr std::string_view pam_socket_env = "LATCHKEY_PAM_SOCKET";
 inline constexpr std::chrono::seconds default_timeout{30};
 inline constexpr std::chrono::seconds max_timeout{24 * 3600};
 /// The most events `audit --limit N` asks for; the daemon clamps to the same bound.
@@ -42,6 +44,10 @@ enum class CommandId : std::uint8_t {
     settings_set,
     session_list,
     audit,
+    mfa_enroll,
+    mfa_list,
+    mfa_remove,
+    mfa_recovery_codes,
 };
 
 /// One option of a command. Options sharing a non-zero `group` exclude each other.
@@ -128,5 +134,9 @@ std::string version_text();
 /// `--socket`, else `env` (the value of $LATCHKEY_ADMIN_SOCKET, may be null or empty), else
 /// the default admin socket.
 std::string resolve_socket(const GlobalOptions& globals, const char* env);
+
+/// The same for the PAM socket (self-service commands): `--socket`, $LATCHKEY_PAM_SOCKET,
+/// the default PAM socket.
+std::string resolve_pam_socket(const GlobalOptions& globals, const char* env);
 
 } // namespace latchkey::cli

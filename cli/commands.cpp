@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "cli/mfa_enroll.hpp"
 #include "cli/password_input.hpp"
 #include "cli/render.hpp"
 #include "cli/time_arg.hpp"
@@ -191,6 +192,23 @@ proto::Request build_request(const ParsedCommand& cmd,
     }
     case CommandId::audit:
         return audit_query(cmd, now);
+    case CommandId::mfa_enroll: {
+        proto::MfaEnroll r;
+        if (!cmd.operands.empty())
+            r.ref = user_ref(cmd);
+        r.password = std::move(password);
+        return r;
+    }
+    case CommandId::mfa_list: {
+        proto::MfaList r;
+        if (!cmd.operands.empty())
+            r.ref = user_ref(cmd);
+        return r;
+    }
+    case CommandId::mfa_remove:
+        return proto::MfaRemove{user_ref(cmd)};
+    case CommandId::mfa_recovery_codes:
+        return proto::MfaRecoveryCodes{user_ref(cmd)};
     }
     return proto::DirectoryShow{}; // unreachable: the switch covers every CommandId
 }
@@ -220,6 +238,8 @@ core::Status run(const Invocation& inv, std::ostream& out, core::TimePoint now)
 
     // Everything asked of the person comes before connecting: the client's deadline starts then.
     const ParsedCommand& cmd = inv.command;
+    if (cmd.id == CommandId::mfa_enroll)
+        return run_mfa_enroll(inv, out, now);
     if (cmd.id == CommandId::user_delete && !cmd.has("--yes"))
         LATCHKEY_TRY_STATUS(confirm_delete(cmd));
     std::optional<core::Secret> password;

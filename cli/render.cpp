@@ -291,6 +291,65 @@ void render(const proto::AuditListReply& r, std::ostream& out)
         out << format_audit_line(*e, event_width) << "\n";
 }
 
+void write_secret(std::ostream& out, const core::Secret& s)
+{
+    out.write(s.view().data(), static_cast<std::streamsize>(s.view().size()));
+}
+
+void render(const proto::MfaChallenge& c, std::ostream& out)
+{
+    out << "Enrolling a TOTP authenticator app for " << printable(c.user) << ".\n"
+        << "Scan this QR code with the app, or enter the key by hand (time-based, " << c.digits
+        << " digits, every " << c.period_s << " seconds).\n\n";
+    for (const auto& line : c.qr) {
+        write_secret(out, line);
+        out << "\n";
+    }
+    out << "\nKey: ";
+    write_secret(out, c.key);
+    out << "\nURI: ";
+    write_secret(out, c.uri);
+    out << "\n\nThe key is shown only now.\n";
+}
+
+void render_recovery_codes(const std::vector<core::Secret>& codes, std::ostream& out)
+{
+    for (const auto& code : codes) {
+        out << "  ";
+        write_secret(out, code);
+        out << "\n";
+    }
+}
+
+void render(const proto::MfaEnrolled& e, std::ostream& out)
+{
+    out << "Enrolled a TOTP device for " << printable(e.device.user) << ".\n"
+        << "Recovery codes: each works once in place of a code. Keep them somewhere safe; they "
+           "are not shown again.\n";
+    render_recovery_codes(e.recovery_codes, out);
+}
+
+void render(const proto::MfaRecoveryCodesReply& r, std::ostream& out)
+{
+    out << "New recovery codes for " << printable(r.user)
+        << " (the old ones no longer work; these are not shown again):\n";
+    render_recovery_codes(r.recovery_codes, out);
+}
+
+void render(const proto::MfaListReply& r, std::ostream& out)
+{
+    if (r.devices.empty()) {
+        out << "No MFA devices.\n";
+        return;
+    }
+    std::vector<Row> rows;
+    for (const auto& d : r.devices)
+        rows.push_back({printable(d.user), printable(d.kind), format_time(d.created_at),
+                        d.last_used_at ? format_time(*d.last_used_at) : std::string(none),
+                        std::to_string(d.recovery_codes_left)});
+    out << format_table({"USER", "KIND", "ENROLLED", "LAST USED", "RECOVERY CODES LEFT"}, rows);
+}
+
 /// The PAM socket's dialogue replies: latchkeyd never sends them on the admin socket.
 void render_unexpected(std::string_view type, std::ostream& out)
 {
@@ -422,7 +481,7 @@ void render_json(const proto::Response& reply, std::ostream& out)
     std::string line =
         std::visit([](const auto& m) { return proto::json::serialize(proto::to_json(m)); }, reply);
     out << line << "\n";
-    core::wipe(line.data(), line.size()); // may hold a generated password
+    core::wipe(line.data(), line.size()); // may hold a generated password, a key, codes
 }
 
 } // namespace latchkey::cli

@@ -2,6 +2,8 @@
 // Admin request dispatch.
 #include "daemon/admin_service.hpp"
 
+#include <algorithm>
+
 #include "daemon/hello.hpp"
 #include "daemon/log.hpp"
 #include "proto/wire.hpp"
@@ -27,6 +29,8 @@ proto::Response reply(core::Result<proto::UserReply>&& r)
 
 struct Dispatch {
     Directory& dir;
+    Mfa& mfa;
+    std::optional<PendingEnrolment>& enrolment; ///< this connection's, between enroll and confirm
     const Actor actor;
 
     proto::Response operator()(proto::Hello& m) const { return answer_hello(m); }
@@ -130,6 +134,72 @@ struct Dispatch {
         return reply(dir.audit(m), [](auto e) { return proto::AuditListReply{e}; });
     }
 
+    proto::Response operator()(proto::MfaEnroll& m) const
+    {
+        enrolment.reset();
+        if (!m.ref)
+            return proto::failure({core::Errc::invalid_argument,
+                                   "name the user to enrol (self-service enrolment uses the PAM "
+                                   "socket)"});
+        auto who = dir.resolve(*m.ref);
+        if (!who)
+            return proto::failure(who.error());
+        auto pending = mfa.start(*who);
+        if (!pending)
+            return proto::failure(pending.error());
+        auto challenge = mfa.challenge(*pending);
+        if (!challenge)
+            return proto::failure(challenge.error());
+        enrolment = std::move(*pending);
+        return std::move(*challenge);
+    }
+
+    proto::Response operator()(proto::MfaConfirm& m) const
+    {
+        if (!enrolment)
+            return proto::failure({core::Errc::failed_precondition,
+                                   "no MFA enrolment is in progress on this connection"});
+        auto enrolled = mfa.confirm(*enrolment, m.first_code, m.second_code, actor.name);
+        if (!enrolled)
+            return proto::failure(enrolled.error());
+        enrolment.reset();
+        return std::move(*enrolled);
+    }
+
+    proto::Response operator()(proto::MfaList& m) const
+    {
+        std::optional<ResolvedUser> who;
+        if (m.ref) {
+            auto r = dir.resolve(*m.ref);
+            if (!r)
+                return proto::failure(r.error());
+            who = std::move(*r);
+        }
+        return reply(mfa.list(who), [](auto d) { return proto::MfaListReply{d}; });
+    }
+
+    proto::Response operator()(proto::MfaRemove& m) const
+    {
+        auto who = dir.resolve(m.ref);
+        if (!who)
+            return proto::failure(who.error());
+        if (auto st = mfa.remove(*who, actor.name); !st)
+            return proto::failure(st.error());
+        return proto::Done{"removed the MFA device of " + who->user.name + "@" +
+                           who->account.default_domain};
+    }
+
+    proto::Response operator()(proto::MfaRecoveryCodes& m) const
+    {
+        auto who = dir.resolve(m.ref);
+        if (!who)
+            return proto::failure(who.error());
+        const std::string name = who->user.name + "@" + who->account.default_domain;
+        return reply(mfa.new_recovery_codes(*who, actor.name), [&](auto codes) {
+            return proto::MfaRecoveryCodesReply{name, std::move(codes)};
+        });
+    }
+
     /// The logon dialogue belongs on the PAM socket, where the caller's uid limits it.
     template <class PamOnly>
     proto::Response operator()(PamOnly&) const
@@ -142,40 +212,48 @@ struct Dispatch {
 
 class AdminConnection final : public Connection {
 public:
-    AdminConnection(Directory& dir, Peer peer)
+    AdminConnection(Directory& dir, Mfa& mfa, Peer peer, std::chrono::seconds answer_timeout)
         : dir_(dir)
+        , mfa_(mfa)
         , peer_(std::move(peer))
+        , answer_timeout_(answer_timeout)
     {
     }
 
     proto::Response handle(proto::Request&& request) override
     {
-        return handle_admin(dir_, peer_, std::move(request));
+        log::debug("admin request from " + peer_.actor() + ": " + proto::to_log_string(request));
+        return std::visit(Dispatch{dir_, mfa_, enrolment_, Actor{peer_.actor()}}, request);
+    }
+
+    std::chrono::seconds idle_timeout(std::chrono::seconds normal) const override
+    {
+        // Between an enrolment's challenge and its codes, a person reads two codes off a phone.
+        return enrolment_ ? std::max(normal, answer_timeout_) : normal;
     }
 
 private:
     Directory& dir_;
+    Mfa& mfa_;
     Peer peer_;
+    std::chrono::seconds answer_timeout_;
+    std::optional<PendingEnrolment> enrolment_;
 };
 
 } // namespace
 
-proto::Response handle_admin(Directory& directory, const Peer& peer, proto::Request&& request)
+ConnectionFactory admin_connections(Directory& directory, Mfa& mfa, AdminAccess access)
 {
-    log::debug("admin request from " + peer.actor() + ": " + proto::to_log_string(request));
-    return std::visit(Dispatch{directory, Actor{peer.actor()}}, request);
-}
-
-ConnectionFactory admin_connections(Directory& directory, AdminAccess access)
-{
-    return [&directory, access](const Peer& peer) -> core::Result<std::unique_ptr<Connection>> {
+    return [&directory, &mfa, access](const Peer& peer)
+               -> core::Result<std::unique_ptr<Connection>> {
         const bool admitted = peer.uid == 0 || peer.uid == access.daemon_uid ||
                               (access.admin_gid && peer.in_group(*access.admin_gid));
         if (!admitted)
             return core::fail(core::Errc::permission_denied,
                               "permission denied: the admin socket is for root and members of "
                               "the group " + access.admin_group);
-        return std::unique_ptr<Connection>(new AdminConnection(directory, peer));
+        return std::unique_ptr<Connection>(
+            new AdminConnection(directory, mfa, peer, access.answer_timeout));
     };
 }
 

@@ -4,11 +4,13 @@
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
 
 #include "daemon/directory.hpp"
+#include "daemon/mfa.hpp"
 #include "daemon/unix_server.hpp"
 
 namespace latchkey::daemon {
@@ -17,13 +19,11 @@ struct AdminAccess {
     uid_t daemon_uid = 0;               ///< the daemon's own user may administer it
     std::optional<gid_t> admin_gid;     ///< members of the admin group may
     std::string admin_group = "latchkey-admin";
+    std::chrono::seconds answer_timeout{300}; ///< idle limit while an enrolment waits for codes
 };
 
 /// Root, the daemon's own uid and members of the admin group are admitted; anyone else gets
 /// one permission_denied Failure naming who may use the socket.
-ConnectionFactory admin_connections(Directory& directory, AdminAccess access);
-
-/// Answers one admin request (exposed for tests; the socket server calls it per frame).
-proto::Response handle_admin(Directory& directory, const Peer& peer, proto::Request&& request);
+ConnectionFactory admin_connections(Directory& directory, Mfa& mfa, AdminAccess access);
 
 } // namespace latchkey::daemon

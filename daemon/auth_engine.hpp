@@ -12,7 +12,14 @@
 //     ▼
 //   console logon disabled? logon network allowed? ──► deny
 //     ▼
+//   MFA device? ──► "Verification code: " (TOTP of a fresh step, or a recovery code)
+//     │              wrong ──► count the failure ──► deny;  replayed ──► deny
+//   MFA required, no device? ──► deny with how to enrol, or (mfa_enrol_at_logon) enrol now:
+//     │              URI + QR as info, "Verification code: ", "Next verification code: "
+//     ▼
 //   success: a logon id that the session hooks use to find this logon
+//
+// Single-prompt mode takes "password" + "code" in one answer when the user has a device.
 //
 // A password change (chauthtok) is a dialogue too: current password, new, repeat, with the
 // policy's own messages and up to three tries. Expiry and required-at-next-logon are decided
@@ -32,6 +39,7 @@
 #include "core/secret.hpp"
 #include "daemon/audit.hpp"
 #include "daemon/directory.hpp"
+#include "daemon/mfa.hpp"
 #include "daemon/password_hasher.hpp"
 #include "daemon/store.hpp"
 #include "proto/messages.hpp"
@@ -72,13 +80,18 @@ struct Started {
 
 class AuthEngine {
 public:
-    AuthEngine(Store& store, Directory& directory, PasswordHasher& hasher, Audit& audit,
+    AuthEngine(Store& store, Directory& directory, PasswordHasher& hasher, Mfa& mfa, Audit& audit,
                const core::Clock& clock);
     ~AuthEngine();
 
     Started begin_logon(const LogonRequest& request, const Caller& caller);
     Started begin_password_change(const proto::PasswordChangeBegin& request, const Caller& caller);
     proto::Verdict check_account(const proto::AccountCheck& request, const Caller& caller);
+
+    /// Self-service MFA enrolment (PAM socket): the caller's own user, after its password (a
+    /// wrong one counts toward lockout), when the account lets users manage their MFA devices.
+    core::Result<PendingEnrolment> begin_self_enrolment(const Caller& caller,
+                                                        const core::Secret& password);
 
     core::Result<std::string> open_session(const proto::SessionOpen& request, const Caller& caller);
     core::Status close_session(const proto::SessionClose& request, const Caller& caller);

@@ -78,7 +78,9 @@ const std::map<std::string, std::map<std::string, KeyHandler>>& schema()
                          Config& c) { p.string(n, k, c.account); }}}},
         {"storage",
          {{"database", [](Parser& p, const toml::node& n, const std::string& k,
-                          Config& c) { p.string(n, k, c.database); }}}},
+                          Config& c) { p.string(n, k, c.database); }},
+          {"key_file", [](Parser& p, const toml::node& n, const std::string& k,
+                          Config& c) { p.string(n, k, c.key_file); }}}},
         {"sockets",
          {{"pam", [](Parser& p, const toml::node& n, const std::string& k,
                      Config& c) { p.string(n, k, c.pam_socket); }},
@@ -120,6 +122,9 @@ const std::map<std::string, std::map<std::string, KeyHandler>>& schema()
                                    Config& c) { p.uint(n, k, c.argon2.iterations, 1, 100); }},
           {"argon2_parallelism", [](Parser& p, const toml::node& n, const std::string& k,
                                     Config& c) { p.uint(n, k, c.argon2.parallelism, 1, 64); }}}},
+        {"mfa",
+         {{"totp_window", [](Parser& p, const toml::node& n, const std::string& k,
+                             Config& c) { p.uint(n, k, c.totp_window, 0, 10); }}}},
         {"log",
          {{"level",
            [](Parser& p, const toml::node& n, const std::string& k, Config& c) {
@@ -150,6 +155,15 @@ std::string_view to_string(LogLevel l) noexcept
     case LogLevel::error: return "error";
     }
     return "info";
+}
+
+std::string key_file_path(const Config& c)
+{
+    if (!c.key_file.empty())
+        return c.key_file;
+    const auto slash = c.database.rfind('/');
+    return slash == std::string::npos ? std::string("secret.key")
+                                      : c.database.substr(0, slash + 1) + "secret.key";
 }
 
 core::Result<Config> parse_config(std::string_view toml_text, std::string_view source_name)

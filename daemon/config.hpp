@@ -23,6 +23,7 @@ struct Config {
     std::string account;               ///< the account this host is bound to ("" = none yet)
     // [storage]
     std::string database = "/var/lib/latchkey/latchkey.db";
+    std::string key_file;              ///< "" = secret.key beside the database (key_file_path())
     // [sockets]
     std::string pam_socket = "/run/latchkey/pam.sock";
     std::string admin_socket = "/run/latchkey/admin.sock";
@@ -37,11 +38,17 @@ struct Config {
     std::chrono::seconds answer_timeout{300}; ///< a person answering a logon prompt
     // [password]
     Argon2Params argon2;
+    // [mfa]
+    std::uint32_t totp_window = 1;     ///< time steps accepted either side of now
     // [log]
     LogLevel log_level = LogLevel::info;
     // [testing]
     std::string clock_file;            ///< test-only: read "now" from this file
 };
+
+/// The key file that seals secrets at rest: `key_file`, else "secret.key" in the database's
+/// directory.
+std::string key_file_path(const Config& c);
 
 /// Parses TOML text. Unknown keys and values of the wrong type or range are errors
 /// (config_invalid) that name the key, so a typo never silently falls back to a default.

@@ -19,8 +19,10 @@
 #include "daemon/directory.hpp"
 #include "daemon/listen.hpp"
 #include "daemon/log.hpp"
+#include "daemon/mfa.hpp"
 #include "daemon/pam_service.hpp"
 #include "daemon/password_hasher.hpp"
+#include "daemon/secret_box.hpp"
 #include "daemon/sqlite_store.hpp"
 #include "daemon/unix_server.hpp"
 
@@ -83,10 +85,10 @@ void apply_reload(const std::string& path, Config& current, PasswordHasher& hash
     }
     if (fresh->pam_socket != current.pam_socket || fresh->admin_socket != current.admin_socket ||
         fresh->database != current.database || fresh->workers != current.workers ||
-        fresh->clock_file != current.clock_file)
-        log::warning("reload: socket paths, database, workers, clock and answer_timeout_s take effect "
-                     "only after "
-                     "a restart");
+        fresh->clock_file != current.clock_file || fresh->key_file != current.key_file ||
+        fresh->totp_window != current.totp_window)
+        log::warning("reload: socket paths, database, key file, workers, clock, answer_timeout_s and "
+                     "mfa.totp_window take effect only after a restart");
     log::set_level(fresh->log_level);
     hasher.set_params(fresh->argon2);
     directory.set_host_account(fresh->account);
@@ -131,11 +133,19 @@ int run(const std::string& config_path)
                    store.error().message);
         return 74; // EX_IOERR
     }
+    auto box = SecretBox::open(key_file_path(config));
+    if (!box) {
+        log::error(box.error().message);
+        return box.error().is(core::Errc::config_invalid) ? 78 : 74;
+    }
     PasswordHasher hasher(config.argon2);
     Audit audit(**store, *clock);
     Directory directory(**store, hasher, audit, *clock);
     directory.set_host_account(config.account);
-    AuthEngine engine(**store, directory, hasher, audit, *clock);
+    TotpParams totp;
+    totp.window = config.totp_window;
+    Mfa mfa(**store, *box, audit, *clock, totp);
+    AuthEngine engine(**store, directory, hasher, mfa, audit, *clock);
 
     const auto admin_gid = group_id(config.admin_group);
     if (!admin_gid)
@@ -163,9 +173,11 @@ int run(const std::string& config_path)
     };
     const Listener listeners[] = {
         {config.pam_socket, static_cast<mode_t>(config.pam_socket_mode), std::nullopt, "pam",
-         pam_connections(engine, config.answer_timeout), pam_work, pam_quick},
+         pam_connections(engine, mfa, config.answer_timeout), pam_work, pam_quick},
         {config.admin_socket, static_cast<mode_t>(config.admin_socket_mode), admin_gid, "admin",
-         admin_connections(directory, {::geteuid(), admin_gid, config.admin_group}), admin_work,
+         admin_connections(directory, mfa,
+                           {::geteuid(), admin_gid, config.admin_group, config.answer_timeout}),
+         admin_work,
          admin_work},
     };
     for (const auto& l : listeners) {

@@ -151,8 +151,35 @@ CREATE TABLE sessions (
 CREATE INDEX sessions_open_by_user ON sessions (user_id, opened_at) WHERE closed_at IS NULL;
 )sql";
 
+// v4: second factors (TOTP devices, recovery codes) and the enrol-at-logon setting.
+constexpr const char* schema_v4 = R"sql(
+ALTER TABLE accounts ADD COLUMN settings_mfa_enrol_at_logon INTEGER NOT NULL DEFAULT 0
+    CHECK (settings_mfa_enrol_at_logon IN (0, 1));
+
+-- One TOTP device per user. The secret is sealed (AES-256-GCM, daemon/secret_box.hpp) with
+-- the key file beside the database, base64 here; a copy of the database alone reveals nothing.
+CREATE TABLE mfa_devices (
+    id             TEXT PRIMARY KEY NOT NULL,
+    user_id        TEXT NOT NULL UNIQUE REFERENCES users (id) ON DELETE CASCADE,
+    sealed_secret  TEXT NOT NULL CHECK (sealed_secret <> ''),
+    digits         INTEGER NOT NULL CHECK (digits BETWEEN 6 AND 8),
+    period_s       INTEGER NOT NULL CHECK (period_s BETWEEN 1 AND 300),
+    created_at     INTEGER NOT NULL,
+    -- The highest time step accepted; a step at or below it is a replay. NULL = none yet.
+    last_used_step INTEGER
+);
+
+-- Single-use recovery codes, kept as keyed hashes (HMAC-SHA256 under the same key file).
+CREATE TABLE recovery_codes (
+    user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    hash    TEXT NOT NULL,
+    used_at INTEGER,                           -- NULL while unused
+    PRIMARY KEY (user_id, hash)
+);
+)sql";
+
 // migrations[i] takes the database from version i to i + 1.
-constexpr std::array migrations{schema_v1, schema_v2, schema_v3};
+constexpr std::array migrations{schema_v1, schema_v2, schema_v3, schema_v4};
 static_assert(migrations.size() == latest_schema_version,
               "each schema version needs its migration");
 

@@ -60,9 +60,21 @@ struct SessionRecord {
     std::int64_t pid = 0;              ///< of the process that opened it (SO_PEERCRED)
     std::optional<std::string> logind_session;
     std::optional<std::string> logon_id;
-    std::optional<std::string> method; ///< "pwd", "pwd+otp", ...
+    std::optional<std::string> method; ///< "pwd", "pwd+otp", "pwd+recovery"
     core::TimePoint opened_at;
     std::optional<core::TimePoint> closed_at;
+};
+
+/// A user's TOTP device (one per user). The secret is sealed by the SecretBox under the context
+/// "totp:<user id>", so a database copy alone does not reveal it.
+struct MfaDeviceRecord {
+    std::string id;
+    std::string user_id;
+    std::string sealed_secret;         ///< SecretBox::seal() output (binary)
+    std::uint32_t digits = 6;
+    std::uint32_t period_s = 30;
+    core::TimePoint created_at;
+    std::optional<std::int64_t> last_used_step; ///< highest time step accepted; never again
 };
 
 /// What replaces a user's password, written atomically with the history entry of the old one.

@@ -13,8 +13,10 @@ namespace {
 
 class PamConnection final : public Connection {
 public:
-    PamConnection(AuthEngine& engine, const Peer& peer, std::chrono::seconds answer_timeout)
+    PamConnection(AuthEngine& engine, Mfa& mfa, const Peer& peer,
+                  std::chrono::seconds answer_timeout)
         : engine_(engine)
+        , mfa_(mfa)
         , caller_{peer.uid, peer.pid, "pam"}
         , answer_timeout_(answer_timeout)
     {
@@ -22,13 +24,14 @@ public:
 
     bool is_slow(const proto::Request& request) const override
     {
-        // Only answers are checked against a hash (a password, a current password).
-        return std::holds_alternative<proto::AuthAnswer>(request);
+        // Only these are checked against a password hash.
+        return std::holds_alternative<proto::AuthAnswer>(request) ||
+               std::holds_alternative<proto::MfaEnroll>(request);
     }
 
     std::chrono::seconds idle_timeout(std::chrono::seconds normal) const override
     {
-        return dialogue_ ? std::max(normal, answer_timeout_) : normal;
+        return dialogue_ || enrolment_ ? std::max(normal, answer_timeout_) : normal;
     }
 
     proto::Response handle(proto::Request&& request) override
@@ -90,6 +93,41 @@ private:
         return proto::Done{"session closed"};
     }
 
+    /// Self-service: the caller enrols a device for itself.
+    proto::Response on(proto::MfaEnroll& m)
+    {
+        enrolment_.reset();
+        if (m.ref)
+            return proto::failure({core::Errc::permission_denied,
+                                   "on the PAM socket you can only enrol for yourself; an "
+                                   "administrator names users on the admin socket"});
+        if (!m.password)
+            return proto::failure({core::Errc::invalid_argument,
+                                   "self-service enrolment needs your password"});
+        auto pending = engine_.begin_self_enrolment(caller_, *m.password);
+        if (!pending)
+            return proto::failure(pending.error());
+        auto challenge = mfa_.challenge(*pending);
+        if (!challenge)
+            return proto::failure(challenge.error());
+        enrolment_ = std::move(*pending);
+        return std::move(*challenge);
+    }
+
+    proto::Response on(proto::MfaConfirm& m)
+    {
+        if (!enrolment_)
+            return proto::failure({core::Errc::failed_precondition,
+                                   "no MFA enrolment is in progress on this connection"});
+        auto enrolled = mfa_.confirm(*enrolment_, m.first_code, m.second_code,
+                                     "self uid:" + std::to_string(caller_.uid.value_or(0)));
+        if (enrolled)
+            enrolment_.reset();
+        if (!enrolled)
+            return proto::failure(enrolled.error());
+        return std::move(*enrolled);
+    }
+
     template <class Other>
     proto::Response on(Other&)
     {
@@ -99,18 +137,21 @@ private:
     }
 
     AuthEngine& engine_;
+    Mfa& mfa_;
     Caller caller_;
     std::chrono::seconds answer_timeout_;
     std::unique_ptr<Dialogue> dialogue_;
+    std::optional<PendingEnrolment> enrolment_;
 };
 
 } // namespace
 
-ConnectionFactory pam_connections(AuthEngine& engine, std::chrono::seconds answer_timeout)
+ConnectionFactory pam_connections(AuthEngine& engine, Mfa& mfa,
+                                  std::chrono::seconds answer_timeout)
 {
-    return [&engine, answer_timeout](const Peer& peer)
+    return [&engine, &mfa, answer_timeout](const Peer& peer)
                -> core::Result<std::unique_ptr<Connection>> {
-        return std::unique_ptr<Connection>(new PamConnection(engine, peer, answer_timeout));
+        return std::unique_ptr<Connection>(new PamConnection(engine, mfa, peer, answer_timeout));
     };
 }
 

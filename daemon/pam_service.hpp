@@ -3,6 +3,7 @@
 #pragma once
 
 #include "daemon/auth_engine.hpp"
+#include "daemon/mfa.hpp"
 #include "daemon/unix_server.hpp"
 
 namespace latchkey::daemon {
@@ -10,6 +11,7 @@ namespace latchkey::daemon {
 /// Every peer is admitted (the socket is 0666, like unix_chkpwd's helper); each connection
 /// carries at most one dialogue at a time. Requests that belong on the admin socket are refused.
 /// `answer_timeout` bounds how long a dialogue waits for a person to answer a prompt.
-ConnectionFactory pam_connections(AuthEngine& engine, std::chrono::seconds answer_timeout);
+ConnectionFactory pam_connections(AuthEngine& engine, Mfa& mfa,
+                                  std::chrono::seconds answer_timeout);
 
 } // namespace latchkey::daemon

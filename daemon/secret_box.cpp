@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 
 #include "core/c_handle.hpp"
 #include "core/random.hpp"
@@ -330,6 +331,27 @@ core::Result<core::Secret> SecretBox::open_sealed(std::string_view sealed,
                           "sealed secret failed authentication (tampered with, wrong key or "
                           "wrong context)");
     return core::Secret(plain);
+}
+
+core::Result<std::string> SecretBox::mac(const core::Secret& data, std::string_view context) const
+{
+    // subkey = HMAC(box key, "latchkey-mac-v1:" || context); result = HMAC(subkey, data). The
+    // box key itself is never used for two algorithms.
+    const std::string label = "latchkey-mac-v1:" + std::string(context);
+    std::array<unsigned char, EVP_MAX_MD_SIZE> subkey{};
+    const WipeOnExit wipe_subkey(subkey.data(), subkey.size());
+    unsigned int subkey_len = 0;
+    if (HMAC(EVP_sha256(), key_.view().data(), static_cast<int>(key_.view().size()),
+             reinterpret_cast<const unsigned char*>(label.data()), label.size(), subkey.data(),
+             &subkey_len) == nullptr)
+        return core::fail(Errc::crypto_failed, "HMAC-SHA256 failed");
+    std::array<unsigned char, EVP_MAX_MD_SIZE> out{};
+    unsigned int out_len = 0;
+    if (HMAC(EVP_sha256(), subkey.data(), static_cast<int>(subkey_len),
+             reinterpret_cast<const unsigned char*>(data.view().data()), data.view().size(),
+             out.data(), &out_len) == nullptr)
+        return core::fail(Errc::crypto_failed, "HMAC-SHA256 failed");
+    return std::string(reinterpret_cast<const char*>(out.data()), out_len);
 }
 
 } // namespace latchkey::daemon

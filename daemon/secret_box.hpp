@@ -54,6 +54,13 @@ public:
     [[nodiscard]] core::Result<core::Secret> open_sealed(std::string_view sealed,
                                                          std::string_view context) const;
 
+    /// A keyed hash (HMAC-SHA256, 32 raw bytes) of `data` under a subkey derived from the box
+    /// key for `context`: for values that are checked but never read back, such as recovery
+    /// codes. Without the key file, the stored hashes cannot be brute-forced offline.
+    /// Errors: Errc::crypto_failed if OpenSSL fails.
+    [[nodiscard]] core::Result<std::string> mac(const core::Secret& data,
+                                                std::string_view context) const;
+
 private:
     explicit SecretBox(core::Secret key) noexcept
         : key_(std::move(key))

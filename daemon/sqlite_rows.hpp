@@ -9,6 +9,8 @@
 
 #include "core/clock.hpp"
 #include "core/result.hpp"
+#include <sqlite3.h>
+
 #include "daemon/sqlite.hpp"
 
 namespace latchkey::daemon::sqlite_rows {
@@ -38,6 +40,16 @@ inline core::Result<bool> row_exists(sqlite3* db, std::string_view sql, const st
     LATCHKEY_TRY(stmt, Statement::prepare(db, sql));
     LATCHKEY_TRY_STATUS(stmt.bind(id));
     return stmt.step();
+}
+
+/// Runs a statement that writes a row referring to a user: a foreign-key violation means
+/// there is no such user.
+inline core::Status run_for_user(Statement& stmt, const std::string& user_id)
+{
+    auto done = stmt.run();
+    if (!done && stmt.last_code() == SQLITE_CONSTRAINT_FOREIGNKEY)
+        return core::fail(core::Errc::not_found, user_not_found(user_id));
+    return done;
 }
 
 /// An UPDATE or DELETE of one user by id (?1) in its own transaction; not_found if none.

@@ -220,7 +220,7 @@ constexpr std::string_view account_columns =
     "a.policy_max_failed_per_hour, a.policy_hard_expiry, "
     "a.settings_allow_change_password, a.settings_allow_passkey_logon, "
     "a.settings_allow_manage_mfa, a.settings_mfa_required, a.settings_session_duration_s, "
-    "a.settings_allowed_networks";
+    "a.settings_allowed_networks, a.settings_mfa_enrol_at_logon";
 
 /// Reads a row of account_columns; default_domain and aliases come from load_domains().
 core::Result<AccountRecord> read_account(const Statement& s)
@@ -250,6 +250,7 @@ core::Result<AccountRecord> read_account(const Statement& s)
     a.settings.session_duration_s = read_u32(s, 18);
     LATCHKEY_TRY(networks, networks_from_json(s.text(19)));
     a.settings.allowed_networks = std::move(networks);
+    a.settings.mfa_enrol_at_logon = s.boolean(20);
     return a;
 }
 
@@ -320,9 +321,10 @@ core::Status insert_account(sqlite3* db, const AccountRecord& a)
                          "policy_history, policy_max_failed_per_hour, policy_hard_expiry, "
                          "settings_allow_change_password, settings_allow_passkey_logon, "
                          "settings_allow_manage_mfa, settings_mfa_required, "
-                         "settings_session_duration_s, settings_allowed_networks) "
+                         "settings_session_duration_s, settings_allowed_networks, "
+                         "settings_mfa_enrol_at_logon) "
                          "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, "
-                         "?15, ?16, ?17, ?18, ?19, ?20)"));
+                         "?15, ?16, ?17, ?18, ?19, ?20, ?21)"));
     const auto& p = a.policy;
     const auto& s = a.settings;
     LATCHKEY_TRY_STATUS(
@@ -330,7 +332,8 @@ core::Status insert_account(sqlite3* db, const AccountRecord& a)
                   p.min_length, p.require_lowercase, p.require_uppercase, p.require_digit,
                   p.require_symbol, p.max_age_days, p.history, p.max_failed_per_hour, p.hard_expiry,
                   s.allow_change_password, s.allow_passkey_logon, s.allow_manage_mfa,
-                  s.mfa_required, s.session_duration_s, networks_to_json(s.allowed_networks)));
+                  s.mfa_required, s.session_duration_s, networks_to_json(s.allowed_networks),
+                  s.mfa_enrol_at_logon));
     const auto exists = [&](std::string_view sqlite_message) -> std::string {
         if (sqlite_message.find("accounts.name") != std::string_view::npos)
             return "account " + quote(a.name) + " already exists";
@@ -577,10 +580,11 @@ core::Status SqliteStore::set_settings(const std::string& account_id, const Secu
                           "UPDATE accounts SET settings_allow_change_password = ?2, "
                           "settings_allow_passkey_logon = ?3, settings_allow_manage_mfa = ?4, "
                           "settings_mfa_required = ?5, settings_session_duration_s = ?6, "
-                          "settings_allowed_networks = ?7 WHERE id = ?1",
+                          "settings_allowed_networks = ?7, settings_mfa_enrol_at_logon = ?8 "
+                          "WHERE id = ?1",
                           account_id, s.allow_change_password, s.allow_passkey_logon,
                           s.allow_manage_mfa, s.mfa_required, s.session_duration_s,
-                          networks_to_json(s.allowed_networks));
+                          networks_to_json(s.allowed_networks), s.mfa_enrol_at_logon);
 }
 
 core::Status SqliteStore::create_user(const UserRecord& u)

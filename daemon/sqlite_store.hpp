@@ -74,6 +74,19 @@ public:
     core::Result<std::vector<SessionRecord>>
     open_sessions(const std::optional<std::string>& user_id) override;
 
+    // sqlite_store_mfa.cpp
+    core::Result<std::optional<MfaDeviceRecord>> mfa_device(const std::string& user_id) override;
+    core::Result<std::vector<MfaDeviceRecord>> mfa_devices() override;
+    core::Status add_mfa_device(const MfaDeviceRecord& device,
+                                const std::vector<std::string>& recovery_hashes) override;
+    core::Result<bool> use_totp_step(const std::string& device_id, std::int64_t step) override;
+    core::Status remove_mfa_device(const std::string& user_id) override;
+    core::Status replace_recovery_codes(const std::string& user_id,
+                                        const std::vector<std::string>& hashes) override;
+    core::Result<bool> use_recovery_code(const std::string& user_id, const std::string& hash,
+                                         core::TimePoint at) override;
+    core::Result<std::uint32_t> recovery_codes_left(const std::string& user_id) override;
+
     core::Status append_audit(AuditEvent& event) override;
     core::Result<std::vector<AuditEvent>> audit(const AuditQuery& query) override;
 

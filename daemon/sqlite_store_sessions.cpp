@@ -27,16 +27,6 @@ namespace {
 using core::Errc;
 using namespace sqlite_rows;
 
-/// Runs a statement that writes a row referring to a user: a foreign-key violation means
-/// there is no such user.
-core::Status run_for_user(Statement& stmt, const std::string& user_id)
-{
-    auto done = stmt.run();
-    if (!done && stmt.last_code() == SQLITE_CONSTRAINT_FOREIGNKEY)
-        return core::fail(Errc::not_found, user_not_found(user_id));
-    return done;
-}
-
 constexpr std::string_view session_columns =
     "id, user_id, service, tty, rhost, pid, logind_session, logon_id, method, opened_at, "
     "closed_at";

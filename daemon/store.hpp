@@ -86,6 +86,28 @@ public:
     virtual core::Status set_locked_until(const std::string& user_id,
                                           std::optional<core::TimePoint> until) = 0;
 
+    // second factors
+    virtual core::Result<std::optional<MfaDeviceRecord>> mfa_device(const std::string& user_id) = 0;
+    /// Every device, ordered by account name, then user name.
+    virtual core::Result<std::vector<MfaDeviceRecord>> mfa_devices() = 0;
+    /// Adds the user's device together with its recovery codes (replacing any old codes).
+    /// already_exists when the user has a device; not_found when the user is gone.
+    virtual core::Status add_mfa_device(const MfaDeviceRecord& device,
+                                        const std::vector<std::string>& recovery_hashes) = 0;
+    /// Records `step` as used when it is above the device's last used step: true then; false
+    /// for a replay (or a device removed meanwhile). Atomic, so two logons racing with the same
+    /// code cannot both win.
+    virtual core::Result<bool> use_totp_step(const std::string& device_id, std::int64_t step) = 0;
+    /// Removes the user's device and recovery codes; not_found when there is no device.
+    virtual core::Status remove_mfa_device(const std::string& user_id) = 0;
+    /// Voids every recovery code of the user and stores the new ones.
+    virtual core::Status replace_recovery_codes(const std::string& user_id,
+                                                const std::vector<std::string>& hashes) = 0;
+    /// Marks the unused code with this hash used: true then, false when there is none.
+    virtual core::Result<bool> use_recovery_code(const std::string& user_id,
+                                                 const std::string& hash, core::TimePoint at) = 0;
+    virtual core::Result<std::uint32_t> recovery_codes_left(const std::string& user_id) = 0;
+
     // sessions
     virtual core::Status create_session(const SessionRecord& session) = 0;
     /// Marks an open session closed; false when there is no open session with that id.

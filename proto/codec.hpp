@@ -37,7 +37,16 @@ struct is_vector : std::false_type {};
 template <class T>
 struct is_vector<std::vector<T>> : std::true_type {};
 
-/// `redact` writes every core::Secret as "<redacted>" (for logs).
+/// Whether a value's plain strings are secret too, for redaction: false unless a message type
+/// says otherwise with an overload found by argument-dependent lookup (proto::Message does).
+template <class T>
+constexpr bool redacts_strings(const T&) noexcept
+{
+    return false;
+}
+
+/// `redact` writes every core::Secret as "<redacted>", and every string of a value for which
+/// redacts_strings() is true (for logs).
 template <class T>
 json::value to_json(const T& v, bool redact = false);
 
@@ -84,12 +93,19 @@ json::value to_json(const T& v, bool redact)
     } else {
         static_assert(boost::describe::has_describe_members<T>::value, "describe the struct");
         json::object o;
+        const bool hide_strings = redact && redacts_strings(v);
         using Ds = boost::describe::describe_members<T, boost::describe::mod_public>;
         boost::mp11::mp_for_each<Ds>([&](auto d) {
             const auto& m = v.*d.pointer;
             if constexpr (is_optional<std::decay_t<decltype(m)>>::value) {
                 if (!m)
                     return; // absent rather than null: keeps frames small
+            }
+            if constexpr (std::is_same_v<std::decay_t<decltype(m)>, std::string>) {
+                if (hide_strings) {
+                    o[d.name] = "<redacted>";
+                    return;
+                }
             }
             o[d.name] = to_json(m, redact);
         });

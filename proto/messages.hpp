@@ -52,13 +52,14 @@ struct SecuritySettings {
     bool allow_change_password = true;
     bool allow_passkey_logon = true;
     bool allow_manage_mfa = true;
-    bool mfa_required = false;
+    bool mfa_required = false;           ///< every user needs a second factor to log on
+    bool mfa_enrol_at_logon = false;     ///< a user who needs MFA and has none enrols while logging on
     std::uint32_t session_duration_s = 6 * 3600;
     std::vector<std::string> allowed_networks; ///< CIDRs; empty = anywhere
 };
 BOOST_DESCRIBE_STRUCT(SecuritySettings, (),
                       (allow_change_password, allow_passkey_logon, allow_manage_mfa, mfa_required,
-                       session_duration_s, allowed_networks))
+                       mfa_enrol_at_logon, session_duration_s, allowed_networks))
 
 /// One `key=value` assignment of `policy set` / `settings set`.
 struct Assignment {
@@ -135,12 +136,21 @@ struct Prompt {
 };
 BOOST_DESCRIBE_STRUCT(Prompt, (), (kind, style, text))
 
-/// A line shown without an answer (style info or error).
+/// A line shown without an answer (style info or error). A line that carries a secret (the
+/// otpauth URI and QR code of an enrolment, a recovery code) says so with `secret`: clients
+/// show it the same way, and logs redact its text (see redacts_strings).
 struct Message {
     PromptStyle style = PromptStyle::info;
     std::string text;
+    bool secret = false;
 };
-BOOST_DESCRIBE_STRUCT(Message, (), (style, text))
+BOOST_DESCRIBE_STRUCT(Message, (), (style, text, secret))
+
+/// For proto::to_log_string: the text of a secret line is written as "<redacted>".
+inline bool redacts_strings(const Message& m) noexcept
+{
+    return m.secret;
+}
 
 /// The end of a dialogue. PAM maps it in pam::to_pam(); OIDC in its own page logic.
 enum class Outcome : std::uint8_t {
@@ -178,6 +188,18 @@ struct SessionInfo {
 BOOST_DESCRIBE_STRUCT(SessionInfo, (),
                       (id, user, service, tty, rhost, pid, logind_session, logon_id, method,
                        opened_at))
+
+/// A second-factor device. Its secret never leaves the daemon after enrolment.
+struct MfaDeviceInfo {
+    std::string id;
+    std::string user;                         ///< logon name
+    std::string kind = "totp";
+    std::int64_t created_at = 0;
+    std::optional<std::int64_t> last_used_at; ///< start of the last accepted time step
+    std::uint32_t recovery_codes_left = 0;
+};
+BOOST_DESCRIBE_STRUCT(MfaDeviceInfo, (),
+                      (id, user, kind, created_at, last_used_at, recovery_codes_left))
 
 struct AuditInfo {
     std::int64_t seq = 0;
@@ -397,12 +419,51 @@ struct SessionClose {
 };
 BOOST_DESCRIBE_STRUCT(SessionClose, (), (service, user, session_id, tty))
 
+/// Starts a TOTP enrolment; the daemon answers with an MfaChallenge and keeps the new secret
+/// on this connection until MfaConfirm. Admin socket: `ref` names the user. PAM socket (self-
+/// service): the user is the caller, `ref` must be absent, `password` is the caller's, and
+/// the account must allow users to manage their MFA devices.
+struct MfaEnroll {
+    static constexpr std::string_view type = "mfa.enroll";
+    std::optional<UserRef> ref;
+    std::optional<core::Secret> password;
+};
+BOOST_DESCRIBE_STRUCT(MfaEnroll, (), (ref, password))
+
+/// Activates the enrolment in progress on this connection: two consecutive codes.
+struct MfaConfirm {
+    static constexpr std::string_view type = "mfa.confirm";
+    core::Secret first_code;
+    core::Secret second_code;
+};
+BOOST_DESCRIBE_STRUCT(MfaConfirm, (), (first_code, second_code))
+
+struct MfaList {
+    static constexpr std::string_view type = "mfa.list";
+    std::optional<UserRef> ref; ///< absent: every user's devices
+};
+BOOST_DESCRIBE_STRUCT(MfaList, (), (ref))
+
+struct MfaRemove {
+    static constexpr std::string_view type = "mfa.remove";
+    UserRef ref;
+};
+BOOST_DESCRIBE_STRUCT(MfaRemove, (), (ref))
+
+/// Makes a new set of recovery codes and voids the old one.
+struct MfaRecoveryCodes {
+    static constexpr std::string_view type = "mfa.recovery_codes";
+    UserRef ref;
+};
+BOOST_DESCRIBE_STRUCT(MfaRecoveryCodes, (), (ref))
+
 using Request = std::variant<Hello, DirectoryInit, DirectoryShow, AccountCreate, AccountList,
                              AccountShow, AccountAlias, UserCreate, UserList, UserShow, UserDelete,
                              UserSetLogon, UserSetPassword, PolicyShow, PolicySet, SettingsShow,
                              SettingsSet, UserUnlock, SessionList, AuditList, AuthBegin,
                              PasswordChangeBegin, AuthAnswer, AccountCheck, SessionOpen,
-                             SessionClose>;
+                             SessionClose, MfaEnroll, MfaConfirm, MfaList, MfaRemove,
+                             MfaRecoveryCodes>;
 
 // ---- responses --------------------------------------------------------------------------
 
@@ -501,9 +562,44 @@ struct AuditListReply {
 };
 BOOST_DESCRIBE_STRUCT(AuditListReply, (), (events))
 
+/// The secret of an enrolment in progress, shown once: as an otpauth URI, as the base32 key
+/// to type by hand, and as a QR code drawn for a terminal (one string a line).
+struct MfaChallenge {
+    static constexpr std::string_view type = "mfa.challenge";
+    std::string user;  ///< logon name
+    core::Secret uri;
+    core::Secret key;  ///< base32
+    std::vector<core::Secret> qr;
+    std::uint32_t digits = 6;
+    std::uint32_t period_s = 30;
+};
+BOOST_DESCRIBE_STRUCT(MfaChallenge, (), (user, uri, key, qr, digits, period_s))
+
+/// A device activated, with its recovery codes: shown once, stored only as hashes.
+struct MfaEnrolled {
+    static constexpr std::string_view type = "mfa.enrolled";
+    MfaDeviceInfo device;
+    std::vector<core::Secret> recovery_codes;
+};
+BOOST_DESCRIBE_STRUCT(MfaEnrolled, (), (device, recovery_codes))
+
+struct MfaListReply {
+    static constexpr std::string_view type = "mfa.list.reply";
+    std::vector<MfaDeviceInfo> devices;
+};
+BOOST_DESCRIBE_STRUCT(MfaListReply, (), (devices))
+
+struct MfaRecoveryCodesReply {
+    static constexpr std::string_view type = "mfa.recovery_codes.reply";
+    std::string user;
+    std::vector<core::Secret> recovery_codes;
+};
+BOOST_DESCRIBE_STRUCT(MfaRecoveryCodesReply, (), (user, recovery_codes))
+
 using Response = std::variant<HelloReply, Failure, Done, DirectoryReply, AccountReply,
                               AccountListReply, UserReply, UserListReply, PolicyReply,
                               SettingsReply, AuthReply, SessionReply, SessionListReply,
-                              AuditListReply>;
+                              AuditListReply, MfaChallenge, MfaEnrolled, MfaListReply,
+                              MfaRecoveryCodesReply>;
 
 } // namespace latchkey::proto

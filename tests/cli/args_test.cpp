@@ -417,6 +417,25 @@ TEST(ResolveSocket, PrefersTheOptionThenTheEnvironmentThenTheDefault)
     EXPECT_EQ(resolve_socket(g, "/env.sock"), "/opt.sock");
 }
 
+TEST(ResolveSocket, SelfServiceUsesThePamSocket)
+{
+    GlobalOptions g;
+    EXPECT_EQ(resolve_pam_socket(g, nullptr), "/run/latchkey/pam.sock");
+    EXPECT_EQ(resolve_pam_socket(g, "/env.sock"), "/env.sock");
+    g.socket = "/opt.sock";
+    EXPECT_EQ(resolve_pam_socket(g, "/env.sock"), "/opt.sock");
+}
+
+TEST(ParseArgs, MfaCommandsNeedAUserExceptEnrolAndList)
+{
+    EXPECT_EQ(parsed({"mfa", "enroll"}).command.id, CommandId::mfa_enroll);
+    EXPECT_EQ(parsed({"mfa", "list"}).command.id, CommandId::mfa_list);
+    EXPECT_EQ(usage_error({"mfa", "remove"}).message, "missing USER");
+    EXPECT_EQ(usage_error({"mfa", "recovery-codes"}).message, "missing USER");
+    EXPECT_EQ(parsed({"mfa", "recovery-codes", "alice", "--account", "web"}).command.id,
+              CommandId::mfa_recovery_codes);
+}
+
 // ---- requests ---------------------------------------------------------------------------
 
 const core::TimePoint test_now = core::from_unix(nov23_10h);
@@ -542,6 +561,30 @@ TEST(BuildRequest, ListsTheSessionsOfEveryoneUnlessAUserIsNamed)
 {
     EXPECT_FALSE(request_of<proto::SessionList>({"session", "list"}).user.has_value());
     EXPECT_EQ(request_of<proto::SessionList>({"session", "list", "alice"}).user, "alice");
+}
+
+TEST(BuildRequest, EnrolsANamedUserOrTheCallerWithItsPassword)
+{
+    const auto admin = request_of<proto::MfaEnroll>({"mfa", "enroll", "alice", "--account", "web"});
+    ASSERT_TRUE(admin.ref.has_value());
+    EXPECT_EQ(admin.ref->user, "alice");
+    EXPECT_EQ(admin.ref->account, "web");
+    EXPECT_FALSE(admin.password.has_value());
+    const auto self =
+        request_of<proto::MfaEnroll>({"mfa", "enroll"}, core::Secret("Own-Passw0rd"));
+    EXPECT_FALSE(self.ref.has_value());
+    ASSERT_TRUE(self.password.has_value());
+    EXPECT_TRUE(self.password->equals("Own-Passw0rd"));
+}
+
+TEST(BuildRequest, ListsRemovesAndRenewsMfa)
+{
+    EXPECT_FALSE(request_of<proto::MfaList>({"mfa", "list"}).ref.has_value());
+    EXPECT_EQ(request_of<proto::MfaList>({"mfa", "list", "bob"}).ref->user, "bob");
+    EXPECT_EQ(request_of<proto::MfaRemove>({"mfa", "remove", "bob@x.example"}).ref.user,
+              "bob@x.example");
+    EXPECT_EQ(request_of<proto::MfaRecoveryCodes>({"mfa", "recovery-codes", "bob"}).ref.user,
+              "bob");
 }
 
 TEST(BuildRequest, AsksForTheWholeAuditTrailUnlessFiltered)

@@ -17,7 +17,12 @@ protected:
     void SetUp() override
     {
         DirectoryFixture::SetUp();
-        engine_ = std::make_unique<AuthEngine>(*store_, *directory_, hasher_, *audit_, clock_);
+        auto box = SecretBox::from_key(Secret(std::string(SecretBox::key_size, 'k')));
+        ASSERT_TRUE(box);
+        box_ = std::make_unique<SecretBox>(std::move(*box));
+        mfa_ = std::make_unique<Mfa>(*store_, *box_, *audit_, clock_, TotpParams{});
+        engine_ = std::make_unique<AuthEngine>(*store_, *directory_, hasher_, *mfa_, *audit_,
+                                               clock_);
         ASSERT_TRUE(directory_->create_account({"db", AccountKind::resource}, admin_));
         add_user("alice", "Alice-Passw0rd");
     }
@@ -71,6 +76,8 @@ protected:
         return *step.verdict;
     }
 
+    std::unique_ptr<SecretBox> box_;
+    std::unique_ptr<Mfa> mfa_;
     std::unique_ptr<AuthEngine> engine_;
     std::vector<PromptKind> prompts_;
 };

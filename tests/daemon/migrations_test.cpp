@@ -172,9 +172,9 @@ TEST_F(Migrations, MakeADomainBelongToOneAccountOnly)
         INSERT INTO directory (id, domain, management_account_id, created_at)
             VALUES ('d', 'example.internal', 'a1', 0);
         INSERT INTO accounts VALUES ('a1', 'd', 'one', 'management', 0,
-            8, 1, 1, 1, 1, 0, 0, 5, 0, 1, 1, 1, 0, 21600, '[]');
+            8, 1, 1, 1, 1, 0, 0, 5, 0, 1, 1, 1, 0, 21600, '[]', 0);
         INSERT INTO accounts VALUES ('a2', 'd', 'two', 'resource', 0,
-            8, 1, 1, 1, 1, 0, 0, 5, 0, 1, 1, 1, 0, 21600, '[]');
+            8, 1, 1, 1, 1, 0, 0, 5, 0, 1, 1, 1, 0, 21600, '[]', 0);
         INSERT INTO domains VALUES ('one.example.internal', 'a1', 1);
         COMMIT;
     )sql")));
@@ -196,7 +196,7 @@ TEST_F(Migrations, CascadeUserDeletionToHistoryFailuresAndSessions)
         INSERT INTO directory (id, domain, management_account_id, created_at)
             VALUES ('d', 'example.internal', 'a1', 0);
         INSERT INTO accounts VALUES ('a1', 'd', 'one', 'management', 0,
-            8, 1, 1, 1, 1, 0, 0, 5, 0, 1, 1, 1, 0, 21600, '[]');
+            8, 1, 1, 1, 1, 0, 0, 5, 0, 1, 1, 1, 0, 21600, '[]', 0);
         INSERT INTO users (id, account_id, name, display_name, console_logon, password_hash,
                            password_set_at, require_change, created_at)
             VALUES ('u1', 'a1', 'alice', '', 1, 'h2', 2, 0, 0);
@@ -229,7 +229,7 @@ TEST_F(Migrations, UpgradeAVersion2DatabaseKeepingItsRows)
         COMMIT;
     )sql")));
 
-    ASSERT_TRUE(ok(migrate(db())));
+    ASSERT_TRUE(ok(migrate(db(), 3)));
     EXPECT_EQ(version(), 3U);
     EXPECT_EQ(count("SELECT count(*) FROM users WHERE id = 'u1' AND password_hash = 'h2' "
                     "AND locked_until IS NULL"),

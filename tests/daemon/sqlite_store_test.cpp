@@ -1084,6 +1084,25 @@ TEST_F(SqliteStore, SaysWhenTheDatabaseDirectoryIsMissing)
         << opened.error().message;
 }
 
+/// The directory (dir-1) with accounts management and web (alias www.example.com, history 4),
+/// written as schema versions 1 to 3 wrote them.
+void seed_old_accounts(sqlite3* db)
+{
+    ASSERT_TRUE(ok(exec(db, R"sql(
+        BEGIN;
+        INSERT INTO directory (id, domain, management_account_id, created_at)
+            VALUES ('dir-1', 'example.internal', 'acc-mgmt', 1700000000);
+        INSERT INTO accounts VALUES ('acc-mgmt', 'dir-1', 'management', 'management', 1700000000,
+            8, 1, 1, 1, 1, 0, 0, 5, 0, 1, 1, 1, 0, 21600, '[]');
+        INSERT INTO accounts VALUES ('acc-web', 'dir-1', 'web', 'resource', 1700000000,
+            8, 1, 1, 1, 1, 0, 4, 5, 0, 1, 1, 1, 0, 21600, '[]');
+        INSERT INTO domains VALUES ('management.example.internal', 'acc-mgmt', 1);
+        INSERT INTO domains VALUES ('web.example.internal', 'acc-web', 1);
+        INSERT INTO domains VALUES ('www.example.com', 'acc-web', 0);
+        COMMIT;
+    )sql")));
+}
+
 TEST_F(SqliteStore, UpgradesAVersion1DatabaseKeepingItsData)
 {
     TempDir other;
@@ -1092,14 +1111,9 @@ TEST_F(SqliteStore, UpgradesAVersion1DatabaseKeepingItsData)
         auto old = daemon::SqliteStore::open(path, 1);
         ASSERT_TRUE(ok(old));
         auto& s = **old;
-        ASSERT_TRUE(ok(s.create_directory(
-            make_directory(), make_account("acc-mgmt", "management", AccountKind::management))));
-        auto web = make_account("acc-web", "web");
-        web.aliases = {"www.example.com"};
-        web.policy.history = 4;
-        ASSERT_TRUE(ok(s.create_account(web)));
-        // As version 1 wrote a user: today's create_user also writes locked_until (v3).
+        // As version 1 wrote them: today's store writes columns of later versions.
         const auto raw = raw_open(path);
+        seed_old_accounts(raw.get());
         ASSERT_TRUE(ok(exec(raw.get(), "INSERT INTO users VALUES ('u1', 'acc-web', 'alice', "
                                        "'User alice', 1, 'h1', 1700000000, 0, 1700000000)")));
         // Version 1 has no history or audit tables yet.
@@ -1140,11 +1154,10 @@ TEST_F(SqliteStore, UpgradesAVersion2DatabaseKeepingItsData)
         auto old = daemon::SqliteStore::open(path, 2);
         ASSERT_TRUE(ok(old));
         auto& s = **old;
-        ASSERT_TRUE(ok(s.create_directory(
-            make_directory(), make_account("acc-mgmt", "management", AccountKind::management))));
         {
-            // As version 2 wrote a user: without locked_until.
+            // As version 2 wrote accounts and a user: without later versions' columns.
             const auto raw = raw_open(path);
+            seed_old_accounts(raw.get());
             ASSERT_TRUE(ok(exec(raw.get(), "INSERT INTO users VALUES ('u1', 'acc-mgmt', 'alice', "
                                            "'User alice', 0, 'h1', 1700000001, 1, 1700000000)")));
         }
@@ -1167,7 +1180,7 @@ TEST_F(SqliteStore, UpgradesAVersion2DatabaseKeepingItsData)
     auto& s = **upgraded;
     {
         const auto raw = raw_open(path);
-        EXPECT_EQ(schema_version(raw.get()).value(), 3U);
+        EXPECT_EQ(schema_version(raw.get()).value(), latest_schema_version);
     }
     const auto u = s.user_by_id("u1");
     ASSERT_TRUE(ok(u));

@@ -316,8 +316,13 @@ def _pipe_unread(fd):
     return buf[0]
 
 
-def _answer_for(prompt, answers, used):
-    """answers: list (one per prompt, in order) or dict {substring: answer or [answers]}."""
+def _answer_for(prompt, answers, used, seen=""):
+    """answers: list (one per prompt, in order) or dict {substring: answer or [answers]}. An
+    answer may be a callable, called with everything shown so far (for answers that depend on
+    it, such as the code for a secret shown during enrolment)."""
+    def value_of(a):
+        return a(seen) if callable(a) else a
+
     if isinstance(answers, dict):
         last = prompt.rstrip().splitlines()[-1] if prompt.strip() else prompt
         for text in (last, prompt):
@@ -326,12 +331,12 @@ def _answer_for(prompt, answers, used):
                     if isinstance(value, (list, tuple)):
                         n = used.get(key, 0)
                         used[key] = n + 1
-                        return value[n] if n < len(value) else None
-                    return value
+                        return value_of(value[n]) if n < len(value) else None
+                    return value_of(value)
         return None
     n = used.get(None, 0)
     used[None] = n + 1
-    return answers[n] if n < len(answers) else None
+    return value_of(answers[n]) if n < len(answers) else None
 
 
 def pamtester(service, user, ops, answers=(), env=None, as_uid=None, timeout=20, as_gid=None,
@@ -458,7 +463,8 @@ def pamtester(service, user, ops, answers=(), env=None, as_uid=None, timeout=20,
             prompts.append(prompt)
             transcript.append(("prompt", prompt))
             since_answer = len(err)
-            answer = _answer_for(prompt, answers, used)
+            answer = _answer_for(prompt, answers, used,
+                                 out.decode(errors="replace") + err.decode(errors="replace"))
             if answer is None:
                 transcript.append(("eof", ""))
                 proc.stdin.close()

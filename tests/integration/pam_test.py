@@ -30,7 +30,7 @@ NEW_AUTHTOK = "Authentication token is no longer valid; new one required"
 class World:
     """One latchkeyd with a directory, the wrappers, and service files for the module."""
 
-    def __init__(self):
+    def __init__(self, more_users=None):
         self.base = tempfile.mkdtemp(prefix="latchkey-pam-")
         os.chmod(self.base, 0o755)
         self.clock = os.path.join(self.base, "clock")
@@ -38,7 +38,7 @@ class World:
         self.set_clock(self.now)
         # The daemon maps a caller's uid to its name, so it sees the same test users.
         self.nss = NssWrapper(self.base, users={"root": 0, "alice": 5000, "bob": 5001,
-                                                "carol": 5002})
+                                                "carol": 5002, **(more_users or {})})
         self.daemon = Daemon(extra_config=f'[testing]\nclock_file = "{self.clock}"\n',
                              env=self.nss.env())
         self.daemon.start()

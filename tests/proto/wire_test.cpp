@@ -95,6 +95,32 @@ TEST(Wire, RedactsSecretsInLogStrings)
     EXPECT_NE(log.find("<redacted>"), std::string::npos);
 }
 
+TEST(Wire, RedactsSecretLinesAndEnrolmentsButNotPlainLines)
+{
+    AuthReply reply;
+    reply.messages.push_back({PromptStyle::info, "Scan this QR code", false});
+    reply.messages.push_back({PromptStyle::info, "URI: otpauth://totp/x?secret=JBSWY3DP", true});
+    const auto log = to_log_string(Response{std::move(reply)});
+    EXPECT_NE(log.find("Scan this QR code"), std::string::npos) << log;
+    EXPECT_EQ(log.find("JBSWY3DP"), std::string::npos) << log;
+    // The wire itself carries the text: only logs redact it.
+    AuthReply again;
+    again.messages.push_back({PromptStyle::info, "URI: otpauth://totp/x?secret=JBSWY3DP", true});
+    EXPECT_NE(encode(Response{std::move(again)}).find("JBSWY3DP"), std::string::npos);
+
+    MfaChallenge c;
+    c.user = "alice@web.example.internal";
+    c.uri = core::Secret("otpauth://totp/x?secret=JBSWY3DP");
+    c.key = core::Secret("JBSWY3DP");
+    c.qr.emplace_back("\u2588\u2588");
+    MfaEnrolled e;
+    e.recovery_codes.emplace_back("abcd-efgh-jkmn");
+    const auto logged = to_log_string(Response{std::move(c)}) + to_log_string(Response{std::move(e)});
+    EXPECT_EQ(logged.find("JBSWY3DP"), std::string::npos) << logged;
+    EXPECT_EQ(logged.find("abcd-efgh"), std::string::npos) << logged;
+    EXPECT_NE(logged.find("alice@web.example.internal"), std::string::npos) << logged;
+}
+
 TEST(Wire, RejectsUnknownMessageType)
 {
     const auto r = decode_request(R"({"type":"launch.missiles"})");
