@@ -48,6 +48,11 @@ enum class CommandId : std::uint8_t {
     mfa_list,
     mfa_remove,
     mfa_recovery_codes,
+    oidc_client_add,
+    oidc_client_list,
+    oidc_client_show,
+    oidc_client_remove,
+    oidc_rotate_keys,
 };
 
 /// One option of a command. Options sharing a non-zero `group` exclude each other.

@@ -36,6 +36,27 @@ std::vector<proto::Assignment> assignments(const ParsedCommand& cmd)
     return out;
 }
 
+/// "a,b, c" -> {"a", "b", "c"}; absent or empty -> {}.
+std::vector<std::string> comma_list(const std::optional<std::string>& value)
+{
+    std::vector<std::string> out;
+    if (!value)
+        return out;
+    std::string item;
+    for (std::size_t i = 0; i <= value->size(); ++i) {
+        if (i == value->size() || (*value)[i] == ',') {
+            while (!item.empty() && item.back() == ' ')
+                item.pop_back();
+            if (!item.empty())
+                out.push_back(item);
+            item.clear();
+        } else if (!(item.empty() && (*value)[i] == ' ')) {
+            item += (*value)[i];
+        }
+    }
+    return out;
+}
+
 proto::PasswordMode password_mode(const ParsedCommand& cmd)
 {
     if (cmd.has("--keep"))
@@ -209,6 +230,28 @@ proto::Request build_request(const ParsedCommand& cmd,
         return proto::MfaRemove{user_ref(cmd)};
     case CommandId::mfa_recovery_codes:
         return proto::MfaRecoveryCodes{user_ref(cmd)};
+    case CommandId::oidc_client_add: {
+        proto::OidcClientAdd r;
+        r.client.id = cmd.operands.at(0);
+        r.client.name = cmd.value("--name").value_or("");
+        r.client.is_public = cmd.has("--public");
+        r.client.redirect_uris = comma_list(cmd.value("--redirect-uris"));
+        r.client.post_logout_redirect_uris = comma_list(cmd.value("--post-logout-uris"));
+        r.client.backchannel_logout_uri = cmd.value("--backchannel-logout-uri");
+        r.client.scopes = comma_list(cmd.value("--scopes"));
+        r.client.id_token_alg = cmd.value("--id-token-alg").value_or("RS256");
+        r.client.claims_in_id_token = cmd.has("--claims-in-id-token");
+        r.client.require_consent = cmd.has("--consent");
+        return r;
+    }
+    case CommandId::oidc_client_list:
+        return proto::OidcClientList{};
+    case CommandId::oidc_client_show:
+        return proto::OidcClientShow{cmd.operands.at(0)};
+    case CommandId::oidc_client_remove:
+        return proto::OidcClientRemove{cmd.operands.at(0)};
+    case CommandId::oidc_rotate_keys:
+        return proto::OidcRotateKeys{};
     }
     return proto::DirectoryShow{}; // unreachable: the switch covers every CommandId
 }

@@ -350,6 +350,44 @@ void render(const proto::MfaListReply& r, std::ostream& out)
     out << format_table({"USER", "KIND", "ENROLLED", "LAST USED", "RECOVERY CODES LEFT"}, rows);
 }
 
+std::vector<Field> client_fields(const proto::OidcClientInfo& c)
+{
+    return {{"client id", printable(c.id)},
+            {"name", printable(c.name)},
+            {"type", c.is_public ? "public (PKCE)" : "confidential"},
+            {"redirect uris", printable(joined(c.redirect_uris, none))},
+            {"post-logout uris", printable(joined(c.post_logout_redirect_uris, none))},
+            {"back-channel logout", printable(c.backchannel_logout_uri.value_or(std::string(none)))},
+            {"scopes", printable(joined(c.scopes, none))},
+            {"id token alg", printable(c.id_token_alg)},
+            {"claims in id token", std::string(yes_no(c.claims_in_id_token))},
+            {"consent", std::string(yes_no(c.require_consent))},
+            {"created", format_time(c.created_at)}};
+}
+
+void render(const proto::OidcClientReply& r, std::ostream& out)
+{
+    out << format_block(client_fields(r.client));
+    if (r.secret) {
+        out << "\nClient secret (shown only once; give it to the application's operator):\n";
+        write_secret(out, *r.secret);
+        out << "\n";
+    }
+}
+
+void render(const proto::OidcClientListReply& r, std::ostream& out)
+{
+    if (r.clients.empty()) {
+        out << "No clients.\n";
+        return;
+    }
+    std::vector<Row> rows;
+    for (const auto& c : r.clients)
+        rows.push_back({printable(c.id), printable(c.name), c.is_public ? "public" : "confidential",
+                        printable(c.id_token_alg), printable(joined(c.redirect_uris, none))});
+    out << format_table({"CLIENT ID", "NAME", "TYPE", "ID TOKEN", "REDIRECT URIS"}, rows);
+}
+
 /// The PAM socket's dialogue replies: latchkeyd never sends them on the admin socket.
 void render_unexpected(std::string_view type, std::ostream& out)
 {

@@ -3,6 +3,7 @@
 #include "daemon/admin_service.hpp"
 
 #include <algorithm>
+#include <type_traits>
 
 #include "daemon/hello.hpp"
 #include "daemon/log.hpp"
@@ -27,9 +28,16 @@ proto::Response reply(core::Result<proto::UserReply>&& r)
     return std::move(*r);
 }
 
+template <class T>
+constexpr bool is_oidc_request =
+    std::is_same_v<T, proto::OidcClientAdd> || std::is_same_v<T, proto::OidcClientList> ||
+    std::is_same_v<T, proto::OidcClientShow> || std::is_same_v<T, proto::OidcClientRemove> ||
+    std::is_same_v<T, proto::OidcRotateKeys>;
+
 struct Dispatch {
     Directory& dir;
     Mfa& mfa;
+    OidcAdmin* oidc;
     std::optional<PendingEnrolment>& enrolment; ///< this connection's, between enroll and confirm
     const Actor actor;
 
@@ -200,10 +208,20 @@ struct Dispatch {
         });
     }
 
-    /// The logon dialogue belongs on the PAM socket, where the caller's uid limits it.
-    template <class PamOnly>
-    proto::Response operator()(PamOnly&) const
+    /// The logon dialogue belongs on the PAM socket, where the caller's uid limits it; the
+    /// provider's requests go to the provider.
+    template <class Other>
+    proto::Response operator()([[maybe_unused]] Other& m) const
     {
+        if constexpr (is_oidc_request<Other>) {
+            if (oidc == nullptr)
+                return proto::failure({core::Errc::failed_precondition,
+                                       "the OpenID Connect provider is off: set [oidc] listen in "
+                                       "latchkey.toml"});
+            proto::Request forwarded{std::move(m)};
+            return oidc->handle(forwarded, actor);
+        }
+        using PamOnly = Other;
         return proto::failure({core::Errc::permission_denied,
                                "'" + std::string(PamOnly::type) +
                                    "' is not available on the admin socket; use the PAM socket"});
@@ -212,9 +230,11 @@ struct Dispatch {
 
 class AdminConnection final : public Connection {
 public:
-    AdminConnection(Directory& dir, Mfa& mfa, Peer peer, std::chrono::seconds answer_timeout)
+    AdminConnection(Directory& dir, Mfa& mfa, OidcAdmin* oidc, Peer peer,
+                    std::chrono::seconds answer_timeout)
         : dir_(dir)
         , mfa_(mfa)
+        , oidc_(oidc)
         , peer_(std::move(peer))
         , answer_timeout_(answer_timeout)
     {
@@ -223,7 +243,7 @@ public:
     proto::Response handle(proto::Request&& request) override
     {
         log::debug("admin request from " + peer_.actor() + ": " + proto::to_log_string(request));
-        return std::visit(Dispatch{dir_, mfa_, enrolment_, Actor{peer_.actor()}}, request);
+        return std::visit(Dispatch{dir_, mfa_, oidc_, enrolment_, Actor{peer_.actor()}}, request);
     }
 
     std::chrono::seconds idle_timeout(std::chrono::seconds normal) const override
@@ -235,6 +255,7 @@ public:
 private:
     Directory& dir_;
     Mfa& mfa_;
+    OidcAdmin* oidc_;
     Peer peer_;
     std::chrono::seconds answer_timeout_;
     std::optional<PendingEnrolment> enrolment_;
@@ -242,9 +263,10 @@ private:
 
 } // namespace
 
-ConnectionFactory admin_connections(Directory& directory, Mfa& mfa, AdminAccess access)
+ConnectionFactory admin_connections(Directory& directory, Mfa& mfa, OidcAdmin* oidc,
+                                    AdminAccess access)
 {
-    return [&directory, &mfa, access](const Peer& peer)
+    return [&directory, &mfa, oidc, access](const Peer& peer)
                -> core::Result<std::unique_ptr<Connection>> {
         const bool admitted = peer.uid == 0 || peer.uid == access.daemon_uid ||
                               (access.admin_gid && peer.in_group(*access.admin_gid));
@@ -253,7 +275,7 @@ ConnectionFactory admin_connections(Directory& directory, Mfa& mfa, AdminAccess 
                               "permission denied: the admin socket is for root and members of "
                               "the group " + access.admin_group);
         return std::unique_ptr<Connection>(
-            new AdminConnection(directory, mfa, peer, access.answer_timeout));
+            new AdminConnection(directory, mfa, oidc, peer, access.answer_timeout));
     };
 }
 

@@ -15,6 +15,14 @@
 
 namespace latchkey::daemon {
 
+/// The OpenID Connect provider's administration (clients, keys), when it is configured. It lives
+/// in oidc/, which builds on this library; the admin socket forwards its requests here.
+class OidcAdmin {
+public:
+    virtual ~OidcAdmin() = default;
+    virtual proto::Response handle(proto::Request& request, const Actor& actor) = 0;
+};
+
 struct AdminAccess {
     uid_t daemon_uid = 0;               ///< the daemon's own user may administer it
     std::optional<gid_t> admin_gid;     ///< members of the admin group may
@@ -24,6 +32,8 @@ struct AdminAccess {
 
 /// Root, the daemon's own uid and members of the admin group are admitted; anyone else gets
 /// one permission_denied Failure naming who may use the socket.
-ConnectionFactory admin_connections(Directory& directory, Mfa& mfa, AdminAccess access);
+/// `oidc` may be null: the provider is off, and its requests are refused saying so.
+ConnectionFactory admin_connections(Directory& directory, Mfa& mfa, OidcAdmin* oidc,
+                                    AdminAccess access);
 
 } // namespace latchkey::daemon

@@ -595,6 +595,22 @@ AuthEngine::~AuthEngine() = default;
 
 namespace {
 
+/// Resolves "user@domain" in any account of the directory (the OIDC pages). nullopt: latchkey
+/// does not know the user.
+core::Result<std::optional<ResolvedUser>> find_directory_user(Directory& directory,
+                                                              const std::string& user)
+{
+    if (user.find('@') == std::string::npos)
+        return std::optional<ResolvedUser>{};
+    auto r = directory.resolve({user, std::nullopt});
+    if (!r) {
+        if (r.error().is(core::Errc::not_found) || r.error().is(core::Errc::invalid_argument))
+            return std::optional<ResolvedUser>{};
+        return core::fail(std::move(r).error());
+    }
+    return std::optional<ResolvedUser>{std::move(*r)};
+}
+
 /// Resolves a PAM user in the host's account. nullopt: latchkey does not know the user; an
 /// error: latchkey cannot tell (no host account, storage).
 core::Result<std::optional<ResolvedUser>> find_host_user(Directory& directory,
@@ -642,7 +658,8 @@ Started AuthEngine::begin_logon(const LogonRequest& request, const Caller& calle
                  request.rhost, "root_disabled");
         return {verdict(Outcome::denied, *why), nullptr};
     }
-    auto who = find_host_user(c.directory, request.user);
+    auto who = request.directory_wide ? find_directory_user(c.directory, request.user)
+                                      : find_host_user(c.directory, request.user);
     if (!who) {
         log::error("logon of " + request.user.substr(0, 64) + ": " + who.error().message);
         return {verdict(Outcome::unavailable, who.error().message), nullptr};
@@ -724,7 +741,13 @@ proto::Verdict AuthEngine::check_account(const proto::AccountCheck& request, con
     if (!*found)
         return request.ignore_unknown_user ? v(Outcome::ignore)
                                            : v(Outcome::denied, "unknown user");
-    const ResolvedUser& who = **found;
+    return check_user(**found);
+}
+
+proto::Verdict AuthEngine::check_user(const ResolvedUser& who)
+{
+    Context& c = *ctx_;
+    const auto v = [](Outcome o, std::string m = {}) { return proto::Verdict{o, std::move(m), {}}; };
     if (!who.user.console_logon)
         return v(Outcome::denied, "Console logon is disabled for this user.");
     if (c.locked(who.user))

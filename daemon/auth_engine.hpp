@@ -63,6 +63,9 @@ struct LogonRequest {
     std::optional<std::string> tty;
     bool ignore_unknown_user = false;
     bool single_prompt = false;
+    /// false (PAM): users of the host's account, by bare name or user@domain. true (the OIDC
+    /// pages): a user of any account of the directory, named user@domain.
+    bool directory_wide = false;
 };
 
 class Dialogue {
@@ -87,6 +90,10 @@ public:
     Started begin_logon(const LogonRequest& request, const Caller& caller);
     Started begin_password_change(const proto::PasswordChangeBegin& request, const Caller& caller);
     proto::Verdict check_account(const proto::AccountCheck& request, const Caller& caller);
+
+    /// What check_account() decides, for a user already found (the OIDC pages, after a logon):
+    /// logon disabled, locked, password expired or to be changed now.
+    proto::Verdict check_user(const ResolvedUser& who);
 
     /// Self-service MFA enrolment (PAM socket): the caller's own user, after its password (a
     /// wrong one counts toward lockout), when the account lets users manage their MFA devices.

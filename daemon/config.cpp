@@ -125,6 +125,39 @@ const std::map<std::string, std::map<std::string, KeyHandler>>& schema()
         {"mfa",
          {{"totp_window", [](Parser& p, const toml::node& n, const std::string& k,
                              Config& c) { p.uint(n, k, c.totp_window, 0, 10); }}}},
+        {"oidc",
+         {{"listen", [](Parser& p, const toml::node& n, const std::string& k,
+                        Config& c) { p.string(n, k, c.oidc_listen); }},
+          {"issuer", [](Parser& p, const toml::node& n, const std::string& k,
+                        Config& c) { p.string(n, k, c.oidc_issuer); }},
+          {"tls_certificate", [](Parser& p, const toml::node& n, const std::string& k,
+                                 Config& c) { p.string(n, k, c.oidc_tls_certificate); }},
+          {"tls_private_key", [](Parser& p, const toml::node& n, const std::string& k,
+                                 Config& c) { p.string(n, k, c.oidc_tls_private_key); }},
+          {"key_rotation_days",
+           [](Parser& p, const toml::node& n, const std::string& k, Config& c) {
+               p.uint(n, k, c.oidc_key_rotation_days, 1, 3650);
+           }},
+          {"access_token_lifetime_s",
+           [](Parser& p, const toml::node& n, const std::string& k, Config& c) {
+               p.uint(n, k, c.oidc_access_token_lifetime_s, 60, 86400);
+           }},
+          {"id_token_lifetime_s",
+           [](Parser& p, const toml::node& n, const std::string& k, Config& c) {
+               p.uint(n, k, c.oidc_id_token_lifetime_s, 60, 86400);
+           }},
+          {"refresh_token_lifetime_s",
+           [](Parser& p, const toml::node& n, const std::string& k, Config& c) {
+               p.uint(n, k, c.oidc_refresh_token_lifetime_s, 300, 365 * 86400);
+           }},
+          {"code_lifetime_s",
+           [](Parser& p, const toml::node& n, const std::string& k, Config& c) {
+               p.uint(n, k, c.oidc_code_lifetime_s, 10, 600);
+           }},
+          {"refresh_grace_s",
+           [](Parser& p, const toml::node& n, const std::string& k, Config& c) {
+               p.uint(n, k, c.oidc_refresh_grace_s, 0, 300);
+           }}}},
         {"log",
          {{"level",
            [](Parser& p, const toml::node& n, const std::string& k, Config& c) {
@@ -204,6 +237,10 @@ core::Result<Config> parse_config(std::string_view toml_text, std::string_view s
     }
     if (!p.status)
         return core::fail(std::move(p.status).error());
+    if (c.oidc_tls_certificate.empty() != c.oidc_tls_private_key.empty())
+        return core::fail(Errc::config_invalid,
+                          std::string(source_name) +
+                              ": oidc.tls_certificate and oidc.tls_private_key go together");
     if (c.pam_socket.empty() || c.admin_socket.empty() || c.database.empty())
         return core::fail(Errc::config_invalid,
                           std::string(source_name) + ": socket and database paths must be set");

@@ -40,6 +40,17 @@ struct Config {
     Argon2Params argon2;
     // [mfa]
     std::uint32_t totp_window = 1;     ///< time steps accepted either side of now
+    // [oidc]
+    std::string oidc_listen;           ///< "127.0.0.1:8080"; "" = the provider is off
+    std::string oidc_issuer;           ///< "http://localhost:8080"; "" = derived from listen
+    std::string oidc_tls_certificate;  ///< PEM chain; with the key, serve HTTPS
+    std::string oidc_tls_private_key;
+    std::uint32_t oidc_key_rotation_days = 30;
+    std::uint32_t oidc_access_token_lifetime_s = 600;
+    std::uint32_t oidc_id_token_lifetime_s = 600;
+    std::uint32_t oidc_refresh_token_lifetime_s = 30 * 24 * 3600;
+    std::uint32_t oidc_code_lifetime_s = 60;
+    std::uint32_t oidc_refresh_grace_s = 10; ///< a just-rotated refresh token still works this long
     // [log]
     LogLevel log_level = LogLevel::info;
     // [testing]

@@ -25,6 +25,8 @@
 #include "daemon/secret_box.hpp"
 #include "daemon/sqlite_store.hpp"
 #include "daemon/unix_server.hpp"
+#include "oidc/http_server.hpp"
+#include "oidc/provider.hpp"
 
 namespace latchkey::daemon {
 
@@ -102,6 +104,45 @@ void apply_reload(const std::string& path, Config& current, PasswordHasher& hash
     log::info("configuration reloaded from " + path);
 }
 
+/// "127.0.0.1:8080" or "[::1]:8080" -> address and port.
+core::Result<std::pair<std::string, std::uint16_t>> split_listen(const std::string& listen)
+{
+    const auto colon = listen.rfind(':');
+    const auto bad = [&] {
+        return core::fail(core::Errc::config_invalid,
+                          "oidc.listen must be ADDRESS:PORT, such as 127.0.0.1:8080 or "
+                          "[::1]:8080; not '" + listen + "'");
+    };
+    if (colon == std::string::npos || colon == 0 || colon + 1 == listen.size())
+        return bad();
+    std::string host = listen.substr(0, colon);
+    if (host.front() == '[') {
+        if (host.back() != ']')
+            return bad();
+        host = host.substr(1, host.size() - 2);
+    }
+    unsigned port = 0;
+    for (const char c : listen.substr(colon + 1)) {
+        if (c < '0' || c > '9' || port > 65535)
+            return bad();
+        port = port * 10 + static_cast<unsigned>(c - '0');
+    }
+    if (port > 65535)
+        return bad();
+    return std::pair<std::string, std::uint16_t>{host, static_cast<std::uint16_t>(port)};
+}
+
+/// The issuer when the config names none: the listen address, with "localhost" for loopback.
+std::string default_issuer(const Config& c, const std::string& host, std::uint16_t port)
+{
+    const bool loopback = host == "127.0.0.1" || host == "::1" || host == "localhost";
+    const std::string scheme = c.oidc_tls_certificate.empty() ? "http" : "https";
+    const std::string name = loopback ? "localhost"
+                             : host.find(':') != std::string::npos ? "[" + host + "]"
+                                                                   : host;
+    return scheme + "://" + name + ":" + std::to_string(port);
+}
+
 } // namespace
 
 int run(const std::string& config_path)
@@ -147,6 +188,37 @@ int run(const std::string& config_path)
     Mfa mfa(**store, *box, audit, *clock, totp);
     AuthEngine engine(**store, directory, hasher, mfa, audit, *clock);
 
+    std::unique_ptr<oidc::Provider> provider;
+    std::optional<std::pair<std::string, std::uint16_t>> oidc_listen;
+    if (!config.oidc_listen.empty()) {
+        auto where = split_listen(config.oidc_listen);
+        if (!where) {
+            log::error(where.error().message);
+            return 78;
+        }
+        oidc_listen = *where;
+        oidc::ProviderConfig pc;
+        pc.issuer = config.oidc_issuer.empty()
+                        ? default_issuer(config, where->first, where->second)
+                        : config.oidc_issuer;
+        while (!pc.issuer.empty() && pc.issuer.back() == '/')
+            pc.issuer.pop_back();
+        pc.secure_cookies = !config.oidc_tls_certificate.empty() ||
+                            pc.issuer.rfind("https://", 0) == 0;
+        pc.key_rotation = std::chrono::hours(24 * config.oidc_key_rotation_days);
+        pc.access_token_lifetime = std::chrono::seconds(config.oidc_access_token_lifetime_s);
+        pc.id_token_lifetime = std::chrono::seconds(config.oidc_id_token_lifetime_s);
+        pc.refresh_token_lifetime = std::chrono::seconds(config.oidc_refresh_token_lifetime_s);
+        pc.code_lifetime = std::chrono::seconds(config.oidc_code_lifetime_s);
+        pc.refresh_grace = std::chrono::seconds(config.oidc_refresh_grace_s);
+        provider = std::make_unique<oidc::Provider>(pc, **store, directory, engine, *box, audit,
+                                                    *clock);
+        if (auto st = provider->start(); !st) {
+            log::error("the OpenID Connect provider cannot start: " + st.error().message);
+            return 74;
+        }
+    }
+
     const auto admin_gid = group_id(config.admin_group);
     if (!admin_gid)
         log::notice("group " + config.admin_group +
@@ -175,7 +247,7 @@ int run(const std::string& config_path)
         {config.pam_socket, static_cast<mode_t>(config.pam_socket_mode), std::nullopt, "pam",
          pam_connections(engine, mfa, config.answer_timeout), pam_work, pam_quick},
         {config.admin_socket, static_cast<mode_t>(config.admin_socket_mode), admin_gid, "admin",
-         admin_connections(directory, mfa,
+         admin_connections(directory, mfa, provider.get(),
                            {::geteuid(), admin_gid, config.admin_group, config.answer_timeout}),
          admin_work,
          admin_work},
@@ -198,6 +270,27 @@ int run(const std::string& config_path)
         log::warning("systemd passed a socket for " + path + ", which the config does not name");
     activated.clear();
 
+    WorkPool web_work(worker_count(config));
+    std::unique_ptr<oidc::HttpServer> web;
+    if (provider) {
+        web = std::make_unique<oidc::HttpServer>(
+            io, oidc::HttpLimits{},
+            [&provider](oidc::HttpRequest&& r, const oidc::HttpPeer& peer) {
+                return provider->handle(std::move(r), peer);
+            },
+            web_work);
+        std::optional<oidc::TlsFiles> tls;
+        if (!config.oidc_tls_certificate.empty())
+            tls = oidc::TlsFiles{config.oidc_tls_certificate, config.oidc_tls_private_key};
+        auto port = web->listen(oidc_listen->first, oidc_listen->second, tls);
+        if (!port) {
+            log::error("oidc.listen: " + port.error().message);
+            return 71;
+        }
+        log::info("OpenID Connect provider on " + oidc_listen->first + ":" +
+                  std::to_string(*port));
+    }
+
     asio::signal_set signals(io, SIGTERM, SIGINT, SIGHUP);
     std::function<void(const boost::system::error_code&, int)> on_signal =
         [&](const boost::system::error_code& ec, int sig) {
@@ -213,6 +306,8 @@ int run(const std::string& config_path)
             log::info("stopping on signal " + std::to_string(sig));
             sd_notify(0, "STOPPING=1");
             server.stop();
+            if (web)
+                web->stop();
             signals.cancel();
         };
     signals.async_wait(on_signal);
@@ -226,6 +321,7 @@ int run(const std::string& config_path)
     pam_work.join();
     pam_quick.join();
     admin_work.join();
+    web_work.join();
     for (const auto& p : bound_paths)
         ::unlink(p.c_str());
     log::info("stopped");

@@ -178,8 +178,40 @@ CREATE TABLE recovery_codes (
 );
 )sql";
 
+// v5: the OpenID Connect provider's signing keys and registered clients.
+constexpr const char* schema_v5 = R"sql(
+-- ID-token and access-token signing keys. The private key (PKCS#8 PEM) is sealed with the key
+-- file, base64 here. A key signs until retired_at; it is published in the JWKS until
+-- unpublish_at, when no token it signed can still be valid.
+CREATE TABLE oidc_keys (
+    kid          TEXT PRIMARY KEY NOT NULL,
+    alg          TEXT NOT NULL CHECK (alg IN ('RS256', 'ES256', 'EdDSA')),
+    sealed_pem   TEXT NOT NULL CHECK (sealed_pem <> ''),
+    created_at   INTEGER NOT NULL,
+    retired_at   INTEGER,                       -- NULL while it signs
+    unpublish_at INTEGER                        -- NULL while it signs
+);
+
+CREATE TABLE oidc_clients (
+    id                        TEXT PRIMARY KEY NOT NULL CHECK (id <> ''),
+    name                      TEXT NOT NULL,
+    -- Keyed hash of the secret (HMAC-SHA256 under the key file); '' for a public client.
+    secret_hash               TEXT NOT NULL,
+    public                    INTEGER NOT NULL CHECK (public IN (0, 1)),
+    redirect_uris             TEXT NOT NULL CHECK (json_valid(redirect_uris)),
+    post_logout_redirect_uris TEXT NOT NULL CHECK (json_valid(post_logout_redirect_uris)),
+    backchannel_logout_uri    TEXT,
+    scopes                    TEXT NOT NULL CHECK (json_valid(scopes)),
+    id_token_alg              TEXT NOT NULL CHECK (id_token_alg IN ('RS256', 'ES256', 'EdDSA')),
+    claims_in_id_token        INTEGER NOT NULL CHECK (claims_in_id_token IN (0, 1)),
+    require_consent           INTEGER NOT NULL CHECK (require_consent IN (0, 1)),
+    created_at                INTEGER NOT NULL,
+    CHECK (public = 1 OR secret_hash <> '')
+);
+)sql";
+
 // migrations[i] takes the database from version i to i + 1.
-constexpr std::array migrations{schema_v1, schema_v2, schema_v3, schema_v4};
+constexpr std::array migrations{schema_v1, schema_v2, schema_v3, schema_v4, schema_v5};
 static_assert(migrations.size() == latest_schema_version,
               "each schema version needs its migration");
 

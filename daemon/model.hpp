@@ -77,6 +77,32 @@ struct MfaDeviceRecord {
     std::optional<std::int64_t> last_used_step; ///< highest time step accepted; never again
 };
 
+/// A signing key of the OpenID Connect provider. The private key never leaves latchkeyd.
+struct OidcKeyRecord {
+    std::string kid;                   ///< RFC 7638 thumbprint
+    std::string alg;                   ///< "RS256", "ES256", "EdDSA"
+    std::string sealed_pem;            ///< SecretBox::seal() of the PKCS#8 PEM, context "oidc-key:<kid>"
+    core::TimePoint created_at;
+    std::optional<core::TimePoint> retired_at;   ///< no longer signs from then on
+    std::optional<core::TimePoint> unpublish_at; ///< dropped from the JWKS from then on
+};
+
+/// A relying party registered with `latchkeyctl oidc client add`.
+struct OidcClientRecord {
+    std::string id;                    ///< the client_id
+    std::string name;
+    std::string secret_hash;           ///< keyed hash of the secret; empty for a public client
+    bool is_public = false;            ///< no secret: PKCE is required
+    std::vector<std::string> redirect_uris;
+    std::vector<std::string> post_logout_redirect_uris;
+    std::optional<std::string> backchannel_logout_uri;
+    std::vector<std::string> scopes;   ///< allowed scopes ("openid" always)
+    std::string id_token_alg = "RS256";
+    bool claims_in_id_token = false;   ///< profile/email claims in the ID token too
+    bool require_consent = false;
+    core::TimePoint created_at;
+};
+
 /// What replaces a user's password, written atomically with the history entry of the old one.
 struct PasswordChange {
     std::string new_hash;

@@ -2,18 +2,65 @@
 // Row helpers shared by the SqliteStore source files (internal to the SQLite store).
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
+#include <limits>
+#include <vector>
 #include <optional>
 #include <string>
 #include <string_view>
 
 #include "core/clock.hpp"
 #include "core/result.hpp"
+#include <boost/json.hpp>
 #include <sqlite3.h>
 
 #include "daemon/sqlite.hpp"
 
 namespace latchkey::daemon::sqlite_rows {
+
+/// The schema's CHECKs keep these columns in range; clamping guards against a hand-edited file.
+inline std::uint32_t read_u32(const Statement& stmt, int column) noexcept
+{
+    constexpr std::int64_t max = std::numeric_limits<std::uint32_t>::max();
+    return static_cast<std::uint32_t>(std::clamp<std::int64_t>(stmt.int64(column), 0, max));
+}
+
+inline core::Error corrupt(std::string what)
+{
+    return {core::Errc::store_failed, "database holds an invalid " + std::move(what)};
+}
+
+inline boost::json::string_view js(std::string_view s) noexcept
+{
+    return {s.data(), s.size()};
+}
+
+/// A list of strings as a JSON array (allowed networks, redirect URIs, scopes).
+inline std::string string_list_to_json(const std::vector<std::string>& items)
+{
+    boost::json::array a;
+    a.reserve(items.size());
+    for (const auto& item : items)
+        a.emplace_back(js(item));
+    return boost::json::serialize(a);
+}
+
+inline core::Result<std::vector<std::string>> string_list_from_json(std::string_view text,
+                                                                    std::string_view what)
+{
+    boost::system::error_code ec;
+    const boost::json::value v = boost::json::parse(js(text), ec);
+    if (ec || !v.is_array())
+        return core::fail(corrupt(std::string(what)));
+    std::vector<std::string> out;
+    for (const auto& item : v.get_array()) {
+        if (!item.is_string())
+            return core::fail(corrupt(std::string(what)));
+        out.emplace_back(item.get_string());
+    }
+    return out;
+}
 
 inline std::string user_not_found(const std::string& user_id)
 {

@@ -69,47 +69,6 @@ std::optional<Severity> severity_from_number(std::int64_t n) noexcept
     return static_cast<Severity>(n);
 }
 
-/// The schema's CHECKs keep these columns in range; clamping guards against a hand-edited file.
-std::uint32_t read_u32(const Statement& stmt, int column) noexcept
-{
-    constexpr std::int64_t max = std::numeric_limits<std::uint32_t>::max();
-    return static_cast<std::uint32_t>(std::clamp<std::int64_t>(stmt.int64(column), 0, max));
-}
-
-core::Error corrupt(std::string what)
-{
-    return {Errc::store_failed, "database holds an invalid " + std::move(what)};
-}
-
-json::string_view js(std::string_view s) noexcept
-{
-    return {s.data(), s.size()};
-}
-
-std::string networks_to_json(const std::vector<std::string>& networks)
-{
-    json::array a;
-    a.reserve(networks.size());
-    for (const auto& n : networks)
-        a.emplace_back(js(n));
-    return json::serialize(a);
-}
-
-core::Result<std::vector<std::string>> networks_from_json(std::string_view text)
-{
-    boost::system::error_code ec;
-    const json::value v = json::parse(js(text), ec);
-    if (ec || !v.is_array())
-        return core::fail(corrupt("allowed_networks value"));
-    std::vector<std::string> out;
-    for (const auto& n : v.get_array()) {
-        if (!n.is_string())
-            return core::fail(corrupt("allowed_networks value"));
-        out.emplace_back(n.get_string());
-    }
-    return out;
-}
-
 std::string fields_to_json(const std::map<std::string, std::string>& fields)
 {
     json::object o;
@@ -248,7 +207,7 @@ core::Result<AccountRecord> read_account(const Statement& s)
     a.settings.allow_manage_mfa = s.boolean(16);
     a.settings.mfa_required = s.boolean(17);
     a.settings.session_duration_s = read_u32(s, 18);
-    LATCHKEY_TRY(networks, networks_from_json(s.text(19)));
+    LATCHKEY_TRY(networks, string_list_from_json(s.text(19), "allowed_networks value"));
     a.settings.allowed_networks = std::move(networks);
     a.settings.mfa_enrol_at_logon = s.boolean(20);
     return a;
@@ -332,7 +291,7 @@ core::Status insert_account(sqlite3* db, const AccountRecord& a)
                   p.min_length, p.require_lowercase, p.require_uppercase, p.require_digit,
                   p.require_symbol, p.max_age_days, p.history, p.max_failed_per_hour, p.hard_expiry,
                   s.allow_change_password, s.allow_passkey_logon, s.allow_manage_mfa,
-                  s.mfa_required, s.session_duration_s, networks_to_json(s.allowed_networks),
+                  s.mfa_required, s.session_duration_s, string_list_to_json(s.allowed_networks),
                   s.mfa_enrol_at_logon));
     const auto exists = [&](std::string_view sqlite_message) -> std::string {
         if (sqlite_message.find("accounts.name") != std::string_view::npos)
@@ -584,7 +543,7 @@ core::Status SqliteStore::set_settings(const std::string& account_id, const Secu
                           "WHERE id = ?1",
                           account_id, s.allow_change_password, s.allow_passkey_logon,
                           s.allow_manage_mfa, s.mfa_required, s.session_duration_s,
-                          networks_to_json(s.allowed_networks), s.mfa_enrol_at_logon);
+                          string_list_to_json(s.allowed_networks), s.mfa_enrol_at_logon);
 }
 
 core::Status SqliteStore::create_user(const UserRecord& u)

@@ -87,6 +87,16 @@ public:
                                          core::TimePoint at) override;
     core::Result<std::uint32_t> recovery_codes_left(const std::string& user_id) override;
 
+    // sqlite_store_oidc.cpp
+    core::Status add_oidc_key(const OidcKeyRecord& key) override;
+    core::Result<std::vector<OidcKeyRecord>> oidc_keys(core::TimePoint now) override;
+    core::Status retire_oidc_key(const std::string& kid, core::TimePoint at,
+                                 core::TimePoint unpublish_at) override;
+    core::Status add_oidc_client(const OidcClientRecord& client) override;
+    core::Result<std::optional<OidcClientRecord>> oidc_client(const std::string& id) override;
+    core::Result<std::vector<OidcClientRecord>> oidc_clients() override;
+    core::Status remove_oidc_client(const std::string& id) override;
+
     core::Status append_audit(AuditEvent& event) override;
     core::Result<std::vector<AuditEvent>> audit(const AuditQuery& query) override;
 

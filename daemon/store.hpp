@@ -108,6 +108,21 @@ public:
                                                  const std::string& hash, core::TimePoint at) = 0;
     virtual core::Result<std::uint32_t> recovery_codes_left(const std::string& user_id) = 0;
 
+    // OpenID Connect provider
+    virtual core::Status add_oidc_key(const OidcKeyRecord& key) = 0;
+    /// Every key not yet unpublished at `now`, newest first.
+    virtual core::Result<std::vector<OidcKeyRecord>> oidc_keys(core::TimePoint now) = 0;
+    /// Stops a key signing at `at`; it stays published until `unpublish_at`. not_found if none.
+    virtual core::Status retire_oidc_key(const std::string& kid, core::TimePoint at,
+                                         core::TimePoint unpublish_at) = 0;
+    /// already_exists when the id is taken.
+    virtual core::Status add_oidc_client(const OidcClientRecord& client) = 0;
+    virtual core::Result<std::optional<OidcClientRecord>> oidc_client(const std::string& id) = 0;
+    /// Ordered by id.
+    virtual core::Result<std::vector<OidcClientRecord>> oidc_clients() = 0;
+    /// not_found if there is no such client.
+    virtual core::Status remove_oidc_client(const std::string& id) = 0;
+
     // sessions
     virtual core::Status create_session(const SessionRecord& session) = 0;
     /// Marks an open session closed; false when there is no open session with that id.

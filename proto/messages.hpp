@@ -457,13 +457,63 @@ struct MfaRecoveryCodes {
 };
 BOOST_DESCRIBE_STRUCT(MfaRecoveryCodes, (), (ref))
 
+/// A relying party of the OpenID Connect provider, as `latchkeyctl oidc client` shows it.
+struct OidcClientInfo {
+    std::string id;
+    std::string name;
+    bool is_public = false; ///< no secret; PKCE required
+    std::vector<std::string> redirect_uris;
+    std::vector<std::string> post_logout_redirect_uris;
+    std::optional<std::string> backchannel_logout_uri;
+    std::vector<std::string> scopes;
+    std::string id_token_alg = "RS256";
+    bool claims_in_id_token = false;
+    bool require_consent = false;
+    std::int64_t created_at = 0;
+};
+BOOST_DESCRIBE_STRUCT(OidcClientInfo, (),
+                      (id, name, is_public, redirect_uris, post_logout_redirect_uris,
+                       backchannel_logout_uri, scopes, id_token_alg, claims_in_id_token,
+                       require_consent, created_at))
+
+/// Registers a client; `client.created_at` is ignored. The reply carries the secret once.
+struct OidcClientAdd {
+    static constexpr std::string_view type = "oidc.client.add";
+    OidcClientInfo client;
+};
+BOOST_DESCRIBE_STRUCT(OidcClientAdd, (), (client))
+
+struct OidcClientList {
+    static constexpr std::string_view type = "oidc.client.list";
+};
+BOOST_DESCRIBE_STRUCT(OidcClientList, (), ())
+
+struct OidcClientShow {
+    static constexpr std::string_view type = "oidc.client.show";
+    std::string id;
+};
+BOOST_DESCRIBE_STRUCT(OidcClientShow, (), (id))
+
+struct OidcClientRemove {
+    static constexpr std::string_view type = "oidc.client.remove";
+    std::string id;
+};
+BOOST_DESCRIBE_STRUCT(OidcClientRemove, (), (id))
+
+/// Retires the current signing keys and makes new ones.
+struct OidcRotateKeys {
+    static constexpr std::string_view type = "oidc.rotate_keys";
+};
+BOOST_DESCRIBE_STRUCT(OidcRotateKeys, (), ())
+
 using Request = std::variant<Hello, DirectoryInit, DirectoryShow, AccountCreate, AccountList,
                              AccountShow, AccountAlias, UserCreate, UserList, UserShow, UserDelete,
                              UserSetLogon, UserSetPassword, PolicyShow, PolicySet, SettingsShow,
                              SettingsSet, UserUnlock, SessionList, AuditList, AuthBegin,
                              PasswordChangeBegin, AuthAnswer, AccountCheck, SessionOpen,
                              SessionClose, MfaEnroll, MfaConfirm, MfaList, MfaRemove,
-                             MfaRecoveryCodes>;
+                             MfaRecoveryCodes, OidcClientAdd, OidcClientList, OidcClientShow,
+                             OidcClientRemove, OidcRotateKeys>;
 
 // ---- responses --------------------------------------------------------------------------
 
@@ -596,10 +646,23 @@ struct MfaRecoveryCodesReply {
 };
 BOOST_DESCRIBE_STRUCT(MfaRecoveryCodesReply, (), (user, recovery_codes))
 
+struct OidcClientReply {
+    static constexpr std::string_view type = "oidc.client";
+    OidcClientInfo client;
+    std::optional<core::Secret> secret; ///< only when added: shown once, stored hashed
+};
+BOOST_DESCRIBE_STRUCT(OidcClientReply, (), (client, secret))
+
+struct OidcClientListReply {
+    static constexpr std::string_view type = "oidc.client.list.reply";
+    std::vector<OidcClientInfo> clients;
+};
+BOOST_DESCRIBE_STRUCT(OidcClientListReply, (), (clients))
+
 using Response = std::variant<HelloReply, Failure, Done, DirectoryReply, AccountReply,
                               AccountListReply, UserReply, UserListReply, PolicyReply,
                               SettingsReply, AuthReply, SessionReply, SessionListReply,
                               AuditListReply, MfaChallenge, MfaEnrolled, MfaListReply,
-                              MfaRecoveryCodesReply>;
+                              MfaRecoveryCodesReply, OidcClientReply, OidcClientListReply>;
 
 } // namespace latchkey::proto

@@ -1,22 +1,35 @@
 # SPDX-License-Identifier: Apache-2.0
 """`./dev run` brings up the demo directory idempotently and latchkeyctl administers it."""
 
+import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import tempfile
 import time
+import urllib.request
 
 from harness import SOURCE_DIR, ctl, expect, run
 
 BUILD_DIR = os.path.dirname(os.path.dirname(os.environ.get("LATCHKEYCTL", "build/cli/latchkeyctl")))
 
 
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+OIDC_PORT = free_port()
+
+
 class DevRun:
     def __init__(self, var):
         self.var = var
-        env = dict(os.environ, LATCHKEY_VAR=var, LATCHKEY_SKIP_SETUP="1", LATCHKEY_BUILD_DIR=BUILD_DIR)
+        env = dict(os.environ, LATCHKEY_VAR=var, LATCHKEY_SKIP_SETUP="1", LATCHKEY_BUILD_DIR=BUILD_DIR,
+                   LATCHKEY_OIDC_LISTEN=f"127.0.0.1:{OIDC_PORT}")
         self.out_path = os.path.join(var, "dev-run.out")
         os.makedirs(var, exist_ok=True)
         self.out = open(self.out_path, "w")
@@ -59,6 +72,10 @@ def test_dev_run_brings_up_the_demo_directory_twice():
             first.wait_for("Stop with Ctrl-C.")
             text = first.text()
             expect("alice@web.example.internal" in text and "password:" in text, text)
+            issuer = f"http://localhost:{OIDC_PORT}"
+            expect(f"{issuer}/.well-known/openid-configuration" in text, text)
+            with urllib.request.urlopen(f"{issuer}/.well-known/openid-configuration", timeout=10) as r:
+                expect(json.load(r)["issuer"] == issuer, "the demo's OIDC provider answers")
             d = ctl(admin, "directory", "show", json_out=True)["directory"]
             expect(d["domain"] == "example.internal" and d["management_account"] == "management", d)
             accounts = {a["name"]: a["kind"] for a in ctl(admin, "account", "list", json_out=True)["accounts"]}

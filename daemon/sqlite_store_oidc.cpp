@@ -1,0 +1,190 @@
+// SPDX-License-Identifier: Apache-2.0
+// SqliteStore's OpenID Connect provider records: signing keys and clients (schema version 5).
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/random.hpp"
+#include "daemon/sqlite.hpp"
+#include "daemon/sqlite_rows.hpp"
+#include "daemon/sqlite_store.hpp"
+
+namespace latchkey::daemon {
+
+namespace {
+
+using core::Errc;
+using namespace sqlite_rows;
+
+constexpr std::string_view key_columns =
+    "kid, alg, sealed_pem, created_at, retired_at, unpublish_at";
+
+core::Result<OidcKeyRecord> read_key(const Statement& s)
+{
+    OidcKeyRecord k;
+    k.kid = s.text(0);
+    k.alg = s.text(1);
+    auto sealed = core::base64_decode(s.text(2));
+    if (!sealed)
+        return core::fail(corrupt("sealed signing key '" + k.kid + "'"));
+    k.sealed_pem = std::move(*sealed);
+    k.created_at = core::from_unix(s.int64(3));
+    k.retired_at = time_or_null(s.optional_int64(4));
+    k.unpublish_at = time_or_null(s.optional_int64(5));
+    return k;
+}
+
+constexpr std::string_view client_columns =
+    "id, name, secret_hash, public, redirect_uris, post_logout_redirect_uris, "
+    "backchannel_logout_uri, scopes, id_token_alg, claims_in_id_token, require_consent, "
+    "created_at";
+
+core::Result<OidcClientRecord> read_client(const Statement& s)
+{
+    OidcClientRecord c;
+    c.id = s.text(0);
+    c.name = s.text(1);
+    c.secret_hash = s.text(2);
+    c.is_public = s.boolean(3);
+    LATCHKEY_TRY(redirects, string_list_from_json(s.text(4), "client redirect_uris"));
+    c.redirect_uris = std::move(redirects);
+    LATCHKEY_TRY(logouts, string_list_from_json(s.text(5), "client post_logout_redirect_uris"));
+    c.post_logout_redirect_uris = std::move(logouts);
+    c.backchannel_logout_uri = s.optional_text(6);
+    LATCHKEY_TRY(scopes, string_list_from_json(s.text(7), "client scopes"));
+    c.scopes = std::move(scopes);
+    c.id_token_alg = s.text(8);
+    c.claims_in_id_token = s.boolean(9);
+    c.require_consent = s.boolean(10);
+    c.created_at = core::from_unix(s.int64(11));
+    return c;
+}
+
+} // namespace
+
+core::Status SqliteStore::add_oidc_key(const OidcKeyRecord& k)
+{
+    const std::lock_guard lock(mutex_);
+    sqlite3* db = db_.get();
+    LATCHKEY_TRY(txn, Transaction::begin(db));
+    std::string sql = "INSERT INTO oidc_keys (";
+    sql += key_columns;
+    sql += ") VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+    LATCHKEY_TRY(stmt, Statement::prepare(db, sql));
+    LATCHKEY_TRY_STATUS(stmt.bind(k.kid, k.alg, core::base64_encode(k.sealed_pem, false, true),
+                                  core::to_unix(k.created_at), unix_or_null(k.retired_at),
+                                  unix_or_null(k.unpublish_at)));
+    if (auto done = stmt.run(); !done) {
+        if (done.error().is(Errc::already_exists))
+            return core::fail(Errc::already_exists, "signing key '" + k.kid + "' already exists");
+        return done;
+    }
+    return txn.commit();
+}
+
+core::Result<std::vector<OidcKeyRecord>> SqliteStore::oidc_keys(core::TimePoint now)
+{
+    const std::lock_guard lock(mutex_);
+    std::string sql = "SELECT ";
+    sql += key_columns;
+    sql += " FROM oidc_keys WHERE unpublish_at IS NULL OR unpublish_at > ?1 "
+           "ORDER BY created_at DESC, rowid DESC";
+    LATCHKEY_TRY(stmt, Statement::prepare(db_.get(), sql));
+    LATCHKEY_TRY_STATUS(stmt.bind(core::to_unix(now)));
+    std::vector<OidcKeyRecord> out;
+    for (;;) {
+        LATCHKEY_TRY(row, stmt.step());
+        if (!row)
+            return out;
+        LATCHKEY_TRY(key, read_key(stmt));
+        out.push_back(std::move(key));
+    }
+}
+
+core::Status SqliteStore::retire_oidc_key(const std::string& kid, core::TimePoint at,
+                                          core::TimePoint unpublish_at)
+{
+    const std::lock_guard lock(mutex_);
+    sqlite3* db = db_.get();
+    LATCHKEY_TRY(txn, Transaction::begin(db));
+    LATCHKEY_TRY(stmt, Statement::prepare(db, "UPDATE oidc_keys SET retired_at = ?2, "
+                                              "unpublish_at = ?3 WHERE kid = ?1 "
+                                              "AND retired_at IS NULL"));
+    LATCHKEY_TRY_STATUS(stmt.bind(kid, core::to_unix(at), core::to_unix(unpublish_at)));
+    LATCHKEY_TRY_STATUS(stmt.run());
+    if (stmt.changes() == 0)
+        return core::fail(Errc::not_found, "no signing key '" + kid + "' in use");
+    return txn.commit();
+}
+
+core::Status SqliteStore::add_oidc_client(const OidcClientRecord& c)
+{
+    const std::lock_guard lock(mutex_);
+    sqlite3* db = db_.get();
+    LATCHKEY_TRY(txn, Transaction::begin(db));
+    std::string sql = "INSERT INTO oidc_clients (";
+    sql += client_columns;
+    sql += ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)";
+    LATCHKEY_TRY(stmt, Statement::prepare(db, sql));
+    LATCHKEY_TRY_STATUS(stmt.bind(c.id, c.name, c.secret_hash, c.is_public,
+                                  string_list_to_json(c.redirect_uris),
+                                  string_list_to_json(c.post_logout_redirect_uris),
+                                  c.backchannel_logout_uri, string_list_to_json(c.scopes),
+                                  c.id_token_alg, c.claims_in_id_token, c.require_consent,
+                                  core::to_unix(c.created_at)));
+    if (auto done = stmt.run(); !done) {
+        if (done.error().is(Errc::already_exists))
+            return core::fail(Errc::already_exists, "client '" + c.id + "' already exists");
+        return done;
+    }
+    return txn.commit();
+}
+
+core::Result<std::optional<OidcClientRecord>> SqliteStore::oidc_client(const std::string& id)
+{
+    const std::lock_guard lock(mutex_);
+    std::string sql = "SELECT ";
+    sql += client_columns;
+    sql += " FROM oidc_clients WHERE id = ?1";
+    LATCHKEY_TRY(stmt, Statement::prepare(db_.get(), sql));
+    LATCHKEY_TRY_STATUS(stmt.bind(id));
+    LATCHKEY_TRY(row, stmt.step());
+    if (!row)
+        return std::optional<OidcClientRecord>{};
+    LATCHKEY_TRY(client, read_client(stmt));
+    return std::optional<OidcClientRecord>{std::move(client)};
+}
+
+core::Result<std::vector<OidcClientRecord>> SqliteStore::oidc_clients()
+{
+    const std::lock_guard lock(mutex_);
+    std::string sql = "SELECT ";
+    sql += client_columns;
+    sql += " FROM oidc_clients ORDER BY id";
+    LATCHKEY_TRY(stmt, Statement::prepare(db_.get(), sql));
+    std::vector<OidcClientRecord> out;
+    for (;;) {
+        LATCHKEY_TRY(row, stmt.step());
+        if (!row)
+            return out;
+        LATCHKEY_TRY(client, read_client(stmt));
+        out.push_back(std::move(client));
+    }
+}
+
+core::Status SqliteStore::remove_oidc_client(const std::string& id)
+{
+    const std::lock_guard lock(mutex_);
+    sqlite3* db = db_.get();
+    LATCHKEY_TRY(txn, Transaction::begin(db));
+    LATCHKEY_TRY(stmt, Statement::prepare(db, "DELETE FROM oidc_clients WHERE id = ?1"));
+    LATCHKEY_TRY_STATUS(stmt.bind(id));
+    LATCHKEY_TRY_STATUS(stmt.run());
+    if (stmt.changes() == 0)
+        return core::fail(Errc::not_found, "no client '" + id + "'");
+    return txn.commit();
+}
+
+} // namespace latchkey::daemon

@@ -1,0 +1,59 @@
+// SPDX-License-Identifier: Apache-2.0
+// Clients: the relying parties registered with `latchkeyctl oidc client`, and how they prove
+// who they are at the token endpoint.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/clock.hpp"
+#include "core/result.hpp"
+#include "core/secret.hpp"
+#include "daemon/audit.hpp"
+#include "daemon/directory.hpp"
+#include "daemon/secret_box.hpp"
+#include "daemon/store.hpp"
+#include "proto/messages.hpp"
+
+namespace latchkey::oidc {
+
+/// Scopes the provider knows; a client may be limited to some of them.
+inline constexpr std::string_view known_scopes[] = {"openid", "profile", "email",
+                                                    "offline_access"};
+
+/// Whether `uri` may be a redirect URI: absolute, no fragment, https — or http on a loopback
+/// host (RFC 8252 §7.3 native apps, and development). nullopt when fine, else the reason.
+std::optional<std::string> redirect_uri_problem(std::string_view uri);
+
+class ClientRegistry {
+public:
+    ClientRegistry(daemon::Store& store, const daemon::SecretBox& box, daemon::Audit& audit,
+                   const core::Clock& clock);
+
+    /// Validates and stores a client; a confidential client gets a fresh secret, returned once.
+    core::Result<proto::OidcClientReply> add(const proto::OidcClientInfo& client,
+                                             const daemon::Actor& actor);
+    core::Result<std::vector<proto::OidcClientInfo>> list();
+    core::Result<proto::OidcClientInfo> show(const std::string& id);
+    core::Status remove(const std::string& id, const daemon::Actor& actor);
+
+    /// The client, or nullopt when there is none with that id.
+    core::Result<std::optional<daemon::OidcClientRecord>> find(const std::string& id);
+
+    /// Whether `secret` is the client's secret (constant time; false for public clients).
+    bool secret_matches(const daemon::OidcClientRecord& client, const core::Secret& secret) const;
+
+    static proto::OidcClientInfo info(const daemon::OidcClientRecord& r);
+
+private:
+    core::Result<std::string> secret_hash(const std::string& id, const core::Secret& s) const;
+
+    daemon::Store& store_;
+    const daemon::SecretBox& box_;
+    daemon::Audit& audit_;
+    const core::Clock& clock_;
+};
+
+} // namespace latchkey::oidc

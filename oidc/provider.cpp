@@ -1,0 +1,1142 @@
+// SPDX-License-Identifier: Apache-2.0
+// The OpenID Connect endpoints.
+#include "oidc/provider.hpp"
+
+#include <algorithm>
+#include <array>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <sstream>
+#include <utility>
+#include <vector>
+
+#include "core/random.hpp"
+#include "daemon/log.hpp"
+#include "oidc/clients.hpp"
+#include "oidc/jose.hpp"
+#include "oidc/keyring.hpp"
+#include "oidc/pages.hpp"
+#include "oidc/web.hpp"
+#include "proto/wire.hpp"
+
+namespace latchkey::oidc {
+
+namespace {
+
+namespace json = boost::json;
+using daemon::ResolvedUser;
+using proto::Outcome;
+
+constexpr std::string_view session_cookie = "lk_session";
+constexpr std::size_t max_logons_in_progress = 10'000;
+
+std::string random_token()
+{
+    std::array<unsigned char, 32> raw{};
+    core::random_bytes(raw.data(), raw.size());
+    std::string t = base64url(std::string_view(reinterpret_cast<const char*>(raw.data()), raw.size()));
+    core::wipe(raw.data(), raw.size());
+    return t;
+}
+
+/// Tokens, codes and cookies are looked up by their hash: a map lookup then reveals nothing
+/// through timing, and a dump of memory holds no usable token.
+std::string token_key(std::string_view token)
+{
+    return sha256_base64url(token);
+}
+
+std::int64_t unix_now(const core::Clock& clock)
+{
+    return core::to_unix(clock.now());
+}
+
+std::vector<std::string> split_spaces(std::string_view s)
+{
+    std::vector<std::string> out;
+    std::istringstream in{std::string(s)};
+    for (std::string w; in >> w;)
+        if (std::find(out.begin(), out.end(), w) == out.end())
+            out.push_back(w);
+    return out;
+}
+
+std::string join_spaces(const std::vector<std::string>& v)
+{
+    std::string out;
+    for (const auto& w : v)
+        out += (out.empty() ? "" : " ") + w;
+    return out;
+}
+
+bool contains(const std::vector<std::string>& v, std::string_view w)
+{
+    return std::find(v.begin(), v.end(), w) != v.end();
+}
+
+/// RFC 7636 §4.1: 43 to 128 characters of [A-Z] / [a-z] / [0-9] / "-" / "." / "_" / "~".
+bool valid_verifier(std::string_view v)
+{
+    return v.size() >= 43 && v.size() <= 128 && std::all_of(v.begin(), v.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+               c == '-' || c == '.' || c == '_' || c == '~';
+    });
+}
+
+json::array string_array(const std::vector<std::string>& v)
+{
+    json::array a;
+    for (const auto& s : v)
+        a.emplace_back(s);
+    return a;
+}
+
+} // namespace
+
+// ---- state --------------------------------------------------------------------------------
+
+/// A checked authorization request, waiting for a logon or answered at once.
+struct AuthRequest {
+    daemon::OidcClientRecord client;
+    std::string redirect_uri;
+    std::vector<std::string> scopes;
+    std::optional<std::string> state;
+    std::optional<std::string> nonce;
+    std::optional<std::string> code_challenge;
+    std::vector<std::string> prompt;
+    std::optional<std::int64_t> max_age;
+    std::string login_hint;
+};
+
+/// A logon in progress on the pages.
+struct LoginTx {
+    std::optional<AuthRequest> auth;       ///< absent: someone signing in at a portal directly
+    std::string csrf;
+    std::optional<std::string> fixed_domain;
+    std::string user;                      ///< as typed, with the domain
+    std::unique_ptr<daemon::Dialogue> dialogue;
+    daemon::Step step;                      ///< the prompt being shown
+    bool asked_code = false;
+    core::TimePoint created;
+    std::optional<std::string> redirect;   ///< set when done: where /authorize/resume goes
+};
+
+/// A browser's single sign-on session.
+struct WebSession {
+    std::string sid;                       ///< public id (ID token `sid`)
+    std::string user_id;
+    std::string logon_name;
+    core::TimePoint auth_time;
+    std::vector<std::string> amr;
+    core::TimePoint expires;
+};
+
+struct CodeGrant {
+    AuthRequest auth;
+    std::string user_id;
+    std::string sid;
+    core::TimePoint auth_time;
+    std::vector<std::string> amr;
+    core::TimePoint expires;
+    bool used = false;
+    std::vector<std::string> access_jtis;  ///< what the first exchange issued, for a replay
+    std::optional<std::string> family;
+};
+
+struct RefreshToken {
+    std::string family;
+    std::string client_id;
+    std::string user_id;
+    std::string sid;
+    std::vector<std::string> scopes;
+    core::TimePoint auth_time;
+    std::vector<std::string> amr;
+    core::TimePoint expires;
+    std::optional<core::TimePoint> rotated_at;
+};
+
+struct Provider::State {
+    State(ProviderConfig c, daemon::Store& s, daemon::Directory& d, daemon::AuthEngine& e,
+          const daemon::SecretBox& b, daemon::Audit& a, const core::Clock& k)
+        : cfg(std::move(c))
+        , store(s)
+        , directory(d)
+        , engine(e)
+        , audit(a)
+        , clock(k)
+        , keys(s, b, a, k, cfg.key_rotation,
+               std::max({cfg.id_token_lifetime, cfg.access_token_lifetime}))
+        , clients(s, b, a, k)
+    {
+    }
+
+    ProviderConfig cfg;
+    daemon::Store& store;
+    daemon::Directory& directory;
+    daemon::AuthEngine& engine;
+    daemon::Audit& audit;
+    const core::Clock& clock;
+    KeyRing keys;
+    ClientRegistry clients;
+
+    std::mutex mutex;
+    std::map<std::string, LoginTx> logons;         ///< tx id ->
+    std::map<std::string, WebSession> sessions;    ///< token_key(cookie) ->
+    std::map<std::string, CodeGrant> codes;        ///< token_key(code) ->
+    std::map<std::string, RefreshToken> refresh;   ///< token_key(token) ->
+    std::set<std::string> dead_families;
+    std::set<std::string> revoked_jtis;
+
+    void expire() ///< mutex held
+    {
+        const auto now = clock.now();
+        std::erase_if(logons, [&](auto& kv) { return kv.second.created + cfg.logon_lifetime < now; });
+        std::erase_if(sessions, [&](auto& kv) { return kv.second.expires < now; });
+        std::erase_if(codes, [&](auto& kv) { return kv.second.expires + cfg.code_lifetime < now; });
+        std::erase_if(refresh, [&](auto& kv) { return kv.second.expires < now; });
+    }
+
+    void record(daemon::Severity s, const std::string& event,
+                std::map<std::string, std::string> fields)
+    {
+        fields["front_door"] = "oidc";
+        audit.record(s, event, std::move(fields));
+    }
+
+    // ---- /authorize -----------------------------------------------------------------------
+
+    struct AuthorizeError {
+        bool to_client = false;  ///< the redirect URI is trusted: send the error there
+        std::string error;
+        std::string description;
+    };
+
+    std::variant<AuthRequest, AuthorizeError> check_authorize(const Params& p)
+    {
+        const auto get = [&](std::string_view k) -> std::optional<std::string> {
+            const auto it = p.find(k);
+            return it == p.end() ? std::nullopt : std::optional<std::string>(it->second);
+        };
+        const auto page = [](std::string d) { return AuthorizeError{false, "invalid_request", std::move(d)}; };
+        const auto client_id = get("client_id");
+        if (!client_id)
+            return page("The request names no client (client_id).");
+        auto found = clients.find(*client_id);
+        if (!found || !*found)
+            return page("The client '" + client_id->substr(0, 64) + "' is not registered here.");
+        AuthRequest a;
+        a.client = std::move(**found);
+        const auto redirect = get("redirect_uri");
+        if (!redirect || !contains(a.client.redirect_uris, *redirect))
+            return page("The redirect URI is not one registered for this client; latchkey "
+                        "will not send you there.");
+        a.redirect_uri = *redirect;
+        // From here on errors go back to the client (RFC 6749 §4.1.2.1).
+        const auto to_client = [](std::string e, std::string d) {
+            return AuthorizeError{true, std::move(e), std::move(d)};
+        };
+        a.state = get("state");
+        if (get("request") || get("request_uri"))
+            return to_client("request_not_supported", "request objects are not supported");
+        if (get("response_type") != "code")
+            return to_client("unsupported_response_type", "only response_type=code is supported");
+        if (const auto mode = get("response_mode"); mode && *mode != "query")
+            return to_client("invalid_request", "only response_mode=query is supported");
+        for (const auto& s : split_spaces(get("scope").value_or("")))
+            if (contains(a.client.scopes, s))
+                a.scopes.push_back(s);
+        if (!contains(a.scopes, "openid"))
+            return to_client("invalid_scope", "the scope must include openid");
+        a.nonce = get("nonce");
+        const auto challenge = get("code_challenge");
+        const auto method = get("code_challenge_method");
+        if (challenge) {
+            if (method != "S256")
+                return to_client("invalid_request", "PKCE needs code_challenge_method=S256; "
+                                                    "plain is not accepted");
+            if (challenge->size() != 43)
+                return to_client("invalid_request", "code_challenge is not an S256 challenge");
+            a.code_challenge = challenge;
+        } else if (method) {
+            return to_client("invalid_request", "code_challenge_method without code_challenge");
+        } else if (a.client.is_public) {
+            return to_client("invalid_request", "a public client must use PKCE (S256)");
+        }
+        a.prompt = split_spaces(get("prompt").value_or(""));
+        for (const auto& v : a.prompt)
+            if (v != "none" && v != "login" && v != "consent" && v != "select_account")
+                return to_client("invalid_request", "unknown prompt value");
+        if (contains(a.prompt, "none") && a.prompt.size() > 1)
+            return to_client("invalid_request", "prompt=none goes alone");
+        if (const auto m = get("max_age")) {
+            std::int64_t v = -1;
+            if (m->empty() || m->size() > 10 ||
+                !std::all_of(m->begin(), m->end(), [](char c) { return c >= '0' && c <= '9'; }))
+                return to_client("invalid_request", "max_age must be a number of seconds");
+            v = std::stoll(*m);
+            a.max_age = v;
+        }
+        a.login_hint = get("login_hint").value_or("");
+        return a;
+    }
+
+    std::string error_redirect(const AuthRequest& a, std::string_view error,
+                               std::string_view description)
+    {
+        Params p{{"error", std::string(error)}, {"error_description", std::string(description)},
+                 {"iss", cfg.issuer}};
+        if (a.state)
+            p["state"] = *a.state;
+        return with_params(a.redirect_uri, p);
+    }
+
+    /// Issues a code for `a` to the session's user and returns the redirect to the client.
+    std::string code_redirect(const AuthRequest& a, const WebSession& s) ///< mutex held
+    {
+        const std::string code = random_token();
+        CodeGrant g;
+        g.auth = a;
+        g.user_id = s.user_id;
+        g.sid = s.sid;
+        g.auth_time = s.auth_time;
+        g.amr = s.amr;
+        g.expires = clock.now() + cfg.code_lifetime;
+        codes[token_key(code)] = std::move(g);
+        Params p{{"code", code}, {"iss", cfg.issuer}};
+        if (a.state)
+            p["state"] = *a.state;
+        return with_params(a.redirect_uri, p);
+    }
+
+    const WebSession* session_of(const HttpRequest& req) ///< mutex held
+    {
+        const auto c = cookie(req, session_cookie);
+        if (!c)
+            return nullptr;
+        const auto it = sessions.find(token_key(*c));
+        if (it == sessions.end() || it->second.expires < clock.now())
+            return nullptr;
+        return &it->second;
+    }
+
+    HttpResponse authorize(const HttpRequest& req, const Params& params)
+    {
+        auto checked = check_authorize(params);
+        if (auto* e = std::get_if<AuthorizeError>(&checked)) {
+            if (!e->to_client)
+                return html_response(req, http::status::bad_request,
+                                     pages::problem("Cannot sign in", e->description));
+            // to_client errors come after the redirect URI was matched: rebuild it.
+            const auto uri = params.find("redirect_uri")->second;
+            Params p{{"error", e->error}, {"error_description", e->description}, {"iss", cfg.issuer}};
+            if (const auto st = params.find("state"); st != params.end())
+                p["state"] = st->second;
+            return redirect(req, with_params(uri, p));
+        }
+        AuthRequest a = std::move(std::get<AuthRequest>(checked));
+        const std::lock_guard lock(mutex);
+        expire();
+        const WebSession* s = session_of(req);
+        const bool forced = contains(a.prompt, "login") || contains(a.prompt, "select_account");
+        const bool too_old =
+            s && a.max_age &&
+            core::to_unix(clock.now()) - core::to_unix(s->auth_time) > *a.max_age;
+        if (s && !forced && !too_old)
+            return redirect(req, code_redirect(a, *s));
+        if (contains(a.prompt, "none"))
+            return redirect(req, error_redirect(a, "login_required", "the user is not signed in"));
+        if (logons.size() >= max_logons_in_progress)
+            return html_response(req, http::status::service_unavailable,
+                                 pages::problem("Busy", "Too many sign-ins are in progress; try "
+                                                        "again in a minute."));
+        LoginTx tx;
+        tx.csrf = random_token();
+        tx.created = clock.now();
+        tx.auth = std::move(a);
+        const std::string id = random_token();
+        logons.emplace(id, std::move(tx));
+        return redirect(req, "/login?tx=" + id, http::status::see_other);
+    }
+
+    // ---- the logon pages ------------------------------------------------------------------
+
+    std::string client_name(const LoginTx& tx) const
+    {
+        return tx.auth ? tx.auth->client.name : std::string("your account");
+    }
+
+    HttpResponse show_username(const HttpRequest& req, const std::string& id, const LoginTx& tx,
+                               std::string_view prefill, std::string_view error,
+                               http::status status = http::status::ok)
+    {
+        return html_response(req, status,
+                             pages::username({id, tx.csrf}, client_name(tx), tx.fixed_domain,
+                                             prefill, error));
+    }
+
+    HttpResponse login_page(const HttpRequest& req, const Target& t)
+    {
+        std::optional<std::string> domain;
+        constexpr std::string_view dedicated = "/d/";
+        if (t.path.rfind(dedicated, 0) == 0) {
+            const auto end = t.path.find('/', dedicated.size());
+            domain = t.path.substr(dedicated.size(), end - dedicated.size());
+            if (domain->empty() || domain->size() > 253)
+                return html_response(req, http::status::not_found,
+                                     pages::problem("Not found", "No such sign-in page."));
+        }
+        const std::lock_guard lock(mutex);
+        expire();
+        std::string id;
+        if (const auto it = t.query.find("tx"); it != t.query.end() && logons.count(it->second)) {
+            id = it->second;
+        } else {
+            LoginTx tx;
+            tx.csrf = random_token();
+            tx.created = clock.now();
+            id = random_token();
+            logons.emplace(id, std::move(tx));
+        }
+        LoginTx& tx = logons.at(id);
+        if (domain)
+            tx.fixed_domain = domain;
+        if (tx.dialogue && tx.step.prompt)
+            return html_response(req, http::status::ok,
+                                 pages::prompt({id, tx.csrf}, client_name(tx), tx.user,
+                                               tx.step.messages, *tx.step.prompt));
+        std::string prefill;
+        if (const auto u = t.query.find("username"); u != t.query.end())
+            prefill = u->second;
+        else if (tx.auth)
+            prefill = tx.auth->login_hint;
+        if (tx.fixed_domain) {
+            const std::string suffix = "@" + *tx.fixed_domain;
+            if (prefill.size() > suffix.size() &&
+                prefill.compare(prefill.size() - suffix.size(), suffix.size(), suffix) == 0)
+                prefill.resize(prefill.size() - suffix.size());
+        }
+        return show_username(req, id, tx, prefill, "");
+    }
+
+    HttpResponse login_post(const HttpRequest& req, const HttpPeer& peer)
+    {
+        const auto type = req[http::field::content_type];
+        if (type.substr(0, 33) != "application/x-www-form-urlencoded")
+            return html_response(req, http::status::unsupported_media_type,
+                                 pages::problem("Cannot sign in", "Unexpected form encoding."));
+        auto form = parse_params(req.body());
+        if (!form)
+            return html_response(req, http::status::bad_request,
+                                 pages::problem("Cannot sign in", form.error().message));
+        const auto field = [&](std::string_view k) {
+            const auto it = form->find(k);
+            return it == form->end() ? std::string() : it->second;
+        };
+        const std::string id = field("tx");
+        LoginTx tx;
+        {
+            const std::lock_guard lock(mutex);
+            expire();
+            const auto it = logons.find(id);
+            if (it == logons.end())
+                return html_response(req, http::status::bad_request,
+                                     pages::problem("Sign-in expired",
+                                                    "This sign-in page has expired or was "
+                                                    "already used. Go back to the application "
+                                                    "and start again."));
+            if (!core::constant_time_equal(field("csrf"), it->second.csrf))
+                return html_response(req, http::status::forbidden,
+                                     pages::problem("Cannot sign in",
+                                                    "The form did not come from this page."));
+            tx = std::move(it->second); // taken: no second request can use it meanwhile
+            logons.erase(it);
+        }
+        HttpResponse out = advance(req, peer, id, tx, *form);
+        const std::lock_guard lock(mutex);
+        if (!tx.redirect || tx.auth)
+            logons.emplace(id, std::move(tx));
+        return out;
+    }
+
+    HttpResponse advance(const HttpRequest& req, const HttpPeer& peer, const std::string& id,
+                         LoginTx& tx, Params& form)
+    {
+        daemon::Step step;
+        if (!tx.dialogue) {
+            std::string user = form["username"];
+            if (tx.fixed_domain) {
+                if (user.find('@') != std::string::npos)
+                    return show_username(req, id, tx, user,
+                                         "Type only your user name: the domain is fixed here.",
+                                         http::status::bad_request);
+                user += "@" + *tx.fixed_domain;
+            }
+            if (user.empty() || user.size() > 320)
+                return show_username(req, id, tx, "", "Type your user name as name@domain.",
+                                     http::status::bad_request);
+            daemon::LogonRequest r;
+            r.service = "oidc";
+            r.user = user;
+            r.rhost = peer.address;
+            r.directory_wide = true;
+            auto started = engine.begin_logon(r, daemon::Caller{std::nullopt, 0, "oidc"});
+            tx.user = user;
+            tx.dialogue = std::move(started.dialogue);
+            step = std::move(started.step);
+        } else {
+            core::Secret answer(form["answer"]);
+            std::string& raw = form["answer"];
+            core::wipe(raw.data(), raw.size());
+            step = tx.dialogue->answer(std::move(answer));
+        }
+        if (step.prompt) {
+            if (step.prompt->kind == proto::PromptKind::verification_code)
+                tx.asked_code = true;
+            tx.step = std::move(step);
+            return html_response(req, http::status::ok,
+                                 pages::prompt({id, tx.csrf}, client_name(tx), tx.user,
+                                               tx.step.messages, *tx.step.prompt));
+        }
+        tx.dialogue.reset();
+        const proto::Verdict v = step.verdict.value_or(proto::Verdict{});
+        if (v.outcome != Outcome::success) {
+            std::string message = v.message.empty() ? "Sign-in failed." : v.message;
+            const std::string typed = tx.user;
+            tx.user.clear();
+            std::string prefill = typed;
+            if (tx.fixed_domain && prefill.size() > tx.fixed_domain->size() + 1)
+                prefill.resize(prefill.size() - tx.fixed_domain->size() - 1);
+            return show_username(req, id, tx, prefill, message, http::status::unauthorized);
+        }
+        auto who = directory.resolve({tx.user, std::nullopt});
+        if (!who)
+            return html_response(req, http::status::service_unavailable,
+                                 pages::problem("Cannot sign in", "latchkey cannot find the "
+                                                                  "user right now."));
+        const auto check = engine.check_user(*who);
+        if (check.outcome != Outcome::success)
+            return show_username(req, id, tx, "", check.message, http::status::forbidden);
+        return signed_in(req, id, tx, *who);
+    }
+
+    HttpResponse signed_in(const HttpRequest& req, const std::string& id, LoginTx& tx,
+                           const ResolvedUser& who)
+    {
+        WebSession s;
+        s.sid = random_token();
+        s.user_id = who.user.id;
+        s.logon_name = who.user.name + "@" + who.account.default_domain;
+        s.auth_time = clock.now();
+        s.amr = tx.asked_code ? std::vector<std::string>{"pwd", "otp", "mfa"}
+                              : std::vector<std::string>{"pwd"};
+        s.expires = clock.now() + std::chrono::seconds(who.account.settings.session_duration_s);
+        const std::string cookie_value = random_token();
+        std::string location = "/";
+        {
+            const std::lock_guard lock(mutex);
+            sessions[token_key(cookie_value)] = s;
+            if (tx.auth) {
+                tx.redirect = code_redirect(*tx.auth, s);
+                location = "/authorize/resume?tx=" + id;
+            }
+        }
+        record(daemon::Severity::info, "oidc.session.create",
+               {{"user", who.user.name}, {"account", who.account.name}, {"sid", s.sid},
+                {"amr", join_spaces(s.amr)}});
+        HttpResponse r = tx.auth ? redirect(req, location, http::status::see_other)
+                                 : html_response(req, http::status::ok,
+                                                 pages::signed_out("You are signed in as " +
+                                                                   s.logon_name + "."));
+        std::string c = std::string(session_cookie) + "=" + cookie_value +
+                        "; Path=/; HttpOnly; SameSite=Lax";
+        if (cfg.secure_cookies)
+            c += "; Secure";
+        r.set(http::field::set_cookie, c);
+        return r;
+    }
+
+    HttpResponse resume(const HttpRequest& req, const Params& q)
+    {
+        const std::lock_guard lock(mutex);
+        const auto it = q.find("tx");
+        const auto tx = it == q.end() ? logons.end() : logons.find(it->second);
+        if (tx == logons.end() || !tx->second.redirect)
+            return html_response(req, http::status::bad_request,
+                                 pages::problem("Sign-in expired", "Start again from the "
+                                                                   "application."));
+        const std::string location = *tx->second.redirect;
+        logons.erase(tx);
+        return redirect(req, location);
+    }
+
+    // ---- tokens ---------------------------------------------------------------------------
+
+    struct Issued {
+        json::object body;
+        std::string jti;
+    };
+
+    core::Result<Issued> issue(const daemon::OidcClientRecord& client, const std::string& user_id,
+                               const std::vector<std::string>& scopes, const std::string& sid,
+                               core::TimePoint auth_time, const std::vector<std::string>& amr,
+                               const std::optional<std::string>& nonce,
+                               const std::optional<std::string>& refresh_token)
+    {
+        LATCHKEY_TRY(user, store.user_by_id(user_id));
+        if (!user)
+            return core::fail(core::Errc::not_found, "the user no longer exists");
+        LATCHKEY_TRY(account, store.account_by_id(user->account_id));
+        if (!account)
+            return core::fail(core::Errc::not_found, "the user's account no longer exists");
+        const auto now = unix_now(clock);
+        Issued out;
+        out.jti = random_token();
+        json::object at;
+        at["iss"] = cfg.issuer;
+        at["sub"] = user_id;
+        at["aud"] = client.id;
+        at["client_id"] = client.id;
+        at["scope"] = join_spaces(scopes);
+        at["iat"] = now;
+        at["exp"] = now + cfg.access_token_lifetime.count();
+        at["auth_time"] = core::to_unix(auth_time);
+        at["jti"] = out.jti;
+        at["sid"] = sid;
+        LATCHKEY_TRY(access, keys.sign(JwsAlg::RS256, at, "at+jwt"));
+        const auto alg = jws_alg_from_string(client.id_token_alg).value_or(JwsAlg::RS256);
+        json::object id;
+        id["iss"] = cfg.issuer;
+        id["sub"] = user_id;
+        id["aud"] = client.id;
+        id["azp"] = client.id;
+        id["iat"] = now;
+        id["exp"] = now + cfg.id_token_lifetime.count();
+        id["auth_time"] = core::to_unix(auth_time);
+        if (nonce)
+            id["nonce"] = *nonce;
+        id["amr"] = string_array(amr);
+        id["acr"] = contains(amr, "mfa") ? "urn:latchkey:acr:mfa" : "urn:latchkey:acr:pwd";
+        id["sid"] = sid;
+        id["at_hash"] = at_hash(access, alg);
+        if (client.claims_in_id_token)
+            add_claims(id, scopes, *user, *account);
+        LATCHKEY_TRY(id_token, keys.sign(alg, id));
+        out.body["access_token"] = access;
+        out.body["token_type"] = "Bearer";
+        out.body["expires_in"] = cfg.access_token_lifetime.count();
+        out.body["id_token"] = id_token;
+        out.body["scope"] = join_spaces(scopes);
+        if (refresh_token)
+            out.body["refresh_token"] = *refresh_token;
+        return out;
+    }
+
+    static void add_claims(json::object& o, const std::vector<std::string>& scopes,
+                           const daemon::UserRecord& u, const daemon::AccountRecord& a)
+    {
+        if (contains(scopes, "profile")) {
+            o["name"] = u.display_name.empty() ? u.name : u.display_name;
+            o["preferred_username"] = u.name + "@" + a.default_domain;
+        }
+    }
+
+    /// The client of a token request: authenticated by secret (Basic or form), or public.
+    std::variant<daemon::OidcClientRecord, HttpResponse> token_client(const HttpRequest& req,
+                                                                       Params& form)
+    {
+        const auto basic = basic_credentials(req);
+        const bool in_form = form.count("client_secret") > 0;
+        if (basic && in_form)
+            return oauth_error(req, http::status::bad_request, "invalid_request",
+                               "use one client authentication method");
+        std::string id = basic ? basic->user : form["client_id"];
+        if (basic && form.count("client_id") && form["client_id"] != basic->user)
+            return oauth_error(req, http::status::bad_request, "invalid_request",
+                               "client_id does not match the Authorization header");
+        auto found = clients.find(id);
+        if (!found)
+            return oauth_error(req, http::status::internal_server_error, "server_error",
+                               "latchkey cannot read its clients right now");
+        const auto refuse = [&] {
+            record(daemon::Severity::warning, "oidc.client.auth_fail",
+                   {{"client_id", id.substr(0, 64)}});
+            return oauth_error(req, http::status::unauthorized, "invalid_client",
+                               "client authentication failed");
+        };
+        if (!*found)
+            return refuse();
+        daemon::OidcClientRecord client = std::move(**found);
+        if (client.is_public) {
+            if (basic || in_form)
+                return refuse();
+            return client;
+        }
+        core::Secret secret(basic ? basic->password : form["client_secret"]);
+        if (!clients.secret_matches(client, secret))
+            return refuse();
+        return client;
+    }
+
+    HttpResponse token(const HttpRequest& req)
+    {
+        if (req.method() != http::verb::post)
+            return oauth_error(req, http::status::method_not_allowed, "invalid_request",
+                               "use POST");
+        auto form = parse_params(req.body());
+        if (!form)
+            return oauth_error(req, http::status::bad_request, "invalid_request",
+                               form.error().message);
+        auto who = token_client(req, *form);
+        if (auto* r = std::get_if<HttpResponse>(&who))
+            return std::move(*r);
+        const auto& client = std::get<daemon::OidcClientRecord>(who);
+        const std::string grant = (*form)["grant_type"];
+        if (grant == "authorization_code")
+            return code_grant(req, client, *form);
+        if (grant == "refresh_token")
+            return refresh_grant(req, client, *form);
+        return oauth_error(req, http::status::bad_request, "unsupported_grant_type",
+                           "grant_type must be authorization_code or refresh_token");
+    }
+
+    HttpResponse code_grant(const HttpRequest& req, const daemon::OidcClientRecord& client,
+                            Params& form)
+    {
+        const auto invalid = [&](std::string_view why) {
+            return oauth_error(req, http::status::bad_request, "invalid_grant", why);
+        };
+        std::unique_lock lock(mutex);
+        const auto it = codes.find(token_key(form["code"]));
+        if (it == codes.end())
+            return invalid("the code is not valid");
+        CodeGrant& g = it->second;
+        if (g.used) {
+            // A replayed code: whatever the first exchange issued is revoked (RFC 6749 §4.1.2).
+            for (const auto& j : g.access_jtis)
+                revoked_jtis.insert(j);
+            if (g.family)
+                dead_families.insert(*g.family);
+            record(daemon::Severity::warning, "oidc.code.replay",
+                   {{"client_id", client.id}, {"sub", g.user_id}});
+            return invalid("the code was used already; what it issued is revoked");
+        }
+        if (g.auth.client.id != client.id)
+            return invalid("the code was issued to another client");
+        if (g.expires < clock.now())
+            return invalid("the code has expired");
+        if (form["redirect_uri"] != g.auth.redirect_uri)
+            return invalid("redirect_uri does not match the authorization request");
+        const auto verifier = form.find("code_verifier");
+        if (g.auth.code_challenge) {
+            if (verifier == form.end() || !valid_verifier(verifier->second) ||
+                !core::constant_time_equal(sha256_base64url(verifier->second),
+                                           *g.auth.code_challenge))
+                return invalid("the PKCE code_verifier does not match");
+        } else if (verifier != form.end()) {
+            return invalid("no code_challenge was sent with the authorization request");
+        }
+        g.used = true;
+        std::optional<std::string> refresh_token;
+        if (contains(g.auth.scopes, "offline_access")) {
+            refresh_token = random_token();
+            g.family = random_token();
+            refresh[token_key(*refresh_token)] =
+                RefreshToken{*g.family, client.id, g.user_id, g.sid, g.auth.scopes, g.auth_time,
+                             g.amr, clock.now() + cfg.refresh_token_lifetime, std::nullopt};
+        }
+        const CodeGrant copy = g;
+        lock.unlock();
+        auto issued = issue(client, copy.user_id, copy.auth.scopes, copy.sid, copy.auth_time,
+                            copy.amr, copy.auth.nonce, refresh_token);
+        if (!issued)
+            return oauth_error(req, http::status::bad_request, "invalid_grant",
+                               issued.error().message);
+        {
+            const std::lock_guard again(mutex);
+            if (const auto g2 = codes.find(token_key(form["code"])); g2 != codes.end())
+                g2->second.access_jtis.push_back(issued->jti);
+        }
+        record(daemon::Severity::info, "oidc.token.issue",
+               {{"client_id", client.id}, {"sub", copy.user_id}, {"grant", "authorization_code"}});
+        return json_response(req, http::status::ok, issued->body);
+    }
+
+    HttpResponse refresh_grant(const HttpRequest& req, const daemon::OidcClientRecord& client,
+                               Params& form)
+    {
+        const auto invalid = [&](std::string_view why) {
+            return oauth_error(req, http::status::bad_request, "invalid_grant", why);
+        };
+        std::unique_lock lock(mutex);
+        expire();
+        const auto it = refresh.find(token_key(form["refresh_token"]));
+        if (it == refresh.end())
+            return invalid("the refresh token is not valid");
+        RefreshToken& t = it->second;
+        if (t.client_id != client.id)
+            return invalid("the refresh token was issued to another client");
+        if (dead_families.count(t.family))
+            return invalid("the refresh token was revoked");
+        const auto now = clock.now();
+        if (t.rotated_at && *t.rotated_at + cfg.refresh_grace < now) {
+            // Reuse of a rotated token: someone else has the family. End it.
+            dead_families.insert(t.family);
+            record(daemon::Severity::warning, "oidc.refresh.reuse",
+                   {{"client_id", client.id}, {"sub", t.user_id}});
+            return invalid("the refresh token was used already; its family is revoked");
+        }
+        bool session_alive = false;
+        for (const auto& [k, s] : sessions)
+            if (s.sid == t.sid && s.expires >= now)
+                session_alive = true;
+        if (!session_alive) {
+            dead_families.insert(t.family);
+            return invalid("the session of this refresh token has ended");
+        }
+        std::vector<std::string> scopes = t.scopes;
+        if (const auto s = form.find("scope"); s != form.end()) {
+            scopes.clear();
+            for (const auto& w : split_spaces(s->second)) {
+                if (!contains(t.scopes, w))
+                    return oauth_error(req, http::status::bad_request, "invalid_scope",
+                                       "a refresh cannot widen the scope");
+                scopes.push_back(w);
+            }
+        }
+        if (!t.rotated_at)
+            t.rotated_at = now;
+        const std::string next = random_token();
+        RefreshToken fresh = t;
+        fresh.rotated_at.reset();
+        fresh.scopes = scopes;
+        refresh[token_key(next)] = fresh;
+        lock.unlock();
+        auto issued = issue(client, fresh.user_id, scopes, fresh.sid, fresh.auth_time, fresh.amr,
+                            std::nullopt, next);
+        if (!issued)
+            return invalid(issued.error().message);
+        record(daemon::Severity::info, "oidc.token.issue",
+               {{"client_id", client.id}, {"sub", fresh.user_id}, {"grant", "refresh_token"}});
+        return json_response(req, http::status::ok, issued->body);
+    }
+
+    /// The claims of a valid access token of ours, or nullopt.
+    std::optional<json::object> access_claims(std::string_view token)
+    {
+        auto claims = keys.verify(token);
+        if (!claims)
+            return std::nullopt;
+        const auto* exp = claims->if_contains("exp");
+        const auto* jti = claims->if_contains("jti");
+        if (exp == nullptr || !exp->is_int64() || exp->as_int64() <= unix_now(clock) ||
+            jti == nullptr || !jti->is_string() || claims->if_contains("client_id") == nullptr)
+            return std::nullopt;
+        const std::lock_guard lock(mutex);
+        if (revoked_jtis.count(std::string(jti->as_string())))
+            return std::nullopt;
+        return std::move(*claims);
+    }
+
+    HttpResponse userinfo(const HttpRequest& req)
+    {
+        const auto token = bearer_token(req);
+        const auto claims = token ? access_claims(*token) : std::nullopt;
+        if (!claims) {
+            auto r = json_response(req, http::status::unauthorized, json::object{});
+            r.set(http::field::www_authenticate,
+                  "Bearer error=\"invalid_token\", error_description=\"the access token is not "
+                  "valid\"");
+            return r;
+        }
+        const std::string sub(claims->at("sub").as_string());
+        json::object out;
+        out["sub"] = sub;
+        auto user = store.user_by_id(sub);
+        if (user && *user) {
+            auto account = store.account_by_id((*user)->account_id);
+            if (account && *account)
+                add_claims(out, split_spaces(claims->at("scope").as_string()), **user, **account);
+        }
+        return json_response(req, http::status::ok, out);
+    }
+
+    HttpResponse introspect(const HttpRequest& req)
+    {
+        auto form = parse_params(req.body());
+        if (!form)
+            return oauth_error(req, http::status::bad_request, "invalid_request",
+                               form.error().message);
+        auto who = token_client(req, *form);
+        if (auto* r = std::get_if<HttpResponse>(&who))
+            return std::move(*r);
+        const std::string token = (*form)["token"];
+        json::object out;
+        out["active"] = false;
+        if (auto claims = access_claims(token)) {
+            out = std::move(*claims);
+            out["active"] = true;
+            out["token_type"] = "Bearer";
+            return json_response(req, http::status::ok, out);
+        }
+        const std::lock_guard lock(mutex);
+        if (const auto it = refresh.find(token_key(token)); it != refresh.end()) {
+            const auto& t = it->second;
+            if (!dead_families.count(t.family) && !t.rotated_at && t.expires > clock.now() &&
+                t.client_id == std::get<daemon::OidcClientRecord>(who).id) {
+                out["active"] = true;
+                out["client_id"] = t.client_id;
+                out["sub"] = t.user_id;
+                out["scope"] = join_spaces(t.scopes);
+                out["exp"] = core::to_unix(t.expires);
+                out["token_type"] = "refresh_token";
+            }
+        }
+        return json_response(req, http::status::ok, out);
+    }
+
+    HttpResponse revoke(const HttpRequest& req)
+    {
+        auto form = parse_params(req.body());
+        if (!form)
+            return oauth_error(req, http::status::bad_request, "invalid_request",
+                               form.error().message);
+        auto who = token_client(req, *form);
+        if (auto* r = std::get_if<HttpResponse>(&who))
+            return std::move(*r);
+        const auto& client = std::get<daemon::OidcClientRecord>(who);
+        const std::string token = (*form)["token"];
+        if (auto claims = keys.verify(token)) {
+            const auto* jti = claims->if_contains("jti");
+            const auto* cid = claims->if_contains("client_id");
+            if (jti && jti->is_string() && cid && cid->is_string() && cid->as_string() == client.id) {
+                const std::lock_guard lock(mutex);
+                revoked_jtis.insert(std::string(jti->as_string()));
+            }
+        } else {
+            const std::lock_guard lock(mutex);
+            if (const auto it = refresh.find(token_key(token));
+                it != refresh.end() && it->second.client_id == client.id)
+                dead_families.insert(it->second.family);
+        }
+        // RFC 7009 §2.2: 200 whether or not the token was valid.
+        return text_response(req, http::status::ok, "application/json", "{}");
+    }
+
+    HttpResponse logout(const HttpRequest& req, Params& p)
+    {
+        std::optional<std::string> client_id;
+        if (const auto hint = p.find("id_token_hint"); hint != p.end()) {
+            // Expired ID tokens are fine here; the signature is what counts.
+            if (auto claims = keys.verify(hint->second))
+                if (const auto* aud = claims->if_contains("aud"); aud && aud->is_string())
+                    client_id = std::string(aud->as_string());
+        }
+        std::optional<std::string> target;
+        if (const auto uri = p.find("post_logout_redirect_uri"); uri != p.end()) {
+            if (!client_id)
+                return html_response(req, http::status::bad_request,
+                                     pages::problem("Cannot sign out",
+                                                    "A post-logout redirect needs an "
+                                                    "id_token_hint from this provider."));
+            auto c = clients.find(*client_id);
+            if (!c || !*c || !contains((*c)->post_logout_redirect_uris, uri->second))
+                return html_response(req, http::status::bad_request,
+                                     pages::problem("Cannot sign out",
+                                                    "That post-logout redirect URI is not "
+                                                    "registered for the client."));
+            Params back;
+            if (const auto st = p.find("state"); st != p.end())
+                back["state"] = st->second;
+            target = with_params(uri->second, back);
+        }
+        {
+            const std::lock_guard lock(mutex);
+            if (const auto c = cookie(req, session_cookie)) {
+                const auto it = sessions.find(token_key(*c));
+                if (it != sessions.end()) {
+                    for (const auto& [k, t] : refresh)
+                        if (t.sid == it->second.sid)
+                            dead_families.insert(t.family);
+                    record(daemon::Severity::info, "oidc.session.end",
+                           {{"sid", it->second.sid}, {"user", it->second.logon_name},
+                            {"reason", "logout"}});
+                    sessions.erase(it);
+                }
+            }
+        }
+        HttpResponse r = target ? redirect(req, *target)
+                                : html_response(req, http::status::ok,
+                                                pages::signed_out("You are signed out."));
+        r.set(http::field::set_cookie, std::string(session_cookie) +
+                                           "=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax");
+        return r;
+    }
+
+    json::object discovery() const
+    {
+        const auto& i = cfg.issuer;
+        json::object d;
+        d["issuer"] = i;
+        d["authorization_endpoint"] = i + "/authorize";
+        d["token_endpoint"] = i + "/token";
+        d["userinfo_endpoint"] = i + "/userinfo";
+        d["jwks_uri"] = i + "/jwks";
+        d["end_session_endpoint"] = i + "/logout";
+        d["revocation_endpoint"] = i + "/revoke";
+        d["introspection_endpoint"] = i + "/introspect";
+        d["response_types_supported"] = json::array{"code"};
+        d["response_modes_supported"] = json::array{"query"};
+        d["grant_types_supported"] = json::array{"authorization_code", "refresh_token"};
+        d["subject_types_supported"] = json::array{"public"};
+        d["id_token_signing_alg_values_supported"] = json::array{"RS256", "ES256", "EdDSA"};
+        d["token_endpoint_auth_methods_supported"] =
+            json::array{"client_secret_basic", "client_secret_post", "none"};
+        d["revocation_endpoint_auth_methods_supported"] =
+            json::array{"client_secret_basic", "client_secret_post", "none"};
+        d["introspection_endpoint_auth_methods_supported"] =
+            json::array{"client_secret_basic", "client_secret_post"};
+        d["code_challenge_methods_supported"] = json::array{"S256"};
+        d["scopes_supported"] = json::array{"openid", "profile", "email", "offline_access"};
+        d["claims_supported"] = json::array{"sub", "iss", "aud", "exp", "iat", "auth_time",
+                                            "nonce", "amr", "acr", "sid", "name",
+                                            "preferred_username"};
+        d["prompt_values_supported"] = json::array{"none", "login", "consent", "select_account"};
+        d["authorization_response_iss_parameter_supported"] = true;
+        d["request_parameter_supported"] = false;
+        d["request_uri_parameter_supported"] = false;
+        return d;
+    }
+
+    HttpResponse route(HttpRequest&& req, const HttpPeer& peer)
+    {
+        auto target = parse_target(req.target());
+        if (!target)
+            return text_response(req, http::status::bad_request, "text/plain; charset=utf-8",
+                                 target.error().message + "\n");
+        const auto& path = target->path;
+        const bool get = req.method() == http::verb::get || req.method() == http::verb::head;
+        const bool post = req.method() == http::verb::post;
+        if (path == "/.well-known/openid-configuration" && get)
+            return json_response(req, http::status::ok, discovery());
+        if (path == "/jwks" && get) {
+            auto r = json_response(req, http::status::ok, keys.jwks());
+            r.set(http::field::content_type, "application/jwk-set+json");
+            return r;
+        }
+        if (path == "/authorize" && (get || post)) {
+            if (post) {
+                auto form = parse_params(req.body());
+                if (!form)
+                    return html_response(req, http::status::bad_request,
+                                         pages::problem("Cannot sign in", form.error().message));
+                return authorize(req, *form);
+            }
+            return authorize(req, target->query);
+        }
+        if (path == "/authorize/resume" && get)
+            return resume(req, target->query);
+        if ((path == "/login" || (path.rfind("/d/", 0) == 0 && path.size() > 9 &&
+                                  path.compare(path.size() - 6, 6, "/login") == 0))) {
+            if (get)
+                return login_page(req, *target);
+            if (post)
+                return login_post(req, peer);
+        }
+        if (path == "/token")
+            return token(req);
+        if (path == "/userinfo" && (get || post))
+            return userinfo(req);
+        if (path == "/introspect" && post)
+            return introspect(req);
+        if (path == "/revoke" && post)
+            return revoke(req);
+        if (path == "/logout" && (get || post)) {
+            if (post) {
+                auto form = parse_params(req.body());
+                if (!form)
+                    return html_response(req, http::status::bad_request,
+                                         pages::problem("Cannot sign out", form.error().message));
+                return logout(req, *form);
+            }
+            return logout(req, target->query);
+        }
+        if (path == "/static/latchkey.css" && get) {
+            auto r = text_response(req, http::status::ok, "text/css; charset=utf-8",
+                                   std::string(pages::stylesheet()));
+            r.set(http::field::cache_control, "public, max-age=3600");
+            return r;
+        }
+        return html_response(req, http::status::not_found,
+                             pages::problem("Not found", "There is no such page."));
+    }
+};
+
+// ---- the provider -----------------------------------------------------------------------
+
+Provider::Provider(ProviderConfig config, daemon::Store& store, daemon::Directory& directory,
+                   daemon::AuthEngine& engine, const daemon::SecretBox& box,
+                   daemon::Audit& audit, const core::Clock& clock)
+    : state_(std::make_unique<State>(std::move(config), store, directory, engine, box, audit,
+                                     clock))
+{
+}
+
+Provider::~Provider() = default;
+
+core::Status Provider::start()
+{
+    LATCHKEY_TRY_STATUS(state_->keys.load());
+    if (state_->keys.jwks().at("keys").as_array().empty())
+        LATCHKEY_TRY_STATUS(state_->keys.rotate("startup"));
+    return {};
+}
+
+HttpResponse Provider::handle(HttpRequest&& request, const HttpPeer& peer)
+{
+    return state_->route(std::move(request), peer);
+}
+
+proto::Response Provider::handle(proto::Request& request, const daemon::Actor& actor)
+{
+    State& s = *state_;
+    return std::visit(
+        [&](auto& m) -> proto::Response {
+            using T = std::decay_t<decltype(m)>;
+            if constexpr (std::is_same_v<T, proto::OidcClientAdd>) {
+                auto r = s.clients.add(m.client, actor);
+                if (!r)
+                    return proto::failure(r.error());
+                return std::move(*r);
+            } else if constexpr (std::is_same_v<T, proto::OidcClientList>) {
+                auto r = s.clients.list();
+                if (!r)
+                    return proto::failure(r.error());
+                return proto::OidcClientListReply{std::move(*r)};
+            } else if constexpr (std::is_same_v<T, proto::OidcClientShow>) {
+                auto r = s.clients.show(m.id);
+                if (!r)
+                    return proto::failure(r.error());
+                return proto::OidcClientReply{std::move(*r), std::nullopt};
+            } else if constexpr (std::is_same_v<T, proto::OidcClientRemove>) {
+                if (auto st = s.clients.remove(m.id, actor); !st)
+                    return proto::failure(st.error());
+                return proto::Done{"removed client " + m.id};
+            } else if constexpr (std::is_same_v<T, proto::OidcRotateKeys>) {
+                auto r = s.keys.rotate(actor.name);
+                if (!r)
+                    return proto::failure(r.error());
+                std::string kids;
+                for (const auto& k : *r)
+                    kids += (kids.empty() ? "" : ", ") + k;
+                return proto::Done{"new signing keys: " + kids};
+            } else {
+                return proto::failure({core::Errc::invalid_argument,
+                                       "not an OpenID Connect request"});
+            }
+        },
+        request);
+}
+
+} // namespace latchkey::oidc

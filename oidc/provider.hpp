@@ -1,0 +1,64 @@
+// SPDX-License-Identifier: Apache-2.0
+// Provider: the OpenID Connect endpoints over the daemon's one AuthEngine.
+//
+//   /authorize ──► checks the client, redirect URI, PKCE, prompt/max_age
+//       │ SSO session good enough? ──yes──► code ──► 302 redirect_uri?code&state
+//       ▼ no (prompt=none: login_required)
+//   /login pages ──► AuthEngine dialogue (password, TOTP, enrolment) ──► SSO session ──► code
+//   /token ──► code (single use, PKCE) or refresh token (rotated, reuse kills the family)
+//              ──► ID token (client's alg), access token (JWT, RFC 9068), refresh token
+//   /userinfo, /introspect, /revoke, /logout, /.well-known/openid-configuration, /jwks
+//
+// The logon rules are the engine's: the pages only show its prompts and messages.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "core/clock.hpp"
+#include "daemon/admin_service.hpp"
+#include "daemon/audit.hpp"
+#include "daemon/auth_engine.hpp"
+#include "daemon/directory.hpp"
+#include "daemon/secret_box.hpp"
+#include "daemon/store.hpp"
+#include "oidc/http_server.hpp"
+
+namespace latchkey::oidc {
+
+struct ProviderConfig {
+    std::string issuer;                   ///< "http://localhost:8080", no trailing slash
+    bool secure_cookies = false;          ///< under TLS (or an https issuer)
+    std::chrono::hours key_rotation{30 * 24};
+    std::chrono::seconds access_token_lifetime{600};
+    std::chrono::seconds id_token_lifetime{600};
+    std::chrono::seconds refresh_token_lifetime{30 * 24 * 3600};
+    std::chrono::seconds code_lifetime{60};
+    std::chrono::seconds refresh_grace{10};
+    std::chrono::seconds logon_lifetime{600}; ///< a logon page left open this long expires
+};
+
+class Provider final : public daemon::OidcAdmin {
+public:
+    Provider(ProviderConfig config, daemon::Store& store, daemon::Directory& directory,
+             daemon::AuthEngine& engine, const daemon::SecretBox& box, daemon::Audit& audit,
+             const core::Clock& clock);
+    ~Provider() override;
+
+    /// Loads the signing keys (making the first one when there is none).
+    core::Status start();
+
+    /// One HTTP request; runs on a worker thread and never throws.
+    HttpResponse handle(HttpRequest&& request, const HttpPeer& peer);
+
+    /// `latchkeyctl oidc ...` on the admin socket.
+    proto::Response handle(proto::Request& request, const daemon::Actor& actor) override;
+
+    struct State;
+
+private:
+    std::unique_ptr<State> state_;
+};
+
+} // namespace latchkey::oidc
