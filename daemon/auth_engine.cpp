@@ -23,6 +23,7 @@ using proto::PromptStyle;
 constexpr auto lock_duration = std::chrono::hours(1);
 constexpr auto failure_window = std::chrono::hours(1);
 constexpr auto pending_logon_lifetime = std::chrono::minutes(10);
+constexpr auto pending_prune_interval = std::chrono::seconds(10);
 constexpr int max_change_tries = 3;
 
 // What a person sees when the user name or the password is wrong: one message for both, so
@@ -128,6 +129,7 @@ struct AuthEngine::Context {
 
     std::mutex pending_mutex;
     std::map<std::string, PendingLogon> pending; ///< logon id -> logon, for the session hooks
+    core::TimePoint next_prune{};
 
     void record(Severity severity, const std::string& event, const Caller& caller,
                 const std::string& service, const std::string& user,
@@ -161,9 +163,13 @@ struct AuthEngine::Context {
         const auto now = clock.now();
         std::string id = core::uuid_v4();
         const std::lock_guard lock(pending_mutex);
-        std::erase_if(pending, [&](const auto& kv) {
-            return kv.second.at + pending_logon_lifetime < now;
-        });
+        // Pruning walks the whole map: do it now and then, not on every logon.
+        if (now >= next_prune) {
+            std::erase_if(pending, [&](const auto& kv) {
+                return kv.second.at + pending_logon_lifetime < now;
+            });
+            next_prune = now + pending_prune_interval;
+        }
         pending.emplace(id, PendingLogon{who.user.id, service, rhost, std::move(method), now});
         return id;
     }
@@ -246,6 +252,8 @@ public:
         }
         return verdict(Outcome::denied, "this logon has already ended");
     }
+
+    bool answer_is_slow() const override { return state_ == State::password; }
 
 private:
     enum class State : std::uint8_t { password, code, enrol_first, enrol_second, done };

@@ -73,6 +73,10 @@ public:
     virtual ~Dialogue() = default;
     /// Takes the answer to the current prompt and returns the next step.
     virtual Step answer(core::Secret answer) = 0;
+
+    /// Whether checking the next answer costs a password hash (so it waits for a hashing
+    /// worker); a verification code does not.
+    virtual bool answer_is_slow() const { return true; }
 };
 
 /// A step and, when it asks something, the dialogue that takes the answer.

@@ -24,9 +24,10 @@ public:
 
     bool is_slow(const proto::Request& request) const override
     {
-        // Only these are checked against a password hash.
-        return std::holds_alternative<proto::AuthAnswer>(request) ||
-               std::holds_alternative<proto::MfaEnroll>(request);
+        // Only these are checked against a password hash; a code answer is not.
+        if (std::holds_alternative<proto::AuthAnswer>(request))
+            return !dialogue_ || dialogue_->answer_is_slow();
+        return std::holds_alternative<proto::MfaEnroll>(request);
     }
 
     std::chrono::seconds idle_timeout(std::chrono::seconds normal) const override

@@ -142,6 +142,7 @@ input { width: 100%; padding: .65rem .75rem; font: inherit; border-radius: 8px;
         color: FieldText; }
 input:focus { outline: 2px solid var(--accent); outline-offset: 1px; }
 .domain { display: flex; align-items: center; gap: .35rem; }
+.domain input { flex: 1; min-width: 0; }
 .domain span { white-space: nowrap; opacity: .8; }
 button { margin-top: 1.25rem; width: 100%; padding: .7rem; font: inherit; font-weight: 600;
          border: 0; border-radius: 8px; background: var(--accent); color: white; cursor: pointer; }
