@@ -483,6 +483,7 @@ struct Provider::State {
             r.directory_wide = true;
             auto started = engine.begin_logon(r, daemon::Caller{std::nullopt, 0, "oidc"});
             tx.user = user;
+            tx.asked_code = false; // a new logon: what an earlier attempt was asked counts nothing
             tx.dialogue = std::move(started.dialogue);
             step = std::move(started.step);
         } else {
@@ -502,6 +503,7 @@ struct Provider::State {
         tx.dialogue.reset();
         const proto::Verdict v = step.verdict.value_or(proto::Verdict{});
         if (v.outcome != Outcome::success) {
+            tx.asked_code = false;
             std::string message = v.message.empty() ? "Sign-in failed." : v.message;
             const std::string typed = tx.user;
             tx.user.clear();
@@ -871,6 +873,9 @@ struct Provider::State {
         auto who = token_client(req, *form);
         if (auto* r = std::get_if<HttpResponse>(&who))
             return std::move(*r);
+        if (std::get<daemon::OidcClientRecord>(who).is_public)
+            return oauth_error(req, http::status::unauthorized, "invalid_client",
+                               "introspection is for confidential clients");
         const std::string token = (*form)["token"];
         json::object out;
         out["active"] = false;

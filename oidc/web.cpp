@@ -3,7 +3,6 @@
 #include "oidc/web.hpp"
 
 #include <boost/url/parse.hpp>
-#include <boost/url/url.hpp>
 
 #include "core/random.hpp"
 
@@ -149,11 +148,11 @@ std::optional<BasicCredentials> basic_credentials(const HttpRequest& request)
     if (colon == std::string::npos)
         return std::nullopt;
     // RFC 6749 §2.3.1: both parts are form-encoded before base64.
-    auto u = boost::urls::make_pct_string_view(std::string_view(*decoded).substr(0, colon));
-    auto p = boost::urls::make_pct_string_view(std::string_view(*decoded).substr(colon + 1));
+    auto u = form_decode(std::string_view(*decoded).substr(0, colon));
+    auto p = form_decode(std::string_view(*decoded).substr(colon + 1));
     if (!u || !p)
         return std::nullopt;
-    BasicCredentials c{u->decode(), p->decode()};
+    BasicCredentials c{std::move(*u), std::move(*p)};
     if (has_control(c.user) || has_control(c.password))
         return std::nullopt;
     return c;
@@ -190,10 +189,35 @@ std::string html_escape(std::string_view text)
 
 std::string with_params(std::string_view base, const Params& params)
 {
-    boost::urls::url u(base);
-    for (const auto& [k, v] : params)
-        u.params().append({k, v});
-    return std::string(u.buffer());
+    // Form encoding (RFC 6749 §4.1.2): everything but unreserved characters as %XX, so that a
+    // '+' in a state comes back as a '+', not a space.
+    static constexpr std::string_view hex = "0123456789ABCDEF";
+    const auto encode = [](std::string_view v) {
+        std::string out;
+        for (const char c : v) {
+            const auto u = static_cast<unsigned char>(c);
+            if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                c == '-' || c == '.' || c == '_' || c == '~') {
+                out += c;
+            } else {
+                out += '%';
+                out += hex[u >> 4U];
+                out += hex[u & 0xFU];
+            }
+        }
+        return out;
+    };
+    std::string out(base);
+    char sep = out.find('?') == std::string::npos ? '?' : '&';
+    if (!out.empty() && (out.back() == '?' || out.back() == '&'))
+        sep = '\0';
+    for (const auto& [k, v] : params) {
+        if (sep != '\0')
+            out += sep;
+        out += encode(k) + "=" + encode(v);
+        sep = '&';
+    }
+    return out;
 }
 
 HttpResponse text_response(const HttpRequest& request, http::status status,

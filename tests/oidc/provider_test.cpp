@@ -1,0 +1,1206 @@
+// SPDX-License-Identifier: Apache-2.0
+// Unit tests of the OpenID Connect provider: the whole browser flow (authorize, logon pages,
+// resume), the token endpoint, refresh, revocation, introspection, logout, discovery, JWKS and
+// key rotation, driven through Provider::handle with Beast requests on a real SQLite directory
+// and a manual clock. No sockets.
+#include "oidc/provider.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include <boost/json.hpp>
+
+#include <gtest/gtest.h>
+
+#include "core/clock.hpp"
+#include "core/random.hpp"
+#include "core/secret.hpp"
+#include "daemon/auth_engine.hpp"
+#include "daemon/mfa.hpp"
+#include "daemon/secret_box.hpp"
+#include "daemon/totp.hpp"
+#include "oidc/jose.hpp"
+#include "oidc/web.hpp"
+#include "tests/daemon/directory_fixture.hpp"
+
+namespace latchkey::oidc {
+namespace {
+
+namespace json = boost::json;
+using core::Secret;
+using namespace std::chrono_literals;
+
+constexpr std::string_view issuer = "http://localhost:8080";
+constexpr std::string_view alice = "alice@web.example.internal";
+constexpr std::string_view alice_password = "Alice-Passw0rd";
+constexpr std::string_view bob = "bob@web.example.internal";
+constexpr std::string_view bob_password = "Bob-Passw0rd-2";
+constexpr std::string_view bad_credentials =
+    "Authentication failed: wrong user name or password.";
+
+const std::string webapp_cb = "https://app.example/cb";
+const std::string webapp_bye = "https://app.example/bye";
+const std::string native_cb = "http://127.0.0.1:9000/cb";
+const std::string verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk-more-entropy";
+
+// ---- small HTTP helpers -------------------------------------------------------------------
+
+/// Percent-encodes everything but RFC 3986 unreserved characters.
+std::string pct(std::string_view s)
+{
+    static constexpr char digits[] = "0123456789ABCDEF";
+    std::string out;
+    for (const char c : s) {
+        const auto u = static_cast<unsigned char>(c);
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+            c == '-' || c == '.' || c == '_' || c == '~') {
+            out += c;
+        } else {
+            out += '%';
+            out += digits[u >> 4U];
+            out += digits[u & 15U];
+        }
+    }
+    return out;
+}
+
+std::string encode(const Params& p)
+{
+    std::string out;
+    for (const auto& [k, v] : p)
+        out += (out.empty() ? "" : "&") + pct(k) + "=" + pct(v);
+    return out;
+}
+
+std::string header(const HttpResponse& r, http::field f)
+{
+    const auto it = r.find(f);
+    return it == r.end() ? std::string() : std::string(it->value());
+}
+
+bool has_header(const HttpResponse& r, http::field f)
+{
+    return r.find(f) != r.end();
+}
+
+/// The query parameters of a URI (form-decoded), or nothing when it has no valid query.
+Params query_of(std::string_view uri)
+{
+    const auto q = uri.find('?');
+    if (q == std::string_view::npos)
+        return {};
+    auto p = parse_params(uri.substr(q + 1));
+    EXPECT_TRUE(p) << "bad query in " << uri;
+    return p ? *p : Params{};
+}
+
+std::string get_or(const Params& p, const std::string& k, std::string fallback = "<absent>")
+{
+    const auto it = p.find(k);
+    return it == p.end() ? fallback : it->second;
+}
+
+bool starts_with(std::string_view s, std::string_view prefix)
+{
+    return s.substr(0, prefix.size()) == prefix;
+}
+
+bool contains(std::string_view s, std::string_view part)
+{
+    return s.find(part) != std::string_view::npos;
+}
+
+/// The value of the hidden input `name` of a page.
+std::string hidden(const std::string& html, std::string_view name)
+{
+    const std::string marker = "name=\"" + std::string(name) + "\" value=\"";
+    const auto at = html.find(marker);
+    if (at == std::string::npos)
+        return {};
+    const auto from = at + marker.size();
+    return html.substr(from, html.find('"', from) - from);
+}
+
+/// The lk_session value of a Set-Cookie header, or empty.
+std::string session_cookie_of(const HttpResponse& r)
+{
+    const std::string c = header(r, http::field::set_cookie);
+    constexpr std::string_view name = "lk_session=";
+    if (!starts_with(c, name))
+        return {};
+    return c.substr(name.size(), c.find(';') - name.size());
+}
+
+json::object json_of(const HttpResponse& r)
+{
+    const auto v = json::parse(r.body());
+    return v.is_object() ? v.as_object() : json::object{};
+}
+
+std::string str(const json::object& o, std::string_view k)
+{
+    const auto* v = o.if_contains(k);
+    return v != nullptr && v->is_string() ? std::string(v->as_string()) : std::string("<absent>");
+}
+
+/// Part `index` (0 header, 1 payload) of a compact JWS, decoded.
+json::object jwt_part(std::string_view jwt, std::size_t index)
+{
+    std::vector<std::string_view> parts;
+    std::size_t start = 0;
+    for (std::size_t dot = jwt.find('.'); dot != std::string_view::npos;
+         dot = jwt.find('.', start)) {
+        parts.push_back(jwt.substr(start, dot - start));
+        start = dot + 1;
+    }
+    parts.push_back(jwt.substr(start));
+    if (parts.size() != 3 || index > 1) {
+        ADD_FAILURE() << "not a compact JWS";
+        return {};
+    }
+    const auto raw = base64url_decode(parts[index]);
+    if (!raw) {
+        ADD_FAILURE() << "bad base64url in a JWS";
+        return {};
+    }
+    return json::parse(*raw).as_object();
+}
+
+// ---- the fixture --------------------------------------------------------------------------
+
+class ProviderTest : public daemon::DirectoryFixture {
+protected:
+    void SetUp() override
+    {
+        DirectoryFixture::SetUp();
+        if (HasFatalFailure())
+            return;
+        const Secret key(std::string(daemon::SecretBox::key_size, 'k'));
+        auto box = daemon::SecretBox::from_key(key);
+        ASSERT_TRUE(box) << box.error().message;
+        box_ = std::make_unique<daemon::SecretBox>(std::move(*box));
+        mfa_ = std::make_unique<daemon::Mfa>(*store_, *box_, *audit_, clock_,
+                                             daemon::TotpParams{});
+        engine_ = std::make_unique<daemon::AuthEngine>(*store_, *directory_, hasher_, *mfa_,
+                                                       *audit_, clock_);
+        ASSERT_NO_FATAL_FAILURE(add_user("alice", alice_password));
+        ProviderConfig cfg;
+        cfg.issuer = std::string(issuer);
+        cfg.refresh_grace = 0s;
+        provider_ = std::make_unique<Provider>(cfg, *store_, *directory_, *engine_, *box_,
+                                               *audit_, clock_);
+        const auto started = provider_->start();
+        ASSERT_TRUE(started) << started.error().message;
+
+        proto::OidcClientInfo web;
+        web.id = "webapp";
+        web.name = "Web App";
+        web.redirect_uris = {webapp_cb, "https://app.example/other"};
+        web.post_logout_redirect_uris = {webapp_bye};
+        ASSERT_NO_FATAL_FAILURE(add_client(web, webapp_secret_));
+        ASSERT_FALSE(webapp_secret_.empty());
+
+        proto::OidcClientInfo native;
+        native.id = "native";
+        native.is_public = true;
+        native.redirect_uris = {native_cb};
+        std::string none;
+        ASSERT_NO_FATAL_FAILURE(add_client(native, none));
+        EXPECT_TRUE(none.empty());
+    }
+
+    void add_user(const std::string& name, std::string_view password)
+    {
+        ASSERT_TRUE(directory_->create_user({{name, std::string("web")}, std::nullopt, true},
+                                            admin_));
+        proto::UserSetPassword req;
+        req.ref = {name, std::string("web")};
+        req.password = Secret(password);
+        const auto r = directory_->set_password(req, admin_);
+        ASSERT_TRUE(r) << r.error().message;
+    }
+
+    /// Registers a client through the admin handle; `secret` gets its secret ("" if public).
+    void add_client(const proto::OidcClientInfo& info, std::string& secret)
+    {
+        proto::Request req{proto::OidcClientAdd{info}};
+        auto resp = provider_->handle(req, daemon::Actor{"uid:0"});
+        if (const auto* f = std::get_if<proto::Failure>(&resp))
+            FAIL() << "client " << info.id << ": " << f->message;
+        auto* reply = std::get_if<proto::OidcClientReply>(&resp);
+        ASSERT_NE(reply, nullptr);
+        EXPECT_EQ(reply->client.id, info.id);
+        EXPECT_EQ(reply->secret.has_value(), !info.is_public);
+        secret = reply->secret ? std::string(reply->secret->view()) : std::string();
+    }
+
+    void add_client_with_alg(const std::string& id, const std::string& alg, std::string& secret)
+    {
+        proto::OidcClientInfo c;
+        c.id = id;
+        c.redirect_uris = {"https://" + id + ".example/cb"};
+        c.id_token_alg = alg;
+        add_client(c, secret);
+    }
+
+    /// Enrols a TOTP device for `name` (both codes, as latchkeyctl would) and moves the clock
+    /// to a fresh time step, so that the next code is not a replay.
+    void enrol_totp(const std::string& name, Secret& secret)
+    {
+        auto who = directory_->resolve({name, std::string("web")});
+        ASSERT_TRUE(who) << who.error().message;
+        auto pending = mfa_->start(*who);
+        ASSERT_TRUE(pending) << pending.error().message;
+        secret = pending->secret.clone();
+        const auto first = mfa_->accept_first(*pending, Secret(totp_now(secret)), "uid:0");
+        ASSERT_TRUE(first) << first.error().message;
+        clock_.advance(30s);
+        auto done = mfa_->accept_second(*pending, Secret(totp_now(secret)), "uid:0");
+        ASSERT_TRUE(done) << done.error().message;
+        clock_.advance(60s);
+    }
+
+    std::string totp_now(const Secret& secret) const
+    {
+        return daemon::totp_code(secret, clock_.now(), daemon::TotpParams{});
+    }
+
+    std::string user_id(const std::string& name)
+    {
+        auto who = directory_->resolve({name, std::string("web")});
+        EXPECT_TRUE(who);
+        return who ? who->user.id : std::string();
+    }
+
+    // ---- requests ----
+
+    HttpResponse get(const std::string& target, const std::string& session = {})
+    {
+        HttpRequest r{http::verb::get, target, 11};
+        r.set(http::field::host, "localhost:8080");
+        if (!session.empty())
+            r.set(http::field::cookie, "theme=x; lk_session=" + session);
+        return provider_->handle(std::move(r), peer_);
+    }
+
+    HttpResponse post(const std::string& target, const std::string& body,
+                      const std::string& session = {},
+                      const std::optional<std::string>& authorization = std::nullopt)
+    {
+        HttpRequest r{http::verb::post, target, 11};
+        r.set(http::field::host, "localhost:8080");
+        r.set(http::field::content_type, "application/x-www-form-urlencoded");
+        if (!session.empty())
+            r.set(http::field::cookie, "lk_session=" + session);
+        if (authorization)
+            r.set(http::field::authorization, *authorization);
+        r.body() = body;
+        r.prepare_payload();
+        return provider_->handle(std::move(r), peer_);
+    }
+
+    static std::string basic(const std::string& id, const std::string& secret)
+    {
+        return "Basic " + core::base64_encode(pct(id) + ":" + pct(secret), false, true);
+    }
+
+    HttpResponse bearer_get(const std::string& target, const std::string& token)
+    {
+        HttpRequest r{http::verb::get, target, 11};
+        r.set(http::field::authorization, "Bearer " + token);
+        return provider_->handle(std::move(r), peer_);
+    }
+
+    /// The parameters of an authorization request of the confidential client.
+    Params webapp_request(const std::string& scope = "openid profile offline_access") const
+    {
+        return {{"response_type", "code"}, {"client_id", "webapp"}, {"redirect_uri", webapp_cb},
+                {"scope", scope},          {"state", "st-1"},       {"nonce", "n-1"}};
+    }
+
+    /// The parameters of an authorization request of the public client, with PKCE.
+    Params native_request() const
+    {
+        return {{"response_type", "code"},
+                {"client_id", "native"},
+                {"redirect_uri", native_cb},
+                {"scope", "openid offline_access"},
+                {"state", "st-n"},
+                {"code_challenge", sha256_base64url(verifier)},
+                {"code_challenge_method", "S256"}};
+    }
+
+    HttpResponse authorize(const Params& p, const std::string& session = {})
+    {
+        return get("/authorize?" + encode(p), session);
+    }
+
+    /// The form state of a logon page.
+    struct Form {
+        std::string tx;
+        std::string csrf;
+    };
+
+    Form form_of(const HttpResponse& page)
+    {
+        Form f{hidden(page.body(), "tx"), hidden(page.body(), "csrf")};
+        EXPECT_FALSE(f.tx.empty()) << page.body();
+        EXPECT_FALSE(f.csrf.empty()) << page.body();
+        return f;
+    }
+
+    /// GETs the logon page a 303 from /authorize points to and returns its form.
+    Form open_login(const HttpResponse& to_login)
+    {
+        EXPECT_EQ(to_login.result(), http::status::see_other) << to_login.body();
+        const std::string where = header(to_login, http::field::location);
+        EXPECT_TRUE(starts_with(where, "/login?tx=")) << where;
+        const auto page = get(where);
+        EXPECT_EQ(page.result(), http::status::ok);
+        return form_of(page);
+    }
+
+    HttpResponse post_login(const Form& f, const std::string& name, const std::string& value)
+    {
+        return post("/login", encode({{"tx", f.tx}, {"csrf", f.csrf}, {name, value}}));
+    }
+
+    /// Signs in on the pages from the logon page of `to_login` (answering the verification
+    /// code with `totp` when asked) and follows /authorize/resume. Returns the final response
+    /// (302 back to the client); the session cookie goes to session_.
+    HttpResponse sign_in(const HttpResponse& to_login, std::string_view user,
+                         std::string_view password, const Secret* totp = nullptr)
+    {
+        const Form f = open_login(to_login);
+        return sign_in_with(f, user, password, totp);
+    }
+
+    HttpResponse sign_in_with(const Form& f, std::string_view user, std::string_view password,
+                              const Secret* totp = nullptr)
+    {
+        code_asked_ = false;
+        auto step = post_login(f, "username", std::string(user));
+        EXPECT_EQ(step.result(), http::status::ok) << step.body();
+        EXPECT_TRUE(contains(step.body(), "name=\"answer\"")) << step.body();
+        EXPECT_TRUE(contains(step.body(), "current-password")) << step.body();
+        step = post_login(f, "answer", std::string(password));
+        if (step.result() == http::status::ok && contains(step.body(), "one-time-code")) {
+            code_asked_ = true;
+            if (totp == nullptr) {
+                ADD_FAILURE() << "a verification code was asked";
+                return step;
+            }
+            step = post_login(f, "answer", totp_now(*totp));
+        }
+        EXPECT_EQ(step.result(), http::status::see_other) << step.body();
+        const std::string resume = header(step, http::field::location);
+        EXPECT_EQ(resume, "/authorize/resume?tx=" + f.tx);
+        const std::string c = header(step, http::field::set_cookie);
+        EXPECT_TRUE(contains(c, "HttpOnly")) << c;
+        EXPECT_TRUE(contains(c, "Path=/")) << c;
+        session_ = session_cookie_of(step);
+        EXPECT_FALSE(session_.empty()) << c;
+        return get(resume, session_);
+    }
+
+    /// The code of a 302 back to `redirect_uri`, after checking state and iss.
+    std::string code_of(const HttpResponse& back, const std::string& redirect_uri,
+                        const std::string& state)
+    {
+        EXPECT_EQ(back.result(), http::status::found) << back.body();
+        const std::string where = header(back, http::field::location);
+        EXPECT_TRUE(starts_with(where, redirect_uri + "?")) << where;
+        const Params q = query_of(where);
+        EXPECT_EQ(get_or(q, "state"), state) << where;
+        EXPECT_EQ(get_or(q, "iss"), std::string(issuer)) << where;
+        EXPECT_EQ(q.count("error"), 0U) << where;
+        return get_or(q, "code", "");
+    }
+
+    /// The whole browser flow of the confidential client with alice's password.
+    std::string webapp_code(const Params& p)
+    {
+        const auto back = sign_in(authorize(p), alice, alice_password);
+        return code_of(back, get_or(p, "redirect_uri"), get_or(p, "state"));
+    }
+
+    std::string webapp_code() { return webapp_code(webapp_request()); }
+
+    HttpResponse exchange(const std::string& code, const std::string& redirect_uri = webapp_cb,
+                          const std::string& client = "webapp",
+                          std::optional<std::string> secret = std::nullopt, Params extra = {})
+    {
+        extra["grant_type"] = "authorization_code";
+        extra["code"] = code;
+        extra["redirect_uri"] = redirect_uri;
+        return post("/token", encode(extra), {},
+                    basic(client, secret ? *secret : webapp_secret_));
+    }
+
+    HttpResponse refresh_with(const std::string& token)
+    {
+        return post("/token", encode({{"grant_type", "refresh_token"}, {"refresh_token", token}}),
+                    {}, basic("webapp", webapp_secret_));
+    }
+
+    json::object introspect(const std::string& token)
+    {
+        const auto r =
+            post("/introspect", encode({{"token", token}}), {}, basic("webapp", webapp_secret_));
+        EXPECT_EQ(r.result(), http::status::ok) << r.body();
+        return json_of(r);
+    }
+
+    std::vector<PublicKey> published_keys()
+    {
+        const auto r = get("/jwks");
+        EXPECT_EQ(r.result(), http::status::ok);
+        std::vector<PublicKey> keys;
+        const auto doc = json_of(r);
+        const auto* arr = doc.if_contains("keys");
+        if (arr == nullptr || !arr->is_array()) {
+            ADD_FAILURE() << "no keys in " << r.body();
+            return keys;
+        }
+        for (const auto& k : arr->as_array()) {
+            auto key = PublicKey::from_jwk(k.as_object());
+            EXPECT_TRUE(key) << key.error().message;
+            if (key)
+                keys.push_back(std::move(*key));
+        }
+        return keys;
+    }
+
+    std::vector<std::string> published_kids()
+    {
+        std::vector<std::string> kids;
+        for (const auto& k : published_keys())
+            kids.push_back(k.kid());
+        return kids;
+    }
+
+    /// The ID token's payload after verifying it against the published keys.
+    json::object verified(const std::string& id_token)
+    {
+        const auto claims = jws_verify(id_token, published_keys());
+        EXPECT_TRUE(claims) << claims.error().message;
+        return claims ? *claims : json::object{};
+    }
+
+    std::unique_ptr<daemon::SecretBox> box_;
+    std::unique_ptr<daemon::Mfa> mfa_;
+    std::unique_ptr<daemon::AuthEngine> engine_;
+    std::unique_ptr<Provider> provider_;
+    const HttpPeer peer_{"127.0.0.1", 1234, false};
+    std::string webapp_secret_;
+    std::string session_;     ///< the lk_session cookie of the last sign_in
+    bool code_asked_ = false; ///< whether the last sign_in was asked a verification code
+};
+
+// ---- discovery and keys -------------------------------------------------------------------
+
+TEST_F(ProviderTest, DiscoveryNamesTheEndpointsAndS256Only)
+{
+    const auto r = get("/.well-known/openid-configuration");
+    ASSERT_EQ(r.result(), http::status::ok);
+    EXPECT_EQ(header(r, http::field::cache_control), "no-store");
+    const auto d = json_of(r);
+    const std::string i(issuer);
+    EXPECT_EQ(str(d, "issuer"), i);
+    EXPECT_EQ(str(d, "authorization_endpoint"), i + "/authorize");
+    EXPECT_EQ(str(d, "token_endpoint"), i + "/token");
+    EXPECT_EQ(str(d, "userinfo_endpoint"), i + "/userinfo");
+    EXPECT_EQ(str(d, "jwks_uri"), i + "/jwks");
+    EXPECT_EQ(str(d, "end_session_endpoint"), i + "/logout");
+    EXPECT_EQ(str(d, "revocation_endpoint"), i + "/revoke");
+    EXPECT_EQ(str(d, "introspection_endpoint"), i + "/introspect");
+    EXPECT_EQ(d.at("code_challenge_methods_supported"), (json::value(json::array{"S256"})));
+    EXPECT_EQ(d.at("response_types_supported"), (json::value(json::array{"code"})));
+    EXPECT_EQ(d.at("authorization_response_iss_parameter_supported"), json::value(true));
+    const auto& algs = d.at("id_token_signing_alg_values_supported").as_array();
+    for (const auto* a : {"RS256", "ES256", "EdDSA"})
+        EXPECT_NE(std::find(algs.begin(), algs.end(), json::value(a)), algs.end()) << a;
+    EXPECT_EQ(std::find(algs.begin(), algs.end(), json::value("none")), algs.end());
+}
+
+TEST_F(ProviderTest, JwksPublishesTheKeyThatSignsIdTokens)
+{
+    const auto r = get("/jwks");
+    ASSERT_EQ(r.result(), http::status::ok);
+    EXPECT_EQ(header(r, http::field::content_type), "application/jwk-set+json");
+    const auto doc = json_of(r);
+    for (const auto& k : doc.at("keys").as_array()) {
+        EXPECT_EQ(k.as_object().if_contains("d"), nullptr) << "a private key is published";
+        EXPECT_EQ(str(k.as_object(), "use"), "sig");
+    }
+    const std::string code = webapp_code();
+    const auto t = exchange(code);
+    ASSERT_EQ(t.result(), http::status::ok) << t.body();
+    const std::string id_token = str(json_of(t), "id_token");
+    const auto head = jwt_part(id_token, 0);
+    const auto kids = published_kids();
+    EXPECT_NE(std::find(kids.begin(), kids.end(), str(head, "kid")), kids.end());
+    EXPECT_EQ(str(head, "alg"), "RS256");
+    EXPECT_TRUE(jws_verify(id_token, published_keys()));
+}
+
+// ---- the code flow ------------------------------------------------------------------------
+
+TEST_F(ProviderTest, CodeFlowIssuesAnIdTokenWithTheExpectedClaims)
+{
+    const auto login_time = core::to_unix(clock_.now());
+    const std::string code = webapp_code();
+    ASSERT_FALSE(code.empty());
+    clock_.advance(5s);
+    const auto t = exchange(code);
+    ASSERT_EQ(t.result(), http::status::ok) << t.body();
+    EXPECT_EQ(header(t, http::field::cache_control), "no-store");
+    const auto body = json_of(t);
+    EXPECT_EQ(str(body, "token_type"), "Bearer");
+    const std::string access = str(body, "access_token");
+    const auto claims = verified(str(body, "id_token"));
+    EXPECT_EQ(str(claims, "iss"), std::string(issuer));
+    EXPECT_EQ(str(claims, "sub"), user_id("alice"));
+    EXPECT_EQ(str(claims, "aud"), "webapp");
+    EXPECT_EQ(str(claims, "nonce"), "n-1");
+    EXPECT_EQ(claims.at("amr"), (json::value(json::array{"pwd"})));
+    EXPECT_EQ(claims.at("auth_time"), json::value(login_time));
+    EXPECT_EQ(claims.at("iat"), json::value(login_time + 5));
+    EXPECT_GT(claims.at("exp").as_int64(), login_time + 5);
+    EXPECT_FALSE(str(claims, "sid").empty());
+    EXPECT_NE(str(claims, "sid"), "<absent>");
+    EXPECT_EQ(str(claims, "at_hash"), at_hash(access, JwsAlg::RS256));
+
+    // The access token works at /userinfo, with the profile claims.
+    const auto info = bearer_get("/userinfo", access);
+    ASSERT_EQ(info.result(), http::status::ok) << info.body();
+    EXPECT_EQ(str(json_of(info), "sub"), user_id("alice"));
+    EXPECT_EQ(str(json_of(info), "preferred_username"), std::string(alice));
+}
+
+TEST_F(ProviderTest, ATotpStepAddsOtpAndMfaToAmr)
+{
+    Secret totp;
+    ASSERT_NO_FATAL_FAILURE(enrol_totp("alice", totp));
+    const auto back = sign_in(authorize(webapp_request()), alice, alice_password, &totp);
+    EXPECT_TRUE(code_asked_);
+    const std::string code = code_of(back, webapp_cb, "st-1");
+    const auto t = exchange(code);
+    ASSERT_EQ(t.result(), http::status::ok) << t.body();
+    const auto claims = verified(str(json_of(t), "id_token"));
+    EXPECT_EQ(claims.at("amr"), (json::value(json::array{"pwd", "otp", "mfa"})));
+}
+
+TEST_F(ProviderTest, AFailedCodeStepOfAnotherUserGivesNoMfaToTheNextLogon)
+{
+    // bob has a device; alice has none. On one logon page, bob's password is right and his
+    // code wrong; then alice signs in with her password only. Her ID token must not claim a
+    // second factor that was never checked for her.
+    ASSERT_NO_FATAL_FAILURE(add_user("bob", bob_password));
+    Secret totp;
+    ASSERT_NO_FATAL_FAILURE(enrol_totp("bob", totp));
+    const Form f = open_login(authorize(webapp_request()));
+    ASSERT_EQ(post_login(f, "username", std::string(bob)).result(), http::status::ok);
+    const auto asked = post_login(f, "answer", std::string(bob_password));
+    ASSERT_TRUE(contains(asked.body(), "one-time-code")) << asked.body();
+    const auto wrong = post_login(f, "answer", "000000" == totp_now(totp) ? "111111" : "000000");
+    ASSERT_EQ(wrong.result(), http::status::unauthorized) << wrong.body();
+    const auto back = sign_in_with(f, alice, alice_password);
+    EXPECT_FALSE(code_asked_);
+    const auto t = exchange(code_of(back, webapp_cb, "st-1"));
+    ASSERT_EQ(t.result(), http::status::ok) << t.body();
+    const auto claims = verified(str(json_of(t), "id_token"));
+    EXPECT_EQ(str(claims, "sub"), user_id("alice"));
+    EXPECT_EQ(claims.at("amr"), (json::value(json::array{"pwd"})));
+    EXPECT_EQ(str(claims, "acr"), "urn:latchkey:acr:pwd");
+}
+
+TEST_F(ProviderTest, StateWithAPlusComesBackExactly)
+{
+    // A base64 state is common; the client form-decodes the redirect's query.
+    Params p = webapp_request();
+    p["state"] = "ab+cd/ef==";
+    const auto back = sign_in(authorize(p), alice, alice_password);
+    const Params q = query_of(header(back, http::field::location));
+    EXPECT_EQ(get_or(q, "state"), "ab+cd/ef==") << header(back, http::field::location);
+}
+
+// ---- client authentication ----------------------------------------------------------------
+
+TEST_F(ProviderTest, ClientSecretPostWorks)
+{
+    const std::string code = webapp_code();
+    const auto t = post("/token", encode({{"grant_type", "authorization_code"},
+                                          {"code", code},
+                                          {"redirect_uri", webapp_cb},
+                                          {"client_id", "webapp"},
+                                          {"client_secret", webapp_secret_}}));
+    ASSERT_EQ(t.result(), http::status::ok) << t.body();
+    EXPECT_EQ(str(verified(str(json_of(t), "id_token")), "aud"), "webapp");
+}
+
+TEST_F(ProviderTest, BothClientAuthenticationMethodsAtOnceAreRefused)
+{
+    const std::string code = webapp_code();
+    const auto both = post("/token",
+                           encode({{"grant_type", "authorization_code"},
+                                   {"code", code},
+                                   {"redirect_uri", webapp_cb},
+                                   {"client_id", "webapp"},
+                                   {"client_secret", webapp_secret_}}),
+                           {}, basic("webapp", webapp_secret_));
+    EXPECT_EQ(both.result(), http::status::bad_request) << both.body();
+    EXPECT_EQ(str(json_of(both), "error"), "invalid_request");
+    // The refused request did not use the code up.
+    EXPECT_EQ(exchange(code).result(), http::status::ok);
+}
+
+TEST_F(ProviderTest, AWrongSecretIsInvalidClient)
+{
+    const std::string code = webapp_code();
+    const auto wrong_basic = exchange(code, webapp_cb, "webapp", std::string("not-the-secret"));
+    EXPECT_EQ(wrong_basic.result(), http::status::unauthorized) << wrong_basic.body();
+    EXPECT_EQ(str(json_of(wrong_basic), "error"), "invalid_client");
+    EXPECT_TRUE(has_header(wrong_basic, http::field::www_authenticate));
+    const auto wrong_post = post("/token", encode({{"grant_type", "authorization_code"},
+                                                   {"code", code},
+                                                   {"redirect_uri", webapp_cb},
+                                                   {"client_id", "webapp"},
+                                                   {"client_secret", webapp_secret_ + "x"}}));
+    EXPECT_EQ(wrong_post.result(), http::status::unauthorized) << wrong_post.body();
+    EXPECT_EQ(str(json_of(wrong_post), "error"), "invalid_client");
+    // No secret at all for a confidential client.
+    const auto none = post("/token", encode({{"grant_type", "authorization_code"},
+                                             {"code", code},
+                                             {"redirect_uri", webapp_cb},
+                                             {"client_id", "webapp"}}));
+    EXPECT_EQ(none.result(), http::status::unauthorized) << none.body();
+    EXPECT_EQ(str(json_of(none), "error"), "invalid_client");
+    // An unknown client.
+    const auto unknown = exchange(code, webapp_cb, "nobody", webapp_secret_);
+    EXPECT_EQ(unknown.result(), http::status::unauthorized);
+    EXPECT_EQ(str(json_of(unknown), "error"), "invalid_client");
+    // The code still works for its client.
+    EXPECT_EQ(exchange(code).result(), http::status::ok);
+}
+
+// ---- public clients and PKCE --------------------------------------------------------------
+
+TEST_F(ProviderTest, APublicClientUsesPkceWithoutSecret)
+{
+    const auto back = sign_in(authorize(native_request()), alice, alice_password);
+    const std::string code = code_of(back, native_cb, "st-n");
+    const auto t = post("/token", encode({{"grant_type", "authorization_code"},
+                                          {"code", code},
+                                          {"redirect_uri", native_cb},
+                                          {"client_id", "native"},
+                                          {"code_verifier", verifier}}));
+    ASSERT_EQ(t.result(), http::status::ok) << t.body();
+    EXPECT_EQ(str(verified(str(json_of(t), "id_token")), "aud"), "native");
+    EXPECT_NE(str(json_of(t), "refresh_token"), "<absent>");
+}
+
+TEST_F(ProviderTest, APublicClientWithoutCodeChallengeGetsInvalidRequest)
+{
+    Params p = native_request();
+    p.erase("code_challenge");
+    p.erase("code_challenge_method");
+    const auto r = authorize(p);
+    ASSERT_EQ(r.result(), http::status::found) << r.body();
+    const std::string where = header(r, http::field::location);
+    EXPECT_TRUE(starts_with(where, native_cb + "?")) << where;
+    const Params q = query_of(where);
+    EXPECT_EQ(get_or(q, "error"), "invalid_request");
+    EXPECT_EQ(get_or(q, "state"), "st-n");
+    EXPECT_EQ(get_or(q, "iss"), std::string(issuer));
+    EXPECT_EQ(q.count("code"), 0U);
+}
+
+TEST_F(ProviderTest, PlainCodeChallengeMethodIsRefused)
+{
+    Params p = native_request();
+    p["code_challenge"] = verifier;
+    p["code_challenge_method"] = "plain";
+    const auto r = authorize(p);
+    ASSERT_EQ(r.result(), http::status::found) << r.body();
+    const Params q = query_of(header(r, http::field::location));
+    EXPECT_EQ(get_or(q, "error"), "invalid_request");
+    EXPECT_EQ(q.count("code"), 0U);
+    // Also for a confidential client.
+    Params w = webapp_request();
+    w["code_challenge"] = sha256_base64url(verifier);
+    w["code_challenge_method"] = "plain";
+    EXPECT_EQ(get_or(query_of(header(authorize(w), http::field::location)), "error"),
+              "invalid_request");
+}
+
+TEST_F(ProviderTest, APublicClientMayNotSendASecret)
+{
+    const auto back = sign_in(authorize(native_request()), alice, alice_password);
+    const std::string code = code_of(back, native_cb, "st-n");
+    const auto t = post("/token", encode({{"grant_type", "authorization_code"},
+                                          {"code", code},
+                                          {"redirect_uri", native_cb},
+                                          {"client_id", "native"},
+                                          {"client_secret", "guess"},
+                                          {"code_verifier", verifier}}));
+    EXPECT_EQ(t.result(), http::status::unauthorized) << t.body();
+    EXPECT_EQ(str(json_of(t), "error"), "invalid_client");
+}
+
+TEST_F(ProviderTest, AWrongOrMissingPkceVerifierIsInvalidGrant)
+{
+    const auto back = sign_in(authorize(native_request()), alice, alice_password);
+    const std::string code = code_of(back, native_cb, "st-n");
+    Params form{{"grant_type", "authorization_code"},
+                {"code", code},
+                {"redirect_uri", native_cb},
+                {"client_id", "native"}};
+    const auto missing = post("/token", encode(form));
+    EXPECT_EQ(missing.result(), http::status::bad_request) << missing.body();
+    EXPECT_EQ(str(json_of(missing), "error"), "invalid_grant");
+    form["code_verifier"] = "x" + verifier.substr(1);
+    const auto wrong = post("/token", encode(form));
+    EXPECT_EQ(wrong.result(), http::status::bad_request) << wrong.body();
+    EXPECT_EQ(str(json_of(wrong), "error"), "invalid_grant");
+
+    // A confidential client that used PKCE must send the verifier too.
+    Params w = webapp_request();
+    w["code_challenge"] = sha256_base64url(verifier);
+    w["code_challenge_method"] = "S256";
+    const auto again = authorize(w, session_);
+    const std::string wcode = code_of(again, webapp_cb, "st-1");
+    const auto bad = exchange(wcode, webapp_cb, "webapp", std::nullopt,
+                              {{"code_verifier", verifier + "x"}});
+    EXPECT_EQ(bad.result(), http::status::bad_request);
+    EXPECT_EQ(str(json_of(bad), "error"), "invalid_grant");
+}
+
+// ---- requests that must not be sent back to the client -------------------------------------
+
+TEST_F(ProviderTest, AnUnregisteredRedirectUriGetsAPageAndNoRedirect)
+{
+    Params p = webapp_request();
+    p["redirect_uri"] = "https://evil.example/cb";
+    const auto r = authorize(p);
+    EXPECT_EQ(r.result(), http::status::bad_request);
+    EXPECT_FALSE(has_header(r, http::field::location));
+    EXPECT_TRUE(starts_with(header(r, http::field::content_type), "text/html"));
+    EXPECT_TRUE(contains(r.body(), "redirect URI")) << r.body();
+    EXPECT_FALSE(contains(r.body(), "evil.example")) << r.body();
+
+    // A prefix of a registered URI is no match either.
+    p["redirect_uri"] = webapp_cb + "/more";
+    const auto prefix = authorize(p);
+    EXPECT_EQ(prefix.result(), http::status::bad_request);
+    EXPECT_FALSE(has_header(prefix, http::field::location));
+
+    // Nor is an unknown client sent anywhere.
+    p = webapp_request();
+    p["client_id"] = "nobody";
+    const auto unknown = authorize(p);
+    EXPECT_EQ(unknown.result(), http::status::bad_request);
+    EXPECT_FALSE(has_header(unknown, http::field::location));
+}
+
+// ---- codes and tokens ---------------------------------------------------------------------
+
+TEST_F(ProviderTest, ACodeReplayRevokesWhatTheFirstExchangeIssued)
+{
+    const std::string code = webapp_code();
+    const auto first = exchange(code);
+    ASSERT_EQ(first.result(), http::status::ok) << first.body();
+    const std::string access = str(json_of(first), "access_token");
+    const std::string refresh = str(json_of(first), "refresh_token");
+    ASSERT_NE(refresh, "<absent>");
+    EXPECT_EQ(bearer_get("/userinfo", access).result(), http::status::ok);
+    EXPECT_EQ(introspect(access).at("active"), json::value(true));
+
+    const auto replay = exchange(code);
+    EXPECT_EQ(replay.result(), http::status::bad_request) << replay.body();
+    EXPECT_EQ(str(json_of(replay), "error"), "invalid_grant");
+
+    const auto info = bearer_get("/userinfo", access);
+    EXPECT_EQ(info.result(), http::status::unauthorized) << info.body();
+    EXPECT_TRUE(contains(header(info, http::field::www_authenticate), "invalid_token"));
+    EXPECT_EQ(introspect(access).at("active"), json::value(false));
+    const auto r = refresh_with(refresh);
+    EXPECT_EQ(r.result(), http::status::bad_request) << r.body();
+    EXPECT_EQ(str(json_of(r), "error"), "invalid_grant");
+}
+
+TEST_F(ProviderTest, ACodeExpires)
+{
+    const std::string code = webapp_code();
+    clock_.advance(61s);
+    const auto t = exchange(code);
+    EXPECT_EQ(t.result(), http::status::bad_request) << t.body();
+    EXPECT_EQ(str(json_of(t), "error"), "invalid_grant");
+}
+
+TEST_F(ProviderTest, ACodeNeedsItsRedirectUri)
+{
+    const std::string code = webapp_code();
+    const auto t = exchange(code, "https://app.example/other");
+    EXPECT_EQ(t.result(), http::status::bad_request) << t.body();
+    EXPECT_EQ(str(json_of(t), "error"), "invalid_grant");
+}
+
+TEST_F(ProviderTest, RefreshRotatesAndReuseKillsTheFamily)
+{
+    const auto first = exchange(webapp_code());
+    ASSERT_EQ(first.result(), http::status::ok) << first.body();
+    const std::string r1 = str(json_of(first), "refresh_token");
+    ASSERT_NE(r1, "<absent>");
+    EXPECT_EQ(str(introspect(r1), "token_type"), "refresh_token");
+    EXPECT_EQ(introspect(r1).at("active"), json::value(true));
+
+    const auto second = refresh_with(r1);
+    ASSERT_EQ(second.result(), http::status::ok) << second.body();
+    const std::string r2 = str(json_of(second), "refresh_token");
+    ASSERT_NE(r2, "<absent>");
+    EXPECT_NE(r2, r1);
+    const auto claims = verified(str(json_of(second), "id_token"));
+    EXPECT_EQ(str(claims, "sub"), user_id("alice"));
+    EXPECT_EQ(introspect(r1).at("active"), json::value(false));
+
+    // The newest token rotates in turn.
+    clock_.advance(1s);
+    const auto third = refresh_with(r2);
+    ASSERT_EQ(third.result(), http::status::ok) << third.body();
+    const std::string r3 = str(json_of(third), "refresh_token");
+    ASSERT_NE(r3, "<absent>");
+
+    // A rotated token used again after the grace (0 s): the family dies.
+    clock_.advance(1s);
+    const auto reuse = refresh_with(r1);
+    EXPECT_EQ(reuse.result(), http::status::bad_request) << reuse.body();
+    EXPECT_EQ(str(json_of(reuse), "error"), "invalid_grant");
+    const auto newest = refresh_with(r3);
+    EXPECT_EQ(newest.result(), http::status::bad_request) << newest.body();
+    EXPECT_EQ(str(json_of(newest), "error"), "invalid_grant");
+    EXPECT_EQ(introspect(r3).at("active"), json::value(false));
+}
+
+TEST_F(ProviderTest, RevokingAnAccessTokenEndsItAtUserinfo)
+{
+    const auto t = exchange(webapp_code());
+    ASSERT_EQ(t.result(), http::status::ok) << t.body();
+    const std::string access = str(json_of(t), "access_token");
+    EXPECT_EQ(bearer_get("/userinfo", access).result(), http::status::ok);
+    const auto r =
+        post("/revoke", encode({{"token", access}}), {}, basic("webapp", webapp_secret_));
+    EXPECT_EQ(r.result(), http::status::ok) << r.body();
+    EXPECT_EQ(bearer_get("/userinfo", access).result(), http::status::unauthorized);
+    EXPECT_EQ(introspect(access).at("active"), json::value(false));
+}
+
+TEST_F(ProviderTest, AnAccessTokenExpires)
+{
+    const auto t = exchange(webapp_code());
+    ASSERT_EQ(t.result(), http::status::ok) << t.body();
+    const std::string access = str(json_of(t), "access_token");
+    clock_.advance(599s);
+    EXPECT_EQ(bearer_get("/userinfo", access).result(), http::status::ok);
+    clock_.advance(2s);
+    EXPECT_EQ(bearer_get("/userinfo", access).result(), http::status::unauthorized);
+    // An ID token is no access token.
+    const auto t2 = exchange(code_of(authorize(webapp_request(), session_), webapp_cb, "st-1"));
+    ASSERT_EQ(t2.result(), http::status::ok) << t2.body();
+    EXPECT_EQ(bearer_get("/userinfo", str(json_of(t2), "id_token")).result(),
+              http::status::unauthorized);
+}
+
+TEST_F(ProviderTest, IntrospectionRefusesAPublicClient)
+{
+    // Discovery lists only secret-based methods for /introspect (no "none"); RFC 7662 §2.1
+    // requires the caller to be authorized. A public client has no credentials at all.
+    const auto t = exchange(webapp_code());
+    ASSERT_EQ(t.result(), http::status::ok) << t.body();
+    const std::string access = str(json_of(t), "access_token");
+    const auto r = post("/introspect", encode({{"token", access}, {"client_id", "native"}}));
+    EXPECT_EQ(r.result(), http::status::unauthorized) << r.body();
+    const auto body = json_of(r);
+    EXPECT_TRUE(body.if_contains("active") == nullptr ||
+                body.at("active") != json::value(true))
+        << r.body();
+}
+
+// ---- single sign-on -----------------------------------------------------------------------
+
+TEST_F(ProviderTest, PromptNoneWithoutASessionIsLoginRequired)
+{
+    Params p = webapp_request();
+    p["prompt"] = "none";
+    const auto r = authorize(p);
+    ASSERT_EQ(r.result(), http::status::found) << r.body();
+    const std::string where = header(r, http::field::location);
+    EXPECT_TRUE(starts_with(where, webapp_cb + "?")) << where;
+    const Params q = query_of(where);
+    EXPECT_EQ(get_or(q, "error"), "login_required");
+    EXPECT_EQ(get_or(q, "state"), "st-1");
+    EXPECT_EQ(get_or(q, "iss"), std::string(issuer));
+    EXPECT_EQ(q.count("code"), 0U);
+    // An unknown cookie is no session either.
+    EXPECT_EQ(get_or(query_of(header(authorize(p, "not-a-session"), http::field::location)),
+                     "error"),
+              "login_required");
+}
+
+TEST_F(ProviderTest, TheSessionCookieGivesACodeAtOnce)
+{
+    const auto first = exchange(webapp_code());
+    ASSERT_EQ(first.result(), http::status::ok) << first.body();
+    const auto first_claims = verified(str(json_of(first), "id_token"));
+    clock_.advance(30s);
+    Params p = webapp_request();
+    p["state"] = "st-2";
+    p["nonce"] = "n-2";
+    const auto r = authorize(p, session_);
+    const std::string code = code_of(r, webapp_cb, "st-2");
+    ASSERT_FALSE(code.empty());
+    const auto t = exchange(code);
+    ASSERT_EQ(t.result(), http::status::ok) << t.body();
+    const auto claims = verified(str(json_of(t), "id_token"));
+    EXPECT_EQ(str(claims, "sid"), str(first_claims, "sid"));
+    EXPECT_EQ(claims.at("auth_time"), first_claims.at("auth_time"));
+    EXPECT_EQ(str(claims, "nonce"), "n-2");
+    // prompt=none with the session works too.
+    p["prompt"] = "none";
+    EXPECT_FALSE(code_of(authorize(p, session_), webapp_cb, "st-2").empty());
+}
+
+TEST_F(ProviderTest, MaxAgeZeroForcesTheLoginPageAgain)
+{
+    ASSERT_FALSE(webapp_code().empty());
+    clock_.advance(1s);
+    Params p = webapp_request();
+    p["max_age"] = "0";
+    const auto r = authorize(p, session_);
+    EXPECT_EQ(r.result(), http::status::see_other) << header(r, http::field::location);
+    EXPECT_TRUE(starts_with(header(r, http::field::location), "/login?tx="));
+    // A max_age the session still meets gives a code at once.
+    p["max_age"] = "60";
+    EXPECT_FALSE(code_of(authorize(p, session_), webapp_cb, "st-1").empty());
+    // And signing in again through the forced page works, with a fresh auth_time.
+    p["max_age"] = "0";
+    const auto back = sign_in(authorize(p, session_), alice, alice_password);
+    const auto t = exchange(code_of(back, webapp_cb, "st-1"));
+    ASSERT_EQ(t.result(), http::status::ok) << t.body();
+    EXPECT_EQ(verified(str(json_of(t), "id_token")).at("auth_time"),
+              json::value(core::to_unix(clock_.now())));
+}
+
+TEST_F(ProviderTest, PromptLoginForcesTheLoginPage)
+{
+    ASSERT_FALSE(webapp_code().empty());
+    Params p = webapp_request();
+    p["prompt"] = "login";
+    const auto r = authorize(p, session_);
+    EXPECT_EQ(r.result(), http::status::see_other);
+    EXPECT_TRUE(starts_with(header(r, http::field::location), "/login?tx="));
+}
+
+// ---- the logon pages ----------------------------------------------------------------------
+
+TEST_F(ProviderTest, AWrongPasswordShowsTheEnginesMessageAndTheTxStillWorks)
+{
+    const Form f = open_login(authorize(webapp_request()));
+    ASSERT_EQ(post_login(f, "username", std::string(alice)).result(), http::status::ok);
+    const auto wrong = post_login(f, "answer", "not-her-password");
+    EXPECT_EQ(wrong.result(), http::status::unauthorized);
+    EXPECT_TRUE(contains(wrong.body(), bad_credentials)) << wrong.body();
+    EXPECT_FALSE(has_header(wrong, http::field::set_cookie));
+    EXPECT_TRUE(starts_with(header(wrong, http::field::content_type), "text/html"));
+    // The page asks for the user name again, in the same transaction.
+    EXPECT_EQ(hidden(wrong.body(), "tx"), f.tx);
+    EXPECT_EQ(hidden(wrong.body(), "csrf"), f.csrf);
+    EXPECT_TRUE(contains(wrong.body(), "name=\"username\"")) << wrong.body();
+
+    const auto back = sign_in_with(f, alice, alice_password);
+    EXPECT_FALSE(code_of(back, webapp_cb, "st-1").empty());
+}
+
+TEST_F(ProviderTest, AnUnknownUserGetsTheSameMessage)
+{
+    const Form f = open_login(authorize(webapp_request()));
+    ASSERT_EQ(post_login(f, "username", "mallory@web.example.internal").result(),
+              http::status::ok);
+    const auto r = post_login(f, "answer", "whatever");
+    EXPECT_EQ(r.result(), http::status::unauthorized);
+    EXPECT_TRUE(contains(r.body(), bad_credentials)) << r.body();
+}
+
+TEST_F(ProviderTest, AWrongCsrfIsForbidden)
+{
+    const Form f = open_login(authorize(webapp_request()));
+    const auto r = post("/login", encode({{"tx", f.tx},
+                                          {"csrf", f.csrf + "x"},
+                                          {"username", std::string(alice)}}));
+    EXPECT_EQ(r.result(), http::status::forbidden) << r.body();
+    EXPECT_FALSE(contains(r.body(), "name=\"answer\""));
+    const auto none = post("/login", encode({{"tx", f.tx}, {"username", std::string(alice)}}));
+    EXPECT_EQ(none.result(), http::status::forbidden) << none.body();
+    // The transaction itself is untouched.
+    const auto back = sign_in_with(f, alice, alice_password);
+    EXPECT_FALSE(code_of(back, webapp_cb, "st-1").empty());
+}
+
+TEST_F(ProviderTest, TheDedicatedPortalFixesTheDomain)
+{
+    const auto page = get("/d/web.example.internal/login");
+    ASSERT_EQ(page.result(), http::status::ok);
+    EXPECT_TRUE(contains(page.body(), "@web.example.internal")) << page.body();
+    const Form f = form_of(page);
+    const auto prompt = post_login(f, "username", "alice");
+    ASSERT_EQ(prompt.result(), http::status::ok) << prompt.body();
+    EXPECT_TRUE(contains(prompt.body(), std::string(alice))) << prompt.body();
+    const auto done = post_login(f, "answer", std::string(alice_password));
+    ASSERT_EQ(done.result(), http::status::ok) << done.body();
+    EXPECT_TRUE(contains(done.body(), "signed in as alice@web.example.internal")) << done.body();
+    const std::string session = session_cookie_of(done);
+    ASSERT_FALSE(session.empty());
+    // That session is a single sign-on session for clients too.
+    Params p = webapp_request();
+    p["prompt"] = "none";
+    EXPECT_FALSE(code_of(authorize(p, session), webapp_cb, "st-1").empty());
+}
+
+TEST_F(ProviderTest, TheDedicatedPortalRefusesADomainInTheName)
+{
+    const Form f = form_of(get("/d/web.example.internal/login"));
+    const auto r = post_login(f, "username", std::string(alice));
+    EXPECT_EQ(r.result(), http::status::bad_request);
+    EXPECT_FALSE(contains(r.body(), "name=\"answer\""));
+}
+
+TEST_F(ProviderTest, RootOfAResourceAccountIsRefused)
+{
+    const Form f = open_login(authorize(webapp_request()));
+    const auto r = post_login(f, "username", "root@web.example.internal");
+    EXPECT_NE(r.result(), http::status::ok);
+    EXPECT_NE(r.result(), http::status::see_other);
+    EXPECT_TRUE(contains(r.body(), "root logon is disabled on resource accounts")) << r.body();
+    EXPECT_FALSE(contains(r.body(), "name=\"answer\""));
+    EXPECT_FALSE(has_header(r, http::field::set_cookie));
+}
+
+// ---- logout -------------------------------------------------------------------------------
+
+TEST_F(ProviderTest, LogoutRedirectsWithStateAndEndsTheSession)
+{
+    const auto t = exchange(webapp_code());
+    ASSERT_EQ(t.result(), http::status::ok) << t.body();
+    const std::string id_token = str(json_of(t), "id_token");
+    const std::string refresh = str(json_of(t), "refresh_token");
+    const auto r = get("/logout?" + encode({{"id_token_hint", id_token},
+                                            {"post_logout_redirect_uri", webapp_bye},
+                                            {"state", "out-1"}}),
+                       session_);
+    ASSERT_EQ(r.result(), http::status::found) << r.body();
+    const std::string where = header(r, http::field::location);
+    EXPECT_TRUE(starts_with(where, webapp_bye + "?")) << where;
+    EXPECT_EQ(get_or(query_of(where), "state"), "out-1");
+    EXPECT_TRUE(contains(header(r, http::field::set_cookie), "Max-Age=0"));
+
+    Params p = webapp_request();
+    p["prompt"] = "none";
+    const auto after = authorize(p, session_);
+    ASSERT_EQ(after.result(), http::status::found);
+    EXPECT_EQ(get_or(query_of(header(after, http::field::location)), "error"), "login_required");
+    // Without prompt=none, the login page again.
+    EXPECT_EQ(authorize(webapp_request(), session_).result(), http::status::see_other);
+    // The session's refresh tokens end with it.
+    EXPECT_EQ(refresh_with(refresh).result(), http::status::bad_request);
+}
+
+TEST_F(ProviderTest, LogoutRefusesAnUnregisteredPostLogoutUri)
+{
+    const auto t = exchange(webapp_code());
+    ASSERT_EQ(t.result(), http::status::ok) << t.body();
+    const auto r = get("/logout?" + encode({{"id_token_hint", str(json_of(t), "id_token")},
+                                            {"post_logout_redirect_uri",
+                                             "https://evil.example/bye"}}),
+                       session_);
+    EXPECT_EQ(r.result(), http::status::bad_request);
+    EXPECT_FALSE(has_header(r, http::field::location));
+}
+
+// ---- signing algorithms and rotation ------------------------------------------------------
+
+TEST_F(ProviderTest, Es256AndEdDsaClientsGetIdTokensOfTheirAlg)
+{
+    std::string es_secret;
+    std::string ed_secret;
+    ASSERT_NO_FATAL_FAILURE(add_client_with_alg("es-app", "ES256", es_secret));
+    ASSERT_NO_FATAL_FAILURE(add_client_with_alg("ed-app", "EdDSA", ed_secret));
+    ASSERT_FALSE(webapp_code().empty()); // signs in: a session for the others
+    const std::pair<std::string, std::string> clients[] = {{"es-app", es_secret},
+                                                           {"ed-app", ed_secret}};
+    for (const auto& [id, secret] : clients) {
+        const std::string cb = "https://" + id + ".example/cb";
+        Params p = webapp_request("openid");
+        p["client_id"] = id;
+        p["redirect_uri"] = cb;
+        const std::string code = code_of(authorize(p, session_), cb, "st-1");
+        const auto t = exchange(code, cb, id, secret);
+        ASSERT_EQ(t.result(), http::status::ok) << id << ": " << t.body();
+        const std::string id_token = str(json_of(t), "id_token");
+        const std::string alg = id == "es-app" ? "ES256" : "EdDSA";
+        EXPECT_EQ(str(jwt_part(id_token, 0), "alg"), alg) << id;
+        const auto claims = verified(id_token);
+        EXPECT_EQ(str(claims, "aud"), id);
+        EXPECT_EQ(str(claims, "at_hash"),
+                  at_hash(str(json_of(t), "access_token"), *jws_alg_from_string(alg)))
+            << id;
+        const auto keys = published_keys();
+        const auto kid = str(jwt_part(id_token, 0), "kid");
+        const auto key = std::find_if(keys.begin(), keys.end(),
+                                      [&](const PublicKey& k) { return k.kid() == kid; });
+        ASSERT_NE(key, keys.end()) << id;
+        EXPECT_EQ(to_string(key->alg()), alg);
+    }
+}
+
+TEST_F(ProviderTest, RotatingKeysKeepsTheOldKeyPublished)
+{
+    const auto t = exchange(webapp_code());
+    ASSERT_EQ(t.result(), http::status::ok) << t.body();
+    const std::string old_token = str(json_of(t), "id_token");
+    const std::string old_kid = str(jwt_part(old_token, 0), "kid");
+
+    proto::Request req{proto::OidcRotateKeys{}};
+    const auto reply = provider_->handle(req, daemon::Actor{"uid:0"});
+    const auto* done = std::get_if<proto::Done>(&reply);
+    ASSERT_NE(done, nullptr);
+    EXPECT_FALSE(contains(done->message, old_kid)) << done->message;
+
+    const auto kids = published_kids();
+    EXPECT_NE(std::find(kids.begin(), kids.end(), old_kid), kids.end());
+    EXPECT_GE(kids.size(), 2U);
+
+    const auto t2 = exchange(code_of(authorize(webapp_request(), session_), webapp_cb, "st-1"));
+    ASSERT_EQ(t2.result(), http::status::ok) << t2.body();
+    const std::string new_kid = str(jwt_part(str(json_of(t2), "id_token"), 0), "kid");
+    EXPECT_NE(new_kid, old_kid);
+    EXPECT_TRUE(contains(done->message, new_kid)) << done->message;
+    EXPECT_NE(std::find(kids.begin(), kids.end(), new_kid), kids.end());
+
+    // The old token still verifies against the published keys.
+    const auto claims = jws_verify(old_token, published_keys());
+    EXPECT_TRUE(claims) << claims.error().message;
+    // And the old access token still works.
+    EXPECT_EQ(bearer_get("/userinfo", str(json_of(t), "access_token")).result(),
+              http::status::ok);
+}
+
+} // namespace
+} // namespace latchkey::oidc
