@@ -71,6 +71,7 @@ constexpr std::array groups{
     Group{"mfa", "Multi-factor authentication: TOTP devices and recovery codes."},
     Group{"oidc", "The OpenID Connect provider: its signing keys."},
     Group{"oidc client", "Relying parties of the OpenID Connect provider."},
+    Group{"accesskey", "Access keys: a user's credentials for programs (client_credentials)."},
 };
 
 struct GlobalSpec {
@@ -662,6 +663,24 @@ const std::vector<CommandSpec>& command_specs()
          "Remove a client; its tokens stop working.",
          {{"ID", "the client_id"}},
          {}},
+        {CommandId::accesskey_create,
+         "accesskey create",
+         "Make an access key for a user; its secret is printed once. Password changes leave "
+         "it working.",
+         {{"USER", "NAME in the account, or NAME@DOMAIN"}},
+         {account_option}},
+        {CommandId::accesskey_list,
+         "accesskey list",
+         "List access keys.",
+         {{"[USER]", "only this user's keys"}},
+         {account_option}},
+        {CommandId::accesskey_enable, "accesskey enable", "Enable an access key.",
+         {{"KEY_ID", "the key's id (LK...)"}}, {}},
+        {CommandId::accesskey_disable, "accesskey disable",
+         "Disable an access key: the token endpoint refuses it until it is enabled again.",
+         {{"KEY_ID", "the key's id (LK...)"}}, {}},
+        {CommandId::accesskey_delete, "accesskey delete", "Delete an access key for good.",
+         {{"KEY_ID", "the key's id (LK...)"}}, {}},
         {CommandId::oidc_rotate_keys,
          "oidc rotate-keys",
          "Make new signing keys now; the old ones stay published until their tokens expire.",

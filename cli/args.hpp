@@ -53,6 +53,11 @@ enum class CommandId : std::uint8_t {
     oidc_client_show,
     oidc_client_remove,
     oidc_rotate_keys,
+    accesskey_create,
+    accesskey_list,
+    accesskey_enable,
+    accesskey_disable,
+    accesskey_delete,
 };
 
 /// One option of a command. Options sharing a non-zero `group` exclude each other.

@@ -252,6 +252,20 @@ proto::Request build_request(const ParsedCommand& cmd,
         return proto::OidcClientRemove{cmd.operands.at(0)};
     case CommandId::oidc_rotate_keys:
         return proto::OidcRotateKeys{};
+    case CommandId::accesskey_create:
+        return proto::AccessKeyCreate{user_ref(cmd)};
+    case CommandId::accesskey_list: {
+        proto::AccessKeyList r;
+        if (!cmd.operands.empty())
+            r.ref = user_ref(cmd);
+        return r;
+    }
+    case CommandId::accesskey_enable:
+    case CommandId::accesskey_disable:
+        return proto::AccessKeySetEnabled{cmd.operands.at(0),
+                                          cmd.id == CommandId::accesskey_enable};
+    case CommandId::accesskey_delete:
+        return proto::AccessKeyDelete{cmd.operands.at(0)};
     }
     return proto::DirectoryShow{}; // unreachable: the switch covers every CommandId
 }

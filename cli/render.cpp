@@ -388,6 +388,40 @@ void render(const proto::OidcClientListReply& r, std::ostream& out)
     out << format_table({"CLIENT ID", "NAME", "TYPE", "ID TOKEN", "REDIRECT URIS"}, rows);
 }
 
+std::vector<Field> access_key_fields(const proto::AccessKeyInfo& k)
+{
+    return {{"key id", printable(k.id)},
+            {"user", printable(k.user)},
+            {"enabled", std::string(yes_no(k.enabled))},
+            {"created", format_time(k.created_at)},
+            {"last used", k.last_used_at ? format_time(*k.last_used_at) : std::string(none)}};
+}
+
+void render(const proto::AccessKeyReply& r, std::ostream& out)
+{
+    out << format_block(access_key_fields(r.key));
+    if (r.secret) {
+        out << "\nSecret (shown only once; use the key id as client_id and this as "
+               "client_secret):\n";
+        write_secret(out, *r.secret);
+        out << "\n";
+    }
+}
+
+void render(const proto::AccessKeyListReply& r, std::ostream& out)
+{
+    if (r.keys.empty()) {
+        out << "No access keys.\n";
+        return;
+    }
+    std::vector<Row> rows;
+    for (const auto& k : r.keys)
+        rows.push_back({printable(k.id), printable(k.user), std::string(yes_no(k.enabled)),
+                        format_time(k.created_at),
+                        k.last_used_at ? format_time(*k.last_used_at) : std::string(none)});
+    out << format_table({"KEY ID", "USER", "ENABLED", "CREATED", "LAST USED"}, rows);
+}
+
 /// The PAM socket's dialogue replies: latchkeyd never sends them on the admin socket.
 void render_unexpected(std::string_view type, std::ostream& out)
 {

@@ -37,6 +37,7 @@ constexpr bool is_oidc_request =
 struct Dispatch {
     Directory& dir;
     Mfa& mfa;
+    AccessKeys& keys;
     OidcAdmin* oidc;
     std::optional<PendingEnrolment>& enrolment; ///< this connection's, between enroll and confirm
     const Actor actor;
@@ -174,6 +175,29 @@ struct Dispatch {
         return std::move(*enrolled);
     }
 
+    proto::Response operator()(proto::AccessKeyCreate& m) const
+    {
+        return reply(keys.create(m.ref, actor), [](auto r) { return r; });
+    }
+
+    proto::Response operator()(proto::AccessKeyList& m) const
+    {
+        return reply(keys.list(m.ref), [](auto k) { return proto::AccessKeyListReply{k}; });
+    }
+
+    proto::Response operator()(proto::AccessKeySetEnabled& m) const
+    {
+        return reply(keys.set_enabled(m.id, m.enabled, actor),
+                     [](auto k) { return proto::AccessKeyReply{k, std::nullopt}; });
+    }
+
+    proto::Response operator()(proto::AccessKeyDelete& m) const
+    {
+        if (auto st = keys.remove(m.id, actor); !st)
+            return proto::failure(st.error());
+        return proto::Done{"deleted access key " + m.id};
+    }
+
     proto::Response operator()(proto::MfaList& m) const
     {
         std::optional<ResolvedUser> who;
@@ -230,10 +254,11 @@ struct Dispatch {
 
 class AdminConnection final : public Connection {
 public:
-    AdminConnection(Directory& dir, Mfa& mfa, OidcAdmin* oidc, Peer peer,
+    AdminConnection(Directory& dir, Mfa& mfa, AccessKeys& keys, OidcAdmin* oidc, Peer peer,
                     std::chrono::seconds answer_timeout)
         : dir_(dir)
         , mfa_(mfa)
+        , keys_(keys)
         , oidc_(oidc)
         , peer_(std::move(peer))
         , answer_timeout_(answer_timeout)
@@ -243,7 +268,7 @@ public:
     proto::Response handle(proto::Request&& request) override
     {
         log::debug("admin request from " + peer_.actor() + ": " + proto::to_log_string(request));
-        return std::visit(Dispatch{dir_, mfa_, oidc_, enrolment_, Actor{peer_.actor()}}, request);
+        return std::visit(Dispatch{dir_, mfa_, keys_, oidc_, enrolment_, Actor{peer_.actor()}}, request);
     }
 
     std::chrono::seconds idle_timeout(std::chrono::seconds normal) const override
@@ -255,6 +280,7 @@ public:
 private:
     Directory& dir_;
     Mfa& mfa_;
+    AccessKeys& keys_;
     OidcAdmin* oidc_;
     Peer peer_;
     std::chrono::seconds answer_timeout_;
@@ -263,10 +289,10 @@ private:
 
 } // namespace
 
-ConnectionFactory admin_connections(Directory& directory, Mfa& mfa, OidcAdmin* oidc,
-                                    AdminAccess access)
+ConnectionFactory admin_connections(Directory& directory, Mfa& mfa, AccessKeys& keys,
+                                    OidcAdmin* oidc, AdminAccess access)
 {
-    return [&directory, &mfa, oidc, access](const Peer& peer)
+    return [&directory, &mfa, &keys, oidc, access](const Peer& peer)
                -> core::Result<std::unique_ptr<Connection>> {
         const bool admitted = peer.uid == 0 || peer.uid == access.daemon_uid ||
                               (access.admin_gid && peer.in_group(*access.admin_gid));
@@ -275,7 +301,7 @@ ConnectionFactory admin_connections(Directory& directory, Mfa& mfa, OidcAdmin* o
                               "permission denied: the admin socket is for root and members of "
                               "the group " + access.admin_group);
         return std::unique_ptr<Connection>(
-            new AdminConnection(directory, mfa, oidc, peer, access.answer_timeout));
+            new AdminConnection(directory, mfa, keys, oidc, peer, access.answer_timeout));
     };
 }
 

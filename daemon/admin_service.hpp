@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 
+#include "daemon/access_keys.hpp"
 #include "daemon/directory.hpp"
 #include "daemon/mfa.hpp"
 #include "daemon/unix_server.hpp"
@@ -33,7 +34,7 @@ struct AdminAccess {
 /// Root, the daemon's own uid and members of the admin group are admitted; anyone else gets
 /// one permission_denied Failure naming who may use the socket.
 /// `oidc` may be null: the provider is off, and its requests are refused saying so.
-ConnectionFactory admin_connections(Directory& directory, Mfa& mfa, OidcAdmin* oidc,
-                                    AdminAccess access);
+ConnectionFactory admin_connections(Directory& directory, Mfa& mfa, AccessKeys& keys,
+                                    OidcAdmin* oidc, AdminAccess access);
 
 } // namespace latchkey::daemon

@@ -187,6 +187,7 @@ int run(const std::string& config_path)
     totp.window = config.totp_window;
     Mfa mfa(**store, *box, audit, *clock, totp);
     AuthEngine engine(**store, directory, hasher, mfa, audit, *clock);
+    AccessKeys access_keys(**store, directory, *box, audit, *clock);
 
     std::unique_ptr<oidc::Provider> provider;
     std::optional<std::pair<std::string, std::uint16_t>> oidc_listen;
@@ -211,8 +212,8 @@ int run(const std::string& config_path)
         pc.refresh_token_lifetime = std::chrono::seconds(config.oidc_refresh_token_lifetime_s);
         pc.code_lifetime = std::chrono::seconds(config.oidc_code_lifetime_s);
         pc.refresh_grace = std::chrono::seconds(config.oidc_refresh_grace_s);
-        provider = std::make_unique<oidc::Provider>(pc, **store, directory, engine, *box, audit,
-                                                    *clock);
+        provider = std::make_unique<oidc::Provider>(pc, **store, directory, engine, access_keys,
+                                                    *box, audit, *clock);
         if (auto st = provider->start(); !st) {
             log::error("the OpenID Connect provider cannot start: " + st.error().message);
             return 74;
@@ -247,7 +248,7 @@ int run(const std::string& config_path)
         {config.pam_socket, static_cast<mode_t>(config.pam_socket_mode), std::nullopt, "pam",
          pam_connections(engine, mfa, config.answer_timeout), pam_work, pam_quick},
         {config.admin_socket, static_cast<mode_t>(config.admin_socket_mode), admin_gid, "admin",
-         admin_connections(directory, mfa, provider.get(),
+         admin_connections(directory, mfa, access_keys, provider.get(),
                            {::geteuid(), admin_gid, config.admin_group, config.answer_timeout}),
          admin_work,
          admin_work},

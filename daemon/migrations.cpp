@@ -210,8 +210,23 @@ CREATE TABLE oidc_clients (
 );
 )sql";
 
+// v6: access keys (seed 004): programmatic credentials of a user, used at the token endpoint.
+constexpr const char* schema_v6 = R"sql(
+CREATE TABLE access_keys (
+    id           TEXT PRIMARY KEY NOT NULL CHECK (id <> ''),
+    user_id      TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    secret_hash  TEXT NOT NULL CHECK (secret_hash <> ''), -- keyed hash, like client secrets
+    enabled      INTEGER NOT NULL CHECK (enabled IN (0, 1)),
+    created_at   INTEGER NOT NULL,
+    last_used_at INTEGER
+);
+
+CREATE INDEX access_keys_by_user ON access_keys (user_id);
+)sql";
+
 // migrations[i] takes the database from version i to i + 1.
-constexpr std::array migrations{schema_v1, schema_v2, schema_v3, schema_v4, schema_v5};
+constexpr std::array migrations{schema_v1, schema_v2, schema_v3, schema_v4, schema_v5,
+                                schema_v6};
 static_assert(migrations.size() == latest_schema_version,
               "each schema version needs its migration");
 

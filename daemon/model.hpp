@@ -103,6 +103,16 @@ struct OidcClientRecord {
     core::TimePoint created_at;
 };
 
+/// An access key (seed 004): a user's credential for programs, separate from the password.
+struct AccessKeyRecord {
+    std::string id;                    ///< public: "LK" + 20 base32 characters
+    std::string user_id;
+    std::string secret_hash;           ///< keyed hash of the secret
+    bool enabled = true;
+    core::TimePoint created_at;
+    std::optional<core::TimePoint> last_used_at;
+};
+
 /// What replaces a user's password, written atomically with the history entry of the old one.
 struct PasswordChange {
     std::string new_hash;

@@ -97,6 +97,14 @@ public:
     core::Result<std::vector<OidcClientRecord>> oidc_clients() override;
     core::Status remove_oidc_client(const std::string& id) override;
 
+    core::Status add_access_key(const AccessKeyRecord& key) override;
+    core::Result<std::optional<AccessKeyRecord>> access_key(const std::string& id) override;
+    core::Result<std::vector<AccessKeyRecord>>
+    access_keys(const std::optional<std::string>& user_id) override;
+    core::Status set_access_key_enabled(const std::string& id, bool enabled) override;
+    core::Status delete_access_key(const std::string& id) override;
+    core::Status touch_access_key(const std::string& id, core::TimePoint at) override;
+
     core::Status append_audit(AuditEvent& event) override;
     core::Result<std::vector<AuditEvent>> audit(const AuditQuery& query) override;
 

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// SqliteStore's OpenID Connect provider records: signing keys and clients (schema version 5).
+// SqliteStore's web records: OIDC signing keys and clients (schema 5), access keys (schema 6).
 #include <mutex>
 #include <optional>
 #include <string>
@@ -62,7 +62,107 @@ core::Result<OidcClientRecord> read_client(const Statement& s)
     return c;
 }
 
+constexpr std::string_view access_key_columns =
+    "id, user_id, secret_hash, enabled, created_at, last_used_at";
+
+AccessKeyRecord read_access_key(const Statement& s)
+{
+    AccessKeyRecord k;
+    k.id = s.text(0);
+    k.user_id = s.text(1);
+    k.secret_hash = s.text(2);
+    k.enabled = s.boolean(3);
+    k.created_at = core::from_unix(s.int64(4));
+    k.last_used_at = time_or_null(s.optional_int64(5));
+    return k;
+}
+
+/// One UPDATE or DELETE of an access key by id (?1); not_found when there is none.
+template <class... Args>
+core::Status change_access_key(sqlite3* db, std::string_view sql, const std::string& id,
+                               const Args&... args)
+{
+    LATCHKEY_TRY(txn, Transaction::begin(db));
+    LATCHKEY_TRY(stmt, Statement::prepare(db, sql));
+    LATCHKEY_TRY_STATUS(stmt.bind(id, args...));
+    LATCHKEY_TRY_STATUS(stmt.run());
+    if (stmt.changes() == 0)
+        return core::fail(Errc::not_found, "no access key '" + id + "'");
+    return txn.commit();
+}
+
 } // namespace
+
+core::Status SqliteStore::add_access_key(const AccessKeyRecord& k)
+{
+    const std::lock_guard lock(mutex_);
+    sqlite3* db = db_.get();
+    LATCHKEY_TRY(txn, Transaction::begin(db));
+    std::string sql = "INSERT INTO access_keys (";
+    sql += access_key_columns;
+    sql += ") VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+    LATCHKEY_TRY(stmt, Statement::prepare(db, sql));
+    LATCHKEY_TRY_STATUS(stmt.bind(k.id, k.user_id, k.secret_hash, k.enabled,
+                                  core::to_unix(k.created_at), unix_or_null(k.last_used_at)));
+    LATCHKEY_TRY_STATUS(run_for_user(stmt, k.user_id));
+    return txn.commit();
+}
+
+core::Result<std::optional<AccessKeyRecord>> SqliteStore::access_key(const std::string& id)
+{
+    const std::lock_guard lock(mutex_);
+    std::string sql = "SELECT ";
+    sql += access_key_columns;
+    sql += " FROM access_keys WHERE id = ?1";
+    LATCHKEY_TRY(stmt, Statement::prepare(db_.get(), sql));
+    LATCHKEY_TRY_STATUS(stmt.bind(id));
+    LATCHKEY_TRY(row, stmt.step());
+    if (!row)
+        return std::optional<AccessKeyRecord>{};
+    return std::optional<AccessKeyRecord>{read_access_key(stmt)};
+}
+
+core::Result<std::vector<AccessKeyRecord>>
+SqliteStore::access_keys(const std::optional<std::string>& user_id)
+{
+    const std::lock_guard lock(mutex_);
+    std::string sql = "SELECT ";
+    sql += access_key_columns;
+    sql += " FROM access_keys";
+    if (user_id)
+        sql += " WHERE user_id = ?1";
+    sql += " ORDER BY created_at, rowid";
+    LATCHKEY_TRY(stmt, Statement::prepare(db_.get(), sql));
+    if (user_id)
+        LATCHKEY_TRY_STATUS(stmt.bind(*user_id));
+    std::vector<AccessKeyRecord> out;
+    for (;;) {
+        LATCHKEY_TRY(row, stmt.step());
+        if (!row)
+            return out;
+        out.push_back(read_access_key(stmt));
+    }
+}
+
+core::Status SqliteStore::set_access_key_enabled(const std::string& id, bool enabled)
+{
+    const std::lock_guard lock(mutex_);
+    return change_access_key(db_.get(), "UPDATE access_keys SET enabled = ?2 WHERE id = ?1", id,
+                             enabled);
+}
+
+core::Status SqliteStore::delete_access_key(const std::string& id)
+{
+    const std::lock_guard lock(mutex_);
+    return change_access_key(db_.get(), "DELETE FROM access_keys WHERE id = ?1", id);
+}
+
+core::Status SqliteStore::touch_access_key(const std::string& id, core::TimePoint at)
+{
+    const std::lock_guard lock(mutex_);
+    return change_access_key(db_.get(), "UPDATE access_keys SET last_used_at = ?2 WHERE id = ?1",
+                             id, core::to_unix(at));
+}
 
 core::Status SqliteStore::add_oidc_key(const OidcKeyRecord& k)
 {

@@ -123,6 +123,17 @@ public:
     /// not_found if there is no such client.
     virtual core::Status remove_oidc_client(const std::string& id) = 0;
 
+    // access keys
+    virtual core::Status add_access_key(const AccessKeyRecord& key) = 0;
+    virtual core::Result<std::optional<AccessKeyRecord>> access_key(const std::string& id) = 0;
+    /// Of one user, or every key; ordered by creation.
+    virtual core::Result<std::vector<AccessKeyRecord>> access_keys(
+        const std::optional<std::string>& user_id) = 0;
+    /// not_found when there is no such key.
+    virtual core::Status set_access_key_enabled(const std::string& id, bool enabled) = 0;
+    virtual core::Status delete_access_key(const std::string& id) = 0;
+    virtual core::Status touch_access_key(const std::string& id, core::TimePoint at) = 0;
+
     // sessions
     virtual core::Status create_session(const SessionRecord& session) = 0;
     /// Marks an open session closed; false when there is no open session with that id.

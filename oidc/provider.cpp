@@ -159,11 +159,13 @@ struct RefreshToken {
 
 struct Provider::State {
     State(ProviderConfig c, daemon::Store& s, daemon::Directory& d, daemon::AuthEngine& e,
-          const daemon::SecretBox& b, daemon::Audit& a, const core::Clock& k)
+          daemon::AccessKeys& ak, const daemon::SecretBox& b, daemon::Audit& a,
+          const core::Clock& k)
         : cfg(std::move(c))
         , store(s)
         , directory(d)
         , engine(e)
+        , access_keys(ak)
         , audit(a)
         , clock(k)
         , keys(s, b, a, k, cfg.key_rotation,
@@ -176,6 +178,7 @@ struct Provider::State {
     daemon::Store& store;
     daemon::Directory& directory;
     daemon::AuthEngine& engine;
+    daemon::AccessKeys& access_keys;
     daemon::Audit& audit;
     const core::Clock& clock;
     KeyRing keys;
@@ -690,6 +693,8 @@ struct Provider::State {
         if (!form)
             return oauth_error(req, http::status::bad_request, "invalid_request",
                                form.error().message);
+        if ((*form)["grant_type"] == "client_credentials")
+            return client_credentials(req, *form);
         auto who = token_client(req, *form);
         if (auto* r = std::get_if<HttpResponse>(&who))
             return std::move(*r);
@@ -700,7 +705,57 @@ struct Provider::State {
         if (grant == "refresh_token")
             return refresh_grant(req, client, *form);
         return oauth_error(req, http::status::bad_request, "unsupported_grant_type",
-                           "grant_type must be authorization_code or refresh_token");
+                           "grant_type must be authorization_code, refresh_token or "
+                           "client_credentials");
+    }
+
+    /// An access key (seed 004) at the token endpoint: key id and secret as client_id and
+    /// client_secret. The token acts as the key's user; passwords play no part.
+    HttpResponse client_credentials(const HttpRequest& req, Params& form)
+    {
+        const auto basic = basic_credentials(req);
+        if (basic && form.count("client_secret"))
+            return oauth_error(req, http::status::bad_request, "invalid_request",
+                               "use one client authentication method");
+        const std::string id = basic ? basic->user : form["client_id"];
+        const core::Secret secret(basic ? basic->password : form["client_secret"]);
+        auto who = access_keys.authenticate(id, secret);
+        if (!who)
+            return oauth_error(req, http::status::internal_server_error, "server_error",
+                               "latchkey cannot check access keys right now");
+        if (!*who) {
+            record(daemon::Severity::warning, "accesskey.auth_fail", {{"key_id", id.substr(0, 32)}});
+            return oauth_error(req, http::status::unauthorized, "invalid_client",
+                               "the access key is unknown, disabled or its secret is wrong");
+        }
+        const auto& u = (*who)->user;
+        std::vector<std::string> scopes;
+        for (const auto& w : split_spaces(form["scope"]))
+            if (w == "profile" || w == "email")
+                scopes.push_back(w);
+        const auto now = unix_now(clock);
+        json::object at;
+        at["iss"] = cfg.issuer;
+        at["sub"] = u.id;
+        at["aud"] = id;
+        at["client_id"] = id;
+        at["scope"] = join_spaces(scopes);
+        at["iat"] = now;
+        at["exp"] = now + cfg.access_token_lifetime.count();
+        at["jti"] = random_token();
+        auto token = keys.sign(JwsAlg::RS256, at, "at+jwt");
+        if (!token)
+            return oauth_error(req, http::status::internal_server_error, "server_error",
+                               "latchkey cannot sign tokens right now");
+        record(daemon::Severity::info, "oidc.token.issue",
+               {{"client_id", id}, {"sub", u.id}, {"user", u.name},
+                {"grant", "client_credentials"}});
+        json::object body;
+        body["access_token"] = *token;
+        body["token_type"] = "Bearer";
+        body["expires_in"] = cfg.access_token_lifetime.count();
+        body["scope"] = join_spaces(scopes);
+        return json_response(req, http::status::ok, body);
     }
 
     HttpResponse code_grant(const HttpRequest& req, const daemon::OidcClientRecord& client,
@@ -993,7 +1048,8 @@ struct Provider::State {
         d["introspection_endpoint"] = i + "/introspect";
         d["response_types_supported"] = json::array{"code"};
         d["response_modes_supported"] = json::array{"query"};
-        d["grant_types_supported"] = json::array{"authorization_code", "refresh_token"};
+        d["grant_types_supported"] =
+            json::array{"authorization_code", "refresh_token", "client_credentials"};
         d["subject_types_supported"] = json::array{"public"};
         d["id_token_signing_alg_values_supported"] = json::array{"RS256", "ES256", "EdDSA"};
         d["token_endpoint_auth_methods_supported"] =
@@ -1081,10 +1137,10 @@ struct Provider::State {
 // ---- the provider -----------------------------------------------------------------------
 
 Provider::Provider(ProviderConfig config, daemon::Store& store, daemon::Directory& directory,
-                   daemon::AuthEngine& engine, const daemon::SecretBox& box,
-                   daemon::Audit& audit, const core::Clock& clock)
-    : state_(std::make_unique<State>(std::move(config), store, directory, engine, box, audit,
-                                     clock))
+                   daemon::AuthEngine& engine, daemon::AccessKeys& access_keys,
+                   const daemon::SecretBox& box, daemon::Audit& audit, const core::Clock& clock)
+    : state_(std::make_unique<State>(std::move(config), store, directory, engine, access_keys,
+                                     box, audit, clock))
 {
 }
 

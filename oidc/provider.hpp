@@ -5,7 +5,8 @@
 //       │ SSO session good enough? ──yes──► code ──► 302 redirect_uri?code&state
 //       ▼ no (prompt=none: login_required)
 //   /login pages ──► AuthEngine dialogue (password, TOTP, enrolment) ──► SSO session ──► code
-//   /token ──► code (single use, PKCE) or refresh token (rotated, reuse kills the family)
+//   /token ──► code (single use, PKCE) or refresh token (rotated, reuse kills the family),
+//              or client_credentials with an access key (seed 004)
 //              ──► ID token (client's alg), access token (JWT, RFC 9068), refresh token
 //   /userinfo, /introspect, /revoke, /logout, /.well-known/openid-configuration, /jwks
 //
@@ -17,6 +18,7 @@
 #include <string>
 
 #include "core/clock.hpp"
+#include "daemon/access_keys.hpp"
 #include "daemon/admin_service.hpp"
 #include "daemon/audit.hpp"
 #include "daemon/auth_engine.hpp"
@@ -42,8 +44,8 @@ struct ProviderConfig {
 class Provider final : public daemon::OidcAdmin {
 public:
     Provider(ProviderConfig config, daemon::Store& store, daemon::Directory& directory,
-             daemon::AuthEngine& engine, const daemon::SecretBox& box, daemon::Audit& audit,
-             const core::Clock& clock);
+             daemon::AuthEngine& engine, daemon::AccessKeys& access_keys,
+             const daemon::SecretBox& box, daemon::Audit& audit, const core::Clock& clock);
     ~Provider() override;
 
     /// Loads the signing keys (making the first one when there is none).

@@ -506,6 +506,40 @@ struct OidcRotateKeys {
 };
 BOOST_DESCRIBE_STRUCT(OidcRotateKeys, (), ())
 
+struct AccessKeyInfo {
+    std::string id;
+    std::string user; ///< logon name
+    bool enabled = true;
+    std::int64_t created_at = 0;
+    std::optional<std::int64_t> last_used_at;
+};
+BOOST_DESCRIBE_STRUCT(AccessKeyInfo, (), (id, user, enabled, created_at, last_used_at))
+
+struct AccessKeyCreate {
+    static constexpr std::string_view type = "accesskey.create";
+    UserRef ref;
+};
+BOOST_DESCRIBE_STRUCT(AccessKeyCreate, (), (ref))
+
+struct AccessKeyList {
+    static constexpr std::string_view type = "accesskey.list";
+    std::optional<UserRef> ref; ///< absent: every key
+};
+BOOST_DESCRIBE_STRUCT(AccessKeyList, (), (ref))
+
+struct AccessKeySetEnabled {
+    static constexpr std::string_view type = "accesskey.set_enabled";
+    std::string id;
+    bool enabled = true;
+};
+BOOST_DESCRIBE_STRUCT(AccessKeySetEnabled, (), (id, enabled))
+
+struct AccessKeyDelete {
+    static constexpr std::string_view type = "accesskey.delete";
+    std::string id;
+};
+BOOST_DESCRIBE_STRUCT(AccessKeyDelete, (), (id))
+
 using Request = std::variant<Hello, DirectoryInit, DirectoryShow, AccountCreate, AccountList,
                              AccountShow, AccountAlias, UserCreate, UserList, UserShow, UserDelete,
                              UserSetLogon, UserSetPassword, PolicyShow, PolicySet, SettingsShow,
@@ -513,7 +547,8 @@ using Request = std::variant<Hello, DirectoryInit, DirectoryShow, AccountCreate,
                              PasswordChangeBegin, AuthAnswer, AccountCheck, SessionOpen,
                              SessionClose, MfaEnroll, MfaConfirm, MfaList, MfaRemove,
                              MfaRecoveryCodes, OidcClientAdd, OidcClientList, OidcClientShow,
-                             OidcClientRemove, OidcRotateKeys>;
+                             OidcClientRemove, OidcRotateKeys, AccessKeyCreate, AccessKeyList,
+                             AccessKeySetEnabled, AccessKeyDelete>;
 
 // ---- responses --------------------------------------------------------------------------
 
@@ -659,10 +694,24 @@ struct OidcClientListReply {
 };
 BOOST_DESCRIBE_STRUCT(OidcClientListReply, (), (clients))
 
+struct AccessKeyReply {
+    static constexpr std::string_view type = "accesskey";
+    AccessKeyInfo key;
+    std::optional<core::Secret> secret; ///< only when created: shown once, stored hashed
+};
+BOOST_DESCRIBE_STRUCT(AccessKeyReply, (), (key, secret))
+
+struct AccessKeyListReply {
+    static constexpr std::string_view type = "accesskey.list.reply";
+    std::vector<AccessKeyInfo> keys;
+};
+BOOST_DESCRIBE_STRUCT(AccessKeyListReply, (), (keys))
+
 using Response = std::variant<HelloReply, Failure, Done, DirectoryReply, AccountReply,
                               AccountListReply, UserReply, UserListReply, PolicyReply,
                               SettingsReply, AuthReply, SessionReply, SessionListReply,
                               AuditListReply, MfaChallenge, MfaEnrolled, MfaListReply,
-                              MfaRecoveryCodesReply, OidcClientReply, OidcClientListReply>;
+                              MfaRecoveryCodesReply, OidcClientReply, OidcClientListReply,
+                              AccessKeyReply, AccessKeyListReply>;
 
 } // namespace latchkey::proto

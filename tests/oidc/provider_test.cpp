@@ -195,8 +195,10 @@ protected:
         ProviderConfig cfg;
         cfg.issuer = std::string(issuer);
         cfg.refresh_grace = 0s;
-        provider_ = std::make_unique<Provider>(cfg, *store_, *directory_, *engine_, *box_,
-                                               *audit_, clock_);
+        access_keys_ = std::make_unique<daemon::AccessKeys>(*store_, *directory_, *box_, *audit_,
+                                                            clock_);
+        provider_ = std::make_unique<Provider>(cfg, *store_, *directory_, *engine_,
+                                               *access_keys_, *box_, *audit_, clock_);
         const auto started = provider_->start();
         ASSERT_TRUE(started) << started.error().message;
 
@@ -498,6 +500,7 @@ protected:
     std::unique_ptr<daemon::SecretBox> box_;
     std::unique_ptr<daemon::Mfa> mfa_;
     std::unique_ptr<daemon::AuthEngine> engine_;
+    std::unique_ptr<daemon::AccessKeys> access_keys_;
     std::unique_ptr<Provider> provider_;
     const HttpPeer peer_{"127.0.0.1", 1234, false};
     std::string webapp_secret_;
@@ -1200,6 +1203,46 @@ TEST_F(ProviderTest, RotatingKeysKeepsTheOldKeyPublished)
     // And the old access token still works.
     EXPECT_EQ(bearer_get("/userinfo", str(json_of(t), "access_token")).result(),
               http::status::ok);
+}
+
+TEST_F(ProviderTest, AnAccessKeyGetsATokenUntilDisabledAndSurvivesAPasswordChange)
+{
+    auto made = access_keys_->create({"alice", "web"}, daemon::Actor{"uid:0"});
+    ASSERT_TRUE(made) << made.error().message;
+    ASSERT_TRUE(made->secret);
+    const std::string id = made->key.id;
+    const std::string secret(made->secret->view());
+    const auto grant = [&](const std::string& key_secret) {
+        return post("/token", encode({{"grant_type", "client_credentials"}, {"scope", "profile"}}),
+                    {}, basic(id, key_secret));
+    };
+    const auto ok = grant(secret);
+    ASSERT_EQ(ok.result(), http::status::ok) << ok.body();
+    const auto body = json_of(ok);
+    EXPECT_EQ(body.if_contains("id_token"), nullptr);
+    EXPECT_EQ(body.if_contains("refresh_token"), nullptr);
+    const auto info = bearer_get("/userinfo", str(body, "access_token"));
+    ASSERT_EQ(info.result(), http::status::ok) << info.body();
+    EXPECT_EQ(str(json_of(info), "sub"), user_id("alice"));
+    EXPECT_EQ(str(json_of(info), "preferred_username"), "alice@web.example.internal");
+
+    EXPECT_EQ(grant("wrong-secret").result(), http::status::unauthorized);
+
+    // A password change does not touch access keys (seed 004).
+    proto::UserSetPassword reset;
+    reset.ref = {"alice", "web"};
+    reset.password = Secret("Another-Passw0rd!");
+    ASSERT_TRUE(directory_->set_password(reset, daemon::Actor{"uid:0"}));
+    EXPECT_EQ(grant(secret).result(), http::status::ok);
+
+    ASSERT_TRUE(access_keys_->set_enabled(id, false, daemon::Actor{"uid:0"}));
+    const auto disabled = grant(secret);
+    EXPECT_EQ(disabled.result(), http::status::unauthorized) << disabled.body();
+    EXPECT_EQ(str(json_of(disabled), "error"), "invalid_client");
+    ASSERT_TRUE(access_keys_->set_enabled(id, true, daemon::Actor{"uid:0"}));
+    EXPECT_EQ(grant(secret).result(), http::status::ok);
+    ASSERT_TRUE(access_keys_->remove(id, daemon::Actor{"uid:0"}));
+    EXPECT_EQ(grant(secret).result(), http::status::unauthorized);
 }
 
 } // namespace

@@ -1,0 +1,52 @@
+// SPDX-License-Identifier: Apache-2.0
+// AccessKeys: a user's credentials for programs (seed 004). A key is an id and a secret; the
+// secret is shown once and kept as a keyed hash. Keys are separate from the password: a
+// password change or reset leaves them working, and console logon settings do not apply.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/clock.hpp"
+#include "core/result.hpp"
+#include "core/secret.hpp"
+#include "daemon/audit.hpp"
+#include "daemon/directory.hpp"
+#include "daemon/secret_box.hpp"
+#include "daemon/store.hpp"
+#include "proto/messages.hpp"
+
+namespace latchkey::daemon {
+
+/// At most this many keys per user, as in the seeds' consoles.
+inline constexpr std::size_t max_access_keys_per_user = 2;
+
+class AccessKeys {
+public:
+    AccessKeys(Store& store, Directory& directory, const SecretBox& box, Audit& audit,
+               const core::Clock& clock);
+
+    core::Result<proto::AccessKeyReply> create(const proto::UserRef& ref, const Actor& actor);
+    core::Result<std::vector<proto::AccessKeyInfo>> list(const std::optional<proto::UserRef>& ref);
+    core::Result<proto::AccessKeyInfo> set_enabled(const std::string& id, bool enabled,
+                                                   const Actor& actor);
+    core::Status remove(const std::string& id, const Actor& actor);
+
+    /// The key's owner when `secret` is the secret of an enabled key, else nullopt (constant
+    /// time in the secret). Records the use.
+    core::Result<std::optional<ResolvedUser>> authenticate(const std::string& id,
+                                                           const core::Secret& secret);
+
+private:
+    core::Result<std::string> hash(const std::string& id, const core::Secret& secret) const;
+    core::Result<proto::AccessKeyInfo> info(const AccessKeyRecord& k);
+
+    Store& store_;
+    Directory& directory_;
+    const SecretBox& box_;
+    Audit& audit_;
+    const core::Clock& clock_;
+};
+
+} // namespace latchkey::daemon
