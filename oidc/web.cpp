@@ -253,10 +253,11 @@ HttpResponse oauth_error(const HttpRequest& request, http::status status, std::s
 HttpResponse html_response(const HttpRequest& request, http::status status, std::string body)
 {
     auto r = text_response(request, status, "text/html; charset=utf-8", std::move(body));
-    // No script at all on these pages; styles from our own origin only.
+    // No script at all on these pages; styles from our own origin only. No form-action: browsers
+    // apply it to the redirects after a form is posted, and the last one goes to the client.
     r.set("Content-Security-Policy",
-          "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
-          "frame-ancestors 'none'; base-uri 'none'");
+          "default-src 'none'; style-src 'self'; img-src 'self'; frame-ancestors 'none'; "
+          "base-uri 'none'");
     return r;
 }
 
