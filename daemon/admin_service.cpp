@@ -165,14 +165,7 @@ struct Dispatch {
 
     proto::Response operator()(proto::MfaConfirm& m) const
     {
-        if (!enrolment)
-            return proto::failure({core::Errc::failed_precondition,
-                                   "no MFA enrolment is in progress on this connection"});
-        auto enrolled = mfa.confirm(*enrolment, m.first_code, m.second_code, actor.name);
-        if (!enrolled)
-            return proto::failure(enrolled.error());
-        enrolment.reset();
-        return std::move(*enrolled);
+        return answer_confirm(mfa, enrolment, m, actor.name);
     }
 
     proto::Response operator()(proto::AccessKeyCreate& m) const

@@ -10,6 +10,7 @@
 
 #include "core/random.hpp"
 #include "daemon/qr.hpp"
+#include "proto/wire.hpp"
 
 namespace latchkey::daemon {
 
@@ -327,6 +328,19 @@ void Mfa::record(Severity severity, const std::string& event, const ResolvedUser
     extra["account"] = who.account.name;
     extra["actor"] = by;
     audit_.record(severity, event, std::move(extra));
+}
+
+proto::Response answer_confirm(Mfa& mfa, std::optional<PendingEnrolment>& enrolment,
+                               const proto::MfaConfirm& confirm, const std::string& by)
+{
+    if (!enrolment)
+        return proto::failure({Errc::failed_precondition,
+                               "no MFA enrolment is in progress on this connection"});
+    auto enrolled = mfa.confirm(*enrolment, confirm.first_code, confirm.second_code, by);
+    if (!enrolled)
+        return proto::failure(enrolled.error());
+    enrolment.reset();
+    return std::move(*enrolled);
 }
 
 std::optional<SplitAnswer> split_single_answer(const core::Secret& answer, unsigned digits)

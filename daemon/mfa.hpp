@@ -119,6 +119,11 @@ private:
     TotpParams params_;
 };
 
+/// `mfa.confirm` on either socket: finishes the connection's enrolment in progress (and ends
+/// it when the device is stored), or says why not.
+proto::Response answer_confirm(Mfa& mfa, std::optional<PendingEnrolment>& enrolment,
+                               const proto::MfaConfirm& confirm, const std::string& by);
+
 /// The answer of a single-prompt logon split into password and second factor: a trailing
 /// code of `digits` digits, or a trailing recovery code ("xxxx-xxxx-xxxx"). nullopt when the
 /// answer ends in neither.

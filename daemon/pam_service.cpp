@@ -117,16 +117,8 @@ private:
 
     proto::Response on(proto::MfaConfirm& m)
     {
-        if (!enrolment_)
-            return proto::failure({core::Errc::failed_precondition,
-                                   "no MFA enrolment is in progress on this connection"});
-        auto enrolled = mfa_.confirm(*enrolment_, m.first_code, m.second_code,
-                                     "self uid:" + std::to_string(caller_.uid.value_or(0)));
-        if (enrolled)
-            enrolment_.reset();
-        if (!enrolled)
-            return proto::failure(enrolled.error());
-        return std::move(*enrolled);
+        return answer_confirm(mfa_, enrolment_, m,
+                              "self uid:" + std::to_string(caller_.uid.value_or(0)));
     }
 
     template <class Other>

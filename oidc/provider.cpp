@@ -919,7 +919,13 @@ struct Provider::State {
         return json_response(req, http::status::ok, out);
     }
 
-    HttpResponse introspect(const HttpRequest& req)
+    /// The form of a client-authenticated endpoint and its client, or the error to answer.
+    struct ClientForm {
+        Params form;
+        daemon::OidcClientRecord client;
+    };
+
+    std::variant<ClientForm, HttpResponse> client_form(const HttpRequest& req)
     {
         auto form = parse_params(req.body());
         if (!form)
@@ -928,10 +934,19 @@ struct Provider::State {
         auto who = token_client(req, *form);
         if (auto* r = std::get_if<HttpResponse>(&who))
             return std::move(*r);
-        if (std::get<daemon::OidcClientRecord>(who).is_public)
+        return ClientForm{std::move(*form), std::move(std::get<daemon::OidcClientRecord>(who))};
+    }
+
+    HttpResponse introspect(const HttpRequest& req)
+    {
+        auto in = client_form(req);
+        if (auto* r = std::get_if<HttpResponse>(&in))
+            return std::move(*r);
+        auto& [form, client] = std::get<ClientForm>(in);
+        if (client.is_public)
             return oauth_error(req, http::status::unauthorized, "invalid_client",
                                "introspection is for confidential clients");
-        const std::string token = (*form)["token"];
+        const std::string token = form["token"];
         json::object out;
         out["active"] = false;
         if (auto claims = access_claims(token)) {
@@ -944,7 +959,7 @@ struct Provider::State {
         if (const auto it = refresh.find(token_key(token)); it != refresh.end()) {
             const auto& t = it->second;
             if (!dead_families.count(t.family) && !t.rotated_at && t.expires > clock.now() &&
-                t.client_id == std::get<daemon::OidcClientRecord>(who).id) {
+                t.client_id == client.id) {
                 out["active"] = true;
                 out["client_id"] = t.client_id;
                 out["sub"] = t.user_id;
@@ -958,15 +973,11 @@ struct Provider::State {
 
     HttpResponse revoke(const HttpRequest& req)
     {
-        auto form = parse_params(req.body());
-        if (!form)
-            return oauth_error(req, http::status::bad_request, "invalid_request",
-                               form.error().message);
-        auto who = token_client(req, *form);
-        if (auto* r = std::get_if<HttpResponse>(&who))
+        auto in = client_form(req);
+        if (auto* r = std::get_if<HttpResponse>(&in))
             return std::move(*r);
-        const auto& client = std::get<daemon::OidcClientRecord>(who);
-        const std::string token = (*form)["token"];
+        auto& [form, client] = std::get<ClientForm>(in);
+        const std::string token = form["token"];
         if (auto claims = keys.verify(token)) {
             const auto* jti = claims->if_contains("jti");
             const auto* cid = claims->if_contains("client_id");

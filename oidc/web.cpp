@@ -132,16 +132,29 @@ std::optional<std::string> cookie(const HttpRequest& request, std::string_view n
     return found;
 }
 
-std::optional<BasicCredentials> basic_credentials(const HttpRequest& request)
+namespace {
+
+/// The credentials after "Authorization: <scheme> ", if the request uses that scheme.
+std::optional<std::string_view> authorization(const HttpRequest& request, std::string_view scheme)
 {
     const auto it = request.find(http::field::authorization);
     if (it == request.end())
         return std::nullopt;
     const std::string_view v = it->value();
-    constexpr std::string_view scheme = "Basic ";
-    if (v.size() <= scheme.size() || v.substr(0, scheme.size()) != scheme)
+    if (v.size() <= scheme.size() + 1 || v.substr(0, scheme.size()) != scheme ||
+        v[scheme.size()] != ' ')
         return std::nullopt;
-    const auto decoded = core::base64_decode(v.substr(scheme.size()));
+    return v.substr(scheme.size() + 1);
+}
+
+} // namespace
+
+std::optional<BasicCredentials> basic_credentials(const HttpRequest& request)
+{
+    const auto value = authorization(request, "Basic");
+    if (!value)
+        return std::nullopt;
+    const auto decoded = core::base64_decode(*value);
     if (!decoded)
         return std::nullopt;
     const auto colon = decoded->find(':');
@@ -160,14 +173,8 @@ std::optional<BasicCredentials> basic_credentials(const HttpRequest& request)
 
 std::optional<std::string> bearer_token(const HttpRequest& request)
 {
-    const auto it = request.find(http::field::authorization);
-    if (it == request.end())
-        return std::nullopt;
-    const std::string_view v = it->value();
-    constexpr std::string_view scheme = "Bearer ";
-    if (v.size() <= scheme.size() || v.substr(0, scheme.size()) != scheme)
-        return std::nullopt;
-    return std::string(v.substr(scheme.size()));
+    const auto value = authorization(request, "Bearer");
+    return value ? std::optional<std::string>(*value) : std::nullopt;
 }
 
 std::string html_escape(std::string_view text)
