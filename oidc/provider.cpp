@@ -396,6 +396,12 @@ struct Provider::State {
         if (const auto it = t.query.find("tx"); it != t.query.end() && logons.count(it->second)) {
             id = it->second;
         } else {
+            // A portal opened directly: a sign-in of its own, within the same bound as those
+            // /authorize starts.
+            if (logons.size() >= max_logons_in_progress)
+                return html_response(req, http::status::service_unavailable,
+                                     pages::problem("Busy", "Too many sign-ins are in progress; "
+                                                            "try again in a minute."));
             LoginTx tx;
             tx.csrf = random_token();
             tx.created = clock.now();
