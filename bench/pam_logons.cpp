@@ -43,6 +43,7 @@
 #include <boost/describe/enum_to_string.hpp>
 #include <boost/json.hpp>
 
+#include "bench/bench_util.hpp"
 #include "core/result.hpp"
 #include "core/secret.hpp"
 #include "daemon/config.hpp"
@@ -92,19 +93,10 @@ struct Options {
     bool json = false;
 };
 
-struct UsageError {
-    std::string message;
-};
-
-template <class T>
-std::optional<T> parse_number(std::string_view s)
-{
-    T v{};
-    const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-    if (ec != std::errc{} || end != s.data() + s.size())
-        return std::nullopt;
-    return v;
-}
+using latchkey::bench::parse_number;
+using latchkey::bench::percentile;
+using latchkey::bench::plural;
+using latchkey::bench::UsageError;
 
 std::variant<Options, UsageError, std::monostate> parse_args(int argc, char** argv)
 {
@@ -231,16 +223,6 @@ constexpr std::uint64_t max_errors = 100;
 double per_second(const Phase& p)
 {
     return p.seconds > 0 ? static_cast<double>(p.ok) / p.seconds : 0;
-}
-
-/// Nearest-rank percentile of sorted samples; 0 without samples.
-double percentile(const std::vector<double>& sorted, double pct)
-{
-    if (sorted.empty())
-        return 0;
-    const auto rank =
-        static_cast<std::size_t>(std::ceil(pct / 100.0 * static_cast<double>(sorted.size())));
-    return sorted[std::clamp<std::size_t>(rank, 1, sorted.size()) - 1];
 }
 
 double percentile(const Phase& p, double pct)
@@ -433,11 +415,6 @@ void print_row(const std::string& label, const Phase& p, bool has_verdicts)
                 static_cast<unsigned long long>(p.ok), failed.c_str(),
                 static_cast<unsigned long long>(p.errors), per_second(p), percentile(p, 50),
                 percentile(p, 99), percentile(p, 100));
-}
-
-std::string plural(unsigned n, std::string_view one, std::string_view many)
-{
-    return std::to_string(n) + " " + std::string(n == 1 ? one : many);
 }
 
 /// Raw Argon2id phases by thread count: 1, the daemon's workers (if known), N.
