@@ -43,6 +43,7 @@ enum class CommandId : std::uint8_t {
     settings_show,
     settings_set,
     session_list,
+    session_end,
     audit,
     mfa_enroll,
     mfa_list,

@@ -211,6 +211,13 @@ proto::Request build_request(const ParsedCommand& cmd,
             r.user = cmd.operands.front();
         return r;
     }
+    case CommandId::session_end: {
+        proto::SessionEnd r;
+        if (!cmd.operands.empty())
+            r.id = cmd.operands.front();
+        r.user = cmd.value("--user");
+        return r;
+    }
     case CommandId::audit:
         return audit_query(cmd, now);
     case CommandId::mfa_enroll: {

@@ -138,6 +138,19 @@ struct Dispatch {
         return reply(dir.sessions(m.user), [](auto s) { return proto::SessionListReply{s}; });
     }
 
+    proto::Response operator()(proto::SessionEnd& m) const
+    {
+        return reply(dir.end_sessions(m, actor), [](const auto& ended) {
+            if (ended.empty())
+                return proto::Done{"no open session to end"};
+            std::string text = "ended " + std::to_string(ended.size()) +
+                               (ended.size() == 1 ? " session:" : " sessions:");
+            for (const auto& s : ended)
+                text += "\n  " + s.id + "  " + s.user + "  " + s.service;
+            return proto::Done{std::move(text)};
+        });
+    }
+
     proto::Response operator()(proto::AuditList& m) const
     {
         return reply(dir.audit(m), [](auto e) { return proto::AuditListReply{e}; });

@@ -501,6 +501,14 @@ public:
     {
     }
 
+    /// For a caller that has just verified the current password: the dialogue asks for the
+    /// new one first.
+    Step start_at_new(std::string reason)
+    {
+        return ask_new({line(PromptStyle::info, std::move(reason)),
+                        line(PromptStyle::info, policy_summary(who_.account.policy))});
+    }
+
     Step answer(core::Secret a) override
     {
         switch (state_) {
@@ -735,6 +743,15 @@ Started AuthEngine::begin_password_change(const proto::PasswordChangeBegin& requ
             std::make_unique<PasswordChangeDialogue>(c, request, caller, std::move(who))};
 }
 
+Started AuthEngine::begin_required_change(const ResolvedUser& who, const Caller& caller,
+                                          const std::string& service, const std::string& reason)
+{
+    auto dialogue = std::make_unique<PasswordChangeDialogue>(
+        *ctx_, proto::PasswordChangeBegin{service, who.user.name, true}, caller, who);
+    Step first = dialogue->start_at_new(reason);
+    return {std::move(first), std::move(dialogue)};
+}
+
 proto::Verdict AuthEngine::check_account(const proto::AccountCheck& request, const Caller& caller)
 {
     Context& c = *ctx_;
@@ -850,7 +867,7 @@ core::Status AuthEngine::close_session(const proto::SessionClose& request, const
     LATCHKEY_TRY(found, find_host_user(c.directory, request.user));
     if (!found)
         return core::fail(core::Errc::not_found, "latchkey does not know this user");
-    LATCHKEY_TRY(open, c.store.open_sessions(found->user.id));
+    LATCHKEY_TRY(open, c.store.open_sessions(found->user.id, c.clock.now()));
     // By id when the module kept it; otherwise the newest session of this service and tty.
     const SessionRecord* match = nullptr;
     for (const auto& s : open) {

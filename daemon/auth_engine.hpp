@@ -95,6 +95,12 @@ public:
     Started begin_password_change(const proto::PasswordChangeBegin& request, const Caller& caller);
     proto::Verdict check_account(const proto::AccountCheck& request, const Caller& caller);
 
+    /// The password change that check_user() asked for (new_authtok_required), for a user
+    /// who has just proven the current password at a front door's logon (the OIDC pages): it
+    /// starts at "New password: " with `reason` and the policy above it.
+    Started begin_required_change(const ResolvedUser& who, const Caller& caller,
+                                  const std::string& service, const std::string& reason);
+
     /// What check_account() decides, for a user already found (the OIDC pages, after a logon):
     /// logon disabled, locked, password expired or to be changed now.
     proto::Verdict check_user(const ResolvedUser& who);

@@ -332,7 +332,10 @@ core::Status Directory::replace_password(const ResolvedUser& who, const core::Se
     }
     LATCHKEY_TRY(hash, hasher_.hash(password));
     PasswordChange change{std::move(hash), clock_.now(), require_change, policy.history};
-    return store_.set_password(who.user.id, change);
+    LATCHKEY_TRY_STATUS(store_.set_password(who.user.id, change));
+    // Seed 004: a new password logs the user off everywhere (access keys keep working).
+    LATCHKEY_TRY_STATUS(end_user_sessions(who.user, "password_change", Actor{"latchkeyd"}));
+    return {};
 }
 
 core::Result<proto::UserReply> Directory::set_password(const proto::UserSetPassword& req,
@@ -394,6 +397,29 @@ core::Result<proto::UserInfo> Directory::unlock(const proto::UserRef& ref, const
     return info(r.account, r.user);
 }
 
+proto::SessionInfo Directory::info(const SessionRecord& s)
+{
+    proto::SessionInfo i;
+    i.id = s.id;
+    i.user = "?";
+    if (auto u = store_.user_by_id(s.user_id); u && *u) {
+        auto a = store_.account_by_id((*u)->account_id);
+        i.user = (*u)->name + "@" + (a && *a ? (*a)->default_domain : std::string("?"));
+    }
+    i.service = s.service;
+    i.tty = s.tty;
+    i.rhost = s.rhost;
+    i.pid = s.pid;
+    i.logind_session = s.logind_session;
+    i.logon_id = s.logon_id;
+    i.method = s.method;
+    i.opened_at = core::to_unix(s.opened_at);
+    i.kind = std::string(to_string(s.kind));
+    if (s.expires_at)
+        i.expires_at = core::to_unix(*s.expires_at);
+    return i;
+}
+
 core::Result<std::vector<proto::SessionInfo>> Directory::sessions(
     const std::optional<std::string>& user)
 {
@@ -402,25 +428,81 @@ core::Result<std::vector<proto::SessionInfo>> Directory::sessions(
         LATCHKEY_TRY(r, resolve({*user, std::nullopt}));
         only = r.user.id;
     }
-    LATCHKEY_TRY(open, store_.open_sessions(only));
+    LATCHKEY_TRY(open, store_.open_sessions(only, clock_.now()));
     std::vector<proto::SessionInfo> out;
-    for (auto& s : open) {
-        LATCHKEY_TRY(u, store_.user_by_id(s.user_id));
-        if (!u)
-            continue;
-        LATCHKEY_TRY(a, store_.account_by_id(u->account_id));
-        proto::SessionInfo i;
-        i.id = s.id;
-        i.user = u->name + "@" + (a ? a->default_domain : std::string("?"));
-        i.service = s.service;
-        i.tty = s.tty;
-        i.rhost = s.rhost;
-        i.pid = s.pid;
-        i.logind_session = s.logind_session;
-        i.logon_id = s.logon_id;
-        i.method = s.method;
-        i.opened_at = core::to_unix(s.opened_at);
-        out.push_back(std::move(i));
+    out.reserve(open.size());
+    for (const auto& s : open)
+        out.push_back(info(s));
+    return out;
+}
+
+void Directory::on_session_end(SessionEndHook hook)
+{
+    session_end_ = std::move(hook);
+}
+
+core::Result<bool> Directory::end_session(const SessionRecord& session, std::string_view reason,
+                                          const Actor& actor)
+{
+    LATCHKEY_TRY(closed, store_.close_session(session.id, clock_.now()));
+    if (!closed)
+        return false;
+    const proto::SessionInfo i = info(session);
+    audit_.record(Severity::notice, "session.end",
+                  {{"actor", actor.name},
+                   {"session", session.id},
+                   {"user", i.user},
+                   {"kind", i.kind},
+                   {"service", session.service},
+                   {"reason", std::string(reason)}});
+    if (session_end_)
+        session_end_(session, reason);
+    return true;
+}
+
+core::Result<std::uint32_t> Directory::end_user_sessions(const UserRecord& user,
+                                                         std::string_view reason,
+                                                         const Actor& actor)
+{
+    LATCHKEY_TRY(open, store_.open_sessions(user.id, clock_.now()));
+    std::uint32_t ended = 0;
+    for (const auto& s : open) {
+        LATCHKEY_TRY(closed, end_session(s, reason, actor));
+        ended += closed ? 1 : 0;
+    }
+    return ended;
+}
+
+core::Result<std::vector<proto::SessionInfo>> Directory::end_sessions(const proto::SessionEnd& req,
+                                                                      const Actor& actor)
+{
+    if (req.id.has_value() == req.user.has_value())
+        return core::fail(Errc::invalid_argument, "name a session id or a user (--user), not both");
+    std::vector<SessionRecord> targets;
+    if (req.id) {
+        // The whole id, or a prefix of at least the 8 characters `session list` shows.
+        LATCHKEY_TRY(open, store_.open_sessions(std::nullopt, clock_.now()));
+        for (auto& s : open)
+            if (s.id == *req.id || (req.id->size() >= 8 && s.id.rfind(*req.id, 0) == 0))
+                targets.push_back(std::move(s));
+        if (targets.empty())
+            return core::fail(Errc::not_found, "no open session has the id '" +
+                                                   req.id->substr(0, 64) +
+                                                   "'; `latchkeyctl session list` shows them");
+        if (targets.size() > 1)
+            return core::fail(Errc::invalid_argument,
+                              "several open sessions start with '" + *req.id +
+                                  "'; give more of the id");
+    } else {
+        LATCHKEY_TRY(r, resolve({*req.user, std::nullopt}));
+        LATCHKEY_TRY(open, store_.open_sessions(r.user.id, clock_.now()));
+        targets = std::move(open);
+    }
+    std::vector<proto::SessionInfo> out;
+    for (const auto& s : targets) {
+        LATCHKEY_TRY(closed, end_session(s, "admin", actor));
+        if (closed)
+            out.push_back(info(s));
     }
     return out;
 }

@@ -6,6 +6,7 @@
 // records; this class decides.
 #pragma once
 
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -74,6 +75,19 @@ public:
     /// Lifts a lockout and forgets the failures that led to it.
     core::Result<proto::UserInfo> unlock(const proto::UserRef& ref, const Actor& actor);
     core::Result<std::vector<proto::SessionInfo>> sessions(const std::optional<std::string>& user);
+
+    /// Told of every session ended here (an administrator, a password change, a sign-out), after
+    /// it is closed in the store: the OIDC provider sends back-channel logouts. Set once, before
+    /// any request is served.
+    using SessionEndHook = std::function<void(const SessionRecord&, std::string_view reason)>;
+    void on_session_end(SessionEndHook hook);
+    /// `latchkeyctl session end`: one session by id, or every open session of a user.
+    core::Result<std::vector<proto::SessionInfo>> end_sessions(const proto::SessionEnd& req,
+                                                               const Actor& actor);
+    /// Closes one open session (and its refresh tokens), audits and tells the hook; false when
+    /// it was not open.
+    core::Result<bool> end_session(const SessionRecord& session, std::string_view reason,
+                                   const Actor& actor);
     core::Result<std::vector<proto::AuditInfo>> audit(const proto::AuditList& query);
 
     /// Checks a new password against the account's policy, including its history, hashes it
@@ -83,7 +97,11 @@ public:
 
     proto::UserInfo info(const AccountRecord& account, const UserRecord& user) const;
 
+    proto::SessionInfo info(const SessionRecord& session);
+
 private:
+    core::Result<std::uint32_t> end_user_sessions(const UserRecord& user, std::string_view reason,
+                                                  const Actor& actor);
     core::Result<DirectoryRecord> require_directory();
     core::Result<AccountRecord> account_named(const std::optional<std::string>& name);
     core::Result<proto::AccountInfo> info(const AccountRecord& account);
@@ -92,6 +110,7 @@ private:
     PasswordHasher& hasher_;
     Audit& audit_;
     const core::Clock& clock_;
+    SessionEndHook session_end_;
     mutable std::mutex host_mutex_;
     std::string host_account_;
 };

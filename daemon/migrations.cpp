@@ -224,9 +224,62 @@ CREATE TABLE access_keys (
 CREATE INDEX access_keys_by_user ON access_keys (user_id);
 )sql";
 
+// v7: the OpenID Connect provider's browser sessions, refresh tokens, revoked access tokens,
+// consents and the clients each session signed in to, so that they survive a restart and
+// `latchkeyctl session list|end` sees browser sessions beside PAM's.
+constexpr const char* schema_v7 = R"sql(
+-- 'web' rows are single sign-on sessions of the sign-in pages: found by the hash of the
+-- browser's cookie, never by the cookie itself, and ended at expires_at.
+ALTER TABLE sessions ADD COLUMN kind TEXT NOT NULL DEFAULT 'pam' CHECK (kind IN ('pam', 'web'));
+ALTER TABLE sessions ADD COLUMN secret_hash TEXT;
+ALTER TABLE sessions ADD COLUMN expires_at INTEGER;
+
+CREATE UNIQUE INDEX sessions_by_secret ON sessions (secret_hash) WHERE secret_hash IS NOT NULL;
+
+-- Refresh tokens by the hash of the token. A family is one chain of rotations; ending the
+-- family (reuse, code replay, revocation) deletes its rows. A session's tokens go with it.
+CREATE TABLE oidc_refresh_tokens (
+    token_hash TEXT PRIMARY KEY NOT NULL CHECK (token_hash <> ''),
+    family     TEXT NOT NULL CHECK (family <> ''),
+    client_id  TEXT NOT NULL REFERENCES oidc_clients (id) ON DELETE CASCADE,
+    user_id    TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    session_id TEXT NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
+    scopes     TEXT NOT NULL CHECK (json_valid(scopes)),
+    auth_time  INTEGER NOT NULL,
+    method     TEXT NOT NULL,
+    expires_at INTEGER NOT NULL,
+    rotated_at INTEGER                      -- NULL until it is exchanged for the next one
+);
+
+CREATE INDEX oidc_refresh_by_family ON oidc_refresh_tokens (family);
+CREATE INDEX oidc_refresh_by_session ON oidc_refresh_tokens (session_id);
+
+-- Access tokens (JWTs) revoked before they expire, kept until then.
+CREATE TABLE oidc_revoked_tokens (
+    jti        TEXT PRIMARY KEY NOT NULL CHECK (jti <> ''),
+    expires_at INTEGER NOT NULL
+);
+
+-- The clients a browser session signed in to: where back-channel logout goes when it ends.
+CREATE TABLE oidc_session_clients (
+    session_id TEXT NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
+    client_id  TEXT NOT NULL REFERENCES oidc_clients (id) ON DELETE CASCADE,
+    PRIMARY KEY (session_id, client_id)
+);
+
+-- What a user allowed a client that asks for consent.
+CREATE TABLE oidc_consents (
+    user_id    TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    client_id  TEXT NOT NULL REFERENCES oidc_clients (id) ON DELETE CASCADE,
+    scopes     TEXT NOT NULL CHECK (json_valid(scopes)),
+    granted_at INTEGER NOT NULL,
+    PRIMARY KEY (user_id, client_id)
+);
+)sql";
+
 // migrations[i] takes the database from version i to i + 1.
 constexpr std::array migrations{schema_v1, schema_v2, schema_v3, schema_v4, schema_v5,
-                                schema_v6};
+                                schema_v6, schema_v7};
 static_assert(migrations.size() == latest_schema_version,
               "each schema version needs its migration");
 

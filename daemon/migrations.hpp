@@ -17,7 +17,7 @@ namespace latchkey::daemon {
 /// 1: directory, accounts (with policy and settings), domains, users.
 /// 2: password_history, audit.
 /// 3: users.locked_until, logon_failures, sessions.
-inline constexpr std::uint32_t latest_schema_version = 6;
+inline constexpr std::uint32_t latest_schema_version = 7;
 
 /// The database's `PRAGMA user_version` (0 for a new, empty database).
 core::Result<std::uint32_t> schema_version(sqlite3* db);

@@ -4,6 +4,11 @@
 
 namespace latchkey::daemon {
 
+std::string_view to_string(SessionKind k) noexcept
+{
+    return k == SessionKind::web ? "web" : "pam";
+}
+
 std::string_view to_string(Severity s) noexcept
 {
     switch (s) {

@@ -50,7 +50,12 @@ struct UserRecord {
     core::TimePoint created_at;
 };
 
-/// A console session opened through PAM (and later an OIDC browser session).
+enum class SessionKind : std::uint8_t { pam, web };
+
+std::string_view to_string(SessionKind k) noexcept;
+
+/// A console session: opened through PAM, or a browser's single sign-on session on the OIDC
+/// sign-in pages (kind web: service "oidc", no pid, found by the hash of its cookie).
 struct SessionRecord {
     std::string id;
     std::string user_id;
@@ -61,8 +66,25 @@ struct SessionRecord {
     std::optional<std::string> logind_session;
     std::optional<std::string> logon_id;
     std::optional<std::string> method; ///< "pwd", "pwd+otp", "pwd+recovery"
-    core::TimePoint opened_at;
+    core::TimePoint opened_at;         ///< for a web session, also its auth_time
     std::optional<core::TimePoint> closed_at;
+    SessionKind kind = SessionKind::pam;
+    std::optional<std::string> secret_hash;     ///< web: hash of the cookie
+    std::optional<core::TimePoint> expires_at;  ///< web: when it ends by itself
+};
+
+/// An OIDC refresh token, by the hash of the token.
+struct RefreshTokenRecord {
+    std::string token_hash;
+    std::string family;                ///< the chain of rotations it belongs to
+    std::string client_id;
+    std::string user_id;
+    std::string session_id;            ///< the browser session it came from
+    std::vector<std::string> scopes;
+    core::TimePoint auth_time;
+    std::string method;                ///< of the logon, as in SessionRecord
+    core::TimePoint expires_at;
+    std::optional<core::TimePoint> rotated_at;
 };
 
 /// A user's TOTP device (one per user). The secret is sealed by the SecretBox under the context

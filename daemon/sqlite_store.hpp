@@ -72,7 +72,28 @@ public:
     core::Status create_session(const SessionRecord& session) override;
     core::Result<bool> close_session(const std::string& session_id, core::TimePoint at) override;
     core::Result<std::vector<SessionRecord>>
-    open_sessions(const std::optional<std::string>& user_id) override;
+    open_sessions(const std::optional<std::string>& user_id, core::TimePoint now) override;
+    core::Result<std::optional<SessionRecord>> session(const std::string& id) override;
+    core::Result<std::optional<SessionRecord>> web_session(const std::string& secret_hash,
+                                                           core::TimePoint now) override;
+    core::Result<std::vector<SessionRecord>> expire_web_state(core::TimePoint now) override;
+
+    // sqlite_store_tokens.cpp
+    core::Status add_session_client(const std::string& session_id,
+                                    const std::string& client_id) override;
+    core::Result<std::vector<std::string>> session_clients(const std::string& session_id) override;
+    core::Status add_refresh_token(const RefreshTokenRecord& token) override;
+    core::Result<std::optional<RefreshTokenRecord>> refresh_token(
+        const std::string& token_hash) override;
+    core::Status rotate_refresh_token(const std::string& old_hash, core::TimePoint at,
+                                      const RefreshTokenRecord& next) override;
+    core::Result<std::uint32_t> delete_refresh_family(const std::string& family) override;
+    core::Status revoke_access_token(const std::string& jti, core::TimePoint expires_at) override;
+    core::Result<bool> access_token_revoked(const std::string& jti) override;
+    core::Result<std::optional<std::vector<std::string>>> consent(
+        const std::string& user_id, const std::string& client_id) override;
+    core::Status set_consent(const std::string& user_id, const std::string& client_id,
+                             const std::vector<std::string>& scopes, core::TimePoint at) override;
 
     // sqlite_store_mfa.cpp
     core::Result<std::optional<MfaDeviceRecord>> mfa_device(const std::string& user_id) override;

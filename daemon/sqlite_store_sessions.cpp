@@ -29,7 +29,11 @@ using namespace sqlite_rows;
 
 constexpr std::string_view session_columns =
     "id, user_id, service, tty, rhost, pid, logind_session, logon_id, method, opened_at, "
-    "closed_at";
+    "closed_at, kind, secret_hash, expires_at";
+
+/// "Not closed, and a web session not past its expiry", for a query whose ?9 is now.
+constexpr std::string_view open_at_now =
+    "closed_at IS NULL AND (expires_at IS NULL OR expires_at >= ?9)";
 
 SessionRecord read_session(const Statement& s)
 {
@@ -45,7 +49,37 @@ SessionRecord read_session(const Statement& s)
     r.method = s.optional_text(8);
     r.opened_at = core::from_unix(s.int64(9));
     r.closed_at = time_or_null(s.optional_int64(10));
+    r.kind = s.text(11) == "web" ? SessionKind::web : SessionKind::pam;
+    r.secret_hash = s.optional_text(12);
+    r.expires_at = time_or_null(s.optional_int64(13));
     return r;
+}
+
+core::Result<std::vector<SessionRecord>> read_sessions(Statement& stmt)
+{
+    std::vector<SessionRecord> out;
+    for (;;) {
+        LATCHKEY_TRY(row, stmt.step());
+        if (!row)
+            return out;
+        out.push_back(read_session(stmt));
+    }
+}
+
+/// Closes one session and deletes its refresh tokens (the caller holds a transaction).
+core::Result<bool> close_one(sqlite3* db, const std::string& session_id, core::TimePoint at)
+{
+    // Closing twice (PAM may call close_session more than once) leaves the first time alone.
+    LATCHKEY_TRY(stmt, Statement::prepare(db, "UPDATE sessions SET closed_at = ?2 "
+                                              "WHERE id = ?1 AND closed_at IS NULL"));
+    LATCHKEY_TRY_STATUS(stmt.bind(session_id, core::to_unix(at)));
+    LATCHKEY_TRY_STATUS(stmt.run());
+    const bool closed = stmt.changes() > 0;
+    LATCHKEY_TRY(tokens, Statement::prepare(db, "DELETE FROM oidc_refresh_tokens "
+                                                "WHERE session_id = ?1"));
+    LATCHKEY_TRY_STATUS(tokens.bind(session_id));
+    LATCHKEY_TRY_STATUS(tokens.run());
+    return closed;
 }
 
 } // namespace
@@ -127,11 +161,13 @@ core::Status SqliteStore::create_session(const SessionRecord& s)
     LATCHKEY_TRY(txn, Transaction::begin(db));
     std::string sql = "INSERT INTO sessions (";
     sql += session_columns;
-    sql += ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)";
+    sql += ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)";
     LATCHKEY_TRY(stmt, Statement::prepare(db, sql));
     LATCHKEY_TRY_STATUS(stmt.bind(s.id, s.user_id, s.service, s.tty, s.rhost, s.pid,
                                   s.logind_session, s.logon_id, s.method,
-                                  core::to_unix(s.opened_at), unix_or_null(s.closed_at)));
+                                  core::to_unix(s.opened_at), unix_or_null(s.closed_at),
+                                  std::string(to_string(s.kind)), s.secret_hash,
+                                  unix_or_null(s.expires_at)));
     if (auto done = run_for_user(stmt, s.user_id); !done) {
         if (done.error().is(Errc::already_exists))
             return core::fail(Errc::already_exists, "session id '" + s.id + "' already exists");
@@ -145,37 +181,83 @@ core::Result<bool> SqliteStore::close_session(const std::string& session_id, cor
     const std::lock_guard lock(mutex_);
     sqlite3* db = db_.get();
     LATCHKEY_TRY(txn, Transaction::begin(db));
-    // Closing twice (PAM may call close_session more than once) leaves the first time alone.
-    LATCHKEY_TRY(stmt, Statement::prepare(db, "UPDATE sessions SET closed_at = ?2 "
-                                              "WHERE id = ?1 AND closed_at IS NULL"));
-    LATCHKEY_TRY_STATUS(stmt.bind(session_id, core::to_unix(at)));
-    LATCHKEY_TRY_STATUS(stmt.run());
-    const bool closed = stmt.changes() > 0;
+    LATCHKEY_TRY(closed, close_one(db, session_id, at));
     LATCHKEY_TRY_STATUS(txn.commit());
     return closed;
 }
 
 core::Result<std::vector<SessionRecord>>
-SqliteStore::open_sessions(const std::optional<std::string>& user_id)
+SqliteStore::open_sessions(const std::optional<std::string>& user_id, core::TimePoint now)
 {
     const std::lock_guard lock(mutex_);
     std::string sql = "SELECT ";
     sql += session_columns;
-    sql += " FROM sessions WHERE closed_at IS NULL";
+    sql += " FROM sessions WHERE ";
+    sql += open_at_now;
     if (user_id)
         sql += " AND user_id = ?1";
     // rowid breaks ties between sessions opened in the same second: insertion order.
     sql += " ORDER BY opened_at, rowid";
     LATCHKEY_TRY(stmt, Statement::prepare(db_.get(), sql));
-    if (user_id)
-        LATCHKEY_TRY_STATUS(stmt.bind(*user_id));
-    std::vector<SessionRecord> out;
-    for (;;) {
-        LATCHKEY_TRY(row, stmt.step());
-        if (!row)
-            return out;
-        out.push_back(read_session(stmt));
+    LATCHKEY_TRY_STATUS(stmt.bind(user_id.value_or("")));
+    LATCHKEY_TRY_STATUS(stmt.bind_at(9, core::to_unix(now)));
+    return read_sessions(stmt);
+}
+
+core::Result<std::optional<SessionRecord>> SqliteStore::session(const std::string& id)
+{
+    const std::lock_guard lock(mutex_);
+    std::string sql = "SELECT ";
+    sql += session_columns;
+    sql += " FROM sessions WHERE id = ?1";
+    LATCHKEY_TRY(stmt, Statement::prepare(db_.get(), sql));
+    LATCHKEY_TRY_STATUS(stmt.bind(id));
+    LATCHKEY_TRY(row, stmt.step());
+    if (!row)
+        return std::optional<SessionRecord>{};
+    return std::optional<SessionRecord>{read_session(stmt)};
+}
+
+core::Result<std::optional<SessionRecord>> SqliteStore::web_session(const std::string& secret_hash,
+                                                                    core::TimePoint now)
+{
+    const std::lock_guard lock(mutex_);
+    std::string sql = "SELECT ";
+    sql += session_columns;
+    sql += " FROM sessions WHERE secret_hash = ?1 AND kind = 'web' AND ";
+    sql += open_at_now;
+    LATCHKEY_TRY(stmt, Statement::prepare(db_.get(), sql));
+    LATCHKEY_TRY_STATUS(stmt.bind(secret_hash));
+    LATCHKEY_TRY_STATUS(stmt.bind_at(9, core::to_unix(now)));
+    LATCHKEY_TRY(row, stmt.step());
+    if (!row)
+        return std::optional<SessionRecord>{};
+    return std::optional<SessionRecord>{read_session(stmt)};
+}
+
+core::Result<std::vector<SessionRecord>> SqliteStore::expire_web_state(core::TimePoint now)
+{
+    const std::lock_guard lock(mutex_);
+    sqlite3* db = db_.get();
+    LATCHKEY_TRY(txn, Transaction::begin(db));
+    std::string sql = "SELECT ";
+    sql += session_columns;
+    sql += " FROM sessions WHERE kind = 'web' AND closed_at IS NULL AND expires_at < ?1";
+    LATCHKEY_TRY(select, Statement::prepare(db, sql));
+    LATCHKEY_TRY_STATUS(select.bind(core::to_unix(now)));
+    LATCHKEY_TRY(ended, read_sessions(select));
+    for (auto& s : ended) {
+        LATCHKEY_TRY_STATUS(close_one(db, s.id, now));
+        s.closed_at = now;
     }
+    for (const char* prune : {"DELETE FROM oidc_refresh_tokens WHERE expires_at < ?1",
+                              "DELETE FROM oidc_revoked_tokens WHERE expires_at < ?1"}) {
+        LATCHKEY_TRY(stmt, Statement::prepare(db, prune));
+        LATCHKEY_TRY_STATUS(stmt.bind(core::to_unix(now)));
+        LATCHKEY_TRY_STATUS(stmt.run());
+    }
+    LATCHKEY_TRY_STATUS(txn.commit());
+    return ended;
 }
 
 } // namespace latchkey::daemon

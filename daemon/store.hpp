@@ -134,14 +134,47 @@ public:
     virtual core::Status delete_access_key(const std::string& id) = 0;
     virtual core::Status touch_access_key(const std::string& id, core::TimePoint at) = 0;
 
-    // sessions
+    // sessions (PAM's, and the OIDC pages' browser sessions)
     virtual core::Status create_session(const SessionRecord& session) = 0;
-    /// Marks an open session closed; false when there is no open session with that id.
+    /// Marks an open session closed and deletes its refresh tokens; false when there is no
+    /// open session with that id.
     virtual core::Result<bool> close_session(const std::string& session_id,
                                              core::TimePoint at) = 0;
-    /// Open sessions (closed_at unset), of one user or of everyone; oldest first.
+    /// Open sessions (closed_at unset), of one user or of everyone; oldest first. Web sessions
+    /// past their expiry are not open.
     virtual core::Result<std::vector<SessionRecord>> open_sessions(
-        const std::optional<std::string>& user_id) = 0;
+        const std::optional<std::string>& user_id, core::TimePoint now) = 0;
+    virtual core::Result<std::optional<SessionRecord>> session(const std::string& id) = 0;
+    /// The open, unexpired web session whose cookie hashes to `secret_hash`.
+    virtual core::Result<std::optional<SessionRecord>> web_session(const std::string& secret_hash,
+                                                                   core::TimePoint now) = 0;
+    /// Closes the web sessions past their expiry (and deletes their refresh tokens), and
+    /// forgets refresh tokens and revoked access tokens past theirs. Returns the sessions closed.
+    virtual core::Result<std::vector<SessionRecord>> expire_web_state(core::TimePoint now) = 0;
+
+    // OpenID Connect tokens and consents
+    /// Records that the web session signed the user in to the client (for back-channel logout).
+    virtual core::Status add_session_client(const std::string& session_id,
+                                            const std::string& client_id) = 0;
+    virtual core::Result<std::vector<std::string>> session_clients(
+        const std::string& session_id) = 0;
+    /// not_found when the session is closed or gone (a token outliving it is never made).
+    virtual core::Status add_refresh_token(const RefreshTokenRecord& token) = 0;
+    virtual core::Result<std::optional<RefreshTokenRecord>> refresh_token(
+        const std::string& token_hash) = 0;
+    /// Marks `old_hash` rotated at `at` (if it was not already) and adds `next`, atomically.
+    virtual core::Status rotate_refresh_token(const std::string& old_hash, core::TimePoint at,
+                                              const RefreshTokenRecord& next) = 0;
+    /// Deletes every token of the family; returns how many.
+    virtual core::Result<std::uint32_t> delete_refresh_family(const std::string& family) = 0;
+    virtual core::Status revoke_access_token(const std::string& jti, core::TimePoint expires_at) = 0;
+    virtual core::Result<bool> access_token_revoked(const std::string& jti) = 0;
+    /// The scopes the user allowed the client, or nullopt.
+    virtual core::Result<std::optional<std::vector<std::string>>> consent(
+        const std::string& user_id, const std::string& client_id) = 0;
+    virtual core::Status set_consent(const std::string& user_id, const std::string& client_id,
+                                     const std::vector<std::string>& scopes,
+                                     core::TimePoint at) = 0;
 
     // audit (append-only)
     virtual core::Status append_audit(AuditEvent& event) = 0; ///< sets event.seq

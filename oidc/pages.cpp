@@ -110,6 +110,41 @@ std::string prompt(const FormState& form, std::string_view client_name, std::str
     return layout("Sign in", b);
 }
 
+namespace {
+
+/// What each scope lets the client have, in words.
+std::string_view scope_words(std::string_view scope)
+{
+    if (scope == "openid")
+        return "Know who you are (your user id)";
+    if (scope == "profile")
+        return "See your name and user name";
+    if (scope == "email")
+        return "See your email address";
+    if (scope == "offline_access")
+        return "Stay signed in while you are away (refresh tokens)";
+    return {};
+}
+
+} // namespace
+
+std::string consent(const FormState& form, std::string_view client_name, std::string_view user,
+                    const std::vector<std::string>& scopes)
+{
+    std::string b = "<h1>Allow access?</h1><p class=\"user\">" + html_escape(user) +
+                    "</p><p class=\"info\"><strong>" + html_escape(client_name) +
+                    "</strong> asks to:</p><ul class=\"scopes\">";
+    for (const auto& s : scopes) {
+        const auto words = scope_words(s);
+        b += "<li>" + html_escape(words.empty() ? std::string_view(s) : words) + "</li>";
+    }
+    b += "</ul><form method=\"post\" action=\"/login\">" + hidden(form) +
+         "<div class=\"choices\"><button type=\"submit\" name=\"decision\" value=\"deny\" "
+         "class=\"secondary\">Deny</button><button type=\"submit\" name=\"decision\" "
+         "value=\"allow\" autofocus>Allow</button></div></form>";
+    return layout("Allow access", b);
+}
+
 std::string problem(std::string_view title, std::string_view message)
 {
     return layout(title, "<h1>" + html_escape(title) + "</h1><p class=\"error\" role=\"alert\">" +
@@ -147,6 +182,10 @@ input:focus { outline: 2px solid var(--accent); outline-offset: 1px; }
 button { margin-top: 1.25rem; width: 100%; padding: .7rem; font: inherit; font-weight: 600;
          border: 0; border-radius: 8px; background: var(--accent); color: white; cursor: pointer; }
 button:focus-visible { outline: 2px solid CanvasText; outline-offset: 2px; }
+button.secondary { background: transparent; color: CanvasText;
+                   border: 1px solid color-mix(in srgb, CanvasText 30%, transparent); }
+.choices { display: flex; gap: .75rem; }
+.scopes { margin: .25rem 0 0; padding-left: 1.25rem; }
 .error { color: var(--bad); font-weight: 600; }
 .info { margin: .5rem 0; }
 pre.secret { font: 10px/1 ui-monospace, monospace; overflow-x: auto; padding: .5rem;

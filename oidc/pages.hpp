@@ -28,6 +28,10 @@ std::string username(const FormState& form, std::string_view client_name,
 std::string prompt(const FormState& form, std::string_view client_name, std::string_view user,
                    const std::vector<proto::Message>& messages, const proto::Prompt& prompt);
 
+/// What a client asks for, and Allow / Deny (the form posts `decision=allow|deny`).
+std::string consent(const FormState& form, std::string_view client_name, std::string_view user,
+                    const std::vector<std::string>& scopes);
+
 /// The end of a logon that cannot go on, or an error the client must not be sent to.
 std::string problem(std::string_view title, std::string_view message);
 

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -13,6 +14,7 @@
 #include <vector>
 
 #include "core/random.hpp"
+#include "oidc/backchannel.hpp"
 #include "daemon/log.hpp"
 #include "oidc/clients.hpp"
 #include "oidc/jose.hpp"
@@ -85,6 +87,14 @@ bool valid_verifier(std::string_view v)
     });
 }
 
+/// The amr (RFC 8176) of a logon method as sessions record it ("pwd", "pwd+otp").
+std::vector<std::string> amr_of(std::string_view method)
+{
+    if (method == "pwd")
+        return {"pwd"};
+    return {"pwd", "otp", "mfa"};
+}
+
 json::array string_array(const std::vector<std::string>& v)
 {
     json::array a;
@@ -119,42 +129,23 @@ struct LoginTx {
     std::unique_ptr<daemon::Dialogue> dialogue;
     daemon::Step step;                      ///< the prompt being shown
     bool asked_code = false;
+    bool changing_password = false;        ///< the dialogue is the required password change
+    std::optional<daemon::SessionRecord> consent_for; ///< signed in, asking for consent
     core::TimePoint created;
     std::optional<std::string> redirect;   ///< set when done: where /authorize/resume goes
 };
 
-/// A browser's single sign-on session.
-struct WebSession {
-    std::string sid;                       ///< public id (ID token `sid`)
-    std::string user_id;
-    std::string logon_name;
-    core::TimePoint auth_time;
-    std::vector<std::string> amr;
-    core::TimePoint expires;
-};
-
+/// Codes live a minute and stay in memory: a restart costs a sign-in a retry, nothing more.
 struct CodeGrant {
     AuthRequest auth;
     std::string user_id;
     std::string sid;
     core::TimePoint auth_time;
-    std::vector<std::string> amr;
+    std::string method;
     core::TimePoint expires;
     bool used = false;
     std::vector<std::string> access_jtis;  ///< what the first exchange issued, for a replay
     std::optional<std::string> family;
-};
-
-struct RefreshToken {
-    std::string family;
-    std::string client_id;
-    std::string user_id;
-    std::string sid;
-    std::vector<std::string> scopes;
-    core::TimePoint auth_time;
-    std::vector<std::string> amr;
-    core::TimePoint expires;
-    std::optional<core::TimePoint> rotated_at;
 };
 
 struct Provider::State {
@@ -171,6 +162,8 @@ struct Provider::State {
         , keys(s, b, a, k, cfg.key_rotation,
                std::max({cfg.id_token_lifetime, cfg.access_token_lifetime}))
         , clients(s, b, a, k)
+        , backchannel(cfg.backchannel_timeout,
+                      [this](const LogoutDelivery& out, const core::Status& st) { delivered(out, st); })
     {
     }
 
@@ -184,21 +177,96 @@ struct Provider::State {
     KeyRing keys;
     ClientRegistry clients;
 
+    BackchannelSender backchannel;
+
+    // Sessions, refresh tokens, revocations and consents are in the store; these are not.
     std::mutex mutex;
     std::map<std::string, LoginTx> logons;         ///< tx id ->
-    std::map<std::string, WebSession> sessions;    ///< token_key(cookie) ->
     std::map<std::string, CodeGrant> codes;        ///< token_key(code) ->
-    std::map<std::string, RefreshToken> refresh;   ///< token_key(token) ->
-    std::set<std::string> dead_families;
-    std::set<std::string> revoked_jtis;
+    std::atomic<std::int64_t> next_prune{0};       ///< unix time of the next store prune
 
     void expire() ///< mutex held
     {
         const auto now = clock.now();
         std::erase_if(logons, [&](auto& kv) { return kv.second.created + cfg.logon_lifetime < now; });
-        std::erase_if(sessions, [&](auto& kv) { return kv.second.expires < now; });
         std::erase_if(codes, [&](auto& kv) { return kv.second.expires + cfg.code_lifetime < now; });
-        std::erase_if(refresh, [&](auto& kv) { return kv.second.expires < now; });
+    }
+
+    /// Every 10 s at most: expired browser sessions close, dead tokens go.
+    void prune_store()
+    {
+        const std::int64_t now = unix_now(clock);
+        std::int64_t due = next_prune.load();
+        if (now < due || !next_prune.compare_exchange_strong(due, now + 10))
+            return;
+        auto ended = store.expire_web_state(clock.now());
+        if (!ended) {
+            daemon::log::error("oidc: pruning sessions: " + ended.error().message);
+            return;
+        }
+        for (const auto& e : *ended)
+            record(daemon::Severity::info, "session.end",
+                   {{"session", e.id}, {"kind", "web"}, {"reason", "expired"}});
+    }
+
+    /// The web session is open and not expired.
+    bool session_alive(const std::string& sid)
+    {
+        auto s = store.session(sid);
+        return s && *s && !(*s)->closed_at && (*s)->expires_at &&
+               *(*s)->expires_at >= clock.now();
+    }
+
+    // ---- back-channel logout --------------------------------------------------------------
+
+    /// A browser session ended (Directory::end_session): tell every client it signed in to
+    /// that registered a back-channel logout URI.
+    void session_ended(const daemon::SessionRecord& s, std::string_view /*reason*/)
+    {
+        if (s.kind != daemon::SessionKind::web)
+            return;
+        auto ids = store.session_clients(s.id);
+        if (!ids) {
+            daemon::log::error("oidc: back-channel logout of a session: " + ids.error().message);
+            return;
+        }
+        for (const auto& id : *ids) {
+            auto c = clients.find(id);
+            if (!c || !*c || !(*c)->backchannel_logout_uri)
+                continue;
+            const auto now = unix_now(clock);
+            json::object t;
+            t["iss"] = cfg.issuer;
+            t["aud"] = id;
+            t["iat"] = now;
+            t["exp"] = now + 120;
+            t["jti"] = random_token();
+            t["sub"] = s.user_id;
+            t["sid"] = s.id;
+            json::object events;
+            events["http://schemas.openid.net/event/backchannel-logout"] = json::object{};
+            t["events"] = std::move(events);
+            const auto alg = jws_alg_from_string((*c)->id_token_alg).value_or(JwsAlg::RS256);
+            auto token = keys.sign(alg, t, "logout+jwt");
+            if (!token) {
+                daemon::log::error("oidc: signing a logout token: " + token.error().message);
+                continue;
+            }
+            LogoutDelivery d{id, *(*c)->backchannel_logout_uri, std::move(*token), s.id};
+            if (!backchannel.send(d))
+                delivered(d, core::fail(core::Errc::io_failed, "too many logouts are waiting"));
+        }
+    }
+
+    void delivered(const LogoutDelivery& d, const core::Status& st)
+    {
+        if (st)
+            record(daemon::Severity::info, "oidc.backchannel_logout",
+                   {{"client_id", d.client_id}, {"sid", d.sid}, {"result", "delivered"}});
+        else
+            record(daemon::Severity::warning, "oidc.backchannel_logout",
+                   {{"client_id", d.client_id}, {"sid", d.sid}, {"result", "failed"},
+                    {"error", st.error().message}});
     }
 
     void record(daemon::Severity s, const std::string& event,
@@ -296,32 +364,70 @@ struct Provider::State {
     }
 
     /// Issues a code for `a` to the session's user and returns the redirect to the client.
-    std::string code_redirect(const AuthRequest& a, const WebSession& s) ///< mutex held
+    std::string code_redirect(const AuthRequest& a, const daemon::SessionRecord& s)
     {
         const std::string code = random_token();
         CodeGrant g;
         g.auth = a;
         g.user_id = s.user_id;
-        g.sid = s.sid;
-        g.auth_time = s.auth_time;
-        g.amr = s.amr;
+        g.sid = s.id;
+        g.auth_time = s.opened_at;
+        g.method = s.method.value_or("pwd");
         g.expires = clock.now() + cfg.code_lifetime;
-        codes[token_key(code)] = std::move(g);
+        {
+            const std::lock_guard lock(mutex);
+            codes[token_key(code)] = std::move(g);
+        }
         Params p{{"code", code}, {"iss", cfg.issuer}};
         if (a.state)
             p["state"] = *a.state;
         return with_params(a.redirect_uri, p);
     }
 
-    const WebSession* session_of(const HttpRequest& req) ///< mutex held
+    /// The browser's open session, by its cookie.
+    std::optional<daemon::SessionRecord> session_of(const HttpRequest& req)
     {
         const auto c = cookie(req, session_cookie);
         if (!c)
-            return nullptr;
-        const auto it = sessions.find(token_key(*c));
-        if (it == sessions.end() || it->second.expires < clock.now())
-            return nullptr;
-        return &it->second;
+            return std::nullopt;
+        auto s = store.web_session(token_key(*c), clock.now());
+        if (!s) {
+            daemon::log::error("oidc: looking up a session: " + s.error().message);
+            return std::nullopt;
+        }
+        return std::move(*s);
+    }
+
+    /// Whether the user must be asked before the client gets a code: the client asks for
+    /// consent and the user has not allowed these scopes yet, or the request says prompt=consent.
+    core::Result<bool> needs_consent(const AuthRequest& a, const std::string& user_id)
+    {
+        if (contains(a.prompt, "consent"))
+            return true;
+        if (!a.client.require_consent)
+            return false;
+        LATCHKEY_TRY(given, store.consent(user_id, a.client.id));
+        if (!given)
+            return true;
+        return !std::all_of(a.scopes.begin(), a.scopes.end(),
+                            [&](const std::string& w) { return contains(*given, w); });
+    }
+
+    /// Opens a sign-in transaction (the bound on those in progress is checked by the caller).
+    std::string open_tx(LoginTx tx) ///< mutex held
+    {
+        tx.csrf = random_token();
+        tx.created = clock.now();
+        std::string id = random_token();
+        logons.emplace(id, std::move(tx));
+        return id;
+    }
+
+    HttpResponse busy(const HttpRequest& req)
+    {
+        return html_response(req, http::status::service_unavailable,
+                             pages::problem("Busy", "Too many sign-ins are in progress; try "
+                                                    "again in a minute."));
     }
 
     HttpResponse authorize(const HttpRequest& req, const Params& params)
@@ -339,27 +445,33 @@ struct Provider::State {
             return redirect(req, with_params(uri, p));
         }
         AuthRequest a = std::move(std::get<AuthRequest>(checked));
-        const std::lock_guard lock(mutex);
-        expire();
-        const WebSession* s = session_of(req);
+        const auto s = session_of(req);
         const bool forced = contains(a.prompt, "login") || contains(a.prompt, "select_account");
         const bool too_old =
             s && a.max_age &&
-            core::to_unix(clock.now()) - core::to_unix(s->auth_time) > *a.max_age;
-        if (s && !forced && !too_old)
-            return redirect(req, code_redirect(a, *s));
-        if (contains(a.prompt, "none"))
+            core::to_unix(clock.now()) - core::to_unix(s->opened_at) > *a.max_age;
+        if (s && !forced && !too_old) {
+            auto consent = needs_consent(a, s->user_id);
+            if (!consent)
+                return redirect(req, error_redirect(a, "server_error", "latchkey cannot read "
+                                                                       "consents right now"));
+            if (!*consent)
+                return redirect(req, code_redirect(a, *s));
+            if (contains(a.prompt, "none"))
+                return redirect(req, error_redirect(a, "consent_required",
+                                                    "the user has not allowed this client yet"));
+        } else if (contains(a.prompt, "none")) {
             return redirect(req, error_redirect(a, "login_required", "the user is not signed in"));
+        }
+        const std::lock_guard lock(mutex);
+        expire();
         if (logons.size() >= max_logons_in_progress)
-            return html_response(req, http::status::service_unavailable,
-                                 pages::problem("Busy", "Too many sign-ins are in progress; try "
-                                                        "again in a minute."));
+            return busy(req);
         LoginTx tx;
-        tx.csrf = random_token();
-        tx.created = clock.now();
         tx.auth = std::move(a);
-        const std::string id = random_token();
-        logons.emplace(id, std::move(tx));
+        if (s && !forced && !too_old)
+            tx.consent_for = *s; // signed in already: only the consent page is left
+        const std::string id = open_tx(std::move(tx));
         return redirect(req, "/login?tx=" + id, http::status::see_other);
     }
 
@@ -399,18 +511,14 @@ struct Provider::State {
             // A portal opened directly: a sign-in of its own, within the same bound as those
             // /authorize starts.
             if (logons.size() >= max_logons_in_progress)
-                return html_response(req, http::status::service_unavailable,
-                                     pages::problem("Busy", "Too many sign-ins are in progress; "
-                                                            "try again in a minute."));
-            LoginTx tx;
-            tx.csrf = random_token();
-            tx.created = clock.now();
-            id = random_token();
-            logons.emplace(id, std::move(tx));
+                return busy(req);
+            id = open_tx(LoginTx{});
         }
         LoginTx& tx = logons.at(id);
         if (domain)
             tx.fixed_domain = domain;
+        if (tx.consent_for && tx.auth)
+            return html_response(req, http::status::ok, consent_page(id, tx));
         if (tx.dialogue && tx.step.prompt)
             return html_response(req, http::status::ok,
                                  pages::prompt({id, tx.csrf}, client_name(tx), tx.user,
@@ -469,9 +577,54 @@ struct Provider::State {
         return out;
     }
 
+    std::string consent_page(const std::string& id, const LoginTx& tx)
+    {
+        auto user = store.user_by_id(tx.consent_for->user_id);
+        std::string name = "you";
+        if (user && *user)
+            name = (*user)->name;
+        return pages::consent({id, tx.csrf}, client_name(tx), name, tx.auth->scopes);
+    }
+
+    /// The consent page's answer, from the browser whose session it asked for.
+    HttpResponse decide(const HttpRequest& req, const std::string& id, LoginTx& tx,
+                        const Params& form)
+    {
+        const auto s = session_of(req);
+        if (!s || s->id != tx.consent_for->id)
+            return html_response(req, http::status::forbidden,
+                                 pages::problem("Cannot continue", "You are no longer signed in "
+                                                                   "here; start again from the "
+                                                                   "application."));
+        const auto it = form.find("decision");
+        const std::string decision = it == form.end() ? "" : it->second;
+        if (decision == "allow") {
+            if (auto st = store.set_consent(s->user_id, tx.auth->client.id, tx.auth->scopes,
+                                            clock.now());
+                !st)
+                return html_response(req, http::status::service_unavailable,
+                                     pages::problem("Cannot continue", "latchkey cannot store "
+                                                                       "your answer right now."));
+            record(daemon::Severity::info, "oidc.consent.grant",
+                   {{"client_id", tx.auth->client.id}, {"sub", s->user_id},
+                    {"scope", join_spaces(tx.auth->scopes)}});
+            tx.redirect = code_redirect(*tx.auth, *s);
+        } else if (decision == "deny") {
+            record(daemon::Severity::info, "oidc.consent.deny",
+                   {{"client_id", tx.auth->client.id}, {"sub", s->user_id}});
+            tx.redirect = error_redirect(*tx.auth, "access_denied", "the user denied access");
+        } else {
+            return html_response(req, http::status::bad_request, consent_page(id, tx));
+        }
+        tx.consent_for.reset();
+        return redirect(req, "/authorize/resume?tx=" + id, http::status::see_other);
+    }
+
     HttpResponse advance(const HttpRequest& req, const HttpPeer& peer, const std::string& id,
                          LoginTx& tx, Params& form)
     {
+        if (tx.consent_for && tx.auth)
+            return decide(req, id, tx, form);
         daemon::Step step;
         if (!tx.dialogue) {
             std::string user = form["username"];
@@ -493,6 +646,7 @@ struct Provider::State {
             auto started = engine.begin_logon(r, daemon::Caller{std::nullopt, 0, "oidc"});
             tx.user = user;
             tx.asked_code = false; // a new logon: what an earlier attempt was asked counts nothing
+            tx.changing_password = false;
             tx.dialogue = std::move(started.dialogue);
             step = std::move(started.step);
         } else {
@@ -511,6 +665,7 @@ struct Provider::State {
         }
         tx.dialogue.reset();
         const proto::Verdict v = step.verdict.value_or(proto::Verdict{});
+        const bool changed_password = std::exchange(tx.changing_password, false);
         if (v.outcome != Outcome::success) {
             tx.asked_code = false;
             std::string message = v.message.empty() ? "Sign-in failed." : v.message;
@@ -527,39 +682,63 @@ struct Provider::State {
                                  pages::problem("Cannot sign in", "latchkey cannot find the "
                                                                   "user right now."));
         const auto check = engine.check_user(*who);
+        if (check.outcome == Outcome::new_authtok_required && !changed_password) {
+            // Expired, or to be changed at next logon: the engine's own change dialogue, which
+            // starts at the new password (the current one was just proven).
+            auto started = engine.begin_required_change(*who, daemon::Caller{std::nullopt, 0, "oidc"},
+                                                        "oidc", check.message);
+            tx.changing_password = true;
+            tx.dialogue = std::move(started.dialogue);
+            tx.step = std::move(started.step);
+            return html_response(req, http::status::ok,
+                                 pages::prompt({id, tx.csrf}, client_name(tx), tx.user,
+                                               tx.step.messages, *tx.step.prompt));
+        }
         if (check.outcome != Outcome::success)
             return show_username(req, id, tx, "", check.message, http::status::forbidden);
-        return signed_in(req, id, tx, *who);
+        return signed_in(req, peer, id, tx, *who);
     }
 
-    HttpResponse signed_in(const HttpRequest& req, const std::string& id, LoginTx& tx,
-                           const ResolvedUser& who)
+    HttpResponse signed_in(const HttpRequest& req, const HttpPeer& peer, const std::string& id,
+                           LoginTx& tx, const ResolvedUser& who)
     {
-        WebSession s;
-        s.sid = random_token();
-        s.user_id = who.user.id;
-        s.logon_name = who.user.name + "@" + who.account.default_domain;
-        s.auth_time = clock.now();
-        s.amr = tx.asked_code ? std::vector<std::string>{"pwd", "otp", "mfa"}
-                              : std::vector<std::string>{"pwd"};
-        s.expires = clock.now() + std::chrono::seconds(who.account.settings.session_duration_s);
+        const auto now = clock.now();
         const std::string cookie_value = random_token();
-        std::string location = "/";
-        {
-            const std::lock_guard lock(mutex);
-            sessions[token_key(cookie_value)] = s;
-            if (tx.auth) {
-                tx.redirect = code_redirect(*tx.auth, s);
-                location = "/authorize/resume?tx=" + id;
+        daemon::SessionRecord s;
+        s.id = random_token(); // the public id: ID token `sid`, `session list`
+        s.user_id = who.user.id;
+        s.service = "oidc";
+        s.rhost = peer.address;
+        s.method = tx.asked_code ? "pwd+otp" : "pwd";
+        s.opened_at = now;
+        s.kind = daemon::SessionKind::web;
+        s.secret_hash = token_key(cookie_value);
+        s.expires_at = now + std::chrono::seconds(who.account.settings.session_duration_s);
+        if (auto st = store.create_session(s); !st) {
+            daemon::log::error("oidc: storing a session: " + st.error().message);
+            return html_response(req, http::status::service_unavailable,
+                                 pages::problem("Cannot sign in", "latchkey cannot keep the "
+                                                                  "session right now."));
+        }
+        const std::string logon_name = who.user.name + "@" + who.account.default_domain;
+        record(daemon::Severity::info, "oidc.session.create",
+               {{"user", who.user.name}, {"account", who.account.name}, {"sid", s.id},
+                {"amr", join_spaces(amr_of(*s.method))}});
+        HttpResponse r = html_response(req, http::status::ok,
+                                       pages::signed_out("You are signed in as " + logon_name +
+                                                         "."));
+        if (tx.auth) {
+            auto consent = needs_consent(*tx.auth, s.user_id);
+            if (consent && *consent) {
+                tx.consent_for = s;
+                r = html_response(req, http::status::ok, consent_page(id, tx));
+            } else {
+                tx.redirect = consent ? code_redirect(*tx.auth, s)
+                                      : error_redirect(*tx.auth, "server_error",
+                                                       "latchkey cannot read consents right now");
+                r = redirect(req, "/authorize/resume?tx=" + id, http::status::see_other);
             }
         }
-        record(daemon::Severity::info, "oidc.session.create",
-               {{"user", who.user.name}, {"account", who.account.name}, {"sid", s.sid},
-                {"amr", join_spaces(s.amr)}});
-        HttpResponse r = tx.auth ? redirect(req, location, http::status::see_other)
-                                 : html_response(req, http::status::ok,
-                                                 pages::signed_out("You are signed in as " +
-                                                                   s.logon_name + "."));
         std::string c = std::string(session_cookie) + "=" + cookie_value +
                         "; Path=/; HttpOnly; SameSite=Lax";
         if (cfg.secure_cookies)
@@ -591,7 +770,7 @@ struct Provider::State {
 
     core::Result<Issued> issue(const daemon::OidcClientRecord& client, const std::string& user_id,
                                const std::vector<std::string>& scopes, const std::string& sid,
-                               core::TimePoint auth_time, const std::vector<std::string>& amr,
+                               core::TimePoint auth_time, const std::string& method,
                                const std::optional<std::string>& nonce,
                                const std::optional<std::string>& refresh_token)
     {
@@ -627,6 +806,7 @@ struct Provider::State {
         id["auth_time"] = core::to_unix(auth_time);
         if (nonce)
             id["nonce"] = *nonce;
+        const auto amr = amr_of(method);
         id["amr"] = string_array(amr);
         id["acr"] = contains(amr, "mfa") ? "urn:latchkey:acr:mfa" : "urn:latchkey:acr:pwd";
         id["sid"] = sid;
@@ -777,12 +957,17 @@ struct Provider::State {
         CodeGrant& g = it->second;
         if (g.used) {
             // A replayed code: whatever the first exchange issued is revoked (RFC 6749 §4.1.2).
-            for (const auto& j : g.access_jtis)
-                revoked_jtis.insert(j);
-            if (g.family)
-                dead_families.insert(*g.family);
+            const CodeGrant replayed = g;
+            lock.unlock();
+            const auto until = clock.now() + cfg.access_token_lifetime;
+            for (const auto& j : replayed.access_jtis)
+                if (auto st = store.revoke_access_token(j, until); !st)
+                    daemon::log::error("oidc: revoking a token: " + st.error().message);
+            if (replayed.family)
+                if (auto st = store.delete_refresh_family(*replayed.family); !st)
+                    daemon::log::error("oidc: revoking refresh tokens: " + st.error().message);
             record(daemon::Severity::warning, "oidc.code.replay",
-                   {{"client_id", client.id}, {"sub", g.user_id}});
+                   {{"client_id", client.id}, {"sub", replayed.user_id}});
             return invalid("the code was used already; what it issued is revoked");
         }
         if (g.auth.client.id != client.id)
@@ -801,18 +986,32 @@ struct Provider::State {
             return invalid("no code_challenge was sent with the authorization request");
         }
         g.used = true;
-        std::optional<std::string> refresh_token;
-        if (contains(g.auth.scopes, "offline_access")) {
-            refresh_token = random_token();
+        if (contains(g.auth.scopes, "offline_access"))
             g.family = random_token();
-            refresh[token_key(*refresh_token)] =
-                RefreshToken{*g.family, client.id, g.user_id, g.sid, g.auth.scopes, g.auth_time,
-                             g.amr, clock.now() + cfg.refresh_token_lifetime, std::nullopt};
-        }
         const CodeGrant copy = g;
         lock.unlock();
+        if (!session_alive(copy.sid))
+            return invalid("the session this code came from has ended");
+        if (auto st = store.add_session_client(copy.sid, client.id); !st)
+            return invalid(st.error().message);
+        std::optional<std::string> refresh_token;
+        if (copy.family) {
+            refresh_token = random_token();
+            daemon::RefreshTokenRecord t{token_key(*refresh_token),
+                                         *copy.family,
+                                         client.id,
+                                         copy.user_id,
+                                         copy.sid,
+                                         copy.auth.scopes,
+                                         copy.auth_time,
+                                         copy.method,
+                                         clock.now() + cfg.refresh_token_lifetime,
+                                         std::nullopt};
+            if (auto st = store.add_refresh_token(t); !st)
+                return invalid(st.error().message);
+        }
         auto issued = issue(client, copy.user_id, copy.auth.scopes, copy.sid, copy.auth_time,
-                            copy.amr, copy.auth.nonce, refresh_token);
+                            copy.method, copy.auth.nonce, refresh_token);
         if (!issued)
             return oauth_error(req, http::status::bad_request, "invalid_grant",
                                issued.error().message);
@@ -832,30 +1031,31 @@ struct Provider::State {
         const auto invalid = [&](std::string_view why) {
             return oauth_error(req, http::status::bad_request, "invalid_grant", why);
         };
-        std::unique_lock lock(mutex);
-        expire();
-        const auto it = refresh.find(token_key(form["refresh_token"]));
-        if (it == refresh.end())
+        auto found = store.refresh_token(token_key(form["refresh_token"]));
+        if (!found)
+            return oauth_error(req, http::status::internal_server_error, "server_error",
+                               "latchkey cannot read refresh tokens right now");
+        if (!*found)
             return invalid("the refresh token is not valid");
-        RefreshToken& t = it->second;
+        const daemon::RefreshTokenRecord t = std::move(**found);
         if (t.client_id != client.id)
             return invalid("the refresh token was issued to another client");
-        if (dead_families.count(t.family))
-            return invalid("the refresh token was revoked");
         const auto now = clock.now();
+        if (t.expires_at < now)
+            return invalid("the refresh token has expired");
+        const auto kill = [&] {
+            if (auto st = store.delete_refresh_family(t.family); !st)
+                daemon::log::error("oidc: revoking refresh tokens: " + st.error().message);
+        };
         if (t.rotated_at && *t.rotated_at + cfg.refresh_grace < now) {
             // Reuse of a rotated token: someone else has the family. End it.
-            dead_families.insert(t.family);
+            kill();
             record(daemon::Severity::warning, "oidc.refresh.reuse",
                    {{"client_id", client.id}, {"sub", t.user_id}});
             return invalid("the refresh token was used already; its family is revoked");
         }
-        bool session_alive = false;
-        for (const auto& [k, s] : sessions)
-            if (s.sid == t.sid && s.expires >= now)
-                session_alive = true;
-        if (!session_alive) {
-            dead_families.insert(t.family);
+        if (!session_alive(t.session_id)) {
+            kill();
             return invalid("the session of this refresh token has ended");
         }
         std::vector<std::string> scopes = t.scopes;
@@ -868,16 +1068,15 @@ struct Provider::State {
                 scopes.push_back(w);
             }
         }
-        if (!t.rotated_at)
-            t.rotated_at = now;
         const std::string next = random_token();
-        RefreshToken fresh = t;
+        daemon::RefreshTokenRecord fresh = t;
+        fresh.token_hash = token_key(next);
         fresh.rotated_at.reset();
         fresh.scopes = scopes;
-        refresh[token_key(next)] = fresh;
-        lock.unlock();
-        auto issued = issue(client, fresh.user_id, scopes, fresh.sid, fresh.auth_time, fresh.amr,
-                            std::nullopt, next);
+        if (auto st = store.rotate_refresh_token(t.token_hash, now, fresh); !st)
+            return invalid(st.error().message);
+        auto issued = issue(client, fresh.user_id, scopes, fresh.session_id, fresh.auth_time,
+                            fresh.method, std::nullopt, next);
         if (!issued)
             return invalid(issued.error().message);
         record(daemon::Severity::info, "oidc.token.issue",
@@ -896,9 +1095,14 @@ struct Provider::State {
         if (exp == nullptr || !exp->is_int64() || exp->as_int64() <= unix_now(clock) ||
             jti == nullptr || !jti->is_string() || claims->if_contains("client_id") == nullptr)
             return std::nullopt;
-        const std::lock_guard lock(mutex);
-        if (revoked_jtis.count(std::string(jti->as_string())))
+        auto revoked = store.access_token_revoked(std::string(jti->as_string()));
+        if (!revoked || *revoked)
             return std::nullopt;
+        // A token of a browser session is good only while the session is (session end,
+        // sign-out, a password change).
+        if (const auto* sid = claims->if_contains("sid"))
+            if (!sid->is_string() || !session_alive(std::string(sid->as_string())))
+                return std::nullopt;
         return std::move(*claims);
     }
 
@@ -961,16 +1165,15 @@ struct Provider::State {
             out["token_type"] = "Bearer";
             return json_response(req, http::status::ok, out);
         }
-        const std::lock_guard lock(mutex);
-        if (const auto it = refresh.find(token_key(token)); it != refresh.end()) {
-            const auto& t = it->second;
-            if (!dead_families.count(t.family) && !t.rotated_at && t.expires > clock.now() &&
-                t.client_id == client.id) {
+        if (auto found = store.refresh_token(token_key(token)); found && *found) {
+            const auto& t = **found;
+            if (!t.rotated_at && t.expires_at > clock.now() && t.client_id == client.id &&
+                session_alive(t.session_id)) {
                 out["active"] = true;
                 out["client_id"] = t.client_id;
                 out["sub"] = t.user_id;
                 out["scope"] = join_spaces(t.scopes);
-                out["exp"] = core::to_unix(t.expires);
+                out["exp"] = core::to_unix(t.expires_at);
                 out["token_type"] = "refresh_token";
             }
         }
@@ -987,15 +1190,19 @@ struct Provider::State {
         if (auto claims = keys.verify(token)) {
             const auto* jti = claims->if_contains("jti");
             const auto* cid = claims->if_contains("client_id");
-            if (jti && jti->is_string() && cid && cid->is_string() && cid->as_string() == client.id) {
-                const std::lock_guard lock(mutex);
-                revoked_jtis.insert(std::string(jti->as_string()));
-            }
-        } else {
-            const std::lock_guard lock(mutex);
-            if (const auto it = refresh.find(token_key(token));
-                it != refresh.end() && it->second.client_id == client.id)
-                dead_families.insert(it->second.family);
+            const auto* exp = claims->if_contains("exp");
+            if (jti && jti->is_string() && cid && cid->is_string() && cid->as_string() == client.id &&
+                exp && exp->is_int64())
+                if (auto st = store.revoke_access_token(std::string(jti->as_string()),
+                                                        core::from_unix(exp->as_int64()));
+                    !st)
+                    return oauth_error(req, http::status::service_unavailable, "temporarily_unavailable",
+                                       "latchkey cannot revoke tokens right now");
+        } else if (auto found = store.refresh_token(token_key(token));
+                   found && *found && (*found)->client_id == client.id) {
+            if (auto st = store.delete_refresh_family((*found)->family); !st)
+                return oauth_error(req, http::status::service_unavailable, "temporarily_unavailable",
+                                   "latchkey cannot revoke tokens right now");
         }
         // RFC 7009 §2.2: 200 whether or not the token was valid.
         return text_response(req, http::status::ok, "application/json", "{}");
@@ -1028,20 +1235,13 @@ struct Provider::State {
                 back["state"] = st->second;
             target = with_params(uri->second, back);
         }
-        {
-            const std::lock_guard lock(mutex);
-            if (const auto c = cookie(req, session_cookie)) {
-                const auto it = sessions.find(token_key(*c));
-                if (it != sessions.end()) {
-                    for (const auto& [k, t] : refresh)
-                        if (t.sid == it->second.sid)
-                            dead_families.insert(t.family);
-                    record(daemon::Severity::info, "oidc.session.end",
-                           {{"sid", it->second.sid}, {"user", it->second.logon_name},
-                            {"reason", "logout"}});
-                    sessions.erase(it);
-                }
-            }
+        if (const auto s = session_of(req)) {
+            // The directory closes it with its refresh tokens, audits it, and tells the session's
+            // clients through back-channel logout.
+            if (auto ended = directory.end_session(*s, "logout", daemon::Actor{"oidc"}); !ended)
+                return html_response(req, http::status::service_unavailable,
+                                     pages::problem("Cannot sign out", "latchkey cannot end the "
+                                                                       "session right now."));
         }
         HttpResponse r = target ? redirect(req, *target)
                                 : html_response(req, http::status::ok,
@@ -1089,6 +1289,7 @@ struct Provider::State {
 
     HttpResponse route(HttpRequest&& req, const HttpPeer& peer)
     {
+        prune_store();
         auto target = parse_target(req.target());
         if (!target)
             return text_response(req, http::status::bad_request, "text/plain; charset=utf-8",
@@ -1159,9 +1360,16 @@ Provider::Provider(ProviderConfig config, daemon::Store& store, daemon::Director
     : state_(std::make_unique<State>(std::move(config), store, directory, engine, access_keys,
                                      box, audit, clock))
 {
+    directory.on_session_end([s = state_.get()](const daemon::SessionRecord& r,
+                                                std::string_view reason) {
+        s->session_ended(r, reason);
+    });
 }
 
-Provider::~Provider() = default;
+Provider::~Provider()
+{
+    state_->directory.on_session_end(nullptr);
+}
 
 core::Status Provider::start()
 {

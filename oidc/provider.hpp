@@ -39,6 +39,7 @@ struct ProviderConfig {
     std::chrono::seconds code_lifetime{60};
     std::chrono::seconds refresh_grace{10};
     std::chrono::seconds logon_lifetime{600}; ///< a logon page left open this long expires
+    std::chrono::milliseconds backchannel_timeout{5000}; ///< per back-channel logout POST
 };
 
 class Provider final : public daemon::OidcAdmin {

@@ -194,26 +194,28 @@ std::string html_escape(std::string_view text)
     return out;
 }
 
-std::string with_params(std::string_view base, const Params& params)
+std::string form_encode(std::string_view v)
 {
     // Form encoding (RFC 6749 §4.1.2): everything but unreserved characters as %XX, so that a
     // '+' in a state comes back as a '+', not a space.
     static constexpr std::string_view hex = "0123456789ABCDEF";
-    const auto encode = [](std::string_view v) {
-        std::string out;
-        for (const char c : v) {
-            const auto u = static_cast<unsigned char>(c);
-            if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                c == '-' || c == '.' || c == '_' || c == '~') {
-                out += c;
-            } else {
-                out += '%';
-                out += hex[u >> 4U];
-                out += hex[u & 0xFU];
-            }
+    std::string out;
+    for (const char c : v) {
+        const auto u = static_cast<unsigned char>(c);
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+            c == '-' || c == '.' || c == '_' || c == '~') {
+            out += c;
+        } else {
+            out += '%';
+            out += hex[u >> 4U];
+            out += hex[u & 0xFU];
         }
-        return out;
-    };
+    }
+    return out;
+}
+
+std::string with_params(std::string_view base, const Params& params)
+{
     std::string out(base);
     char sep = out.find('?') == std::string::npos ? '?' : '&';
     if (!out.empty() && (out.back() == '?' || out.back() == '&'))
@@ -221,7 +223,7 @@ std::string with_params(std::string_view base, const Params& params)
     for (const auto& [k, v] : params) {
         if (sep != '\0')
             out += sep;
-        out += encode(k) + "=" + encode(v);
+        out += form_encode(k) + "=" + form_encode(v);
         sep = '&';
     }
     return out;

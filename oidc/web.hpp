@@ -21,6 +21,8 @@ namespace latchkey::oidc {
 /// over 4 KiB is an error (RFC 6749 §3.1: parameters must not be repeated).
 using Params = std::map<std::string, std::string, std::less<>>;
 std::optional<std::string> form_decode(std::string_view part);
+/// Every byte but the unreserved characters as %XX.
+std::string form_encode(std::string_view value);
 core::Result<Params> parse_params(std::string_view encoded);
 
 /// The request's target path without the query, and its query parameters.

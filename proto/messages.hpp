@@ -184,10 +184,12 @@ struct SessionInfo {
     std::optional<std::string> logon_id;
     std::optional<std::string> method;   ///< how the logon authenticated ("pwd")
     std::int64_t opened_at = 0;
+    std::string kind = "pam";            ///< "pam", or "web": a browser's OIDC sign-in session
+    std::optional<std::int64_t> expires_at; ///< web: when it ends by itself
 };
 BOOST_DESCRIBE_STRUCT(SessionInfo, (),
                       (id, user, service, tty, rhost, pid, logind_session, logon_id, method,
-                       opened_at))
+                       opened_at, kind, expires_at))
 
 /// A second-factor device. Its secret never leaves the daemon after enrolment.
 struct MfaDeviceInfo {
@@ -348,6 +350,14 @@ struct SessionList {
     std::optional<std::string> user; ///< a logon name or a name in the host account
 };
 BOOST_DESCRIBE_STRUCT(SessionList, (), (user))
+
+/// Ends one session by id, or every open session of a user. Answered with the sessions ended.
+struct SessionEnd {
+    static constexpr std::string_view type = "session.end";
+    std::optional<std::string> id;
+    std::optional<std::string> user;
+};
+BOOST_DESCRIBE_STRUCT(SessionEnd, (), (id, user))
 
 struct AuditList {
     static constexpr std::string_view type = "audit.list";
@@ -543,7 +553,7 @@ BOOST_DESCRIBE_STRUCT(AccessKeyDelete, (), (id))
 using Request = std::variant<Hello, DirectoryInit, DirectoryShow, AccountCreate, AccountList,
                              AccountShow, AccountAlias, UserCreate, UserList, UserShow, UserDelete,
                              UserSetLogon, UserSetPassword, PolicyShow, PolicySet, SettingsShow,
-                             SettingsSet, UserUnlock, SessionList, AuditList, AuthBegin,
+                             SettingsSet, UserUnlock, SessionList, SessionEnd, AuditList, AuthBegin,
                              PasswordChangeBegin, AuthAnswer, AccountCheck, SessionOpen,
                              SessionClose, MfaEnroll, MfaConfirm, MfaList, MfaRemove,
                              MfaRecoveryCodes, OidcClientAdd, OidcClientList, OidcClientShow,

@@ -804,15 +804,15 @@ TEST_F(SqliteStore, OpensListsAndClosesASession)
 {
     add_user(make_user("u1", "acc-mgmt", "alice"));
     ASSERT_TRUE(ok(store_->create_session(make_session("s1", "u1", 1'700'000'100))));
-    EXPECT_EQ(session_ids(store_->open_sessions(std::nullopt)), std::vector<std::string>{"s1"});
-    EXPECT_EQ(session_ids(store_->open_sessions(std::string("u1"))),
+    EXPECT_EQ(session_ids(store_->open_sessions(std::nullopt, t0)), std::vector<std::string>{"s1"});
+    EXPECT_EQ(session_ids(store_->open_sessions(std::string("u1"), t0)),
               std::vector<std::string>{"s1"});
 
     const auto closed = store_->close_session("s1", core::from_unix(1'700'000'200));
     ASSERT_TRUE(ok(closed));
     EXPECT_TRUE(*closed);
-    EXPECT_TRUE(session_ids(store_->open_sessions(std::nullopt)).empty());
-    EXPECT_TRUE(session_ids(store_->open_sessions(std::string("u1"))).empty());
+    EXPECT_TRUE(session_ids(store_->open_sessions(std::nullopt, t0)).empty());
+    EXPECT_TRUE(session_ids(store_->open_sessions(std::string("u1"), t0)).empty());
 
     // The closed session stays on record with its closing time.
     const auto raw = raw_open(path_);
@@ -835,7 +835,7 @@ TEST_F(SqliteStore, RoundTripsEverySessionField)
     ASSERT_TRUE(ok(store_->create_session(make_session("s-bare", "u1", 1'700'000'101))));
 
     open_store();
-    const auto open = store_->open_sessions(std::nullopt);
+    const auto open = store_->open_sessions(std::nullopt, t0);
     ASSERT_TRUE(ok(open));
     ASSERT_EQ(open->size(), 2U);
     const SessionRecord& got = (*open)[0];
@@ -874,13 +874,13 @@ TEST_F(SqliteStore, ListsOpenSessionsOldestFirstForOneUserOrEveryone)
     ASSERT_TRUE(ok(store_->create_session(make_session("z-closed", "u1", 50))));
     ASSERT_TRUE(store_->close_session("z-closed", core::from_unix(60)).value());
 
-    EXPECT_EQ(session_ids(store_->open_sessions(std::nullopt)),
+    EXPECT_EQ(session_ids(store_->open_sessions(std::nullopt, t0)),
               (std::vector<std::string>{"b-early", "c-mid", "a-mid", "a-late"}));
-    EXPECT_EQ(session_ids(store_->open_sessions(std::string("u1"))),
+    EXPECT_EQ(session_ids(store_->open_sessions(std::string("u1"), t0)),
               (std::vector<std::string>{"c-mid", "a-late"}));
-    EXPECT_EQ(session_ids(store_->open_sessions(std::string("u2"))),
+    EXPECT_EQ(session_ids(store_->open_sessions(std::string("u2"), t0)),
               (std::vector<std::string>{"b-early", "a-mid"}));
-    EXPECT_TRUE(session_ids(store_->open_sessions(std::string("u-none"))).empty());
+    EXPECT_TRUE(session_ids(store_->open_sessions(std::string("u-none"), t0)).empty());
 }
 
 TEST_F(SqliteStore, AnswersFalseWhenClosingAnUnknownOrClosedSession)
@@ -912,7 +912,7 @@ TEST_F(SqliteStore, RejectsDuplicateSessionIdAndSessionOfUnknownUser)
     const auto orphan = store_->create_session(make_session("s2", "u-none", 1'700'000'100));
     ASSERT_TRUE(fails_with(orphan, Errc::not_found));
     EXPECT_EQ(orphan.error().message, "user 'u-none' not found");
-    EXPECT_EQ(session_ids(store_->open_sessions(std::nullopt)), std::vector<std::string>{"s1"});
+    EXPECT_EQ(session_ids(store_->open_sessions(std::nullopt, t0)), std::vector<std::string>{"s1"});
 }
 
 TEST_F(SqliteStore, DeletesAUserWithItsSessionsAndFailures)
@@ -929,7 +929,7 @@ TEST_F(SqliteStore, DeletesAUserWithItsSessionsAndFailures)
     }
 
     ASSERT_TRUE(ok(store_->delete_user("u1")));
-    EXPECT_EQ(session_ids(store_->open_sessions(std::nullopt)), std::vector<std::string>{"u2-s1"});
+    EXPECT_EQ(session_ids(store_->open_sessions(std::nullopt, t0)), std::vector<std::string>{"u2-s1"});
     const auto raw = raw_open(path_);
     EXPECT_EQ(raw_count(raw.get(), "SELECT count(*) FROM sessions WHERE user_id = 'u1'"), 0);
     EXPECT_EQ(raw_count(raw.get(), "SELECT count(*) FROM logon_failures WHERE user_id = 'u1'"), 0);
@@ -1202,7 +1202,7 @@ TEST_F(SqliteStore, UpgradesAVersion2DatabaseKeepingItsData)
     ASSERT_TRUE(ok(s.set_locked_until("u1", core::from_unix(1'700'000'900))));
     EXPECT_EQ(s.user_by_id("u1").value()->locked_until, core::from_unix(1'700'000'900));
     ASSERT_TRUE(ok(s.create_session(make_session("s1", "u1", 1'700'000'003))));
-    EXPECT_EQ(session_ids(s.open_sessions(std::nullopt)), std::vector<std::string>{"s1"});
+    EXPECT_EQ(session_ids(s.open_sessions(std::nullopt, t0)), std::vector<std::string>{"s1"});
 }
 
 TEST_F(SqliteStore, RefusesADatabaseFromANewerVersion)
@@ -1245,6 +1245,116 @@ TEST_F(SqliteStore, SerialisesWritersOnSeveralThreads)
     AuditQuery q;
     q.limit = 1000;
     EXPECT_EQ(store_->audit(q)->size(), static_cast<std::size_t>(threads * per_thread));
+}
+
+
+// ---- OpenID Connect: browser sessions and their tokens ------------------------------------
+
+class SqliteStoreTokens : public SqliteStore {
+protected:
+    void SetUp() override
+    {
+        SqliteStore::SetUp();
+        add_user(make_user("u1", "acc-mgmt", "alice"));
+        OidcClientRecord c;
+        c.id = "app";
+        c.name = "App";
+        c.secret_hash = "h";
+        c.created_at = t0;
+        ASSERT_TRUE(ok(store_->add_oidc_client(c)));
+        web_ = make_session("w1", "u1", 1'700'000'000);
+        web_.service = "oidc";
+        web_.kind = SessionKind::web;
+        web_.secret_hash = "cookie-hash";
+        web_.expires_at = core::from_unix(1'700'003'600);
+        ASSERT_TRUE(ok(store_->create_session(web_)));
+    }
+
+    RefreshTokenRecord token(std::string hash, std::string family) const
+    {
+        return {std::move(hash), std::move(family), "app", "u1", "w1", {"openid", "offline_access"},
+                t0, "pwd+otp", core::from_unix(1'700'100'000), std::nullopt};
+    }
+
+    SessionRecord web_;
+};
+
+TEST_F(SqliteStoreTokens, FindsAWebSessionByItsCookieHashUntilItExpires)
+{
+    const auto found = store_->web_session("cookie-hash", core::from_unix(1'700'000'010));
+    ASSERT_TRUE(ok(found));
+    ASSERT_TRUE(found->has_value());
+    EXPECT_EQ((*found)->kind, SessionKind::web);
+    EXPECT_EQ((*found)->expires_at, web_.expires_at);
+    EXPECT_FALSE(store_->web_session("other", t0).value().has_value());
+    const auto late = core::from_unix(1'700'003'601);
+    EXPECT_FALSE(store_->web_session("cookie-hash", late).value().has_value());
+    EXPECT_TRUE(session_ids(store_->open_sessions(std::nullopt, late)).empty());
+    EXPECT_EQ(session_ids(store_->open_sessions(std::nullopt, t0)), std::vector<std::string>{"w1"});
+}
+
+TEST_F(SqliteStoreTokens, RotatesRefreshTokensAndEndsFamiliesAndSessions)
+{
+    ASSERT_TRUE(ok(store_->add_refresh_token(token("r1", "f1"))));
+    ASSERT_TRUE(ok(store_->rotate_refresh_token("r1", core::from_unix(1'700'000'050),
+                                                token("r2", "f1"))));
+    const auto r1 = store_->refresh_token("r1").value();
+    ASSERT_TRUE(r1.has_value());
+    EXPECT_EQ(r1->rotated_at, core::from_unix(1'700'000'050));
+    EXPECT_EQ(r1->scopes, (std::vector<std::string>{"openid", "offline_access"}));
+    EXPECT_EQ(r1->method, "pwd+otp");
+    // A second rotation keeps the first rotation time.
+    ASSERT_TRUE(ok(store_->rotate_refresh_token("r1", core::from_unix(1'700'000'060),
+                                                token("r3", "f1"))));
+    EXPECT_EQ(store_->refresh_token("r1").value()->rotated_at, core::from_unix(1'700'000'050));
+    ASSERT_TRUE(ok(store_->add_refresh_token(token("other", "f2"))));
+
+    EXPECT_EQ(store_->delete_refresh_family("f1").value(), 3U);
+    EXPECT_FALSE(store_->refresh_token("r2").value().has_value());
+    EXPECT_TRUE(fails_with(store_->rotate_refresh_token("r2", t0, token("r4", "f1")),
+                           Errc::not_found));
+
+    // Closing the session takes its remaining tokens; no token is made for a closed session.
+    ASSERT_TRUE(store_->close_session("w1", t0).value());
+    EXPECT_FALSE(store_->refresh_token("other").value().has_value());
+    EXPECT_TRUE(fails_with(store_->add_refresh_token(token("late", "f3")), Errc::not_found));
+}
+
+TEST_F(SqliteStoreTokens, ExpiresWebSessionsAndForgetsDeadTokens)
+{
+    ASSERT_TRUE(ok(store_->add_refresh_token(token("r1", "f1"))));
+    ASSERT_TRUE(ok(store_->revoke_access_token("jti-1", core::from_unix(1'700'000'600))));
+    EXPECT_TRUE(store_->access_token_revoked("jti-1").value());
+    EXPECT_FALSE(store_->access_token_revoked("jti-2").value());
+
+    const auto early = store_->expire_web_state(core::from_unix(1'700'000'100));
+    ASSERT_TRUE(ok(early));
+    EXPECT_TRUE(early->empty());
+    const auto ended = store_->expire_web_state(core::from_unix(1'700'003'700));
+    ASSERT_TRUE(ok(ended));
+    ASSERT_EQ(ended->size(), 1U);
+    EXPECT_EQ(ended->front().id, "w1");
+    EXPECT_TRUE(store_->session("w1").value()->closed_at.has_value());
+    EXPECT_FALSE(store_->refresh_token("r1").value().has_value());
+    EXPECT_FALSE(store_->access_token_revoked("jti-1").value());
+}
+
+TEST_F(SqliteStoreTokens, KeepsTheClientsOfASessionAndConsents)
+{
+    ASSERT_TRUE(ok(store_->add_session_client("w1", "app")));
+    ASSERT_TRUE(ok(store_->add_session_client("w1", "app")));
+    EXPECT_EQ(store_->session_clients("w1").value(), std::vector<std::string>{"app"});
+    EXPECT_TRUE(fails_with(store_->add_session_client("w1", "nope"), Errc::not_found));
+
+    EXPECT_FALSE(store_->consent("u1", "app").value().has_value());
+    ASSERT_TRUE(ok(store_->set_consent("u1", "app", {"openid"}, t0)));
+    ASSERT_TRUE(ok(store_->set_consent("u1", "app", {"openid", "profile"}, t0)));
+    EXPECT_EQ(store_->consent("u1", "app").value(),
+              (std::vector<std::string>{"openid", "profile"}));
+    // Removing the client removes what referred to it.
+    ASSERT_TRUE(ok(store_->remove_oidc_client("app")));
+    EXPECT_FALSE(store_->consent("u1", "app").value().has_value());
+    EXPECT_TRUE(store_->session_clients("w1").value().empty());
 }
 
 } // namespace

@@ -6,6 +6,9 @@
 #include "oidc/provider.hpp"
 
 #include <algorithm>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
 #include <chrono>
 #include <cstddef>
 #include <memory>
@@ -16,6 +19,12 @@
 #include <variant>
 #include <vector>
 
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/http/write.hpp>
 #include <boost/json.hpp>
 
 #include <gtest/gtest.h>
@@ -27,6 +36,7 @@
 #include "daemon/mfa.hpp"
 #include "daemon/secret_box.hpp"
 #include "daemon/totp.hpp"
+#include "oidc/backchannel.hpp"
 #include "oidc/jose.hpp"
 #include "oidc/web.hpp"
 #include "tests/daemon/directory_fixture.hpp"
@@ -1243,6 +1253,348 @@ TEST_F(ProviderTest, AnAccessKeyGetsATokenUntilDisabledAndSurvivesAPasswordChang
     EXPECT_EQ(grant(secret).result(), http::status::ok);
     ASSERT_TRUE(access_keys_->remove(id, daemon::Actor{"uid:0"}));
     EXPECT_EQ(grant(secret).result(), http::status::unauthorized);
+}
+
+// ---- sessions in the store, session end, password changes --------------------------------
+
+TEST_F(ProviderTest, ABrowserSessionIsListedAndSurvivesARestartOfTheProvider)
+{
+    const auto first = exchange(webapp_code());
+    ASSERT_EQ(first.result(), http::status::ok) << first.body();
+    const std::string refresh = str(json_of(first), "refresh_token");
+    const auto listed = directory_->sessions(std::nullopt);
+    ASSERT_TRUE(listed) << listed.error().message;
+    ASSERT_EQ(listed->size(), 1U);
+    EXPECT_EQ(listed->front().kind, "web");
+    EXPECT_EQ(listed->front().service, "oidc");
+    EXPECT_EQ(listed->front().user, std::string(alice));
+    EXPECT_EQ(listed->front().method, std::optional<std::string>("pwd"));
+    EXPECT_EQ(listed->front().id, str(verified(str(json_of(first), "id_token")), "sid"));
+
+    // A new provider on the same store: the cookie and the refresh token still work.
+    provider_.reset();
+    ProviderConfig cfg;
+    cfg.issuer = std::string(issuer);
+    cfg.refresh_grace = 0s;
+    provider_ = std::make_unique<Provider>(cfg, *store_, *directory_, *engine_, *access_keys_,
+                                           *box_, *audit_, clock_);
+    ASSERT_TRUE(provider_->start());
+    const std::string code = code_of(authorize(webapp_request(), session_), webapp_cb, "st-1");
+    EXPECT_FALSE(code.empty());
+    EXPECT_EQ(refresh_with(refresh).result(), http::status::ok);
+}
+
+TEST_F(ProviderTest, EndingTheSessionEndsItsCookieRefreshTokensAndAccessTokens)
+{
+    const auto t = exchange(webapp_code());
+    ASSERT_EQ(t.result(), http::status::ok) << t.body();
+    const std::string access = str(json_of(t), "access_token");
+    const std::string refresh = str(json_of(t), "refresh_token");
+    ASSERT_EQ(bearer_get("/userinfo", access).result(), http::status::ok);
+    const std::string sid = str(verified(str(json_of(t), "id_token")), "sid");
+
+    proto::SessionEnd end;
+    end.id = sid.substr(0, 8); // the prefix `session list` shows
+    const auto ended = directory_->end_sessions(end, admin_);
+    ASSERT_TRUE(ended) << ended.error().message;
+    ASSERT_EQ(ended->size(), 1U);
+    EXPECT_EQ(ended->front().id, sid);
+
+    EXPECT_EQ(authorize(webapp_request(), session_).result(), http::status::see_other);
+    EXPECT_EQ(refresh_with(refresh).result(), http::status::bad_request);
+    EXPECT_EQ(bearer_get("/userinfo", access).result(), http::status::unauthorized);
+    EXPECT_EQ(introspect(access).at("active"), json::value(false));
+    const auto listed = directory_->sessions(std::nullopt);
+    ASSERT_TRUE(listed);
+    EXPECT_TRUE(listed->empty());
+    // Ending it again is an error that names the command to list sessions.
+    const auto again = directory_->end_sessions(end, admin_);
+    ASSERT_FALSE(again);
+    EXPECT_TRUE(contains(again.error().message, "session list")) << again.error().message;
+}
+
+TEST_F(ProviderTest, APasswordResetSignsTheUserOutButNotOthers)
+{
+    const auto t = exchange(webapp_code());
+    ASSERT_EQ(t.result(), http::status::ok) << t.body();
+    const std::string alice_session = session_;
+    const std::string refresh = str(json_of(t), "refresh_token");
+    ASSERT_NO_FATAL_FAILURE(add_user("bob", bob_password));
+    const auto bob_back = sign_in(authorize(webapp_request()), bob, bob_password);
+    ASSERT_FALSE(code_of(bob_back, webapp_cb, "st-1").empty());
+    const std::string bob_session = session_;
+
+    proto::UserSetPassword reset;
+    reset.ref = {"alice", std::string("web")};
+    reset.password = Secret("Alice-New-Passw0rd");
+    ASSERT_TRUE(directory_->set_password(reset, admin_));
+
+    EXPECT_EQ(authorize(webapp_request(), alice_session).result(), http::status::see_other);
+    EXPECT_EQ(refresh_with(refresh).result(), http::status::bad_request);
+    EXPECT_EQ(authorize(webapp_request(), bob_session).result(), http::status::found);
+    const auto left = directory_->sessions(std::nullopt);
+    ASSERT_TRUE(left);
+    ASSERT_EQ(left->size(), 1U);
+    EXPECT_EQ(left->front().user, std::string(bob));
+}
+
+TEST_F(ProviderTest, AWebSessionEndsAtTheAccountsSessionDuration)
+{
+    ASSERT_FALSE(webapp_code().empty());
+    clock_.advance(std::chrono::seconds(proto::SecuritySettings{}.session_duration_s + 1));
+    EXPECT_EQ(authorize(webapp_request(), session_).result(), http::status::see_other);
+    const auto listed = directory_->sessions(std::nullopt);
+    ASSERT_TRUE(listed);
+    EXPECT_TRUE(listed->empty());
+}
+
+// ---- forced password change ---------------------------------------------------------------
+
+TEST_F(ProviderTest, APasswordToChangeAtNextLogonIsChangedOnThePages)
+{
+    proto::UserSetPassword reset;
+    reset.ref = {"alice", std::string("web")};
+    reset.password = Secret("Alice-Temp-Passw0rd");
+    reset.require_change = true;
+    ASSERT_TRUE(directory_->set_password(reset, admin_));
+
+    const Form f = open_login(authorize(webapp_request()));
+    ASSERT_EQ(post_login(f, "username", std::string(alice)).result(), http::status::ok);
+    auto step = post_login(f, "answer", "Alice-Temp-Passw0rd");
+    ASSERT_EQ(step.result(), http::status::ok) << step.body();
+    EXPECT_TRUE(contains(step.body(), "You are required to change your password now."))
+        << step.body();
+    EXPECT_TRUE(contains(step.body(), "New password")) << step.body();
+    EXPECT_TRUE(contains(step.body(), "new-password")) << step.body();
+
+    // Too short: the policy's message, and the same step again.
+    step = post_login(f, "answer", "short");
+    ASSERT_EQ(step.result(), http::status::ok) << step.body();
+    EXPECT_TRUE(contains(step.body(), "role=\"alert\"")) << step.body();
+    step = post_login(f, "answer", "Alice-Chosen-Passw0rd");
+    ASSERT_EQ(step.result(), http::status::ok) << step.body();
+    EXPECT_TRUE(contains(step.body(), "Retype new password")) << step.body();
+    step = post_login(f, "answer", "Alice-Chosen-Passw0rd");
+    ASSERT_EQ(step.result(), http::status::see_other) << step.body();
+    session_ = session_cookie_of(step);
+    const auto back = get(header(step, http::field::location), session_);
+    EXPECT_FALSE(code_of(back, webapp_cb, "st-1").empty());
+
+    // The new password is the one now; the flag is gone.
+    auto who = directory_->resolve({"alice", std::string("web")});
+    ASSERT_TRUE(who);
+    EXPECT_FALSE(who->user.require_change);
+    const auto again = sign_in(authorize(webapp_request()), alice, "Alice-Chosen-Passw0rd");
+    EXPECT_FALSE(code_of(again, webapp_cb, "st-1").empty());
+}
+
+// ---- consent ------------------------------------------------------------------------------
+
+class ConsentTest : public ProviderTest {
+protected:
+    void SetUp() override
+    {
+        ProviderTest::SetUp();
+        if (HasFatalFailure())
+            return;
+        proto::OidcClientInfo c;
+        c.id = "asks";
+        c.name = "Asking App";
+        c.redirect_uris = {asks_cb};
+        c.require_consent = true;
+        ASSERT_NO_FATAL_FAILURE(add_client(c, secret_));
+    }
+
+    Params request(const std::string& prompt = {}) const
+    {
+        Params p{{"response_type", "code"}, {"client_id", "asks"}, {"redirect_uri", asks_cb},
+                 {"scope", "openid profile"}, {"state", "s-a"}};
+        if (!prompt.empty())
+            p["prompt"] = prompt;
+        return p;
+    }
+
+    /// Signs in at the asking client and returns the consent page.
+    HttpResponse to_consent()
+    {
+        const Form f = open_login(authorize(request()));
+        form_ = f;
+        EXPECT_EQ(post_login(f, "username", std::string(alice)).result(), http::status::ok);
+        auto page = post_login(f, "answer", std::string(alice_password));
+        session_ = session_cookie_of(page);
+        return page;
+    }
+
+    HttpResponse decide(const std::string& decision)
+    {
+        return post("/login",
+                    encode({{"tx", form_.tx}, {"csrf", form_.csrf}, {"decision", decision}}),
+                    session_);
+    }
+
+    const std::string asks_cb = "https://asks.example/cb";
+    std::string secret_;
+    Form form_;
+};
+
+TEST_F(ConsentTest, AllowIsRememberedAndDenyIsAccessDenied)
+{
+    const auto page = to_consent();
+    ASSERT_EQ(page.result(), http::status::ok) << page.body();
+    EXPECT_TRUE(contains(page.body(), "Asking App")) << page.body();
+    EXPECT_TRUE(contains(page.body(), "See your name and user name")) << page.body();
+    EXPECT_FALSE(session_.empty());
+
+    const auto denied = decide("deny");
+    ASSERT_EQ(denied.result(), http::status::see_other) << denied.body();
+    const auto back = get(header(denied, http::field::location), session_);
+    ASSERT_EQ(back.result(), http::status::found);
+    const Params q = query_of(header(back, http::field::location));
+    EXPECT_EQ(get_or(q, "error"), "access_denied");
+    EXPECT_EQ(get_or(q, "state"), "s-a");
+
+    // Signed in already: only the consent page is asked again; prompt=none cannot show it.
+    const auto none = authorize(request("none"), session_);
+    ASSERT_EQ(none.result(), http::status::found);
+    EXPECT_EQ(get_or(query_of(header(none, http::field::location)), "error"), "consent_required");
+    const auto to_page = authorize(request(), session_);
+    ASSERT_EQ(to_page.result(), http::status::see_other);
+    const auto again = get(header(to_page, http::field::location));
+    ASSERT_EQ(again.result(), http::status::ok);
+    EXPECT_TRUE(contains(again.body(), "Allow access?")) << again.body();
+    form_ = form_of(again);
+    const auto allowed = decide("allow");
+    ASSERT_EQ(allowed.result(), http::status::see_other) << allowed.body();
+    EXPECT_FALSE(code_of(get(header(allowed, http::field::location), session_), asks_cb, "s-a")
+                     .empty());
+
+    // Remembered: a code at once, until prompt=consent asks again.
+    EXPECT_FALSE(code_of(authorize(request(), session_), asks_cb, "s-a").empty());
+    EXPECT_EQ(authorize(request("consent"), session_).result(), http::status::see_other);
+}
+
+TEST_F(ConsentTest, AnotherBrowserCannotAnswerTheConsentPage)
+{
+    ASSERT_EQ(to_consent().result(), http::status::ok);
+    session_.clear();
+    const auto r = decide("allow");
+    EXPECT_EQ(r.result(), http::status::forbidden) << r.body();
+}
+
+// ---- back-channel logout ------------------------------------------------------------------
+
+/// One HTTP exchange on loopback: reads a request and answers 200, keeping the body.
+class OneShotServer {
+public:
+    OneShotServer()
+        : acceptor_(io_, {boost::asio::ip::make_address("127.0.0.1"), 0})
+        , thread_([this] {
+            boost::system::error_code ec;
+            boost::asio::ip::tcp::socket s(io_);
+            acceptor_.accept(s, ec);
+            if (ec)
+                return;
+            boost::beast::flat_buffer buf;
+            http::request<http::string_body> req;
+            http::read(s, buf, req, ec);
+            if (ec)
+                return;
+            {
+                const std::lock_guard lock(mutex_);
+                body_ = req.body();
+                target_ = std::string(req.target());
+                done_ = true;
+            }
+            cv_.notify_all();
+            http::response<http::string_body> res{http::status::ok, 11};
+            res.prepare_payload();
+            http::write(s, res, ec);
+        })
+    {
+    }
+
+    ~OneShotServer()
+    {
+        boost::system::error_code ec;
+        acceptor_.close(ec);
+        thread_.join();
+    }
+
+    std::uint16_t port() const { return acceptor_.local_endpoint().port(); }
+
+    /// The request body, once it came (10 s at most).
+    std::optional<std::string> wait_body()
+    {
+        std::unique_lock lock(mutex_);
+        if (!cv_.wait_for(lock, std::chrono::seconds(10), [&] { return done_; }))
+            return std::nullopt;
+        return body_;
+    }
+
+private:
+    boost::asio::io_context io_;
+    boost::asio::ip::tcp::acceptor acceptor_;
+    std::mutex mutex_;
+    std::condition_variable cv_;
+    bool done_ = false;
+    std::string body_;
+    std::string target_;
+    std::thread thread_;
+};
+
+TEST_F(ProviderTest, SigningOutSendsABackChannelLogoutTokenToTheSessionsClients)
+{
+    OneShotServer rp;
+    proto::OidcClientInfo c;
+    c.id = "listens";
+    c.redirect_uris = {"https://listens.example/cb"};
+    c.backchannel_logout_uri = "http://127.0.0.1:" + std::to_string(rp.port()) + "/bc?x=1";
+    std::string secret;
+    ASSERT_NO_FATAL_FAILURE(add_client(c, secret));
+    Params p{{"response_type", "code"}, {"client_id", "listens"},
+             {"redirect_uri", "https://listens.example/cb"}, {"scope", "openid"}, {"state", "l"}};
+    const std::string code =
+        code_of(sign_in(authorize(p), alice, alice_password), "https://listens.example/cb", "l");
+    const auto t = post("/token",
+                        encode({{"grant_type", "authorization_code"}, {"code", code},
+                                {"redirect_uri", "https://listens.example/cb"}}),
+                        {}, basic("listens", secret));
+    ASSERT_EQ(t.result(), http::status::ok) << t.body();
+    const std::string sid = str(verified(str(json_of(t), "id_token")), "sid");
+
+    ASSERT_EQ(get("/logout", session_).result(), http::status::ok);
+    const auto body = rp.wait_body();
+    ASSERT_TRUE(body) << "no back-channel logout arrived";
+    const Params form = query_of("?" + *body);
+    const std::string token = get_or(form, "logout_token");
+    EXPECT_EQ(str(jwt_part(token, 0), "typ"), "logout+jwt");
+    const auto claims = verified(token);
+    EXPECT_EQ(str(claims, "iss"), std::string(issuer));
+    EXPECT_EQ(str(claims, "aud"), "listens");
+    EXPECT_EQ(str(claims, "sid"), sid);
+    EXPECT_EQ(str(claims, "sub"), user_id("alice"));
+    EXPECT_EQ(claims.count("nonce"), 0U);
+    const auto* events = claims.if_contains("events");
+    ASSERT_TRUE(events && events->is_object());
+    EXPECT_TRUE(events->as_object().contains("http://schemas.openid.net/event/backchannel-logout"));
+}
+
+TEST(PostLogoutToken, RefusesANonHttpUriAndReportsAnUnreachableClient)
+{
+    const auto bad = post_logout_token("ftp://example/x", "t", std::chrono::milliseconds(500));
+    ASSERT_FALSE(bad);
+    EXPECT_TRUE(bad.error().is(core::Errc::invalid_argument));
+    // A port nobody listens on (bound, then closed).
+    std::uint16_t port = 0;
+    {
+        boost::asio::io_context io;
+        boost::asio::ip::tcp::acceptor a(io, {boost::asio::ip::make_address("127.0.0.1"), 0});
+        port = a.local_endpoint().port();
+    }
+    const auto down = post_logout_token("http://127.0.0.1:" + std::to_string(port) + "/",
+                                        "t", std::chrono::milliseconds(500));
+    ASSERT_FALSE(down);
+    EXPECT_TRUE(down.error().is(core::Errc::io_failed));
 }
 
 } // namespace
