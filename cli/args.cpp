@@ -464,6 +464,8 @@ std::optional<UsageError> parse_command(const CommandSpec& c,
     if (k < cmd.operands.size())
         return error("unexpected argument " + quoted(cmd.operands[k]) + " for " + quoted(c.path));
 
+    if (c.id == CommandId::session_end && cmd.operands.empty() == !cmd.has("--user"))
+        return error("give a session ID or '--user USER', not both");
     if (c.id == CommandId::user_set_password && cmd.has("--keep") && !cmd.has("--require-change") &&
         !cmd.has("--no-require-change"))
         return error("'--keep' changes nothing without '--require-change' or "

@@ -563,6 +563,20 @@ TEST(BuildRequest, ListsTheSessionsOfEveryoneUnlessAUserIsNamed)
     EXPECT_EQ(request_of<proto::SessionList>({"session", "list", "alice"}).user, "alice");
 }
 
+TEST(BuildRequest, EndsASessionByIdOrEveryOneOfAUser)
+{
+    const auto by_id = request_of<proto::SessionEnd>({"session", "end", "b92fc4a4"});
+    EXPECT_EQ(by_id.id, "b92fc4a4");
+    EXPECT_FALSE(by_id.user.has_value());
+    const auto by_user = request_of<proto::SessionEnd>({"session", "end", "--user", "alice"});
+    EXPECT_FALSE(by_user.id.has_value());
+    EXPECT_EQ(by_user.user, "alice");
+    EXPECT_EQ(usage_error({"session", "end"}).message,
+              "give a session ID or '--user USER', not both");
+    EXPECT_EQ(usage_error({"session", "end", "b92fc4a4", "--user", "alice"}).message,
+              "give a session ID or '--user USER', not both");
+}
+
 TEST(BuildRequest, EnrolsANamedUserOrTheCallerWithItsPassword)
 {
     const auto admin = request_of<proto::MfaEnroll>({"mfa", "enroll", "alice", "--account", "web"});

@@ -216,8 +216,9 @@ def authorize_query(client_id="app-rs", **extra):
     return p
 
 
-def sign_in_for_code(client_id="app-rs", user="alice", challenge=None):
-    """The code flow through the pages without a browser (no CSP here); returns the code."""
+def sign_in_for_code(client_id="app-rs", user="alice", challenge=None, with_cookie=False):
+    """The code flow through the pages without a browser (no CSP here); returns the code (and
+    the session cookie, with_cookie)."""
     q = authorize_query(client_id, code_challenge=challenge,
                         code_challenge_method="S256" if challenge else None)
     r = request("GET", "/authorize?" + urllib.parse.urlencode(q))
@@ -234,7 +235,7 @@ def sign_in_for_code(client_id="app-rs", user="alice", challenge=None):
     expect(r.status == 302 and r.header("Location").startswith(REDIRECT + "?"), r)
     params = r.location_params()
     expect(params.get("state") == q["state"] and params.get("iss") == ISSUER, params)
-    return params["code"]
+    return (params["code"], cookie) if with_cookie else params["code"]
 
 
 def basic(client_id, secret):
