@@ -6,7 +6,10 @@
 //   node rp.mjs --issuer http://localhost:PORT --client-id ID --redirect-uri URI
 //               [--post-logout-uri URI] [--public | --auth-method basic|post]
 //               [--id-token-alg RS256|ES256|EdDSA] --user NAME@DOMAIN
-//               [--scenario full|wrong-password] [--totp-skew SECONDS] [--bypass-csp]
+//               [--scenario full|wrong-password|login-hint|portal|dedicated-portal|
+//                           no-prompt|prompt-none|max-age-0|prompt-login|refused|
+//                           client-credentials]
+//               [--wrong-passwords N] [--totp-skew SECONDS] [--bypass-csp]
 //
 // Secrets come from the environment (RP_CLIENT_SECRET, RP_PASSWORD, RP_TOTP_KEY) or, for
 // convenience, --client-secret, --password and --totp-key. Prints one JSON line on stdout:
@@ -19,6 +22,20 @@
 // single sign-on with prompt=none, refresh rotation, introspection, revocation, refresh-token
 // reuse detection, RP-initiated logout. wrong-password: a wrong password first, its message
 // on the page, then a right one and the code grant.
+//
+// login-hint: /authorize with login_hint=USER shows the name in the field; submitted as it is,
+// then the password, it ends in the code grant. portal: /login?username=USER, opened directly,
+// shows the name and signs in on the page. dedicated-portal: /d/DOMAIN/login?username=USER
+// shows the name without its domain, the domain beside the field, and signs in.
+// no-prompt, prompt-none: a sign-in, then /authorize (without prompt, or with prompt=none)
+// answers a code for the same session with no page on the way. max-age-0, prompt-login: a
+// sign-in, then /authorize with max_age=0 (or prompt=login) and the session cookie shows the
+// sign-in page again; the new logon's ID token has a later auth_time, and the session carries it.
+// refused: --wrong-passwords wrong passwords, then the right one (when asked for): the page
+// refuses with a message; the result lists each message shown ("refusals", "final") for the
+// caller to check, and the browser never reaches the client. client-credentials (no browser):
+// --client-id is an access key's id, RP_CLIENT_SECRET its secret: openid-client's
+// client_credentials grant, jose verifies the at+jwt access token, userinfo names --user.
 //
 // Nothing listens at the redirect URIs: the RP reads the URLs of the browser's requests there
 // (a direct navigation is answered by a stub route; the end of a redirect chain is not routed
@@ -53,6 +70,7 @@ const { values: opt } = parseArgs({
         password: { type: 'string' },
         'totp-key': { type: 'string' },
         'totp-skew': { type: 'string', default: '0' },
+        'wrong-passwords': { type: 'string', default: '0' },
         scenario: { type: 'string', default: 'full' },
         'bypass-csp': { type: 'boolean', default: false },
     },
@@ -72,6 +90,7 @@ const cfg = {
     password: process.env.RP_PASSWORD || opt.password,
     totpKey: process.env.RP_TOTP_KEY || opt['totp-key'],
     totpSkew: Number(opt['totp-skew']),
+    wrongPasswords: Number(opt['wrong-passwords']),
     scenario: opt.scenario,
     bypassCsp: opt['bypass-csp'],
 };
@@ -197,6 +216,14 @@ async function openBrowser() {
         status: 200, contentType: 'text/html; charset=utf-8',
         body: '<!doctype html><title>relying party</title><p>back at the relying party</p>',
     }));
+    // The navigations to latchkey (method and path, redirects included), for the scenarios that
+    // check that no page was shown on the way back to the client.
+    const issuerOrigin = new URL(cfg.issuer).origin;
+    const navigations = [];
+    context.on('request', (r) => {
+        if (r.isNavigationRequest() && new URL(r.url()).origin === issuerOrigin)
+            navigations.push(`${r.method()} ${new URL(r.url()).pathname}`);
+    });
     const page = await context.newPage();
     // What the browser refused: CSP violations (reported on the console) and failed navigations.
     const refused = { csp_violations: [], failed_navigations: [] };
@@ -238,7 +265,13 @@ async function openBrowser() {
     const expectLanding = () => {
         landings.length = 0;
     };
-    return { browser, page, landing, expectLanding, refused };
+    /** Forgets earlier navigations to latchkey; returns the list that fills up from now on. */
+    const watchNavigations = () => {
+        navigations.length = 0;
+        return navigations;
+    };
+    return { browser, page, landing, expectLanding, refused, watchNavigations,
+             pendingLandings: landings };
 }
 
 /**
@@ -355,8 +388,12 @@ function checkIdToken(claims, { nonce, amr }) {
 
 async function main() {
     for (const k of ['issuer', 'clientId', 'redirectUri', 'user', 'password'])
-        expect(cfg[k], `missing argument: ${k}`);
-    expect(['full', 'wrong-password'].includes(cfg.scenario), `unknown scenario ${cfg.scenario}`);
+        expect(cfg[k] || (k === 'password' && cfg.scenario === 'client-credentials'),
+            `missing argument: ${k}`);
+    expect(['full', 'wrong-password', 'client-credentials'].includes(cfg.scenario) ||
+           MORE_SCENARIOS[cfg.scenario], `unknown scenario ${cfg.scenario}`);
+    expect(Number.isInteger(cfg.wrongPasswords) && cfg.wrongPasswords >= 0,
+        '--wrong-passwords takes a count');
     expect(totp('GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ', 59) === '287082', 'RFC 6238 test vector');
     const expectedAmr = cfg.totpKey ? ['pwd', 'otp'] : ['pwd'];
 
@@ -365,10 +402,15 @@ async function main() {
     expect(server.issuer === cfg.issuer, 'discovery names the issuer', server);
     expect(server.code_challenge_methods_supported?.includes('S256'), 'S256 is supported', server);
 
-    const { browser, page, landing, expectLanding, refused } =
-        await step('launch chromium', openBrowser);
+    if (cfg.scenario === 'client-credentials')
+        return clientCredentials(config);
+
+    const b = await step('launch chromium', openBrowser);
+    const { browser, page, landing, expectLanding, refused } = b;
     result.bypass_csp = cfg.bypassCsp;
     try {
+        if (MORE_SCENARIOS[cfg.scenario])
+            return await MORE_SCENARIOS[cfg.scenario](config, b, expectedAmr);
         // ---- sign-in ----------------------------------------------------------------------
         const first = await authorizationRequest(config);
         await step('authorization request reaches the sign-in page', async () => {
@@ -552,6 +594,312 @@ async function main() {
         result.browser_refused = refused;
         await browser.close();
     }
+}
+
+// ---- more scenarios -----------------------------------------------------------------------
+
+const POST_LOGIN = (r) => r.request().method() === 'POST' && new URL(r.url()).pathname === '/login';
+
+function userDomain() {
+    return cfg.user.slice(cfg.user.lastIndexOf('@') + 1);
+}
+
+function userLocalPart() {
+    return cfg.user.slice(0, cfg.user.lastIndexOf('@'));
+}
+
+/** Runs `action` (which submits a form on latchkey's page); waits for the answer to POST
+ * /login and the new page's load; returns the answer. */
+async function submitted(page, action) {
+    const reply = page.waitForResponse(POST_LOGIN);
+    const loaded = page.waitForEvent('load');
+    await action();
+    const response = await reply;
+    await loaded;
+    return response;
+}
+
+/** The text of the refusal shown on the page, or a failure with what the page shows. */
+async function alertText(page) {
+    const alert = page.locator('p.error[role=alert]');
+    if (await alert.count() === 0)
+        throw new CheckFailed('the page shows no refusal message',
+            { url: page.url(), page_text: (await pageText(page)).slice(0, 600) });
+    return (await alert.innerText()).trim();
+}
+
+/** The password (and the TOTP code) after the user-name page was submitted. */
+async function answerSecrets(page) {
+    await answer(page, 'Password', cfg.password);
+    if (cfg.totpKey) {
+        const code = totp(cfg.totpKey, Date.now() / 1000 + cfg.totpSkew);
+        await answer(page, 'Verification code', code);
+    }
+}
+
+/** The first page shows the name given, in the field; submits it as it is. */
+async function expectPrefilled(page, value) {
+    const field = page.locator('#username');
+    await field.waitFor();
+    const shown = await field.inputValue();
+    result.prefilled = shown;
+    expect(shown === value, 'the user name field is prefilled', { shown, expected: value });
+}
+
+/** The page a portal opened directly shows once signed in; checks its text and the cookie. */
+async function expectSignedInOnThePortal(page) {
+    const text = `You are signed in as ${cfg.user}.`;
+    try {
+        await page.getByText(text, { exact: true }).waitFor();
+    } catch {
+        throw new CheckFailed(`the page does not say "${text}"`,
+            { url: page.url(), page_text: (await pageText(page)).slice(0, 600) });
+    }
+    const cookies = await page.context().cookies(cfg.issuer);
+    expect(cookies.length > 0, 'latchkey set its session cookie', { cookies: cookies.length });
+    result.signed_in_text = text;
+}
+
+/** A sign-in through the pages, from /authorize with `extra` to the code grant. */
+async function signInForTokens(config, b, extra, expectedAmr, label, moreChecks = {}) {
+    const req = await authorizationRequest(config, extra);
+    await step(`${label}: the authorization request shows the sign-in page`, async () => {
+        b.expectLanding();
+        await b.page.goto(req.url.href);
+        expect(new URL(b.page.url()).pathname === '/login', 'latchkey shows /login',
+            { url: b.page.url() });
+        await b.page.locator('#username').waitFor();
+        expect(b.pendingLandings.length === 0, 'no code was sent to the client before the logon',
+            { landings: [...b.pendingLandings] });
+    });
+    const back = await step(`${label}: the logon returns to the redirect URI`, async () => {
+        b.expectLanding();
+        await signIn(b.page);
+        const url = new URL(await b.landing());
+        expect(url.origin + url.pathname === cfg.redirectUri && url.searchParams.get('code'),
+            'a code at the redirect URI', { url: url.href });
+        return url;
+    });
+    const tokens = await step(`${label}: authorization code grant`, () =>
+        client.authorizationCodeGrant(config, back, { ...req.checks, ...moreChecks }));
+    const claims = tokens.claims();
+    await step(`${label}: ID token claims`, () =>
+        checkIdToken(claims, { nonce: req.checks.expectedNonce, amr: expectedAmr }));
+    return claims;
+}
+
+/**
+ * /authorize with `extra` and the browser's session cookie: a code comes back with no page of
+ * latchkey's on the way (the only navigation to latchkey is the GET /authorize itself).
+ */
+async function silentSignIn(config, b, extra) {
+    const req = await authorizationRequest(config, extra);
+    b.expectLanding();
+    const navigations = b.watchNavigations();
+    await visit(b.page, req.url.href);
+    const url = new URL(await b.landing());
+    const seen = [...navigations];
+    expect(url.origin + url.pathname === cfg.redirectUri && url.searchParams.get('code') &&
+           !url.searchParams.get('error'), 'a code at the redirect URI', { url: url.href, seen });
+    expect(url.searchParams.get('state') === req.checks.expectedState &&
+           url.searchParams.get('iss') === cfg.issuer, 'the state and the issuer',
+           { url: url.href });
+    expect(seen.length === 1 && seen[0] === 'GET /authorize',
+        'no sign-in page on the way: the browser only asked for /authorize', { seen });
+    const tokens = await client.authorizationCodeGrant(config, url, req.checks);
+    return tokens.claims();
+}
+
+/** Waits until the clock is past `unixSeconds`: auth_time counts whole seconds. */
+async function afterSecond(unixSeconds) {
+    while (Date.now() / 1000 < unixSeconds + 1.05)
+        await new Promise((resolve) => setTimeout(resolve, 50));
+}
+
+const MORE_SCENARIOS = {
+    'login-hint': async (config, b, expectedAmr) => {
+        const req = await authorizationRequest(config, { login_hint: cfg.user });
+        await step('login_hint prefills the user name on the sign-in page', async () => {
+            await b.page.goto(req.url.href);
+            expect(new URL(b.page.url()).pathname === '/login', 'latchkey shows /login',
+                { url: b.page.url() });
+            await expectPrefilled(b.page, cfg.user);
+        });
+        const back = await step('the prefilled name as it is, then the password, return to the ' +
+                                'redirect URI', async () => {
+            b.expectLanding();
+            await b.page.locator('form button[type=submit]').click();
+            await answerSecrets(b.page);
+            return new URL(await b.landing());
+        });
+        const tokens = await step('authorization code grant (PKCE S256, state, nonce)', () =>
+            client.authorizationCodeGrant(config, back, req.checks));
+        const claims = tokens.claims();
+        result.id_token_claims = claims;
+        await step('ID token claims', () =>
+            checkIdToken(claims, { nonce: req.checks.expectedNonce, amr: expectedAmr }));
+        await step('userinfo names the hinted user', async () => {
+            const info = await client.fetchUserInfo(config, tokens.access_token, claims.sub);
+            expect(info.preferred_username === cfg.user, 'preferred_username', info);
+            result.userinfo = info;
+        });
+    },
+
+    portal: async (config, b) => {
+        await step('/login?username= prefills the user name', async () => {
+            await b.page.goto(`${cfg.issuer}/login?username=${encodeURIComponent(cfg.user)}`);
+            await expectPrefilled(b.page, cfg.user);
+            expect(await b.page.locator('.domain').count() === 0, 'no fixed domain here');
+        });
+        await step('the prefilled name as it is, then the password, sign in on the portal',
+            async () => {
+                await b.page.locator('form button[type=submit]').click();
+                await answerSecrets(b.page);
+                await expectSignedInOnThePortal(b.page);
+            });
+    },
+
+    'dedicated-portal': async (config, b) => {
+        await step('/d/DOMAIN/login?username=NAME@DOMAIN prefills the name without its domain',
+            async () => {
+                await b.page.goto(`${cfg.issuer}/d/${encodeURIComponent(userDomain())}/login` +
+                                  `?username=${encodeURIComponent(cfg.user)}`);
+                await expectPrefilled(b.page, userLocalPart());
+                const fixed = (await b.page.locator('.domain span').innerText()).trim();
+                result.fixed_domain = fixed;
+                expect(fixed === `@${userDomain()}`, 'the domain beside the field', { fixed });
+            });
+        await step('the prefilled name as it is, then the password, sign in on the portal',
+            async () => {
+                await b.page.locator('form button[type=submit]').click();
+                await answerSecrets(b.page);
+                await expectSignedInOnThePortal(b.page);
+            });
+    },
+
+    'no-prompt': async (config, b, expectedAmr) => {
+        const first = await signInForTokens(config, b, {}, expectedAmr, 'first sign-in');
+        result.id_token_claims = first;
+        await step('with the live session and no prompt, /authorize answers a code without ' +
+                   'any form', async () => {
+            const c = await silentSignIn(config, b, {});
+            result.silent_claims = c;
+            expect(c.sid === first.sid && c.auth_time === first.auth_time && c.sub === first.sub,
+                'same sid, auth_time and sub', { first, silent: c });
+        });
+    },
+
+    'prompt-none': async (config, b, expectedAmr) => {
+        const first = await signInForTokens(config, b, {}, expectedAmr, 'first sign-in');
+        result.id_token_claims = first;
+        await step('with the live session, prompt=none returns a code without UI', async () => {
+            const c = await silentSignIn(config, b, { prompt: 'none' });
+            result.silent_claims = c;
+            expect(c.sid === first.sid && c.auth_time === first.auth_time && c.sub === first.sub,
+                'same sid, auth_time and sub', { first, silent: c });
+        });
+    },
+
+    'max-age-0': (config, b, expectedAmr) => reauthenticate(config, b, expectedAmr,
+        { max_age: '0' }, 'max_age=0'),
+    'prompt-login': (config, b, expectedAmr) => reauthenticate(config, b, expectedAmr,
+        { prompt: 'login' }, 'prompt=login'),
+
+    refused: async (config, b) => {
+        const req = await authorizationRequest(config);
+        await step('authorization request reaches the sign-in page', async () => {
+            b.expectLanding();
+            await b.page.goto(req.url.href);
+            expect(new URL(b.page.url()).pathname === '/login', 'latchkey shows /login',
+                { url: b.page.url() });
+            await b.page.locator('#username').waitFor();
+        });
+        result.refusals = [];
+        for (let i = 1; i <= cfg.wrongPasswords; i++) {
+            await step(`wrong password ${i} is refused with a message on the page`, async () => {
+                await submitted(b.page, () => typeUsername(b.page));
+                const response = await submitted(b.page,
+                    () => answer(b.page, 'Password', `${cfg.password}-wrong`));
+                const message = await alertText(b.page);
+                result.refusals.push({ message, status: response.status() });
+                expect(response.status() === 401, 'the page is answered with 401',
+                    { status: response.status(), message });
+            });
+        }
+        await step('the sign-in is refused with a message on the page', async () => {
+            let response = await submitted(b.page, () => typeUsername(b.page));
+            const askedPassword = await b.page.locator('label[for=answer]').count() > 0;
+            if (askedPassword)
+                response = await submitted(b.page,
+                    () => answer(b.page, 'Password', cfg.password));
+            const message = await alertText(b.page);
+            result.final = { message, status: response.status(), asked_password: askedPassword,
+                             username_kept: await b.page.locator('#username').inputValue() };
+        });
+        await step('the browser is not sent to the client', async () => {
+            await new Promise((resolve) => setTimeout(resolve, 300));
+            expect(b.pendingLandings.length === 0 && new URL(b.page.url()).pathname === '/login',
+                'the browser stays on the sign-in page',
+                { url: b.page.url(), landings: [...b.pendingLandings] });
+        });
+    },
+};
+
+/** A sign-in; then `force` on /authorize with the session cookie asks for a new logon. */
+async function reauthenticate(config, b, expectedAmr, force, label) {
+    const first = await signInForTokens(config, b, {}, expectedAmr, 'first sign-in');
+    result.first_claims = first;
+    await step('the session is live: without a prompt a code comes back at once', async () => {
+        const c = await silentSignIn(config, b, {});
+        expect(c.sid === first.sid && c.auth_time === first.auth_time, 'the same session',
+            { first, silent: c });
+    });
+    // auth_time counts whole seconds: the new logon must be in a later one to tell it apart
+    await afterSecond(first.auth_time);
+    const cookies = await b.page.context().cookies(cfg.issuer);
+    expect(cookies.length > 0, 'the browser holds latchkey\'s session cookie');
+    // with max_age, openid-client also wants auth_time in the ID token, and recent enough
+    const checks = force.max_age === '0' ? { maxAge: 0 } : {};
+    const second = await signInForTokens(config, b, force, expectedAmr,
+        `${label} with the session cookie`, checks);
+    result.id_token_claims = second;
+    await step(`the ID token after ${label} has a newer auth_time`, async () => {
+        expect(Number.isInteger(second.auth_time) && second.auth_time > first.auth_time,
+            'auth_time is the new logon\'s', { first: first.auth_time, second: second.auth_time });
+        expect(second.sub === first.sub, 'the same user', { first, second });
+    });
+    await step('the session now carries the new logon', async () => {
+        const c = await silentSignIn(config, b, {});
+        expect(c.auth_time === second.auth_time, 'a later silent request has the new auth_time',
+            { second, silent: c });
+    });
+}
+
+/** An access key at the token endpoint, with openid-client; jose checks the token. */
+async function clientCredentials(config) {
+    const tokens = await step('client_credentials grant with the access key', () =>
+        client.clientCredentialsGrant(config, { scope: 'profile' }));
+    await step('the answer is a bearer access token and nothing else', () => {
+        expect(tokens.token_type?.toLowerCase() === 'bearer', 'token_type Bearer', tokens);
+        expect(!tokens.id_token && !tokens.refresh_token, 'no ID token, no refresh token',
+            Object.keys(tokens));
+        expect(tokens.scope === 'profile', 'the scope asked for', { scope: tokens.scope });
+    });
+    const jwks = createRemoteJWKSet(new URL(`${cfg.issuer}/jwks`));
+    const verified = await step('jose verifies the access token (at+jwt) against the JWKS', () =>
+        jwtVerify(tokens.access_token, jwks, {
+            issuer: cfg.issuer, typ: 'at+jwt', algorithms: ['RS256'],
+        }));
+    result.access_token_claims = verified.payload;
+    result.access_token_header = verified.protectedHeader;
+    expect(verified.payload.client_id === cfg.clientId, 'client_id is the key id',
+        verified.payload);
+    await step('userinfo with the access token names the key\'s user', async () => {
+        const info = await client.fetchUserInfo(config, tokens.access_token,
+            verified.payload.sub);
+        expect(info.preferred_username === cfg.user, 'preferred_username', info);
+        result.userinfo = info;
+    });
 }
 
 let exitCode = 0;

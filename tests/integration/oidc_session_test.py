@@ -26,7 +26,8 @@ D = None
 
 def code_flow(client_id="app", user="alice"):
     """Signs in through the pages and exchanges the code; returns (tokens, session cookie)."""
-    code, cookie = o.sign_in_for_code(client_id, user, with_cookie=True)
+    params, cookie = o.sign_in(client_id, user)
+    code = params["code"]
     r = o.request("POST", "/token", {"grant_type": "authorization_code", "code": code,
                                      "redirect_uri": o.REDIRECT},
                   headers={"Authorization": o.basic(client_id, o.SECRETS[client_id])})

@@ -1,14 +1,17 @@
 # SPDX-License-Identifier: Apache-2.0
 """The OpenID Connect provider end to end with real clients: openid-client (Node) as the relying
 party and Debian's chromium (driven by playwright-core) as the browser, in tests/browser/rp.mjs;
-one run per ID-token algorithm, a public client, a TOTP user and a wrong password. Hostile and
-edge-case requests go in by plain urllib, http.client and raw sockets.
+one run per ID-token algorithm, a public client, a TOTP user and a wrong password; the prefilled
+portals, single sign-on and forced re-authentication (max_age=0, prompt=login), each refusal
+message of the sign-in pages, and access keys with client_credentials. Hostile and edge-case
+requests go in by plain urllib, http.client and raw sockets.
 
 The daemon runs on the real clock (the TOTP window is one step either side) with
 refresh_grace_s = 0, so a rotated refresh token is dead at once. The npm packages come from
 `./dev test` (tests/browser/node_modules); without them the browser cases fail, never skip."""
 
 import base64
+import datetime
 import hashlib
 import http.client
 import json
@@ -33,9 +36,18 @@ RP_SCRIPT = os.path.join(BROWSER_DIR, "rp.mjs")
 RP_TIMEOUT = 60
 
 # Throwaway test fixtures, nobody's real passwords.
-PASSWORDS = {"alice": "Alice-Passw0rd!", "bob": "Bob-Passw0rd!", "carol": "Carol-Passw0rd!"}
+# dave is locked out, erin has console logon disabled, frank has the access key.
+PASSWORDS = {"alice": "Alice-Passw0rd!", "bob": "Bob-Passw0rd!", "carol": "Carol-Passw0rd!",
+             "dave": "Dave-Passw0rd!", "erin": "Erin-Passw0rd!", "frank": "Frank-Passw0rd!"}
 DOMAIN = "web.example.internal"
+# The engine's refusals (daemon/auth_engine.cpp), word for word.
 WRONG_PASSWORD_MESSAGE = "Authentication failed: wrong user name or password."
+LOCKED_NOW_SUFFIX = " Too many failed logons: the account is locked until {until}."
+LOCKED_MESSAGE = ("The account is locked after too many failed logons until {until}; "
+                  "an administrator can unlock it.")
+LOGON_DISABLED_MESSAGE = "Console logon is disabled for this user."
+ROOT_ON_RESOURCE_MESSAGE = "root logon is disabled on resource accounts"
+ISO_TIME = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ"
 
 
 def free_port():
@@ -53,6 +65,7 @@ POST_LOGOUT = f"http://localhost:{RP_PORT}/bye"
 D = None
 SECRETS = {}           # client id -> secret
 CAROL_KEY = None       # her TOTP key, once enrolled
+ACCESS_KEY = {}        # frank's access key: "id" and "secret"
 CSP = {"blocks": None}  # whether latchkey's pages' CSP stops chromium (see the strict case)
 
 
@@ -87,18 +100,21 @@ def node():
 
 
 def rp(client_id, user, *, password=None, alg="RS256", public=False, auth_method="post",
-       scenario="full", totp_key=None, totp_skew=0, strict=False, note=True):
+       scenario="full", totp_key=None, totp_skew=0, strict=False, note=True, secret=None,
+       wrong_passwords=0):
     """Runs tests/browser/rp.mjs once; returns its exit code, JSON result and stderr."""
     args = [node(), RP_SCRIPT, "--issuer", ISSUER, "--client-id", client_id,
             "--redirect-uri", REDIRECT, "--post-logout-uri", POST_LOGOUT,
             "--id-token-alg", alg, "--user", f"{user}@{DOMAIN}", "--scenario", scenario]
+    if wrong_passwords:
+        args += ["--wrong-passwords", str(wrong_passwords)]
     env = dict(os.environ)
     env["RP_PASSWORD"] = password or PASSWORDS[user]
     if public:
         args.append("--public")
     else:
         args += ["--auth-method", auth_method]
-        env["RP_CLIENT_SECRET"] = SECRETS[client_id]
+        env["RP_CLIENT_SECRET"] = secret or SECRETS[client_id]
     if totp_key:
         env["RP_TOTP_KEY"] = totp_key
         args += ["--totp-skew", str(totp_skew)]
@@ -216,11 +232,15 @@ def authorize_query(client_id="app-rs", **extra):
     return p
 
 
-def sign_in_for_code(client_id="app-rs", user="alice", challenge=None, with_cookie=False):
-    """The code flow through the pages without a browser (no CSP here); returns the code (and
-    the session cookie, with_cookie)."""
+def sign_in_for_code(client_id="app-rs", user="alice", challenge=None):
+    """The code flow through the pages without a browser (no CSP here); returns the code."""
+    return sign_in(client_id, user, challenge)[0]["code"]
+
+
+def sign_in(client_id="app-rs", user="alice", challenge=None, **extra):
+    """As sign_in_for_code; returns the redirect's parameters and the session cookie."""
     q = authorize_query(client_id, code_challenge=challenge,
-                        code_challenge_method="S256" if challenge else None)
+                        code_challenge_method="S256" if challenge else None, **extra)
     r = request("GET", "/authorize?" + urllib.parse.urlencode(q))
     expect(r.status == 303 and r.header("Location").startswith("/login?tx="), r)
     page = request("GET", r.header("Location"))
@@ -235,11 +255,58 @@ def sign_in_for_code(client_id="app-rs", user="alice", challenge=None, with_cook
     expect(r.status == 302 and r.header("Location").startswith(REDIRECT + "?"), r)
     params = r.location_params()
     expect(params.get("state") == q["state"] and params.get("iss") == ISSUER, params)
-    return (params["code"], cookie) if with_cookie else params["code"]
+    return params, cookie
 
 
 def basic(client_id, secret):
     return "Basic " + base64.b64encode(f"{client_id}:{secret}".encode()).decode()
+
+
+def code_grant(code, verifier):
+    r = request("POST", "/token", {"grant_type": "authorization_code", "code": code,
+                                   "redirect_uri": REDIRECT, "code_verifier": verifier},
+                {"Authorization": basic("app-rs", SECRETS["app-rs"])})
+    expect(r.status == 200, r)
+    return r.json()
+
+
+def jwt_parts(token):
+    """The header and claims of a JWS, unverified (jose in rp.mjs verifies)."""
+    def part(p):
+        return json.loads(base64.urlsafe_b64decode(p + "=" * (-len(p) % 4)))
+    header, claims, _ = token.split(".")
+    return part(header), part(claims)
+
+
+def user_id(name):
+    return D.ctl("user", "show", name, json_out=True)["user"]["id"]
+
+
+def policy_value(key):
+    out = D.ctl("policy", "show").stdout
+    return re.search(rf"^{key}:\s+(\d+)", out, re.M).group(1)
+
+
+def client_credentials(key_id, secret, how="basic"):
+    form = {"grant_type": "client_credentials", "scope": "profile"}
+    headers = {}
+    if how == "basic":
+        headers["Authorization"] = basic(key_id, secret)
+    else:
+        form.update(client_id=key_id, client_secret=secret)
+    return request("POST", "/token", form, headers)
+
+
+def expect_access_key_works(who="frank"):
+    """A client_credentials grant with the key: an at+jwt for `who`, good at /userinfo."""
+    r = client_credentials(ACCESS_KEY["id"], ACCESS_KEY["secret"])
+    expect(r.status == 200, r)
+    body = r.json()
+    header, claims = jwt_parts(body["access_token"])
+    expect(header.get("typ") == "at+jwt" and claims["sub"] == user_id(who) and
+           claims["iss"] == ISSUER and claims["client_id"] == ACCESS_KEY["id"], (header, claims))
+    info = request("GET", "/userinfo", headers={"Authorization": "Bearer " + body["access_token"]})
+    expect(info.status == 200 and info.json()["preferred_username"] == f"{who}@{DOMAIN}", info)
 
 
 def totp(key, t):
@@ -457,6 +524,178 @@ def test_a_parameter_given_twice_is_400():
     expect(r.status == 400 and r.header("Location") is None, r)
 
 
+def test_login_hint_prefills_the_user_name_in_the_browser_and_the_flow_completes():
+    r = rp("app-rs", "alice", scenario="login-hint")
+    expect(r.ok, r.explain())
+    expect(r.result["prefilled"] == f"alice@{DOMAIN}", r.result)
+    expect(r.result["userinfo"]["preferred_username"] == f"alice@{DOMAIN}", r.result)
+    expect(r.result["id_token_claims"]["sub"] == user_id("alice"), r.result)
+
+
+def test_the_portal_prefills_the_user_name_from_the_query_in_the_browser():
+    r = rp("app-rs", "bob", scenario="portal")
+    expect(r.ok, r.explain())
+    expect(r.result["prefilled"] == f"bob@{DOMAIN}", r.result)
+    expect(r.result["signed_in_text"] == f"You are signed in as bob@{DOMAIN}.", r.result)
+
+
+def test_the_dedicated_portal_prefills_the_name_without_its_domain_in_the_browser():
+    r = rp("app-rs", "bob", scenario="dedicated-portal")
+    expect(r.ok, r.explain())
+    expect(r.result["prefilled"] == "bob" and r.result["fixed_domain"] == f"@{DOMAIN}",
+           r.result)
+    expect(r.result["signed_in_text"] == f"You are signed in as bob@{DOMAIN}.", r.result)
+
+
+def test_with_a_live_session_and_no_prompt_authorize_answers_a_code_without_a_form():
+    r = rp("app-rs", "alice", scenario="no-prompt")
+    expect(r.ok, r.explain())
+    first, silent = r.result["id_token_claims"], r.result["silent_claims"]
+    expect(silent["sid"] == first["sid"] and silent["auth_time"] == first["auth_time"],
+           (first, silent))
+
+
+def test_prompt_none_with_a_live_session_returns_a_code_without_ui():
+    r = rp("app-es", "alice", alg="ES256", scenario="prompt-none")
+    expect(r.ok, r.explain())
+    first, silent = r.result["id_token_claims"], r.result["silent_claims"]
+    expect(silent["sid"] == first["sid"] and silent["auth_time"] == first["auth_time"],
+           (first, silent))
+    expect(silent["nonce"] != first["nonce"], ("each request its own nonce", first, silent))
+
+
+def test_max_age_0_sends_a_browser_with_a_live_session_to_the_password_page_again():
+    r = rp("app-rs", "alice", scenario="max-age-0")
+    expect(r.ok, r.explain())
+    first, second = r.result["first_claims"], r.result["id_token_claims"]
+    expect(second["auth_time"] > first["auth_time"], (first, second))
+    expect("max_age=0 with the session cookie: the authorization request shows the sign-in "
+           "page" in r.result["passed"], r.result["passed"])
+
+
+def test_prompt_login_sends_a_browser_with_a_live_session_to_the_password_page_again():
+    r = rp("app-rs", "alice", scenario="prompt-login")
+    expect(r.ok, r.explain())
+    first, second = r.result["first_claims"], r.result["id_token_claims"]
+    expect(second["auth_time"] > first["auth_time"], (first, second))
+
+
+def test_max_age_0_forces_a_new_logon_in_the_very_second_of_the_last_one():
+    """OpenID Connect Core 1.0 §3.1.2.1, as its errata read: "max_age=0 is equivalent to
+    prompt=login". Here the session was made in this same second, so 0 s have elapsed in whole
+    seconds: the request must still go to the sign-in page, never straight to a code. (The
+    browser case above waits a second first, to tell the two auth_times apart.)"""
+    while time.time() % 1 > 0.3:  # the sign-in and the request in one second
+        time.sleep(0.02)
+    start = time.time()
+    _, cookie = sign_in()
+    verifier, challenge = pkce()
+    q = authorize_query(max_age="0", code_challenge=challenge, code_challenge_method="S256")
+    r = request("GET", "/authorize?" + urllib.parse.urlencode(q), headers={"Cookie": cookie})
+    asked = int(time.time())
+    if r.status == 303 and r.header("Location").startswith("/login?tx="):
+        return
+    detail = ""
+    if r.status == 302 and "code" in r.location_params():
+        _, claims = jwt_parts(code_grant(r.location_params()["code"], verifier)["id_token"])
+        detail = (f"\nthe ID token's auth_time is {claims.get('auth_time')}, the request was "
+                  f"made at {asked} (sign-in started at {start:.3f})")
+    raise AssertionError("GET /authorize?max_age=0 with a session made in the same second should "
+                         "show the sign-in page (303 /login?tx=...); it answered "
+                         f"{r.status} Location: {r.header('Location')}" + detail)
+
+
+def test_a_locked_user_sees_the_lockout_on_the_page_and_gets_no_password_prompt():
+    """max_failed_per_hour=2: the second wrong password locks dave and says so; then even
+    the right name is refused at once, with the same time, and no password is asked."""
+    before = policy_value("max_failed_per_hour")
+    D.ctl("policy", "set", "max_failed_per_hour=2")
+    try:
+        r = rp("app-rs", "dave", scenario="refused", wrong_passwords=2)
+        expect(r.ok, r.explain())
+        shown = [x["message"] for x in r.result["refusals"]]
+        expect(shown[0] == WRONG_PASSWORD_MESSAGE, shown)
+        m = re.fullmatch(re.escape(WRONG_PASSWORD_MESSAGE) +
+                         re.escape(LOCKED_NOW_SUFFIX).replace(r"\{until\}", f"({ISO_TIME})"),
+                         shown[1])
+        expect(m, ("the second wrong password says the account is locked now", shown))
+        until = m.group(1)
+        lock_end = datetime.datetime.fromisoformat(until.replace("Z", "+00:00")).timestamp()
+        expect(3500 < lock_end - time.time() <= 3600, ("locked for an hour", until))
+        final = r.result["final"]
+        expect(final["message"] == LOCKED_MESSAGE.format(until=until), final)
+        expect(final["asked_password"] is False and final["status"] == 401, final)
+        expect(final["username_kept"] == f"dave@{DOMAIN}", final)
+        expect("locked until:" in D.ctl("user", "show", "dave").stdout, "latchkeyctl sees it")
+    finally:
+        D.ctl("policy", "set", f"max_failed_per_hour={before}")
+        D.ctl("user", "unlock", "dave")
+    sign_in_for_code(user="dave")  # unlocked, the same password signs in
+
+
+def test_console_logon_disabled_is_refused_on_the_page_only_after_the_right_password():
+    """The reasons are told only once the password is right: a wrong one gets the usual
+    message."""
+    D.ctl("user", "disable-logon", "erin")
+    try:
+        r = rp("app-rs", "erin", scenario="refused", wrong_passwords=1)
+        expect(r.ok, r.explain())
+        expect([x["message"] for x in r.result["refusals"]] == [WRONG_PASSWORD_MESSAGE],
+               r.result["refusals"])
+        final = r.result["final"]
+        expect(final["message"] == LOGON_DISABLED_MESSAGE, final)
+        expect(final["asked_password"] is True and final["status"] == 401, final)
+    finally:
+        D.ctl("user", "enable-logon", "erin")
+        D.ctl("user", "unlock", "erin")
+    sign_in_for_code(user="erin")  # enabled again, the same password signs in
+
+
+def test_root_is_refused_on_a_resource_account_before_any_password():
+    r = rp("app-rs", "root", password="Root-Passw0rd!", scenario="refused")
+    expect(r.ok, r.explain())
+    final = r.result["final"]
+    expect(final["message"] == ROOT_ON_RESOURCE_MESSAGE, final)
+    expect(final["asked_password"] is False and final["status"] == 401, final)
+    expect(final["username_kept"] == f"root@{DOMAIN}", final)
+
+
+def test_an_access_key_gets_an_at_jwt_by_client_credentials_that_jose_verifies():
+    r = rp(ACCESS_KEY["id"], "frank", scenario="client-credentials", auth_method="basic",
+           secret=ACCESS_KEY["secret"])
+    expect(r.ok, r.explain())
+    claims, header = r.result["access_token_claims"], r.result["access_token_header"]
+    expect(claims["iss"] == ISSUER and claims["sub"] == user_id("frank") and
+           claims["client_id"] == ACCESS_KEY["id"], claims)
+    expect(header["typ"] == "at+jwt" and header["alg"] == "RS256" and
+           header["kid"] in {k["kid"] for k in jwks()}, header)
+    expect(r.result["userinfo"]["sub"] == claims["sub"], r.result)
+    post = client_credentials(ACCESS_KEY["id"], ACCESS_KEY["secret"], how="post")
+    expect(post.status == 200 and "id_token" not in post.json() and
+           "refresh_token" not in post.json(), ("client_secret_post too", post))
+    wrong = client_credentials(ACCESS_KEY["id"], ACCESS_KEY["secret"] + "x")
+    expect(wrong.status == 401 and wrong.json()["error"] == "invalid_client", wrong)
+
+
+def test_a_disabled_access_key_is_401_invalid_client_and_works_again_once_enabled():
+    expect_access_key_works()
+    D.ctl("accesskey", "disable", ACCESS_KEY["id"])
+    try:
+        for how in ("basic", "post"):
+            r = client_credentials(ACCESS_KEY["id"], ACCESS_KEY["secret"], how)
+            expect(r.status == 401 and r.json()["error"] == "invalid_client", (how, r))
+    finally:
+        D.ctl("accesskey", "enable", ACCESS_KEY["id"])
+    expect_access_key_works()
+
+
+def test_an_access_key_keeps_working_after_an_admin_resets_the_password():
+    reset = D.ctl("user", "set-password", "frank", "--generate", json_out=True)
+    expect(reset["generated_password"] != PASSWORDS["frank"], reset)
+    PASSWORDS["frank"] = reset["generated_password"]
+    expect_access_key_works()
+
+
 # ---- setup ------------------------------------------------------------------------------
 
 def add_client(client_id, *extra):
@@ -505,6 +744,8 @@ if __name__ == "__main__":
         add_client("app-ed", "--id-token-alg", "EdDSA")
         add_client("app-public", "--public")
         CAROL_KEY = enrol_carol()
+        made = D.ctl("accesskey", "create", "frank", json_out=True)
+        ACCESS_KEY.update(id=made["key"]["id"], secret=made["secret"])
         run([
             test_discovery_names_the_issuer_and_what_it_supports,
             test_chromium_gets_back_to_the_client_under_the_sign_in_pages_own_csp,
@@ -514,6 +755,17 @@ if __name__ == "__main__":
             test_the_jwks_publishes_a_key_per_algorithm_once_used,
             test_a_totp_user_signs_in_with_password_then_code,
             test_a_wrong_password_is_refused_with_a_message_and_a_retry_works,
+            test_a_locked_user_sees_the_lockout_on_the_page_and_gets_no_password_prompt,
+            test_console_logon_disabled_is_refused_on_the_page_only_after_the_right_password,
+            test_root_is_refused_on_a_resource_account_before_any_password,
+            test_login_hint_prefills_the_user_name_in_the_browser_and_the_flow_completes,
+            test_the_portal_prefills_the_user_name_from_the_query_in_the_browser,
+            test_the_dedicated_portal_prefills_the_name_without_its_domain_in_the_browser,
+            test_with_a_live_session_and_no_prompt_authorize_answers_a_code_without_a_form,
+            test_prompt_none_with_a_live_session_returns_a_code_without_ui,
+            test_max_age_0_sends_a_browser_with_a_live_session_to_the_password_page_again,
+            test_prompt_login_sends_a_browser_with_a_live_session_to_the_password_page_again,
+            test_max_age_0_forces_a_new_logon_in_the_very_second_of_the_last_one,
             test_the_dedicated_portal_asks_only_for_the_user_name_of_its_domain,
             test_an_unregistered_redirect_uri_gets_a_page_and_no_redirect,
             test_pkce_plain_is_refused_back_at_the_client,
@@ -525,6 +777,9 @@ if __name__ == "__main__":
             test_a_malformed_request_line_is_400,
             test_crlf_in_a_parameter_is_400_and_reaches_no_header,
             test_a_parameter_given_twice_is_400,
+            test_an_access_key_gets_an_at_jwt_by_client_credentials_that_jose_verifies,
+            test_a_disabled_access_key_is_401_invalid_client_and_works_again_once_enabled,
+            test_an_access_key_keeps_working_after_an_admin_resets_the_password,
         ])
     finally:
         D.__exit__(None, None, None)
