@@ -447,9 +447,12 @@ struct Provider::State {
         AuthRequest a = std::move(std::get<AuthRequest>(checked));
         const auto s = session_of(req);
         const bool forced = contains(a.prompt, "login") || contains(a.prompt, "select_account");
+        // max_age=0 is prompt=login (OpenID Connect Core errata): with whole seconds, a logon
+        // in this very second would otherwise count as young enough.
         const bool too_old =
             s && a.max_age &&
-            core::to_unix(clock.now()) - core::to_unix(s->opened_at) > *a.max_age;
+            (*a.max_age == 0 ||
+             core::to_unix(clock.now()) - core::to_unix(s->opened_at) > *a.max_age);
         if (s && !forced && !too_old) {
             auto consent = needs_consent(a, s->user_id);
             if (!consent)
