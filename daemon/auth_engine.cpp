@@ -871,6 +871,8 @@ core::Status AuthEngine::close_session(const proto::SessionClose& request, const
     // By id when the module kept it; otherwise the newest session of this service and tty.
     const SessionRecord* match = nullptr;
     for (const auto& s : open) {
+        if (s.kind != SessionKind::pam) // a browser session is never PAM's to close
+            continue;
         const bool same = request.session_id ? s.id == *request.session_id
                                              : s.service == request.service && s.tty == request.tty;
         if (same && (match == nullptr || s.opened_at >= match->opened_at))

@@ -584,8 +584,11 @@ struct Provider::State {
     {
         auto user = store.user_by_id(tx.consent_for->user_id);
         std::string name = "you";
-        if (user && *user)
-            name = (*user)->name;
+        if (user && *user) {
+            auto account = store.account_by_id((*user)->account_id);
+            name = (*user)->name +
+                   (account && *account ? "@" + (*account)->default_domain : std::string());
+        }
         return pages::consent({id, tx.csrf}, client_name(tx), name, tx.auth->scopes);
     }
 

@@ -991,6 +991,15 @@ TEST_F(ProviderTest, TheSessionCookieGivesACodeAtOnce)
     EXPECT_FALSE(code_of(authorize(p, session_), webapp_cb, "st-2").empty());
 }
 
+TEST_F(ProviderTest, MaxAgeZeroForcesTheLoginPageEvenInTheSecondOfTheLogon)
+{
+    ASSERT_FALSE(webapp_code().empty());
+    Params p = webapp_request();
+    p["max_age"] = "0";
+    const auto r = authorize(p, session_);
+    EXPECT_EQ(r.result(), http::status::see_other) << header(r, http::field::location);
+}
+
 TEST_F(ProviderTest, MaxAgeZeroForcesTheLoginPageAgain)
 {
     ASSERT_FALSE(webapp_code().empty());
