@@ -32,6 +32,8 @@ using daemon::ResolvedUser;
 using proto::Outcome;
 
 constexpr std::string_view session_cookie = "lk_session";
+constexpr std::string_view acr_pwd = "urn:latchkey:acr:pwd";
+constexpr std::string_view acr_mfa = "urn:latchkey:acr:mfa";
 constexpr std::size_t max_logons_in_progress = 10'000;
 
 std::string random_token()
@@ -95,6 +97,12 @@ std::vector<std::string> amr_of(std::string_view method)
     return {"pwd", "otp", "mfa"};
 }
 
+/// The acr of a logon method: a second factor, or a password alone.
+std::string_view acr_of(std::string_view method)
+{
+    return method == "pwd" ? acr_pwd : acr_mfa;
+}
+
 json::array string_array(const std::vector<std::string>& v)
 {
     json::array a;
@@ -118,6 +126,8 @@ struct AuthRequest {
     std::vector<std::string> prompt;
     std::optional<std::int64_t> max_age;
     std::string login_hint;
+    std::optional<std::string> hinted_sub;  ///< the `sub` of a valid id_token_hint
+    std::vector<std::string> acr_values;    ///< those we know, in the client's order
 };
 
 /// A logon in progress on the pages.
@@ -350,6 +360,20 @@ struct Provider::State {
             a.max_age = v;
         }
         a.login_hint = get("login_hint").value_or("");
+        if (const auto hint = get("id_token_hint")) {
+            // An ID token of ours, expired or not: it names the user the client expects.
+            auto claims = keys.verify(*hint);
+            const auto* iss = claims ? claims->if_contains("iss") : nullptr;
+            const auto* sub = claims ? claims->if_contains("sub") : nullptr;
+            if (!iss || !iss->is_string() || iss->as_string() != cfg.issuer || !sub ||
+                !sub->is_string())
+                return to_client("invalid_request", "id_token_hint is not an ID token of this "
+                                                    "provider");
+            a.hinted_sub = std::string(sub->as_string());
+        }
+        for (const auto& v : split_spaces(get("acr_values").value_or("")))
+            if (v == acr_pwd || v == acr_mfa)
+                a.acr_values.push_back(v);
         return a;
     }
 
@@ -453,7 +477,15 @@ struct Provider::State {
             s && a.max_age &&
             (*a.max_age == 0 ||
              core::to_unix(clock.now()) - core::to_unix(s->opened_at) > *a.max_age);
-        if (s && !forced && !too_old) {
+        // The session is of another user than the client's id_token_hint names, or weaker than
+        // every acr it asks for: sign in again (prompt=none: login_required).
+        const bool other_user = s && a.hinted_sub && *a.hinted_sub != s->user_id;
+        const bool too_weak = s && !a.acr_values.empty() &&
+                              !contains(a.acr_values, acr_of(s->method.value_or("pwd"))) &&
+                              !(acr_of(s->method.value_or("pwd")) == acr_mfa &&
+                                contains(a.acr_values, acr_pwd));
+        const bool usable = s && !forced && !too_old && !other_user && !too_weak;
+        if (usable) {
             auto consent = needs_consent(a, s->user_id);
             if (!consent)
                 return redirect(req, error_redirect(a, "server_error", "latchkey cannot read "
@@ -472,7 +504,7 @@ struct Provider::State {
             return busy(req);
         LoginTx tx;
         tx.auth = std::move(a);
-        if (s && !forced && !too_old)
+        if (usable)
             tx.consent_for = *s; // signed in already: only the consent page is left
         const std::string id = open_tx(std::move(tx));
         return redirect(req, "/login?tx=" + id, http::status::see_other);
@@ -814,7 +846,7 @@ struct Provider::State {
             id["nonce"] = *nonce;
         const auto amr = amr_of(method);
         id["amr"] = string_array(amr);
-        id["acr"] = contains(amr, "mfa") ? "urn:latchkey:acr:mfa" : "urn:latchkey:acr:pwd";
+        id["acr"] = acr_of(method);
         id["sid"] = sid;
         id["at_hash"] = at_hash(access, alg);
         if (client.claims_in_id_token)
@@ -1286,6 +1318,7 @@ struct Provider::State {
         d["claims_supported"] = json::array{"sub", "iss", "aud", "exp", "iat", "auth_time",
                                             "nonce", "amr", "acr", "sid", "name",
                                             "preferred_username"};
+        d["acr_values_supported"] = json::array{acr_pwd, acr_mfa};
         d["prompt_values_supported"] = json::array{"none", "login", "consent", "select_account"};
         d["authorization_response_iss_parameter_supported"] = true;
         d["request_parameter_supported"] = false;

@@ -1264,6 +1264,61 @@ TEST_F(ProviderTest, AnAccessKeyGetsATokenUntilDisabledAndSurvivesAPasswordChang
     EXPECT_EQ(grant(secret).result(), http::status::unauthorized);
 }
 
+TEST_F(ProviderTest, AnIdTokenHintOfAnotherUserAsksForANewLogon)
+{
+    const auto t = exchange(webapp_code());
+    ASSERT_EQ(t.result(), http::status::ok) << t.body();
+    const std::string alice_id_token = str(json_of(t), "id_token");
+    const std::string alice_session = session_;
+    ASSERT_NO_FATAL_FAILURE(add_user("bob", bob_password));
+    const auto bob_t = exchange(code_of(sign_in(authorize(webapp_request()), bob, bob_password),
+                                        webapp_cb, "st-1"));
+    const std::string bob_id_token = str(json_of(bob_t), "id_token");
+
+    // alice's browser, the client expecting alice: a code at once (an expired hint is fine).
+    clock_.advance(3600s);
+    Params p = webapp_request();
+    p["id_token_hint"] = alice_id_token;
+    EXPECT_FALSE(code_of(authorize(p, alice_session), webapp_cb, "st-1").empty());
+    // The client expects bob: sign in again; prompt=none cannot.
+    p["id_token_hint"] = bob_id_token;
+    EXPECT_EQ(authorize(p, alice_session).result(), http::status::see_other);
+    p["prompt"] = "none";
+    const auto none = authorize(p, alice_session);
+    EXPECT_EQ(get_or(query_of(header(none, http::field::location)), "error"), "login_required");
+    // A hint that is not our ID token goes back as invalid_request.
+    p.erase("prompt");
+    p["id_token_hint"] = "eyJhbGciOiJub25lIn0.e30.";
+    const auto bad = authorize(p, alice_session);
+    EXPECT_EQ(get_or(query_of(header(bad, http::field::location)), "error"), "invalid_request");
+}
+
+TEST_F(ProviderTest, AcrValuesAskingForMfaAreNotMetByAPasswordSession)
+{
+    ASSERT_FALSE(webapp_code().empty());
+    Params p = webapp_request();
+    p["acr_values"] = "urn:latchkey:acr:mfa";
+    EXPECT_EQ(authorize(p, session_).result(), http::status::see_other);
+    p["acr_values"] = "urn:latchkey:acr:mfa urn:latchkey:acr:pwd";
+    EXPECT_FALSE(code_of(authorize(p, session_), webapp_cb, "st-1").empty());
+    p["acr_values"] = "urn:example:unknown";
+    EXPECT_FALSE(code_of(authorize(p, session_), webapp_cb, "st-1").empty());
+}
+
+TEST_F(ProviderTest, AnMfaSessionMeetsAcrValuesOfEitherKind)
+{
+    Secret key;
+    ASSERT_NO_FATAL_FAILURE(enrol_totp("alice", key));
+    const auto back = sign_in(authorize(webapp_request()), alice, alice_password, &key);
+    const auto t = exchange(code_of(back, webapp_cb, "st-1"));
+    EXPECT_EQ(str(verified(str(json_of(t), "id_token")), "acr"), "urn:latchkey:acr:mfa");
+    Params p = webapp_request();
+    p["acr_values"] = "urn:latchkey:acr:pwd";
+    EXPECT_FALSE(code_of(authorize(p, session_), webapp_cb, "st-1").empty());
+    p["acr_values"] = "urn:latchkey:acr:mfa";
+    EXPECT_FALSE(code_of(authorize(p, session_), webapp_cb, "st-1").empty());
+}
+
 // ---- sessions in the store, session end, password changes --------------------------------
 
 TEST_F(ProviderTest, ABrowserSessionIsListedAndSurvivesARestartOfTheProvider)
