@@ -36,6 +36,7 @@ enum class CommandId : std::uint8_t {
     user_delete,
     user_enable_logon,
     user_disable_logon,
+    user_set_email,
     user_set_password,
     user_unlock,
     policy_show,

@@ -172,6 +172,7 @@ proto::Request build_request(const ParsedCommand& cmd,
         r.ref = user_ref(cmd);
         r.display_name = cmd.value("--display-name");
         r.console_logon = !cmd.has("--no-console-logon");
+        r.email = cmd.value("--email");
         return r;
     }
     case CommandId::user_list:
@@ -183,6 +184,13 @@ proto::Request build_request(const ParsedCommand& cmd,
     case CommandId::user_enable_logon:
     case CommandId::user_disable_logon:
         return proto::UserSetLogon{user_ref(cmd), cmd.id == CommandId::user_enable_logon};
+    case CommandId::user_set_email: {
+        proto::UserSetEmail r;
+        r.ref = user_ref(cmd);
+        if (cmd.operands.size() > 1)
+            r.email = cmd.operands.at(1);
+        return r;
+    }
     case CommandId::user_set_password: {
         proto::UserSetPassword r;
         r.ref = user_ref(cmd);

@@ -161,6 +161,7 @@ std::vector<Field> user_fields(const proto::UserInfo& u)
                               {"name", u.name},
                               {"account", u.account},
                               {"display name", or_none(u.display_name)},
+                              {"email", u.email ? *u.email : std::string(none)},
                               {"console logon", std::string(yes_no(u.console_logon))},
                               {"has password", std::string(yes_no(u.has_password))},
                               {"password set", optional_time(u.password_set_at, none)},

@@ -103,6 +103,11 @@ struct Dispatch {
                      [](auto u) { return proto::UserReply{u, {}}; });
     }
 
+    proto::Response operator()(proto::UserSetEmail& m) const
+    {
+        return reply(dir.set_email(m, actor), [](auto u) { return proto::UserReply{u, {}}; });
+    }
+
     proto::Response operator()(proto::UserSetPassword& m) const
     {
         return reply(dir.set_password(m, actor));

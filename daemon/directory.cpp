@@ -228,6 +228,7 @@ proto::UserInfo Directory::info(const AccountRecord& a, const UserRecord& u) con
     out.name = u.name;
     out.logon_name = u.name + "@" + a.default_domain;
     out.display_name = u.display_name;
+    out.email = u.email;
     out.console_logon = u.console_logon;
     out.has_password = !u.password_hash.empty();
     if (u.password_set_at) {
@@ -250,12 +251,15 @@ core::Result<proto::UserInfo> Directory::create_user(const proto::UserCreate& re
     LATCHKEY_TRY_STATUS(check_user_name(name));
     const std::string display = req.display_name ? *req.display_name : name;
     LATCHKEY_TRY_STATUS(check_display_name(display));
+    if (req.email)
+        LATCHKEY_TRY_STATUS(check_email(*req.email));
     UserRecord u;
     u.id = core::uuid_v4();
     u.account_id = account.id;
     u.name = name;
     u.display_name = display;
     u.console_logon = req.console_logon;
+    u.email = req.email;
     u.created_at = clock_.now();
     LATCHKEY_TRY_STATUS(store_.create_user(u));
     audit_.record(Severity::notice, "user.create",
@@ -306,6 +310,19 @@ core::Result<proto::UserInfo> Directory::set_console_logon(const proto::UserRef&
     LATCHKEY_TRY_STATUS(store_.set_console_logon(r.user.id, enabled));
     r.user.console_logon = enabled;
     audit_.record(Severity::notice, enabled ? "user.logon.enable" : "user.logon.disable",
+                  {{"actor", actor.name}, {"account", r.account.name}, {"user", r.user.name}});
+    return info(r.account, r.user);
+}
+
+core::Result<proto::UserInfo> Directory::set_email(const proto::UserSetEmail& req,
+                                                   const Actor& actor)
+{
+    LATCHKEY_TRY(r, resolve(req.ref));
+    if (req.email)
+        LATCHKEY_TRY_STATUS(check_email(*req.email));
+    LATCHKEY_TRY_STATUS(store_.set_email(r.user.id, req.email));
+    r.user.email = req.email;
+    audit_.record(Severity::notice, req.email ? "user.email.set" : "user.email.remove",
                   {{"actor", actor.name}, {"account", r.account.name}, {"user", r.user.name}});
     return info(r.account, r.user);
 }

@@ -57,6 +57,7 @@ public:
     core::Status delete_user(const proto::UserRef& ref, const Actor& actor);
     core::Result<proto::UserInfo> set_console_logon(const proto::UserRef& ref, bool enabled,
                                                     const Actor& actor);
+    core::Result<proto::UserInfo> set_email(const proto::UserSetEmail& req, const Actor& actor);
     /// An administrator's reset (seed 004): keep, generate (returned once) or custom.
     core::Result<proto::UserReply> set_password(const proto::UserSetPassword& req,
                                                 const Actor& actor);

@@ -226,10 +226,13 @@ CREATE INDEX access_keys_by_user ON access_keys (user_id);
 
 // v7: the OpenID Connect provider's browser sessions, refresh tokens, revoked access tokens,
 // consents and the clients each session signed in to, so that they survive a restart and
-// `latchkeyctl session list|end` sees browser sessions beside PAM's.
+// `latchkeyctl session list|end` sees browser sessions beside PAM's; and users' email addresses.
 constexpr const char* schema_v7 = R"sql(
 -- 'web' rows are single sign-on sessions of the sign-in pages: found by the hash of the
 -- browser's cookie, never by the cookie itself, and ended at expires_at.
+-- The address the `email` scope gives (set by an administrator, so not verified by latchkey).
+ALTER TABLE users ADD COLUMN email TEXT;
+
 ALTER TABLE sessions ADD COLUMN kind TEXT NOT NULL DEFAULT 'pam' CHECK (kind IN ('pam', 'web'));
 ALTER TABLE sessions ADD COLUMN secret_hash TEXT;
 ALTER TABLE sessions ADD COLUMN expires_at INTEGER;

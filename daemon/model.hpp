@@ -42,6 +42,7 @@ struct UserRecord {
     std::string account_id;
     std::string name;                  ///< unique in its account
     std::string display_name;
+    std::optional<std::string> email;  ///< for the OIDC `email` scope
     bool console_logon = true;
     std::string password_hash;         ///< Argon2id PHC string; empty = no password
     std::optional<core::TimePoint> password_set_at;

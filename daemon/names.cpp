@@ -2,6 +2,8 @@
 // Name validation.
 #include "daemon/names.hpp"
 
+#include <algorithm>
+
 namespace latchkey::daemon {
 
 namespace {
@@ -87,6 +89,23 @@ core::Status check_display_name(std::string_view name)
         if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f)
             return core::fail(Errc::invalid_argument,
                               "display name must not contain control characters");
+    return {};
+}
+
+core::Status check_email(std::string_view email)
+{
+    const auto at = email.rfind('@');
+    const bool shaped = email.size() <= 254 && at != std::string_view::npos && at > 0 &&
+                        at + 1 < email.size() && email.find('.', at) != std::string_view::npos &&
+                        email.back() != '.';
+    const bool clean = std::all_of(email.begin(), email.end(), [](char c) {
+        const auto u = static_cast<unsigned char>(c);
+        return u > 0x20 && u != 0x7f && c != '<' && c != '>' && c != '"' && c != ',';
+    });
+    if (!shaped || !clean)
+        return core::fail(Errc::invalid_argument,
+                          "'" + std::string(email.substr(0, 64)) +
+                              "' is not an email address (name@example.com)");
     return {};
 }
 

@@ -20,5 +20,7 @@ core::Status check_user_name(std::string_view name);
 
 /// 1-128 characters with no control characters.
 core::Status check_display_name(std::string_view name);
+/// An email address: local@domain, at most 254 characters, no blanks or control characters.
+core::Status check_email(std::string_view email);
 
 } // namespace latchkey::daemon

@@ -312,7 +312,7 @@ core::Status insert_account(sqlite3* db, const AccountRecord& a)
 
 constexpr std::string_view user_columns =
     "u.id, u.account_id, u.name, u.display_name, u.console_logon, u.password_hash, "
-    "u.password_set_at, u.require_change, u.created_at, u.locked_until";
+    "u.password_set_at, u.require_change, u.created_at, u.locked_until, u.email";
 
 UserRecord read_user(const Statement& s)
 {
@@ -329,6 +329,7 @@ UserRecord read_user(const Statement& s)
     u.created_at = core::from_unix(s.int64(8));
     if (const auto until = s.optional_int64(9))
         u.locked_until = core::from_unix(*until);
+    u.email = s.optional_text(10);
     return u;
 }
 
@@ -554,8 +555,9 @@ core::Status SqliteStore::create_user(const UserRecord& u)
     LATCHKEY_TRY(stmt, Statement::prepare(db, "INSERT INTO users (id, account_id, name, "
                                               "display_name, console_logon, password_hash, "
                                               "password_set_at, require_change, created_at, "
-                                              "locked_until) "
-                                              "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"));
+                                              "locked_until, email) "
+                                              "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
+                                              "?11)"));
     std::optional<std::int64_t> set_at;
     if (u.password_set_at)
         set_at = core::to_unix(*u.password_set_at);
@@ -564,7 +566,7 @@ core::Status SqliteStore::create_user(const UserRecord& u)
         locked_until = core::to_unix(*u.locked_until);
     LATCHKEY_TRY_STATUS(stmt.bind(u.id, u.account_id, u.name, u.display_name, u.console_logon,
                                   u.password_hash, set_at, u.require_change,
-                                  core::to_unix(u.created_at), locked_until));
+                                  core::to_unix(u.created_at), locked_until, u.email));
     const auto exists = [&](std::string_view sqlite_message) -> std::string {
         if (sqlite_message.find("users.name") != std::string_view::npos)
             return "user " + quote(u.name) + " already exists in this account";
@@ -619,6 +621,13 @@ core::Status SqliteStore::set_console_logon(const std::string& user_id, bool ena
     const std::lock_guard lock(mutex_);
     return update_user(db_.get(), "UPDATE users SET console_logon = ?2 WHERE id = ?1", user_id,
                        enabled);
+}
+
+core::Status SqliteStore::set_email(const std::string& user_id,
+                                    const std::optional<std::string>& email)
+{
+    const std::lock_guard lock(mutex_);
+    return update_user(db_.get(), "UPDATE users SET email = ?2 WHERE id = ?1", user_id, email);
 }
 
 core::Status SqliteStore::set_require_change(const std::string& user_id, bool required)

@@ -56,6 +56,8 @@ public:
     core::Status delete_user(const std::string& user_id) override;
     core::Status set_console_logon(const std::string& user_id, bool enabled) override;
     core::Status set_require_change(const std::string& user_id, bool required) override;
+    core::Status set_email(const std::string& user_id,
+                           const std::optional<std::string>& email) override;
     core::Status set_password(const std::string& user_id, const PasswordChange& change) override;
     core::Result<std::vector<std::string>> password_history(const std::string& user_id,
                                                             std::uint32_t limit) override;

@@ -59,6 +59,9 @@ public:
     virtual core::Status delete_user(const std::string& user_id) = 0;
     virtual core::Status set_console_logon(const std::string& user_id, bool enabled) = 0;
     virtual core::Status set_require_change(const std::string& user_id, bool required) = 0;
+    /// nullopt removes the address.
+    virtual core::Status set_email(const std::string& user_id,
+                                   const std::optional<std::string>& email) = 0;
     /// Replaces the password; the old hash (if any) goes into the history, which is then
     /// trimmed to the newest `history_keep` entries.
     virtual core::Status set_password(const std::string& user_id,

@@ -195,9 +195,16 @@ struct Provider::State {
     std::map<std::string, CodeGrant> codes;        ///< token_key(code) ->
     std::atomic<std::int64_t> next_prune{0};       ///< unix time of the next store prune
 
+    core::TimePoint next_expire{};                  ///< mutex held
+
+    /// Drops sign-ins and codes past their time; at most once a second, so that a request
+    /// never pays for walking every code (each lookup checks expiry itself).
     void expire() ///< mutex held
     {
         const auto now = clock.now();
+        if (now < next_expire)
+            return;
+        next_expire = now + std::chrono::seconds(1);
         std::erase_if(logons, [&](auto& kv) { return kv.second.created + cfg.logon_lifetime < now; });
         std::erase_if(codes, [&](auto& kv) { return kv.second.expires + cfg.code_lifetime < now; });
     }
@@ -869,6 +876,10 @@ struct Provider::State {
             o["name"] = u.display_name.empty() ? u.name : u.display_name;
             o["preferred_username"] = u.name + "@" + a.default_domain;
         }
+        if (contains(scopes, "email") && u.email) {
+            o["email"] = *u.email;
+            o["email_verified"] = false; // an administrator typed it; nobody proved it
+        }
     }
 
     /// The client of a token request: authenticated by secret (Basic or form), or public.
@@ -1317,7 +1328,7 @@ struct Provider::State {
         d["scopes_supported"] = json::array{"openid", "profile", "email", "offline_access"};
         d["claims_supported"] = json::array{"sub", "iss", "aud", "exp", "iat", "auth_time",
                                             "nonce", "amr", "acr", "sid", "name",
-                                            "preferred_username"};
+                                            "preferred_username", "email", "email_verified"};
         d["acr_values_supported"] = json::array{acr_pwd, acr_mfa};
         d["prompt_values_supported"] = json::array{"none", "login", "consent", "select_account"};
         d["authorization_response_iss_parameter_supported"] = true;

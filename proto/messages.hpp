@@ -95,6 +95,7 @@ struct UserInfo {
     std::string name;
     std::string logon_name;     ///< name@default-domain
     std::string display_name;
+    std::optional<std::string> email;
     bool console_logon = true;
     bool has_password = false;
     std::optional<std::int64_t> password_set_at;
@@ -104,7 +105,8 @@ struct UserInfo {
     std::int64_t created_at = 0;
 };
 BOOST_DESCRIBE_STRUCT(UserInfo, (),
-                      (id, account, name, logon_name, display_name, console_logon, has_password,
+                      (id, account, name, logon_name, display_name, email, console_logon,
+                       has_password,
                        password_set_at, password_expires_at, require_change, locked_until,
                        created_at))
 
@@ -271,8 +273,17 @@ struct UserCreate {
     UserRef ref;
     std::optional<std::string> display_name;
     bool console_logon = true;
+    std::optional<std::string> email{};
 };
-BOOST_DESCRIBE_STRUCT(UserCreate, (), (ref, display_name, console_logon))
+BOOST_DESCRIBE_STRUCT(UserCreate, (), (ref, display_name, console_logon, email))
+
+/// Sets (or, without `email`, removes) a user's email address.
+struct UserSetEmail {
+    static constexpr std::string_view type = "user.set_email";
+    UserRef ref;
+    std::optional<std::string> email;
+};
+BOOST_DESCRIBE_STRUCT(UserSetEmail, (), (ref, email))
 
 struct UserList {
     static constexpr std::string_view type = "user.list";
@@ -552,7 +563,7 @@ BOOST_DESCRIBE_STRUCT(AccessKeyDelete, (), (id))
 
 using Request = std::variant<Hello, DirectoryInit, DirectoryShow, AccountCreate, AccountList,
                              AccountShow, AccountAlias, UserCreate, UserList, UserShow, UserDelete,
-                             UserSetLogon, UserSetPassword, PolicyShow, PolicySet, SettingsShow,
+                             UserSetLogon, UserSetEmail, UserSetPassword, PolicyShow, PolicySet, SettingsShow,
                              SettingsSet, UserUnlock, SessionList, SessionEnd, AuditList, AuthBegin,
                              PasswordChangeBegin, AuthAnswer, AccountCheck, SessionOpen,
                              SessionClose, MfaEnroll, MfaConfirm, MfaList, MfaRemove,

@@ -563,6 +563,16 @@ TEST(BuildRequest, ListsTheSessionsOfEveryoneUnlessAUserIsNamed)
     EXPECT_EQ(request_of<proto::SessionList>({"session", "list", "alice"}).user, "alice");
 }
 
+TEST(BuildRequest, SetsOrRemovesAnEmailAddress)
+{
+    EXPECT_EQ(request_of<proto::UserSetEmail>({"user", "set-email", "alice", "a@example.com"}).email,
+              "a@example.com");
+    EXPECT_FALSE(request_of<proto::UserSetEmail>({"user", "set-email", "alice"}).email.has_value());
+    EXPECT_EQ(request_of<proto::UserCreate>({"user", "create", "bob", "--email", "b@example.com"})
+                  .email,
+              "b@example.com");
+}
+
 TEST(BuildRequest, EndsASessionByIdOrEveryOneOfAUser)
 {
     const auto by_id = request_of<proto::SessionEnd>({"session", "end", "b92fc4a4"});

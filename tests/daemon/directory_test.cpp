@@ -207,5 +207,28 @@ TEST_F(DirectoryTest, WithoutAHostAccountNamesNeedADomain)
     EXPECT_NE(r.error().message.find("bound to no account"), std::string::npos);
 }
 
+TEST_F(DirectoryTest, KeepsAValidEmailAddressAndRemovesIt)
+{
+    proto::UserCreate c{{"erin", std::string("web")}, std::nullopt, true};
+    c.email = "erin@example.com";
+    const auto made = directory_->create_user(c, admin_);
+    ASSERT_TRUE(made) << made.error().message;
+    EXPECT_EQ(made->email, std::optional<std::string>("erin@example.com"));
+    for (const char* bad : {"erin", "@example.com", "erin@", "erin@localhost", "a b@example.com",
+                            "erin@example.com.", "<erin@example.com>"}) {
+        const auto r = directory_->set_email({{"erin", std::string("web")}, std::string(bad)},
+                                             admin_);
+        ASSERT_FALSE(r) << bad;
+        EXPECT_TRUE(r.error().is(core::Errc::invalid_argument)) << bad;
+    }
+    const auto changed =
+        directory_->set_email({{"erin", std::string("web")}, std::string("e@web.example")}, admin_);
+    ASSERT_TRUE(changed) << changed.error().message;
+    EXPECT_EQ(directory_->show_user({"erin", std::string("web")})->email,
+              std::optional<std::string>("e@web.example"));
+    ASSERT_TRUE(directory_->set_email({{"erin", std::string("web")}, std::nullopt}, admin_));
+    EXPECT_FALSE(directory_->show_user({"erin", std::string("web")})->email.has_value());
+}
+
 } // namespace
 } // namespace latchkey::daemon

@@ -1319,6 +1319,18 @@ TEST_F(ProviderTest, AnMfaSessionMeetsAcrValuesOfEitherKind)
     EXPECT_FALSE(code_of(authorize(p, session_), webapp_cb, "st-1").empty());
 }
 
+TEST_F(ProviderTest, TheEmailScopeGivesTheDirectorysAddressUnverified)
+{
+    ASSERT_TRUE(directory_->set_email({{"alice", std::string("web")}, std::string("alice@example.com")},
+                                      admin_));
+    const auto t = exchange(webapp_code(webapp_request("openid email")));
+    ASSERT_EQ(t.result(), http::status::ok) << t.body();
+    const auto info = json_of(bearer_get("/userinfo", str(json_of(t), "access_token")));
+    EXPECT_EQ(str(info, "email"), "alice@example.com");
+    EXPECT_EQ(info.at("email_verified"), json::value(false));
+    EXPECT_EQ(info.count("name"), 0U); // no profile scope
+}
+
 // ---- sessions in the store, session end, password changes --------------------------------
 
 TEST_F(ProviderTest, ABrowserSessionIsListedAndSurvivesARestartOfTheProvider)
