@@ -40,7 +40,7 @@ core::Status KeyRing::load()
             return core::fail(Errc::store_failed, "signing key " + r.kid + " has an unknown alg");
         LATCHKEY_TRY(pem, box_.open_sealed(r.sealed_pem, seal_context(r.kid)));
         LATCHKEY_TRY(key, SigningKey::from_pem(pem, *alg));
-        loaded.push_back(Entry{std::move(r), std::move(key)});
+        loaded.push_back(Entry{std::move(r), std::make_shared<const SigningKey>(std::move(key))});
     }
     const std::lock_guard lock(mutex_);
     keys_ = std::move(loaded);
@@ -59,7 +59,8 @@ core::Result<KeyRing::Entry*> KeyRing::make_key(JwsAlg alg)
     r.created_at = clock_.now();
     LATCHKEY_TRY_STATUS(store_.add_oidc_key(r));
     audit_.record(daemon::Severity::notice, "oidc.key.create", {{"kid", r.kid}, {"alg", r.alg}});
-    keys_.insert(keys_.begin(), Entry{std::move(r), std::move(key)});
+    keys_.insert(keys_.begin(),
+                 Entry{std::move(r), std::make_shared<const SigningKey>(std::move(key))});
     return &keys_.front();
 }
 
@@ -67,7 +68,7 @@ core::Result<KeyRing::Entry*> KeyRing::current(JwsAlg alg)
 {
     const auto now = clock_.now();
     for (auto& e : keys_) {
-        if (e.key.alg() != alg || e.record.retired_at)
+        if (e.key->alg() != alg || e.record.retired_at)
             continue;
         if (now - e.record.created_at < rotation_period_)
             return &e;
@@ -94,9 +95,15 @@ void KeyRing::forget_unpublished()
 core::Result<std::string> KeyRing::sign(JwsAlg alg, const boost::json::object& payload,
                                         std::string_view typ)
 {
-    const std::lock_guard lock(mutex_);
-    LATCHKEY_TRY(entry, current(alg));
-    return jws_sign(entry->key, payload, typ);
+    // The signature itself runs outside the lock: OpenSSL signs with one key on several threads
+    // at once, and a rotation meanwhile only drops this reference.
+    std::shared_ptr<const SigningKey> key;
+    {
+        const std::lock_guard lock(mutex_);
+        LATCHKEY_TRY(entry, current(alg));
+        key = entry->key;
+    }
+    return jws_sign(*key, payload, typ);
 }
 
 core::Result<boost::json::object> KeyRing::verify(std::string_view compact)
@@ -107,7 +114,7 @@ core::Result<boost::json::object> KeyRing::verify(std::string_view compact)
         forget_unpublished();
         keys.reserve(keys_.size());
         for (const auto& e : keys_)
-            keys.push_back(e.key.public_key());
+            keys.push_back(e.key->public_key());
     }
     return jws_verify(compact, keys);
 }
@@ -124,7 +131,7 @@ core::Result<std::vector<std::string>> KeyRing::rotate(const std::string& actor)
         LATCHKEY_TRY_STATUS(store_.retire_oidc_key(e.record.kid, now, until));
         e.record.retired_at = now;
         e.record.unpublish_at = until;
-        algs.push_back(e.key.alg());
+        algs.push_back(e.key->alg());
         audit_.record(daemon::Severity::notice, "oidc.key.retire",
                       {{"kid", e.record.kid}, {"reason", "rotate"}, {"actor", actor}});
     }
@@ -144,7 +151,7 @@ boost::json::object KeyRing::jwks()
     forget_unpublished();
     boost::json::array keys;
     for (const auto& e : keys_)
-        keys.push_back(e.key.public_jwk());
+        keys.push_back(e.key->public_jwk());
     boost::json::object out;
     out["keys"] = std::move(keys);
     return out;

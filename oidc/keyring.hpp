@@ -13,6 +13,7 @@
 
 #include <chrono>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -54,7 +55,7 @@ public:
 private:
     struct Entry {
         daemon::OidcKeyRecord record;
-        SigningKey key;
+        std::shared_ptr<const SigningKey> key; ///< shared with signatures in progress
     };
 
     core::Result<Entry*> current(JwsAlg alg);   ///< mutex_ held
