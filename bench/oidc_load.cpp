@@ -105,6 +105,7 @@ constexpr std::string_view usage_text =
     "  --duration SECONDS           of each measurement (default 5)\n"
     "  --max-codes N                codes fetched for one code-exchange measurement at most\n"
     "                               (default 40000); a measurement that uses them up stops early\n"
+    "  --prefetch-seconds SECONDS   and for SECONDS at most (default: 3 times --duration)\n"
     "  --daemon-pid PID             read latchkeyd's VmRSS and CPU time from /proc/PID\n"
     "  --timeout SECONDS            give up on one response after SECONDS (default 10)\n"
     "  --json                       print one JSON object instead of the table\n"
@@ -141,6 +142,7 @@ struct Options {
     std::vector<unsigned> connections{1, 10, 100};
     double duration_s = 5.0;
     std::uint64_t max_codes = 40'000;
+    std::optional<double> prefetch_s;
     std::optional<int> daemon_pid;
     double timeout_s = 10.0;
     bool json = false;
@@ -223,6 +225,10 @@ std::variant<Options, UsageError, std::monostate> parse_args(int argc, char** ar
             const auto n = parse_number<std::uint64_t>(v);
             ok = n && *n >= 1 && *n <= 1'000'000;
             o.max_codes = n.value_or(1);
+        } else if (a == "--prefetch-seconds") {
+            double d = 0;
+            ok = seconds(d, 600);
+            o.prefetch_s = d;
         } else if (a == "--daemon-pid") {
             const auto n = parse_number<int>(v);
             ok = n && *n > 0;
@@ -693,6 +699,7 @@ struct Row {
     std::string first_problem;
     bool by_count = false; ///< a fixed number of requests (codes fetched), not a duration
     bool ran_out = false;  ///< stopped early: the prefetched codes were used up
+    bool cut_short = false; ///< codes fetched: stopped by --prefetch-seconds, not the count
     std::optional<std::uint64_t> rss_peak_kib;
     std::optional<double> daemon_cpu; ///< seconds of CPU per second of wall time
     double bench_cpu = 0;
@@ -906,14 +913,18 @@ private:
     std::uint64_t code_budget(unsigned n) const
     {
         const auto it = refresh_rate_.find(n);
-        const double rate = it != refresh_rate_.end() ? it->second * 1.5 : 1500.0;
+        const double rate = it != refresh_rate_.end() ? it->second * 1.25 : 1500.0;
         const auto want = static_cast<std::uint64_t>(rate * o_.duration_s) + n;
         return std::clamp<std::uint64_t>(want, std::uint64_t{n} * 2, o_.max_codes);
     }
 
-    /// Fetches each slot's share of `total` codes; timed as its own row.
+    /// Fetches each slot's share of `total` codes, for --prefetch-seconds at most (a slow
+    /// /authorize must not stretch the run without bound); timed as its own row.
     net::awaitable<bool> fetch_codes(std::vector<std::unique_ptr<Slot>>& slots, std::uint64_t total)
     {
+        const auto limit = std::chrono::duration_cast<Clock::duration>(
+            std::chrono::duration<double>(o_.prefetch_s.value_or(3 * o_.duration_s)));
+        const auto deadline = Clock::now() + limit;
         const auto n = static_cast<unsigned>(slots.size());
         Row row;
         row.name = "authorize → code";
@@ -924,6 +935,10 @@ private:
             Slot& s = *slots[i];
             s.codes.reserve(per_slot);
             while (s.codes.size() < per_slot) {
+                if (Clock::now() >= deadline) {
+                    row.cut_short = true;
+                    co_return;
+                }
                 Code code;
                 const auto t0 = Clock::now();
                 const std::string_view scope = "openid";
@@ -1098,6 +1113,7 @@ json::object to_json(const Row& r)
                    {"max_ms", percentile(r.latencies_ms, 100)},
                    {"by_count", r.by_count},
                    {"ran_out", r.ran_out},
+                   {"cut_short", r.cut_short},
                    {"first_problem", r.first_problem}};
     o["rss_peak_kib"] = r.rss_peak_kib ? json::value(*r.rss_peak_kib) : json::value(nullptr);
     o["daemon_cpu"] = r.daemon_cpu ? json::value(*r.daemon_cpu) : json::value(nullptr);
@@ -1138,6 +1154,9 @@ void print_table(const Options& o, const Bench& b, std::optional<std::uint64_t> 
         std::printf("latchkeyd peak RSS (VmHWM) at the end: %llu MiB\n",
                     static_cast<unsigned long long>((*hwm_kib + 512) / 1024));
     for (const auto& r : b.rows) {
+        if (r.cut_short)
+            std::printf("%s, %u: stopped fetching codes after %.1f s (--prefetch-seconds)\n",
+                        r.name.c_str(), r.connections, r.seconds);
         if (r.ran_out)
             std::printf("%s, %u: the prefetched codes ran out after %.1f s\n", r.name.c_str(),
                         r.connections, r.seconds);
