@@ -73,6 +73,7 @@ using tcp = net::ip::tcp;
 using Clock = std::chrono::steady_clock;
 using Request = http::request<http::string_body>;
 using Response = http::response<http::string_body>;
+using latchkey::oidc::form_encode;
 /// nullopt: it worked; otherwise what went wrong.
 using Problem = std::optional<std::string>;
 constexpr auto use_tuple = net::as_tuple(net::use_awaitable);
@@ -258,26 +259,6 @@ std::variant<Options, UsageError, std::monostate> parse_args(int argc, char** ar
 }
 
 // ---- HTTP -------------------------------------------------------------------------------
-
-/// Form encoding (RFC 6749 appendix B): all but the unreserved characters as %XX.
-std::string form_encode(std::string_view v)
-{
-    static constexpr std::string_view hex = "0123456789ABCDEF";
-    std::string out;
-    out.reserve(v.size());
-    for (const char c : v) {
-        const auto u = static_cast<unsigned char>(c);
-        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-            c == '-' || c == '.' || c == '_' || c == '~') {
-            out += c;
-        } else {
-            out += '%';
-            out += hex[u >> 4U];
-            out += hex[u & 0xFU];
-        }
-    }
-    return out;
-}
 
 std::string form(std::initializer_list<std::pair<std::string_view, std::string_view>> fields)
 {
