@@ -221,9 +221,11 @@ struct Provider::State {
             daemon::log::error("oidc: pruning sessions: " + ended.error().message);
             return;
         }
-        for (const auto& e : *ended)
+        for (const auto& e : *ended) {
             record(daemon::Severity::info, "session.end",
                    {{"session", e.id}, {"kind", "web"}, {"reason", "expired"}});
+            session_ended(e, "expired");
+        }
     }
 
     /// The web session is open and not expired.

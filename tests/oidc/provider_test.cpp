@@ -1618,28 +1618,39 @@ private:
     std::thread thread_;
 };
 
-TEST_F(ProviderTest, SigningOutSendsABackChannelLogoutTokenToTheSessionsClients)
-{
-    OneShotServer rp;
-    proto::OidcClientInfo c;
-    c.id = "listens";
-    c.redirect_uris = {"https://listens.example/cb"};
-    c.backchannel_logout_uri = "http://127.0.0.1:" + std::to_string(rp.port()) + "/bc?x=1";
-    std::string secret;
-    ASSERT_NO_FATAL_FAILURE(add_client(c, secret));
-    Params p{{"response_type", "code"}, {"client_id", "listens"},
-             {"redirect_uri", "https://listens.example/cb"}, {"scope", "openid"}, {"state", "l"}};
-    const std::string code =
-        code_of(sign_in(authorize(p), alice, alice_password), "https://listens.example/cb", "l");
-    const auto t = post("/token",
-                        encode({{"grant_type", "authorization_code"}, {"code", code},
-                                {"redirect_uri", "https://listens.example/cb"}}),
-                        {}, basic("listens", secret));
-    ASSERT_EQ(t.result(), http::status::ok) << t.body();
-    const std::string sid = str(verified(str(json_of(t), "id_token")), "sid");
+class BackchannelTest : public ProviderTest {
+protected:
+    /// Registers "listens" with a back-channel logout URI on `rp_`, signs alice in to it and
+    /// exchanges the code; returns the ID token's sid.
+    std::string sign_in_to_listener()
+    {
+        proto::OidcClientInfo c;
+        c.id = "listens";
+        c.redirect_uris = {"https://listens.example/cb"};
+        c.backchannel_logout_uri = "http://127.0.0.1:" + std::to_string(rp_.port()) + "/bc?x=1";
+        std::string secret;
+        add_client(c, secret);
+        Params p{{"response_type", "code"}, {"client_id", "listens"},
+                 {"redirect_uri", "https://listens.example/cb"}, {"scope", "openid"},
+                 {"state", "l"}};
+        const std::string code = code_of(sign_in(authorize(p), alice, alice_password),
+                                         "https://listens.example/cb", "l");
+        const auto t = post("/token",
+                            encode({{"grant_type", "authorization_code"}, {"code", code},
+                                    {"redirect_uri", "https://listens.example/cb"}}),
+                            {}, basic("listens", secret));
+        EXPECT_EQ(t.result(), http::status::ok) << t.body();
+        return str(verified(str(json_of(t), "id_token")), "sid");
+    }
 
+    OneShotServer rp_;
+};
+
+TEST_F(BackchannelTest, SigningOutSendsALogoutTokenToTheSessionsClients)
+{
+    const std::string sid = sign_in_to_listener();
     ASSERT_EQ(get("/logout", session_).result(), http::status::ok);
-    const auto body = rp.wait_body();
+    const auto body = rp_.wait_body();
     ASSERT_TRUE(body) << "no back-channel logout arrived";
     const Params form = query_of("?" + *body);
     const std::string token = get_or(form, "logout_token");
@@ -1653,6 +1664,16 @@ TEST_F(ProviderTest, SigningOutSendsABackChannelLogoutTokenToTheSessionsClients)
     const auto* events = claims.if_contains("events");
     ASSERT_TRUE(events && events->is_object());
     EXPECT_TRUE(events->as_object().contains("http://schemas.openid.net/event/backchannel-logout"));
+}
+
+TEST_F(BackchannelTest, AnExpiredSessionIsToldToItsClientsToo)
+{
+    const std::string sid = sign_in_to_listener();
+    clock_.advance(std::chrono::seconds(proto::SecuritySettings{}.session_duration_s + 11));
+    ASSERT_EQ(get("/jwks").result(), http::status::ok); // any request prunes
+    const auto body = rp_.wait_body();
+    ASSERT_TRUE(body) << "no back-channel logout arrived";
+    EXPECT_EQ(str(verified(get_or(query_of("?" + *body), "logout_token")), "sid"), sid);
 }
 
 TEST(PostLogoutToken, RefusesANonHttpUriAndReportsAnUnreachableClient)
