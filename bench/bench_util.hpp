@@ -36,6 +36,60 @@ std::optional<T> parse_number(std::string_view s)
     return v;
 }
 
+/// `v` as a whole number in [lo, hi], stored in `out`; false (and `out` untouched) otherwise.
+template <class T>
+bool parse_count(std::string_view v, T& out, std::uint64_t lo, std::uint64_t hi)
+{
+    const auto n = parse_number<std::uint64_t>(v);
+    if (!n || *n < lo || *n > hi)
+        return false;
+    out = static_cast<T>(*n);
+    return true;
+}
+
+/// `v` as seconds in (0, most], stored in `out`; false otherwise.
+inline bool parse_seconds(std::string_view v, double& out, double most)
+{
+    const auto d = parse_number<double>(v);
+    if (!d || !std::isfinite(*d) || *d <= 0 || *d > most)
+        return false;
+    out = *d;
+    return true;
+}
+
+/// What walk_options() found: a request for the usage text, or a bad command line.
+struct Walked {
+    bool help = false;
+    std::optional<UsageError> error;
+};
+
+/// The command-line loop the tools share: -h/--help, --json (sets `json`), and `--name value`
+/// pairs, each given to `on(name, value)`, which answers true (taken), false (a bad value) or
+/// nullopt (no such option).
+template <class On>
+Walked walk_options(int argc, char** argv, bool& json, On&& on)
+{
+    for (int i = 1; i < argc; ++i) {
+        const std::string_view a = argv[i];
+        if (a == "-h" || a == "--help")
+            return {true, std::nullopt};
+        if (a == "--json") {
+            json = true;
+            continue;
+        }
+        if (i + 1 >= argc)
+            return {false, UsageError{"unknown option or missing value: " + std::string(a)}};
+        const std::string_view v = argv[++i];
+        const std::optional<bool> taken = on(a, v);
+        if (!taken)
+            return {false, UsageError{"unknown option " + std::string(a)}};
+        if (!*taken)
+            return {false, UsageError{"bad value for " + std::string(a) + ": '" + std::string(v) +
+                                      "'"}};
+    }
+    return {};
+}
+
 /// The first line of a file (without its line ending) as a secret; an error for a file that
 /// cannot be read or whose first line is empty.
 inline core::Result<core::Secret> read_secret_line(const std::string& path)

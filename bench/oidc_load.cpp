@@ -167,23 +167,9 @@ std::vector<std::string_view> split_commas(std::string_view s)
 std::variant<Options, UsageError, std::monostate> parse_args(int argc, char** argv)
 {
     Options o;
-    for (int i = 1; i < argc; ++i) {
-        const std::string_view a = argv[i];
-        if (a == "-h" || a == "--help")
-            return std::monostate{};
-        if (a == "--json") {
-            o.json = true;
-            continue;
-        }
-        if (i + 1 >= argc)
-            return UsageError{"unknown option or missing value: " + std::string(a)};
-        const std::string_view v = argv[++i];
-        const auto seconds = [&](double& out, double most) -> bool {
-            const auto d = parse_number<double>(v);
-            if (!d || !std::isfinite(*d) || *d <= 0 || *d > most)
-                return false;
-            out = *d;
-            return true;
+    const auto take = [&](std::string_view a, std::string_view v) -> std::optional<bool> {
+        const auto seconds = [&](double& out, double most) {
+            return latchkey::bench::parse_seconds(v, out, most);
         };
         bool ok = true;
         if (a == "--port") {
@@ -237,11 +223,15 @@ std::variant<Options, UsageError, std::monostate> parse_args(int argc, char** ar
         } else if (a == "--timeout") {
             ok = seconds(o.timeout_s, 600);
         } else {
-            return UsageError{"unknown option " + std::string(a)};
+            return std::nullopt;
         }
-        if (!ok)
-            return UsageError{"bad value for " + std::string(a) + ": '" + std::string(v) + "'"};
-    }
+        return ok;
+    };
+    const auto walked = latchkey::bench::walk_options(argc, argv, o.json, take);
+    if (walked.help)
+        return std::monostate{};
+    if (walked.error)
+        return *walked.error;
     if (o.port == 0)
         return UsageError{"--port is required"};
     const auto needs = [&](Endpoint e) {

@@ -101,30 +101,12 @@ using latchkey::bench::UsageError;
 std::variant<Options, UsageError, std::monostate> parse_args(int argc, char** argv)
 {
     Options o;
-    for (int i = 1; i < argc; ++i) {
-        const std::string_view a = argv[i];
-        if (a == "-h" || a == "--help")
-            return std::monostate{};
-        if (a == "--json") {
-            o.json = true;
-            continue;
-        }
-        if (i + 1 >= argc)
-            return UsageError{"unknown option or missing value: " + std::string(a)};
-        const std::string_view v = argv[++i];
-        const auto count = [&](auto& out, std::uint64_t lo, std::uint64_t hi) -> bool {
-            const auto n = parse_number<std::uint64_t>(v);
-            if (!n || *n < lo || *n > hi)
-                return false;
-            out = static_cast<std::remove_reference_t<decltype(out)>>(*n);
-            return true;
+    const auto take = [&](std::string_view a, std::string_view v) -> std::optional<bool> {
+        const auto count = [&](auto& out, std::uint64_t lo, std::uint64_t hi) {
+            return latchkey::bench::parse_count(v, out, lo, hi);
         };
-        const auto seconds = [&](double& out) -> bool {
-            const auto d = parse_number<double>(v);
-            if (!d || !std::isfinite(*d) || *d <= 0 || *d > 86'400)
-                return false;
-            out = *d;
-            return true;
+        const auto seconds = [&](double& out) {
+            return latchkey::bench::parse_seconds(v, out, 86'400);
         };
         bool ok = true;
         if (a == "--socket") {
@@ -156,31 +138,18 @@ std::variant<Options, UsageError, std::monostate> parse_args(int argc, char** ar
         } else if (a == "--argon2-parallelism") {
             ok = count(o.argon2.parallelism, 1, 255);
         } else {
-            return UsageError{"unknown option " + std::string(a)};
+            return std::nullopt;
         }
-        if (!ok)
-            return UsageError{"bad value for " + std::string(a) + ": '" + std::string(v) + "'"};
-    }
+        return ok;
+    };
+    const auto walked = latchkey::bench::walk_options(argc, argv, o.json, take);
+    if (walked.help)
+        return std::monostate{};
+    if (walked.error)
+        return *walked.error;
     if (o.socket.empty() || o.user.empty() || o.password_file.empty())
         return UsageError{"--socket, --user and --password-file are required"};
     return o;
-}
-
-lk::core::Result<lk::core::Secret> read_password(const std::string& path)
-{
-    std::ifstream in(path, std::ios::binary);
-    if (!in)
-        return lk::core::fail(lk::core::Errc::io_failed, "cannot read " + path);
-    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    std::string_view line(text);
-    line = line.substr(0, line.find('\n'));
-    if (!line.empty() && line.back() == '\r')
-        line.remove_suffix(1);
-    lk::core::Secret password(line);
-    lk::core::wipe(text.data(), text.size());
-    if (password.empty())
-        return lk::core::fail(lk::core::Errc::invalid_argument, path + " holds no password");
-    return password;
 }
 
 // ---- one unit of work and a phase of many -----------------------------------------------
@@ -480,7 +449,7 @@ try {
         return 2;
     }
     const Options o = std::get<Options>(std::move(parsed));
-    const auto password = read_password(o.password_file);
+    const auto password = latchkey::bench::read_secret_line(o.password_file);
     if (!password) {
         std::fprintf(stderr, "latchkey-bench-pam: %s\n", password.error().message.c_str());
         return 1;

@@ -143,30 +143,12 @@ std::optional<std::vector<unsigned>> parse_list(std::string_view s)
 std::variant<Options, UsageError, std::monostate> parse_args(int argc, char** argv)
 {
     Options o;
-    for (int i = 1; i < argc; ++i) {
-        const std::string_view a = argv[i];
-        if (a == "-h" || a == "--help")
-            return std::monostate{};
-        if (a == "--json") {
-            o.json = true;
-            continue;
-        }
-        if (i + 1 >= argc)
-            return UsageError{"unknown option or missing value: " + std::string(a)};
-        const std::string_view v = argv[++i];
-        const auto count = [&](auto& out, std::uint64_t lo, std::uint64_t hi) -> bool {
-            const auto n = parse_number<std::uint64_t>(v);
-            if (!n || *n < lo || *n > hi)
-                return false;
-            out = static_cast<std::remove_reference_t<decltype(out)>>(*n);
-            return true;
+    const auto take = [&](std::string_view a, std::string_view v) -> std::optional<bool> {
+        const auto count = [&](auto& out, std::uint64_t lo, std::uint64_t hi) {
+            return latchkey::bench::parse_count(v, out, lo, hi);
         };
-        const auto seconds = [&](double& out) -> bool {
-            const auto d = parse_number<double>(v);
-            if (!d || !std::isfinite(*d) || *d <= 0 || *d > 86'400)
-                return false;
-            out = *d;
-            return true;
+        const auto seconds = [&](double& out) {
+            return latchkey::bench::parse_seconds(v, out, 86'400);
         };
         bool ok = true;
         if (a == "--socket") {
@@ -197,11 +179,15 @@ std::variant<Options, UsageError, std::monostate> parse_args(int argc, char** ar
         } else if (a == "--timeout") {
             ok = seconds(o.timeout_s);
         } else {
-            return UsageError{"unknown option " + std::string(a)};
+            return std::nullopt;
         }
-        if (!ok)
-            return UsageError{"bad value for " + std::string(a) + ": '" + std::string(v) + "'"};
-    }
+        return ok;
+    };
+    const auto walked = latchkey::bench::walk_options(argc, argv, o.json, take);
+    if (walked.help)
+        return std::monostate{};
+    if (walked.error)
+        return *walked.error;
     if (o.socket.empty() || o.admin_socket.empty())
         return UsageError{"--socket and --admin-socket are required"};
     for (const unsigned n : o.concurrency)
