@@ -14,6 +14,8 @@
 #include <map>
 #include <sstream>
 
+#include "daemon/http_client.hpp"
+
 namespace latchkey::daemon {
 
 namespace {
@@ -158,6 +160,53 @@ const std::map<std::string, std::map<std::string, KeyHandler>>& schema()
            [](Parser& p, const toml::node& n, const std::string& k, Config& c) {
                p.uint(n, k, c.oidc_refresh_grace_s, 0, 300);
            }}}},
+        {"notifier",
+         {{"kind",
+           [](Parser& p, const toml::node& n, const std::string& k, Config& c) {
+               std::string text;
+               p.string(n, k, text);
+               for (auto kind : {NotifierKind::spool, NotifierKind::command, NotifierKind::webhook})
+                   if (text == to_string(kind))
+                       return void(c.notifier_kind = kind);
+               p.error(k, "must be one of spool, command, webhook");
+           }},
+          {"spool_dir", [](Parser& p, const toml::node& n, const std::string& k,
+                           Config& c) { p.string(n, k, c.notifier_spool_dir); }},
+          {"command",
+           [](Parser& p, const toml::node& n, const std::string& k, Config& c) {
+               const auto* arr = n.as_array();
+               if (arr == nullptr)
+                   return p.error(k, "must be an array of strings, such as [\"/usr/local/bin/"
+                                     "send-sms\", \"--quiet\"]");
+               std::vector<std::string> argv;
+               for (const auto& el : *arr) {
+                   auto v = el.value<std::string>();
+                   if (!v || !el.is_string())
+                       return p.error(k, "must be an array of strings");
+                   argv.push_back(*v);
+               }
+               if (argv.empty() || argv.front().empty() || argv.front().front() != '/')
+                   return p.error(k, "its first element must be the program's absolute path "
+                                     "(no shell and no PATH search is involved)");
+               c.notifier_command = std::move(argv);
+           }},
+          {"webhook_url",
+           [](Parser& p, const toml::node& n, const std::string& k, Config& c) {
+               p.string(n, k, c.notifier_webhook_url);
+               if (!p.status)
+                   return;
+               if (auto ok = check_http_url(c.notifier_webhook_url); !ok)
+                   p.error(k, ok.error().message);
+           }},
+          {"timeout_ms",
+           [](Parser& p, const toml::node& n, const std::string& k, Config& c) {
+               std::uint32_t v = 0;
+               p.uint(n, k, v, 100, 60'000);
+               if (p.status)
+                   c.notifier_timeout = std::chrono::milliseconds(v);
+           }},
+          {"retries", [](Parser& p, const toml::node& n, const std::string& k,
+                         Config& c) { p.uint(n, k, c.notifier_retries, 0, 10); }}}},
         {"log",
          {{"level",
            [](Parser& p, const toml::node& n, const std::string& k, Config& c) {
@@ -188,6 +237,25 @@ std::string_view to_string(LogLevel l) noexcept
     case LogLevel::error: return "error";
     }
     return "info";
+}
+
+std::string_view to_string(NotifierKind k) noexcept
+{
+    switch (k) {
+    case NotifierKind::spool: return "spool";
+    case NotifierKind::command: return "command";
+    case NotifierKind::webhook: return "webhook";
+    }
+    return "spool";
+}
+
+std::string spool_dir_path(const Config& c)
+{
+    if (!c.notifier_spool_dir.empty())
+        return c.notifier_spool_dir;
+    const auto slash = c.database.rfind('/');
+    return slash == std::string::npos ? std::string("spool")
+                                      : c.database.substr(0, slash + 1) + "spool";
 }
 
 std::string key_file_path(const Config& c)
@@ -241,6 +309,14 @@ core::Result<Config> parse_config(std::string_view toml_text, std::string_view s
         return core::fail(Errc::config_invalid,
                           std::string(source_name) +
                               ": oidc.tls_certificate and oidc.tls_private_key go together");
+    if (c.notifier_kind == NotifierKind::command && c.notifier_command.empty())
+        return core::fail(Errc::config_invalid,
+                          std::string(source_name) +
+                              ": notifier.command must be set when notifier.kind is \"command\"");
+    if (c.notifier_kind == NotifierKind::webhook && c.notifier_webhook_url.empty())
+        return core::fail(Errc::config_invalid, std::string(source_name) +
+                                                    ": notifier.webhook_url must be set when "
+                                                    "notifier.kind is \"webhook\"");
     if (c.pam_socket.empty() || c.admin_socket.empty() || c.database.empty())
         return core::fail(Errc::config_invalid,
                           std::string(source_name) + ": socket and database paths must be set");

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "core/result.hpp"
 
@@ -17,6 +18,8 @@ struct Argon2Params {
 };
 
 enum class LogLevel : std::uint8_t { debug, info, notice, warning, error };
+
+enum class NotifierKind : std::uint8_t { spool, command, webhook };
 
 struct Config {
     // [directory]
@@ -51,6 +54,13 @@ struct Config {
     std::uint32_t oidc_refresh_token_lifetime_s = 30 * 24 * 3600;
     std::uint32_t oidc_code_lifetime_s = 60;
     std::uint32_t oidc_refresh_grace_s = 10; ///< a just-rotated refresh token still works this long
+    // [notifier]
+    NotifierKind notifier_kind = NotifierKind::spool;
+    std::string notifier_spool_dir;    ///< "" = "spool" beside the database (spool_dir_path())
+    std::vector<std::string> notifier_command; ///< argv; argv[0] an absolute path
+    std::string notifier_webhook_url;  ///< http:// or https://
+    std::chrono::milliseconds notifier_timeout{5000};
+    std::uint32_t notifier_retries = 2; ///< webhook: attempts after the first
     // [log]
     LogLevel log_level = LogLevel::info;
     // [testing]
@@ -61,6 +71,10 @@ struct Config {
 /// directory.
 std::string key_file_path(const Config& c);
 
+/// The notifier's spool directory: `notifier_spool_dir`, else "spool" in the database's
+/// directory.
+std::string spool_dir_path(const Config& c);
+
 /// Parses TOML text. Unknown keys and values of the wrong type or range are errors
 /// (config_invalid) that name the key, so a typo never silently falls back to a default.
 core::Result<Config> parse_config(std::string_view toml_text, std::string_view source_name);
@@ -69,5 +83,6 @@ core::Result<Config> parse_config(std::string_view toml_text, std::string_view s
 core::Result<Config> load_config(const std::string& path);
 
 std::string_view to_string(LogLevel l) noexcept;
+std::string_view to_string(NotifierKind k) noexcept;
 
 } // namespace latchkey::daemon

@@ -84,6 +84,89 @@ TEST(Config, NamesTheOffendingKey)
     EXPECT_EQ(msg("storage = 1"), "t.toml: storage: must be a table ([storage])");
 }
 
+TEST(Config, NotifierDefaultsToASpoolBesideTheDatabase)
+{
+    auto c = parse_config("", "t.toml");
+    ASSERT_TRUE(c);
+    EXPECT_EQ(c->notifier_kind, NotifierKind::spool);
+    EXPECT_EQ(spool_dir_path(*c), "/var/lib/latchkey/spool");
+    EXPECT_TRUE(c->notifier_command.empty());
+    EXPECT_EQ(c->notifier_webhook_url, "");
+    EXPECT_EQ(c->notifier_timeout, std::chrono::milliseconds(5000));
+    EXPECT_EQ(c->notifier_retries, 2u);
+    c->database = "state.db";
+    EXPECT_EQ(spool_dir_path(*c), "spool");
+    c->notifier_spool_dir = "/srv/spool";
+    EXPECT_EQ(spool_dir_path(*c), "/srv/spool");
+}
+
+TEST(Config, ReadsEachNotifierKind)
+{
+    const auto cmd = parse_config(R"(
+[notifier]
+kind = "command"
+command = ["/usr/local/bin/send-sms", "--gateway", "a b"]
+timeout_ms = 1500
+)",
+                                  "t.toml");
+    ASSERT_TRUE(cmd) << cmd.error().message;
+    EXPECT_EQ(cmd->notifier_kind, NotifierKind::command);
+    EXPECT_EQ(cmd->notifier_command,
+              (std::vector<std::string>{"/usr/local/bin/send-sms", "--gateway", "a b"}));
+    EXPECT_EQ(cmd->notifier_timeout, std::chrono::milliseconds(1500));
+
+    const auto hook = parse_config(R"(
+[notifier]
+kind = "webhook"
+webhook_url = "https://alerts.example.internal/hook?token=x"
+retries = 0
+)",
+                                   "t.toml");
+    ASSERT_TRUE(hook) << hook.error().message;
+    EXPECT_EQ(hook->notifier_kind, NotifierKind::webhook);
+    EXPECT_EQ(hook->notifier_webhook_url, "https://alerts.example.internal/hook?token=x");
+    EXPECT_EQ(hook->notifier_retries, 0u);
+
+    const auto spool = parse_config("[notifier]\nkind = \"spool\"\nspool_dir = \"/tmp/sp\"", "t");
+    ASSERT_TRUE(spool) << spool.error().message;
+    EXPECT_EQ(spool_dir_path(*spool), "/tmp/sp");
+}
+
+TEST(Config, ExplainsBadNotifierValues)
+{
+    const auto msg = [](const char* text) {
+        const auto c = parse_config(text, "t.toml");
+        EXPECT_FALSE(c) << text;
+        return c ? std::string() : c.error().message;
+    };
+    EXPECT_EQ(msg("[notifier]\nkind = \"sms\""),
+              "t.toml: notifier.kind: must be one of spool, command, webhook");
+    EXPECT_EQ(msg("[notifier]\nkind = \"command\""),
+              "t.toml: notifier.command must be set when notifier.kind is \"command\"");
+    EXPECT_EQ(msg("[notifier]\nkind = \"webhook\""),
+              "t.toml: notifier.webhook_url must be set when notifier.kind is \"webhook\"");
+    EXPECT_EQ(msg("[notifier]\ncommand = \"/bin/true\""),
+              "t.toml: notifier.command: must be an array of strings, such as "
+              "[\"/usr/local/bin/send-sms\", \"--quiet\"]");
+    EXPECT_EQ(msg("[notifier]\ncommand = [\"/bin/echo\", 1]"),
+              "t.toml: notifier.command: must be an array of strings");
+    EXPECT_EQ(msg("[notifier]\ncommand = [\"sendmail\"]"),
+              "t.toml: notifier.command: its first element must be the program's absolute path "
+              "(no shell and no PATH search is involved)");
+    EXPECT_EQ(msg("[notifier]\ncommand = []"),
+              "t.toml: notifier.command: its first element must be the program's absolute path "
+              "(no shell and no PATH search is involved)");
+    EXPECT_EQ(msg("[notifier]\nwebhook_url = \"ftp://x/y\""),
+              "t.toml: notifier.webhook_url: the URL must be http or https");
+    EXPECT_EQ(msg("[notifier]\nwebhook_url = \"not a url\""),
+              "t.toml: notifier.webhook_url: the URL is not a URI");
+    EXPECT_EQ(msg("[notifier]\ntimeout_ms = 10"),
+              "t.toml: notifier.timeout_ms: must be between 100 and 60000");
+    EXPECT_EQ(msg("[notifier]\nretries = 11"),
+              "t.toml: notifier.retries: must be between 0 and 10");
+    EXPECT_EQ(msg("[notifier]\nspool = \"x\""), "t.toml: notifier.spool: unknown key");
+}
+
 TEST(Names, AcceptOnlyValidAccountNamesAndDomains)
 {
     EXPECT_TRUE(check_account_name("web-1"));

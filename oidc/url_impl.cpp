@@ -1,3 +1,0 @@
-// SPDX-License-Identifier: Apache-2.0
-// Boost.URL compiled once, here (header-only mode), like Boost.JSON in proto/json_impl.cpp.
-#include <boost/url/src.hpp>
