@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <cstdio>
 #include <cstdint>
 #include <fstream>
 #include <iterator>
@@ -13,6 +14,7 @@
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <variant>
 #include <vector>
 
 #include "core/result.hpp"
@@ -88,6 +90,24 @@ Walked walk_options(int argc, char** argv, bool& json, On&& on)
                                       "'"}};
     }
     return {};
+}
+
+/// What a tool's main() does with parse_args()'s answer unless it is the options: print the usage
+/// (exit status 0) or the error (2). nullopt: go on with the options.
+template <class Options>
+std::optional<int> usage_exit(const std::variant<Options, UsageError, std::monostate>& parsed,
+                              std::string_view tool, std::string_view usage)
+{
+    if (std::holds_alternative<std::monostate>(parsed)) {
+        std::fwrite(usage.data(), 1, usage.size(), stdout);
+        return 0;
+    }
+    if (const auto* u = std::get_if<UsageError>(&parsed)) {
+        std::fprintf(stderr, "%.*s: %s (see --help)\n", static_cast<int>(tool.size()), tool.data(),
+                     u->message.c_str());
+        return 2;
+    }
+    return std::nullopt;
 }
 
 /// The first line of a file (without its line ending) as a secret; an error for a file that

@@ -1152,14 +1152,8 @@ void print_table(const Options& o, const Bench& b, std::optional<std::uint64_t> 
 int main(int argc, char** argv)
 try {
     auto parsed = parse_args(argc, argv);
-    if (std::holds_alternative<std::monostate>(parsed)) {
-        std::fputs(usage_text.data(), stdout);
-        return 0;
-    }
-    if (const auto* u = std::get_if<UsageError>(&parsed)) {
-        std::fprintf(stderr, "latchkey-bench-oidc: %s (see --help)\n", u->message.c_str());
-        return 2;
-    }
+    if (const auto done = latchkey::bench::usage_exit(parsed, "latchkey-bench-oidc", usage_text))
+        return *done;
     const Options o = std::get<Options>(std::move(parsed));
     const auto read_secret = [](const std::string& path) -> std::optional<lk::core::Secret> {
         if (path.empty())

@@ -440,14 +440,8 @@ void print_table(const Options& o, const Phase& logons, const HashPhases& hashes
 int main(int argc, char** argv)
 try {
     auto parsed = parse_args(argc, argv);
-    if (std::holds_alternative<std::monostate>(parsed)) {
-        std::fputs(usage_text.data(), stdout);
-        return 0;
-    }
-    if (const auto* u = std::get_if<UsageError>(&parsed)) {
-        std::fprintf(stderr, "latchkey-bench-pam: %s (see --help)\n", u->message.c_str());
-        return 2;
-    }
+    if (const auto done = latchkey::bench::usage_exit(parsed, "latchkey-bench-pam", usage_text))
+        return *done;
     const Options o = std::get<Options>(std::move(parsed));
     const auto password = latchkey::bench::read_secret_line(o.password_file);
     if (!password) {

@@ -779,14 +779,8 @@ void print_table(const Options& o, const Setup& setup, const std::vector<Phase>&
 int main(int argc, char** argv)
 try {
     auto parsed = parse_args(argc, argv);
-    if (std::holds_alternative<std::monostate>(parsed)) {
-        std::fputs(usage_text.data(), stdout);
-        return 0;
-    }
-    if (const auto* u = std::get_if<UsageError>(&parsed)) {
-        std::fprintf(stderr, "latchkey-bench-totp: %s (see --help)\n", u->message.c_str());
-        return 2;
-    }
+    if (const auto done = latchkey::bench::usage_exit(parsed, "latchkey-bench-totp", usage_text))
+        return *done;
     const Options o = std::get<Options>(std::move(parsed));
     if (::geteuid() != 0) {
         std::printf("latchkey-bench-totp: skipped, needs root: it logs on as %u users of its "

@@ -38,7 +38,7 @@
 // client_credentials grant, jose verifies the at+jwt access token, userinfo names --user.
 //
 // Nothing listens at the redirect URIs: the RP reads the URLs of the browser's requests there
-// (a direct navigation is answered by a stub route; the end of a redirect chain is not routed
+// (a direct navigation is answered by a canned route; the end of a redirect chain is not routed
 // by playwright and just fails to connect).
 
 import { createHash, createHmac } from 'node:crypto';
@@ -275,12 +275,32 @@ async function openBrowser() {
 }
 
 /**
+ * page.goto(url), once chromium has finished with the page before. A flow that ended at the RP's
+ * origin (where nothing listens) leaves chromium committing its own error page a moment later;
+ * a navigation started meanwhile is "interrupted by another navigation to chrome-error://...".
+ * That is the previous flow's end, not this one's failure: start again, three times at most.
+ */
+async function gotoPage(page, url) {
+    for (let attempt = 1; ; ++attempt) {
+        try {
+            return await page.goto(url);
+        } catch (e) {
+            const previousFlowsEnd =
+                /interrupted by another navigation to "chrome-error:/.test(e?.message ?? '');
+            if (attempt >= 3 || !previousFlowsEnd)
+                throw e;
+            await page.waitForLoadState('load').catch(() => {});
+        }
+    }
+}
+
+/**
  * Navigates to `url`. A navigation that ends at the RP's origin fails (nothing listens there)
  * and is not an error here: landing() reads where the browser went.
  */
 async function visit(page, url) {
     try {
-        await page.goto(url);
+        await gotoPage(page, url);
     } catch (e) {
         if (!/net::ERR_/.test(e?.message ?? ''))
             throw e;
@@ -414,7 +434,7 @@ async function main() {
         // ---- sign-in ----------------------------------------------------------------------
         const first = await authorizationRequest(config);
         await step('authorization request reaches the sign-in page', async () => {
-            await page.goto(first.url.href);
+            await gotoPage(page, first.url.href);
             expect(new URL(page.url()).pathname === '/login', 'latchkey shows /login',
                 { url: page.url() });
             await page.locator('#username').waitFor();
@@ -665,7 +685,7 @@ async function signInForTokens(config, b, extra, expectedAmr, label, moreChecks 
     const req = await authorizationRequest(config, extra);
     await step(`${label}: the authorization request shows the sign-in page`, async () => {
         b.expectLanding();
-        await b.page.goto(req.url.href);
+        await gotoPage(b.page, req.url.href);
         expect(new URL(b.page.url()).pathname === '/login', 'latchkey shows /login',
             { url: b.page.url() });
         await b.page.locator('#username').waitFor();
@@ -720,7 +740,7 @@ const MORE_SCENARIOS = {
     'login-hint': async (config, b, expectedAmr) => {
         const req = await authorizationRequest(config, { login_hint: cfg.user });
         await step('login_hint prefills the user name on the sign-in page', async () => {
-            await b.page.goto(req.url.href);
+            await gotoPage(b.page, req.url.href);
             expect(new URL(b.page.url()).pathname === '/login', 'latchkey shows /login',
                 { url: b.page.url() });
             await expectPrefilled(b.page, cfg.user);
@@ -747,7 +767,7 @@ const MORE_SCENARIOS = {
 
     portal: async (config, b) => {
         await step('/login?username= prefills the user name', async () => {
-            await b.page.goto(`${cfg.issuer}/login?username=${encodeURIComponent(cfg.user)}`);
+            await gotoPage(b.page, `${cfg.issuer}/login?username=${encodeURIComponent(cfg.user)}`);
             await expectPrefilled(b.page, cfg.user);
             expect(await b.page.locator('.domain').count() === 0, 'no fixed domain here');
         });
@@ -762,7 +782,7 @@ const MORE_SCENARIOS = {
     'dedicated-portal': async (config, b) => {
         await step('/d/DOMAIN/login?username=NAME@DOMAIN prefills the name without its domain',
             async () => {
-                await b.page.goto(`${cfg.issuer}/d/${encodeURIComponent(userDomain())}/login` +
+                await gotoPage(b.page, `${cfg.issuer}/d/${encodeURIComponent(userDomain())}/login` +
                                   `?username=${encodeURIComponent(cfg.user)}`);
                 await expectPrefilled(b.page, userLocalPart());
                 const fixed = (await b.page.locator('.domain span').innerText()).trim();
@@ -809,7 +829,7 @@ const MORE_SCENARIOS = {
         const req = await authorizationRequest(config);
         await step('authorization request reaches the sign-in page', async () => {
             b.expectLanding();
-            await b.page.goto(req.url.href);
+            await gotoPage(b.page, req.url.href);
             expect(new URL(b.page.url()).pathname === '/login', 'latchkey shows /login',
                 { url: b.page.url() });
             await b.page.locator('#username').waitFor();

@@ -45,7 +45,7 @@ WRONG_PASSWORD_MESSAGE = "Authentication failed: wrong user name or password."
 LOCKED_NOW_SUFFIX = " Too many failed logons: the account is locked until {until}."
 LOCKED_MESSAGE = ("The account is locked after too many failed logons until {until}; "
                   "an administrator can unlock it.")
-LOGON_DISABLED_MESSAGE = "Console logon is disabled for this user."
+CONSOLE_LOGON_OFF_MESSAGE = "Console logon is disabled for this user."
 ROOT_ON_RESOURCE_MESSAGE = "root logon is disabled on resource accounts"
 ISO_TIME = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ"
 
@@ -643,7 +643,7 @@ def test_console_logon_disabled_is_refused_on_the_page_only_after_the_right_pass
         expect([x["message"] for x in r.result["refusals"]] == [WRONG_PASSWORD_MESSAGE],
                r.result["refusals"])
         final = r.result["final"]
-        expect(final["message"] == LOGON_DISABLED_MESSAGE, final)
+        expect(final["message"] == CONSOLE_LOGON_OFF_MESSAGE, final)
         expect(final["asked_password"] is True and final["status"] == 401, final)
     finally:
         D.ctl("user", "enable-logon", "erin")
