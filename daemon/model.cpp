@@ -28,4 +28,22 @@ std::optional<Severity> severity_from_string(std::string_view s) noexcept
     return std::nullopt;
 }
 
+std::string_view to_string(Role r) noexcept
+{
+    return r == Role::directory_admin ? "directory-admin" : "account-admin";
+}
+
+std::optional<Role> role_from_string(std::string_view s) noexcept
+{
+    for (const Role v : {Role::directory_admin, Role::account_admin})
+        if (to_string(v) == s)
+            return v;
+    return std::nullopt;
+}
+
+std::string_view to_string(CodePurpose p) noexcept
+{
+    return p == CodePurpose::root_recovery ? "root_recovery" : "phone_bind";
+}
+
 } // namespace latchkey::daemon

@@ -23,6 +23,9 @@ struct DirectoryRecord {
     std::string domain;                ///< e.g. "example.internal"
     std::string management_account_id;
     core::TimePoint created_at;
+    /// Centralized root access (seed 003): member accounts get no root credentials, and the
+    /// management account's directory administrators run root-only tasks on them.
+    bool root_access_centralized = false;
 };
 
 struct AccountRecord {
@@ -35,6 +38,10 @@ struct AccountRecord {
     PasswordPolicy policy;
     SecuritySettings settings;
     core::TimePoint created_at;
+    std::optional<std::string> phone;  ///< the bound mobile phone (E.164), once verified
+    std::optional<core::TimePoint> closed_at; ///< closed: nobody logs on, nothing changes
+    /// Under centralized root access: root's password may be recovered until then.
+    std::optional<core::TimePoint> recovery_open_until;
 };
 
 struct UserRecord {
@@ -142,6 +149,40 @@ struct PasswordChange {
     core::TimePoint set_at;
     bool require_change = false;
     std::uint32_t history_keep = 0;    ///< previous hashes to keep (the policy's history)
+};
+
+/// The roles of the directory model's administrators: a user of the management account holding
+/// `directory_admin` administers the directory and every member; a user holding
+/// `account_admin` administers its own account.
+enum class Role : std::uint8_t { directory_admin, account_admin };
+
+std::string_view to_string(Role r) noexcept;
+std::optional<Role> role_from_string(std::string_view s) noexcept;
+
+/// A role held by a user. A role its holder revoked from itself stays on record with
+/// `self_revoked_at`, inactive: restoring it is a root-only task (seed 003).
+struct RoleRecord {
+    std::string user_id;
+    Role role = Role::account_admin;
+    core::TimePoint granted_at;
+    std::string granted_by;            ///< the actor, as in the audit
+    std::optional<core::TimePoint> self_revoked_at;
+};
+
+/// What a verification code sent to a phone is for; one pending code per account and purpose.
+enum class CodePurpose : std::uint8_t { phone_bind, root_recovery };
+
+std::string_view to_string(CodePurpose p) noexcept;
+
+/// A verification code waiting to be entered: only its keyed hash is kept.
+struct VerificationCodeRecord {
+    std::string account_id;
+    CodePurpose purpose = CodePurpose::phone_bind;
+    std::string phone;                 ///< where it was sent (the number to bind, for phone_bind)
+    std::string code_hash;
+    core::TimePoint created_at;
+    core::TimePoint expires_at;
+    std::uint32_t tries_left = 5;
 };
 
 enum class Severity : std::uint8_t { info, notice, warning, alert };

@@ -44,6 +44,49 @@ public:
                                     const PasswordPolicy& policy) = 0;
     virtual core::Status set_settings(const std::string& account_id,
                                       const SecuritySettings& settings) = 0;
+    /// not_found when there is no such account (likewise the setters below).
+    virtual core::Status set_account_kind(const std::string& account_id, AccountKind kind) = 0;
+    /// nullopt unbinds.
+    virtual core::Status set_phone(const std::string& account_id,
+                                   const std::optional<std::string>& phone) = 0;
+    virtual core::Status set_closed(const std::string& account_id, core::TimePoint at) = 0;
+    /// nullopt closes the window.
+    virtual core::Status set_recovery_window(const std::string& account_id,
+                                             std::optional<core::TimePoint> until) = 0;
+    virtual core::Status set_root_access_centralized(bool enabled) = 0;
+
+    // verification codes sent to an account's phone
+    /// Counts one more code sent to the account on `day` ("2026-12-02", UTC) when fewer than
+    /// `limit` were sent that day: true then, false (and nothing counted) at the limit. Days
+    /// before `day` are forgotten. Durable: the count survives a restart.
+    virtual core::Result<bool> count_code_sent(const std::string& account_id,
+                                               const std::string& day, std::uint32_t limit) = 0;
+    virtual core::Result<std::uint32_t> codes_sent(const std::string& account_id,
+                                                   const std::string& day) = 0;
+    /// Replaces the pending code of the same account and purpose.
+    virtual core::Status put_code(const VerificationCodeRecord& code) = 0;
+    virtual core::Result<std::optional<VerificationCodeRecord>> code(const std::string& account_id,
+                                                                     CodePurpose purpose) = 0;
+    /// Takes one try off the pending code and returns the tries left; not_found when none.
+    virtual core::Result<std::uint32_t> spend_code_try(const std::string& account_id,
+                                                       CodePurpose purpose) = 0;
+    /// Forgets the pending code (used, void or expired); not there is not an error.
+    virtual core::Status delete_code(const std::string& account_id, CodePurpose purpose) = 0;
+
+    // administrators' roles
+    /// Grants the role (again): a self-revoked record of it becomes active. not_found when the
+    /// user is gone.
+    virtual core::Status grant_role(const RoleRecord& role) = 0;
+    /// With `self_at`, marks the active role revoked by its holder; without, deletes it.
+    /// not_found when the user does not hold it actively.
+    virtual core::Status revoke_role(const std::string& user_id, Role role,
+                                     std::optional<core::TimePoint> self_at) = 0;
+    /// The roles (active and self-revoked) of one user.
+    virtual core::Result<std::vector<RoleRecord>> roles_of(const std::string& user_id) = 0;
+    /// Every role record, or those of the users of one account; ordered by account name, user
+    /// name, role.
+    virtual core::Result<std::vector<RoleRecord>> roles(
+        const std::optional<std::string>& account_id) = 0;
 
     // users
     /// not_found when the user's account does not exist (likewise add_alias).
@@ -66,6 +109,9 @@ public:
     /// trimmed to the newest `history_keep` entries.
     virtual core::Status set_password(const std::string& user_id,
                                       const PasswordChange& change) = 0;
+    /// Deletes every credential of the user at once: password (and its history), MFA device
+    /// and recovery codes, access keys. not_found if there is no such user.
+    virtual core::Status clear_credentials(const std::string& user_id) = 0;
     /// Previous password hashes, newest first, at most `limit` (0 gives none).
     virtual core::Result<std::vector<std::string>> password_history(const std::string& user_id,
                                                                     std::uint32_t limit) = 0;

@@ -74,8 +74,24 @@ struct DirectoryInfo {
     std::string management_account;
     std::int64_t created_at = 0;
     std::uint32_t accounts = 0;
+    bool root_access_centralized = false; ///< seed 003: see `directory root-access`
 };
-BOOST_DESCRIBE_STRUCT(DirectoryInfo, (), (id, domain, management_account, created_at, accounts))
+BOOST_DESCRIBE_STRUCT(DirectoryInfo, (), (id, domain, management_account, created_at, accounts,
+                                          root_access_centralized))
+
+/// The root user of a cloud account, as `account show` reports it. Absent on the other kinds,
+/// which have no root user.
+struct RootInfo {
+    bool exists = false;
+    bool has_password = false;
+    bool has_mfa = false;
+    std::uint32_t access_keys = 0;
+    bool recovery_open = false;              ///< a recovery by code may run now
+    std::optional<std::int64_t> recovery_open_until; ///< centralized root access: the window
+};
+BOOST_DESCRIBE_STRUCT(RootInfo, (),
+                      (exists, has_password, has_mfa, access_keys, recovery_open,
+                       recovery_open_until))
 
 struct AccountInfo {
     std::string id;
@@ -85,9 +101,15 @@ struct AccountInfo {
     std::vector<std::string> aliases;
     std::uint32_t users = 0;
     std::int64_t created_at = 0;
+    std::optional<std::string> phone;       ///< the bound mobile phone, E.164
+    std::optional<std::int64_t> closed_at;
+    std::optional<RootInfo> root;           ///< cloud accounts only
+    std::uint32_t codes_sent_today = 0;     ///< verification codes sent this UTC day
+    std::uint32_t codes_per_day = 100;      ///< the daily limit (seed 002)
 };
 BOOST_DESCRIBE_STRUCT(AccountInfo, (),
-                      (id, name, kind, default_domain, aliases, users, created_at))
+                      (id, name, kind, default_domain, aliases, users, created_at, phone,
+                       closed_at, root, codes_sent_today, codes_per_day))
 
 struct UserInfo {
     std::string id;
@@ -561,6 +583,112 @@ struct AccessKeyDelete {
 };
 BOOST_DESCRIBE_STRUCT(AccessKeyDelete, (), (id))
 
+// ---- administrators (roles) -------------------------------------------------------------
+
+/// `role` is "directory-admin" (users of the management account) or "account-admin" (of the
+/// user's own account).
+struct RoleGrant {
+    static constexpr std::string_view type = "role.grant";
+    UserRef ref;
+    std::string role;
+};
+BOOST_DESCRIBE_STRUCT(RoleGrant, (), (ref, role))
+
+struct RoleRevoke {
+    static constexpr std::string_view type = "role.revoke";
+    UserRef ref;
+    std::string role;
+};
+BOOST_DESCRIBE_STRUCT(RoleRevoke, (), (ref, role))
+
+struct RoleList {
+    static constexpr std::string_view type = "role.list";
+    std::optional<std::string> account; ///< only the roles of this account's users
+};
+BOOST_DESCRIBE_STRUCT(RoleList, (), (account))
+
+// ---- the account lifecycle (seeds 000, 002, 003) ----------------------------------------
+
+/// Sends a 6-digit code to `number` (E.164); `account.phone.verify` with it binds the number.
+struct PhoneBind {
+    static constexpr std::string_view type = "account.phone.bind";
+    std::string account;
+    std::string number;
+};
+BOOST_DESCRIBE_STRUCT(PhoneBind, (), (account, number))
+
+struct PhoneVerify {
+    static constexpr std::string_view type = "account.phone.verify";
+    std::string account;
+    core::Secret code;
+};
+BOOST_DESCRIBE_STRUCT(PhoneVerify, (), (account, code))
+
+/// resource -> cloud needs a bound phone and `acknowledge_risk`; cloud -> resource removes root.
+struct AccountSwitch {
+    static constexpr std::string_view type = "account.switch";
+    std::string account;
+    AccountKind to = AccountKind::cloud;
+    bool acknowledge_risk = false;
+};
+BOOST_DESCRIBE_STRUCT(AccountSwitch, (), (account, to, acknowledge_risk))
+
+/// Without `code`: sends a code to the bound phone. With `code` and `password`: sets root's
+/// password (checked against the account's policy).
+struct RootRecover {
+    static constexpr std::string_view type = "account.root.recover";
+    std::string account;
+    std::optional<core::Secret> code;
+    std::optional<core::Secret> password;
+};
+BOOST_DESCRIBE_STRUCT(RootRecover, (), (account, code, password))
+
+struct RootRemoveCredentials {
+    static constexpr std::string_view type = "account.root.remove_credentials";
+    std::string account;
+};
+BOOST_DESCRIBE_STRUCT(RootRemoveCredentials, (), (account))
+
+struct RootAllowRecovery {
+    static constexpr std::string_view type = "account.root.allow_recovery";
+    std::string account;
+    std::int64_t duration_s = 0;
+};
+BOOST_DESCRIBE_STRUCT(RootAllowRecovery, (), (account, duration_s))
+
+struct RootAccessSet {
+    static constexpr std::string_view type = "directory.root_access.set";
+    bool enabled = false;
+};
+BOOST_DESCRIBE_STRUCT(RootAccessSet, (), (enabled))
+
+struct RootAccessShow {
+    static constexpr std::string_view type = "directory.root_access.show";
+};
+BOOST_DESCRIBE_STRUCT(RootAccessShow, (), ())
+
+/// A root-only task: nobody logs on to a closed account again.
+struct AccountClose {
+    static constexpr std::string_view type = "account.close";
+    std::string account;
+};
+BOOST_DESCRIBE_STRUCT(AccountClose, (), (account))
+
+/// A root-only task: gives back the account-admin role a user revoked from itself.
+struct AccountRestoreAdmin {
+    static constexpr std::string_view type = "account.restore_admin";
+    std::string account;
+    std::string user;
+};
+BOOST_DESCRIBE_STRUCT(AccountRestoreAdmin, (), (account, user))
+
+/// A privileged task: empties allowed_networks when it locks everyone out.
+struct AccountClearNetworks {
+    static constexpr std::string_view type = "account.clear_logon_networks";
+    std::string account;
+};
+BOOST_DESCRIBE_STRUCT(AccountClearNetworks, (), (account))
+
 using Request = std::variant<Hello, DirectoryInit, DirectoryShow, AccountCreate, AccountList,
                              AccountShow, AccountAlias, UserCreate, UserList, UserShow, UserDelete,
                              UserSetLogon, UserSetEmail, UserSetPassword, PolicyShow, PolicySet, SettingsShow,
@@ -569,7 +697,11 @@ using Request = std::variant<Hello, DirectoryInit, DirectoryShow, AccountCreate,
                              SessionClose, MfaEnroll, MfaConfirm, MfaList, MfaRemove,
                              MfaRecoveryCodes, OidcClientAdd, OidcClientList, OidcClientShow,
                              OidcClientRemove, OidcRotateKeys, AccessKeyCreate, AccessKeyList,
-                             AccessKeySetEnabled, AccessKeyDelete>;
+                             AccessKeySetEnabled, AccessKeyDelete, RoleGrant, RoleRevoke,
+                             RoleList, PhoneBind, PhoneVerify, AccountSwitch, RootRecover,
+                             RootRemoveCredentials, RootAllowRecovery, RootAccessSet,
+                             RootAccessShow, AccountClose, AccountRestoreAdmin,
+                             AccountClearNetworks>;
 
 // ---- responses --------------------------------------------------------------------------
 
@@ -728,11 +860,35 @@ struct AccessKeyListReply {
 };
 BOOST_DESCRIBE_STRUCT(AccessKeyListReply, (), (keys))
 
+struct RoleInfo {
+    std::string user;          ///< logon name
+    std::string account;
+    std::string role;
+    std::int64_t granted_at = 0;
+    std::string granted_by;
+    std::optional<std::int64_t> self_revoked_at; ///< inactive: revoked by its holder
+};
+BOOST_DESCRIBE_STRUCT(RoleInfo, (), (user, account, role, granted_at, granted_by, self_revoked_at))
+
+struct RoleListReply {
+    static constexpr std::string_view type = "role.list.reply";
+    std::vector<RoleInfo> roles;
+};
+BOOST_DESCRIBE_STRUCT(RoleListReply, (), (roles))
+
+struct RootAccessReply {
+    static constexpr std::string_view type = "directory.root_access";
+    bool enabled = false;
+    std::vector<AccountInfo> members; ///< every member account, with its root's state
+};
+BOOST_DESCRIBE_STRUCT(RootAccessReply, (), (enabled, members))
+
 using Response = std::variant<HelloReply, Failure, Done, DirectoryReply, AccountReply,
                               AccountListReply, UserReply, UserListReply, PolicyReply,
                               SettingsReply, AuthReply, SessionReply, SessionListReply,
                               AuditListReply, MfaChallenge, MfaEnrolled, MfaListReply,
                               MfaRecoveryCodesReply, OidcClientReply, OidcClientListReply,
-                              AccessKeyReply, AccessKeyListReply>;
+                              AccessKeyReply, AccessKeyListReply, RoleListReply,
+                              RootAccessReply>;
 
 } // namespace latchkey::proto
