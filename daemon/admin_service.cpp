@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// Admin request dispatch.
+// Admin request dispatch: who may ask (Authority), then the component that answers.
 #include "daemon/admin_service.hpp"
 
 #include <algorithm>
@@ -12,6 +12,8 @@
 namespace latchkey::daemon {
 
 namespace {
+
+using core::Errc;
 
 template <class T, class Wrap>
 proto::Response reply(core::Result<T>&& r, Wrap wrap)
@@ -29,69 +31,154 @@ proto::Response reply(core::Result<proto::UserReply>&& r)
 }
 
 template <class T>
+proto::Response reply(core::Result<T>&& r)
+{
+    if (!r)
+        return proto::failure(r.error());
+    return proto::Response{std::move(*r)};
+}
+
+proto::Response user_reply(core::Result<proto::UserInfo>&& r)
+{
+    return reply(std::move(r), [](auto u) { return proto::UserReply{u, {}}; });
+}
+
+proto::Response account_reply(core::Result<proto::AccountInfo>&& r)
+{
+    return reply(std::move(r), [](auto a) { return proto::AccountReply{a}; });
+}
+
+template <class T>
 constexpr bool is_oidc_request =
     std::is_same_v<T, proto::OidcClientAdd> || std::is_same_v<T, proto::OidcClientList> ||
     std::is_same_v<T, proto::OidcClientShow> || std::is_same_v<T, proto::OidcClientRemove> ||
     std::is_same_v<T, proto::OidcRotateKeys>;
 
+#define LATCHKEY_ALLOW(expr)                                                                      \
+    do {                                                                                          \
+        if (auto allowed_ = (expr); !allowed_)                                                    \
+            return proto::failure(allowed_.error());                                              \
+    } while (false)
+
 struct Dispatch {
-    Directory& dir;
-    Mfa& mfa;
-    AccessKeys& keys;
-    OidcAdmin* oidc;
+    AdminServices& s;
     std::optional<PendingEnrolment>& enrolment; ///< this connection's, between enroll and confirm
-    const Actor actor;
+    const Principal& who;
+
+    Actor actor() const { return Actor{who.actor}; }
+
+    /// The account a user reference names (the user need not exist), for the checks.
+    core::Result<AccountRecord> account_of(const proto::UserRef& ref) const
+    {
+        LATCHKEY_TRY(located, s.directory.locate(ref));
+        return std::move(located.first);
+    }
+
+    core::Status may_admin_account(const std::optional<std::string>& account,
+                                   std::string_view task) const
+    {
+        LATCHKEY_TRY(a, s.directory.account(account));
+        return s.authority.need_account_admin(who, a, task);
+    }
+
+    core::Status may_admin_account_of(const proto::UserRef& ref, std::string_view task) const
+    {
+        LATCHKEY_TRY(a, account_of(ref));
+        return s.authority.need_account_admin(who, a, task);
+    }
+
+    core::Status may_admin_user(const proto::UserRef& ref, std::string_view task) const
+    {
+        auto target = s.directory.resolve(ref);
+        if (target)
+            return s.authority.need_user_admin(who, *target, task);
+        // A user that does not exist (yet): its account's administrators may ask.
+        LATCHKEY_TRY(a, account_of(ref));
+        return s.authority.need_account_admin(who, a, task);
+    }
+
+    core::Status may_admin_key(const std::string& id, std::string_view task) const
+    {
+        LATCHKEY_TRY(key, s.store.access_key(id));
+        if (!key) // the same answer as for a key of another account: nothing to probe
+            return s.authority.need_directory_admin(who, task);
+        LATCHKEY_TRY(u, s.store.user_by_id(key->user_id));
+        if (!u)
+            return s.authority.need_directory_admin(who, task);
+        LATCHKEY_TRY(a, s.store.account_by_id(u->account_id));
+        if (!a)
+            return s.authority.need_directory_admin(who, task);
+        return s.authority.need_user_admin(who, ResolvedUser{*a, *u}, task);
+    }
 
     proto::Response operator()(proto::Hello& m) const { return answer_hello(m); }
 
     proto::Response operator()(proto::DirectoryInit& m) const
     {
-        return reply(dir.init(m, actor), [](auto d) { return proto::DirectoryReply{d}; });
+        if (who.user || who.signed_out)
+            return proto::failure({Errc::permission_denied,
+                                   "permission denied: the directory is created by root on the "
+                                   "admin socket"});
+        return reply(s.directory.init(m, actor()), [](auto d) { return proto::DirectoryReply{d}; });
     }
 
     proto::Response operator()(proto::DirectoryShow&) const
     {
-        return reply(dir.show(), [](auto d) { return proto::DirectoryReply{d}; });
+        LATCHKEY_ALLOW(s.authority.need_some_admin(who, "showing the directory"));
+        return reply(s.directory.show(), [](auto d) { return proto::DirectoryReply{d}; });
     }
 
     proto::Response operator()(proto::AccountCreate& m) const
     {
-        return reply(dir.create_account(m, actor), [](auto a) { return proto::AccountReply{a}; });
+        LATCHKEY_ALLOW(s.authority.need_directory_admin(who, "creating an account"));
+        return account_reply(s.directory.create_account(m, actor()));
     }
 
     proto::Response operator()(proto::AccountList&) const
     {
-        return reply(dir.list_accounts(), [](auto a) { return proto::AccountListReply{a}; });
+        LATCHKEY_ALLOW(s.authority.need_some_admin(who, "listing accounts"));
+        return reply(s.directory.list_accounts(),
+                     [](auto a) { return proto::AccountListReply{a}; });
     }
 
     proto::Response operator()(proto::AccountShow& m) const
     {
-        return reply(dir.show_account(m.account), [](auto a) { return proto::AccountReply{a}; });
+        LATCHKEY_ALLOW(may_admin_account(m.account, "showing an account"));
+        return account_reply(s.directory.show_account(m.account));
     }
 
     proto::Response operator()(proto::AccountAlias& m) const
     {
-        return reply(dir.alias(m, actor), [](auto a) { return proto::AccountReply{a}; });
+        LATCHKEY_ALLOW(s.authority.need_directory_admin(who, "changing logon domains"));
+        return account_reply(s.directory.alias(m, actor()));
     }
 
     proto::Response operator()(proto::UserCreate& m) const
     {
-        return reply(dir.create_user(m, actor), [](auto u) { return proto::UserReply{u, {}}; });
+        LATCHKEY_ALLOW(may_admin_user(m.ref, "creating a user"));
+        return user_reply(s.directory.create_user(m, actor()));
     }
 
     proto::Response operator()(proto::UserList& m) const
     {
-        return reply(dir.list_users(m.account), [](auto u) { return proto::UserListReply{u}; });
+        if (m.account)
+            LATCHKEY_ALLOW(may_admin_account(m.account, "listing users"));
+        else
+            LATCHKEY_ALLOW(s.authority.need_directory_admin(who, "listing every user"));
+        return reply(s.directory.list_users(m.account),
+                     [](auto u) { return proto::UserListReply{u}; });
     }
 
     proto::Response operator()(proto::UserShow& m) const
     {
-        return reply(dir.show_user(m.ref), [](auto u) { return proto::UserReply{u, {}}; });
+        LATCHKEY_ALLOW(may_admin_account_of(m.ref, "showing a user"));
+        return user_reply(s.directory.show_user(m.ref));
     }
 
     proto::Response operator()(proto::UserDelete& m) const
     {
-        const auto r = dir.delete_user(m.ref, actor);
+        LATCHKEY_ALLOW(may_admin_user(m.ref, "deleting a user"));
+        const auto r = s.directory.delete_user(m.ref, actor());
         if (!r)
             return proto::failure(r.error());
         return proto::Done{"deleted user " + m.ref.user};
@@ -99,82 +186,100 @@ struct Dispatch {
 
     proto::Response operator()(proto::UserSetLogon& m) const
     {
-        return reply(dir.set_console_logon(m.ref, m.enabled, actor),
-                     [](auto u) { return proto::UserReply{u, {}}; });
+        LATCHKEY_ALLOW(may_admin_user(m.ref, "enabling or disabling console logon"));
+        return user_reply(s.directory.set_console_logon(m.ref, m.enabled, actor()));
     }
 
     proto::Response operator()(proto::UserSetEmail& m) const
     {
-        return reply(dir.set_email(m, actor), [](auto u) { return proto::UserReply{u, {}}; });
+        LATCHKEY_ALLOW(may_admin_user(m.ref, "setting the email"));
+        return user_reply(s.directory.set_email(m, actor()));
     }
 
     proto::Response operator()(proto::UserSetPassword& m) const
     {
-        return reply(dir.set_password(m, actor));
+        LATCHKEY_ALLOW(may_admin_user(m.ref, "resetting the password"));
+        return reply(s.directory.set_password(m, actor()));
     }
 
     proto::Response operator()(proto::PolicyShow& m) const
     {
-        return reply(dir.policy(m.account), [](auto p) { return p; });
+        LATCHKEY_ALLOW(may_admin_account(m.account, "showing the password policy"));
+        return reply(s.directory.policy(m.account), [](auto p) { return p; });
     }
 
     proto::Response operator()(proto::PolicySet& m) const
     {
-        return reply(dir.set_policy(m, actor), [](auto p) { return p; });
+        LATCHKEY_ALLOW(may_admin_account(m.account, "setting the password policy"));
+        return reply(s.directory.set_policy(m, actor()), [](auto p) { return p; });
     }
 
     proto::Response operator()(proto::SettingsShow& m) const
     {
-        return reply(dir.settings(m.account), [](auto s) { return s; });
+        LATCHKEY_ALLOW(may_admin_account(m.account, "showing the security settings"));
+        return reply(s.directory.settings(m.account), [](auto x) { return x; });
     }
 
     proto::Response operator()(proto::SettingsSet& m) const
     {
-        return reply(dir.set_settings(m, actor), [](auto s) { return s; });
+        LATCHKEY_ALLOW(may_admin_account(m.account, "changing the security settings"));
+        return reply(s.directory.set_settings(m, actor()), [](auto x) { return x; });
     }
 
     proto::Response operator()(proto::UserUnlock& m) const
     {
-        return reply(dir.unlock(m.ref, actor), [](auto u) { return proto::UserReply{u, {}}; });
+        LATCHKEY_ALLOW(may_admin_user(m.ref, "unlocking a user"));
+        return user_reply(s.directory.unlock(m.ref, actor()));
     }
 
     proto::Response operator()(proto::SessionList& m) const
     {
-        return reply(dir.sessions(m.user), [](auto s) { return proto::SessionListReply{s}; });
+        if (m.user)
+            LATCHKEY_ALLOW(may_admin_user({*m.user, std::nullopt}, "listing sessions"));
+        else
+            LATCHKEY_ALLOW(s.authority.need_directory_admin(who, "listing every session"));
+        return reply(s.directory.sessions(m.user),
+                     [](auto x) { return proto::SessionListReply{x}; });
     }
 
     proto::Response operator()(proto::SessionEnd& m) const
     {
-        return reply(dir.end_sessions(m, actor), [](const auto& ended) {
+        if (m.user && !m.id)
+            LATCHKEY_ALLOW(may_admin_user({*m.user, std::nullopt}, "ending sessions"));
+        else
+            LATCHKEY_ALLOW(s.authority.need_directory_admin(who, "ending a session by id"));
+        return reply(s.directory.end_sessions(m, actor()), [](const auto& ended) {
             if (ended.empty())
                 return proto::Done{"no open session to end"};
             std::string text = "ended " + std::to_string(ended.size()) +
                                (ended.size() == 1 ? " session:" : " sessions:");
-            for (const auto& s : ended)
-                text += "\n  " + s.id + "  " + s.user + "  " + s.service;
+            for (const auto& x : ended)
+                text += "\n  " + x.id + "  " + x.user + "  " + x.service;
             return proto::Done{std::move(text)};
         });
     }
 
     proto::Response operator()(proto::AuditList& m) const
     {
-        return reply(dir.audit(m), [](auto e) { return proto::AuditListReply{e}; });
+        LATCHKEY_ALLOW(s.authority.need_directory_admin(who, "reading the audit trail"));
+        return reply(s.directory.audit(m), [](auto e) { return proto::AuditListReply{e}; });
     }
 
     proto::Response operator()(proto::MfaEnroll& m) const
     {
         enrolment.reset();
         if (!m.ref)
-            return proto::failure({core::Errc::invalid_argument,
+            return proto::failure({Errc::invalid_argument,
                                    "name the user to enrol (self-service enrolment uses the PAM "
                                    "socket)"});
-        auto who = dir.resolve(*m.ref);
-        if (!who)
-            return proto::failure(who.error());
-        auto pending = mfa.start(*who);
+        auto target = s.directory.resolve(*m.ref);
+        if (!target)
+            return proto::failure(target.error());
+        LATCHKEY_ALLOW(s.authority.need_user_admin(who, *target, "enrolling an MFA device"));
+        auto pending = s.mfa.start(*target);
         if (!pending)
             return proto::failure(pending.error());
-        auto challenge = mfa.challenge(*pending);
+        auto challenge = s.mfa.challenge(*pending);
         if (!challenge)
             return proto::failure(challenge.error());
         enrolment = std::move(*pending);
@@ -183,136 +288,286 @@ struct Dispatch {
 
     proto::Response operator()(proto::MfaConfirm& m) const
     {
-        return answer_confirm(mfa, enrolment, m, actor.name);
+        return answer_confirm(s.mfa, enrolment, m, who.actor);
     }
 
     proto::Response operator()(proto::AccessKeyCreate& m) const
     {
-        return reply(keys.create(m.ref, actor), [](auto r) { return r; });
+        LATCHKEY_ALLOW(may_admin_user(m.ref, "creating an access key"));
+        return reply(s.keys.create(m.ref, actor()), [](auto r) { return r; });
     }
 
     proto::Response operator()(proto::AccessKeyList& m) const
     {
-        return reply(keys.list(m.ref), [](auto k) { return proto::AccessKeyListReply{k}; });
+        if (m.ref)
+            LATCHKEY_ALLOW(may_admin_account_of(*m.ref, "listing access keys"));
+        else
+            LATCHKEY_ALLOW(s.authority.need_directory_admin(who, "listing every access key"));
+        return reply(s.keys.list(m.ref), [](auto k) { return proto::AccessKeyListReply{k}; });
     }
 
     proto::Response operator()(proto::AccessKeySetEnabled& m) const
     {
-        return reply(keys.set_enabled(m.id, m.enabled, actor),
+        LATCHKEY_ALLOW(may_admin_key(m.id, "enabling or disabling an access key"));
+        return reply(s.keys.set_enabled(m.id, m.enabled, actor()),
                      [](auto k) { return proto::AccessKeyReply{k, std::nullopt}; });
     }
 
     proto::Response operator()(proto::AccessKeyDelete& m) const
     {
-        if (auto st = keys.remove(m.id, actor); !st)
+        LATCHKEY_ALLOW(may_admin_key(m.id, "deleting an access key"));
+        if (auto st = s.keys.remove(m.id, actor()); !st)
             return proto::failure(st.error());
         return proto::Done{"deleted access key " + m.id};
     }
 
     proto::Response operator()(proto::MfaList& m) const
     {
-        std::optional<ResolvedUser> who;
+        std::optional<ResolvedUser> target;
         if (m.ref) {
-            auto r = dir.resolve(*m.ref);
+            auto r = s.directory.resolve(*m.ref);
             if (!r)
                 return proto::failure(r.error());
-            who = std::move(*r);
+            LATCHKEY_ALLOW(s.authority.need_account_admin(who, r->account, "listing MFA devices"));
+            target = std::move(*r);
+        } else {
+            LATCHKEY_ALLOW(s.authority.need_directory_admin(who, "listing every MFA device"));
         }
-        return reply(mfa.list(who), [](auto d) { return proto::MfaListReply{d}; });
+        return reply(s.mfa.list(target), [](auto d) { return proto::MfaListReply{d}; });
     }
 
     proto::Response operator()(proto::MfaRemove& m) const
     {
-        auto who = dir.resolve(m.ref);
-        if (!who)
-            return proto::failure(who.error());
-        if (auto st = mfa.remove(*who, actor.name); !st)
+        auto target = s.directory.resolve(m.ref);
+        if (!target)
+            return proto::failure(target.error());
+        LATCHKEY_ALLOW(s.authority.need_user_admin(who, *target, "removing an MFA device"));
+        if (auto st = s.mfa.remove(*target, who.actor); !st)
             return proto::failure(st.error());
-        return proto::Done{"removed the MFA device of " + who->user.name + "@" +
-                           who->account.default_domain};
+        return proto::Done{"removed the MFA device of " + target->user.name + "@" +
+                           target->account.default_domain};
     }
 
     proto::Response operator()(proto::MfaRecoveryCodes& m) const
     {
-        auto who = dir.resolve(m.ref);
-        if (!who)
-            return proto::failure(who.error());
-        const std::string name = who->user.name + "@" + who->account.default_domain;
-        return reply(mfa.new_recovery_codes(*who, actor.name), [&](auto codes) {
+        auto target = s.directory.resolve(m.ref);
+        if (!target)
+            return proto::failure(target.error());
+        LATCHKEY_ALLOW(s.authority.need_user_admin(who, *target, "making new recovery codes"));
+        const std::string name = target->user.name + "@" + target->account.default_domain;
+        return reply(s.mfa.new_recovery_codes(*target, who.actor), [&](auto codes) {
             return proto::MfaRecoveryCodesReply{name, std::move(codes)};
         });
     }
 
-    /// The logon dialogue belongs on the PAM socket, where the caller's uid limits it; the
-    /// provider's requests go to the provider.
+    // ---- roles and the account lifecycle (the Lifecycle checks who may) -----------------
+
+    proto::Response operator()(proto::RoleGrant& m) const
+    {
+        return reply(s.lifecycle.grant_role(m, who));
+    }
+
+    proto::Response operator()(proto::RoleRevoke& m) const
+    {
+        return reply(s.lifecycle.revoke_role(m, who));
+    }
+
+    proto::Response operator()(proto::RoleList& m) const
+    {
+        return reply(s.lifecycle.roles(m, who), [](auto r) { return proto::RoleListReply{r}; });
+    }
+
+    proto::Response operator()(proto::PhoneBind& m) const
+    {
+        return reply(s.lifecycle.phone_bind(m, who));
+    }
+
+    proto::Response operator()(proto::PhoneVerify& m) const
+    {
+        return account_reply(s.lifecycle.phone_verify(m, who));
+    }
+
+    proto::Response operator()(proto::AccountSwitch& m) const
+    {
+        return account_reply(s.lifecycle.switch_kind(m, who));
+    }
+
+    proto::Response operator()(proto::RootRecover& m) const
+    {
+        auto r = s.lifecycle.root_recover(m, who);
+        if (!r)
+            return proto::failure(r.error());
+        return std::move(*r);
+    }
+
+    proto::Response operator()(proto::RootRemoveCredentials& m) const
+    {
+        return account_reply(s.lifecycle.remove_root_credentials(m.account, who));
+    }
+
+    proto::Response operator()(proto::RootAllowRecovery& m) const
+    {
+        return account_reply(s.lifecycle.allow_recovery(m, who));
+    }
+
+    proto::Response operator()(proto::RootAccessSet& m) const
+    {
+        return reply(s.lifecycle.set_root_access(m.enabled, who),
+                     [](auto d) { return proto::DirectoryReply{d}; });
+    }
+
+    proto::Response operator()(proto::RootAccessShow&) const
+    {
+        LATCHKEY_ALLOW(s.authority.need_some_admin(who, "showing centralized root access"));
+        return reply(s.lifecycle.root_access());
+    }
+
+    proto::Response operator()(proto::AccountClose& m) const
+    {
+        return account_reply(s.lifecycle.close(m.account, who));
+    }
+
+    proto::Response operator()(proto::AccountRestoreAdmin& m) const
+    {
+        return reply(s.lifecycle.restore_admin(m, who));
+    }
+
+    proto::Response operator()(proto::AccountClearNetworks& m) const
+    {
+        return reply(s.lifecycle.clear_logon_networks(m.account, who));
+    }
+
+    /// The logon dialogue belongs on the PAM socket, where the caller's uid limits it (the
+    /// admin connection takes auth.begin itself, to sign in); the provider's requests go to
+    /// the provider.
     template <class Other>
     proto::Response operator()([[maybe_unused]] Other& m) const
     {
         if constexpr (is_oidc_request<Other>) {
-            if (oidc == nullptr)
-                return proto::failure({core::Errc::failed_precondition,
+            LATCHKEY_ALLOW(s.authority.need_directory_admin(who, "administering OpenID Connect"));
+            if (s.oidc == nullptr)
+                return proto::failure({Errc::failed_precondition,
                                        "the OpenID Connect provider is off: set [oidc] listen in "
                                        "latchkey.toml"});
             proto::Request forwarded{std::move(m)};
-            return oidc->handle(forwarded, actor);
+            return s.oidc->handle(forwarded, actor());
         }
         using PamOnly = Other;
-        return proto::failure({core::Errc::permission_denied,
+        return proto::failure({Errc::permission_denied,
                                "'" + std::string(PamOnly::type) +
                                    "' is not available on the admin socket; use the PAM socket"});
     }
 };
 
+/// `latchkeyctl --as USER`: the engine's own logon dialogue (password, MFA, enrolment of root's
+/// first device), service "latchkeyctl", across the directory.
+constexpr std::string_view sign_in_service = "latchkeyctl";
+
 class AdminConnection final : public Connection {
 public:
-    AdminConnection(Directory& dir, Mfa& mfa, AccessKeys& keys, OidcAdmin* oidc, Peer peer,
-                    std::chrono::seconds answer_timeout)
-        : dir_(dir)
-        , mfa_(mfa)
-        , keys_(keys)
-        , oidc_(oidc)
+    AdminConnection(AdminServices services, Peer peer, std::chrono::seconds answer_timeout)
+        : s_(services)
         , peer_(std::move(peer))
         , answer_timeout_(answer_timeout)
+        , principal_{peer_.actor(), std::nullopt, false}
     {
+    }
+
+    bool is_slow(const proto::Request& request) const override
+    {
+        if (std::holds_alternative<proto::AuthAnswer>(request))
+            return !dialogue_ || dialogue_->answer_is_slow();
+        return true;
     }
 
     proto::Response handle(proto::Request&& request) override
     {
-        log::debug("admin request from " + peer_.actor() + ": " + proto::to_log_string(request));
-        return std::visit(Dispatch{dir_, mfa_, keys_, oidc_, enrolment_, Actor{peer_.actor()}}, request);
+        log::debug("admin request from " + principal_.actor + ": " + proto::to_log_string(request));
+        if (auto* begin = std::get_if<proto::AuthBegin>(&request))
+            return sign_in(*begin);
+        if (auto* answer = std::get_if<proto::AuthAnswer>(&request))
+            return on_answer(*answer);
+        if (dialogue_)
+            return proto::failure({Errc::failed_precondition,
+                                   "finish signing in before anything else"});
+        return std::visit(Dispatch{s_, enrolment_, principal_}, request);
     }
 
     std::chrono::seconds idle_timeout(std::chrono::seconds normal) const override
     {
         // Between an enrolment's challenge and its codes, a person reads two codes off a phone.
-        return enrolment_ ? std::max(normal, answer_timeout_) : normal;
+        return enrolment_ || dialogue_ ? std::max(normal, answer_timeout_) : normal;
     }
 
 private:
-    Directory& dir_;
-    Mfa& mfa_;
-    AccessKeys& keys_;
-    OidcAdmin* oidc_;
+    proto::Response sign_in(const proto::AuthBegin& m)
+    {
+        // Fail closed: from here on this connection has no rights until the dialogue succeeds.
+        principal_ = Principal{peer_.actor(), std::nullopt, true};
+        dialogue_.reset();
+        enrolment_.reset();
+        if (m.user.find('@') == std::string::npos)
+            return proto::failure({Errc::invalid_argument,
+                                   "sign in with a logon name, user@domain"});
+        user_ = m.user;
+        LogonRequest r{std::string(sign_in_service), m.user, std::nullopt, std::nullopt,
+                       false, false, true};
+        Started started = s_.engine.begin_logon(r, Caller{std::nullopt, peer_.pid, "admin"});
+        return step(std::move(started.step), std::move(started.dialogue));
+    }
+
+    proto::Response on_answer(proto::AuthAnswer& m)
+    {
+        if (!dialogue_)
+            return proto::failure({Errc::failed_precondition,
+                                   "no sign-in is in progress on this connection"});
+        Step next = dialogue_->answer(std::move(m.answer));
+        return step(std::move(next), std::move(dialogue_));
+    }
+
+    proto::Response step(Step next, std::unique_ptr<Dialogue> dialogue)
+    {
+        if (next.prompt) {
+            dialogue_ = std::move(dialogue);
+            return next;
+        }
+        dialogue_.reset();
+        if (next.verdict && next.verdict->outcome == proto::Outcome::success) {
+            auto who = s_.directory.resolve({user_, std::nullopt});
+            if (!who)
+                return proto::failure(who.error());
+            const auto account = s_.engine.check_user(*who);
+            if (account.outcome != proto::Outcome::success &&
+                account.outcome != proto::Outcome::new_authtok_required)
+                return proto::AuthReply{{}, std::nullopt, account};
+            principal_ = Principal{who->user.name + "@" + who->account.default_domain,
+                                   std::move(*who), false};
+        }
+        return next;
+    }
+
+    AdminServices s_;
     Peer peer_;
     std::chrono::seconds answer_timeout_;
+    Principal principal_;
+    std::string user_;
+    std::unique_ptr<Dialogue> dialogue_;
     std::optional<PendingEnrolment> enrolment_;
 };
 
 } // namespace
 
-ConnectionFactory admin_connections(Directory& directory, Mfa& mfa, AccessKeys& keys,
-                                    OidcAdmin* oidc, AdminAccess access)
+ConnectionFactory admin_connections(AdminServices services, AdminAccess access)
 {
-    return [&directory, &mfa, &keys, oidc, access](const Peer& peer)
-               -> core::Result<std::unique_ptr<Connection>> {
+    return [services, access](const Peer& peer) -> core::Result<std::unique_ptr<Connection>> {
         const bool admitted = peer.uid == 0 || peer.uid == access.daemon_uid ||
                               (access.admin_gid && peer.in_group(*access.admin_gid));
         if (!admitted)
-            return core::fail(core::Errc::permission_denied,
+            return core::fail(Errc::permission_denied,
                               "permission denied: the admin socket is for root and members of "
                               "the group " + access.admin_group);
         return std::unique_ptr<Connection>(
-            new AdminConnection(directory, mfa, keys, oidc, peer, access.answer_timeout));
+            new AdminConnection(services, peer, access.answer_timeout));
     };
 }
 

@@ -10,7 +10,10 @@
 #include <string>
 
 #include "daemon/access_keys.hpp"
+#include "daemon/auth_engine.hpp"
+#include "daemon/authority.hpp"
 #include "daemon/directory.hpp"
+#include "daemon/lifecycle.hpp"
 #include "daemon/mfa.hpp"
 #include "daemon/unix_server.hpp"
 
@@ -31,10 +34,23 @@ struct AdminAccess {
     std::chrono::seconds answer_timeout{300}; ///< idle limit while an enrolment waits for codes
 };
 
-/// Root, the daemon's own uid and members of the admin group are admitted; anyone else gets
-/// one permission_denied Failure naming who may use the socket.
-/// `oidc` may be null: the provider is off, and its requests are refused saying so.
-ConnectionFactory admin_connections(Directory& directory, Mfa& mfa, AccessKeys& keys,
-                                    OidcAdmin* oidc, AdminAccess access);
+/// What the admin socket's requests are answered by. `oidc` may be null: the provider is off,
+/// and its requests are refused saying so.
+struct AdminServices {
+    Store& store;
+    Directory& directory;
+    Authority& authority;
+    Lifecycle& lifecycle;
+    AuthEngine& engine;
+    Mfa& mfa;
+    AccessKeys& keys;
+    OidcAdmin* oidc = nullptr;
+};
+
+/// Root, the daemon's own uid and members of the admin group are admitted, as the host's
+/// administrator (a directory administrator); anyone else gets one permission_denied Failure
+/// naming who may use the socket. A connection may sign in as a directory user (auth.begin,
+/// service "latchkeyctl"): from then on it has that user's roles only.
+ConnectionFactory admin_connections(AdminServices services, AdminAccess access);
 
 } // namespace latchkey::daemon

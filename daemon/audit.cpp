@@ -42,6 +42,8 @@ void Audit::record(Severity severity, std::string event, std::map<std::string, s
     log::write(level, format_audit_line(e));
     if (!stored)
         log::error("audit event could not be stored: " + stored.error().message);
+    if (severity == Severity::alert && alert_)
+        alert_(e);
 }
 
 } // namespace latchkey::daemon

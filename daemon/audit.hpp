@@ -2,6 +2,7 @@
 // Audit: every security-relevant event goes to the append-only table and to the log.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <string>
 
@@ -23,9 +24,16 @@ public:
     /// the operation being audited has already happened.
     void record(Severity severity, std::string event, std::map<std::string, std::string> fields);
 
+    /// Told of every event of severity alert after it is stored (the daemon hands them to the
+    /// notifier: seed 003's monitoring of root activity). Set once, before any request is served;
+    /// it must not block.
+    using AlertHook = std::function<void(const AuditEvent&)>;
+    void on_alert(AlertHook hook) { alert_ = std::move(hook); }
+
 private:
     Store& store_;
     const core::Clock& clock_;
+    AlertHook alert_;
 };
 
 /// "user.create actor=uid:0 user=alice" — the event as one log line.

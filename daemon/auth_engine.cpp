@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/random.hpp"
+#include "daemon/authority.hpp"
 #include "daemon/log.hpp"
 #include "daemon/network.hpp"
 #include "daemon/password_policy.hpp"
@@ -145,6 +146,14 @@ struct AuthEngine::Context {
             extra["reason"] = std::move(reason);
         if (caller.uid)
             extra["caller_uid"] = std::to_string(*caller.uid);
+        // Seed 003: every root logon attempt, whatever its outcome and front door, is an alert.
+        if (local_part(user) == "root" &&
+            (event.rfind("auth.", 0) == 0 || event.rfind("passwd.", 0) == 0)) {
+            severity = Severity::alert;
+            if (!extra.contains("account"))
+                if (const auto located = directory.locate({user, std::nullopt}))
+                    extra["account"] = located->first.name;
+        }
         audit.record(severity, event, std::move(extra));
     }
 
@@ -340,7 +349,9 @@ private:
             return succeed();
         method_ = "pwd+otp";
         const std::string name = who_->user.name + "@" + who_->account.default_domain;
-        if (!who_->account.settings.mfa_enrol_at_logon) {
+        // Root enrols before its first logon completes, whatever the account's setting.
+        if (!who_->account.settings.mfa_enrol_at_logon &&
+            !Authority::is_root(who_->account, who_->user)) {
             deny_record("mfa_not_enrolled");
             return verdict(Outcome::denied,
                            "Multi-factor authentication is required, and no MFA device is "
@@ -646,15 +657,38 @@ core::Result<std::optional<ResolvedUser>> find_host_user(Directory& directory,
     return std::optional<ResolvedUser>{std::move(*r)};
 }
 
-/// Root has no user record: on a resource account it does not exist at all (seed 000).
-std::optional<std::string> root_refusal(Directory& directory, const std::string& user)
+/// Whether a logon as `user` is refused because of what root is on its account (seed 000): on
+/// a resource account or the management account root does not exist; on a cloud account it
+/// cannot log on until its password has been recovered. Closed accounts refuse everyone.
+std::optional<std::string> root_refusal(Directory& directory, Store& store,
+                                        const std::string& user)
 {
     if (local_part(user) != "root")
         return std::nullopt;
     const auto located = directory.locate({user, std::nullopt});
-    if (located && located->first.kind == AccountKind::resource)
-        return "root logon is disabled on resource accounts";
-    return "root logon is disabled on this account";
+    if (!located)
+        return "root logon is disabled on this account";
+    const AccountRecord& a = located->first;
+    if (a.closed_at)
+        return "account " + a.name + " is closed";
+    switch (a.kind) {
+    case AccountKind::resource:
+        return "root logon is disabled on resource accounts: " + a.name +
+               " is a resource account, which has no root user; a directory administrator can "
+               "switch it to a cloud account";
+    case AccountKind::management:
+        return "root logon is disabled on the management account: its administrators are users "
+               "with the directory-admin role";
+    case AccountKind::cloud: break;
+    }
+    const auto root = store.user_by_name(a.id, "root");
+    if (!root)
+        return "root logon is unavailable: " + root.error().message;
+    if (!*root || (*root)->password_hash.empty())
+        return "the root user of cloud account " + a.name +
+               " has no password: it is recovered with a code sent to the account's phone "
+               "('latchkeyctl account root recover " + a.name + "')";
+    return std::nullopt;
 }
 
 } // namespace
@@ -669,7 +703,7 @@ Started AuthEngine::begin_logon(const LogonRequest& request, const Caller& calle
                         "only root may authenticate a user other than the caller"),
                 nullptr};
     }
-    if (const auto why = root_refusal(c.directory, request.user)) {
+    if (const auto why = root_refusal(c.directory, c.store, request.user)) {
         c.record(Severity::alert, "auth.deny", caller, request.service, request.user,
                  request.rhost, "root_disabled");
         return {verdict(Outcome::denied, *why), nullptr};
@@ -682,6 +716,12 @@ Started AuthEngine::begin_logon(const LogonRequest& request, const Caller& calle
     }
     if (!*who && request.ignore_unknown_user)
         return {verdict(Outcome::ignore), nullptr};
+    if (*who && (*who)->account.closed_at) {
+        c.record(Severity::warning, "auth.deny", caller, request.service, (*who)->user.name,
+                 request.rhost, "account_closed", {{"account", (*who)->account.name}});
+        return {verdict(Outcome::denied, "account " + (*who)->account.name + " is closed"),
+                nullptr};
+    }
     if (*who && c.locked((*who)->user)) {
         c.record(Severity::warning, "auth.deny", caller, request.service, (*who)->user.name,
                  request.rhost, "locked", {{"account", (*who)->account.name}});
@@ -702,7 +742,7 @@ Started AuthEngine::begin_password_change(const proto::PasswordChangeBegin& requ
         return {verdict(Outcome::permission_denied,
                         "only root may change the password of a user other than the caller"),
                 nullptr};
-    if (const auto why = root_refusal(c.directory, request.user))
+    if (const auto why = root_refusal(c.directory, c.store, request.user))
         return {verdict(Outcome::denied, *why), nullptr};
     auto found = find_host_user(c.directory, request.user);
     if (!found)
@@ -758,7 +798,7 @@ proto::Verdict AuthEngine::check_account(const proto::AccountCheck& request, con
     const auto v = [](Outcome o, std::string m = {}) { return proto::Verdict{o, std::move(m), {}}; };
     if (!c.may_ask(caller, request.user))
         return v(Outcome::permission_denied, "only root may check a user other than the caller");
-    if (const auto why = root_refusal(c.directory, request.user))
+    if (const auto why = root_refusal(c.directory, c.store, request.user))
         return v(Outcome::denied, *why);
     auto found = find_host_user(c.directory, request.user);
     if (!found)
@@ -773,6 +813,8 @@ proto::Verdict AuthEngine::check_user(const ResolvedUser& who)
 {
     Context& c = *ctx_;
     const auto v = [](Outcome o, std::string m = {}) { return proto::Verdict{o, std::move(m), {}}; };
+    if (who.account.closed_at)
+        return v(Outcome::denied, "account " + who.account.name + " is closed");
     if (!who.user.console_logon)
         return v(Outcome::denied, "Console logon is disabled for this user.");
     if (c.locked(who.user))

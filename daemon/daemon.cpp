@@ -13,13 +13,17 @@
 #include <boost/asio/signal_set.hpp>
 
 #include "daemon/admin_service.hpp"
+#include "daemon/alerts.hpp"
 #include "daemon/audit.hpp"
 #include "daemon/auth_engine.hpp"
+#include "daemon/authority.hpp"
 #include "daemon/config.hpp"
 #include "daemon/directory.hpp"
+#include "daemon/lifecycle.hpp"
 #include "daemon/listen.hpp"
 #include "daemon/log.hpp"
 #include "daemon/mfa.hpp"
+#include "daemon/notifier.hpp"
 #include "daemon/pam_service.hpp"
 #include "daemon/password_hasher.hpp"
 #include "daemon/secret_box.hpp"
@@ -188,6 +192,18 @@ int run(const std::string& config_path)
     Mfa mfa(**store, *box, audit, *clock, totp);
     AuthEngine engine(**store, directory, hasher, mfa, audit, *clock);
     AccessKeys access_keys(**store, directory, *box, audit, *clock);
+    auto notifier = make_notifier(config, *clock);
+    if (!notifier) {
+        log::error(notifier.error().message);
+        return 78;
+    }
+    log::info("notifier: " + std::string((*notifier)->sink()));
+    Authority authority(**store, directory);
+    Lifecycle lifecycle(**store, directory, authority, **notifier, *box, audit, *clock);
+    // Root activity goes to the notifier (seed 003); the sender delivers what is queued when it
+    // stops, after the servers below.
+    AlertSender alerts(**notifier, audit);
+    audit.on_alert([&alerts](const AuditEvent& e) { alerts.post(e); });
 
     std::unique_ptr<oidc::Provider> provider;
     std::optional<std::pair<std::string, std::uint16_t>> oidc_listen;
@@ -248,7 +264,8 @@ int run(const std::string& config_path)
         {config.pam_socket, static_cast<mode_t>(config.pam_socket_mode), std::nullopt, "pam",
          pam_connections(engine, mfa, config.answer_timeout), pam_work, pam_quick},
         {config.admin_socket, static_cast<mode_t>(config.admin_socket_mode), admin_gid, "admin",
-         admin_connections(directory, mfa, access_keys, provider.get(),
+         admin_connections({**store, directory, authority, lifecycle, engine, mfa, access_keys,
+                            provider.get()},
                            {::geteuid(), admin_gid, config.admin_group, config.answer_timeout}),
          admin_work,
          admin_work},
@@ -325,6 +342,7 @@ int run(const std::string& config_path)
     web_work.join();
     for (const auto& p : bound_paths)
         ::unlink(p.c_str());
+    audit.on_alert({}); // what the provider audits while it stops is logged and stored only
     log::info("stopped");
     return 0;
 }

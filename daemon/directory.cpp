@@ -104,7 +104,54 @@ core::Result<proto::AccountInfo> Directory::info(const AccountRecord& a)
     out.aliases = a.aliases;
     out.users = users;
     out.created_at = core::to_unix(a.created_at);
+    out.phone = a.phone;
+    if (a.closed_at)
+        out.closed_at = core::to_unix(*a.closed_at);
+    LATCHKEY_TRY(sent, store_.codes_sent(a.id, utc_day(clock_.now())));
+    out.codes_sent_today = sent;
+    if (a.kind == AccountKind::cloud) {
+        proto::RootInfo root;
+        LATCHKEY_TRY(r, store_.user_by_name(a.id, "root"));
+        LATCHKEY_TRY(dir, store_.directory());
+        if (r) {
+            root.exists = true;
+            root.has_password = !r->password_hash.empty();
+            LATCHKEY_TRY(device, store_.mfa_device(r->id));
+            root.has_mfa = device.has_value();
+            LATCHKEY_TRY(keys, store_.access_keys(r->id));
+            root.access_keys = static_cast<std::uint32_t>(keys.size());
+        }
+        const bool centralized = dir && dir->root_access_centralized;
+        const bool window = a.recovery_open_until && clock_.now() < *a.recovery_open_until;
+        root.recovery_open = !a.closed_at && a.phone && (!centralized || window);
+        if (window)
+            root.recovery_open_until = core::to_unix(*a.recovery_open_until);
+        out.root = root;
+    }
     return out;
+}
+
+core::Result<AccountRecord> Directory::account(const std::optional<std::string>& name)
+{
+    return account_named(name);
+}
+
+core::Status Directory::ensure_root_user(const AccountRecord& a)
+{
+    if (a.kind != AccountKind::cloud)
+        return {};
+    LATCHKEY_TRY(existing, store_.user_by_name(a.id, "root"));
+    if (existing)
+        return {};
+    UserRecord root;
+    root.id = core::uuid_v4();
+    root.account_id = a.id;
+    root.name = "root"; // reserved: check_user_name refuses it to everyone else
+    root.display_name = "root";
+    root.created_at = clock_.now();
+    if (auto st = store_.create_user(root); !st && !st.error().is(Errc::already_exists))
+        return st;
+    return {};
 }
 
 core::Result<proto::AccountInfo> Directory::create_account(const proto::AccountCreate& req,
@@ -124,6 +171,9 @@ core::Result<proto::AccountInfo> Directory::create_account(const proto::AccountC
     a.default_domain = req.name + "." + dir.domain;
     a.created_at = clock_.now();
     LATCHKEY_TRY_STATUS(store_.create_account(a));
+    // A cloud account's root exists from the start, without credentials (seed 003: new member
+    // accounts have none); its password is recovered with a code to the bound phone.
+    LATCHKEY_TRY_STATUS(ensure_root_user(a));
     audit_.record(Severity::notice, "account.create",
                   {{"actor", actor.name},
                    {"account", a.name},
@@ -248,6 +298,8 @@ core::Result<proto::UserInfo> Directory::create_user(const proto::UserCreate& re
 {
     LATCHKEY_TRY(located, locate(req.ref));
     auto& [account, name] = located;
+    if (account.closed_at)
+        return core::fail(Errc::failed_precondition, "account " + account.name + " is closed");
     LATCHKEY_TRY_STATUS(check_user_name(name));
     const std::string display = req.display_name ? *req.display_name : name;
     LATCHKEY_TRY_STATUS(check_display_name(display));

@@ -100,9 +100,15 @@ public:
 
     proto::SessionInfo info(const SessionRecord& session);
 
-private:
+    /// Ends every open session of the user; returns how many.
     core::Result<std::uint32_t> end_user_sessions(const UserRecord& user, std::string_view reason,
                                                   const Actor& actor);
+    /// The named account, or the host's (nullopt); not_found names it.
+    core::Result<AccountRecord> account(const std::optional<std::string>& name);
+    /// A cloud account has a root user (seed 000): created without a password when missing.
+    core::Status ensure_root_user(const AccountRecord& account);
+
+private:
     core::Result<DirectoryRecord> require_directory();
     core::Result<AccountRecord> account_named(const std::optional<std::string>& name);
     core::Result<proto::AccountInfo> info(const AccountRecord& account);

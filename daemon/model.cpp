@@ -2,6 +2,10 @@
 // Names of the directory's enumerations, as they appear in audit output and on the command line.
 #include "daemon/model.hpp"
 
+#include <time.h>
+
+#include <cstdio>
+
 namespace latchkey::daemon {
 
 std::string_view to_string(SessionKind k) noexcept
@@ -44,6 +48,16 @@ std::optional<Role> role_from_string(std::string_view s) noexcept
 std::string_view to_string(CodePurpose p) noexcept
 {
     return p == CodePurpose::root_recovery ? "root_recovery" : "phone_bind";
+}
+
+std::string utc_day(core::TimePoint t)
+{
+    const std::time_t secs = core::to_unix(t);
+    std::tm tm{};
+    ::gmtime_r(&secs, &tm);
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%04d-%02d-%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
+    return buf;
 }
 
 } // namespace latchkey::daemon

@@ -174,6 +174,9 @@ enum class CodePurpose : std::uint8_t { phone_bind, root_recovery };
 
 std::string_view to_string(CodePurpose p) noexcept;
 
+/// The calendar day (UTC) of `t`, "2026-12-02": the unit of the daily limit of codes.
+std::string utc_day(core::TimePoint t);
+
 /// A verification code waiting to be entered: only its keyed hash is kept.
 struct VerificationCodeRecord {
     std::string account_id;
