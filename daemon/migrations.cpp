@@ -280,9 +280,57 @@ CREATE TABLE oidc_consents (
 );
 )sql";
 
+// v8: the account lifecycle (seed 003): centralized root access, an account's bound phone,
+// closing an account, the window for recovering root's password; administrators' roles; the
+// verification codes sent to an account's phone and how many were sent each day.
+constexpr const char* schema_v8 = R"sql(
+-- Centralized root access: member accounts get no root credentials.
+ALTER TABLE directory ADD COLUMN root_access_centralized INTEGER NOT NULL DEFAULT 0
+    CHECK (root_access_centralized IN (0, 1));
+
+-- The bound mobile phone (E.164), once verified; NULL = none.
+ALTER TABLE accounts ADD COLUMN phone TEXT CHECK (phone <> '');
+-- NULL while open; once set, nobody logs on and nothing changes.
+ALTER TABLE accounts ADD COLUMN closed_at INTEGER;
+-- Under centralized root access, root's password may be recovered until then; NULL = closed.
+ALTER TABLE accounts ADD COLUMN recovery_open_until INTEGER;
+
+-- Administrators' roles. A role its holder revoked from itself stays, inactive, with
+-- self_revoked_at set (restoring it is a root-only task); an active role has it NULL.
+CREATE TABLE roles (
+    user_id         TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    role            TEXT NOT NULL CHECK (role IN ('directory-admin', 'account-admin')),
+    granted_at      INTEGER NOT NULL,
+    granted_by      TEXT NOT NULL,             -- the actor, as in the audit
+    self_revoked_at INTEGER,
+    PRIMARY KEY (user_id, role)
+);
+
+-- The pending verification code of an account, one per purpose; only its keyed hash.
+CREATE TABLE verification_codes (
+    account_id TEXT NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+    purpose    TEXT NOT NULL CHECK (purpose IN ('phone_bind', 'root_recovery')),
+    phone      TEXT NOT NULL CHECK (phone <> ''), -- where it was sent
+    code_hash  TEXT NOT NULL CHECK (code_hash <> ''),
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    tries_left INTEGER NOT NULL CHECK (tries_left BETWEEN 0 AND 4294967295),
+    PRIMARY KEY (account_id, purpose)
+);
+
+-- Codes sent to an account's phone per UTC day, for the daily limit; earlier days are deleted
+-- as the next day's codes are counted, so an account has a row or two.
+CREATE TABLE codes_sent (
+    account_id TEXT NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+    day        TEXT NOT NULL CHECK (day GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]'),
+    count      INTEGER NOT NULL CHECK (count BETWEEN 0 AND 4294967295),
+    PRIMARY KEY (account_id, day)
+);
+)sql";
+
 // migrations[i] takes the database from version i to i + 1.
 constexpr std::array migrations{schema_v1, schema_v2, schema_v3, schema_v4, schema_v5,
-                                schema_v6, schema_v7};
+                                schema_v6, schema_v7, schema_v8};
 static_assert(migrations.size() == latest_schema_version,
               "each schema version needs its migration");
 

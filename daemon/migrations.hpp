@@ -17,7 +17,12 @@ namespace latchkey::daemon {
 /// 1: directory, accounts (with policy and settings), domains, users.
 /// 2: password_history, audit.
 /// 3: users.locked_until, logon_failures, sessions.
-inline constexpr std::uint32_t latest_schema_version = 7;
+/// 4: accounts.settings_mfa_enrol_at_logon, mfa_devices, recovery_codes.
+/// 5: oidc_keys, oidc_clients. 6: access_keys.
+/// 7: OIDC browser sessions, refresh tokens, consents; users.email.
+/// 8: directory.root_access_centralized; accounts.phone, closed_at, recovery_open_until;
+///    roles, verification_codes, codes_sent.
+inline constexpr std::uint32_t latest_schema_version = 8;
 
 /// The database's `PRAGMA user_version` (0 for a new, empty database).
 core::Result<std::uint32_t> schema_version(sqlite3* db);

@@ -15,6 +15,7 @@
 #include <boost/json.hpp>
 #include <sqlite3.h>
 
+#include "daemon/model.hpp"
 #include "daemon/sqlite.hpp"
 
 namespace latchkey::daemon::sqlite_rows {
@@ -62,6 +63,25 @@ inline core::Result<std::vector<std::string>> string_list_from_json(std::string_
     return out;
 }
 
+// Stored by name, not number, so that reordering the enum cannot change what a row means.
+inline std::string_view kind_name(AccountKind k) noexcept
+{
+    switch (k) {
+    case AccountKind::management: return "management";
+    case AccountKind::resource: return "resource";
+    case AccountKind::cloud: return "cloud";
+    }
+    return "unknown";
+}
+
+inline std::optional<AccountKind> kind_from_name(std::string_view s) noexcept
+{
+    for (const AccountKind k : {AccountKind::management, AccountKind::resource, AccountKind::cloud})
+        if (kind_name(k) == s)
+            return k;
+    return std::nullopt;
+}
+
 inline std::string user_not_found(const std::string& user_id)
 {
     return "user '" + user_id + "' not found";
@@ -99,6 +119,11 @@ inline core::Status run_for_user(Statement& stmt, const std::string& user_id)
     return done;
 }
 
+inline std::string account_not_found(const std::string& account_id)
+{
+    return "account '" + account_id + "' not found";
+}
+
 /// An UPDATE or DELETE of one user by id (?1) in its own transaction; not_found if none.
 template <class... Args>
 core::Status
@@ -110,6 +135,22 @@ update_user(sqlite3* db, std::string_view sql, const std::string& user_id, const
     LATCHKEY_TRY_STATUS(stmt.run());
     if (stmt.changes() == 0)
         return core::fail(core::Errc::not_found, user_not_found(user_id));
+    return txn.commit();
+}
+
+/// The same for one account.
+template <class... Args>
+core::Status update_account(sqlite3* db,
+                            std::string_view sql,
+                            const std::string& account_id,
+                            const Args&... args)
+{
+    LATCHKEY_TRY(txn, Transaction::begin(db));
+    LATCHKEY_TRY(stmt, Statement::prepare(db, sql));
+    LATCHKEY_TRY_STATUS(stmt.bind(account_id, args...));
+    LATCHKEY_TRY_STATUS(stmt.run());
+    if (stmt.changes() == 0)
+        return core::fail(core::Errc::not_found, account_not_found(account_id));
     return txn.commit();
 }
 

@@ -32,25 +32,6 @@ using namespace sqlite_rows;
 
 // ---- values <-> columns -----------------------------------------------------------------
 
-// Stored by name, not number, so that reordering the enum cannot change what a row means.
-std::string_view kind_name(AccountKind k) noexcept
-{
-    switch (k) {
-    case AccountKind::management: return "management";
-    case AccountKind::resource: return "resource";
-    case AccountKind::cloud: return "cloud";
-    }
-    return "unknown";
-}
-
-std::optional<AccountKind> kind_from_name(std::string_view s) noexcept
-{
-    for (const AccountKind k : {AccountKind::management, AccountKind::resource, AccountKind::cloud})
-        if (kind_name(k) == s)
-            return k;
-    return std::nullopt;
-}
-
 // Stored as a number so that `severity >= ?` selects "at least this severe".
 static_assert(static_cast<int>(Severity::info) == 0 && static_cast<int>(Severity::notice) == 1 &&
                   static_cast<int>(Severity::warning) == 2 &&
@@ -118,13 +99,6 @@ core::Status run_write(Statement& stmt, Exists&& exists, std::string_view missin
     return core::fail(std::move(e));
 }
 
-core::Status expect_changed(const Statement& stmt, const std::string& what)
-{
-    if (stmt.changes() == 0)
-        return core::fail(Errc::not_found, what + " not found");
-    return {};
-}
-
 // ---- opening ----------------------------------------------------------------------------
 
 /// Creates the file with mode 0600 before SQLite sees it: SQLite would use 0644, and gives its
@@ -179,7 +153,8 @@ constexpr std::string_view account_columns =
     "a.policy_max_failed_per_hour, a.policy_hard_expiry, "
     "a.settings_allow_change_password, a.settings_allow_passkey_logon, "
     "a.settings_allow_manage_mfa, a.settings_mfa_required, a.settings_session_duration_s, "
-    "a.settings_allowed_networks, a.settings_mfa_enrol_at_logon";
+    "a.settings_allowed_networks, a.settings_mfa_enrol_at_logon, "
+    "a.phone, a.closed_at, a.recovery_open_until";
 
 /// Reads a row of account_columns; default_domain and aliases come from load_domains().
 core::Result<AccountRecord> read_account(const Statement& s)
@@ -210,6 +185,9 @@ core::Result<AccountRecord> read_account(const Statement& s)
     LATCHKEY_TRY(networks, string_list_from_json(s.text(19), "allowed_networks value"));
     a.settings.allowed_networks = std::move(networks);
     a.settings.mfa_enrol_at_logon = s.boolean(20);
+    a.phone = s.optional_text(21);
+    a.closed_at = time_or_null(s.optional_int64(22));
+    a.recovery_open_until = time_or_null(s.optional_int64(23));
     return a;
 }
 
@@ -281,9 +259,9 @@ core::Status insert_account(sqlite3* db, const AccountRecord& a)
                          "settings_allow_change_password, settings_allow_passkey_logon, "
                          "settings_allow_manage_mfa, settings_mfa_required, "
                          "settings_session_duration_s, settings_allowed_networks, "
-                         "settings_mfa_enrol_at_logon) "
+                         "settings_mfa_enrol_at_logon, phone, closed_at, recovery_open_until) "
                          "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, "
-                         "?15, ?16, ?17, ?18, ?19, ?20, ?21)"));
+                         "?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24)"));
     const auto& p = a.policy;
     const auto& s = a.settings;
     LATCHKEY_TRY_STATUS(
@@ -292,7 +270,8 @@ core::Status insert_account(sqlite3* db, const AccountRecord& a)
                   p.require_symbol, p.max_age_days, p.history, p.max_failed_per_hour, p.hard_expiry,
                   s.allow_change_password, s.allow_passkey_logon, s.allow_manage_mfa,
                   s.mfa_required, s.session_duration_s, string_list_to_json(s.allowed_networks),
-                  s.mfa_enrol_at_logon));
+                  s.mfa_enrol_at_logon, a.phone, unix_or_null(a.closed_at),
+                  unix_or_null(a.recovery_open_until)));
     const auto exists = [&](std::string_view sqlite_message) -> std::string {
         if (sqlite_message.find("accounts.name") != std::string_view::npos)
             return "account " + quote(a.name) + " already exists";
@@ -362,21 +341,6 @@ core::Result<std::optional<UserRecord>> first(core::Result<std::vector<UserRecor
     return std::optional<UserRecord>(std::move(list.front()));
 }
 
-/// The same for one account.
-template <class... Args>
-core::Status update_account(sqlite3* db,
-                            std::string_view sql,
-                            const std::string& account_id,
-                            const Args&... args)
-{
-    LATCHKEY_TRY(txn, Transaction::begin(db));
-    LATCHKEY_TRY(stmt, Statement::prepare(db, sql));
-    LATCHKEY_TRY_STATUS(stmt.bind(account_id, args...));
-    LATCHKEY_TRY_STATUS(stmt.run());
-    LATCHKEY_TRY_STATUS(expect_changed(stmt, "account " + quote(account_id)));
-    return txn.commit();
-}
-
 } // namespace
 
 // ---- SqliteStore ------------------------------------------------------------------------
@@ -404,12 +368,15 @@ core::Result<std::optional<DirectoryRecord>> SqliteStore::directory()
 {
     const std::lock_guard lock(mutex_);
     LATCHKEY_TRY(stmt, Statement::prepare(db_.get(), "SELECT id, domain, management_account_id, "
-                                                     "created_at FROM directory"));
+                                                     "created_at, root_access_centralized "
+                                                     "FROM directory"));
     LATCHKEY_TRY(row, stmt.step());
     if (!row)
         return std::optional<DirectoryRecord>();
-    return std::optional<DirectoryRecord>(
-        DirectoryRecord{stmt.text(0), stmt.text(1), stmt.text(2), core::from_unix(stmt.int64(3))});
+    return std::optional<DirectoryRecord>(DirectoryRecord{stmt.text(0), stmt.text(1),
+                                                          stmt.text(2),
+                                                          core::from_unix(stmt.int64(3)),
+                                                          stmt.boolean(4)});
 }
 
 core::Status SqliteStore::create_directory(const DirectoryRecord& directory,
@@ -424,10 +391,12 @@ core::Status SqliteStore::create_directory(const DirectoryRecord& directory,
     sqlite3* db = db_.get();
     LATCHKEY_TRY(txn, Transaction::begin(db));
     LATCHKEY_TRY(stmt, Statement::prepare(db, "INSERT INTO directory (id, domain, "
-                                              "management_account_id, created_at) "
-                                              "VALUES (?1, ?2, ?3, ?4)"));
+                                              "management_account_id, created_at, "
+                                              "root_access_centralized) "
+                                              "VALUES (?1, ?2, ?3, ?4, ?5)"));
     LATCHKEY_TRY_STATUS(stmt.bind(directory.id, directory.domain, directory.management_account_id,
-                                  core::to_unix(directory.created_at)));
+                                  core::to_unix(directory.created_at),
+                                  directory.root_access_centralized));
     LATCHKEY_TRY_STATUS(run_write(
         stmt, [](std::string_view) { return std::string("the directory already exists"); }, {}));
     LATCHKEY_TRY_STATUS(insert_account(db, management));

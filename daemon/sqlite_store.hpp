@@ -46,6 +46,32 @@ public:
     core::Status set_settings(const std::string& account_id,
                               const SecuritySettings& settings) override;
 
+    // sqlite_store_lifecycle.cpp: the account lifecycle, verification codes, roles
+    core::Status set_account_kind(const std::string& account_id, AccountKind kind) override;
+    core::Status set_phone(const std::string& account_id,
+                           const std::optional<std::string>& phone) override;
+    core::Status set_closed(const std::string& account_id, core::TimePoint at) override;
+    core::Status set_recovery_window(const std::string& account_id,
+                                     std::optional<core::TimePoint> until) override;
+    core::Status set_root_access_centralized(bool enabled) override;
+    core::Result<bool> count_code_sent(const std::string& account_id, const std::string& day,
+                                       std::uint32_t limit) override;
+    core::Result<std::uint32_t> codes_sent(const std::string& account_id,
+                                           const std::string& day) override;
+    core::Status put_code(const VerificationCodeRecord& code) override;
+    core::Result<std::optional<VerificationCodeRecord>> code(const std::string& account_id,
+                                                             CodePurpose purpose) override;
+    core::Result<std::uint32_t> spend_code_try(const std::string& account_id,
+                                               CodePurpose purpose) override;
+    core::Status delete_code(const std::string& account_id, CodePurpose purpose) override;
+    core::Status grant_role(const RoleRecord& role) override;
+    core::Status revoke_role(const std::string& user_id, Role role,
+                             std::optional<core::TimePoint> self_at) override;
+    core::Result<std::vector<RoleRecord>> roles_of(const std::string& user_id) override;
+    core::Result<std::vector<RoleRecord>>
+    roles(const std::optional<std::string>& account_id) override;
+    core::Status clear_credentials(const std::string& user_id) override;
+
     core::Status create_user(const UserRecord& user) override;
     core::Result<std::optional<UserRecord>> user_by_id(const std::string& id) override;
     core::Result<std::optional<UserRecord>> user_by_name(const std::string& account_id,

@@ -89,9 +89,13 @@ TEST_F(Migrations, BringANewDatabaseToTheLatestVersion)
     ASSERT_TRUE(ok(migrate(db())));
     EXPECT_EQ(version(), latest_schema_version);
     for (const char* table : {"directory", "accounts", "domains", "users", "password_history",
-                              "audit", "logon_failures", "sessions"})
+                              "audit", "logon_failures", "sessions", "roles",
+                              "verification_codes", "codes_sent"})
         EXPECT_TRUE(has_table(table)) << table;
     EXPECT_TRUE(has_column("users", "locked_until"));
+    EXPECT_TRUE(has_column("directory", "root_access_centralized"));
+    for (const char* column : {"phone", "closed_at", "recovery_open_until"})
+        EXPECT_TRUE(has_column("accounts", column)) << column;
 }
 
 TEST_F(Migrations, StopAtTheTargetVersion)
@@ -172,9 +176,9 @@ TEST_F(Migrations, MakeADomainBelongToOneAccountOnly)
         INSERT INTO directory (id, domain, management_account_id, created_at)
             VALUES ('d', 'example.internal', 'a1', 0);
         INSERT INTO accounts VALUES ('a1', 'd', 'one', 'management', 0,
-            8, 1, 1, 1, 1, 0, 0, 5, 0, 1, 1, 1, 0, 21600, '[]', 0);
+            8, 1, 1, 1, 1, 0, 0, 5, 0, 1, 1, 1, 0, 21600, '[]', 0, NULL, NULL, NULL);
         INSERT INTO accounts VALUES ('a2', 'd', 'two', 'resource', 0,
-            8, 1, 1, 1, 1, 0, 0, 5, 0, 1, 1, 1, 0, 21600, '[]', 0);
+            8, 1, 1, 1, 1, 0, 0, 5, 0, 1, 1, 1, 0, 21600, '[]', 0, NULL, NULL, NULL);
         INSERT INTO domains VALUES ('one.example.internal', 'a1', 1);
         COMMIT;
     )sql")));
@@ -196,7 +200,7 @@ TEST_F(Migrations, CascadeUserDeletionToHistoryFailuresAndSessions)
         INSERT INTO directory (id, domain, management_account_id, created_at)
             VALUES ('d', 'example.internal', 'a1', 0);
         INSERT INTO accounts VALUES ('a1', 'd', 'one', 'management', 0,
-            8, 1, 1, 1, 1, 0, 0, 5, 0, 1, 1, 1, 0, 21600, '[]', 0);
+            8, 1, 1, 1, 1, 0, 0, 5, 0, 1, 1, 1, 0, 21600, '[]', 0, NULL, NULL, NULL);
         INSERT INTO users (id, account_id, name, display_name, console_logon, password_hash,
                            password_set_at, require_change, created_at)
             VALUES ('u1', 'a1', 'alice', '', 1, 'h2', 2, 0, 0);
@@ -244,6 +248,108 @@ TEST_F(Migrations, UpgradeAVersion2DatabaseKeepingItsRows)
             VALUES ('s1', 'u1', 'sshd', 42, 6);
     )sql")));
     EXPECT_EQ(count("SELECT locked_until FROM users WHERE id = 'u1'"), 100);
+}
+
+TEST_F(Migrations, StopAtVersion7WithoutTheLifecycleTables)
+{
+    ASSERT_TRUE(ok(migrate(db(), 7)));
+    EXPECT_EQ(version(), 7U);
+    EXPECT_FALSE(has_column("directory", "root_access_centralized"));
+    EXPECT_FALSE(has_column("accounts", "phone"));
+    EXPECT_FALSE(has_table("roles"));
+    EXPECT_FALSE(has_table("verification_codes"));
+    EXPECT_FALSE(has_table("codes_sent"));
+
+    ASSERT_TRUE(ok(migrate(db(), 8)));
+    EXPECT_EQ(version(), 8U);
+    EXPECT_TRUE(has_column("directory", "root_access_centralized"));
+    EXPECT_TRUE(has_column("accounts", "recovery_open_until"));
+    EXPECT_TRUE(has_table("roles"));
+}
+
+TEST_F(Migrations, UpgradeAVersion7DatabaseKeepingItsRows)
+{
+    ASSERT_TRUE(ok(migrate(db(), 7)));
+    // Rows as version 7 wrote them: a directory and accounts without the lifecycle columns.
+    ASSERT_TRUE(ok(exec(db(), R"sql(
+        BEGIN;
+        INSERT INTO directory (id, domain, management_account_id, created_at)
+            VALUES ('d', 'example.internal', 'a1', 0);
+        INSERT INTO accounts VALUES ('a1', 'd', 'one', 'management', 0,
+            8, 1, 1, 1, 1, 0, 0, 5, 0, 1, 1, 1, 0, 21600, '[]', 1);
+        INSERT INTO accounts VALUES ('a2', 'd', 'two', 'resource', 0,
+            8, 1, 1, 1, 1, 0, 0, 5, 0, 1, 1, 1, 0, 21600, '[]', 0);
+        INSERT INTO domains VALUES ('one.example.internal', 'a1', 1);
+        INSERT INTO users (id, account_id, name, display_name, console_logon, password_hash,
+                           password_set_at, require_change, created_at, email)
+            VALUES ('u1', 'a2', 'alice', 'Alice', 1, 'h2', 2, 0, 0, 'alice@example.com');
+        INSERT INTO access_keys VALUES ('LK1', 'u1', 'kh', 1, 3, NULL);
+        COMMIT;
+    )sql")));
+
+    ASSERT_TRUE(ok(migrate(db())));
+    EXPECT_EQ(version(), 8U);
+    EXPECT_EQ(count("SELECT count(*) FROM directory WHERE id = 'd' "
+                    "AND root_access_centralized = 0"),
+              1);
+    EXPECT_EQ(count("SELECT count(*) FROM accounts WHERE phone IS NULL AND closed_at IS NULL "
+                    "AND recovery_open_until IS NULL"),
+              2);
+    EXPECT_EQ(count("SELECT settings_mfa_enrol_at_logon FROM accounts WHERE id = 'a1'"), 1);
+    EXPECT_EQ(count("SELECT count(*) FROM users WHERE id = 'u1' AND password_hash = 'h2' "
+                    "AND email = 'alice@example.com'"),
+              1);
+    EXPECT_EQ(count("SELECT count(*) FROM access_keys WHERE user_id = 'u1'"), 1);
+    // The new columns and tables accept rows for the old account and user.
+    ASSERT_TRUE(ok(exec(db(), R"sql(
+        UPDATE directory SET root_access_centralized = 1;
+        UPDATE accounts SET phone = '+15550100', closed_at = 9 WHERE id = 'a2';
+        INSERT INTO roles VALUES ('u1', 'account-admin', 10, 'root', NULL);
+        INSERT INTO verification_codes VALUES ('a2', 'phone_bind', '+15550100', 'ch', 10, 20, 5);
+        INSERT INTO codes_sent VALUES ('a2', '2026-12-02', 1);
+    )sql")));
+    EXPECT_EQ(count("SELECT closed_at FROM accounts WHERE id = 'a2'"), 9);
+}
+
+TEST_F(Migrations, CheckTheLifecycleTablesValues)
+{
+    ASSERT_TRUE(ok(migrate(db())));
+    ASSERT_TRUE(ok(exec(db(), R"sql(
+        BEGIN;
+        INSERT INTO directory (id, domain, management_account_id, created_at)
+            VALUES ('d', 'example.internal', 'a1', 0);
+        INSERT INTO accounts VALUES ('a1', 'd', 'one', 'management', 0,
+            8, 1, 1, 1, 1, 0, 0, 5, 0, 1, 1, 1, 0, 21600, '[]', 0, NULL, NULL, NULL);
+        INSERT INTO users (id, account_id, name, display_name, console_logon, password_hash,
+                           password_set_at, require_change, created_at)
+            VALUES ('u1', 'a1', 'alice', '', 1, '', NULL, 0, 0);
+        COMMIT;
+    )sql")));
+    for (const char* bad : {
+             "UPDATE directory SET root_access_centralized = 2",
+             "UPDATE accounts SET phone = ''",
+             "INSERT INTO roles VALUES ('u1', 'root', 1, 'x', NULL)",
+             "INSERT INTO roles VALUES ('nobody', 'account-admin', 1, 'x', NULL)",
+             "INSERT INTO verification_codes VALUES ('a1', 'login', '+1555', 'h', 1, 2, 5)",
+             "INSERT INTO verification_codes VALUES ('a1', 'phone_bind', '+1555', 'h', 1, 2, -1)",
+             "INSERT INTO verification_codes VALUES ('nope', 'phone_bind', '+1555', 'h', 1, 2, 5)",
+             "INSERT INTO codes_sent VALUES ('a1', '2 Dec 2026', 1)",
+             "INSERT INTO codes_sent VALUES ('a1', '2026-12-02', 4294967296)",
+         })
+        EXPECT_FALSE(exec(db(), bad)) << bad;
+    // An account's codes and counts go with it, a user's roles with the user.
+    ASSERT_TRUE(ok(exec(db(), R"sql(
+        INSERT INTO roles VALUES ('u1', 'directory-admin', 1, 'root', NULL);
+        INSERT INTO verification_codes VALUES ('a1', 'root_recovery', '+1555', 'h', 1, 2, 5);
+        INSERT INTO codes_sent VALUES ('a1', '2026-12-02', 1);
+        DELETE FROM users WHERE id = 'u1';
+    )sql")));
+    EXPECT_EQ(count("SELECT count(*) FROM roles"), 0);
+    ASSERT_TRUE(ok(exec(db(), "BEGIN; "
+                              "DELETE FROM accounts WHERE id = 'a1'; "
+                              "DELETE FROM directory; COMMIT;")));
+    EXPECT_EQ(count("SELECT count(*) FROM verification_codes"), 0);
+    EXPECT_EQ(count("SELECT count(*) FROM codes_sent"), 0);
 }
 
 TEST_F(Migrations, RejectFailuresAndSessionsOfUnknownUsers)

@@ -1248,6 +1248,527 @@ TEST_F(SqliteStore, SerialisesWritersOnSeveralThreads)
 }
 
 
+// ---- the account lifecycle -----------------------------------------------------------------
+
+TEST_F(SqliteStore, RoundTripsTheLifecycleFieldsOfAnAccount)
+{
+    auto web = make_account("acc-web", "web");
+    web.phone = "+15550100";
+    web.closed_at = core::from_unix(1'700'000'500);
+    web.recovery_open_until = core::from_unix(1'700'086'400);
+    add_account(web);
+    add_account(make_account("acc-db", "db"));
+
+    for (const auto& found : {store_->account_by_id("acc-web"), store_->account_by_name("web"),
+                              store_->account_by_domain("web.example.internal")}) {
+        ASSERT_TRUE(ok(found));
+        ASSERT_TRUE(found->has_value());
+        EXPECT_EQ((*found)->phone, "+15550100");
+        EXPECT_EQ((*found)->closed_at, core::from_unix(1'700'000'500));
+        EXPECT_EQ((*found)->recovery_open_until, core::from_unix(1'700'086'400));
+    }
+    const auto all = store_->accounts();
+    ASSERT_TRUE(ok(all));
+    ASSERT_EQ(all->size(), 3U);
+    EXPECT_EQ((*all)[0].name, "db");
+    EXPECT_FALSE((*all)[0].phone.has_value());
+    EXPECT_FALSE((*all)[0].closed_at.has_value());
+    EXPECT_FALSE((*all)[0].recovery_open_until.has_value());
+    EXPECT_EQ((*all)[2].name, "web");
+    EXPECT_EQ((*all)[2].phone, "+15550100");
+
+    open_store();
+    EXPECT_EQ(store_->account_by_id("acc-web").value()->recovery_open_until,
+              core::from_unix(1'700'086'400));
+}
+
+TEST_F(SqliteStore, CreatesADirectoryWithCentralizedRootAccessAndSwitchesIt)
+{
+    EXPECT_FALSE(store_->directory().value()->root_access_centralized);
+    ASSERT_TRUE(ok(store_->set_root_access_centralized(true)));
+    EXPECT_TRUE(store_->directory().value()->root_access_centralized);
+    open_store();
+    EXPECT_TRUE(store_->directory().value()->root_access_centralized);
+    ASSERT_TRUE(ok(store_->set_root_access_centralized(false)));
+    EXPECT_FALSE(store_->directory().value()->root_access_centralized);
+
+    TempDir other;
+    auto fresh = daemon::SqliteStore::open(other.file("new.db"));
+    ASSERT_TRUE(ok(fresh));
+    // No directory yet: nothing to switch.
+    EXPECT_TRUE(fails_with((*fresh)->set_root_access_centralized(true), Errc::not_found));
+    auto d = make_directory();
+    d.root_access_centralized = true;
+    ASSERT_TRUE(ok((*fresh)->create_directory(
+        d, make_account("acc-mgmt", "management", AccountKind::management))));
+    EXPECT_TRUE((*fresh)->directory().value()->root_access_centralized);
+}
+
+TEST_F(SqliteStore, SetsAnAccountsKindPhoneClosingAndRecoveryWindow)
+{
+    add_account(make_account("acc-web", "web"));
+    ASSERT_TRUE(ok(store_->set_account_kind("acc-web", AccountKind::cloud)));
+    ASSERT_TRUE(ok(store_->set_phone("acc-web", "+15550100")));
+    ASSERT_TRUE(ok(store_->set_closed("acc-web", core::from_unix(1'700'000'900))));
+    ASSERT_TRUE(ok(store_->set_recovery_window("acc-web", core::from_unix(1'700'003'600))));
+    auto a = store_->account_by_id("acc-web").value();
+    ASSERT_TRUE(a.has_value());
+    EXPECT_EQ(a->kind, AccountKind::cloud);
+    EXPECT_EQ(a->phone, "+15550100");
+    EXPECT_EQ(a->closed_at, core::from_unix(1'700'000'900));
+    EXPECT_EQ(a->recovery_open_until, core::from_unix(1'700'003'600));
+    // Policy, settings and domains are untouched.
+    EXPECT_EQ(a->default_domain, "web.example.internal");
+    EXPECT_EQ(a->policy.min_length, PasswordPolicy{}.min_length);
+
+    ASSERT_TRUE(ok(store_->set_phone("acc-web", std::nullopt)));
+    ASSERT_TRUE(ok(store_->set_recovery_window("acc-web", std::nullopt)));
+    a = store_->account_by_id("acc-web").value();
+    EXPECT_FALSE(a->phone.has_value());
+    EXPECT_FALSE(a->recovery_open_until.has_value());
+    EXPECT_EQ(a->closed_at, core::from_unix(1'700'000'900));
+
+    // The directory keeps one management account.
+    EXPECT_TRUE(fails_with(store_->set_account_kind("acc-web", AccountKind::management),
+                           Errc::already_exists));
+    EXPECT_EQ(store_->account_by_id("acc-web").value()->kind, AccountKind::cloud);
+    EXPECT_TRUE(fails_with(store_->set_phone("acc-web", std::string()), Errc::invalid_argument));
+}
+
+TEST_F(SqliteStore, ReportsLifecycleSettersOfAnUnknownAccountAsNotFound)
+{
+    EXPECT_TRUE(fails_with(store_->set_account_kind("nope", AccountKind::cloud), Errc::not_found));
+    EXPECT_TRUE(fails_with(store_->set_phone("nope", "+15550100"), Errc::not_found));
+    EXPECT_TRUE(fails_with(store_->set_phone("nope", std::nullopt), Errc::not_found));
+    EXPECT_TRUE(fails_with(store_->set_closed("nope", t0), Errc::not_found));
+    EXPECT_TRUE(fails_with(store_->set_recovery_window("nope", t0), Errc::not_found));
+    EXPECT_TRUE(fails_with(store_->set_recovery_window("nope", std::nullopt), Errc::not_found));
+}
+
+// ---- verification codes --------------------------------------------------------------------
+
+TEST_F(SqliteStore, CountsCodesSentUpToTheDailyLimitAcrossARestart)
+{
+    add_account(make_account("acc-web", "web"));
+    for (int i = 0; i < 60; ++i)
+        ASSERT_TRUE(store_->count_code_sent("acc-web", "2026-12-02", 100).value()) << i;
+    open_store();
+    EXPECT_EQ(store_->codes_sent("acc-web", "2026-12-02").value(), 60U);
+    for (int i = 60; i < 100; ++i)
+        ASSERT_TRUE(store_->count_code_sent("acc-web", "2026-12-02", 100).value()) << i;
+    // The 101st is refused, and not counted.
+    EXPECT_FALSE(store_->count_code_sent("acc-web", "2026-12-02", 100).value());
+    EXPECT_EQ(store_->codes_sent("acc-web", "2026-12-02").value(), 100U);
+
+    open_store();
+    EXPECT_EQ(store_->codes_sent("acc-web", "2026-12-02").value(), 100U);
+    EXPECT_FALSE(store_->count_code_sent("acc-web", "2026-12-02", 100).value());
+    EXPECT_EQ(store_->codes_sent("acc-web", "2026-12-02").value(), 100U);
+    // Other accounts count on their own.
+    EXPECT_TRUE(store_->count_code_sent("acc-mgmt", "2026-12-02", 100).value());
+    EXPECT_EQ(store_->codes_sent("acc-mgmt", "2026-12-02").value(), 1U);
+    // A limit of 0 sends nothing.
+    EXPECT_FALSE(store_->count_code_sent("acc-mgmt", "2026-12-02", 0).value());
+}
+
+TEST_F(SqliteStore, ForgetsTheCodesSentOnDaysBefore)
+{
+    add_account(make_account("acc-web", "web"));
+    for (int i = 0; i < 3; ++i)
+        ASSERT_TRUE(store_->count_code_sent("acc-web", "2026-12-01", 3).value());
+    EXPECT_FALSE(store_->count_code_sent("acc-web", "2026-12-01", 3).value());
+    ASSERT_TRUE(store_->count_code_sent("acc-mgmt", "2026-12-01", 3).value());
+
+    // A new day starts from nothing and forgets the last one (of this account only).
+    ASSERT_TRUE(store_->count_code_sent("acc-web", "2026-12-02", 3).value());
+    EXPECT_EQ(store_->codes_sent("acc-web", "2026-12-02").value(), 1U);
+    EXPECT_EQ(store_->codes_sent("acc-web", "2026-12-01").value(), 0U);
+    EXPECT_EQ(store_->codes_sent("acc-mgmt", "2026-12-01").value(), 1U);
+
+    // Forgotten even when nothing is counted on the new day.
+    EXPECT_FALSE(store_->count_code_sent("acc-web", "2026-12-03", 0).value());
+    EXPECT_EQ(store_->codes_sent("acc-web", "2026-12-02").value(), 0U);
+    // Later days stay.
+    ASSERT_TRUE(store_->count_code_sent("acc-mgmt", "2027-01-01", 3).value());
+    EXPECT_EQ(store_->codes_sent("acc-mgmt", "2026-12-01").value(), 0U);
+    EXPECT_FALSE(store_->count_code_sent("acc-mgmt", "2026-12-31", 0).value());
+    EXPECT_EQ(store_->codes_sent("acc-mgmt", "2027-01-01").value(), 1U);
+
+    const auto raw = raw_open(path_);
+    EXPECT_EQ(raw_count(raw.get(), "SELECT count(*) FROM codes_sent"), 1);
+}
+
+TEST_F(SqliteStore, RefusesToCountCodesForAnUnknownAccountOrDay)
+{
+    EXPECT_TRUE(fails_with(store_->count_code_sent("nope", "2026-12-02", 5), Errc::not_found));
+    EXPECT_EQ(store_->codes_sent("nope", "2026-12-02").value(), 0U);
+    for (const char* day : {"", "2026-12-2", "02.12.2026", "2026/12/02", "2026-12-02T00"}) {
+        EXPECT_TRUE(fails_with(store_->count_code_sent("acc-mgmt", day, 5),
+                               Errc::invalid_argument))
+            << day;
+        EXPECT_TRUE(fails_with(store_->codes_sent("acc-mgmt", day), Errc::invalid_argument)) << day;
+    }
+}
+
+VerificationCodeRecord make_code(std::string account_id, CodePurpose purpose, std::string hash,
+                                 std::uint32_t tries)
+{
+    VerificationCodeRecord c;
+    c.account_id = std::move(account_id);
+    c.purpose = purpose;
+    c.phone = "+15550100";
+    c.code_hash = std::move(hash);
+    c.created_at = t0;
+    c.expires_at = core::from_unix(1'700'000'600);
+    c.tries_left = tries;
+    return c;
+}
+
+TEST_F(SqliteStore, PutsReplacesAndDeletesThePendingCode)
+{
+    EXPECT_FALSE(store_->code("acc-mgmt", CodePurpose::phone_bind).value().has_value());
+    ASSERT_TRUE(ok(store_->put_code(make_code("acc-mgmt", CodePurpose::phone_bind, "c1", 5))));
+    auto recovery = make_code("acc-mgmt", CodePurpose::root_recovery, "r1", 3);
+    recovery.phone = "+15550199";
+    ASSERT_TRUE(ok(store_->put_code(recovery)));
+
+    auto c = store_->code("acc-mgmt", CodePurpose::phone_bind).value();
+    ASSERT_TRUE(c.has_value());
+    EXPECT_EQ(c->account_id, "acc-mgmt");
+    EXPECT_EQ(c->purpose, CodePurpose::phone_bind);
+    EXPECT_EQ(c->phone, "+15550100");
+    EXPECT_EQ(c->code_hash, "c1");
+    EXPECT_EQ(c->created_at, t0);
+    EXPECT_EQ(c->expires_at, core::from_unix(1'700'000'600));
+    EXPECT_EQ(c->tries_left, 5U);
+
+    // A new code of the same purpose replaces the old one, whatever was left of it.
+    auto next = make_code("acc-mgmt", CodePurpose::phone_bind, "c2", 4);
+    next.phone = "+15550111";
+    next.created_at = core::from_unix(1'700'000'100);
+    next.expires_at = core::from_unix(1'700'000'700);
+    ASSERT_TRUE(ok(store_->put_code(next)));
+    c = store_->code("acc-mgmt", CodePurpose::phone_bind).value();
+    ASSERT_TRUE(c.has_value());
+    EXPECT_EQ(c->code_hash, "c2");
+    EXPECT_EQ(c->phone, "+15550111");
+    EXPECT_EQ(c->created_at, core::from_unix(1'700'000'100));
+    EXPECT_EQ(c->expires_at, core::from_unix(1'700'000'700));
+    EXPECT_EQ(c->tries_left, 4U);
+    {
+        const auto raw = raw_open(path_);
+        EXPECT_EQ(raw_count(raw.get(), "SELECT count(*) FROM verification_codes"), 2);
+    }
+    // The other purpose's code is its own.
+    const auto r = store_->code("acc-mgmt", CodePurpose::root_recovery).value();
+    ASSERT_TRUE(r.has_value());
+    EXPECT_EQ(r->purpose, CodePurpose::root_recovery);
+    EXPECT_EQ(r->code_hash, "r1");
+    EXPECT_EQ(r->phone, "+15550199");
+
+    ASSERT_TRUE(ok(store_->delete_code("acc-mgmt", CodePurpose::phone_bind)));
+    EXPECT_FALSE(store_->code("acc-mgmt", CodePurpose::phone_bind).value().has_value());
+    EXPECT_TRUE(store_->code("acc-mgmt", CodePurpose::root_recovery).value().has_value());
+    // Not there is not an error.
+    EXPECT_TRUE(ok(store_->delete_code("acc-mgmt", CodePurpose::phone_bind)));
+    EXPECT_TRUE(ok(store_->delete_code("nope", CodePurpose::root_recovery)));
+}
+
+TEST_F(SqliteStore, RefusesACodeOfAnUnknownAccountOrWithoutItsHash)
+{
+    EXPECT_TRUE(fails_with(store_->put_code(make_code("nope", CodePurpose::phone_bind, "c1", 5)),
+                           Errc::not_found));
+    EXPECT_TRUE(fails_with(store_->put_code(make_code("acc-mgmt", CodePurpose::phone_bind, "", 5)),
+                           Errc::invalid_argument));
+    auto no_phone = make_code("acc-mgmt", CodePurpose::phone_bind, "c1", 5);
+    no_phone.phone.clear();
+    EXPECT_TRUE(fails_with(store_->put_code(no_phone), Errc::invalid_argument));
+    EXPECT_FALSE(store_->code("nope", CodePurpose::phone_bind).value().has_value());
+}
+
+TEST_F(SqliteStore, SpendsTheTriesOfAPendingCodeDownToZero)
+{
+    ASSERT_TRUE(ok(store_->put_code(make_code("acc-mgmt", CodePurpose::root_recovery, "r1", 3))));
+    EXPECT_EQ(store_->spend_code_try("acc-mgmt", CodePurpose::root_recovery).value(), 2U);
+    EXPECT_EQ(store_->spend_code_try("acc-mgmt", CodePurpose::root_recovery).value(), 1U);
+    open_store();
+    EXPECT_EQ(store_->code("acc-mgmt", CodePurpose::root_recovery).value()->tries_left, 1U);
+    EXPECT_EQ(store_->spend_code_try("acc-mgmt", CodePurpose::root_recovery).value(), 0U);
+    // Never below zero.
+    EXPECT_EQ(store_->spend_code_try("acc-mgmt", CodePurpose::root_recovery).value(), 0U);
+    EXPECT_EQ(store_->code("acc-mgmt", CodePurpose::root_recovery).value()->tries_left, 0U);
+
+    EXPECT_TRUE(fails_with(store_->spend_code_try("acc-mgmt", CodePurpose::phone_bind),
+                           Errc::not_found));
+    EXPECT_TRUE(fails_with(store_->spend_code_try("nope", CodePurpose::root_recovery),
+                           Errc::not_found));
+    ASSERT_TRUE(ok(store_->delete_code("acc-mgmt", CodePurpose::root_recovery)));
+    EXPECT_TRUE(fails_with(store_->spend_code_try("acc-mgmt", CodePurpose::root_recovery),
+                           Errc::not_found));
+}
+
+// ---- roles ---------------------------------------------------------------------------------
+
+RoleRecord make_role(std::string user_id, Role role, std::int64_t at, std::string by = "root")
+{
+    RoleRecord r;
+    r.user_id = std::move(user_id);
+    r.role = role;
+    r.granted_at = core::from_unix(at);
+    r.granted_by = std::move(by);
+    return r;
+}
+
+/// "user:role" of each record, in order, and " (self-revoked)" after inactive ones.
+std::vector<std::string> role_names(const core::Result<std::vector<RoleRecord>>& roles)
+{
+    std::vector<std::string> out;
+    for (const auto& r : roles.value())
+        out.push_back(r.user_id + ":" + std::string(to_string(r.role)) +
+                      (r.self_revoked_at ? " (self-revoked)" : ""));
+    return out;
+}
+
+TEST_F(SqliteStore, GrantsAndListsRolesByAccountUserAndRole)
+{
+    add_account(make_account("acc-web", "web"));
+    add_user(make_user("u-zed", "acc-mgmt", "zed"));
+    add_user(make_user("u-amy", "acc-mgmt", "amy"));
+    add_user(make_user("u-bob", "acc-web", "bob"));
+    ASSERT_TRUE(ok(store_->grant_role(make_role("u-zed", Role::directory_admin, 1'700'000'001))));
+    ASSERT_TRUE(ok(store_->grant_role(make_role("u-bob", Role::account_admin, 1'700'000'002,
+                                                "directory-admin:zed"))));
+    ASSERT_TRUE(ok(store_->grant_role(make_role("u-amy", Role::directory_admin, 1'700'000'003))));
+    ASSERT_TRUE(ok(store_->grant_role(make_role("u-amy", Role::account_admin, 1'700'000'004))));
+
+    // management before web; amy before zed; account-admin before directory-admin.
+    EXPECT_EQ(role_names(store_->roles(std::nullopt)),
+              (std::vector<std::string>{"u-amy:account-admin", "u-amy:directory-admin",
+                                        "u-zed:directory-admin", "u-bob:account-admin"}));
+    EXPECT_EQ(role_names(store_->roles("acc-web")),
+              (std::vector<std::string>{"u-bob:account-admin"}));
+    EXPECT_TRUE(store_->roles("nope").value().empty());
+    EXPECT_EQ(role_names(store_->roles_of("u-amy")),
+              (std::vector<std::string>{"u-amy:account-admin", "u-amy:directory-admin"}));
+    EXPECT_TRUE(store_->roles_of("nope").value().empty());
+
+    const auto bob = store_->roles_of("u-bob");
+    ASSERT_TRUE(ok(bob));
+    ASSERT_EQ(bob->size(), 1U);
+    EXPECT_EQ((*bob)[0].user_id, "u-bob");
+    EXPECT_EQ((*bob)[0].role, Role::account_admin);
+    EXPECT_EQ((*bob)[0].granted_at, core::from_unix(1'700'000'002));
+    EXPECT_EQ((*bob)[0].granted_by, "directory-admin:zed");
+    EXPECT_FALSE((*bob)[0].self_revoked_at.has_value());
+
+    // A user's roles go with the user.
+    ASSERT_TRUE(ok(store_->delete_user("u-amy")));
+    EXPECT_TRUE(store_->roles_of("u-amy").value().empty());
+    EXPECT_EQ(store_->roles(std::nullopt)->size(), 2U);
+}
+
+TEST_F(SqliteStore, KeepsASelfRevokedRoleInactiveUntilGrantedAgain)
+{
+    add_user(make_user("u1", "acc-mgmt", "alice"));
+    ASSERT_TRUE(ok(store_->grant_role(make_role("u1", Role::directory_admin, 1'700'000'001))));
+    ASSERT_TRUE(
+        ok(store_->revoke_role("u1", Role::directory_admin, core::from_unix(1'700'000'050))));
+    auto roles = store_->roles_of("u1");
+    ASSERT_TRUE(ok(roles));
+    ASSERT_EQ(roles->size(), 1U);
+    EXPECT_EQ((*roles)[0].self_revoked_at, core::from_unix(1'700'000'050));
+    EXPECT_EQ((*roles)[0].granted_at, core::from_unix(1'700'000'001));
+    EXPECT_EQ(role_names(store_->roles(std::nullopt)),
+              (std::vector<std::string>{"u1:directory-admin (self-revoked)"}));
+
+    // Not held actively any more: neither revocation finds it, and the record stays.
+    EXPECT_TRUE(fails_with(store_->revoke_role("u1", Role::directory_admin, t0), Errc::not_found));
+    EXPECT_TRUE(fails_with(store_->revoke_role("u1", Role::directory_admin, std::nullopt),
+                           Errc::not_found));
+    EXPECT_EQ(store_->roles_of("u1").value().front().self_revoked_at,
+              core::from_unix(1'700'000'050));
+
+    // Granting it again reactivates the record with the new grant.
+    ASSERT_TRUE(ok(store_->grant_role(make_role("u1", Role::directory_admin, 1'700'000'100,
+                                                "root@host"))));
+    roles = store_->roles_of("u1");
+    ASSERT_TRUE(ok(roles));
+    ASSERT_EQ(roles->size(), 1U);
+    EXPECT_FALSE((*roles)[0].self_revoked_at.has_value());
+    EXPECT_EQ((*roles)[0].granted_at, core::from_unix(1'700'000'100));
+    EXPECT_EQ((*roles)[0].granted_by, "root@host");
+
+    open_store();
+    EXPECT_EQ(role_names(store_->roles_of("u1")),
+              (std::vector<std::string>{"u1:directory-admin"}));
+}
+
+TEST_F(SqliteStore, DeletesARoleRevokedByAnother)
+{
+    add_user(make_user("u1", "acc-mgmt", "alice"));
+    ASSERT_TRUE(ok(store_->grant_role(make_role("u1", Role::directory_admin, 1'700'000'001))));
+    ASSERT_TRUE(ok(store_->grant_role(make_role("u1", Role::account_admin, 1'700'000'002))));
+    ASSERT_TRUE(ok(store_->revoke_role("u1", Role::directory_admin, std::nullopt)));
+    EXPECT_EQ(role_names(store_->roles_of("u1")),
+              (std::vector<std::string>{"u1:account-admin"}));
+    EXPECT_TRUE(fails_with(store_->revoke_role("u1", Role::directory_admin, std::nullopt),
+                           Errc::not_found));
+    EXPECT_TRUE(fails_with(store_->revoke_role("u1", Role::directory_admin, t0), Errc::not_found));
+    const auto raw = raw_open(path_);
+    EXPECT_EQ(raw_count(raw.get(), "SELECT count(*) FROM roles"), 1);
+}
+
+TEST_F(SqliteStore, ReportsRolesOfUnknownUsersAsNotFound)
+{
+    EXPECT_TRUE(fails_with(store_->grant_role(make_role("nope", Role::account_admin, 1)),
+                           Errc::not_found));
+    EXPECT_TRUE(fails_with(store_->revoke_role("nope", Role::account_admin, std::nullopt),
+                           Errc::not_found));
+    EXPECT_TRUE(fails_with(store_->revoke_role("nope", Role::account_admin, t0), Errc::not_found));
+    add_user(make_user("u1", "acc-mgmt", "alice"));
+    EXPECT_TRUE(fails_with(store_->revoke_role("u1", Role::account_admin, std::nullopt),
+                           Errc::not_found));
+}
+
+// ---- clearing credentials ------------------------------------------------------------------
+
+TEST_F(SqliteStore, ClearsEveryCredentialOfAUserButKeepsTheUser)
+{
+    for (const char* id : {"u1", "u2"}) {
+        auto u = make_user(id, "acc-mgmt", std::string("user-") + id);
+        u.password_hash = std::string("h0-") + id;
+        u.password_set_at = t0;
+        add_user(u);
+        ASSERT_TRUE(ok(store_->set_password(id, {std::string("h1-") + id,
+                                                 core::from_unix(1'700'000'010), true, 5})));
+        MfaDeviceRecord d;
+        d.id = std::string("dev-") + id;
+        d.user_id = id;
+        d.sealed_secret = "sealed";
+        d.created_at = t0;
+        ASSERT_TRUE(ok(store_->add_mfa_device(d, {"rc1", "rc2", "rc3"})));
+        ASSERT_TRUE(store_->use_recovery_code(id, "rc1", t0).value());
+        for (const char* k : {"LKA", "LKB"}) {
+            AccessKeyRecord key;
+            key.id = std::string(k) + id;
+            key.user_id = id;
+            key.secret_hash = "kh";
+            key.created_at = t0;
+            ASSERT_TRUE(ok(store_->add_access_key(key)));
+        }
+    }
+    ASSERT_TRUE(ok(store_->grant_role(make_role("u1", Role::directory_admin, 1'700'000'001))));
+    ASSERT_TRUE(ok(store_->set_email("u1", std::string("alice@example.com"))));
+
+    ASSERT_TRUE(ok(store_->clear_credentials("u1")));
+
+    const auto u = store_->user_by_id("u1");
+    ASSERT_TRUE(ok(u));
+    ASSERT_TRUE(u->has_value());
+    EXPECT_EQ((*u)->password_hash, "");
+    EXPECT_FALSE((*u)->password_set_at.has_value());
+    EXPECT_FALSE((*u)->require_change);
+    EXPECT_EQ((*u)->name, "user-u1");
+    EXPECT_EQ((*u)->email, "alice@example.com");
+    EXPECT_TRUE(store_->password_history("u1", 10).value().empty());
+    EXPECT_FALSE(store_->mfa_device("u1").value().has_value());
+    EXPECT_EQ(store_->recovery_codes_left("u1").value(), 0U);
+    EXPECT_TRUE(store_->access_keys("u1").value().empty());
+    // Roles are not credentials.
+    EXPECT_EQ(store_->roles_of("u1")->size(), 1U);
+    {
+        // Used recovery codes go too.
+        const auto raw = raw_open(path_);
+        EXPECT_EQ(raw_count(raw.get(), "SELECT count(*) FROM recovery_codes WHERE user_id = 'u1'"),
+                  0);
+    }
+
+    // The other user keeps everything.
+    const auto other = store_->user_by_id("u2").value();
+    ASSERT_TRUE(other.has_value());
+    EXPECT_EQ(other->password_hash, "h1-u2");
+    EXPECT_TRUE(other->require_change);
+    EXPECT_EQ(store_->password_history("u2", 10).value(), std::vector<std::string>{"h0-u2"});
+    EXPECT_TRUE(store_->mfa_device("u2").value().has_value());
+    EXPECT_EQ(store_->recovery_codes_left("u2").value(), 2U);
+    EXPECT_EQ(store_->access_keys("u2")->size(), 2U);
+
+    // A user without credentials is cleared again without complaint; an unknown one is not.
+    EXPECT_TRUE(ok(store_->clear_credentials("u1")));
+    EXPECT_TRUE(fails_with(store_->clear_credentials("nope"), Errc::not_found));
+}
+
+// ---- upgrading to the lifecycle schema -----------------------------------------------------
+
+TEST_F(SqliteStore, UpgradesAVersion7DatabaseKeepingItsData)
+{
+    TempDir other;
+    const std::string path = other.file("old.db");
+    {
+        auto old = daemon::SqliteStore::open(path, 7);
+        ASSERT_TRUE(ok(old));
+        // As version 7 wrote them: without the lifecycle columns.
+        const auto raw = raw_open(path);
+        ASSERT_TRUE(ok(exec(raw.get(), R"sql(
+            BEGIN;
+            INSERT INTO directory (id, domain, management_account_id, created_at)
+                VALUES ('dir-1', 'example.internal', 'acc-mgmt', 1700000000);
+            INSERT INTO accounts VALUES ('acc-mgmt', 'dir-1', 'management', 'management',
+                1700000000, 8, 1, 1, 1, 1, 0, 0, 5, 0, 1, 1, 1, 0, 21600, '[]', 1);
+            INSERT INTO accounts VALUES ('acc-web', 'dir-1', 'web', 'resource', 1700000000,
+                8, 1, 1, 1, 1, 0, 4, 5, 0, 1, 1, 1, 0, 21600, '["10.0.0.0/8"]', 0);
+            INSERT INTO domains VALUES ('management.example.internal', 'acc-mgmt', 1);
+            INSERT INTO domains VALUES ('web.example.internal', 'acc-web', 1);
+            INSERT INTO users (id, account_id, name, display_name, console_logon, password_hash,
+                               password_set_at, require_change, created_at, email)
+                VALUES ('u1', 'acc-web', 'alice', 'Alice', 1, 'h1', 1700000001, 0, 1700000000,
+                        'alice@example.com');
+            INSERT INTO access_keys VALUES ('LK1', 'u1', 'kh', 1, 1700000002, NULL);
+            COMMIT;
+        )sql")));
+        // Version 7 has no roles yet.
+        EXPECT_TRUE(fails_with((*old)->grant_role(make_role("u1", Role::account_admin, 1)),
+                               Errc::store_failed));
+    }
+
+    auto upgraded = daemon::SqliteStore::open(path);
+    ASSERT_TRUE(ok(upgraded));
+    auto& s = **upgraded;
+    {
+        const auto raw = raw_open(path);
+        EXPECT_EQ(schema_version(raw.get()).value(), 8U);
+    }
+    const auto d = s.directory().value();
+    ASSERT_TRUE(d.has_value());
+    EXPECT_EQ(d->management_account_id, "acc-mgmt");
+    EXPECT_FALSE(d->root_access_centralized);
+    const auto web = s.account_by_name("web").value();
+    ASSERT_TRUE(web.has_value());
+    EXPECT_EQ(web->policy.history, 4U);
+    EXPECT_EQ(web->settings.allowed_networks, std::vector<std::string>{"10.0.0.0/8"});
+    EXPECT_FALSE(web->phone.has_value());
+    EXPECT_FALSE(web->closed_at.has_value());
+    EXPECT_FALSE(web->recovery_open_until.has_value());
+    EXPECT_TRUE(s.account_by_id("acc-mgmt").value()->settings.mfa_enrol_at_logon);
+    const auto u = s.user_by_id("u1").value();
+    ASSERT_TRUE(u.has_value());
+    EXPECT_EQ(u->password_hash, "h1");
+    EXPECT_EQ(u->email, "alice@example.com");
+    EXPECT_EQ(s.access_keys("u1")->size(), 1U);
+
+    // The version 8 features work on the old rows.
+    ASSERT_TRUE(ok(s.set_root_access_centralized(true)));
+    ASSERT_TRUE(ok(s.set_phone("acc-web", "+15550100")));
+    EXPECT_EQ(s.account_by_id("acc-web").value()->phone, "+15550100");
+    ASSERT_TRUE(ok(s.grant_role(make_role("u1", Role::account_admin, 1'700'000'100))));
+    EXPECT_EQ(role_names(s.roles("acc-web")), (std::vector<std::string>{"u1:account-admin"}));
+    EXPECT_TRUE(s.count_code_sent("acc-web", "2026-12-02", 1).value());
+    ASSERT_TRUE(ok(s.put_code(make_code("acc-web", CodePurpose::phone_bind, "c1", 5))));
+    ASSERT_TRUE(ok(s.clear_credentials("u1")));
+    EXPECT_TRUE(s.access_keys("u1").value().empty());
+}
+
+
 // ---- OpenID Connect: browser sessions and their tokens ------------------------------------
 
 class SqliteStoreTokens : public SqliteStore {
