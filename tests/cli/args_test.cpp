@@ -919,8 +919,8 @@ TEST(RenderHuman, ListsAccountsInATable)
     a.users = 3;
     a.created_at = 0;
     EXPECT_EQ(human(proto::AccountListReply{{a}}),
-              "NAME  KIND      DEFAULT DOMAIN   ALIASES                    USERS  CREATED\n"
-              "web   resource  web.ex.internal  shop.example, www.example  3      "
+              "NAME  KIND      DEFAULT DOMAIN   ALIASES                    USERS  PHONE  CREATED\n"
+              "web   resource  web.ex.internal  shop.example, www.example  3      -      "
               "1970-01-01T00:00:00Z\n");
     EXPECT_EQ(human(proto::AccountListReply{}), "No accounts.\n");
 }
