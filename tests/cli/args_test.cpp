@@ -436,6 +436,225 @@ TEST(ParseArgs, MfaCommandsNeedAUserExceptEnrolAndList)
               CommandId::mfa_recovery_codes);
 }
 
+// ---- the account lifecycle, roles and --as ----------------------------------------------
+
+TEST(ParseDuration, ReadsMinutesHoursAndDaysUpToTheBound)
+{
+    EXPECT_EQ(parse_duration("30m", max_recovery_window_s), 30 * 60);
+    EXPECT_EQ(parse_duration("2h", max_recovery_window_s), 2 * 3600);
+    EXPECT_EQ(parse_duration("1d", max_recovery_window_s), 86'400);
+    EXPECT_EQ(parse_duration("0m", max_recovery_window_s), 0);
+    EXPECT_EQ(parse_duration("7d", max_recovery_window_s), max_recovery_window_s);
+    EXPECT_EQ(parse_duration("168h", max_recovery_window_s), max_recovery_window_s);
+    EXPECT_EQ(parse_duration("10080m", max_recovery_window_s), max_recovery_window_s);
+    for (const char* bad : {"", "m", "30", "30s", "1w", "-1h", "+1h", "1.5h", "1 h", " 1h", "1H",
+                            "8d", "169h", "10081m", "99999999999999999999d"})
+        EXPECT_FALSE(parse_duration(bad, max_recovery_window_s).has_value()) << "'" << bad << "'";
+}
+
+TEST(ParseArgs, ReadsTheRoleCommands)
+{
+    const auto grant = parsed({"role", "grant", "alice", "account-admin", "--account", "web"});
+    EXPECT_EQ(grant.command.id, CommandId::role_grant);
+    EXPECT_EQ(grant.command.operands, (std::vector<std::string>{"alice", "account-admin"}));
+    EXPECT_EQ(grant.command.value("--account"), "web");
+    EXPECT_EQ(parsed({"role", "revoke", "bob@management.ex.internal", "directory-admin"}).command.id,
+              CommandId::role_revoke);
+    EXPECT_EQ(parsed({"role", "list"}).command.id, CommandId::role_list);
+    EXPECT_EQ(parsed({"role", "list", "--account", "web"}).command.value("--account"), "web");
+    EXPECT_EQ(usage_error({"role"}).message, "missing subcommand for 'role'");
+    EXPECT_EQ(usage_error({"role", "list", "alice"}).message,
+              "unexpected argument 'alice' for 'role list'");
+}
+
+TEST(ParseArgs, RequiresAUserAndOneOfTheTwoRoles)
+{
+    EXPECT_EQ(usage_error({"role", "grant"}).message, "missing USER");
+    EXPECT_EQ(usage_error({"role", "grant", "alice"}).message, "missing ROLE");
+    EXPECT_EQ(usage_error({"role", "revoke", "alice"}).message, "missing ROLE");
+    for (const char* bad : {"admin", "Directory-Admin", "root", "account_admin"}) {
+        const auto e = usage_error({"role", "grant", "alice", bad});
+        EXPECT_EQ(e.message, "invalid ROLE '" + std::string(bad) +
+                                 "': expected directory-admin or account-admin");
+        EXPECT_EQ(e.topic, "role grant");
+    }
+    EXPECT_EQ(usage_error({"role", "revoke", "alice@", "account-admin"}).message,
+              "invalid USER 'alice@': expected NAME or NAME@DOMAIN");
+}
+
+TEST(ParseArgs, ReadsThePhoneCommands)
+{
+    const auto bind = parsed({"account", "phone", "bind", "web", "+15551234567"});
+    EXPECT_EQ(bind.command.id, CommandId::account_phone_bind);
+    EXPECT_EQ(bind.command.operands, (std::vector<std::string>{"web", "+15551234567"}));
+    EXPECT_EQ(usage_error({"account", "phone", "bind", "web"}).message, "missing NUMBER");
+    EXPECT_EQ(usage_error({"account", "phone", "bind"}).message, "missing ACCOUNT");
+
+    const auto typed = parsed({"account", "phone", "verify", "web"});
+    EXPECT_EQ(typed.command.id, CommandId::account_phone_verify);
+    EXPECT_EQ(typed.command.operands, std::vector<std::string>{"web"});
+    EXPECT_EQ(parsed({"account", "phone", "verify", "web", "123456"}).command.operands.size(), 2U);
+    EXPECT_EQ(usage_error({"account", "phone", "verify"}).message, "missing ACCOUNT");
+    EXPECT_EQ(usage_error({"account", "phone", "verify", "web", "1", "2"}).message,
+              "unexpected argument '2' for 'account phone verify'");
+    EXPECT_EQ(usage_error({"account", "phone"}).message, "missing subcommand for 'account phone'");
+}
+
+TEST(ParseArgs, RequiresTheKindToSwitchTo)
+{
+    const auto inv = parsed({"account", "switch", "web", "--to", "cloud", "--acknowledge-risk"});
+    EXPECT_EQ(inv.command.id, CommandId::account_switch);
+    EXPECT_EQ(inv.command.value("--to"), "cloud");
+    EXPECT_TRUE(inv.command.has("--acknowledge-risk"));
+    EXPECT_FALSE(parsed({"account", "switch", "lab", "--to=resource"}).command.has(
+        "--acknowledge-risk"));
+    EXPECT_EQ(usage_error({"account", "switch", "web"}).message, "missing option '--to'");
+    EXPECT_EQ(usage_error({"account", "switch", "web", "--to", "management"}).message,
+              "invalid value 'management' for '--to': expected cloud or resource");
+    EXPECT_EQ(usage_error({"account", "switch", "web", "--to"}).message,
+              "missing value for '--to'");
+    EXPECT_EQ(usage_error({"account", "switch", "--to", "cloud"}).message, "missing ACCOUNT");
+}
+
+TEST(ParseArgs, ReadsTheRootCommands)
+{
+    const auto recover = parsed({"account", "root", "recover", "lab"});
+    EXPECT_EQ(recover.command.id, CommandId::account_root_recover);
+    EXPECT_EQ(recover.command.operands, std::vector<std::string>{"lab"});
+    EXPECT_TRUE(parsed({"account", "root", "recover", "lab", "--send-only"}).command.has(
+        "--send-only"));
+    EXPECT_TRUE(parsed({"account", "root", "recover", "lab", "--code"}).command.has("--code"));
+    EXPECT_EQ(usage_error({"account", "root", "recover", "lab", "--send-only", "--code"}).message,
+              "options '--send-only' and '--code' exclude each other");
+    EXPECT_EQ(usage_error({"account", "root", "recover", "lab", "--code=123456"}).message,
+              "option '--code' takes no value");
+    EXPECT_EQ(usage_error({"account", "root", "recover"}).message, "missing ACCOUNT");
+
+    EXPECT_EQ(parsed({"account", "root", "remove-credentials", "lab"}).command.id,
+              CommandId::account_root_remove_credentials);
+    EXPECT_EQ(usage_error({"account", "root", "remove-credentials"}).message, "missing ACCOUNT");
+    EXPECT_EQ(usage_error({"account", "root"}).message, "missing subcommand for 'account root'");
+}
+
+TEST(ParseArgs, AllowsRecoveryForMoreThanNothingAndAtMostSevenDays)
+{
+    const auto inv = parsed({"account", "root", "allow-recovery", "lab", "--for", "2h"});
+    EXPECT_EQ(inv.command.id, CommandId::account_root_allow_recovery);
+    EXPECT_EQ(inv.command.value("--for"), "2h");
+    for (const char* ok : {"1m", "30m", "2h", "1d", "7d", "168h"})
+        EXPECT_EQ(parsed({"account", "root", "allow-recovery", "lab", "--for", ok})
+                      .command.value("--for"),
+                  ok);
+    for (const char* bad : {"0m", "0d", "8d", "169h", "30", "30s", "1w", "-1h", "soon"}) {
+        const auto e = usage_error({"account", "root", "allow-recovery", "lab", "--for", bad});
+        EXPECT_EQ(e.message, "invalid value '" + std::string(bad) +
+                                 "' for '--for': expected minutes, hours or days (30m, 2h, 1d), "
+                                 "more than 0 and at most 7 days")
+            << bad;
+        EXPECT_EQ(e.topic, "account root allow-recovery");
+    }
+    EXPECT_EQ(usage_error({"account", "root", "allow-recovery", "lab"}).message,
+              "missing option '--for'");
+    EXPECT_EQ(parse_recovery_window("1d"), 86'400);
+    EXPECT_FALSE(parse_recovery_window("0h").has_value());
+}
+
+TEST(ParseArgs, ReadsTheRootAccessCommandsOfTheDirectory)
+{
+    EXPECT_EQ(parsed({"directory", "root-access", "enable"}).command.id,
+              CommandId::directory_root_access_enable);
+    EXPECT_EQ(parsed({"directory", "root-access", "disable"}).command.id,
+              CommandId::directory_root_access_disable);
+    EXPECT_EQ(parsed({"directory", "root-access", "show"}).command.id,
+              CommandId::directory_root_access_show);
+    EXPECT_EQ(usage_error({"directory", "root-access"}).message,
+              "missing subcommand for 'directory root-access'");
+    EXPECT_EQ(usage_error({"directory", "root-access", "on"}).message,
+              "unknown command 'directory root-access on'");
+    EXPECT_EQ(usage_error({"directory", "root-access", "enable", "web"}).message,
+              "unexpected argument 'web' for 'directory root-access enable'");
+}
+
+TEST(ParseArgs, ClosesAnAccountOnlyWithYesBecauseClosingIsFinal)
+{
+    const auto e = usage_error({"account", "close", "web"});
+    EXPECT_EQ(e.message, "closing account 'web' is final: nobody logs on to it again; add '--yes' "
+                         "to close it");
+    EXPECT_EQ(e.topic, "account close");
+    const auto inv = parsed({"account", "close", "web", "--yes"});
+    EXPECT_EQ(inv.command.id, CommandId::account_close);
+    EXPECT_EQ(inv.command.operands, std::vector<std::string>{"web"});
+    EXPECT_EQ(usage_error({"account", "close", "--yes"}).message, "missing ACCOUNT");
+}
+
+TEST(ParseArgs, ReadsTheOtherRootOnlyTasks)
+{
+    const auto restore = parsed({"account", "restore-admin", "web", "alice"});
+    EXPECT_EQ(restore.command.id, CommandId::account_restore_admin);
+    EXPECT_EQ(restore.command.operands, (std::vector<std::string>{"web", "alice"}));
+    EXPECT_EQ(usage_error({"account", "restore-admin", "web"}).message, "missing USER");
+    EXPECT_EQ(usage_error({"account", "restore-admin", "web", "@x"}).message,
+              "invalid USER '@x': expected NAME or NAME@DOMAIN");
+    EXPECT_EQ(parsed({"account", "clear-logon-networks", "web"}).command.id,
+              CommandId::account_clear_logon_networks);
+    EXPECT_EQ(usage_error({"account", "clear-logon-networks"}).message, "missing ACCOUNT");
+}
+
+TEST(ParseArgs, ReadsAsBeforeTheCommandOrAmongItsOptions)
+{
+    const auto before = parsed({"--as", "alice@management.ex.internal", "role", "list"});
+    EXPECT_EQ(before.globals.as, "alice@management.ex.internal");
+    EXPECT_EQ(before.command.id, CommandId::role_list);
+    EXPECT_EQ(parsed({"--as=root@lab.ex.internal", "account", "close", "lab", "--yes"}).globals.as,
+              "root@lab.ex.internal");
+    EXPECT_EQ(parsed({"account", "show", "web", "--as", "alice"}).globals.as, "alice");
+    EXPECT_FALSE(parsed({"account", "show", "web"}).globals.as.has_value());
+    // mfa enroll signs in for USER on the admin socket.
+    EXPECT_EQ(parsed({"--as", "alice", "mfa", "enroll", "bob"}).globals.as, "alice");
+}
+
+TEST(ParseArgs, RejectsAsWithoutAUser)
+{
+    EXPECT_EQ(usage_error({"--as"}).message, "missing value for '--as'");
+    EXPECT_EQ(usage_error({"role", "list", "--as"}).message, "missing value for '--as'");
+    EXPECT_EQ(usage_error({"--as=", "role", "list"}).message, "empty value for '--as'");
+    for (const char* bad : {"alice@", "@ex.internal", "a@b@c"})
+        EXPECT_EQ(usage_error({"--as", bad, "role", "list"}).message,
+                  "invalid value '" + std::string(bad) + "' for '--as': expected NAME or "
+                                                         "NAME@DOMAIN");
+    const auto self = usage_error({"--as", "alice", "mfa", "enroll"});
+    EXPECT_EQ(self.message, "'--as' signs in on the admin socket: give USER ('mfa enroll' "
+                            "without USER enrols yourself over the PAM socket)");
+    EXPECT_EQ(self.topic, "mfa enroll");
+}
+
+TEST(HelpText, ListsAsAndTheNewGroups)
+{
+    EXPECT_NE(help_text("").find("--as USER"), std::string::npos);
+    EXPECT_NE(help_text("role grant").find("--as"), std::string::npos);
+    for (const char* group : {"role", "account phone", "account root", "directory root-access"})
+        EXPECT_EQ(help_text(group).rfind("Usage: latchkeyctl " + std::string(group) +
+                                             " SUBCOMMAND",
+                                         0),
+                  0U)
+            << group;
+    EXPECT_EQ(parsed({"account", "root", "--help"}).help_topic, "account root");
+    EXPECT_EQ(parsed({"directory", "root-access", "show", "-h"}).help_topic,
+              "directory root-access show");
+    EXPECT_EQ(help_text("account switch")
+                  .rfind("Usage: latchkeyctl account switch ACCOUNT --to cloud|resource\n", 0),
+              0U)
+        << help_text("account switch");
+    EXPECT_EQ(help_text("account root recover")
+                  .rfind("Usage: latchkeyctl account root recover ACCOUNT [--send-only | "
+                         "--code]\n",
+                         0),
+              0U);
+    EXPECT_EQ(help_text("account phone verify")
+                  .rfind("Usage: latchkeyctl account phone verify ACCOUNT [CODE]\n", 0),
+              0U);
+}
+
 // ---- requests ---------------------------------------------------------------------------
 
 const core::TimePoint test_now = core::from_unix(nov23_10h);
