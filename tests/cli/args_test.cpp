@@ -863,6 +863,123 @@ TEST(BuildRequest, TurnsEveryFormOfSinceIntoUnixSecondsCountingBackFromNow)
             << since;
 }
 
+TEST(BuildRequest, GrantsRevokesAndListsRoles)
+{
+    const auto grant = request_of<proto::RoleGrant>(
+        {"role", "grant", "alice", "account-admin", "--account", "web"});
+    EXPECT_EQ(grant.ref.user, "alice");
+    EXPECT_EQ(grant.ref.account, "web");
+    EXPECT_EQ(grant.role, "account-admin");
+    const auto revoke = request_of<proto::RoleRevoke>(
+        {"role", "revoke", "bob@management.ex.internal", "directory-admin"});
+    EXPECT_EQ(revoke.ref.user, "bob@management.ex.internal");
+    EXPECT_FALSE(revoke.ref.account.has_value());
+    EXPECT_EQ(revoke.role, "directory-admin");
+    EXPECT_FALSE(request_of<proto::RoleList>({"role", "list"}).account.has_value());
+    EXPECT_EQ(request_of<proto::RoleList>({"role", "list", "--account", "web"}).account, "web");
+}
+
+TEST(BuildRequest, BindsAPhoneWithTheCodeGivenOrTyped)
+{
+    const auto bind =
+        request_of<proto::PhoneBind>({"account", "phone", "bind", "web", "+15551234567"});
+    EXPECT_EQ(bind.account, "web");
+    EXPECT_EQ(bind.number, "+15551234567");
+
+    const auto given =
+        request_of<proto::PhoneVerify>({"account", "phone", "verify", "web", "123456"});
+    EXPECT_EQ(given.account, "web");
+    EXPECT_TRUE(given.code.equals("123456"));
+    auto typed = build_request(parsed({"account", "phone", "verify", "web"}).command, test_now,
+                               std::nullopt, core::Secret("654321"));
+    ASSERT_TRUE(std::holds_alternative<proto::PhoneVerify>(typed));
+    EXPECT_TRUE(std::get<proto::PhoneVerify>(typed).code.equals("654321"));
+}
+
+TEST(BuildRequest, SwitchesToTheKindAskedWithTheRiskAcknowledgedOnlyWhenSaid)
+{
+    const auto to_cloud = request_of<proto::AccountSwitch>(
+        {"account", "switch", "web", "--to", "cloud", "--acknowledge-risk"});
+    EXPECT_EQ(to_cloud.account, "web");
+    EXPECT_EQ(to_cloud.to, proto::AccountKind::cloud);
+    EXPECT_TRUE(to_cloud.acknowledge_risk);
+    const auto to_resource =
+        request_of<proto::AccountSwitch>({"account", "switch", "lab", "--to", "resource"});
+    EXPECT_EQ(to_resource.to, proto::AccountKind::resource);
+    EXPECT_FALSE(to_resource.acknowledge_risk);
+    EXPECT_FALSE(
+        request_of<proto::AccountSwitch>({"account", "switch", "web", "--to", "cloud"})
+            .acknowledge_risk);
+}
+
+TEST(BuildRequest, AsksForARecoveryCodeThenSendsItWithTheNewPassword)
+{
+    const auto send = request_of<proto::RootRecover>({"account", "root", "recover", "lab"});
+    EXPECT_EQ(send.account, "lab");
+    EXPECT_FALSE(send.code.has_value());
+    EXPECT_FALSE(send.password.has_value());
+
+    auto with = build_request(parsed({"account", "root", "recover", "lab"}).command, test_now,
+                              core::Secret("N3w-Root-Pass!"), core::Secret("123456"));
+    ASSERT_TRUE(std::holds_alternative<proto::RootRecover>(with));
+    const auto& r = std::get<proto::RootRecover>(with);
+    EXPECT_EQ(r.account, "lab");
+    ASSERT_TRUE(r.code.has_value());
+    ASSERT_TRUE(r.password.has_value());
+    EXPECT_TRUE(r.code->equals("123456"));
+    EXPECT_TRUE(r.password->equals("N3w-Root-Pass!"));
+
+    // --send-only never sends a code, whatever was read.
+    auto only = build_request(parsed({"account", "root", "recover", "lab", "--send-only"}).command,
+                              test_now, core::Secret("x"), core::Secret("1"));
+    EXPECT_FALSE(std::get<proto::RootRecover>(only).code.has_value());
+    EXPECT_FALSE(std::get<proto::RootRecover>(only).password.has_value());
+}
+
+TEST(BuildRequest, RemovesRootCredentialsAndOpensARecoveryWindowInSeconds)
+{
+    EXPECT_EQ(request_of<proto::RootRemoveCredentials>(
+                  {"account", "root", "remove-credentials", "lab"})
+                  .account,
+              "lab");
+    const std::vector<std::pair<std::string, std::int64_t>> cases{
+        {"30m", 1800}, {"2h", 7200}, {"1d", 86'400}, {"7d", 604'800}};
+    for (const auto& [text, seconds] : cases) {
+        const auto r = request_of<proto::RootAllowRecovery>(
+            {"account", "root", "allow-recovery", "lab", "--for", text});
+        EXPECT_EQ(r.account, "lab");
+        EXPECT_EQ(r.duration_s, seconds) << text;
+    }
+}
+
+TEST(BuildRequest, SetsAndShowsCentralizedRootAccess)
+{
+    EXPECT_TRUE(request_of<proto::RootAccessSet>({"directory", "root-access", "enable"}).enabled);
+    EXPECT_FALSE(
+        request_of<proto::RootAccessSet>({"directory", "root-access", "disable"}).enabled);
+    request_of<proto::RootAccessShow>({"directory", "root-access", "show"});
+}
+
+TEST(BuildRequest, NamesTheAccountOfEachRootOnlyTask)
+{
+    EXPECT_EQ(request_of<proto::AccountClose>({"account", "close", "web", "--yes"}).account, "web");
+    const auto restore =
+        request_of<proto::AccountRestoreAdmin>({"account", "restore-admin", "web", "alice"});
+    EXPECT_EQ(restore.account, "web");
+    EXPECT_EQ(restore.user, "alice");
+    EXPECT_EQ(
+        request_of<proto::AccountClearNetworks>({"account", "clear-logon-networks", "web"}).account,
+        "web");
+}
+
+TEST(BuildRequest, LeavesTheSignInOutOfTheCommandsRequest)
+{
+    // --as is a dialogue of its own before the request; the request is the same.
+    const auto r =
+        request_of<proto::RoleList>({"--as", "alice@management.ex.internal", "role", "list"});
+    EXPECT_FALSE(r.account.has_value());
+}
+
 TEST(ToError, UsesTheDaemonsMessageAndCode)
 {
     proto::Failure f{0, "permission_denied", "only administrators may create users"};
