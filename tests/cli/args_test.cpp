@@ -1261,6 +1261,176 @@ TEST(RenderHuman, ListsAccountsInATable)
     EXPECT_EQ(human(proto::AccountListReply{}), "No accounts.\n");
 }
 
+proto::AccountInfo web_account()
+{
+    proto::AccountInfo a;
+    a.id = "a-1";
+    a.name = "web";
+    a.kind = proto::AccountKind::resource;
+    a.default_domain = "web.ex.internal";
+    a.users = 2;
+    a.created_at = 0;
+    return a;
+}
+
+proto::AccountInfo lab_account()
+{
+    proto::AccountInfo a;
+    a.id = "a-2";
+    a.name = "lab";
+    a.kind = proto::AccountKind::cloud;
+    a.default_domain = "lab.ex.internal";
+    a.users = 1;
+    a.created_at = 0;
+    a.phone = "+15551234567";
+    a.codes_sent_today = 3;
+    proto::RootInfo root;
+    root.exists = true;
+    root.has_password = true;
+    root.access_keys = 1;
+    root.recovery_open = true;
+    root.recovery_open_until = nov23_10h;
+    a.root = root;
+    return a;
+}
+
+TEST(RenderHuman, ShowsAnAccountsPhoneAndVerificationCodesAndNoRootWithoutOne)
+{
+    EXPECT_EQ(human(proto::AccountReply{web_account()}),
+              "name:                     web\n"
+              "kind:                     resource\n"
+              "default domain:           web.ex.internal\n"
+              "aliases:                  -\n"
+              "users:                    2\n"
+              "phone:                    -\n"
+              "verification codes today: 0 of 100\n"
+              "created:                  1970-01-01T00:00:00Z\n"
+              "id:                       a-1\n");
+}
+
+TEST(RenderHuman, ShowsTheRootOfACloudAccountAndWhenAnAccountWasClosed)
+{
+    auto lab = lab_account();
+    lab.closed_at = nov23_10h + 60;
+    EXPECT_EQ(human(proto::AccountReply{lab}),
+              "name:                     lab\n"
+              "kind:                     cloud\n"
+              "default domain:           lab.ex.internal\n"
+              "aliases:                  -\n"
+              "users:                    1\n"
+              "phone:                    +15551234567\n"
+              "verification codes today: 3 of 100\n"
+              "closed:                   2026-11-23T10:01:00Z\n"
+              "created:                  1970-01-01T00:00:00Z\n"
+              "id:                       a-2\n"
+              "root:\n"
+              "  exists:        yes\n"
+              "  password:      yes\n"
+              "  mfa:           no\n"
+              "  access keys:   1\n"
+              "  recovery open: yes (window until 2026-11-23T10:00:00Z)\n");
+
+    proto::AccountInfo bare = lab_account();
+    bare.root = proto::RootInfo{};
+    const std::string text = human(proto::AccountReply{bare});
+    EXPECT_NE(text.find("  exists:        no\n"), std::string::npos) << text;
+    EXPECT_NE(text.find("  recovery open: no\n"), std::string::npos) << text;
+}
+
+TEST(RenderHuman, ListsAccountsWithTheirPhoneAndAClosedColumnOnlyWhenOneIsClosed)
+{
+    auto lab = lab_account();
+    lab.closed_at = nov23_10h;
+    EXPECT_EQ(human(proto::AccountListReply{{lab, web_account()}}),
+              "NAME  KIND      DEFAULT DOMAIN   ALIASES  USERS  PHONE         CREATED             "
+              "  CLOSED\n"
+              "lab   cloud     lab.ex.internal  -        1      +15551234567  1970-01-01T00:00:00Z "
+              " 2026-11-23T10:00:00Z\n"
+              "web   resource  web.ex.internal  -        2      -             1970-01-01T00:00:00Z "
+              " -\n");
+    EXPECT_EQ(human(proto::AccountListReply{{web_account()}}).find("CLOSED"), std::string::npos);
+}
+
+TEST(RenderHuman, ShowsWhetherTheDirectoryCentralizesRootAccess)
+{
+    proto::DirectoryInfo d;
+    d.id = "d-1";
+    d.domain = "ex.internal";
+    d.management_account = "management";
+    d.accounts = 3;
+    d.root_access_centralized = true;
+    EXPECT_EQ(human(proto::DirectoryReply{d}),
+              "domain:                  ex.internal\n"
+              "management account:      management\n"
+              "accounts:                3\n"
+              "centralized root access: enabled\n"
+              "created:                 1970-01-01T00:00:00Z\n"
+              "id:                      d-1\n");
+    d.root_access_centralized = false;
+    EXPECT_NE(human(proto::DirectoryReply{d}).find("centralized root access: disabled\n"),
+              std::string::npos);
+}
+
+TEST(RenderHuman, ShowsRootAccessAndTheRootUserOfEveryMemberAccount)
+{
+    auto idle = lab_account();
+    idle.name = "lab2";
+    idle.root->recovery_open = false;
+    idle.root->recovery_open_until.reset();
+    idle.root->has_mfa = true;
+    auto open = lab_account();
+    open.root->recovery_open_until.reset();
+    open.name = "lab3";
+    EXPECT_EQ(human(proto::RootAccessReply{true, {lab_account(), idle, open, web_account()}}),
+              "centralized root access: enabled\n"
+              "\n"
+              "ACCOUNT  KIND      ROOT  PASSWORD  MFA  RECOVERY\n"
+              "lab      cloud     yes   yes       no   open until 2026-11-23T10:00:00Z\n"
+              "lab2     cloud     yes   yes       yes  no\n"
+              "lab3     cloud     yes   yes       no   open\n"
+              "web      resource  -     -         -    -\n");
+    EXPECT_EQ(human(proto::RootAccessReply{false, {}}),
+              "centralized root access: disabled\n"
+              "\n"
+              "No member accounts.\n");
+}
+
+TEST(RenderHuman, ListsRolesActiveAndSelfRevoked)
+{
+    const proto::RoleListReply r{{
+        proto::RoleInfo{"alice@management.ex.internal", "management", "directory-admin",
+                        nov23_10h, "uid:0", std::nullopt},
+        proto::RoleInfo{"bob@web.ex.internal", "web", "account-admin", nov23_10h + 3600,
+                        "alice@management.ex.internal", nov23_10h + 7200},
+    }};
+    EXPECT_EQ(human(r),
+              "USER                          ROLE             STATE         GRANTED BY           "
+              "         GRANTED\n"
+              "alice@management.ex.internal  directory-admin  active        uid:0                "
+              "         2026-11-23T10:00:00Z\n"
+              "bob@web.ex.internal           account-admin    self-revoked  "
+              "alice@management.ex.internal  2026-11-23T11:00:00Z\n");
+    EXPECT_EQ(human(proto::RoleListReply{}), "No roles.\n");
+}
+
+TEST(RenderJson, PrintsRolesRootAccessAndTheNewAccountFieldsAsOnTheWire)
+{
+    const std::string roles = as_json(proto::RoleListReply{{proto::RoleInfo{
+        "bob@web.ex.internal", "web", "account-admin", 5, "uid:0", 9}}});
+    EXPECT_EQ(roles, "{\"roles\":[{\"user\":\"bob@web.ex.internal\",\"account\":\"web\","
+                     "\"role\":\"account-admin\",\"granted_at\":5,\"granted_by\":\"uid:0\","
+                     "\"self_revoked_at\":9}]}\n");
+    const std::string access = as_json(proto::RootAccessReply{true, {lab_account()}});
+    EXPECT_EQ(access.rfind("{\"enabled\":true,\"members\":[{", 0), 0U) << access;
+    EXPECT_NE(access.find("\"phone\":\"+15551234567\""), std::string::npos) << access;
+    EXPECT_NE(access.find("\"root\":{\"exists\":true,\"has_password\":true,\"has_mfa\":false,"
+                          "\"access_keys\":1,\"recovery_open\":true,\"recovery_open_until\":"
+                          "1795428000}"),
+              std::string::npos)
+        << access;
+    EXPECT_NE(access.find("\"codes_sent_today\":3,\"codes_per_day\":100"), std::string::npos);
+}
+
 TEST(RenderHuman, ShowsPolicyAndSettingsUnderTheKeysThatSetAccepts)
 {
     const std::string policy = human(proto::PolicyReply{"web", proto::PasswordPolicy{}});
