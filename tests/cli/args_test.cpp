@@ -458,8 +458,9 @@ TEST(ParseArgs, ReadsTheRoleCommands)
     EXPECT_EQ(grant.command.id, CommandId::role_grant);
     EXPECT_EQ(grant.command.operands, (std::vector<std::string>{"alice", "account-admin"}));
     EXPECT_EQ(grant.command.value("--account"), "web");
-    EXPECT_EQ(parsed({"role", "revoke", "bob@management.ex.internal", "directory-admin"}).command.id,
-              CommandId::role_revoke);
+    EXPECT_EQ(
+        parsed({"role", "revoke", "bob@management.ex.internal", "directory-admin"}).command.id,
+        CommandId::role_revoke);
     EXPECT_EQ(parsed({"role", "list"}).command.id, CommandId::role_list);
     EXPECT_EQ(parsed({"role", "list", "--account", "web"}).command.value("--account"), "web");
     EXPECT_EQ(usage_error({"role"}).message, "missing subcommand for 'role'");
