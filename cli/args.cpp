@@ -20,9 +20,10 @@ namespace {
 
 constexpr std::string_view program = "latchkeyctl";
 
-// Exclusive option groups of `user set-password`.
+// Exclusive option groups of `user set-password`, and the steps of `account root recover`.
 constexpr int password_mode_group = 1;
 constexpr int require_change_group = 2;
+constexpr int recover_step_group = 3;
 
 /// The table below names options through these, so every field is set on purpose.
 constexpr OptionSpec flag(std::string_view name, std::string_view help, int group = 0)
@@ -49,6 +50,17 @@ constexpr OptionSpec choice(std::string_view name,
     return {name, metavar, help, 0, false, choices};
 }
 
+constexpr OptionSpec required_choice(std::string_view name,
+                                     std::string_view metavar,
+                                     std::string_view help,
+                                     std::string_view choices)
+{
+    return {name, metavar, help, 0, true, choices};
+}
+
+/// The two roles `role grant` and `role revoke` take.
+constexpr std::string_view role_choices = "directory-admin|account-admin";
+
 constexpr OptionSpec account_option =
     valued("--account", "A", "the user's account (default: the host's account)");
 constexpr OptionSpec policy_account_option =
@@ -62,9 +74,18 @@ struct Group {
 
 constexpr std::array groups{
     Group{"directory", "The directory and its management account."},
-    Group{"account", "Member accounts of the directory and their logon domains."},
+    Group{"directory root-access",
+          "Centralized root access: directory administrators run the root-only tasks of member "
+          "accounts."},
+    Group{"account", "Member accounts of the directory: logon domains, phone, kind, root user, "
+                     "root-only tasks."},
     Group{"account alias", "Domain aliases of an account: further domains its users log on with."},
+    Group{"account phone",
+          "The mobile phone bound to an account: verification codes for root recovery are sent "
+          "to it."},
+    Group{"account root", "The root user of a cloud account: recovery and credentials."},
     Group{"user", "Users of an account: creation, console logon and passwords."},
+    Group{"role", "Administrators: the directory-admin and account-admin roles of users."},
     Group{"policy", "An account's password policy."},
     Group{"settings", "An account's security settings."},
     Group{"session", "Open sessions: logons through PAM, and browser sessions of the sign-in pages."},
@@ -84,6 +105,8 @@ constexpr std::array global_specs{
                                 "/run/latchkey/admin.sock)"},
     GlobalSpec{"--json", "print the daemon's reply as one line of JSON"},
     GlobalSpec{"--timeout SECONDS", "give up on latchkeyd after SECONDS (default: 30)"},
+    GlobalSpec{"--as USER", "sign in as this directory user (password, MFA code) and run the "
+                            "command with its roles only"},
     GlobalSpec{"-h, --help", "show this help; 'COMMAND --help' shows a command's"},
     GlobalSpec{"--version", "show the version"},
 };
@@ -257,7 +280,7 @@ std::string command_help(const CommandSpec& c)
     }
     rows.emplace_back("-h, --help", "show this help");
     out += "\nOptions:\n" + two_columns(rows);
-    out += "\nGlobal options (--socket, --json, --timeout): see '" + std::string(program) +
+    out += "\nGlobal options (--socket, --json, --timeout, --as): see '" + std::string(program) +
            " --help'.\n";
     return out;
 }
@@ -298,6 +321,14 @@ std::string group_help(std::string_view path)
            " SUBCOMMAND --help' for a command's arguments and options.\n";
 }
 
+/// NAME or NAME@DOMAIN: not empty, at most one '@', with something on both sides of it.
+bool is_user_name(std::string_view u)
+{
+    const auto at = u.find('@');
+    return !u.empty() && at != 0 && at + 1 != u.size() &&
+           (at == std::string_view::npos || u.find('@', at + 1) == std::string_view::npos);
+}
+
 enum class GlobalTake : std::uint8_t { taken, not_global };
 
 /// Applies a global option at args[i] (advancing i past its value). Errors are usage errors.
@@ -314,7 +345,7 @@ std::variant<GlobalTake, UsageError> take_global(const std::string& name,
         globals.json = true;
         return GlobalTake::taken;
     }
-    if (name != "--socket" && name != "--timeout")
+    if (name != "--socket" && name != "--timeout" && name != "--as")
         return GlobalTake::not_global;
 
     std::string value;
@@ -332,6 +363,14 @@ std::variant<GlobalTake, UsageError> take_global(const std::string& name,
         globals.socket = value;
         return GlobalTake::taken;
     }
+    if (name == "--as") {
+        if (!is_user_name(value))
+            return UsageError{"invalid value " + quoted(value) +
+                                  " for '--as': expected NAME or NAME@DOMAIN",
+                              std::string(topic)};
+        globals.as = value;
+        return GlobalTake::taken;
+    }
     long long seconds = 0;
     const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), seconds);
     if (ec != std::errc{} || end != value.data() + value.size() || seconds < 1 ||
@@ -346,9 +385,7 @@ std::variant<GlobalTake, UsageError> take_global(const std::string& name,
 
 std::optional<std::string> check_user(std::string_view u)
 {
-    const auto at = u.find('@');
-    if (u.empty() || at == 0 || at + 1 == u.size() ||
-        (at != std::string_view::npos && u.find('@', at + 1) != std::string_view::npos))
+    if (!is_user_name(u))
         return "invalid USER " + quoted(u) + ": expected NAME or NAME@DOMAIN";
     return std::nullopt;
 }
@@ -358,6 +395,8 @@ std::optional<std::string> check_operand(const OperandSpec& spec, std::string_vi
     const auto name = base_name(spec);
     if (name == "USER")
         return check_user(v);
+    if (name == "ROLE" && !in_choices(role_choices, v))
+        return "invalid ROLE " + quoted(v) + ": expected " + spoken_choices(role_choices);
     if (name == "KEY=VALUE") {
         const auto eq = v.find('=');
         if (eq == std::string_view::npos || eq == 0)
@@ -378,6 +417,9 @@ std::optional<std::string> check_option_value(const OptionSpec& spec, std::strin
         return problem + ": expected " + std::string(time_arg_forms);
     if (spec.name == "--limit" && !parse_limit(v))
         return problem + ": expected a whole number from 1 to " + std::to_string(max_audit_limit);
+    if (spec.name == "--for" && !parse_recovery_window(v))
+        return problem + ": expected minutes, hours or days (30m, 2h, 1d), more than 0 and at "
+                         "most 7 days";
     return std::nullopt;
 }
 
@@ -470,6 +512,12 @@ std::optional<UsageError> parse_command(const CommandSpec& c,
         !cmd.has("--no-require-change"))
         return error("'--keep' changes nothing without '--require-change' or "
                      "'--no-require-change'");
+    if (c.id == CommandId::account_close && !cmd.has("--yes"))
+        return error("closing account " + quoted(cmd.operands.at(0)) +
+                     " is final: nobody logs on to it again; add '--yes' to close it");
+    if (c.id == CommandId::mfa_enroll && cmd.operands.empty() && inv.globals.as)
+        return error("'--as' signs in on the admin socket: give USER ('mfa enroll' without USER "
+                     "enrols yourself over the PAM socket)");
     return std::nullopt;
 }
 
@@ -502,6 +550,23 @@ const std::vector<CommandSpec>& command_specs()
           valued("--management-account", "NAME",
                  "name of the management account (default: management)")}},
         {CommandId::directory_show, "directory show", "Show the directory.", {}, {}},
+        {CommandId::directory_root_access_enable,
+         "directory root-access enable",
+         "Centralize root access: directory administrators run the root-only tasks of member "
+         "accounts (close, restore-admin, clear-logon-networks) and may open a window for a "
+         "root password recovery.",
+         {},
+         {}},
+        {CommandId::directory_root_access_disable,
+         "directory root-access disable",
+         "Stop centralized root access: root-only tasks are the root user's again.",
+         {},
+         {}},
+        {CommandId::directory_root_access_show,
+         "directory root-access show",
+         "Show whether root access is centralized, and the root user of each member account.",
+         {},
+         {}},
         {CommandId::account_create,
          "account create",
          "Create a member account of the directory.",
@@ -523,6 +588,72 @@ const std::vector<CommandSpec>& command_specs()
          "account alias remove",
          "Remove a domain alias from an account.",
          {{"NAME", "the account's name"}, {"DOMAIN", "the alias to remove"}},
+         {}},
+        {CommandId::account_phone_bind,
+         "account phone bind",
+         "Send a verification code to a mobile phone, to bind it to an account with 'account "
+         "phone verify' (at most 100 codes an account a day).",
+         {{"ACCOUNT", "the account's name"},
+          {"NUMBER", "the mobile phone number in E.164 form, e.g. +15551234567"}},
+         {}},
+        {CommandId::account_phone_verify,
+         "account phone verify",
+         "Bind the phone a code was sent to: asks for the code (without echo on a terminal, "
+         "else one line of standard input) unless CODE is given.",
+         {{"ACCOUNT", "the account's name"}, {"[CODE]", "the verification code sent"}},
+         {}},
+        {CommandId::account_switch,
+         "account switch",
+         "Switch an account between resource (no root user) and cloud (root user enabled). To "
+         "cloud needs a bound phone and --acknowledge-risk; to resource deletes root's "
+         "credentials and ends its sessions.",
+         {{"ACCOUNT", "the account's name"}},
+         {required_choice("--to", "KIND", "the kind to switch to: cloud or resource",
+                          "cloud|resource"),
+          flag("--acknowledge-risk", "accept that an enabled root user raises the account's risk "
+                                     "(needed to switch to cloud)")}},
+        {CommandId::account_root_recover,
+         "account root recover",
+         "Set the password of a cloud account's root user with a verification code sent to the "
+         "bound phone: sends the code, asks for it and the new password (twice on a terminal; "
+         "else the code and the password on two lines of standard input).",
+         {{"ACCOUNT", "the account's name"}},
+         {flag("--send-only", "only send the code", recover_step_group),
+          flag("--code", "do not send a code: use one sent before", recover_step_group)}},
+        {CommandId::account_root_remove_credentials,
+         "account root remove-credentials",
+         "Delete every credential of a cloud account's root user: password, MFA device, access "
+         "keys.",
+         {{"ACCOUNT", "the account's name"}},
+         {}},
+        {CommandId::account_root_allow_recovery,
+         "account root allow-recovery",
+         "Under centralized root access: let a cloud account's root password be recovered "
+         "(account root recover) for a while.",
+         {{"ACCOUNT", "the account's name"}},
+         {required("--for", "DURATION",
+                   "how long: minutes, hours or days (30m, 2h, 1d), at most 7 days")}},
+        {CommandId::account_close,
+         "account close",
+         "Close an account, for good: nobody logs on to it again. "
+         "A root-only task: the account's root user (--as root@DOMAIN), or directory "
+         "administrators under centralized root access.",
+         {{"ACCOUNT", "the account's name"}},
+         {flag("--yes", "confirm that closing is final (required)")}},
+        {CommandId::account_restore_admin,
+         "account restore-admin",
+         "Give back the account-admin role a user revoked from itself. "
+         "A root-only task: the account's root user (--as root@DOMAIN), or directory "
+         "administrators under centralized root access.",
+         {{"ACCOUNT", "the account's name"}, {"USER", "the user: NAME in the account, or "
+                                                     "NAME@DOMAIN"}},
+         {}},
+        {CommandId::account_clear_logon_networks,
+         "account clear-logon-networks",
+         "Empty an account's allowed_networks setting, when it locks everyone out. "
+         "A root-only task: the account's root user (--as root@DOMAIN), or directory "
+         "administrators under centralized root access.",
+         {{"ACCOUNT", "the account's name"}},
          {}},
         {CommandId::user_create,
          "user create",
@@ -581,6 +712,26 @@ const std::vector<CommandSpec>& command_specs()
          "Unlock a user locked out after too many failed logons.",
          {{"USER", "NAME in the account, or NAME@DOMAIN"}},
          {account_option}},
+        {CommandId::role_grant,
+         "role grant",
+         "Grant a user a role: directory-admin (users of the management account) administers "
+         "the directory and every member account; account-admin administers the user's own "
+         "account.",
+         {{"USER", "NAME in the account, or NAME@DOMAIN"},
+          {"ROLE", "directory-admin or account-admin"}},
+         {account_option}},
+        {CommandId::role_revoke,
+         "role revoke",
+         "Revoke a role from a user.",
+         {{"USER", "NAME in the account, or NAME@DOMAIN"},
+          {"ROLE", "directory-admin or account-admin"}},
+         {account_option}},
+        {CommandId::role_list,
+         "role list",
+         "List the roles users hold, active or revoked by their holder (self-revoked).",
+         {},
+         {valued("--account", "A", "only the roles of this account's users (default: every "
+                                   "account)")}},
         {CommandId::policy_show,
          "policy show",
          "Show an account's password policy.",
@@ -712,6 +863,14 @@ const CommandSpec& spec_of(CommandId id)
             return c;
     // Every CommandId has a row; reaching this is a bug in the table above.
     return command_specs().front();
+}
+
+std::optional<std::int64_t> parse_recovery_window(std::string_view text)
+{
+    const auto seconds = parse_duration(text, max_recovery_window_s);
+    if (!seconds || *seconds <= 0)
+        return std::nullopt;
+    return seconds;
 }
 
 std::optional<std::uint32_t> parse_limit(std::string_view text)

@@ -21,15 +21,29 @@ inline constexpr std::chrono::seconds default_timeout{30};
 inline constexpr std::chrono::seconds max_timeout{24 * 3600};
 /// The most events `audit --limit N` asks for; the daemon clamps to the same bound.
 inline constexpr std::uint32_t max_audit_limit = 10'000;
+/// The longest window `account root allow-recovery --for DURATION` opens: seven days.
+inline constexpr std::int64_t max_recovery_window_s = 7 * 86'400;
 
 enum class CommandId : std::uint8_t {
     directory_init,
     directory_show,
+    directory_root_access_enable,
+    directory_root_access_disable,
+    directory_root_access_show,
     account_create,
     account_list,
     account_show,
     account_alias_add,
     account_alias_remove,
+    account_phone_bind,
+    account_phone_verify,
+    account_switch,
+    account_root_recover,
+    account_root_remove_credentials,
+    account_root_allow_recovery,
+    account_close,
+    account_restore_admin,
+    account_clear_logon_networks,
     user_create,
     user_list,
     user_show,
@@ -39,6 +53,9 @@ enum class CommandId : std::uint8_t {
     user_set_email,
     user_set_password,
     user_unlock,
+    role_grant,
+    role_revoke,
+    role_list,
     policy_show,
     policy_set,
     settings_show,
@@ -97,6 +114,8 @@ struct GlobalOptions {
     std::optional<std::string> socket;
     bool json = false;
     std::chrono::seconds timeout = default_timeout;
+    /// `--as USER`: sign the admin-socket connection in as this directory user first.
+    std::optional<std::string> as;
 };
 
 /// A command with its operands and options, checked against its spec.
@@ -134,6 +153,10 @@ ParseResult parse_args(const std::vector<std::string>& args);
 
 /// The N of `audit --limit N`: a whole number from 1 to max_audit_limit, else nullopt.
 std::optional<std::uint32_t> parse_limit(std::string_view text);
+
+/// The DURATION of `account root allow-recovery --for`, in seconds: 30m, 2h, 1d, more than
+/// zero and at most max_recovery_window_s; else nullopt.
+std::optional<std::int64_t> parse_recovery_window(std::string_view text);
 
 /// The one-line hint printed after a usage error: "Run 'latchkeyctl user create --help' ...".
 std::string usage_hint(const UsageError& e);

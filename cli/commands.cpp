@@ -2,10 +2,7 @@
 // Building each command's request, asking the person what it needs, calling latchkeyd, rendering.
 #include "cli/commands.hpp"
 
-#include <unistd.h>
-
 #include <cctype>
-#include <cstdlib>
 #include <string>
 #include <utility>
 #include <vector>
@@ -13,6 +10,8 @@
 #include "cli/mfa_enroll.hpp"
 #include "cli/password_input.hpp"
 #include "cli/render.hpp"
+#include "cli/root_recover.hpp"
+#include "cli/sign_in.hpp"
 #include "cli/time_arg.hpp"
 #include "proto/client.hpp"
 
@@ -96,30 +95,42 @@ core::Status confirm_delete(const ParsedCommand& cmd)
                       "user " + user_phrase(cmd) + " was not deleted");
 }
 
-/// The new password of a custom reset: typed twice on a terminal, or one line from stdin.
+/// The new password of a custom reset: typed twice on a terminal (once, still without echo,
+/// with --stdin), or one line from stdin.
 core::Result<core::Secret> new_password(const ParsedCommand& cmd)
 {
-    const bool terminal = stdin_is_terminal();
-    core::Secret password;
-    if (!terminal) {
-        LATCHKEY_TRY(line, read_secret_line());
-        password = std::move(line);
-    } else if (cmd.has("--stdin")) {
-        // --stdin on a terminal: one line, still without echo.
-        LATCHKEY_TRY(typed, read_password("New password: "));
-        password = std::move(typed);
-    } else {
-        LATCHKEY_TRY(first, read_password("New password: "));
-        LATCHKEY_TRY(second, read_password("Retype new password: "));
-        if (!first.equals(second.view()))
-            return core::fail(core::Errc::invalid_argument,
-                              "the passwords do not match; nothing was changed");
-        password = std::move(first);
+    return read_new_password(!cmd.has("--stdin"));
+}
+
+/// What the person gives a command before its request goes out.
+struct Typed {
+    std::optional<core::Secret> password;
+    std::optional<core::Secret> code;
+};
+
+/// Asks what the command needs: confirmation of `user delete`, the new password of a custom
+/// reset, the code of `account phone verify` without CODE.
+core::Result<Typed> ask_for(const ParsedCommand& cmd)
+{
+    Typed typed;
+    if (cmd.id == CommandId::user_delete && !cmd.has("--yes"))
+        LATCHKEY_TRY_STATUS(confirm_delete(cmd));
+    if (cmd.id == CommandId::user_set_password &&
+        password_mode(cmd) == proto::PasswordMode::custom) {
+        LATCHKEY_TRY(password, new_password(cmd));
+        typed.password = std::move(password);
     }
-    if (password.empty())
-        return core::fail(core::Errc::invalid_argument,
-                          "the new password is empty; nothing was changed");
-    return password;
+    if (cmd.id == CommandId::account_phone_verify && cmd.operands.size() < 2) {
+        LATCHKEY_TRY(code, read_verification_code());
+        typed.code = std::move(code);
+    }
+    return typed;
+}
+
+proto::AccountKind kind_option(const ParsedCommand& cmd, std::string_view option)
+{
+    return cmd.value(option) == "cloud" ? proto::AccountKind::cloud
+                                        : proto::AccountKind::resource;
 }
 
 /// `audit`: the filters given; parse_args() has already checked their form.
@@ -140,7 +151,8 @@ proto::AuditList audit_query(const ParsedCommand& cmd, core::TimePoint now)
 
 proto::Request build_request(const ParsedCommand& cmd,
                              core::TimePoint now,
-                             std::optional<core::Secret> password)
+                             std::optional<core::Secret> password,
+                             std::optional<core::Secret> code)
 {
     switch (cmd.id) {
     case CommandId::directory_init: {
@@ -155,8 +167,7 @@ proto::Request build_request(const ParsedCommand& cmd,
     case CommandId::account_create: {
         proto::AccountCreate r;
         r.name = cmd.operands.at(0);
-        r.kind = cmd.value("--kind") == "cloud" ? proto::AccountKind::cloud
-                                                : proto::AccountKind::resource;
+        r.kind = kind_option(cmd, "--kind");
         return r;
     }
     case CommandId::account_list:
@@ -281,6 +292,51 @@ proto::Request build_request(const ParsedCommand& cmd,
                                           cmd.id == CommandId::accesskey_enable};
     case CommandId::accesskey_delete:
         return proto::AccessKeyDelete{cmd.operands.at(0)};
+    case CommandId::role_grant:
+        return proto::RoleGrant{user_ref(cmd), cmd.operands.at(1)};
+    case CommandId::role_revoke:
+        return proto::RoleRevoke{user_ref(cmd), cmd.operands.at(1)};
+    case CommandId::role_list:
+        return proto::RoleList{cmd.value("--account")};
+    case CommandId::account_phone_bind:
+        return proto::PhoneBind{cmd.operands.at(0), cmd.operands.at(1)};
+    case CommandId::account_phone_verify: {
+        proto::PhoneVerify r;
+        r.account = cmd.operands.at(0);
+        if (cmd.operands.size() > 1)
+            r.code = core::Secret(cmd.operands.at(1));
+        else if (code)
+            r.code = std::move(*code);
+        return r;
+    }
+    case CommandId::account_switch:
+        return proto::AccountSwitch{cmd.operands.at(0), kind_option(cmd, "--to"),
+                                    cmd.has("--acknowledge-risk")};
+    case CommandId::account_root_recover: {
+        proto::RootRecover r;
+        r.account = cmd.operands.at(0);
+        if (!cmd.has("--send-only") && code && password) {
+            r.code = std::move(code);
+            r.password = std::move(password);
+        }
+        return r;
+    }
+    case CommandId::account_root_remove_credentials:
+        return proto::RootRemoveCredentials{cmd.operands.at(0)};
+    case CommandId::account_root_allow_recovery:
+        return proto::RootAllowRecovery{
+            cmd.operands.at(0), parse_recovery_window(cmd.value("--for").value_or("")).value_or(0)};
+    case CommandId::directory_root_access_enable:
+    case CommandId::directory_root_access_disable:
+        return proto::RootAccessSet{cmd.id == CommandId::directory_root_access_enable};
+    case CommandId::directory_root_access_show:
+        return proto::RootAccessShow{};
+    case CommandId::account_close:
+        return proto::AccountClose{cmd.operands.at(0)};
+    case CommandId::account_restore_admin:
+        return proto::AccountRestoreAdmin{cmd.operands.at(0), cmd.operands.at(1)};
+    case CommandId::account_clear_logon_networks:
+        return proto::AccountClearNetworks{cmd.operands.at(0)};
     }
     return proto::DirectoryShow{}; // unreachable: the switch covers every CommandId
 }
@@ -293,6 +349,17 @@ core::Error to_error(const proto::Failure& f)
                       ? "latchkeyd refused the request (code " + std::to_string(f.code) + ")"
                       : "latchkeyd refused the request: " + f.error;
     return core::Error{std::error_code(f.code, core::latchkey_category()), std::move(message)};
+}
+
+core::Status show_reply(const proto::Response& reply, bool json, std::ostream& out)
+{
+    if (json)
+        render_json(reply, out);
+    if (const auto* failure = std::get_if<proto::Failure>(&reply))
+        return core::fail(to_error(*failure));
+    if (!json)
+        render_human(reply, out);
+    return {};
 }
 
 core::Status run(const Invocation& inv, std::ostream& out, core::TimePoint now)
@@ -308,34 +375,31 @@ core::Status run(const Invocation& inv, std::ostream& out, core::TimePoint now)
         break;
     }
 
-    // Everything asked of the person comes before connecting: the client's deadline starts then.
     const ParsedCommand& cmd = inv.command;
     if (cmd.id == CommandId::mfa_enroll)
         return run_mfa_enroll(inv, out, now);
-    if (cmd.id == CommandId::user_delete && !cmd.has("--yes"))
-        LATCHKEY_TRY_STATUS(confirm_delete(cmd));
-    std::optional<core::Secret> password;
-    if (cmd.id == CommandId::user_set_password &&
-        password_mode(cmd) == proto::PasswordMode::custom) {
-        LATCHKEY_TRY(typed, new_password(cmd));
-        password = std::move(typed);
+    if (cmd.id == CommandId::account_root_recover)
+        return run_root_recover(inv, out, now);
+
+    // Everything asked of the person comes before the request, and before connecting (the
+    // client's deadline starts then) unless --as signs in first: its answers come first, on the
+    // terminal and on standard input, and the deadline restarts after the command's own.
+    std::optional<proto::Client> client;
+    if (inv.globals.as) {
+        LATCHKEY_TRY(connected, connect_admin(inv, out));
+        client.emplace(std::move(connected));
     }
-    const proto::Request request = build_request(cmd, now, std::move(password));
-
-    proto::ClientOptions options;
-    options.socket_path = resolve_socket(inv.globals, std::getenv(admin_socket_env.data()));
-    options.timeout = inv.globals.timeout;
-    options.trusted_server_uids = proto::default_trusted_uids({::getuid()});
-    LATCHKEY_TRY(client, proto::Client::connect(options));
-    LATCHKEY_TRY(reply, client.call(request));
-
-    if (inv.globals.json)
-        render_json(reply, out);
-    if (const auto* failure = std::get_if<proto::Failure>(&reply))
-        return core::fail(to_error(*failure));
-    if (!inv.globals.json)
-        render_human(reply, out);
-    return {};
+    LATCHKEY_TRY(typed, ask_for(cmd));
+    const proto::Request request =
+        build_request(cmd, now, std::move(typed.password), std::move(typed.code));
+    if (client) {
+        client->extend_deadline();
+    } else {
+        LATCHKEY_TRY(connected, connect_admin(inv, out));
+        client.emplace(std::move(connected));
+    }
+    LATCHKEY_TRY(reply, client->call(request));
+    return show_reply(reply, inv.globals.json, out);
 }
 
 } // namespace latchkey::cli

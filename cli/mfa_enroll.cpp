@@ -11,6 +11,7 @@
 #include "cli/commands.hpp"
 #include "cli/password_input.hpp"
 #include "cli/render.hpp"
+#include "cli/sign_in.hpp"
 #include "proto/client.hpp"
 #include "proto/wire.hpp"
 
@@ -56,6 +57,18 @@ core::Result<core::Secret> read_code(bool terminal, std::string_view prompt)
     return line;
 }
 
+/// The PAM socket for yourself; for USER the admin socket, signed in first with --as.
+core::Result<proto::Client> connect_for(const Invocation& inv, bool self, std::ostream& out)
+{
+    if (!self)
+        return connect_admin(inv, out);
+    proto::ClientOptions options;
+    options.socket_path = resolve_pam_socket(inv.globals, std::getenv(pam_socket_env.data()));
+    options.timeout = inv.globals.timeout;
+    options.trusted_server_uids = proto::default_trusted_uids({::getuid()});
+    return proto::Client::connect(options);
+}
+
 } // namespace
 
 core::Status run_mfa_enroll(const Invocation& inv, std::ostream& out, core::TimePoint now)
@@ -75,12 +88,7 @@ core::Status run_mfa_enroll(const Invocation& inv, std::ostream& out, core::Time
         }
     }
 
-    proto::ClientOptions options;
-    options.socket_path = self ? resolve_pam_socket(inv.globals, std::getenv(pam_socket_env.data()))
-                               : resolve_socket(inv.globals, std::getenv(admin_socket_env.data()));
-    options.timeout = inv.globals.timeout;
-    options.trusted_server_uids = proto::default_trusted_uids({::getuid()});
-    LATCHKEY_TRY(client, proto::Client::connect(options));
+    LATCHKEY_TRY(client, connect_for(inv, self, out));
 
     LATCHKEY_TRY(sent, client.call(build_request(cmd, now, std::move(password))));
     LATCHKEY_TRY(challenge, expect<proto::MfaChallenge>(std::move(sent), inv.globals.json, out));

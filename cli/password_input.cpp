@@ -16,6 +16,7 @@
 #include <cerrno>
 #include <csignal>
 #include <cstring>
+#include <utility>
 
 #include "core/c_handle.hpp"
 
@@ -296,6 +297,47 @@ core::Result<std::string> ask(std::string_view prompt)
         break;
     }
     return std::string(buf.data(), line.size);
+}
+
+core::Result<core::Secret> read_new_password(bool retype)
+{
+    core::Secret password;
+    if (!stdin_is_terminal()) {
+        LATCHKEY_TRY(line, read_secret_line());
+        password = std::move(line);
+    } else {
+        LATCHKEY_TRY(first, read_password("New password: "));
+        if (retype) {
+            LATCHKEY_TRY(second, read_password("Retype new password: "));
+            if (!first.equals(second.view()))
+                return core::fail(core::Errc::invalid_argument,
+                                  "the passwords do not match; nothing was changed");
+        }
+        password = std::move(first);
+    }
+    if (password.empty())
+        return core::fail(core::Errc::invalid_argument,
+                          "the new password is empty; nothing was changed");
+    return password;
+}
+
+core::Result<core::Secret> read_verification_code()
+{
+    core::Secret code;
+    if (stdin_is_terminal()) {
+        LATCHKEY_TRY(typed, read_password("Verification code: "));
+        code = std::move(typed);
+    } else {
+        auto line = read_secret_line();
+        if (!line && line.error().is(core::Errc::io_failed))
+            return core::fail(core::Errc::io_failed, "no verification code on standard input");
+        if (!line)
+            return core::fail(std::move(line).error());
+        code = std::move(*line);
+    }
+    if (code.empty())
+        return core::fail(core::Errc::invalid_argument, "the verification code is empty");
+    return code;
 }
 
 } // namespace latchkey::cli

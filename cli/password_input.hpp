@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// Reading a password (or a yes/no answer) from the person at the terminal, or a line from stdin.
+// Reading a password, a code (or a yes/no answer) from the person at the terminal, or a line
+// from stdin.
 #pragma once
 
 #include <cstddef>
@@ -32,5 +33,16 @@ core::Result<core::Secret> read_secret_line();
 
 /// Writes `prompt` to the terminal and reads one line of answer from standard input, echoed.
 core::Result<std::string> ask(std::string_view prompt);
+
+/// A new password: on a terminal typed without echo at "New password: " and, with `retype`,
+/// again at "Retype new password: " (the two must match); otherwise one line of standard
+/// input. Errors: those of the reads, and invalid_argument for two passwords that differ or
+/// an empty one ("...; nothing was changed").
+core::Result<core::Secret> read_new_password(bool retype);
+
+/// A verification code: on a terminal typed without echo at "Verification code: ", otherwise
+/// one line of standard input. Errors: those of the reads ("no verification code on standard
+/// input" when it has ended), and invalid_argument for an empty code.
+core::Result<core::Secret> read_verification_code();
 
 } // namespace latchkey::cli

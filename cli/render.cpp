@@ -135,24 +135,65 @@ void append_settings(std::vector<Field>& fields, const T& s)
         [&](auto d) { fields.emplace_back(d.name, setting_value(d.name, s.*d.pointer)); });
 }
 
+std::string_view enabled_disabled(bool b) noexcept
+{
+    return b ? "enabled" : "disabled";
+}
+
 std::vector<Field> directory_fields(const proto::DirectoryInfo& d)
 {
     return {{"domain", d.domain},
             {"management account", d.management_account},
             {"accounts", std::to_string(d.accounts)},
+            {"centralized root access", std::string(enabled_disabled(d.root_access_centralized))},
             {"created", format_time(d.created_at)},
             {"id", d.id}};
 }
 
 std::vector<Field> account_fields(const proto::AccountInfo& a)
 {
-    return {{"name", a.name},
-            {"kind", std::string(kind_name(a.kind))},
-            {"default domain", a.default_domain},
-            {"aliases", joined(a.aliases, none)},
-            {"users", std::to_string(a.users)},
-            {"created", format_time(a.created_at)},
-            {"id", a.id}};
+    std::vector<Field> fields{{"name", a.name},
+                              {"kind", std::string(kind_name(a.kind))},
+                              {"default domain", a.default_domain},
+                              {"aliases", joined(a.aliases, none)},
+                              {"users", std::to_string(a.users)},
+                              {"phone", optional_text(a.phone)},
+                              {"verification codes today", std::to_string(a.codes_sent_today) +
+                                                               " of " +
+                                                               std::to_string(a.codes_per_day)}};
+    if (a.closed_at)
+        fields.emplace_back("closed", format_time(*a.closed_at));
+    fields.emplace_back("created", format_time(a.created_at));
+    fields.emplace_back("id", a.id);
+    return fields;
+}
+
+/// "yes", "no", with the end of a recovery window when there is one.
+std::string recovery_text(const proto::RootInfo& r)
+{
+    std::string text(yes_no(r.recovery_open));
+    if (r.recovery_open_until)
+        text += " (window until " + format_time(*r.recovery_open_until) + ")";
+    return text;
+}
+
+/// The root user of a cloud account, indented under a "root:" line.
+std::string root_section(const proto::RootInfo& r)
+{
+    const std::string block =
+        format_block({{"exists", std::string(yes_no(r.exists))},
+                      {"password", std::string(yes_no(r.has_password))},
+                      {"mfa", std::string(yes_no(r.has_mfa))},
+                      {"access keys", std::to_string(r.access_keys)},
+                      {"recovery open", recovery_text(r)}});
+    std::string out = "root:\n";
+    std::size_t start = 0;
+    while (start < block.size()) {
+        const auto end = block.find('\n', start);
+        out += "  " + block.substr(start, end - start + 1);
+        start = end + 1;
+    }
+    return out;
 }
 
 std::vector<Field> user_fields(const proto::UserInfo& u)
@@ -197,6 +238,8 @@ void render(const proto::DirectoryReply& r, std::ostream& out)
 void render(const proto::AccountReply& r, std::ostream& out)
 {
     out << format_block(account_fields(r.account));
+    if (r.account.root)
+        out << root_section(*r.account.root);
 }
 
 void render(const proto::AccountListReply& r, std::ostream& out)
@@ -205,12 +248,65 @@ void render(const proto::AccountListReply& r, std::ostream& out)
         out << "No accounts.\n";
         return;
     }
+    // A CLOSED column only when an account is closed: most lists have none.
+    const bool any_closed = std::any_of(r.accounts.begin(), r.accounts.end(),
+                                        [](const auto& a) { return a.closed_at.has_value(); });
     std::vector<Row> rows;
-    for (const auto& a : r.accounts)
-        rows.push_back({a.name, std::string(kind_name(a.kind)), a.default_domain,
-                        joined(a.aliases, none), std::to_string(a.users),
-                        format_time(a.created_at)});
-    out << format_table({"NAME", "KIND", "DEFAULT DOMAIN", "ALIASES", "USERS", "CREATED"}, rows);
+    for (const auto& a : r.accounts) {
+        Row row{a.name,          std::string(kind_name(a.kind)), a.default_domain,
+                joined(a.aliases, none), std::to_string(a.users), optional_text(a.phone),
+                format_time(a.created_at)};
+        if (any_closed)
+            row.push_back(optional_time(a.closed_at, none));
+        rows.push_back(std::move(row));
+    }
+    Row header{"NAME", "KIND", "DEFAULT DOMAIN", "ALIASES", "USERS", "PHONE", "CREATED"};
+    if (any_closed)
+        header.emplace_back("CLOSED");
+    out << format_table(header, rows);
+}
+
+void render(const proto::RootAccessReply& r, std::ostream& out)
+{
+    out << "centralized root access: " << enabled_disabled(r.enabled) << "\n";
+    if (r.members.empty()) {
+        out << "\nNo member accounts.\n";
+        return;
+    }
+    std::vector<Row> rows;
+    for (const auto& a : r.members) {
+        Row row{a.name, std::string(kind_name(a.kind))};
+        if (a.root) {
+            const auto& root = *a.root;
+            std::string recovery = "no";
+            if (root.recovery_open)
+                recovery = root.recovery_open_until
+                               ? "open until " + format_time(*root.recovery_open_until)
+                               : "open";
+            row.insert(row.end(), {std::string(yes_no(root.exists)),
+                                   std::string(yes_no(root.has_password)),
+                                   std::string(yes_no(root.has_mfa)), recovery});
+        } else {
+            row.insert(row.end(), 4, std::string(none)); // no root user at all
+        }
+        rows.push_back(std::move(row));
+    }
+    out << "\n"
+        << format_table({"ACCOUNT", "KIND", "ROOT", "PASSWORD", "MFA", "RECOVERY"}, rows);
+}
+
+void render(const proto::RoleListReply& r, std::ostream& out)
+{
+    if (r.roles.empty()) {
+        out << "No roles.\n";
+        return;
+    }
+    std::vector<Row> rows;
+    for (const auto& role : r.roles)
+        rows.push_back({printable(role.user), printable(role.role),
+                        role.self_revoked_at ? "self-revoked" : "active",
+                        printable(or_none(role.granted_by)), format_time(role.granted_at)});
+    out << format_table({"USER", "ROLE", "STATE", "GRANTED BY", "GRANTED"}, rows);
 }
 
 void render(const proto::UserReply& r, std::ostream& out)

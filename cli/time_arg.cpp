@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// Parsing TIME arguments: ISO-8601 UTC, dates, Unix seconds and times ago.
+// Parsing TIME arguments (ISO-8601 UTC, dates, Unix seconds, times ago) and DURATIONs.
 #include "cli/time_arg.hpp"
 
 #include <algorithm>
@@ -32,26 +32,12 @@ std::optional<T> number(std::string_view s)
 /// "-30m", "-1h", "-2d".
 std::optional<TimeArg> parse_ago(std::string_view text)
 {
-    if (text.size() < 3 || text.front() != '-')
+    if (!text.starts_with('-'))
         return std::nullopt;
-    std::int64_t unit = 0;
-    switch (text.back()) {
-    case 'm':
-        unit = 60;
-        break;
-    case 'h':
-        unit = 3600;
-        break;
-    case 'd':
-        unit = 86'400;
-        break;
-    default:
+    const auto seconds = parse_duration(text.substr(1), max_time_ago_s);
+    if (!seconds)
         return std::nullopt;
-    }
-    const auto amount = number<std::int64_t>(text.substr(1, text.size() - 2));
-    if (!amount || *amount > max_time_ago_s / unit)
-        return std::nullopt;
-    return TimeArg{TimeArg::Kind::ago, *amount * unit};
+    return TimeArg{TimeArg::Kind::ago, *seconds};
 }
 
 /// "2026-11-23" or "2026-11-23T10:00:00Z": exactly these shapes, in UTC.
@@ -90,6 +76,30 @@ std::optional<TimeArg> parse_calendar(std::string_view text)
 }
 
 } // namespace
+
+std::optional<std::int64_t> parse_duration(std::string_view text, std::int64_t max_seconds)
+{
+    if (text.size() < 2)
+        return std::nullopt;
+    std::int64_t unit = 0;
+    switch (text.back()) {
+    case 'm':
+        unit = 60;
+        break;
+    case 'h':
+        unit = 3600;
+        break;
+    case 'd':
+        unit = 86'400;
+        break;
+    default:
+        return std::nullopt;
+    }
+    const auto amount = number<std::int64_t>(text.substr(0, text.size() - 1));
+    if (!amount || *amount > max_seconds / unit)
+        return std::nullopt;
+    return *amount * unit;
+}
 
 std::int64_t TimeArg::unix_seconds(core::TimePoint now) const noexcept
 {

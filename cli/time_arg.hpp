@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// A point in time as typed on latchkeyctl's command line (`audit --since TIME`).
+// Points in time and durations as typed on latchkeyctl's command line (`audit --since TIME`,
+// `account root allow-recovery --for DURATION`).
 #pragma once
 
 #include <cstdint>
@@ -37,5 +38,10 @@ std::optional<TimeArg> parse_time_arg(std::string_view text);
 inline constexpr std::string_view time_arg_forms =
     "an ISO-8601 UTC time (2026-11-23T10:00:00Z), a date (2026-11-23), Unix seconds, or a time "
     "ago (-30m, -1h, -2d)";
+
+/// A DURATION argument in seconds: a whole number of minutes, hours or days ("30m", "2h",
+/// "1d"), at most `max_seconds`. Anything else (a sign, a blank, another unit, no number) is
+/// nullopt. The times ago of parse_time_arg() are these durations after a '-'.
+std::optional<std::int64_t> parse_duration(std::string_view text, std::int64_t max_seconds);
 
 } // namespace latchkey::cli

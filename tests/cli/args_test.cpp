@@ -436,6 +436,226 @@ TEST(ParseArgs, MfaCommandsNeedAUserExceptEnrolAndList)
               CommandId::mfa_recovery_codes);
 }
 
+// ---- the account lifecycle, roles and --as ----------------------------------------------
+
+TEST(ParseDuration, ReadsMinutesHoursAndDaysUpToTheBound)
+{
+    EXPECT_EQ(parse_duration("30m", max_recovery_window_s), 30 * 60);
+    EXPECT_EQ(parse_duration("2h", max_recovery_window_s), 2 * 3600);
+    EXPECT_EQ(parse_duration("1d", max_recovery_window_s), 86'400);
+    EXPECT_EQ(parse_duration("0m", max_recovery_window_s), 0);
+    EXPECT_EQ(parse_duration("7d", max_recovery_window_s), max_recovery_window_s);
+    EXPECT_EQ(parse_duration("168h", max_recovery_window_s), max_recovery_window_s);
+    EXPECT_EQ(parse_duration("10080m", max_recovery_window_s), max_recovery_window_s);
+    for (const char* bad : {"", "m", "30", "30s", "1w", "-1h", "+1h", "1.5h", "1 h", " 1h", "1H",
+                            "8d", "169h", "10081m", "99999999999999999999d"})
+        EXPECT_FALSE(parse_duration(bad, max_recovery_window_s).has_value()) << "'" << bad << "'";
+}
+
+TEST(ParseArgs, ReadsTheRoleCommands)
+{
+    const auto grant = parsed({"role", "grant", "alice", "account-admin", "--account", "web"});
+    EXPECT_EQ(grant.command.id, CommandId::role_grant);
+    EXPECT_EQ(grant.command.operands, (std::vector<std::string>{"alice", "account-admin"}));
+    EXPECT_EQ(grant.command.value("--account"), "web");
+    EXPECT_EQ(
+        parsed({"role", "revoke", "bob@management.ex.internal", "directory-admin"}).command.id,
+        CommandId::role_revoke);
+    EXPECT_EQ(parsed({"role", "list"}).command.id, CommandId::role_list);
+    EXPECT_EQ(parsed({"role", "list", "--account", "web"}).command.value("--account"), "web");
+    EXPECT_EQ(usage_error({"role"}).message, "missing subcommand for 'role'");
+    EXPECT_EQ(usage_error({"role", "list", "alice"}).message,
+              "unexpected argument 'alice' for 'role list'");
+}
+
+TEST(ParseArgs, RequiresAUserAndOneOfTheTwoRoles)
+{
+    EXPECT_EQ(usage_error({"role", "grant"}).message, "missing USER");
+    EXPECT_EQ(usage_error({"role", "grant", "alice"}).message, "missing ROLE");
+    EXPECT_EQ(usage_error({"role", "revoke", "alice"}).message, "missing ROLE");
+    for (const char* bad : {"admin", "Directory-Admin", "root", "account_admin"}) {
+        const auto e = usage_error({"role", "grant", "alice", bad});
+        EXPECT_EQ(e.message, "invalid ROLE '" + std::string(bad) +
+                                 "': expected directory-admin or account-admin");
+        EXPECT_EQ(e.topic, "role grant");
+    }
+    EXPECT_EQ(usage_error({"role", "revoke", "alice@", "account-admin"}).message,
+              "invalid USER 'alice@': expected NAME or NAME@DOMAIN");
+}
+
+TEST(ParseArgs, ReadsThePhoneCommands)
+{
+    const auto bind = parsed({"account", "phone", "bind", "web", "+15551234567"});
+    EXPECT_EQ(bind.command.id, CommandId::account_phone_bind);
+    EXPECT_EQ(bind.command.operands, (std::vector<std::string>{"web", "+15551234567"}));
+    EXPECT_EQ(usage_error({"account", "phone", "bind", "web"}).message, "missing NUMBER");
+    EXPECT_EQ(usage_error({"account", "phone", "bind"}).message, "missing ACCOUNT");
+
+    const auto typed = parsed({"account", "phone", "verify", "web"});
+    EXPECT_EQ(typed.command.id, CommandId::account_phone_verify);
+    EXPECT_EQ(typed.command.operands, std::vector<std::string>{"web"});
+    EXPECT_EQ(parsed({"account", "phone", "verify", "web", "123456"}).command.operands.size(), 2U);
+    EXPECT_EQ(usage_error({"account", "phone", "verify"}).message, "missing ACCOUNT");
+    EXPECT_EQ(usage_error({"account", "phone", "verify", "web", "1", "2"}).message,
+              "unexpected argument '2' for 'account phone verify'");
+    EXPECT_EQ(usage_error({"account", "phone"}).message, "missing subcommand for 'account phone'");
+}
+
+TEST(ParseArgs, RequiresTheKindToSwitchTo)
+{
+    const auto inv = parsed({"account", "switch", "web", "--to", "cloud", "--acknowledge-risk"});
+    EXPECT_EQ(inv.command.id, CommandId::account_switch);
+    EXPECT_EQ(inv.command.value("--to"), "cloud");
+    EXPECT_TRUE(inv.command.has("--acknowledge-risk"));
+    EXPECT_FALSE(parsed({"account", "switch", "lab", "--to=resource"}).command.has(
+        "--acknowledge-risk"));
+    EXPECT_EQ(usage_error({"account", "switch", "web"}).message, "missing option '--to'");
+    EXPECT_EQ(usage_error({"account", "switch", "web", "--to", "management"}).message,
+              "invalid value 'management' for '--to': expected cloud or resource");
+    EXPECT_EQ(usage_error({"account", "switch", "web", "--to"}).message,
+              "missing value for '--to'");
+    EXPECT_EQ(usage_error({"account", "switch", "--to", "cloud"}).message, "missing ACCOUNT");
+}
+
+TEST(ParseArgs, ReadsTheRootCommands)
+{
+    const auto recover = parsed({"account", "root", "recover", "lab"});
+    EXPECT_EQ(recover.command.id, CommandId::account_root_recover);
+    EXPECT_EQ(recover.command.operands, std::vector<std::string>{"lab"});
+    EXPECT_TRUE(parsed({"account", "root", "recover", "lab", "--send-only"}).command.has(
+        "--send-only"));
+    EXPECT_TRUE(parsed({"account", "root", "recover", "lab", "--code"}).command.has("--code"));
+    EXPECT_EQ(usage_error({"account", "root", "recover", "lab", "--send-only", "--code"}).message,
+              "options '--send-only' and '--code' exclude each other");
+    EXPECT_EQ(usage_error({"account", "root", "recover", "lab", "--code=123456"}).message,
+              "option '--code' takes no value");
+    EXPECT_EQ(usage_error({"account", "root", "recover"}).message, "missing ACCOUNT");
+
+    EXPECT_EQ(parsed({"account", "root", "remove-credentials", "lab"}).command.id,
+              CommandId::account_root_remove_credentials);
+    EXPECT_EQ(usage_error({"account", "root", "remove-credentials"}).message, "missing ACCOUNT");
+    EXPECT_EQ(usage_error({"account", "root"}).message, "missing subcommand for 'account root'");
+}
+
+TEST(ParseArgs, AllowsRecoveryForMoreThanNothingAndAtMostSevenDays)
+{
+    const auto inv = parsed({"account", "root", "allow-recovery", "lab", "--for", "2h"});
+    EXPECT_EQ(inv.command.id, CommandId::account_root_allow_recovery);
+    EXPECT_EQ(inv.command.value("--for"), "2h");
+    for (const char* ok : {"1m", "30m", "2h", "1d", "7d", "168h"})
+        EXPECT_EQ(parsed({"account", "root", "allow-recovery", "lab", "--for", ok})
+                      .command.value("--for"),
+                  ok);
+    for (const char* bad : {"0m", "0d", "8d", "169h", "30", "30s", "1w", "-1h", "soon"}) {
+        const auto e = usage_error({"account", "root", "allow-recovery", "lab", "--for", bad});
+        EXPECT_EQ(e.message, "invalid value '" + std::string(bad) +
+                                 "' for '--for': expected minutes, hours or days (30m, 2h, 1d), "
+                                 "more than 0 and at most 7 days")
+            << bad;
+        EXPECT_EQ(e.topic, "account root allow-recovery");
+    }
+    EXPECT_EQ(usage_error({"account", "root", "allow-recovery", "lab"}).message,
+              "missing option '--for'");
+    EXPECT_EQ(parse_recovery_window("1d"), 86'400);
+    EXPECT_FALSE(parse_recovery_window("0h").has_value());
+}
+
+TEST(ParseArgs, ReadsTheRootAccessCommandsOfTheDirectory)
+{
+    EXPECT_EQ(parsed({"directory", "root-access", "enable"}).command.id,
+              CommandId::directory_root_access_enable);
+    EXPECT_EQ(parsed({"directory", "root-access", "disable"}).command.id,
+              CommandId::directory_root_access_disable);
+    EXPECT_EQ(parsed({"directory", "root-access", "show"}).command.id,
+              CommandId::directory_root_access_show);
+    EXPECT_EQ(usage_error({"directory", "root-access"}).message,
+              "missing subcommand for 'directory root-access'");
+    EXPECT_EQ(usage_error({"directory", "root-access", "on"}).message,
+              "unknown command 'directory root-access on'");
+    EXPECT_EQ(usage_error({"directory", "root-access", "enable", "web"}).message,
+              "unexpected argument 'web' for 'directory root-access enable'");
+}
+
+TEST(ParseArgs, ClosesAnAccountOnlyWithYesBecauseClosingIsFinal)
+{
+    const auto e = usage_error({"account", "close", "web"});
+    EXPECT_EQ(e.message, "closing account 'web' is final: nobody logs on to it again; add '--yes' "
+                         "to close it");
+    EXPECT_EQ(e.topic, "account close");
+    const auto inv = parsed({"account", "close", "web", "--yes"});
+    EXPECT_EQ(inv.command.id, CommandId::account_close);
+    EXPECT_EQ(inv.command.operands, std::vector<std::string>{"web"});
+    EXPECT_EQ(usage_error({"account", "close", "--yes"}).message, "missing ACCOUNT");
+}
+
+TEST(ParseArgs, ReadsTheOtherRootOnlyTasks)
+{
+    const auto restore = parsed({"account", "restore-admin", "web", "alice"});
+    EXPECT_EQ(restore.command.id, CommandId::account_restore_admin);
+    EXPECT_EQ(restore.command.operands, (std::vector<std::string>{"web", "alice"}));
+    EXPECT_EQ(usage_error({"account", "restore-admin", "web"}).message, "missing USER");
+    EXPECT_EQ(usage_error({"account", "restore-admin", "web", "@x"}).message,
+              "invalid USER '@x': expected NAME or NAME@DOMAIN");
+    EXPECT_EQ(parsed({"account", "clear-logon-networks", "web"}).command.id,
+              CommandId::account_clear_logon_networks);
+    EXPECT_EQ(usage_error({"account", "clear-logon-networks"}).message, "missing ACCOUNT");
+}
+
+TEST(ParseArgs, ReadsAsBeforeTheCommandOrAmongItsOptions)
+{
+    const auto before = parsed({"--as", "alice@management.ex.internal", "role", "list"});
+    EXPECT_EQ(before.globals.as, "alice@management.ex.internal");
+    EXPECT_EQ(before.command.id, CommandId::role_list);
+    EXPECT_EQ(parsed({"--as=root@lab.ex.internal", "account", "close", "lab", "--yes"}).globals.as,
+              "root@lab.ex.internal");
+    EXPECT_EQ(parsed({"account", "show", "web", "--as", "alice"}).globals.as, "alice");
+    EXPECT_FALSE(parsed({"account", "show", "web"}).globals.as.has_value());
+    // mfa enroll signs in for USER on the admin socket.
+    EXPECT_EQ(parsed({"--as", "alice", "mfa", "enroll", "bob"}).globals.as, "alice");
+}
+
+TEST(ParseArgs, RejectsAsWithoutAUser)
+{
+    EXPECT_EQ(usage_error({"--as"}).message, "missing value for '--as'");
+    EXPECT_EQ(usage_error({"role", "list", "--as"}).message, "missing value for '--as'");
+    EXPECT_EQ(usage_error({"--as=", "role", "list"}).message, "empty value for '--as'");
+    for (const char* bad : {"alice@", "@ex.internal", "a@b@c"})
+        EXPECT_EQ(usage_error({"--as", bad, "role", "list"}).message,
+                  "invalid value '" + std::string(bad) + "' for '--as': expected NAME or "
+                                                         "NAME@DOMAIN");
+    const auto self = usage_error({"--as", "alice", "mfa", "enroll"});
+    EXPECT_EQ(self.message, "'--as' signs in on the admin socket: give USER ('mfa enroll' "
+                            "without USER enrols yourself over the PAM socket)");
+    EXPECT_EQ(self.topic, "mfa enroll");
+}
+
+TEST(HelpText, ListsAsAndTheNewGroups)
+{
+    EXPECT_NE(help_text("").find("--as USER"), std::string::npos);
+    EXPECT_NE(help_text("role grant").find("--as"), std::string::npos);
+    for (const char* group : {"role", "account phone", "account root", "directory root-access"})
+        EXPECT_EQ(help_text(group).rfind("Usage: latchkeyctl " + std::string(group) +
+                                             " SUBCOMMAND",
+                                         0),
+                  0U)
+            << group;
+    EXPECT_EQ(parsed({"account", "root", "--help"}).help_topic, "account root");
+    EXPECT_EQ(parsed({"directory", "root-access", "show", "-h"}).help_topic,
+              "directory root-access show");
+    EXPECT_EQ(help_text("account switch")
+                  .rfind("Usage: latchkeyctl account switch ACCOUNT --to cloud|resource\n", 0),
+              0U)
+        << help_text("account switch");
+    EXPECT_EQ(help_text("account root recover")
+                  .rfind("Usage: latchkeyctl account root recover ACCOUNT [--send-only | "
+                         "--code]\n",
+                         0),
+              0U);
+    EXPECT_EQ(help_text("account phone verify")
+                  .rfind("Usage: latchkeyctl account phone verify ACCOUNT [CODE]\n", 0),
+              0U);
+}
+
 // ---- requests ---------------------------------------------------------------------------
 
 const core::TimePoint test_now = core::from_unix(nov23_10h);
@@ -642,6 +862,123 @@ TEST(BuildRequest, TurnsEveryFormOfSinceIntoUnixSecondsCountingBackFromNow)
     for (const auto& [since, expected] : cases)
         EXPECT_EQ(request_of<proto::AuditList>({"audit", "--since", since}).since, expected)
             << since;
+}
+
+TEST(BuildRequest, GrantsRevokesAndListsRoles)
+{
+    const auto grant = request_of<proto::RoleGrant>(
+        {"role", "grant", "alice", "account-admin", "--account", "web"});
+    EXPECT_EQ(grant.ref.user, "alice");
+    EXPECT_EQ(grant.ref.account, "web");
+    EXPECT_EQ(grant.role, "account-admin");
+    const auto revoke = request_of<proto::RoleRevoke>(
+        {"role", "revoke", "bob@management.ex.internal", "directory-admin"});
+    EXPECT_EQ(revoke.ref.user, "bob@management.ex.internal");
+    EXPECT_FALSE(revoke.ref.account.has_value());
+    EXPECT_EQ(revoke.role, "directory-admin");
+    EXPECT_FALSE(request_of<proto::RoleList>({"role", "list"}).account.has_value());
+    EXPECT_EQ(request_of<proto::RoleList>({"role", "list", "--account", "web"}).account, "web");
+}
+
+TEST(BuildRequest, BindsAPhoneWithTheCodeGivenOrTyped)
+{
+    const auto bind =
+        request_of<proto::PhoneBind>({"account", "phone", "bind", "web", "+15551234567"});
+    EXPECT_EQ(bind.account, "web");
+    EXPECT_EQ(bind.number, "+15551234567");
+
+    const auto given =
+        request_of<proto::PhoneVerify>({"account", "phone", "verify", "web", "123456"});
+    EXPECT_EQ(given.account, "web");
+    EXPECT_TRUE(given.code.equals("123456"));
+    auto typed = build_request(parsed({"account", "phone", "verify", "web"}).command, test_now,
+                               std::nullopt, core::Secret("654321"));
+    ASSERT_TRUE(std::holds_alternative<proto::PhoneVerify>(typed));
+    EXPECT_TRUE(std::get<proto::PhoneVerify>(typed).code.equals("654321"));
+}
+
+TEST(BuildRequest, SwitchesToTheKindAskedWithTheRiskAcknowledgedOnlyWhenSaid)
+{
+    const auto to_cloud = request_of<proto::AccountSwitch>(
+        {"account", "switch", "web", "--to", "cloud", "--acknowledge-risk"});
+    EXPECT_EQ(to_cloud.account, "web");
+    EXPECT_EQ(to_cloud.to, proto::AccountKind::cloud);
+    EXPECT_TRUE(to_cloud.acknowledge_risk);
+    const auto to_resource =
+        request_of<proto::AccountSwitch>({"account", "switch", "lab", "--to", "resource"});
+    EXPECT_EQ(to_resource.to, proto::AccountKind::resource);
+    EXPECT_FALSE(to_resource.acknowledge_risk);
+    EXPECT_FALSE(
+        request_of<proto::AccountSwitch>({"account", "switch", "web", "--to", "cloud"})
+            .acknowledge_risk);
+}
+
+TEST(BuildRequest, AsksForARecoveryCodeThenSendsItWithTheNewPassword)
+{
+    const auto send = request_of<proto::RootRecover>({"account", "root", "recover", "lab"});
+    EXPECT_EQ(send.account, "lab");
+    EXPECT_FALSE(send.code.has_value());
+    EXPECT_FALSE(send.password.has_value());
+
+    auto with = build_request(parsed({"account", "root", "recover", "lab"}).command, test_now,
+                              core::Secret("N3w-Root-Pass!"), core::Secret("123456"));
+    ASSERT_TRUE(std::holds_alternative<proto::RootRecover>(with));
+    const auto& r = std::get<proto::RootRecover>(with);
+    EXPECT_EQ(r.account, "lab");
+    ASSERT_TRUE(r.code.has_value());
+    ASSERT_TRUE(r.password.has_value());
+    EXPECT_TRUE(r.code->equals("123456"));
+    EXPECT_TRUE(r.password->equals("N3w-Root-Pass!"));
+
+    // --send-only never sends a code, whatever was read.
+    auto only = build_request(parsed({"account", "root", "recover", "lab", "--send-only"}).command,
+                              test_now, core::Secret("x"), core::Secret("1"));
+    EXPECT_FALSE(std::get<proto::RootRecover>(only).code.has_value());
+    EXPECT_FALSE(std::get<proto::RootRecover>(only).password.has_value());
+}
+
+TEST(BuildRequest, RemovesRootCredentialsAndOpensARecoveryWindowInSeconds)
+{
+    EXPECT_EQ(request_of<proto::RootRemoveCredentials>(
+                  {"account", "root", "remove-credentials", "lab"})
+                  .account,
+              "lab");
+    const std::vector<std::pair<std::string, std::int64_t>> cases{
+        {"30m", 1800}, {"2h", 7200}, {"1d", 86'400}, {"7d", 604'800}};
+    for (const auto& [text, seconds] : cases) {
+        const auto r = request_of<proto::RootAllowRecovery>(
+            {"account", "root", "allow-recovery", "lab", "--for", text});
+        EXPECT_EQ(r.account, "lab");
+        EXPECT_EQ(r.duration_s, seconds) << text;
+    }
+}
+
+TEST(BuildRequest, SetsAndShowsCentralizedRootAccess)
+{
+    EXPECT_TRUE(request_of<proto::RootAccessSet>({"directory", "root-access", "enable"}).enabled);
+    EXPECT_FALSE(
+        request_of<proto::RootAccessSet>({"directory", "root-access", "disable"}).enabled);
+    request_of<proto::RootAccessShow>({"directory", "root-access", "show"});
+}
+
+TEST(BuildRequest, NamesTheAccountOfEachRootOnlyTask)
+{
+    EXPECT_EQ(request_of<proto::AccountClose>({"account", "close", "web", "--yes"}).account, "web");
+    const auto restore =
+        request_of<proto::AccountRestoreAdmin>({"account", "restore-admin", "web", "alice"});
+    EXPECT_EQ(restore.account, "web");
+    EXPECT_EQ(restore.user, "alice");
+    EXPECT_EQ(
+        request_of<proto::AccountClearNetworks>({"account", "clear-logon-networks", "web"}).account,
+        "web");
+}
+
+TEST(BuildRequest, LeavesTheSignInOutOfTheCommandsRequest)
+{
+    // --as is a dialogue of its own before the request; the request is the same.
+    const auto r =
+        request_of<proto::RoleList>({"--as", "alice@management.ex.internal", "role", "list"});
+    EXPECT_FALSE(r.account.has_value());
 }
 
 TEST(ToError, UsesTheDaemonsMessageAndCode)
@@ -919,10 +1256,180 @@ TEST(RenderHuman, ListsAccountsInATable)
     a.users = 3;
     a.created_at = 0;
     EXPECT_EQ(human(proto::AccountListReply{{a}}),
-              "NAME  KIND      DEFAULT DOMAIN   ALIASES                    USERS  CREATED\n"
-              "web   resource  web.ex.internal  shop.example, www.example  3      "
+              "NAME  KIND      DEFAULT DOMAIN   ALIASES                    USERS  PHONE  CREATED\n"
+              "web   resource  web.ex.internal  shop.example, www.example  3      -      "
               "1970-01-01T00:00:00Z\n");
     EXPECT_EQ(human(proto::AccountListReply{}), "No accounts.\n");
+}
+
+proto::AccountInfo web_account()
+{
+    proto::AccountInfo a;
+    a.id = "a-1";
+    a.name = "web";
+    a.kind = proto::AccountKind::resource;
+    a.default_domain = "web.ex.internal";
+    a.users = 2;
+    a.created_at = 0;
+    return a;
+}
+
+proto::AccountInfo lab_account()
+{
+    proto::AccountInfo a;
+    a.id = "a-2";
+    a.name = "lab";
+    a.kind = proto::AccountKind::cloud;
+    a.default_domain = "lab.ex.internal";
+    a.users = 1;
+    a.created_at = 0;
+    a.phone = "+15551234567";
+    a.codes_sent_today = 3;
+    proto::RootInfo root;
+    root.exists = true;
+    root.has_password = true;
+    root.access_keys = 1;
+    root.recovery_open = true;
+    root.recovery_open_until = nov23_10h;
+    a.root = root;
+    return a;
+}
+
+TEST(RenderHuman, ShowsAnAccountsPhoneAndVerificationCodesAndNoRootWithoutOne)
+{
+    EXPECT_EQ(human(proto::AccountReply{web_account()}),
+              "name:                     web\n"
+              "kind:                     resource\n"
+              "default domain:           web.ex.internal\n"
+              "aliases:                  -\n"
+              "users:                    2\n"
+              "phone:                    -\n"
+              "verification codes today: 0 of 100\n"
+              "created:                  1970-01-01T00:00:00Z\n"
+              "id:                       a-1\n");
+}
+
+TEST(RenderHuman, ShowsTheRootOfACloudAccountAndWhenAnAccountWasClosed)
+{
+    auto lab = lab_account();
+    lab.closed_at = nov23_10h + 60;
+    EXPECT_EQ(human(proto::AccountReply{lab}),
+              "name:                     lab\n"
+              "kind:                     cloud\n"
+              "default domain:           lab.ex.internal\n"
+              "aliases:                  -\n"
+              "users:                    1\n"
+              "phone:                    +15551234567\n"
+              "verification codes today: 3 of 100\n"
+              "closed:                   2026-11-23T10:01:00Z\n"
+              "created:                  1970-01-01T00:00:00Z\n"
+              "id:                       a-2\n"
+              "root:\n"
+              "  exists:        yes\n"
+              "  password:      yes\n"
+              "  mfa:           no\n"
+              "  access keys:   1\n"
+              "  recovery open: yes (window until 2026-11-23T10:00:00Z)\n");
+
+    proto::AccountInfo bare = lab_account();
+    bare.root = proto::RootInfo{};
+    const std::string text = human(proto::AccountReply{bare});
+    EXPECT_NE(text.find("  exists:        no\n"), std::string::npos) << text;
+    EXPECT_NE(text.find("  recovery open: no\n"), std::string::npos) << text;
+}
+
+TEST(RenderHuman, ListsAccountsWithTheirPhoneAndAClosedColumnOnlyWhenOneIsClosed)
+{
+    auto lab = lab_account();
+    lab.closed_at = nov23_10h;
+    EXPECT_EQ(human(proto::AccountListReply{{lab, web_account()}}),
+              "NAME  KIND      DEFAULT DOMAIN   ALIASES  USERS  PHONE         CREATED             "
+              "  CLOSED\n"
+              "lab   cloud     lab.ex.internal  -        1      +15551234567  1970-01-01T00:00:00Z "
+              " 2026-11-23T10:00:00Z\n"
+              "web   resource  web.ex.internal  -        2      -             1970-01-01T00:00:00Z "
+              " -\n");
+    EXPECT_EQ(human(proto::AccountListReply{{web_account()}}).find("CLOSED"), std::string::npos);
+}
+
+TEST(RenderHuman, ShowsWhetherTheDirectoryCentralizesRootAccess)
+{
+    proto::DirectoryInfo d;
+    d.id = "d-1";
+    d.domain = "ex.internal";
+    d.management_account = "management";
+    d.accounts = 3;
+    d.root_access_centralized = true;
+    EXPECT_EQ(human(proto::DirectoryReply{d}),
+              "domain:                  ex.internal\n"
+              "management account:      management\n"
+              "accounts:                3\n"
+              "centralized root access: enabled\n"
+              "created:                 1970-01-01T00:00:00Z\n"
+              "id:                      d-1\n");
+    d.root_access_centralized = false;
+    EXPECT_NE(human(proto::DirectoryReply{d}).find("centralized root access: disabled\n"),
+              std::string::npos);
+}
+
+TEST(RenderHuman, ShowsRootAccessAndTheRootUserOfEveryMemberAccount)
+{
+    auto idle = lab_account();
+    idle.name = "lab2";
+    idle.root->recovery_open = false;
+    idle.root->recovery_open_until.reset();
+    idle.root->has_mfa = true;
+    auto open = lab_account();
+    open.root->recovery_open_until.reset();
+    open.name = "lab3";
+    EXPECT_EQ(human(proto::RootAccessReply{true, {lab_account(), idle, open, web_account()}}),
+              "centralized root access: enabled\n"
+              "\n"
+              "ACCOUNT  KIND      ROOT  PASSWORD  MFA  RECOVERY\n"
+              "lab      cloud     yes   yes       no   open until 2026-11-23T10:00:00Z\n"
+              "lab2     cloud     yes   yes       yes  no\n"
+              "lab3     cloud     yes   yes       no   open\n"
+              "web      resource  -     -         -    -\n");
+    EXPECT_EQ(human(proto::RootAccessReply{false, {}}),
+              "centralized root access: disabled\n"
+              "\n"
+              "No member accounts.\n");
+}
+
+TEST(RenderHuman, ListsRolesActiveAndSelfRevoked)
+{
+    const proto::RoleListReply r{{
+        proto::RoleInfo{"alice@management.ex.internal", "management", "directory-admin",
+                        nov23_10h, "uid:0", std::nullopt},
+        proto::RoleInfo{"bob@web.ex.internal", "web", "account-admin", nov23_10h + 3600,
+                        "alice@management.ex.internal", nov23_10h + 7200},
+    }};
+    EXPECT_EQ(human(r),
+              "USER                          ROLE             STATE         GRANTED BY           "
+              "         GRANTED\n"
+              "alice@management.ex.internal  directory-admin  active        uid:0                "
+              "         2026-11-23T10:00:00Z\n"
+              "bob@web.ex.internal           account-admin    self-revoked  "
+              "alice@management.ex.internal  2026-11-23T11:00:00Z\n");
+    EXPECT_EQ(human(proto::RoleListReply{}), "No roles.\n");
+}
+
+TEST(RenderJson, PrintsRolesRootAccessAndTheNewAccountFieldsAsOnTheWire)
+{
+    const std::string roles = as_json(proto::RoleListReply{{proto::RoleInfo{
+        "bob@web.ex.internal", "web", "account-admin", 5, "uid:0", 9}}});
+    EXPECT_EQ(roles, "{\"roles\":[{\"user\":\"bob@web.ex.internal\",\"account\":\"web\","
+                     "\"role\":\"account-admin\",\"granted_at\":5,\"granted_by\":\"uid:0\","
+                     "\"self_revoked_at\":9}]}\n");
+    const std::string access = as_json(proto::RootAccessReply{true, {lab_account()}});
+    EXPECT_EQ(access.rfind("{\"enabled\":true,\"members\":[{", 0), 0U) << access;
+    EXPECT_NE(access.find("\"phone\":\"+15551234567\""), std::string::npos) << access;
+    EXPECT_NE(access.find("\"root\":{\"exists\":true,\"has_password\":true,\"has_mfa\":false,"
+                          "\"access_keys\":1,\"recovery_open\":true,\"recovery_open_until\":"
+                          "1795428000}"),
+              std::string::npos)
+        << access;
+    EXPECT_NE(access.find("\"codes_sent_today\":3,\"codes_per_day\":100"), std::string::npos);
 }
 
 TEST(RenderHuman, ShowsPolicyAndSettingsUnderTheKeysThatSetAccepts)
