@@ -536,9 +536,10 @@ private:
             auto who = s_.directory.resolve({user_, std::nullopt});
             if (!who)
                 return proto::failure(who.error());
+            // What acct_mgmt would refuse, the admin socket refuses too: a password to change
+            // first is changed through PAM or the sign-in pages, not skipped here.
             const auto account = s_.engine.check_user(*who);
-            if (account.outcome != proto::Outcome::success &&
-                account.outcome != proto::Outcome::new_authtok_required)
+            if (account.outcome != proto::Outcome::success)
                 return proto::AuthReply{{}, std::nullopt, account};
             principal_ = Principal{who->user.name + "@" + who->account.default_domain,
                                    std::move(*who), false};

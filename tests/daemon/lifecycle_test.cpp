@@ -62,7 +62,11 @@ protected:
             for (const auto& e : fs::directory_iterator(tmp_.file("spool")))
                 if (e.path().extension() == ".json")
                     files.push_back(e.path());
-        std::sort(files.begin(), files.end());
+        // Written in order; names share the second of the controlled clock, so order by the
+        // time the file system gave each.
+        std::sort(files.begin(), files.end(), [](const fs::path& a, const fs::path& b) {
+            return fs::last_write_time(a) < fs::last_write_time(b);
+        });
         std::vector<json::object> out;
         for (const auto& f : files) {
             std::ifstream in(f);

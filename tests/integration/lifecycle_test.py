@@ -32,7 +32,9 @@ def spool_dir():
 
 def spooled(kind=None):
     out = []
-    for path in sorted(glob.glob(os.path.join(spool_dir(), "*.json"))):
+    # The names share the second of the test's clock: order by when each file was written.
+    paths = sorted(glob.glob(os.path.join(spool_dir(), "*.json")), key=lambda p: os.stat(p).st_mtime_ns)
+    for path in paths:
         expect(os.stat(path).st_mode & 0o777 == 0o600, path)
         with open(path) as f:
             message = json.load(f)
