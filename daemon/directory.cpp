@@ -90,6 +90,7 @@ core::Result<proto::DirectoryInfo> Directory::show()
     out.management_account = mgmt ? mgmt->name : "";
     out.created_at = core::to_unix(dir.created_at);
     out.accounts = static_cast<std::uint32_t>(accounts.size());
+    out.root_access_centralized = dir.root_access_centralized;
     return out;
 }
 
