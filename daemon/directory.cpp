@@ -115,6 +115,7 @@ core::Result<proto::AccountInfo> Directory::info(const AccountRecord& a)
         LATCHKEY_TRY(r, store_.user_by_name(a.id, "root"));
         LATCHKEY_TRY(dir, store_.directory());
         if (r) {
+            out.users -= out.users > 0 ? 1 : 0; // root is not counted among the users
             root.exists = true;
             root.has_password = !r->password_hash.empty();
             LATCHKEY_TRY(device, store_.mfa_device(r->id));
@@ -335,7 +336,9 @@ core::Result<std::vector<proto::UserInfo>> Directory::list_users(
     for (const auto& u : users) {
         const auto a = std::find_if(accounts.begin(), accounts.end(),
                                     [&](const AccountRecord& r) { return r.id == u.account_id; });
-        if (a != accounts.end())
+        // The root user of a cloud account is not one of its users (seed 003): `account show`
+        // reports it.
+        if (a != accounts.end() && !(a->kind == AccountKind::cloud && u.name == "root"))
             out.push_back(info(*a, u));
     }
     return out;

@@ -118,7 +118,8 @@ TEST_F(AuthEngineTest, RefusesRootOnAResourceAccountWithoutAsking)
 {
     const auto v = logon("root", {"anything"});
     EXPECT_EQ(v.outcome, Outcome::denied);
-    EXPECT_EQ(v.message, "root logon is disabled on resource accounts");
+    EXPECT_EQ(v.message.rfind("root logon is disabled on resource accounts", 0), 0u) << v.message;
+    EXPECT_NE(v.message.find("switch it to a cloud account"), std::string::npos);
     EXPECT_TRUE(prompts_.empty());
     const auto alerts = store_->audit({Severity::alert, std::nullopt, std::nullopt, 10});
     ASSERT_TRUE(alerts);
@@ -291,6 +292,49 @@ TEST_F(AuthEngineTest, UpgradesOldHashesOnLogon)
     const auto who = directory_->resolve({"alice", std::nullopt});
     EXPECT_EQ(who->user.password_hash.rfind("$argon2id$v=19$m=2048,t=1,p=1$", 0), 0u);
     EXPECT_EQ(logon("alice", {"Alice-Passw0rd"}).outcome, Outcome::success);
+}
+
+TEST_F(AuthEngineTest, RootOfACloudAccountLogsOnOnlyWithAPasswordAndThenEnrolsMfa)
+{
+    ASSERT_TRUE(directory_->create_account({"lab", AccountKind::cloud}, admin_));
+    directory_->set_host_account("lab"); // a host of the cloud account
+    // Root exists but has no password yet: refused at once, pointing at the recovery.
+    auto v = logon("root@lab.example.internal", {"anything"});
+    EXPECT_EQ(v.outcome, Outcome::denied);
+    EXPECT_NE(v.message.find("account root recover lab"), std::string::npos) << v.message;
+    EXPECT_TRUE(prompts_.empty());
+
+    auto lab = directory_->account(std::string("lab"));
+    ASSERT_TRUE(lab);
+    auto root = store_->user_by_name(lab->id, "root");
+    ASSERT_TRUE(root && *root);
+    ASSERT_TRUE(directory_->replace_password({*lab, **root}, Secret("Root-Passw0rd!"), false));
+    // With a password, the first logon must enrol MFA (the account does not ask for it).
+    ASSERT_FALSE(lab->settings.mfa_enrol_at_logon);
+    v = logon("root", {"Root-Passw0rd!", "000000"});
+    EXPECT_NE(v.outcome, Outcome::success);
+    ASSERT_GE(prompts_.size(), 2u);
+    EXPECT_EQ(prompts_[1], PromptKind::verification_code);
+    // Every attempt is an alert.
+    auto alerts = store_->audit({Severity::alert, std::nullopt, std::nullopt, 100});
+    ASSERT_TRUE(alerts);
+    EXPECT_GE(alerts->size(), 2u);
+    for (const auto& e : *alerts) {
+        if (e.event.rfind("auth.", 0) == 0) {
+            EXPECT_EQ(e.fields.at("account"), "lab");
+        }
+    }
+}
+
+TEST_F(AuthEngineTest, NobodyLogsOnToAClosedAccount)
+{
+    auto web = directory_->account(std::string("web"));
+    ASSERT_TRUE(web);
+    ASSERT_TRUE(store_->set_closed(web->id, clock_.now()));
+    const auto v = logon("alice", {"Alice-Passw0rd"});
+    EXPECT_EQ(v.outcome, Outcome::denied);
+    EXPECT_EQ(v.message, "account web is closed");
+    EXPECT_TRUE(prompts_.empty());
 }
 
 } // namespace
