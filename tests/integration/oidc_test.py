@@ -655,7 +655,8 @@ def test_root_is_refused_on_a_resource_account_before_any_password():
     r = rp("app-rs", "root", password="Root-Passw0rd!", scenario="refused")
     expect(r.ok, r.explain())
     final = r.result["final"]
-    expect(final["message"] == ROOT_ON_RESOURCE_MESSAGE, final)
+    expect(final["message"].startswith(ROOT_ON_RESOURCE_MESSAGE + ": web is a resource account"),
+           final)
     expect(final["asked_password"] is False and final["status"] == 401, final)
     expect(final["username_kept"] == f"root@{DOMAIN}", final)
 
