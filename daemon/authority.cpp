@@ -28,14 +28,17 @@ Authority::Authority(Store& store, Directory& directory)
 {
 }
 
-bool Authority::is_root(const AccountRecord& account, const UserRecord& user) noexcept
+bool Authority::is_root(const AccountRecord&, const UserRecord& user) noexcept
 {
-    return account.kind == AccountKind::cloud && user.name == "root";
+    // The name is reserved (check_user_name): the only user called root is the account's root,
+    // also the disabled one a resource account keeps after a switch back from cloud.
+    return user.name == "root";
 }
 
 bool Authority::is_root_of(const Principal& p, const AccountRecord& account) const noexcept
 {
-    return !p.signed_out && p.user && p.user->account.id == account.id &&
+    return account.kind == AccountKind::cloud && !p.signed_out && p.user &&
+           p.user->account.id == account.id &&
            is_root(p.user->account, p.user->user);
 }
 

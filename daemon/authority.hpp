@@ -43,7 +43,7 @@ class Authority {
 public:
     Authority(Store& store, Directory& directory);
 
-    /// The root user of a cloud account.
+    /// The root user of an account (enabled on cloud accounts, disabled on the others).
     static bool is_root(const AccountRecord& account, const UserRecord& user) noexcept;
     bool is_root_of(const Principal& p, const AccountRecord& account) const noexcept;
 

@@ -110,12 +110,15 @@ core::Result<proto::AccountInfo> Directory::info(const AccountRecord& a)
         out.closed_at = core::to_unix(*a.closed_at);
     LATCHKEY_TRY(sent, store_.codes_sent(a.id, utc_day(clock_.now())));
     out.codes_sent_today = sent;
+    // A resource account keeps the disabled root's record (for its audit trail and sessions)
+    // after a switch back: root is never counted among the users.
+    LATCHKEY_TRY(r, store_.user_by_name(a.id, "root"));
+    if (r && out.users > 0)
+        --out.users;
     if (a.kind == AccountKind::cloud) {
         proto::RootInfo root;
-        LATCHKEY_TRY(r, store_.user_by_name(a.id, "root"));
         LATCHKEY_TRY(dir, store_.directory());
         if (r) {
-            out.users -= out.users > 0 ? 1 : 0; // root is not counted among the users
             root.exists = true;
             root.has_password = !r->password_hash.empty();
             LATCHKEY_TRY(device, store_.mfa_device(r->id));
@@ -336,9 +339,9 @@ core::Result<std::vector<proto::UserInfo>> Directory::list_users(
     for (const auto& u : users) {
         const auto a = std::find_if(accounts.begin(), accounts.end(),
                                     [&](const AccountRecord& r) { return r.id == u.account_id; });
-        // The root user of a cloud account is not one of its users (seed 003): `account show`
-        // reports it.
-        if (a != accounts.end() && !(a->kind == AccountKind::cloud && u.name == "root"))
+        // The root user of an account is not one of its users (seed 003): `account show`
+        // reports it. The name is reserved, so a user named root is the root user.
+        if (a != accounts.end() && u.name != "root")
             out.push_back(info(*a, u));
     }
     return out;

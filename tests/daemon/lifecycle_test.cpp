@@ -478,6 +478,26 @@ TEST_F(LifecycleTest, RolesAreGrantedByWhoMayAndNamedInRefusals)
                                          "root"}, ops));
 }
 
+TEST_F(LifecycleTest, NoAdministratorTouchesRootsCredentialsNotEvenOnAResourceAccount)
+{
+    bind_phone();
+    switch_to_cloud();
+    ASSERT_TRUE(lifecycle_->switch_kind({"web", AccountKind::resource, false}, host_));
+    // The disabled root keeps its record, which no user command may give a password: it would
+    // be root's password after the next switch.
+    auto root = directory_->resolve({"root", std::string("web")});
+    ASSERT_TRUE(root) << root.error().message;
+    auto refused = authority_->need_user_admin(host_, *root, "resetting the password");
+    ASSERT_FALSE(refused);
+    EXPECT_NE(refused.error().message.find("account root recover web"), std::string::npos);
+    auto users = directory_->list_users(std::string("web"));
+    ASSERT_TRUE(users);
+    EXPECT_TRUE(users->empty());
+    auto shown = directory_->show_account("web");
+    ASSERT_TRUE(shown);
+    EXPECT_EQ(shown->users, 0u);
+}
+
 TEST_F(LifecycleTest, AlertsReachTheHook)
 {
     std::vector<std::string> alerts;
