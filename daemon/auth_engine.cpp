@@ -660,34 +660,43 @@ core::Result<std::optional<ResolvedUser>> find_host_user(Directory& directory,
 /// Whether a logon as `user` is refused because of what root is on its account (seed 000): on
 /// a resource account or the management account root does not exist; on a cloud account it
 /// cannot log on until its password has been recovered. Closed accounts refuse everyone.
-std::optional<std::string> root_refusal(Directory& directory, Store& store,
+struct RootRefusal {
+    std::string message;
+    std::string reason; ///< for the audit
+};
+
+std::optional<RootRefusal> root_refusal(Directory& directory, Store& store,
                                         const std::string& user)
 {
     if (local_part(user) != "root")
         return std::nullopt;
     const auto located = directory.locate({user, std::nullopt});
     if (!located)
-        return "root logon is disabled on this account";
+        return RootRefusal{"root logon is disabled on this account", "root_disabled"};
     const AccountRecord& a = located->first;
     if (a.closed_at)
-        return "account " + a.name + " is closed";
+        return RootRefusal{"account " + a.name + " is closed", "account_closed"};
     switch (a.kind) {
     case AccountKind::resource:
-        return "root logon is disabled on resource accounts: " + a.name +
-               " is a resource account, which has no root user; a directory administrator can "
-               "switch it to a cloud account";
+        return RootRefusal{"root logon is disabled on resource accounts: " + a.name +
+                               " is a resource account, which has no root user; a directory "
+                               "administrator can switch it to a cloud account",
+                           "root_disabled"};
     case AccountKind::management:
-        return "root logon is disabled on the management account: its administrators are users "
-               "with the directory-admin role";
+        return RootRefusal{"root logon is disabled on the management account: its administrators "
+                           "are users with the directory-admin role",
+                           "root_disabled"};
     case AccountKind::cloud: break;
     }
     const auto root = store.user_by_name(a.id, "root");
     if (!root)
-        return "root logon is unavailable: " + root.error().message;
+        return RootRefusal{"root logon is unavailable: " + root.error().message, "store_failed"};
     if (!*root || (*root)->password_hash.empty())
-        return "the root user of cloud account " + a.name +
-               " has no password: it is recovered with a code sent to the account's phone "
-               "('latchkeyctl account root recover " + a.name + "')";
+        return RootRefusal{"the root user of cloud account " + a.name +
+                               " has no password: it is recovered with a code sent to the "
+                               "account's phone ('latchkeyctl account root recover " + a.name +
+                               "')",
+                           "root_no_password"};
     return std::nullopt;
 }
 
@@ -705,8 +714,8 @@ Started AuthEngine::begin_logon(const LogonRequest& request, const Caller& calle
     }
     if (const auto why = root_refusal(c.directory, c.store, request.user)) {
         c.record(Severity::alert, "auth.deny", caller, request.service, request.user,
-                 request.rhost, "root_disabled");
-        return {verdict(Outcome::denied, *why), nullptr};
+                 request.rhost, why->reason);
+        return {verdict(Outcome::denied, why->message), nullptr};
     }
     auto who = request.directory_wide ? find_directory_user(c.directory, request.user)
                                       : find_host_user(c.directory, request.user);
@@ -743,7 +752,7 @@ Started AuthEngine::begin_password_change(const proto::PasswordChangeBegin& requ
                         "only root may change the password of a user other than the caller"),
                 nullptr};
     if (const auto why = root_refusal(c.directory, c.store, request.user))
-        return {verdict(Outcome::denied, *why), nullptr};
+        return {verdict(Outcome::denied, why->message), nullptr};
     auto found = find_host_user(c.directory, request.user);
     if (!found)
         return {verdict(Outcome::unavailable, found.error().message), nullptr};
@@ -799,7 +808,7 @@ proto::Verdict AuthEngine::check_account(const proto::AccountCheck& request, con
     if (!c.may_ask(caller, request.user))
         return v(Outcome::permission_denied, "only root may check a user other than the caller");
     if (const auto why = root_refusal(c.directory, c.store, request.user))
-        return v(Outcome::denied, *why);
+        return v(Outcome::denied, why->message);
     auto found = find_host_user(c.directory, request.user);
     if (!found)
         return v(Outcome::unavailable, found.error().message);
