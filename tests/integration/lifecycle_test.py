@@ -21,7 +21,9 @@ NEW_PHONE = "+4915187654321"
 ROOT_PW = "Root-Recovered-1!"
 OPS_PW = "Ops-Passw0rd-1!"
 DANA_PW = "Dana-Passw0rd-1!"
+ERIN_PW = "Erin-Passw0rd-1!"
 SECRETS = set()  # every code and password the tests used: none may be logged
+ROOT_KEY = {}  # web's root's TOTP key, once enrolled
 
 W = None
 
@@ -184,6 +186,7 @@ def test_root_is_recovered_through_the_spool_then_logs_on_with_password_and_totp
            r.prompts)
     shown_key = key(r[1])
     SECRETS.add(shown_key)
+    ROOT_KEY["web"] = shown_key
     expect(account("web")["root"]["has_mfa"])
 
     # Then password and code, never the password alone.
@@ -204,6 +207,37 @@ def test_root_is_recovered_through_the_spool_then_logs_on_with_password_and_totp
     expect("auth.allow" in spooled_alerts and "auth.deny" in spooled_alerts and
            "account.switch" in spooled_alerts and "root.recover" in spooled_alerts,
            spooled_alerts)
+
+
+def test_root_signs_in_with_as_and_runs_a_root_only_task_itself():
+    ctl("user", "create", "erin")
+    ctl("user", "set-password", "erin", "--stdin", input=ERIN_PW + "\n")
+    SECRETS.add(ERIN_PW)
+    ctl("role", "grant", "erin@web.example.internal", "account-admin")
+    ctl("--as", "erin@web.example.internal", "role", "revoke", "erin@web.example.internal",
+        "account-admin", input=ERIN_PW + "\n")
+    # A directory administrator may not restore her, without centralized root access.
+    err = fails("account", "restore-admin", "web", "erin")
+    expect("root-only task" in err and "root@web.example.internal" in err, err)
+    # Root may, signed in with its password and a code; never with the password alone.
+    err = fails("--as", "root@web.example.internal", "account", "restore-admin", "web", "erin",
+                input=f"{ROOT_PW}\n")
+    expect("no answer on standard input to 'Verification code: '" in err, err)
+    t = later(60)
+    code = totp(ROOT_KEY["web"], t)
+    SECRETS.add(code)
+    r = ctl("--as", "root@web.example.internal", "account", "restore-admin", "web", "erin",
+            input=f"{ROOT_PW}\n{code}\n")
+    expect("restored the account-admin role of erin@web.example.internal" in r.stdout, r.stdout)
+    roles = ctl("role", "list", "--account", "web", json_out=True)["roles"]
+    expect([(x["user"], x.get("self_revoked_at")) for x in roles] ==
+           [("erin@web.example.internal", None)], roles)
+    events = [e for e in alerts() if e["event"] == "account.restore_admin"]
+    fields = {f["key"]: f["value"] for f in events[0]["fields"]}
+    expect(fields["actor"] == "root@web.example.internal" and fields["by"] == "root", fields)
+    doors = [{f["key"]: f["value"] for f in e["fields"]}.get("front_door")
+             for e in alerts() if e["event"] == "auth.allow"]
+    expect("admin" in doors, doors)
 
 
 def test_a_cloud_account_changes_its_phone_with_a_code_to_the_new_number():
