@@ -3,14 +3,11 @@
 // root activity) on a thread of their own, so a logon never waits for a webhook.
 #pragma once
 
-#include <condition_variable>
 #include <cstddef>
-#include <deque>
-#include <mutex>
-#include <thread>
 
 #include "daemon/audit.hpp"
 #include "daemon/notifier.hpp"
+#include "daemon/sender_thread.hpp"
 
 namespace latchkey::daemon {
 
@@ -22,27 +19,17 @@ class AlertSender {
 public:
     static constexpr std::size_t max_queued = 1000;
 
-    /// Outcomes are audited with audit_notification (notify.sent / notify.fail).
+    /// Outcomes are audited with audit_notification (notify.sent / notify.fail). What is still
+    /// queued when it is destroyed is delivered first.
     AlertSender(Notifier& notifier, Audit& audit);
-    /// Delivers what is still queued, then stops the thread.
-    ~AlertSender();
-
-    AlertSender(const AlertSender&) = delete;
-    AlertSender& operator=(const AlertSender&) = delete;
 
     /// Queues the alert's notification; when max_queued are waiting it is dropped and logged.
     void post(const AuditEvent& e);
 
 private:
-    void run();
-
     Notifier& notifier_;
     Audit& audit_;
-    std::mutex mutex_;
-    std::condition_variable wake_;
-    std::deque<Notification> queue_;
-    bool stopping_ = false;
-    std::thread thread_; ///< last: starts once everything above is ready
+    SenderThread<Notification> thread_; ///< last: starts once the above are ready
 };
 
 } // namespace latchkey::daemon

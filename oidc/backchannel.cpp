@@ -30,54 +30,23 @@ core::Status post_logout_token(const std::string& uri, const std::string& token,
 BackchannelSender::BackchannelSender(std::chrono::milliseconds timeout, Report report)
     : timeout_(timeout)
     , report_(std::move(report))
-    , thread_([this] { run(); })
+    , thread_(
+          max_queued, daemon::SenderThread<LogoutDelivery>::AtStop::drop,
+          [this](LogoutDelivery& d) {
+              core::Status st;
+              try {
+                  st = post_logout_token(d.uri, d.logout_token, timeout_);
+              } catch (const std::exception& e) {
+                  st = core::fail(core::Errc::io_failed,
+                                  std::string("the delivery failed: ") + e.what());
+              }
+              report_(d, st);
+          },
+          [this](LogoutDelivery& d) {
+              report_(d, core::fail(core::Errc::io_failed,
+                                    "latchkeyd stopped before delivering it"));
+          })
 {
-}
-
-BackchannelSender::~BackchannelSender()
-{
-    {
-        const std::lock_guard lock(mutex_);
-        stopping_ = true;
-    }
-    wake_.notify_all();
-    thread_.join();
-    for (const auto& d : queue_)
-        report_(d, core::fail(core::Errc::io_failed, "latchkeyd stopped before delivering it"));
-}
-
-bool BackchannelSender::send(LogoutDelivery delivery)
-{
-    {
-        const std::lock_guard lock(mutex_);
-        if (queue_.size() >= max_queued)
-            return false;
-        queue_.push_back(std::move(delivery));
-    }
-    wake_.notify_one();
-    return true;
-}
-
-void BackchannelSender::run()
-{
-    for (;;) {
-        LogoutDelivery d;
-        {
-            std::unique_lock lock(mutex_);
-            wake_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
-            if (stopping_)
-                return;
-            d = std::move(queue_.front());
-            queue_.pop_front();
-        }
-        core::Status st;
-        try {
-            st = post_logout_token(d.uri, d.logout_token, timeout_);
-        } catch (const std::exception& e) {
-            st = core::fail(core::Errc::io_failed, std::string("the delivery failed: ") + e.what());
-        }
-        report_(d, st);
-    }
 }
 
 } // namespace latchkey::oidc

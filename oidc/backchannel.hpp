@@ -5,15 +5,12 @@
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
 #include <cstddef>
-#include <deque>
 #include <functional>
-#include <mutex>
 #include <string>
-#include <thread>
 
 #include "core/result.hpp"
+#include "daemon/sender_thread.hpp"
 
 namespace latchkey::oidc {
 
@@ -37,26 +34,16 @@ public:
 
     static constexpr std::size_t max_queued = 1000;
 
+    /// Deliveries still queued when it is destroyed are dropped (and reported as such).
     BackchannelSender(std::chrono::milliseconds timeout, Report report);
-    /// Stops the thread; deliveries still queued are dropped (and reported as such).
-    ~BackchannelSender();
-
-    BackchannelSender(const BackchannelSender&) = delete;
-    BackchannelSender& operator=(const BackchannelSender&) = delete;
 
     /// Queues a delivery; false (and nothing queued) when max_queued are waiting already.
-    bool send(LogoutDelivery delivery);
+    bool send(LogoutDelivery delivery) { return thread_.post(std::move(delivery)); }
 
 private:
-    void run();
-
     std::chrono::milliseconds timeout_;
     Report report_;
-    std::mutex mutex_;
-    std::condition_variable wake_;
-    std::deque<LogoutDelivery> queue_;
-    bool stopping_ = false;
-    std::thread thread_; ///< last: starts once everything above is ready
+    daemon::SenderThread<LogoutDelivery> thread_; ///< last: starts once the above are ready
 };
 
 } // namespace latchkey::oidc

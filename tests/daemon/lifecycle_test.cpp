@@ -12,6 +12,7 @@
 #include <iterator>
 #include <set>
 
+#include "daemon/alerts.hpp"
 #include "daemon/authority.hpp"
 #include "daemon/lifecycle.hpp"
 #include "daemon/notifier.hpp"
@@ -496,6 +497,27 @@ TEST_F(LifecycleTest, NoAdministratorTouchesRootsCredentialsNotEvenOnAResourceAc
     auto shown = directory_->show_account("web");
     ASSERT_TRUE(shown);
     EXPECT_EQ(shown->users, 0u);
+}
+
+TEST_F(LifecycleTest, TheAlertSenderDeliversEveryAlertBeforeItStops)
+{
+    {
+        AlertSender sender(*spool_, *audit_);
+        audit_->on_alert([&](const AuditEvent& e) { sender.post(e); });
+        bind_phone();
+        switch_to_cloud();
+        ASSERT_TRUE(lifecycle_->root_recover({"web", std::nullopt, std::nullopt}, host_));
+        audit_->on_alert({});
+    }
+    std::vector<std::string> events;
+    for (const auto& m : spooled())
+        if (m.at("kind").as_string() == "alert")
+            events.emplace_back(m.at("fields").as_object().at("event").as_string());
+    EXPECT_EQ(events, (std::vector<std::string>{"account.switch", "root.recover.start"}));
+    const std::string audit = audit_text();
+    EXPECT_NE(audit.find("audit notify.sent severity=info account=web kind=alert sink=spool"),
+              std::string::npos)
+        << audit;
 }
 
 TEST_F(LifecycleTest, AlertsReachTheHook)
