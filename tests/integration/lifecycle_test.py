@@ -11,6 +11,7 @@ import json
 import os
 import re
 import subprocess
+import time
 
 from harness import LATCHKEYCTL, expect, run
 from pam_test import AUTH_ERR, World
@@ -340,6 +341,21 @@ def test_a_logon_network_restriction_that_locks_everyone_out_is_removed_by_a_pri
     settings = ctl("settings", "show", "--account", "shop", json_out=True)["settings"]
     expect(settings["allowed_networks"] == [], settings)
     expect("account.clear_logon_networks" in [e["event"] for e in alerts()])
+
+
+def test_every_alert_in_the_audit_went_to_the_notifier():
+    audited = {e["seq"]: e["event"] for e in alerts()}
+    expect(len(audited) >= 15, audited)
+    deadline = time.monotonic() + 10  # the alert sender delivers on a thread of its own
+    while True:
+        sent = {int(m["fields"]["seq"]): m["fields"]["event"] for m in spooled("alert")}
+        missing = {seq: ev for seq, ev in audited.items() if sent.get(seq) != ev}
+        if not missing or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    expect(not missing, ("alerts not in the spool", missing))
+    for m in spooled("alert"):
+        expect(m["code"] is None and m["phone"] is None, m)
 
 
 def test_no_code_or_password_reaches_a_log_or_the_audit():
