@@ -105,7 +105,7 @@ constexpr std::array global_specs{
                                 "/run/latchkey/admin.sock)"},
     GlobalSpec{"--json", "print the daemon's reply as one line of JSON"},
     GlobalSpec{"--timeout SECONDS", "give up on latchkeyd after SECONDS (default: 30)"},
-    GlobalSpec{"--as USER", "sign in as this directory user (password, MFA code) and run the "
+    GlobalSpec{"--as USER@DOMAIN", "sign in as this directory user (password, MFA code) and run the "
                             "command with its roles only"},
     GlobalSpec{"-h, --help", "show this help; 'COMMAND --help' shows a command's"},
     GlobalSpec{"--version", "show the version"},
@@ -364,9 +364,9 @@ std::variant<GlobalTake, UsageError> take_global(const std::string& name,
         return GlobalTake::taken;
     }
     if (name == "--as") {
-        if (!is_user_name(value))
+        if (!is_user_name(value) || value.find('@') == std::string_view::npos)
             return UsageError{"invalid value " + quoted(value) +
-                                  " for '--as': expected NAME or NAME@DOMAIN",
+                                  " for '--as': expected a logon name, NAME@DOMAIN",
                               std::string(topic)};
         globals.as = value;
         return GlobalTake::taken;

@@ -74,27 +74,46 @@ struct Dispatch {
         return std::move(located.first);
     }
 
+    /// Whether a request reads or changes what it names: a closed account takes no changes.
+    enum class Access : std::uint8_t { read, change };
+
+    static core::Status open_for(const AccountRecord& a, Access access)
+    {
+        if (access == Access::change && a.closed_at)
+            return core::fail(Errc::failed_precondition, "account " + a.name + " is closed");
+        return {};
+    }
+
     core::Status may_admin_account(const std::optional<std::string>& account,
-                                   std::string_view task) const
+                                   std::string_view task, Access access) const
     {
         LATCHKEY_TRY(a, s.directory.account(account));
-        return s.authority.need_account_admin(who, a, task);
+        LATCHKEY_TRY_STATUS(s.authority.need_account_admin(who, a, task));
+        return open_for(a, access);
     }
 
-    core::Status may_admin_account_of(const proto::UserRef& ref, std::string_view task) const
+    core::Status may_admin_account_of(const proto::UserRef& ref, std::string_view task,
+                                      Access access) const
     {
         LATCHKEY_TRY(a, account_of(ref));
-        return s.authority.need_account_admin(who, a, task);
+        LATCHKEY_TRY_STATUS(s.authority.need_account_admin(who, a, task));
+        return open_for(a, access);
     }
 
-    core::Status may_admin_user(const proto::UserRef& ref, std::string_view task) const
+    core::Status may_admin_user(const proto::UserRef& ref, std::string_view task,
+                                Access access) const
     {
         auto target = s.directory.resolve(ref);
-        if (target)
-            return s.authority.need_user_admin(who, *target, task);
-        // A user that does not exist (yet): its account's administrators may ask.
-        LATCHKEY_TRY(a, account_of(ref));
-        return s.authority.need_account_admin(who, a, task);
+        if (!target) // a user that does not exist: its account's administrators may ask
+            return may_admin_account_of(ref, task, access);
+        LATCHKEY_TRY_STATUS(s.authority.need_user_admin(who, *target, task));
+        return open_for(target->account, access);
+    }
+
+    core::Status may_admin_resolved(const ResolvedUser& target, std::string_view task) const
+    {
+        LATCHKEY_TRY_STATUS(s.authority.need_user_admin(who, target, task));
+        return open_for(target.account, Access::change);
     }
 
     core::Status may_admin_key(const std::string& id, std::string_view task) const
@@ -143,7 +162,7 @@ struct Dispatch {
 
     proto::Response operator()(proto::AccountShow& m) const
     {
-        LATCHKEY_ALLOW(may_admin_account(m.account, "showing an account"));
+        LATCHKEY_ALLOW(may_admin_account(m.account, "showing an account", Access::read));
         return account_reply(s.directory.show_account(m.account));
     }
 
@@ -155,14 +174,14 @@ struct Dispatch {
 
     proto::Response operator()(proto::UserCreate& m) const
     {
-        LATCHKEY_ALLOW(may_admin_user(m.ref, "creating a user"));
+        LATCHKEY_ALLOW(may_admin_account_of(m.ref, "creating a user", Access::change));
         return user_reply(s.directory.create_user(m, actor()));
     }
 
     proto::Response operator()(proto::UserList& m) const
     {
         if (m.account)
-            LATCHKEY_ALLOW(may_admin_account(m.account, "listing users"));
+            LATCHKEY_ALLOW(may_admin_account(m.account, "listing users", Access::read));
         else
             LATCHKEY_ALLOW(s.authority.need_directory_admin(who, "listing every user"));
         return reply(s.directory.list_users(m.account),
@@ -171,13 +190,13 @@ struct Dispatch {
 
     proto::Response operator()(proto::UserShow& m) const
     {
-        LATCHKEY_ALLOW(may_admin_account_of(m.ref, "showing a user"));
+        LATCHKEY_ALLOW(may_admin_account_of(m.ref, "showing a user", Access::read));
         return user_reply(s.directory.show_user(m.ref));
     }
 
     proto::Response operator()(proto::UserDelete& m) const
     {
-        LATCHKEY_ALLOW(may_admin_user(m.ref, "deleting a user"));
+        LATCHKEY_ALLOW(may_admin_user(m.ref, "deleting a user", Access::change));
         const auto r = s.directory.delete_user(m.ref, actor());
         if (!r)
             return proto::failure(r.error());
@@ -186,56 +205,56 @@ struct Dispatch {
 
     proto::Response operator()(proto::UserSetLogon& m) const
     {
-        LATCHKEY_ALLOW(may_admin_user(m.ref, "enabling or disabling console logon"));
+        LATCHKEY_ALLOW(may_admin_user(m.ref, "enabling or disabling console logon", Access::change));
         return user_reply(s.directory.set_console_logon(m.ref, m.enabled, actor()));
     }
 
     proto::Response operator()(proto::UserSetEmail& m) const
     {
-        LATCHKEY_ALLOW(may_admin_user(m.ref, "setting the email"));
+        LATCHKEY_ALLOW(may_admin_user(m.ref, "setting the email", Access::change));
         return user_reply(s.directory.set_email(m, actor()));
     }
 
     proto::Response operator()(proto::UserSetPassword& m) const
     {
-        LATCHKEY_ALLOW(may_admin_user(m.ref, "resetting the password"));
+        LATCHKEY_ALLOW(may_admin_user(m.ref, "resetting the password", Access::change));
         return reply(s.directory.set_password(m, actor()));
     }
 
     proto::Response operator()(proto::PolicyShow& m) const
     {
-        LATCHKEY_ALLOW(may_admin_account(m.account, "showing the password policy"));
+        LATCHKEY_ALLOW(may_admin_account(m.account, "showing the password policy", Access::read));
         return reply(s.directory.policy(m.account), [](auto p) { return p; });
     }
 
     proto::Response operator()(proto::PolicySet& m) const
     {
-        LATCHKEY_ALLOW(may_admin_account(m.account, "setting the password policy"));
+        LATCHKEY_ALLOW(may_admin_account(m.account, "setting the password policy", Access::change));
         return reply(s.directory.set_policy(m, actor()), [](auto p) { return p; });
     }
 
     proto::Response operator()(proto::SettingsShow& m) const
     {
-        LATCHKEY_ALLOW(may_admin_account(m.account, "showing the security settings"));
+        LATCHKEY_ALLOW(may_admin_account(m.account, "showing the security settings", Access::read));
         return reply(s.directory.settings(m.account), [](auto x) { return x; });
     }
 
     proto::Response operator()(proto::SettingsSet& m) const
     {
-        LATCHKEY_ALLOW(may_admin_account(m.account, "changing the security settings"));
+        LATCHKEY_ALLOW(may_admin_account(m.account, "changing the security settings", Access::change));
         return reply(s.directory.set_settings(m, actor()), [](auto x) { return x; });
     }
 
     proto::Response operator()(proto::UserUnlock& m) const
     {
-        LATCHKEY_ALLOW(may_admin_user(m.ref, "unlocking a user"));
+        LATCHKEY_ALLOW(may_admin_user(m.ref, "unlocking a user", Access::change));
         return user_reply(s.directory.unlock(m.ref, actor()));
     }
 
     proto::Response operator()(proto::SessionList& m) const
     {
         if (m.user)
-            LATCHKEY_ALLOW(may_admin_user({*m.user, std::nullopt}, "listing sessions"));
+            LATCHKEY_ALLOW(may_admin_user({*m.user, std::nullopt}, "listing sessions", Access::read));
         else
             LATCHKEY_ALLOW(s.authority.need_directory_admin(who, "listing every session"));
         return reply(s.directory.sessions(m.user),
@@ -245,7 +264,7 @@ struct Dispatch {
     proto::Response operator()(proto::SessionEnd& m) const
     {
         if (m.user && !m.id)
-            LATCHKEY_ALLOW(may_admin_user({*m.user, std::nullopt}, "ending sessions"));
+            LATCHKEY_ALLOW(may_admin_user({*m.user, std::nullopt}, "ending sessions", Access::read));
         else
             LATCHKEY_ALLOW(s.authority.need_directory_admin(who, "ending a session by id"));
         return reply(s.directory.end_sessions(m, actor()), [](const auto& ended) {
@@ -275,7 +294,7 @@ struct Dispatch {
         auto target = s.directory.resolve(*m.ref);
         if (!target)
             return proto::failure(target.error());
-        LATCHKEY_ALLOW(s.authority.need_user_admin(who, *target, "enrolling an MFA device"));
+        LATCHKEY_ALLOW(may_admin_resolved(*target, "enrolling an MFA device"));
         auto pending = s.mfa.start(*target);
         if (!pending)
             return proto::failure(pending.error());
@@ -293,14 +312,14 @@ struct Dispatch {
 
     proto::Response operator()(proto::AccessKeyCreate& m) const
     {
-        LATCHKEY_ALLOW(may_admin_user(m.ref, "creating an access key"));
+        LATCHKEY_ALLOW(may_admin_user(m.ref, "creating an access key", Access::change));
         return reply(s.keys.create(m.ref, actor()), [](auto r) { return r; });
     }
 
     proto::Response operator()(proto::AccessKeyList& m) const
     {
         if (m.ref)
-            LATCHKEY_ALLOW(may_admin_account_of(*m.ref, "listing access keys"));
+            LATCHKEY_ALLOW(may_admin_account_of(*m.ref, "listing access keys", Access::read));
         else
             LATCHKEY_ALLOW(s.authority.need_directory_admin(who, "listing every access key"));
         return reply(s.keys.list(m.ref), [](auto k) { return proto::AccessKeyListReply{k}; });
@@ -341,7 +360,7 @@ struct Dispatch {
         auto target = s.directory.resolve(m.ref);
         if (!target)
             return proto::failure(target.error());
-        LATCHKEY_ALLOW(s.authority.need_user_admin(who, *target, "removing an MFA device"));
+        LATCHKEY_ALLOW(may_admin_resolved(*target, "removing an MFA device"));
         if (auto st = s.mfa.remove(*target, who.actor); !st)
             return proto::failure(st.error());
         return proto::Done{"removed the MFA device of " + target->user.name + "@" +
@@ -353,7 +372,7 @@ struct Dispatch {
         auto target = s.directory.resolve(m.ref);
         if (!target)
             return proto::failure(target.error());
-        LATCHKEY_ALLOW(s.authority.need_user_admin(who, *target, "making new recovery codes"));
+        LATCHKEY_ALLOW(may_admin_resolved(*target, "making new recovery codes"));
         const std::string name = target->user.name + "@" + target->account.default_domain;
         return reply(s.mfa.new_recovery_codes(*target, who.actor), [&](auto codes) {
             return proto::MfaRecoveryCodesReply{name, std::move(codes)};

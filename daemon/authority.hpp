@@ -63,7 +63,8 @@ public:
     /// A root-only or privileged task on `account`.
     core::Result<RootTaskBy> need_root_task(const Principal& p, const AccountRecord& account,
                                             std::string_view task);
-    /// Any administrator at all (reading the audit, listing roles).
+    /// Any administrator at all: a directory administrator, or an account administrator (of its
+    /// own account; listing roles and showing the directory).
     core::Status need_some_admin(const Principal& p, std::string_view task);
 
 private:

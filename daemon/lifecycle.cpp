@@ -307,10 +307,11 @@ core::Result<proto::AccountInfo> Lifecycle::switch_kind(const proto::AccountSwit
         LATCHKEY_TRY_STATUS(store_.set_recovery_window(a.id, std::nullopt));
         LATCHKEY_TRY_STATUS(store_.set_account_kind(a.id, AccountKind::resource));
     }
-    audit_.record(Severity::alert, "account.switch",
-                  {{"actor", p.actor}, {"account", a.name},
-                   {"to", kind_name(req.to)},
-                   {"risk_acknowledged", req.acknowledge_risk ? "yes" : "no"}});
+    std::map<std::string, std::string> fields{
+        {"actor", p.actor}, {"account", a.name}, {"to", kind_name(req.to)}};
+    if (req.to == AccountKind::cloud)
+        fields["risk_acknowledged"] = "yes"; // the only way there
+    audit_.record(Severity::alert, "account.switch", std::move(fields));
     LATCHKEY_TRY(fresh, directory_.account(a.name));
     return show(fresh);
 }
@@ -585,7 +586,14 @@ core::Result<std::vector<proto::RoleInfo>> Lifecycle::roles(const proto::RoleLis
     std::optional<std::string> only;
     if (req.account) {
         LATCHKEY_TRY(a, directory_.account(*req.account));
+        LATCHKEY_TRY_STATUS(authority_.need_account_admin(p, a, "listing roles"));
         only = a.id;
+    } else {
+        // An account administrator sees its own account's roles; the directory's are for
+        // directory administrators.
+        LATCHKEY_TRY(dir_admin, authority_.directory_admin(p));
+        if (!dir_admin)
+            only = p.user->account.id;
     }
     LATCHKEY_TRY(records, store_.roles(only));
     std::vector<proto::RoleInfo> out;

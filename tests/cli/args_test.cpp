@@ -608,10 +608,12 @@ TEST(ParseArgs, ReadsAsBeforeTheCommandOrAmongItsOptions)
     EXPECT_EQ(before.command.id, CommandId::role_list);
     EXPECT_EQ(parsed({"--as=root@lab.ex.internal", "account", "close", "lab", "--yes"}).globals.as,
               "root@lab.ex.internal");
-    EXPECT_EQ(parsed({"account", "show", "web", "--as", "alice"}).globals.as, "alice");
+    EXPECT_EQ(parsed({"account", "show", "web", "--as", "alice@web.ex.internal"}).globals.as,
+              "alice@web.ex.internal");
     EXPECT_FALSE(parsed({"account", "show", "web"}).globals.as.has_value());
     // mfa enroll signs in for USER on the admin socket.
-    EXPECT_EQ(parsed({"--as", "alice", "mfa", "enroll", "bob"}).globals.as, "alice");
+    EXPECT_EQ(parsed({"--as", "alice@web.ex.internal", "mfa", "enroll", "bob"}).globals.as,
+              "alice@web.ex.internal");
 }
 
 TEST(ParseArgs, RejectsAsWithoutAUser)
@@ -619,11 +621,11 @@ TEST(ParseArgs, RejectsAsWithoutAUser)
     EXPECT_EQ(usage_error({"--as"}).message, "missing value for '--as'");
     EXPECT_EQ(usage_error({"role", "list", "--as"}).message, "missing value for '--as'");
     EXPECT_EQ(usage_error({"--as=", "role", "list"}).message, "empty value for '--as'");
-    for (const char* bad : {"alice@", "@ex.internal", "a@b@c"})
+    for (const char* bad : {"alice", "alice@", "@ex.internal", "a@b@c"})
         EXPECT_EQ(usage_error({"--as", bad, "role", "list"}).message,
-                  "invalid value '" + std::string(bad) + "' for '--as': expected NAME or "
-                                                         "NAME@DOMAIN");
-    const auto self = usage_error({"--as", "alice", "mfa", "enroll"});
+                  "invalid value '" + std::string(bad) +
+                      "' for '--as': expected a logon name, NAME@DOMAIN");
+    const auto self = usage_error({"--as", "alice@web.ex.internal", "mfa", "enroll"});
     EXPECT_EQ(self.message, "'--as' signs in on the admin socket: give USER ('mfa enroll' "
                             "without USER enrols yourself over the PAM socket)");
     EXPECT_EQ(self.topic, "mfa enroll");

@@ -391,10 +391,10 @@ TEST(RunAs, StopsWithTheVerdictsMessageAndSendsNoRequest)
 {
     ScriptedDaemon daemon(script(ask_password(), verdict(proto::Outcome::denied, "denied here")));
     std::string out;
-    const auto status = run_with(daemon, {"--as", "alice", "account", "close", "web", "--yes"},
+    const auto status = run_with(daemon, {"--as", "alice@web.ex.internal", "account", "close", "web", "--yes"},
                                  "wrong\n", out);
     ASSERT_FALSE(status);
-    EXPECT_EQ(status.error().message, "signing in as 'alice' failed: denied here");
+    EXPECT_EQ(status.error().message, "signing in as 'alice@web.ex.internal' failed: denied here");
     EXPECT_EQ(daemon.requests().size(), 2U);
     EXPECT_EQ(out, "");
 }
@@ -403,7 +403,7 @@ TEST(RunAs, FailsWhenStandardInputHasNoAnswer)
 {
     ScriptedDaemon daemon(script(ask_password()));
     std::string out;
-    const auto status = run_with(daemon, {"--as", "alice", "role", "list"}, "", out);
+    const auto status = run_with(daemon, {"--as", "alice@web.ex.internal", "role", "list"}, "", out);
     ASSERT_FALSE(status);
     EXPECT_EQ(status.error().message, "no answer on standard input to 'Password: '");
 }
@@ -416,7 +416,7 @@ TEST(RunAs, ReadsTheSignInAnswersBeforeTheCommandsOwnInput)
     ScriptedDaemon daemon(
         script(ask_password(), verdict(proto::Outcome::success), std::move(account)));
     std::string out;
-    const auto status = run_with(daemon, {"--as", "alice", "account", "phone", "verify", "web"},
+    const auto status = run_with(daemon, {"--as", "alice@web.ex.internal", "account", "phone", "verify", "web"},
                                  "Passw0rd!\n654321\n", out);
     ASSERT_TRUE(status) << status.error().message;
     const auto& sent = daemon.requests();
@@ -435,7 +435,7 @@ TEST(RunAs, ReadsANewPasswordAfterTheSignIn)
     ScriptedDaemon daemon(
         script(ask_password(), verdict(proto::Outcome::success), std::move(user)));
     std::string out;
-    ASSERT_TRUE(run_with(daemon, {"--as", "alice", "user", "set-password", "bob"},
+    ASSERT_TRUE(run_with(daemon, {"--as", "alice@web.ex.internal", "user", "set-password", "bob"},
                          "Passw0rd!\nN3w-Passw0rd!\n", out));
     const auto& sent = daemon.requests();
     ASSERT_EQ(sent.size(), 3U);
@@ -453,7 +453,7 @@ TEST(RunAs, KeepsStandardOutputForTheJsonReply)
         verdict(proto::Outcome::success), one_role()));
     std::string out;
     const CapturedStderr err;
-    ASSERT_TRUE(run_with(daemon, {"--json", "--as", "alice", "role", "list"}, "pw\n", out));
+    ASSERT_TRUE(run_with(daemon, {"--json", "--as", "alice@web.ex.internal", "role", "list"}, "pw\n", out));
     EXPECT_EQ(out.rfind("{\"roles\":[", 0), 0U) << out;
     EXPECT_EQ(std::count(out.begin(), out.end(), '\n'), 1);
     EXPECT_EQ(err.str(), "Signing in to latchkey.\n");
@@ -469,7 +469,7 @@ TEST(RunAs, EnrolsMfaForAUserAfterSigningIn)
     ScriptedDaemon daemon(script(ask_password(), verdict(proto::Outcome::success),
                                  std::move(challenge), std::move(enrolled)));
     std::string out;
-    const auto status = run_with(daemon, {"--as", "alice", "mfa", "enroll", "bob"},
+    const auto status = run_with(daemon, {"--as", "alice@web.ex.internal", "mfa", "enroll", "bob"},
                                  "Passw0rd!\n111111\n222222\n", out);
     ASSERT_TRUE(status) << status.error().message;
     const auto& sent = daemon.requests();
@@ -538,7 +538,7 @@ TEST(RootRecover, SignsInFirstAndReadsItsAnswersBeforeTheCodeAndPassword)
     ScriptedDaemon daemon(script(ask_password(), verdict(proto::Outcome::success),
                                  proto::Done{"sent"}, proto::Done{"set"}));
     std::string out;
-    const auto status = run_with(daemon, {"--as", "alice", "account", "root", "recover", "lab"},
+    const auto status = run_with(daemon, {"--as", "alice@web.ex.internal", "account", "root", "recover", "lab"},
                                  "Passw0rd!\n123456\nN3w-Root-Pass!\n", out);
     ASSERT_TRUE(status) << status.error().message;
     const auto& sent = daemon.requests();

@@ -312,6 +312,11 @@ def test_administrators_sign_in_with_as_and_are_refused_what_their_roles_do_not_
     ctl("directory", "root-access", "enable")
     ctl(*as_ops, "account", "close", "made-by-ops", "--yes", input=OPS_PW + "\n")
     expect(account("made-by-ops").get("closed_at"))
+    # A closed account takes no changes, nor logons.
+    expect("account made-by-ops is closed" in
+           fails("user", "create", "zed", "--account", "made-by-ops"))
+    expect("account made-by-ops is closed" in
+           fails("policy", "set", "--account", "made-by-ops", "min_length=12"))
 
     # An account administrator who removes their own role is restored by a root-only task.
     ctl("user", "create", "dana")
@@ -326,6 +331,10 @@ def test_administrators_sign_in_with_as_and_are_refused_what_their_roles_do_not_
     ctl("account", "restore-admin", "web", "dana")  # a directory admin, centralized
     err = fails(*as_dana, "account", "create", "nope", input=DANA_PW + "\n")
     expect("directory administrators" in err, err)
+    # An account administrator lists the roles of its own account only.
+    r = ctl("--json", *as_dana, "role", "list", input=DANA_PW + "\n")
+    seen = {x["account"] for x in json.loads(r.stdout)["roles"]}
+    expect(seen == {"web"}, seen)
     ctl("directory", "root-access", "disable")
     names = [e["event"] for e in alerts()]
     expect("account.close" in names and "account.restore_admin" in names, names)
