@@ -262,9 +262,89 @@ std::string synopsis(const CommandSpec& c)
     return out + "\n";
 }
 
+constexpr std::string_view dir_admins = "directory administrators (users of the management account "
+                                        "with the directory-admin role, and root on the admin socket)";
+constexpr std::string_view account_admins =
+    "the account's administrators (its account-admin users, and root of a cloud account) and "
+    "directory administrators";
+constexpr std::string_view root_task =
+    "the account's root user (--as root@DOMAIN); directory administrators too while centralized "
+    "root access is enabled";
+
+} // namespace
+
+std::string_view who_may_run(CommandId id) noexcept
+{
+    // A switch with no default: a new command does not build until it says who may run it.
+    switch (id) {
+    case CommandId::directory_init: return "root on the admin socket, once";
+    case CommandId::directory_show:
+    case CommandId::account_list:
+    case CommandId::directory_root_access_show: return "any administrator";
+    case CommandId::role_list:
+        return "any administrator; an account administrator sees its own account's roles";
+    case CommandId::directory_root_access_enable:
+    case CommandId::directory_root_access_disable:
+    case CommandId::account_create:
+    case CommandId::account_alias_add:
+    case CommandId::account_alias_remove:
+    case CommandId::account_switch:
+    case CommandId::account_root_remove_credentials:
+    case CommandId::account_root_allow_recovery:
+    case CommandId::audit:
+    case CommandId::oidc_client_add:
+    case CommandId::oidc_client_list:
+    case CommandId::oidc_client_show:
+    case CommandId::oidc_client_remove:
+    case CommandId::oidc_rotate_keys: return dir_admins;
+    case CommandId::account_phone_bind:
+    case CommandId::account_phone_verify:
+        return "directory administrators; for a cloud account also its root user";
+    case CommandId::account_close:
+    case CommandId::account_restore_admin:
+    case CommandId::account_clear_logon_networks: return root_task;
+    case CommandId::role_grant:
+    case CommandId::role_revoke:
+        return "directory-admin: directory administrators; account-admin: the account's "
+               "administrators and directory administrators";
+    case CommandId::account_show:
+    case CommandId::account_root_recover:
+    case CommandId::user_create:
+    case CommandId::user_list:
+    case CommandId::user_show:
+    case CommandId::policy_show:
+    case CommandId::policy_set:
+    case CommandId::settings_show:
+    case CommandId::settings_set:
+    case CommandId::session_list:
+    case CommandId::session_end:
+    case CommandId::mfa_list:
+    case CommandId::accesskey_list: return account_admins;
+    case CommandId::user_delete:
+    case CommandId::user_enable_logon:
+    case CommandId::user_disable_logon:
+    case CommandId::user_set_email:
+    case CommandId::user_set_password:
+    case CommandId::user_unlock:
+    case CommandId::mfa_enroll:
+    case CommandId::mfa_remove:
+    case CommandId::mfa_recovery_codes:
+    case CommandId::accesskey_create:
+    case CommandId::accesskey_enable:
+    case CommandId::accesskey_disable:
+    case CommandId::accesskey_delete:
+        return "the user's account administrators and directory administrators; for the root "
+               "user, root itself";
+    }
+    return "directory administrators";
+}
+
+namespace {
+
 std::string command_help(const CommandSpec& c)
 {
-    std::string out = synopsis(c) + "\n" + std::string(c.summary) + "\n";
+    std::string out = synopsis(c) + "\n" + std::string(c.summary) + "\n" + "\nWho may run it: " +
+                      std::string(who_may_run(c.id)) + ".\n";
     if (!c.operands.empty()) {
         std::vector<std::pair<std::string, std::string>> rows;
         for (const auto& o : c.operands)

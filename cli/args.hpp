@@ -109,6 +109,9 @@ const std::vector<CommandSpec>& command_specs();
 
 const CommandSpec& spec_of(CommandId id);
 
+/// Who may run a command on the admin socket (latchkeyd decides; this is what help says).
+std::string_view who_may_run(CommandId id) noexcept;
+
 /// Options given before the command (or among its options).
 struct GlobalOptions {
     std::optional<std::string> socket;

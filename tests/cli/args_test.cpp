@@ -1468,3 +1468,21 @@ TEST(RenderJson, PrintsTheReplyOnOneLineWithoutItsType)
 
 } // namespace
 } // namespace latchkey::cli
+
+namespace latchkey::cli {
+namespace {
+
+TEST(HelpText, SaysWhoMayRunEveryCommand)
+{
+    for (const auto& c : command_specs()) {
+        const std::string help = help_text(c.path);
+        EXPECT_NE(help.find("\nWho may run it: " + std::string(who_may_run(c.id)) + ".\n"),
+                  std::string::npos)
+            << c.path;
+    }
+    EXPECT_NE(help_text("account close").find("root user (--as root@DOMAIN)"), std::string::npos);
+    EXPECT_NE(help_text("account switch").find("directory administrators"), std::string::npos);
+}
+
+} // namespace
+} // namespace latchkey::cli
