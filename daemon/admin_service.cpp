@@ -218,7 +218,7 @@ struct Dispatch {
     proto::Response operator()(proto::UserSetPassword& m) const
     {
         LATCHKEY_ALLOW(may_admin_user(m.ref, "resetting the password", Access::change));
-        return reply(s.directory.set_password(m, actor()));
+        return reply(s.passwords.reset(m, actor()));
     }
 
     proto::Response operator()(proto::PolicyShow& m) const
@@ -398,12 +398,12 @@ struct Dispatch {
 
     proto::Response operator()(proto::PhoneBind& m) const
     {
-        return reply(s.lifecycle.phone_bind(m, who));
+        return reply(s.codes.phone_bind(m, who));
     }
 
     proto::Response operator()(proto::PhoneVerify& m) const
     {
-        return account_reply(s.lifecycle.phone_verify(m, who));
+        return account_reply(s.codes.phone_verify(m, who));
     }
 
     proto::Response operator()(proto::AccountSwitch& m) const
@@ -413,7 +413,7 @@ struct Dispatch {
 
     proto::Response operator()(proto::RootRecover& m) const
     {
-        auto r = s.lifecycle.root_recover(m, who);
+        auto r = s.codes.root_recover(m, who);
         if (!r)
             return proto::failure(r.error());
         return std::move(*r);

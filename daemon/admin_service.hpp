@@ -15,6 +15,8 @@
 #include "daemon/directory.hpp"
 #include "daemon/lifecycle.hpp"
 #include "daemon/mfa.hpp"
+#include "daemon/passwords.hpp"
+#include "daemon/phone_codes.hpp"
 #include "daemon/unix_server.hpp"
 
 namespace latchkey::daemon {
@@ -41,6 +43,8 @@ struct AdminServices {
     Directory& directory;
     Authority& authority;
     Lifecycle& lifecycle;
+    PhoneCodes& codes;
+    Passwords& passwords;
     AuthEngine& engine;
     Mfa& mfa;
     AccessKeys& keys;

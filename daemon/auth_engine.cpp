@@ -115,6 +115,7 @@ struct AuthEngine::Context {
         : store(s)
         , directory(d)
         , hasher(h)
+        , passwords(s, d, h, a, c)
         , mfa(m)
         , audit(a)
         , clock(c)
@@ -124,6 +125,7 @@ struct AuthEngine::Context {
     Store& store;
     Directory& directory;
     PasswordHasher& hasher;
+    Passwords passwords;
     Mfa& mfa;
     Audit& audit;
     const core::Clock& clock;
@@ -578,7 +580,7 @@ private:
             fresh_.clear();
             return retry("Sorry, the passwords do not match.");
         }
-        const auto st = ctx_.directory.replace_password(who_, fresh_, false);
+        const auto st = ctx_.passwords.replace(who_, fresh_, false);
         fresh_.clear();
         if (!st) {
             if (st.error().is(core::Errc::policy_violation))

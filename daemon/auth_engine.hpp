@@ -41,6 +41,7 @@
 #include "daemon/directory.hpp"
 #include "daemon/mfa.hpp"
 #include "daemon/password_hasher.hpp"
+#include "daemon/passwords.hpp"
 #include "daemon/store.hpp"
 #include "proto/messages.hpp"
 

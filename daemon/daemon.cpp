@@ -20,6 +20,8 @@
 #include "daemon/config.hpp"
 #include "daemon/directory.hpp"
 #include "daemon/lifecycle.hpp"
+#include "daemon/passwords.hpp"
+#include "daemon/phone_codes.hpp"
 #include "daemon/listen.hpp"
 #include "daemon/log.hpp"
 #include "daemon/mfa.hpp"
@@ -185,7 +187,8 @@ int run(const std::string& config_path)
     }
     PasswordHasher hasher(config.argon2);
     Audit audit(**store, *clock);
-    Directory directory(**store, hasher, audit, *clock);
+    Directory directory(**store, audit, *clock);
+    Passwords passwords(**store, directory, hasher, audit, *clock);
     directory.set_host_account(config.account);
     TotpParams totp;
     totp.window = config.totp_window;
@@ -199,7 +202,8 @@ int run(const std::string& config_path)
     }
     log::info("notifier: " + std::string((*notifier)->sink()));
     Authority authority(**store, directory);
-    Lifecycle lifecycle(**store, directory, authority, **notifier, *box, audit, *clock);
+    Lifecycle lifecycle(**store, directory, authority, audit, *clock);
+    PhoneCodes codes(**store, directory, authority, passwords, **notifier, *box, audit, *clock);
     // Root activity goes to the notifier (seed 003); the sender delivers what is queued when it
     // stops, after the servers below.
     AlertSender alerts(**notifier, audit);
@@ -264,8 +268,8 @@ int run(const std::string& config_path)
         {config.pam_socket, static_cast<mode_t>(config.pam_socket_mode), std::nullopt, "pam",
          pam_connections(engine, mfa, config.answer_timeout), pam_work, pam_quick},
         {config.admin_socket, static_cast<mode_t>(config.admin_socket_mode), admin_gid, "admin",
-         admin_connections({**store, directory, authority, lifecycle, engine, mfa, access_keys,
-                            provider.get()},
+         admin_connections({**store, directory, authority, lifecycle, codes, passwords, engine, mfa,
+                            access_keys, provider.get()},
                            {::geteuid(), admin_gid, config.admin_group, config.answer_timeout}),
          admin_work,
          admin_work},

@@ -25,9 +25,8 @@ std::string lower(std::string s)
 
 } // namespace
 
-Directory::Directory(Store& store, PasswordHasher& hasher, Audit& audit, const core::Clock& clock)
+Directory::Directory(Store& store, Audit& audit, const core::Clock& clock)
     : store_(store)
-    , hasher_(hasher)
     , audit_(audit)
     , clock_(clock)
 {
@@ -134,6 +133,14 @@ core::Result<proto::AccountInfo> Directory::info(const AccountRecord& a)
         out.root = root;
     }
     return out;
+}
+
+core::Result<AccountRecord> Directory::open_account(const std::string& name)
+{
+    LATCHKEY_TRY(a, account(name));
+    if (a.closed_at)
+        return core::fail(Errc::failed_precondition, "account " + a.name + " is closed");
+    return a;
 }
 
 core::Result<AccountRecord> Directory::account(const std::optional<std::string>& name)
@@ -384,82 +391,6 @@ core::Result<proto::UserInfo> Directory::set_email(const proto::UserSetEmail& re
     audit_.record(Severity::notice, req.email ? "user.email.set" : "user.email.remove",
                   {{"actor", actor.name}, {"account", r.account.name}, {"user", r.user.name}});
     return info(r.account, r.user);
-}
-
-core::Status Directory::replace_password(const ResolvedUser& who, const core::Secret& password,
-                                         bool require_change)
-{
-    const PasswordPolicy& policy = who.account.policy;
-    LATCHKEY_TRY_STATUS(check_composition(policy, password));
-    if (policy.history > 0) {
-        // "The last N passwords" counts the current one.
-        std::vector<std::string> previous;
-        if (!who.user.password_hash.empty())
-            previous.push_back(who.user.password_hash);
-        LATCHKEY_TRY(older, store_.password_history(who.user.id, policy.history - 1));
-        previous.insert(previous.end(), older.begin(), older.end());
-        for (const auto& h : previous) {
-            const auto same = hasher_.verify(h, password);
-            if (same && *same)
-                return core::fail(Errc::policy_violation,
-                                  "the password must not be one of the last " +
-                                      std::to_string(policy.history) + " passwords");
-        }
-    }
-    LATCHKEY_TRY(hash, hasher_.hash(password));
-    PasswordChange change{std::move(hash), clock_.now(), require_change, policy.history};
-    LATCHKEY_TRY_STATUS(store_.set_password(who.user.id, change));
-    // Seed 004: a new password logs the user off everywhere (access keys keep working).
-    LATCHKEY_TRY_STATUS(end_user_sessions(who.user, "password_change", Actor{"latchkeyd"}));
-    return {};
-}
-
-core::Result<proto::UserReply> Directory::set_password(const proto::UserSetPassword& req,
-                                                       const Actor& actor)
-{
-    LATCHKEY_TRY(r, resolve(req.ref));
-    proto::UserReply reply;
-    const bool require = req.require_change.value_or(r.user.require_change);
-    std::string mode;
-    switch (req.mode) {
-    case proto::PasswordMode::keep:
-        if (req.password)
-            return core::fail(Errc::invalid_argument, "keep mode takes no password");
-        if (r.user.password_hash.empty())
-            return core::fail(Errc::failed_precondition,
-                              "user " + r.user.name + " has no password to keep; set one");
-        LATCHKEY_TRY_STATUS(store_.set_require_change(r.user.id, require));
-        mode = "keep";
-        break;
-    case proto::PasswordMode::generate: {
-        if (req.password)
-            return core::fail(Errc::invalid_argument, "generate mode takes no password");
-        core::Secret generated = generate_password(r.account.policy);
-        // A generated password is fresh: the history check cannot fail, but the same path
-        // keeps the rules in one place.
-        LATCHKEY_TRY_STATUS(replace_password(r, generated, require));
-        reply.generated_password = std::move(generated);
-        mode = "generate";
-        break;
-    }
-    case proto::PasswordMode::custom:
-        if (!req.password || req.password->empty())
-            return core::fail(Errc::invalid_argument, "custom mode needs the new password");
-        LATCHKEY_TRY_STATUS(replace_password(r, *req.password, require));
-        mode = "custom";
-        break;
-    }
-    audit_.record(Severity::notice, "user.password.reset",
-                  {{"actor", actor.name},
-                   {"account", r.account.name},
-                   {"user", r.user.name},
-                   {"mode", mode},
-                   {"require_change", require ? "yes" : "no"}});
-    LATCHKEY_TRY(fresh, store_.user_by_id(r.user.id));
-    if (!fresh)
-        return core::fail(Errc::not_found, "user " + r.user.name + " was deleted meanwhile");
-    reply.user = info(r.account, *fresh);
-    return reply;
 }
 
 core::Result<proto::UserInfo> Directory::unlock(const proto::UserRef& ref, const Actor& actor)

@@ -2,8 +2,9 @@
 // Directory: the rules of the directory model (shared/DESIGN.md), over a Store.
 //
 // Every administrative change goes through here, whichever front door asked for it: names are
-// validated, policies enforced, passwords hashed, and each change audited. The Store only keeps
-// records; this class decides.
+// validated, policies enforced, and each change audited. The Store only keeps records; this
+// class decides. Passwords are set by credentials' Passwords, which hashes them: the directory
+// knows no cryptography.
 #pragma once
 
 #include <functional>
@@ -17,7 +18,6 @@
 #include "core/result.hpp"
 #include "daemon/audit.hpp"
 #include "daemon/model.hpp"
-#include "daemon/password_hasher.hpp"
 #include "daemon/store.hpp"
 #include "proto/messages.hpp"
 
@@ -36,7 +36,7 @@ struct ResolvedUser {
 
 class Directory {
 public:
-    Directory(Store& store, PasswordHasher& hasher, Audit& audit, const core::Clock& clock);
+    Directory(Store& store, Audit& audit, const core::Clock& clock);
 
     /// The account this host is bound to: names without "@domain" are looked up there.
     void set_host_account(std::string name);
@@ -58,9 +58,6 @@ public:
     core::Result<proto::UserInfo> set_console_logon(const proto::UserRef& ref, bool enabled,
                                                     const Actor& actor);
     core::Result<proto::UserInfo> set_email(const proto::UserSetEmail& req, const Actor& actor);
-    /// An administrator's reset (seed 004): keep, generate (returned once) or custom.
-    core::Result<proto::UserReply> set_password(const proto::UserSetPassword& req,
-                                                const Actor& actor);
 
     core::Result<proto::PolicyReply> policy(const std::optional<std::string>& account);
     core::Result<proto::PolicyReply> set_policy(const proto::PolicySet& req, const Actor& actor);
@@ -91,11 +88,6 @@ public:
                                    const Actor& actor);
     core::Result<std::vector<proto::AuditInfo>> audit(const proto::AuditList& query);
 
-    /// Checks a new password against the account's policy, including its history, hashes it
-    /// and stores it. The caller has already decided the change is allowed.
-    core::Status replace_password(const ResolvedUser& who, const core::Secret& password,
-                                  bool require_change);
-
     proto::UserInfo info(const AccountRecord& account, const UserRecord& user) const;
 
     proto::SessionInfo info(const SessionRecord& session);
@@ -105,6 +97,8 @@ public:
                                                   const Actor& actor);
     /// The named account, or the host's (nullopt); not_found names it.
     core::Result<AccountRecord> account(const std::optional<std::string>& name);
+    /// The named account, refusing a closed one (failed_precondition), which takes no changes.
+    core::Result<AccountRecord> open_account(const std::string& name);
     /// A cloud account has a root user (seed 000): created without a password when missing.
     core::Status ensure_root_user(const AccountRecord& account);
 
@@ -114,7 +108,6 @@ private:
     core::Result<proto::AccountInfo> info(const AccountRecord& account);
 
     Store& store_;
-    PasswordHasher& hasher_;
     Audit& audit_;
     const core::Clock& clock_;
     SessionEndHook session_end_;

@@ -33,7 +33,7 @@ protected:
         proto::UserSetPassword req;
         req.ref = {name, account};
         req.password = Secret(pw);
-        ASSERT_TRUE(directory_->set_password(req, admin_));
+        ASSERT_TRUE(passwords_->reset(req, admin_));
     }
 
     /// Runs a logon to its verdict, answering each prompt from `answers`; records the prompts.
@@ -239,7 +239,7 @@ TEST_F(AuthEngineTest, PasswordChangeHonoursTheAccountSetting)
     keep.ref = {"alice", std::nullopt};
     keep.mode = proto::PasswordMode::keep;
     keep.require_change = true;
-    ASSERT_TRUE(directory_->set_password(keep, admin_));
+    ASSERT_TRUE(passwords_->reset(keep, admin_));
     EXPECT_EQ(change("alice", {"Alice-Passw0rd", "Newer-Passw0rd", "Newer-Passw0rd"}, true).outcome,
               Outcome::success);
     EXPECT_FALSE(directory_->show_user({"alice", std::nullopt})->require_change);
@@ -308,7 +308,7 @@ TEST_F(AuthEngineTest, RootOfACloudAccountLogsOnOnlyWithAPasswordAndThenEnrolsMf
     ASSERT_TRUE(lab);
     auto root = store_->user_by_name(lab->id, "root");
     ASSERT_TRUE(root && *root);
-    ASSERT_TRUE(directory_->replace_password({*lab, **root}, Secret("Root-Passw0rd!"), false));
+    ASSERT_TRUE(passwords_->replace({*lab, **root}, Secret("Root-Passw0rd!"), false));
     // With a password, the first logon must enrol MFA (the account does not ask for it).
     ASSERT_FALSE(lab->settings.mfa_enrol_at_logon);
     v = logon("root", {"Root-Passw0rd!", "000000"});

@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "daemon/directory.hpp"
+#include "daemon/passwords.hpp"
 #include "daemon/sqlite_store.hpp"
 #include "tests/temp_dir.hpp"
 
@@ -21,7 +22,8 @@ protected:
         ASSERT_TRUE(s) << s.error().message;
         store_ = std::move(*s);
         audit_ = std::make_unique<Audit>(*store_, clock_);
-        directory_ = std::make_unique<Directory>(*store_, hasher_, *audit_, clock_);
+        directory_ = std::make_unique<Directory>(*store_, *audit_, clock_);
+        passwords_ = std::make_unique<Passwords>(*store_, *directory_, hasher_, *audit_, clock_);
         ASSERT_TRUE(directory_->init({"example.internal", "management"}, admin_));
         ASSERT_TRUE(directory_->create_account({"web", AccountKind::resource}, admin_));
         directory_->set_host_account("web");
@@ -34,6 +36,7 @@ protected:
     std::unique_ptr<SqliteStore> store_;
     std::unique_ptr<Audit> audit_;
     std::unique_ptr<Directory> directory_;
+    std::unique_ptr<Passwords> passwords_;
     const Actor admin_{"uid:0"};
 };
 

@@ -22,7 +22,7 @@ protected:
         req.mode = proto::PasswordMode::custom;
         req.password = Secret(pw);
         req.require_change = require;
-        return directory_->set_password(req, admin_);
+        return passwords_->reset(req, admin_);
     }
 
 };
@@ -106,7 +106,7 @@ TEST_F(DirectoryTest, SetsPasswordsInTheThreeModesOfSeed004)
     keep.ref = ref("alice");
     keep.mode = proto::PasswordMode::keep;
     keep.require_change = true;
-    EXPECT_TRUE(directory_->set_password(keep, admin_).error().is(Errc::failed_precondition));
+    EXPECT_TRUE(passwords_->reset(keep, admin_).error().is(Errc::failed_precondition));
 
     // custom, checked against the policy with its own message
     const auto weak = set_custom("alice", "password");
@@ -119,7 +119,7 @@ TEST_F(DirectoryTest, SetsPasswordsInTheThreeModesOfSeed004)
     EXPECT_EQ(set->user.password_set_at, core::to_unix(clock_.now()));
 
     // keep + required at next logon
-    const auto kept = directory_->set_password(keep, admin_);
+    const auto kept = passwords_->reset(keep, admin_);
     ASSERT_TRUE(kept);
     EXPECT_TRUE(kept->user.require_change);
     EXPECT_EQ(kept->user.password_set_at, set->user.password_set_at);
@@ -129,7 +129,7 @@ TEST_F(DirectoryTest, SetsPasswordsInTheThreeModesOfSeed004)
     gen.ref = ref("alice");
     gen.mode = proto::PasswordMode::generate;
     gen.require_change = false;
-    const auto generated = directory_->set_password(gen, admin_);
+    const auto generated = passwords_->reset(gen, admin_);
     ASSERT_TRUE(generated);
     ASSERT_TRUE(generated->generated_password);
     EXPECT_FALSE(generated->user.require_change);

@@ -15,6 +15,7 @@
 #include "daemon/alerts.hpp"
 #include "daemon/authority.hpp"
 #include "daemon/lifecycle.hpp"
+#include "daemon/phone_codes.hpp"
 #include "daemon/notifier.hpp"
 #include "daemon/secret_box.hpp"
 #include "tests/daemon/directory_fixture.hpp"
@@ -51,8 +52,10 @@ protected:
     void make_lifecycle()
     {
         authority_ = std::make_unique<Authority>(*store_, *directory_);
-        lifecycle_ = std::make_unique<Lifecycle>(*store_, *directory_, *authority_, *spool_,
-                                                 *box_, *audit_, clock_);
+        lifecycle_ = std::make_unique<Lifecycle>(*store_, *directory_, *authority_, *audit_,
+                                                 clock_);
+        codes_ = std::make_unique<PhoneCodes>(*store_, *directory_, *authority_, *passwords_,
+                                              *spool_, *box_, *audit_, clock_);
     }
 
     /// The spool's messages, oldest first.
@@ -90,8 +93,8 @@ protected:
 
     void bind_phone(const std::string& account = "web")
     {
-        ASSERT_TRUE(lifecycle_->phone_bind({account, phone}, host_));
-        auto bound = lifecycle_->phone_verify({account, last_code()}, host_);
+        ASSERT_TRUE(codes_->phone_bind({account, phone}, host_));
+        auto bound = codes_->phone_verify({account, last_code()}, host_);
         ASSERT_TRUE(bound) << bound.error().message;
         ASSERT_EQ(bound->phone, phone);
     }
@@ -134,6 +137,7 @@ protected:
     std::unique_ptr<SpoolNotifier> spool_;
     std::unique_ptr<Authority> authority_;
     std::unique_ptr<Lifecycle> lifecycle_;
+    std::unique_ptr<PhoneCodes> codes_;
     const Principal host_{"uid:0", std::nullopt, false};
 };
 
@@ -148,7 +152,7 @@ TEST(CheckPhone, AcceptsE164Only)
 
 TEST_F(LifecycleTest, BindingSendsASixDigitCodeThatBindsTheNumber)
 {
-    auto sent = lifecycle_->phone_bind({"web", phone}, host_);
+    auto sent = codes_->phone_bind({"web", phone}, host_);
     ASSERT_TRUE(sent) << sent.error().message;
     EXPECT_NE(sent->message.find(phone), std::string::npos);
     const auto msgs = spooled();
@@ -161,18 +165,18 @@ TEST_F(LifecycleTest, BindingSendsASixDigitCodeThatBindsTheNumber)
     EXPECT_TRUE(std::all_of(code.begin(), code.end(), [](char c) { return c >= '0' && c <= '9'; }));
     EXPECT_EQ(std::string(msgs[0].at("text").as_string()).find(code), std::string::npos);
 
-    auto bound = lifecycle_->phone_verify({"web", Secret(code)}, host_);
+    auto bound = codes_->phone_verify({"web", Secret(code)}, host_);
     ASSERT_TRUE(bound) << bound.error().message;
     EXPECT_EQ(bound->phone, phone);
     EXPECT_EQ(bound->codes_sent_today, 1u);
     // Used up: the same code does nothing again.
-    EXPECT_FALSE(lifecycle_->phone_verify({"web", Secret(code)}, host_));
+    EXPECT_FALSE(codes_->phone_verify({"web", Secret(code)}, host_));
     EXPECT_EQ(audit_text().find(code), std::string::npos);
 }
 
 TEST_F(LifecycleTest, RefusesANumberThatIsNotE164)
 {
-    auto r = lifecycle_->phone_bind({"web", "0151 1234567"}, host_);
+    auto r = codes_->phone_bind({"web", "0151 1234567"}, host_);
     ASSERT_FALSE(r);
     EXPECT_TRUE(r.error().is(Errc::invalid_argument));
     EXPECT_NE(r.error().message.find("E.164"), std::string::npos);
@@ -181,35 +185,35 @@ TEST_F(LifecycleTest, RefusesANumberThatIsNotE164)
 
 TEST_F(LifecycleTest, ACodeExpiresAfterTenMinutes)
 {
-    ASSERT_TRUE(lifecycle_->phone_bind({"web", phone}, host_));
+    ASSERT_TRUE(codes_->phone_bind({"web", phone}, host_));
     const Secret code = last_code();
     clock_.advance(core::Seconds(600));
-    auto r = lifecycle_->phone_verify({"web", copy(code)}, host_);
+    auto r = codes_->phone_verify({"web", copy(code)}, host_);
     ASSERT_FALSE(r);
     EXPECT_NE(r.error().message.find("expired"), std::string::npos) << r.error().message;
     // A fresh code still works at 9:59.
-    auto again = lifecycle_->phone_bind({"web", phone}, host_);
+    auto again = codes_->phone_bind({"web", phone}, host_);
     ASSERT_TRUE(again);
     clock_.advance(core::Seconds(599));
-    EXPECT_TRUE(lifecycle_->phone_verify({"web", last_code()}, host_));
+    EXPECT_TRUE(codes_->phone_verify({"web", last_code()}, host_));
 }
 
 TEST_F(LifecycleTest, FiveWrongTriesVoidTheCode)
 {
-    ASSERT_TRUE(lifecycle_->phone_bind({"web", phone}, host_));
+    ASSERT_TRUE(codes_->phone_bind({"web", phone}, host_));
     const Secret right = last_code();
     const Secret wrong(std::string_view(right.view() == "000000" ? "111111" : "000000"));
     for (int i = 1; i <= 4; ++i) {
-        auto r = lifecycle_->phone_verify({"web", copy(wrong)}, host_);
+        auto r = codes_->phone_verify({"web", copy(wrong)}, host_);
         ASSERT_FALSE(r);
         EXPECT_NE(r.error().message.find(std::to_string(5 - i) + (i == 4 ? " try" : " tries")),
                   std::string::npos)
             << r.error().message;
     }
-    auto last = lifecycle_->phone_verify({"web", copy(wrong)}, host_);
+    auto last = codes_->phone_verify({"web", copy(wrong)}, host_);
     ASSERT_FALSE(last);
     EXPECT_NE(last.error().message.find("last try"), std::string::npos);
-    auto late = lifecycle_->phone_verify({"web", copy(right)}, host_);
+    auto late = codes_->phone_verify({"web", copy(right)}, host_);
     ASSERT_FALSE(late);
     EXPECT_NE(late.error().message.find("no verification code is waiting"), std::string::npos);
     auto show = directory_->show_account("web");
@@ -220,16 +224,18 @@ TEST_F(LifecycleTest, FiveWrongTriesVoidTheCode)
 TEST_F(LifecycleTest, AtMostOneHundredCodesADayAlsoAfterARestart)
 {
     for (int i = 0; i < 100; ++i)
-        ASSERT_TRUE(lifecycle_->phone_bind({"web", phone}, host_)) << i;
-    auto refused = lifecycle_->phone_bind({"web", phone}, host_);
+        ASSERT_TRUE(codes_->phone_bind({"web", phone}, host_)) << i;
+    auto refused = codes_->phone_bind({"web", phone}, host_);
     ASSERT_FALSE(refused);
     EXPECT_NE(refused.error().message.find("100 verification codes today"), std::string::npos)
         << refused.error().message;
     EXPECT_EQ(spooled().size(), 100u);
 
     // A restart: a new store on the same file, new components.
+    codes_.reset();
     lifecycle_.reset();
     authority_.reset();
+    passwords_.reset();
     directory_.reset();
     audit_.reset();
     store_.reset();
@@ -237,25 +243,26 @@ TEST_F(LifecycleTest, AtMostOneHundredCodesADayAlsoAfterARestart)
     ASSERT_TRUE(reopened);
     store_ = std::move(*reopened);
     audit_ = std::make_unique<Audit>(*store_, clock_);
-    directory_ = std::make_unique<Directory>(*store_, hasher_, *audit_, clock_);
+    directory_ = std::make_unique<Directory>(*store_, *audit_, clock_);
+    passwords_ = std::make_unique<Passwords>(*store_, *directory_, hasher_, *audit_, clock_);
     directory_->set_host_account("web");
     make_lifecycle();
-    EXPECT_FALSE(lifecycle_->phone_bind({"web", phone}, host_));
+    EXPECT_FALSE(codes_->phone_bind({"web", phone}, host_));
     auto shown = directory_->show_account("web");
     ASSERT_TRUE(shown);
     EXPECT_EQ(shown->codes_sent_today, 100u);
 
     // The next UTC day counts afresh; other accounts were never limited.
     ASSERT_TRUE(directory_->create_account({"db", AccountKind::resource}, admin_));
-    EXPECT_TRUE(lifecycle_->phone_bind({"db", phone}, host_));
+    EXPECT_TRUE(codes_->phone_bind({"db", phone}, host_));
     clock_.advance(core::Seconds(24 * 3600));
-    EXPECT_TRUE(lifecycle_->phone_bind({"web", phone}, host_));
+    EXPECT_TRUE(codes_->phone_bind({"web", phone}, host_));
 }
 
 TEST_F(LifecycleTest, AResourceAccountsPhoneCannotBeChangedInPlace)
 {
     bind_phone();
-    auto r = lifecycle_->phone_bind({"web", "+4915199999999"}, host_);
+    auto r = codes_->phone_bind({"web", "+4915199999999"}, host_);
     ASSERT_FALSE(r);
     EXPECT_NE(r.error().message.find("switch the account to a cloud account first"),
               std::string::npos)
@@ -267,16 +274,16 @@ TEST_F(LifecycleTest, ACloudAccountChangesItsPhoneWithACodeToTheNewNumber)
     bind_phone();
     switch_to_cloud();
     const std::string next = "+4915199999999";
-    ASSERT_TRUE(lifecycle_->phone_bind({"web", next}, host_));
+    ASSERT_TRUE(codes_->phone_bind({"web", next}, host_));
     EXPECT_EQ(spooled().back().at("phone").as_string(), next);
-    auto changed = lifecycle_->phone_verify({"web", last_code()}, host_);
+    auto changed = codes_->phone_verify({"web", last_code()}, host_);
     ASSERT_TRUE(changed) << changed.error().message;
     EXPECT_EQ(changed->phone, next);
     // An account administrator is neither root nor a directory administrator.
     const Principal carol = make_user("carol", "web");
     ASSERT_TRUE(store_->grant_role({carol.user->user.id, Role::account_admin, clock_.now(),
                                     "uid:0", std::nullopt}));
-    auto refused = lifecycle_->phone_bind({"web", phone}, carol);
+    auto refused = codes_->phone_bind({"web", phone}, carol);
     ASSERT_FALSE(refused);
     EXPECT_NE(refused.error().message.find("its root user or a directory administrator"),
               std::string::npos);
@@ -309,16 +316,16 @@ TEST_F(LifecycleTest, RootOfACloudAccountIsRecoveredByACodeToThePhone)
     EXPECT_FALSE(shown->root->has_password);
     EXPECT_TRUE(shown->root->recovery_open);
 
-    auto sent = lifecycle_->root_recover({"web", std::nullopt, std::nullopt}, host_);
+    auto sent = codes_->root_recover({"web", std::nullopt, std::nullopt}, host_);
     ASSERT_TRUE(sent) << sent.error().message;
     const Secret code = last_code();
     EXPECT_EQ(spooled().back().at("phone").as_string(), phone);
     // The account's policy decides the password; a refusal keeps the code.
-    auto weak = lifecycle_->root_recover({"web", copy(code), Secret(std::string_view("short"))}, host_);
+    auto weak = codes_->root_recover({"web", copy(code), Secret(std::string_view("short"))}, host_);
     ASSERT_FALSE(weak);
     EXPECT_TRUE(weak.error().is(Errc::policy_violation)) << weak.error().message;
-    ASSERT_TRUE(lifecycle_->root_recover({"web", std::nullopt, std::nullopt}, host_));
-    auto set = lifecycle_->root_recover({"web", last_code(), Secret(root_password)}, host_);
+    ASSERT_TRUE(codes_->root_recover({"web", std::nullopt, std::nullopt}, host_));
+    auto set = codes_->root_recover({"web", last_code(), Secret(root_password)}, host_);
     ASSERT_TRUE(set) << set.error().message;
     shown = directory_->show_account("web");
     ASSERT_TRUE(shown);
@@ -332,8 +339,8 @@ TEST_F(LifecycleTest, SwitchingBackDeletesRootsCredentialsAndEndsItsSessions)
 {
     bind_phone();
     switch_to_cloud();
-    ASSERT_TRUE(lifecycle_->root_recover({"web", std::nullopt, std::nullopt}, host_));
-    ASSERT_TRUE(lifecycle_->root_recover({"web", last_code(), Secret(root_password)}, host_));
+    ASSERT_TRUE(codes_->root_recover({"web", std::nullopt, std::nullopt}, host_));
+    ASSERT_TRUE(codes_->root_recover({"web", last_code(), Secret(root_password)}, host_));
     auto root = store_->user_by_name(store_->account_by_name("web").value()->id, "root");
     ASSERT_TRUE(root && *root);
     SessionRecord s;
@@ -364,7 +371,7 @@ TEST_F(LifecycleTest, CentralizedRootAccessOpensRecoveryOnlyInsideItsWindow)
     auto shown = directory_->show_account("web");
     ASSERT_TRUE(shown);
     EXPECT_FALSE(shown->root->recovery_open);
-    auto closed = lifecycle_->root_recover({"web", std::nullopt, std::nullopt}, host_);
+    auto closed = codes_->root_recover({"web", std::nullopt, std::nullopt}, host_);
     ASSERT_FALSE(closed);
     EXPECT_NE(closed.error().message.find("allow-recovery"), std::string::npos);
 
@@ -372,11 +379,11 @@ TEST_F(LifecycleTest, CentralizedRootAccessOpensRecoveryOnlyInsideItsWindow)
     ASSERT_TRUE(window) << window.error().message;
     EXPECT_TRUE(window->root->recovery_open);
     ASSERT_TRUE(window->root->recovery_open_until);
-    ASSERT_TRUE(lifecycle_->root_recover({"web", std::nullopt, std::nullopt}, host_));
-    ASSERT_TRUE(lifecycle_->root_recover({"web", last_code(), Secret(root_password)}, host_));
+    ASSERT_TRUE(codes_->root_recover({"web", std::nullopt, std::nullopt}, host_));
+    ASSERT_TRUE(codes_->root_recover({"web", last_code(), Secret(root_password)}, host_));
 
     clock_.advance(core::Seconds(3601));
-    EXPECT_FALSE(lifecycle_->root_recover({"web", std::nullopt, std::nullopt}, host_));
+    EXPECT_FALSE(codes_->root_recover({"web", std::nullopt, std::nullopt}, host_));
 
     // Remove the credentials: the password goes, root stays.
     auto removed = lifecycle_->remove_root_credentials("web", host_);
@@ -407,8 +414,8 @@ TEST_F(LifecycleTest, RootOnlyTasksAreRefusedToEveryoneButRootAndCentralizedAdmi
     EXPECT_NE(refused.error().message.find("--as root@web.example.internal"), std::string::npos);
 
     // Root itself may.
-    ASSERT_TRUE(lifecycle_->root_recover({"web", std::nullopt, std::nullopt}, host_));
-    ASSERT_TRUE(lifecycle_->root_recover({"web", last_code(), Secret(root_password)}, host_));
+    ASSERT_TRUE(codes_->root_recover({"web", std::nullopt, std::nullopt}, host_));
+    ASSERT_TRUE(codes_->root_recover({"web", last_code(), Secret(root_password)}, host_));
     const Principal root = user_principal("root@web.example.internal");
     auto cleared = lifecycle_->clear_logon_networks("web", root);
     ASSERT_FALSE(cleared); // nothing to clear: but it was allowed to ask
@@ -420,7 +427,7 @@ TEST_F(LifecycleTest, RootOnlyTasksAreRefusedToEveryoneButRootAndCentralizedAdmi
     auto closed = lifecycle_->close("db", host_);
     ASSERT_TRUE(closed) << closed.error().message;
     EXPECT_TRUE(closed->closed_at);
-    EXPECT_FALSE(lifecycle_->phone_bind({"db", phone}, host_));
+    EXPECT_FALSE(codes_->phone_bind({"db", phone}, host_));
     EXPECT_NE(audit_text().find("audit account.close severity=alert"), std::string::npos);
 }
 
@@ -442,8 +449,8 @@ TEST_F(LifecycleTest, AnAdministratorWhoRemovedTheirOwnRoleIsRestoredByRootOnly)
     EXPECT_NE(regrant.error().message.find("account restore-admin web dana"), std::string::npos);
     EXPECT_FALSE(lifecycle_->restore_admin({"web", "dana"}, host_));
 
-    ASSERT_TRUE(lifecycle_->root_recover({"web", std::nullopt, std::nullopt}, host_));
-    ASSERT_TRUE(lifecycle_->root_recover({"web", last_code(), Secret(root_password)}, host_));
+    ASSERT_TRUE(codes_->root_recover({"web", std::nullopt, std::nullopt}, host_));
+    ASSERT_TRUE(codes_->root_recover({"web", last_code(), Secret(root_password)}, host_));
     const Principal root = user_principal("root@web.example.internal");
     auto restored = lifecycle_->restore_admin({"web", "dana"}, root);
     ASSERT_TRUE(restored) << restored.error().message;
@@ -506,7 +513,7 @@ TEST_F(LifecycleTest, TheAlertSenderDeliversEveryAlertBeforeItStops)
         audit_->on_alert([&](const AuditEvent& e) { sender.post(e); });
         bind_phone();
         switch_to_cloud();
-        ASSERT_TRUE(lifecycle_->root_recover({"web", std::nullopt, std::nullopt}, host_));
+        ASSERT_TRUE(codes_->root_recover({"web", std::nullopt, std::nullopt}, host_));
         audit_->on_alert({});
     }
     std::vector<std::string> events;

@@ -180,7 +180,7 @@ protected:
         proto::UserSetPassword req;
         req.ref = {name, account};
         req.password = Secret(pw);
-        ASSERT_TRUE(directory_->set_password(req, admin_));
+        ASSERT_TRUE(passwords_->reset(req, admin_));
     }
 
     ResolvedUser resolve(const std::string& name = "alice")

@@ -236,7 +236,7 @@ protected:
         proto::UserSetPassword req;
         req.ref = {name, std::string("web")};
         req.password = Secret(password);
-        const auto r = directory_->set_password(req, admin_);
+        const auto r = passwords_->reset(req, admin_);
         ASSERT_TRUE(r) << r.error().message;
     }
 
@@ -1251,7 +1251,7 @@ TEST_F(ProviderTest, AnAccessKeyGetsATokenUntilDisabledAndSurvivesAPasswordChang
     proto::UserSetPassword reset;
     reset.ref = {"alice", "web"};
     reset.password = Secret("Another-Passw0rd!");
-    ASSERT_TRUE(directory_->set_password(reset, daemon::Actor{"uid:0"}));
+    ASSERT_TRUE(passwords_->reset(reset, daemon::Actor{"uid:0"}));
     EXPECT_EQ(grant(secret).result(), http::status::ok);
 
     ASSERT_TRUE(access_keys_->set_enabled(id, false, daemon::Actor{"uid:0"}));
@@ -1403,7 +1403,7 @@ TEST_F(ProviderTest, APasswordResetSignsTheUserOutButNotOthers)
     proto::UserSetPassword reset;
     reset.ref = {"alice", std::string("web")};
     reset.password = Secret("Alice-New-Passw0rd");
-    ASSERT_TRUE(directory_->set_password(reset, admin_));
+    ASSERT_TRUE(passwords_->reset(reset, admin_));
 
     EXPECT_EQ(authorize(webapp_request(), alice_session).result(), http::status::see_other);
     EXPECT_EQ(refresh_with(refresh).result(), http::status::bad_request);
@@ -1432,7 +1432,7 @@ TEST_F(ProviderTest, APasswordToChangeAtNextLogonIsChangedOnThePages)
     reset.ref = {"alice", std::string("web")};
     reset.password = Secret("Alice-Temp-Passw0rd");
     reset.require_change = true;
-    ASSERT_TRUE(directory_->set_password(reset, admin_));
+    ASSERT_TRUE(passwords_->reset(reset, admin_));
 
     const Form f = open_login(authorize(webapp_request()));
     ASSERT_EQ(post_login(f, "username", std::string(alice)).result(), http::status::ok);
