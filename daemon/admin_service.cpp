@@ -6,7 +6,7 @@
 #include <type_traits>
 
 #include "daemon/hello.hpp"
-#include "daemon/log.hpp"
+#include "core/log.hpp"
 #include "proto/wire.hpp"
 
 namespace latchkey::daemon {
@@ -501,7 +501,7 @@ public:
 
     proto::Response handle(proto::Request&& request) override
     {
-        log::debug("admin request from " + principal_.actor + ": " + proto::to_log_string(request));
+        core::log::debug("admin request from " + principal_.actor + ": " + proto::to_log_string(request));
         if (auto* begin = std::get_if<proto::AuthBegin>(&request))
             return sign_in(*begin);
         if (auto* answer = std::get_if<proto::AuthAnswer>(&request))

@@ -18,16 +18,9 @@
 #include "daemon/passwords.hpp"
 #include "daemon/phone_codes.hpp"
 #include "daemon/unix_server.hpp"
+#include "oidc/admin.hpp"
 
 namespace latchkey::daemon {
-
-/// The OpenID Connect provider's administration (clients, keys), when it is configured. It lives
-/// in oidc/, which builds on this library; the admin socket forwards its requests here.
-class OidcAdmin {
-public:
-    virtual ~OidcAdmin() = default;
-    virtual proto::Response handle(proto::Request& request, const Actor& actor) = 0;
-};
 
 struct AdminAccess {
     uid_t daemon_uid = 0;               ///< the daemon's own user may administer it
@@ -48,7 +41,7 @@ struct AdminServices {
     AuthEngine& engine;
     Mfa& mfa;
     AccessKeys& keys;
-    OidcAdmin* oidc = nullptr;
+    oidc::Admin* oidc = nullptr;
 };
 
 /// Root, the daemon's own uid and members of the admin group are admitted, as the host's

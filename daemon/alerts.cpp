@@ -2,7 +2,7 @@
 // Alert delivery.
 #include "daemon/alerts.hpp"
 
-#include "daemon/log.hpp"
+#include "core/log.hpp"
 
 namespace latchkey::daemon {
 
@@ -32,7 +32,7 @@ AlertSender::AlertSender(Notifier& notifier, Audit& audit)
 void AlertSender::post(const AuditEvent& e)
 {
     if (!thread_.post(alert_notification(e)))
-        log::error("alert " + e.event + " (audit seq " + std::to_string(e.seq) +
+        core::log::error("alert " + e.event + " (audit seq " + std::to_string(e.seq) +
                    ") not sent: " + std::to_string(max_queued) + " alerts are waiting");
 }
 

@@ -2,7 +2,7 @@
 // Audit recording.
 #include "daemon/audit.hpp"
 
-#include "daemon/log.hpp"
+#include "core/log.hpp"
 
 namespace latchkey::daemon {
 
@@ -35,13 +35,13 @@ void Audit::record(Severity severity, std::string event, std::map<std::string, s
     e.event = std::move(event);
     e.fields = std::move(fields);
     const auto stored = store_.append_audit(e);
-    const auto level = severity == Severity::alert     ? LogLevel::error
-                       : severity == Severity::warning ? LogLevel::warning
-                       : severity == Severity::notice  ? LogLevel::notice
-                                                       : LogLevel::info;
-    log::write(level, format_audit_line(e));
+    const auto level = severity == Severity::alert     ? core::LogLevel::error
+                       : severity == Severity::warning ? core::LogLevel::warning
+                       : severity == Severity::notice  ? core::LogLevel::notice
+                                                       : core::LogLevel::info;
+    core::log::write(level, format_audit_line(e));
     if (!stored)
-        log::error("audit event could not be stored: " + stored.error().message);
+        core::log::error("audit event could not be stored: " + stored.error().message);
     if (severity == Severity::alert && alert_)
         alert_(e);
 }

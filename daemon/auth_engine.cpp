@@ -9,7 +9,7 @@
 
 #include "core/random.hpp"
 #include "daemon/authority.hpp"
-#include "daemon/log.hpp"
+#include "core/log.hpp"
 #include "daemon/network.hpp"
 #include "daemon/password_policy.hpp"
 
@@ -487,7 +487,7 @@ private:
     Step unavailable(const std::string& what, const core::Error& e)
     {
         state_ = State::done;
-        log::error(what + " failed: " + e.message);
+        core::log::error(what + " failed: " + e.message);
         return verdict(Outcome::unavailable, "latchkey cannot check credentials right now");
     }
 
@@ -586,7 +586,7 @@ private:
             if (st.error().is(core::Errc::policy_violation))
                 return retry(st.error().message + ".");
             state_ = State::done;
-            log::error("storing a changed password failed: " + st.error().message);
+            core::log::error("storing a changed password failed: " + st.error().message);
             return verdict(Outcome::unavailable, "latchkey cannot store the password right now");
         }
         state_ = State::done;
@@ -722,7 +722,7 @@ Started AuthEngine::begin_logon(const LogonRequest& request, const Caller& calle
     auto who = request.directory_wide ? find_directory_user(c.directory, request.user)
                                       : find_host_user(c.directory, request.user);
     if (!who) {
-        log::error("logon of " + request.user.substr(0, 64) + ": " + who.error().message);
+        core::log::error("logon of " + request.user.substr(0, 64) + ": " + who.error().message);
         return {verdict(Outcome::unavailable, who.error().message), nullptr};
     }
     if (!*who && request.ignore_unknown_user)

@@ -212,8 +212,8 @@ const std::map<std::string, std::map<std::string, KeyHandler>>& schema()
            [](Parser& p, const toml::node& n, const std::string& k, Config& c) {
                std::string text;
                p.string(n, k, text);
-               for (auto l : {LogLevel::debug, LogLevel::info, LogLevel::notice,
-                              LogLevel::warning, LogLevel::error})
+               for (auto l : {core::LogLevel::debug, core::LogLevel::info, core::LogLevel::notice,
+                              core::LogLevel::warning, core::LogLevel::error})
                    if (text == to_string(l))
                        return void(c.log_level = l);
                p.error(k, "must be one of debug, info, notice, warning, error");
@@ -227,16 +227,10 @@ const std::map<std::string, std::map<std::string, KeyHandler>>& schema()
 
 } // namespace
 
-std::string_view to_string(LogLevel l) noexcept
+NotifierSettings notifier_settings(const Config& c)
 {
-    switch (l) {
-    case LogLevel::debug: return "debug";
-    case LogLevel::info: return "info";
-    case LogLevel::notice: return "notice";
-    case LogLevel::warning: return "warning";
-    case LogLevel::error: return "error";
-    }
-    return "info";
+    return {c.notifier_kind,        spool_dir_path(c),     c.notifier_command,
+            c.notifier_webhook_url, c.notifier_timeout,    c.notifier_retries};
 }
 
 std::string_view to_string(NotifierKind k) noexcept

@@ -7,19 +7,12 @@
 #include <string>
 #include <vector>
 
+#include "core/log.hpp"
 #include "core/result.hpp"
+#include "daemon/notifier.hpp"
+#include "daemon/password_hasher.hpp"
 
 namespace latchkey::daemon {
-
-struct Argon2Params {
-    std::uint32_t memory_kib = 64 * 1024;
-    std::uint32_t iterations = 3;
-    std::uint32_t parallelism = 1;
-};
-
-enum class LogLevel : std::uint8_t { debug, info, notice, warning, error };
-
-enum class NotifierKind : std::uint8_t { spool, command, webhook };
 
 struct Config {
     // [directory]
@@ -62,7 +55,7 @@ struct Config {
     std::chrono::milliseconds notifier_timeout{5000};
     std::uint32_t notifier_retries = 2; ///< webhook: attempts after the first
     // [log]
-    LogLevel log_level = LogLevel::info;
+    core::LogLevel log_level = core::LogLevel::info;
     // [testing]
     std::string clock_file;            ///< test-only: read "now" from this file
 };
@@ -75,6 +68,9 @@ std::string key_file_path(const Config& c);
 /// directory.
 std::string spool_dir_path(const Config& c);
 
+/// The [notifier] section as the notifier takes it, with the spool directory resolved.
+NotifierSettings notifier_settings(const Config& c);
+
 /// Parses TOML text. Unknown keys and values of the wrong type or range are errors
 /// (config_invalid) that name the key, so a typo never silently falls back to a default.
 core::Result<Config> parse_config(std::string_view toml_text, std::string_view source_name);
@@ -82,7 +78,6 @@ core::Result<Config> parse_config(std::string_view toml_text, std::string_view s
 /// Reads and parses a file; a missing file is an error.
 core::Result<Config> load_config(const std::string& path);
 
-std::string_view to_string(LogLevel l) noexcept;
 std::string_view to_string(NotifierKind k) noexcept;
 
 } // namespace latchkey::daemon

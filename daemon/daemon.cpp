@@ -23,7 +23,7 @@
 #include "daemon/passwords.hpp"
 #include "daemon/phone_codes.hpp"
 #include "daemon/listen.hpp"
-#include "daemon/log.hpp"
+#include "core/log.hpp"
 #include "daemon/mfa.hpp"
 #include "daemon/notifier.hpp"
 #include "daemon/pam_service.hpp"
@@ -76,7 +76,7 @@ core::Result<core::UniqueFd> socket_for(std::map<std::string, core::UniqueFd>& a
         bound_here = false;
         auto fd = std::move(it->second);
         activated.erase(it);
-        log::info("using socket " + path + " from systemd");
+        core::log::info("using socket " + path + " from systemd");
         return fd;
     }
     bound_here = true;
@@ -88,16 +88,16 @@ void apply_reload(const std::string& path, Config& current, PasswordHasher& hash
 {
     auto fresh = load_config(path);
     if (!fresh) {
-        log::error("reload failed, keeping the running configuration: " + fresh.error().message);
+        core::log::error("reload failed, keeping the running configuration: " + fresh.error().message);
         return;
     }
     if (fresh->pam_socket != current.pam_socket || fresh->admin_socket != current.admin_socket ||
         fresh->database != current.database || fresh->workers != current.workers ||
         fresh->clock_file != current.clock_file || fresh->key_file != current.key_file ||
         fresh->totp_window != current.totp_window)
-        log::warning("reload: socket paths, database, key file, workers, clock, answer_timeout_s and "
+        core::log::warning("reload: socket paths, database, key file, workers, clock, answer_timeout_s and "
                      "mfa.totp_window take effect only after a restart");
-    log::set_level(fresh->log_level);
+    core::log::set_level(fresh->log_level);
     hasher.set_params(fresh->argon2);
     directory.set_host_account(fresh->account);
     server.set_limits(limits_of(*fresh));
@@ -107,7 +107,7 @@ void apply_reload(const std::string& path, Config& current, PasswordHasher& hash
     current.max_connections = fresh->max_connections;
     current.max_queued = fresh->max_queued;
     current.read_timeout = fresh->read_timeout;
-    log::info("configuration reloaded from " + path);
+    core::log::info("configuration reloaded from " + path);
 }
 
 /// "127.0.0.1:8080" or "[::1]:8080" -> address and port.
@@ -155,34 +155,34 @@ int run(const std::string& config_path)
 {
     auto loaded = load_config(config_path);
     if (!loaded) {
-        log::error(loaded.error().message);
+        core::log::error(loaded.error().message);
         return 78; // EX_CONFIG
     }
     Config config = std::move(*loaded);
-    log::set_level(config.log_level);
+    core::log::set_level(config.log_level);
 
     std::unique_ptr<core::Clock> clock;
     if (config.clock_file.empty()) {
         clock = std::make_unique<core::SystemClock>();
     } else {
-        log::warning("testing.clock_file is set: time comes from " + config.clock_file +
+        core::log::warning("testing.clock_file is set: time comes from " + config.clock_file +
                      " (for tests only)");
         clock = std::make_unique<core::FileClock>(config.clock_file);
     }
 
     if (auto st = make_state_dir(config.database); !st) {
-        log::error(st.error().message);
+        core::log::error(st.error().message);
         return 73; // EX_CANTCREAT
     }
     auto store = SqliteStore::open(config.database);
     if (!store) {
-        log::error("cannot open the directory database " + config.database + ": " +
+        core::log::error("cannot open the directory database " + config.database + ": " +
                    store.error().message);
         return 74; // EX_IOERR
     }
     auto box = SecretBox::open(key_file_path(config));
     if (!box) {
-        log::error(box.error().message);
+        core::log::error(box.error().message);
         return box.error().is(core::Errc::config_invalid) ? 78 : 74;
     }
     PasswordHasher hasher(config.argon2);
@@ -195,12 +195,12 @@ int run(const std::string& config_path)
     Mfa mfa(**store, *box, audit, *clock, totp);
     AuthEngine engine(**store, directory, hasher, mfa, audit, *clock);
     AccessKeys access_keys(**store, directory, *box, audit, *clock);
-    auto notifier = make_notifier(config, *clock);
+    auto notifier = make_notifier(notifier_settings(config), *clock);
     if (!notifier) {
-        log::error(notifier.error().message);
+        core::log::error(notifier.error().message);
         return 78;
     }
-    log::info("notifier: " + std::string((*notifier)->sink()));
+    core::log::info("notifier: " + std::string((*notifier)->sink()));
     Authority authority(**store, directory);
     Lifecycle lifecycle(**store, directory, authority, audit, *clock);
     PhoneCodes codes(**store, directory, authority, passwords, **notifier, *box, audit, *clock);
@@ -214,7 +214,7 @@ int run(const std::string& config_path)
     if (!config.oidc_listen.empty()) {
         auto where = split_listen(config.oidc_listen);
         if (!where) {
-            log::error(where.error().message);
+            core::log::error(where.error().message);
             return 78;
         }
         oidc_listen = *where;
@@ -235,14 +235,14 @@ int run(const std::string& config_path)
         provider = std::make_unique<oidc::Provider>(pc, **store, directory, engine, access_keys,
                                                     *box, audit, *clock);
         if (auto st = provider->start(); !st) {
-            log::error("the OpenID Connect provider cannot start: " + st.error().message);
+            core::log::error("the OpenID Connect provider cannot start: " + st.error().message);
             return 74;
         }
     }
 
     const auto admin_gid = group_id(config.admin_group);
     if (!admin_gid)
-        log::notice("group " + config.admin_group +
+        core::log::notice("group " + config.admin_group +
                     " does not exist: only root and the daemon's user may administer");
 
     asio::io_context io(1);
@@ -278,18 +278,18 @@ int run(const std::string& config_path)
         bool bound_here = false;
         auto fd = socket_for(activated, l.path, l.mode, l.group, bound_here);
         if (!fd) {
-            log::error(fd.error().message);
+            core::log::error(fd.error().message);
             return 71; // EX_OSERR
         }
         if (bound_here)
             bound_paths.push_back(l.path);
         if (auto st = server.listen(std::move(*fd), l.name, l.factory, l.slow, l.quick); !st) {
-            log::error(st.error().message);
+            core::log::error(st.error().message);
             return 71;
         }
     }
     for (const auto& [path, fd] : activated)
-        log::warning("systemd passed a socket for " + path + ", which the config does not name");
+        core::log::warning("systemd passed a socket for " + path + ", which the config does not name");
     activated.clear();
 
     WorkPool web_work(worker_count(config));
@@ -300,16 +300,16 @@ int run(const std::string& config_path)
             [&provider](oidc::HttpRequest&& r, const oidc::HttpPeer& peer) {
                 return provider->handle(std::move(r), peer);
             },
-            web_work);
+            web_work.pool());
         std::optional<oidc::TlsFiles> tls;
         if (!config.oidc_tls_certificate.empty())
             tls = oidc::TlsFiles{config.oidc_tls_certificate, config.oidc_tls_private_key};
         auto port = web->listen(oidc_listen->first, oidc_listen->second, tls);
         if (!port) {
-            log::error("oidc.listen: " + port.error().message);
+            core::log::error("oidc.listen: " + port.error().message);
             return 71;
         }
-        log::info("OpenID Connect provider on " + oidc_listen->first + ":" +
+        core::log::info("OpenID Connect provider on " + oidc_listen->first + ":" +
                   std::to_string(*port));
     }
 
@@ -325,7 +325,7 @@ int run(const std::string& config_path)
                 signals.async_wait(on_signal);
                 return;
             }
-            log::info("stopping on signal " + std::to_string(sig));
+            core::log::info("stopping on signal " + std::to_string(sig));
             sd_notify(0, "STOPPING=1");
             server.stop();
             if (web)
@@ -334,7 +334,7 @@ int run(const std::string& config_path)
         };
     signals.async_wait(on_signal);
 
-    log::info("latchkeyd " LATCHKEY_VERSION " serving: pam socket " + config.pam_socket +
+    core::log::info("latchkeyd " LATCHKEY_VERSION " serving: pam socket " + config.pam_socket +
               ", admin socket " + config.admin_socket + ", database " + config.database +
               (config.account.empty() ? std::string(", bound to no account")
                                       : ", host account " + config.account));
@@ -347,7 +347,7 @@ int run(const std::string& config_path)
     for (const auto& p : bound_paths)
         ::unlink(p.c_str());
     audit.on_alert({}); // what the provider audits while it stops is logged and stored only
-    log::info("stopped");
+    core::log::info("stopped");
     return 0;
 }
 

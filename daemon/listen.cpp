@@ -12,7 +12,7 @@
 #include <cerrno>
 #include <cstring>
 
-#include "daemon/log.hpp"
+#include "core/log.hpp"
 
 namespace latchkey::daemon {
 
@@ -51,7 +51,7 @@ std::map<std::string, core::UniqueFd> activated_sockets()
         if (sd_is_socket_unix(fd.get(), SOCK_STREAM, 1, nullptr, 0) <= 0 ||
             ::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&addr), &len) != 0 ||
             addr.sun_path[0] == '\0') {
-            log::warning("ignoring a socket from systemd that is not a listening Unix stream "
+            core::log::warning("ignoring a socket from systemd that is not a listening Unix stream "
                          "socket with a path");
             continue;
         }

@@ -15,7 +15,6 @@
 #include "core/c_handle.hpp"
 #include "core/random.hpp"
 #include "daemon/audit.hpp"
-#include "daemon/config.hpp"
 #include "daemon/http_client.hpp"
 #include "daemon/subprocess.hpp"
 
@@ -327,25 +326,25 @@ core::Status WebhookNotifier::send(const Notification& n)
 
 // ---- factory and audit ---------------------------------------------------------------------
 
-core::Result<std::unique_ptr<Notifier>> make_notifier(const Config& config,
+core::Result<std::unique_ptr<Notifier>> make_notifier(const NotifierSettings& settings,
                                                       const core::Clock& clock)
 {
-    switch (config.notifier_kind) {
+    switch (settings.kind) {
     case NotifierKind::spool:
         return std::unique_ptr<Notifier>(
-            std::make_unique<SpoolNotifier>(spool_dir_path(config), clock));
+            std::make_unique<SpoolNotifier>(settings.spool_dir, clock));
     case NotifierKind::command:
-        if (config.notifier_command.empty() || config.notifier_command.front().empty() ||
-            config.notifier_command.front().front() != '/')
+        if (settings.command.empty() || settings.command.front().empty() ||
+            settings.command.front().front() != '/')
             return core::fail(Errc::config_invalid,
                               "notifier.command must start with the program's absolute path");
         return std::unique_ptr<Notifier>(std::make_unique<CommandNotifier>(
-            config.notifier_command, config.notifier_timeout, clock));
+            settings.command, settings.timeout, clock));
     case NotifierKind::webhook:
-        if (auto ok = check_http_url(config.notifier_webhook_url); !ok)
+        if (auto ok = check_http_url(settings.webhook_url); !ok)
             return core::fail(Errc::config_invalid, "notifier.webhook_url: " + ok.error().message);
         return std::unique_ptr<Notifier>(std::make_unique<WebhookNotifier>(
-            config.notifier_webhook_url, config.notifier_timeout, config.notifier_retries, clock));
+            settings.webhook_url, settings.timeout, settings.retries, clock));
     }
     return core::fail(Errc::config_invalid, "notifier.kind is not known");
 }

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <optional>
@@ -18,7 +19,18 @@
 namespace latchkey::daemon {
 
 class Audit;
-struct Config;
+
+enum class NotifierKind : std::uint8_t { spool, command, webhook };
+
+/// What the [notifier] section of the config chose (docs/notifier.md).
+struct NotifierSettings {
+    NotifierKind kind = NotifierKind::spool;
+    std::string spool_dir;                ///< spool: the directory
+    std::vector<std::string> command;     ///< command: argv; argv[0] an absolute path
+    std::string webhook_url;              ///< webhook: http:// or https://
+    std::chrono::milliseconds timeout{5000};
+    std::uint32_t retries = 2;            ///< webhook: attempts after the first
+};
 
 /// One message to deliver. Move-only, because of the code.
 struct Notification {
@@ -104,9 +116,9 @@ private:
     std::chrono::milliseconds backoff_;
 };
 
-/// The notifier the [notifier] section asks for. The clock must outlive it. Errors:
-/// config_invalid when the section is incomplete (parse_config refuses such a file already).
-core::Result<std::unique_ptr<Notifier>> make_notifier(const Config& config,
+/// The notifier the settings ask for. The clock must outlive it. Errors: config_invalid when
+/// they are incomplete (parse_config refuses such a file already).
+core::Result<std::unique_ptr<Notifier>> make_notifier(const NotifierSettings& settings,
                                                       const core::Clock& clock);
 
 /// Audits the outcome of `notifier.send(n)`: `notify.sent` (info) or `notify.fail` (warning,

@@ -2,15 +2,22 @@
 // Argon2id password hashing with libargon2, stored as PHC strings.
 #pragma once
 
+#include <cstdint>
 #include <mutex>
 #include <string>
 #include <string_view>
 
 #include "core/result.hpp"
 #include "core/secret.hpp"
-#include "daemon/config.hpp"
 
 namespace latchkey::daemon {
+
+/// Argon2id's cost: [password] in the config.
+struct Argon2Params {
+    std::uint32_t memory_kib = 64 * 1024;
+    std::uint32_t iterations = 3;
+    std::uint32_t parallelism = 1;
+};
 
 class PasswordHasher {
 public:

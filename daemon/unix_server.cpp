@@ -21,7 +21,7 @@
 #include <boost/asio/write.hpp>
 
 #include "core/secret.hpp"
-#include "daemon/log.hpp"
+#include "core/log.hpp"
 #include "proto/wire.hpp"
 
 namespace latchkey::daemon {
@@ -57,9 +57,9 @@ void log_exception(const std::string& where, std::exception_ptr e)
     try {
         std::rethrow_exception(e);
     } catch (const std::exception& x) {
-        log::error(where + ": " + x.what());
+        core::log::error(where + ": " + x.what());
     } catch (...) {
-        log::error(where + ": unknown exception");
+        core::log::error(where + ": unknown exception");
     }
 }
 
@@ -70,7 +70,7 @@ proto::Response run_handler(Connection& conn, proto::Request&& request) noexcept
     } catch (const std::bad_alloc&) {
         return proto::failure({core::Errc::internal, "out of memory"});
     } catch (...) {
-        log::error("a request handler threw; answering with an internal error");
+        core::log::error("a request handler threw; answering with an internal error");
         return proto::failure({core::Errc::internal, "internal error"});
     }
 }
@@ -155,7 +155,7 @@ asio::awaitable<void> session(StatePtr st, std::shared_ptr<stream_protocol::sock
         co_return;
     auto connection = factory(*peer);
     if (!connection) {
-        log::notice(name + " socket: refused pid " + std::to_string(peer->pid) + " uid " +
+        core::log::notice(name + " socket: refused pid " + std::to_string(peer->pid) + " uid " +
                     std::to_string(peer->uid) + ": " + connection.error().message);
         if (co_await write_response(*sock, timer, proto::failure(connection.error()),
                                     limits.read_timeout))
@@ -180,7 +180,7 @@ asio::awaitable<void> session(StatePtr st, std::shared_ptr<stream_protocol::sock
                 timer.async_wait(asio::as_tuple(asio::use_awaitable)));
             if (result.index() != 0) {
                 if (reader.pending() > 0)
-                    log::info(name + " socket: closed a connection that sent a partial frame "
+                    core::log::info(name + " socket: closed a connection that sent a partial frame "
                                      "and stalled");
                 co_return; // idle or stalled: the slot goes back to others
             }
@@ -232,13 +232,13 @@ asio::awaitable<void> accept_loop(StatePtr st, std::shared_ptr<stream_protocol::
         if (ec) {
             if (ec == asio::error::operation_aborted)
                 co_return;
-            log::warning(name + " socket: accept failed: " + ec.message());
+            core::log::warning(name + " socket: accept failed: " + ec.message());
             backoff.expires_after(std::chrono::milliseconds(100)); // e.g. out of descriptors
             co_await backoff.async_wait(asio::as_tuple(asio::use_awaitable));
             continue;
         }
         if (st->connections.load() >= st->current_limits().max_connections) {
-            log::warning(name + " socket: connection limit reached; refusing a client");
+            core::log::warning(name + " socket: connection limit reached; refusing a client");
             // Best effort, never waiting: a small frame fits the socket buffer of a new
             // connection. Then `sock` closes as it goes out of scope.
             const auto refusal = proto::frame(

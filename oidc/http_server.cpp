@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// The HTTP(S) server: one coroutine per connection on the io thread, handlers on the WorkPool.
+// The HTTP(S) server: one coroutine per connection on the io thread, handlers on a thread pool.
 #include "oidc/http_server.hpp"
 
 // GCC 12 misreads Asio's coroutine frame allocator (its own operator new/delete pair) as a
@@ -47,7 +47,7 @@
 #include <boost/beast/ssl/ssl_stream.hpp>
 
 #include "core/secret.hpp"
-#include "daemon/log.hpp"
+#include "core/log.hpp"
 #include "daemon/unix_server.hpp"
 
 namespace latchkey::oidc {
@@ -55,7 +55,7 @@ namespace latchkey::oidc {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace ssl = boost::asio::ssl;
-namespace log = daemon::log;
+namespace log = core::log;
 using asio::ip::tcp;
 using namespace asio::experimental::awaitable_operators;
 
@@ -67,7 +67,7 @@ struct HttpServer::State {
         bool busy;
     };
 
-    State(HttpLimits l, HttpHandler h, daemon::WorkPool& w)
+    State(HttpLimits l, HttpHandler h, asio::thread_pool& w)
         : limits(l)
         , handler(std::move(h))
         , work(w)
@@ -76,7 +76,7 @@ struct HttpServer::State {
 
     const HttpLimits limits;
     const HttpHandler handler;
-    daemon::WorkPool& work;
+    asio::thread_pool& work;
     std::atomic<std::uint32_t> connections{0};
     std::atomic<bool> stopping{false};
     // Touched only on the io thread.
@@ -223,10 +223,10 @@ HttpResponse run_handler(const HttpHandler& handler,
     return res;
 }
 
-/// Runs the handler on `pool` and resumes on the caller's executor (see daemon::run_on: the
+/// Runs the handler on `pool` and resumes on the caller's executor (as the daemon's UnixServer does: the
 /// reply must not queue behind the pool's other work). The work guard keeps io.run() going
 /// until the reply is back, even when nothing else is left to do (after stop()).
-asio::awaitable<HttpResponse> run_on(daemon::WorkPool& pool,
+asio::awaitable<HttpResponse> run_on(asio::thread_pool& pool,
                                      const HttpHandler& handler,
                                      HttpRequest& request,
                                      const HttpPeer& peer)
@@ -234,7 +234,7 @@ asio::awaitable<HttpResponse> run_on(daemon::WorkPool& pool,
     return asio::async_initiate<const asio::use_awaitable_t<>&, void(HttpResponse)>(
         [&pool, &handler, &request, &peer](auto completion) {
             auto guard = asio::make_work_guard(asio::get_associated_executor(completion));
-            asio::post(pool.pool(), [&handler, &request, &peer, guard = std::move(guard),
+            asio::post(pool, [&handler, &request, &peer, guard = std::move(guard),
                                      completion = std::move(completion)]() mutable {
                 HttpResponse res = run_handler(handler, std::move(request), peer);
                 auto back = guard.get_executor();
@@ -585,7 +585,7 @@ void close_all(HttpServer::State& st)
 HttpServer::HttpServer(asio::io_context& io,
                        HttpLimits limits,
                        HttpHandler handler,
-                       daemon::WorkPool& work)
+                       asio::thread_pool& work)
     : io_(io)
     , state_(std::make_shared<State>(limits, std::move(handler), work))
 {

@@ -15,12 +15,12 @@
 //                 │── malformed        ──► 400 ─┼──► graceful close
 //                 │── too slow         ──► 408 ─┘
 //                 ▼
-//   WorkPool: handler(request, peer)  (throws ──► 500, connection kept)
+//   thread pool: handler(request, peer)  (throws ──► 500, connection kept)
 //                 ▼
 //   write the response, write_timeout ──► keep-alive? next request : graceful close
 //
 // One io thread owns every socket (run the io_context on one thread, as for UnixServer); the
-// handler runs on a WorkPool, so a slow endpoint never stalls other connections. Each
+// handler runs on a thread pool, so a slow endpoint never stalls other connections. Each
 // connection has at most one request in flight, so the pool's queue is bounded by
 // max_connections. Pipelined requests are answered in order, one after the other.
 //
@@ -37,14 +37,11 @@
 #include <string>
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
 
 #include "core/result.hpp"
-
-namespace latchkey::daemon {
-class WorkPool;
-} // namespace latchkey::daemon
 
 namespace latchkey::oidc {
 
@@ -76,7 +73,7 @@ struct TlsFiles {
     std::string private_key;
 };
 
-/// Answers one request. Runs on a worker thread of the server's WorkPool, possibly on several
+/// Answers one request. Runs on a worker thread of the server's pool, possibly on several
 /// threads at once for different connections. Must not throw: a stray exception becomes a 500
 /// and an error log line that quotes nothing of the request. The server adds `Server:`,
 /// `Content-Length` and `Connection`, and answers with the request's HTTP version; a handler
@@ -91,7 +88,7 @@ public:
     HttpServer(boost::asio::io_context& io,
                HttpLimits limits,
                HttpHandler handler,
-               daemon::WorkPool& work);
+               boost::asio::thread_pool& work);
 
     /// Calls stop().
     ~HttpServer();

@@ -15,7 +15,7 @@
 
 #include "core/random.hpp"
 #include "oidc/backchannel.hpp"
-#include "daemon/log.hpp"
+#include "core/log.hpp"
 #include "oidc/clients.hpp"
 #include "oidc/jose.hpp"
 #include "oidc/keyring.hpp"
@@ -218,7 +218,7 @@ struct Provider::State {
             return;
         auto ended = store.expire_web_state(clock.now());
         if (!ended) {
-            daemon::log::error("oidc: pruning sessions: " + ended.error().message);
+            core::log::error("oidc: pruning sessions: " + ended.error().message);
             return;
         }
         for (const auto& e : *ended) {
@@ -246,7 +246,7 @@ struct Provider::State {
             return;
         auto ids = store.session_clients(s.id);
         if (!ids) {
-            daemon::log::error("oidc: back-channel logout of a session: " + ids.error().message);
+            core::log::error("oidc: back-channel logout of a session: " + ids.error().message);
             return;
         }
         for (const auto& id : *ids) {
@@ -268,7 +268,7 @@ struct Provider::State {
             const auto alg = jws_alg_from_string((*c)->id_token_alg).value_or(JwsAlg::RS256);
             auto token = keys.sign(alg, t, "logout+jwt");
             if (!token) {
-                daemon::log::error("oidc: signing a logout token: " + token.error().message);
+                core::log::error("oidc: signing a logout token: " + token.error().message);
                 continue;
             }
             LogoutDelivery d{id, *(*c)->backchannel_logout_uri, std::move(*token), s.id};
@@ -425,7 +425,7 @@ struct Provider::State {
             return std::nullopt;
         auto s = store.web_session(token_key(*c), clock.now());
         if (!s) {
-            daemon::log::error("oidc: looking up a session: " + s.error().message);
+            core::log::error("oidc: looking up a session: " + s.error().message);
             return std::nullopt;
         }
         return std::move(*s);
@@ -762,7 +762,7 @@ struct Provider::State {
         s.secret_hash = token_key(cookie_value);
         s.expires_at = now + std::chrono::seconds(who.account.settings.session_duration_s);
         if (auto st = store.create_session(s); !st) {
-            daemon::log::error("oidc: storing a session: " + st.error().message);
+            core::log::error("oidc: storing a session: " + st.error().message);
             return html_response(req, http::status::service_unavailable,
                                  pages::problem("Cannot sign in", "latchkey cannot keep the "
                                                                   "session right now."));
@@ -1013,10 +1013,10 @@ struct Provider::State {
             const auto until = clock.now() + cfg.access_token_lifetime;
             for (const auto& j : replayed.access_jtis)
                 if (auto st = store.revoke_access_token(j, until); !st)
-                    daemon::log::error("oidc: revoking a token: " + st.error().message);
+                    core::log::error("oidc: revoking a token: " + st.error().message);
             if (replayed.family)
                 if (auto st = store.delete_refresh_family(*replayed.family); !st)
-                    daemon::log::error("oidc: revoking refresh tokens: " + st.error().message);
+                    core::log::error("oidc: revoking refresh tokens: " + st.error().message);
             record(daemon::Severity::warning, "oidc.code.replay",
                    {{"client_id", client.id}, {"sub", replayed.user_id}});
             return invalid("the code was used already; what it issued is revoked");
@@ -1096,7 +1096,7 @@ struct Provider::State {
             return invalid("the refresh token has expired");
         const auto kill = [&] {
             if (auto st = store.delete_refresh_family(t.family); !st)
-                daemon::log::error("oidc: revoking refresh tokens: " + st.error().message);
+                core::log::error("oidc: revoking refresh tokens: " + st.error().message);
         };
         if (t.rotated_at && *t.rotated_at + cfg.refresh_grace < now) {
             // Reuse of a rotated token: someone else has the family. End it.

@@ -19,12 +19,12 @@
 
 #include "core/clock.hpp"
 #include "daemon/access_keys.hpp"
-#include "daemon/admin_service.hpp"
 #include "daemon/audit.hpp"
 #include "daemon/auth_engine.hpp"
 #include "daemon/directory.hpp"
 #include "daemon/secret_box.hpp"
 #include "daemon/store.hpp"
+#include "oidc/admin.hpp"
 #include "oidc/http_server.hpp"
 
 namespace latchkey::oidc {
@@ -42,7 +42,7 @@ struct ProviderConfig {
     std::chrono::milliseconds backchannel_timeout{5000}; ///< per back-channel logout POST
 };
 
-class Provider final : public daemon::OidcAdmin {
+class Provider final : public Admin {
 public:
     Provider(ProviderConfig config, daemon::Store& store, daemon::Directory& directory,
              daemon::AuthEngine& engine, daemon::AccessKeys& access_keys,

@@ -61,7 +61,7 @@ clock_file = "/tmp/clock"
     EXPECT_EQ(c->workers, 3u);
     EXPECT_EQ(c->read_timeout, std::chrono::seconds(2));
     EXPECT_EQ(c->argon2.memory_kib, 8192u);
-    EXPECT_EQ(c->log_level, LogLevel::debug);
+    EXPECT_EQ(c->log_level, core::LogLevel::debug);
     EXPECT_EQ(c->clock_file, "/tmp/clock");
 }
 

@@ -36,7 +36,6 @@
 #include "core/clock.hpp"
 #include "core/random.hpp"
 #include "daemon/audit.hpp"
-#include "daemon/config.hpp"
 #include "daemon/http_client.hpp"
 #include "daemon/sqlite_store.hpp"
 #include "tests/temp_dir.hpp"
@@ -469,21 +468,22 @@ TEST(WebhookNotifier, FailsAfterTheRetriesWhenNobodyListens)
 TEST(MakeNotifier, BuildsTheConfiguredSink)
 {
     const core::ManualClock clock;
-    Config c;
+    NotifierSettings c;
+    c.spool_dir = "/nonexistent/spool";
     auto spool = make_notifier(c, clock);
     ASSERT_TRUE(spool) << spool.error().message;
     EXPECT_EQ((*spool)->sink(), "spool");
-    c.notifier_kind = NotifierKind::command;
-    c.notifier_command = {"/bin/true"};
+    c.kind = NotifierKind::command;
+    c.command = {"/bin/true"};
     auto cmd = make_notifier(c, clock);
     ASSERT_TRUE(cmd) << cmd.error().message;
     EXPECT_EQ((*cmd)->sink(), "command");
-    c.notifier_kind = NotifierKind::webhook;
-    c.notifier_webhook_url = "https://hooks.example/x";
+    c.kind = NotifierKind::webhook;
+    c.webhook_url = "https://hooks.example/x";
     auto hook = make_notifier(c, clock);
     ASSERT_TRUE(hook) << hook.error().message;
     EXPECT_EQ((*hook)->sink(), "webhook");
-    c.notifier_webhook_url = "mailto:root@example";
+    c.webhook_url = "mailto:root@example";
     const auto bad = make_notifier(c, clock);
     ASSERT_FALSE(bad);
     EXPECT_TRUE(bad.error().is(core::Errc::config_invalid));

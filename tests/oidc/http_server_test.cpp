@@ -36,6 +36,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
@@ -47,8 +48,7 @@
 #include <gtest/gtest.h>
 
 #include "core/c_handle.hpp"
-#include "daemon/log.hpp"
-#include "daemon/unix_server.hpp"
+#include "core/log.hpp"
 #include "tests/temp_dir.hpp"
 
 namespace latchkey::oidc {
@@ -247,7 +247,7 @@ protected:
 
     asio::io_context io_;
     asio::executor_work_guard<asio::io_context::executor_type> guard_{io_.get_executor()};
-    daemon::WorkPool work_{2};
+    boost::asio::thread_pool work_{2};
     std::unique_ptr<HttpServer> server_;
     std::thread thread_;
     std::uint16_t port_ = 0;
@@ -560,7 +560,7 @@ TEST_F(HttpServerTest, StopLetsARunningRequestFinish)
 TEST_F(HttpServerTest, NeverLogsQueriesHeadersOrBodies)
 {
     start();
-    daemon::log::set_level(daemon::LogLevel::debug);
+    core::log::set_level(core::LogLevel::debug);
     ::testing::internal::CaptureStderr();
     Client c(port_);
     ASSERT_TRUE(c.send("POST /token?code=s3cret-query HTTP/1.1\r\nHost: localhost\r\n"
@@ -572,7 +572,7 @@ TEST_F(HttpServerTest, NeverLogsQueriesHeadersOrBodies)
     ASSERT_TRUE(c.send(get("/x", "X-Big: s3cret-" + std::string(2000, 'h') + "\r\n")));
     const auto big = c.read_response();
     const std::string logged = ::testing::internal::GetCapturedStderr();
-    daemon::log::set_level(daemon::LogLevel::info);
+    core::log::set_level(core::LogLevel::info);
 
     ASSERT_TRUE(res);
     ASSERT_TRUE(thrown);
@@ -587,7 +587,7 @@ TEST_F(HttpServerTest, NeverLogsQueriesHeadersOrBodies)
 TEST(HttpServer, ListenRejectsBadAddressAndBusyPort)
 {
     asio::io_context io;
-    daemon::WorkPool work(1);
+    boost::asio::thread_pool work(1);
     HttpServer server(io, test_limits(), echo, work);
     const auto bad = server.listen("not-an-address", 0);
     ASSERT_FALSE(bad);
@@ -712,7 +712,7 @@ TEST(HttpServer, ListenNamesTheUnusableTlsFile)
     const auto good = make_certificate(dir, "good");
     const auto other = make_certificate(dir, "other");
     asio::io_context io;
-    daemon::WorkPool work(1);
+    boost::asio::thread_pool work(1);
     HttpServer server(io, test_limits(), echo, work);
 
     const auto missing =

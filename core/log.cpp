@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // Line-atomic logging to stderr.
-#include "daemon/log.hpp"
+#include "core/log.hpp"
 
 #include <unistd.h>
 
@@ -8,7 +8,23 @@
 #include <cstdlib>
 #include <string>
 
-namespace latchkey::daemon::log {
+namespace latchkey::core {
+
+std::string_view to_string(LogLevel l) noexcept
+{
+    switch (l) {
+    case LogLevel::debug: return "debug";
+    case LogLevel::info: return "info";
+    case LogLevel::notice: return "notice";
+    case LogLevel::warning: return "warning";
+    case LogLevel::error: return "error";
+    }
+    return "info";
+}
+
+} // namespace latchkey::core
+
+namespace latchkey::core::log {
 
 namespace {
 
@@ -60,4 +76,4 @@ try {
 } catch (...) {
 }
 
-} // namespace latchkey::daemon::log
+} // namespace latchkey::core::log

@@ -1,12 +1,20 @@
 // SPDX-License-Identifier: Apache-2.0
-// The daemon's log: stderr with sd-daemon "<N>" priority prefixes when the journal reads it.
+// The daemon's log, for every library it links: stderr with sd-daemon "<N>" priority prefixes when the journal reads it.
 #pragma once
 
+#include <cstdint>
 #include <string_view>
 
-#include "daemon/config.hpp"
+namespace latchkey::core {
 
-namespace latchkey::daemon::log {
+enum class LogLevel : std::uint8_t { debug, info, notice, warning, error };
+
+/// "debug" … "error", as the config's [log] level spells them.
+std::string_view to_string(LogLevel l) noexcept;
+
+} // namespace latchkey::core
+
+namespace latchkey::core::log {
 
 void set_level(LogLevel level) noexcept;
 
@@ -23,4 +31,4 @@ inline void warning(std::string_view m) noexcept { write(LogLevel::warning, m); 
 
 inline void error(std::string_view m) noexcept { write(LogLevel::error, m); }
 
-} // namespace latchkey::daemon::log
+} // namespace latchkey::core::log
