@@ -1,0 +1,115 @@
+// SPDX-License-Identifier: Apache-2.0
+// The table of latchkeyctl's commands: their names, operands, options and help.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string_view>
+#include <vector>
+
+namespace latchkey::cli {
+
+enum class CommandId : std::uint8_t {
+    directory_init,
+    directory_show,
+    directory_root_access_enable,
+    directory_root_access_disable,
+    directory_root_access_show,
+    account_create,
+    account_list,
+    account_show,
+    account_alias_add,
+    account_alias_remove,
+    account_phone_bind,
+    account_phone_verify,
+    account_switch,
+    account_root_recover,
+    account_root_remove_credentials,
+    account_root_allow_recovery,
+    account_close,
+    account_restore_admin,
+    account_clear_logon_networks,
+    user_create,
+    user_list,
+    user_show,
+    user_delete,
+    user_enable_logon,
+    user_disable_logon,
+    user_set_email,
+    user_set_password,
+    user_unlock,
+    role_grant,
+    role_revoke,
+    role_list,
+    policy_show,
+    policy_set,
+    settings_show,
+    settings_set,
+    session_list,
+    session_end,
+    audit,
+    mfa_enroll,
+    mfa_list,
+    mfa_remove,
+    mfa_recovery_codes,
+    oidc_client_add,
+    oidc_client_list,
+    oidc_client_show,
+    oidc_client_remove,
+    oidc_rotate_keys,
+    accesskey_create,
+    accesskey_list,
+    accesskey_enable,
+    accesskey_disable,
+    accesskey_delete,
+};
+
+/// One option of a command. Options sharing a non-zero `group` exclude each other.
+struct OptionSpec {
+    std::string_view name;    ///< "--account"
+    std::string_view metavar; ///< "A"; empty for a flag
+    std::string_view help;
+    int group = 0;
+    bool required = false;
+    std::string_view choices; ///< "resource|cloud"; empty accepts any non-empty value
+};
+
+/// One operand. A name ending in "..." takes one or more values; a name in brackets ("[USER]")
+/// may be left out, and only the last operand may be.
+struct OperandSpec {
+    std::string_view name; ///< "USER", "KEY=VALUE...", "[USER]"
+    std::string_view help;
+};
+
+struct CommandSpec {
+    CommandId id;
+    std::string_view path; ///< the words naming it: "account alias add"
+    std::string_view summary;
+    std::vector<OperandSpec> operands;
+    std::vector<OptionSpec> options;
+};
+
+/// The words before a command's own words, with what they are about.
+struct GroupSpec {
+    std::string_view path; ///< "account alias"
+    std::string_view summary;
+};
+
+/// Every command, in the order `latchkeyctl --help` lists them.
+const std::vector<CommandSpec>& command_specs();
+
+/// Every group of commands.
+std::span<const GroupSpec> group_specs() noexcept;
+
+const CommandSpec& spec_of(CommandId id);
+
+/// The command named by `path` ("user create"), or null.
+const CommandSpec* find_command(std::string_view path);
+
+/// Whether `path` names a group of commands ("account root").
+bool is_group(std::string_view path) noexcept;
+
+/// Who may run a command on the admin socket (latchkeyd decides; this is what help says).
+std::string_view who_may_run(CommandId id) noexcept;
+
+} // namespace latchkey::cli
