@@ -47,6 +47,9 @@ constexpr OptionSpec required_choice(std::string_view name,
     return {name, metavar, help, 0, true, choices};
 }
 
+constexpr OperandSpec user_operand{"USER", "NAME in the account, or NAME@DOMAIN"};
+constexpr OperandSpec account_operand{"ACCOUNT", "the account's name"};
+
 constexpr OptionSpec account_option =
     valued("--account", "A", "the user's account (default: the host's account)");
 constexpr OptionSpec policy_account_option =
@@ -77,397 +80,413 @@ constexpr std::array groups{
     GroupSpec{"accesskey", "Access keys: a user's credentials for programs (client_credentials)."},
 };
 
-constexpr std::string_view dir_admins = "directory administrators (users of the management account "
-                                        "with the directory-admin role, and root on the admin socket)";
-constexpr std::string_view account_admins =
-    "the account's administrators (its account-admin users, and root of a cloud account) and "
-    "directory administrators";
-constexpr std::string_view root_task =
-    "the account's root user (--as root@DOMAIN); directory administrators too while centralized "
-    "root access is enabled";
+// Who may run what: the phrases several rows share.
+constexpr WhoMayRun any_admin{"any administrator"};
+constexpr WhoMayRun dir_admins{"directory administrators (users of the management account with the "
+                               "directory-admin role, and root on the admin socket)"};
+constexpr WhoMayRun account_admins{"the account's administrators (its account-admin users, and "
+                                   "root of a cloud account) and directory administrators"};
+constexpr WhoMayRun user_admins{"the user's account administrators and directory administrators; "
+                                "for the root user, root itself"};
+constexpr WhoMayRun phone_admins{
+    "directory administrators; for a cloud account also its root user"};
+constexpr WhoMayRun role_admins{"directory-admin: directory administrators; account-admin: the "
+                                "account's administrators and directory administrators"};
+constexpr WhoMayRun root_task{"the account's root user (--as root@DOMAIN); directory "
+                              "administrators too while centralized root access is enabled"};
 
 } // namespace
 
-std::string_view who_may_run(CommandId id) noexcept
+std::string_view who_may_run(CommandId id)
 {
-    // A switch with no default: a new command does not build until it says who may run it.
-    switch (id) {
-    case CommandId::directory_init: return "root on the admin socket, once";
-    case CommandId::directory_show:
-    case CommandId::account_list:
-    case CommandId::directory_root_access_show: return "any administrator";
-    case CommandId::role_list:
-        return "any administrator; an account administrator sees its own account's roles";
-    case CommandId::directory_root_access_enable:
-    case CommandId::directory_root_access_disable:
-    case CommandId::account_create:
-    case CommandId::account_alias_add:
-    case CommandId::account_alias_remove:
-    case CommandId::account_switch:
-    case CommandId::account_root_remove_credentials:
-    case CommandId::account_root_allow_recovery:
-    case CommandId::audit:
-    case CommandId::oidc_client_add:
-    case CommandId::oidc_client_list:
-    case CommandId::oidc_client_show:
-    case CommandId::oidc_client_remove:
-    case CommandId::oidc_rotate_keys: return dir_admins;
-    case CommandId::account_phone_bind:
-    case CommandId::account_phone_verify:
-        return "directory administrators; for a cloud account also its root user";
-    case CommandId::account_close:
-    case CommandId::account_restore_admin:
-    case CommandId::account_clear_logon_networks: return root_task;
-    case CommandId::role_grant:
-    case CommandId::role_revoke:
-        return "directory-admin: directory administrators; account-admin: the account's "
-               "administrators and directory administrators";
-    case CommandId::account_show:
-    case CommandId::account_root_recover:
-    case CommandId::user_create:
-    case CommandId::user_list:
-    case CommandId::user_show:
-    case CommandId::policy_show:
-    case CommandId::policy_set:
-    case CommandId::settings_show:
-    case CommandId::settings_set:
-    case CommandId::session_list:
-    case CommandId::session_end:
-    case CommandId::mfa_list:
-    case CommandId::accesskey_list: return account_admins;
-    case CommandId::user_delete:
-    case CommandId::user_enable_logon:
-    case CommandId::user_disable_logon:
-    case CommandId::user_set_email:
-    case CommandId::user_set_password:
-    case CommandId::user_unlock:
-    case CommandId::mfa_enroll:
-    case CommandId::mfa_remove:
-    case CommandId::mfa_recovery_codes:
-    case CommandId::accesskey_create:
-    case CommandId::accesskey_enable:
-    case CommandId::accesskey_disable:
-    case CommandId::accesskey_delete:
-        return "the user's account administrators and directory administrators; for the root "
-               "user, root itself";
-    }
-    return "directory administrators";
+    return spec_of(id).who.text;
 }
 
 const std::vector<CommandSpec>& command_specs()
 {
     static const std::vector<CommandSpec> specs{
-        {CommandId::directory_init,
-         "directory init",
-         "Create the directory with its domain and management account.",
-         {},
-         {required("--domain", "D", "the directory's domain, e.g. example.internal"),
-          valued("--management-account", "NAME",
-                 "name of the management account (default: management)")}},
-        {CommandId::directory_show, "directory show", "Show the directory.", {}, {}},
-        {CommandId::directory_root_access_enable,
-         "directory root-access enable",
-         "Centralize root access: directory administrators run the root-only tasks of member "
-         "accounts (close, restore-admin, clear-logon-networks) and may open a window for a "
-         "root password recovery.",
-         {},
-         {}},
-        {CommandId::directory_root_access_disable,
-         "directory root-access disable",
-         "Stop centralized root access: root-only tasks are the root user's again.",
-         {},
-         {}},
-        {CommandId::directory_root_access_show,
-         "directory root-access show",
-         "Show whether root access is centralized, and the root user of each member account.",
-         {},
-         {}},
-        {CommandId::account_create,
-         "account create",
-         "Create a member account of the directory.",
-         {{"NAME", "the account's name; its default domain is NAME.<directory domain>"}},
-         {choice("--kind", "KIND", "resource (default: no root user) or cloud (root user enabled)",
-                 "resource|cloud")}},
-        {CommandId::account_list, "account list", "List the accounts of the directory.", {}, {}},
-        {CommandId::account_show,
-         "account show",
-         "Show an account.",
-         {{"NAME", "the account's name"}},
-         {}},
-        {CommandId::account_alias_add,
-         "account alias add",
-         "Add a domain alias to an account.",
-         {{"NAME", "the account's name"}, {"DOMAIN", "the alias, e.g. web.example.com"}},
-         {}},
-        {CommandId::account_alias_remove,
-         "account alias remove",
-         "Remove a domain alias from an account.",
-         {{"NAME", "the account's name"}, {"DOMAIN", "the alias to remove"}},
-         {}},
-        {CommandId::account_phone_bind,
-         "account phone bind",
-         "Send a verification code to a mobile phone, to bind it to an account with 'account "
-         "phone verify' (at most 100 codes an account a day).",
-         {{"ACCOUNT", "the account's name"},
-          {"NUMBER", "the mobile phone number in E.164 form, e.g. +15551234567"}},
-         {}},
-        {CommandId::account_phone_verify,
-         "account phone verify",
-         "Bind the phone a code was sent to: asks for the code (without echo on a terminal, "
-         "else one line of standard input) unless CODE is given.",
-         {{"ACCOUNT", "the account's name"}, {"[CODE]", "the verification code sent"}},
-         {}},
-        {CommandId::account_switch,
-         "account switch",
-         "Switch an account between resource (no root user) and cloud (root user enabled). To "
-         "cloud needs a bound phone and --acknowledge-risk; to resource deletes root's "
-         "credentials and ends its sessions.",
-         {{"ACCOUNT", "the account's name"}},
-         {required_choice("--to", "KIND", "the kind to switch to: cloud or resource",
-                          "cloud|resource"),
-          flag("--acknowledge-risk", "accept that an enabled root user raises the account's risk "
-                                     "(needed to switch to cloud)")}},
-        {CommandId::account_root_recover,
-         "account root recover",
-         "Set the password of a cloud account's root user with a verification code sent to the "
-         "bound phone: sends the code, asks for it and the new password (twice on a terminal; "
-         "else the code and the password on two lines of standard input).",
-         {{"ACCOUNT", "the account's name"}},
-         {flag("--send-only", "only send the code", recover_step_group),
-          flag("--code", "do not send a code: use one sent before", recover_step_group)}},
-        {CommandId::account_root_remove_credentials,
-         "account root remove-credentials",
-         "Delete every credential of a cloud account's root user: password, MFA device, access "
-         "keys.",
-         {{"ACCOUNT", "the account's name"}},
-         {}},
-        {CommandId::account_root_allow_recovery,
-         "account root allow-recovery",
-         "Under centralized root access: let a cloud account's root password be recovered "
-         "(account root recover) for a while.",
-         {{"ACCOUNT", "the account's name"}},
-         {required("--for", "DURATION",
-                   "how long: minutes, hours or days (30m, 2h, 1d), at most 7 days")}},
-        {CommandId::account_close,
-         "account close",
-         "Close an account, for good: nobody logs on to it again. "
-         "A root-only task: the account's root user (--as root@DOMAIN), or directory "
-         "administrators under centralized root access.",
-         {{"ACCOUNT", "the account's name"}},
-         {flag("--yes", "confirm that closing is final (required)")}},
-        {CommandId::account_restore_admin,
-         "account restore-admin",
-         "Give back the account-admin role a user revoked from itself. "
-         "A root-only task: the account's root user (--as root@DOMAIN), or directory "
-         "administrators under centralized root access.",
-         {{"ACCOUNT", "the account's name"}, {"USER", "the user: NAME in the account, or "
-                                                     "NAME@DOMAIN"}},
-         {}},
-        {CommandId::account_clear_logon_networks,
-         "account clear-logon-networks",
-         "Empty an account's allowed_networks setting, when it locks everyone out. "
-         "A root-only task: the account's root user (--as root@DOMAIN), or directory "
-         "administrators under centralized root access.",
-         {{"ACCOUNT", "the account's name"}},
-         {}},
-        {CommandId::user_create,
-         "user create",
-         "Create a user.",
-         {{"USER", "NAME in the account, or NAME@DOMAIN"}},
-         {account_option, valued("--display-name", "TEXT", "the name people see (default: the user name)"),
-          valued("--email", "EMAIL", "the address the OpenID Connect email scope gives"),
-          flag("--no-console-logon", "do not allow interactive logon (PAM, the OIDC page)")}},
-        {CommandId::user_list,
-         "user list",
-         "List users.",
-         {},
-         {valued("--account", "A", "only the users of this account (default: every account)")}},
-        {CommandId::user_show,
-         "user show",
-         "Show a user.",
-         {{"USER", "NAME in the account, or NAME@DOMAIN"}},
-         {account_option}},
-        {CommandId::user_delete,
-         "user delete",
-         "Delete a user; asks for confirmation unless --yes is given.",
-         {{"USER", "NAME in the account, or NAME@DOMAIN"}},
-         {account_option, flag("--yes", "do not ask for confirmation")}},
-        {CommandId::user_enable_logon,
-         "user enable-logon",
-         "Allow a user's console logon (PAM and the OIDC page).",
-         {{"USER", "NAME in the account, or NAME@DOMAIN"}},
-         {account_option}},
-        {CommandId::user_disable_logon,
-         "user disable-logon",
-         "Refuse a user's console logon; access keys keep working.",
-         {{"USER", "NAME in the account, or NAME@DOMAIN"}},
-         {account_option}},
-        {CommandId::user_set_email,
-         "user set-email",
-         "Set the address the OpenID Connect email scope gives; without EMAIL, remove it.",
-         {{"USER", "NAME in the account, or NAME@DOMAIN"}, {"[EMAIL]", "name@example.com"}},
-         {account_option}},
-        {CommandId::user_set_password,
-         "user set-password",
-         "Reset a user's password: typed (default), generated, or kept.",
-         {{"USER", "NAME in the account, or NAME@DOMAIN"}},
-         {account_option,
-          flag("--keep", "keep the current password (to change only --require-change)",
-               password_mode_group),
-          flag("--generate", "let the daemon generate a password; it is shown only once",
-               password_mode_group),
-          flag("--stdin", "read the new password as one line from standard input",
-               password_mode_group),
-          flag("--require-change", "the user must change the password at next logon",
-               require_change_group),
-          flag("--no-require-change", "the user need not change it at next logon",
-               require_change_group)}},
-        {CommandId::user_unlock,
-         "user unlock",
-         "Unlock a user locked out after too many failed logons.",
-         {{"USER", "NAME in the account, or NAME@DOMAIN"}},
-         {account_option}},
-        {CommandId::role_grant,
-         "role grant",
-         "Grant a user a role: directory-admin (users of the management account) administers "
-         "the directory and every member account; account-admin administers the user's own "
-         "account.",
-         {{"USER", "NAME in the account, or NAME@DOMAIN"},
-          {"ROLE", "directory-admin or account-admin"}},
-         {account_option}},
-        {CommandId::role_revoke,
-         "role revoke",
-         "Revoke a role from a user.",
-         {{"USER", "NAME in the account, or NAME@DOMAIN"},
-          {"ROLE", "directory-admin or account-admin"}},
-         {account_option}},
-        {CommandId::role_list,
-         "role list",
-         "List the roles users hold, active or revoked by their holder (self-revoked).",
-         {},
-         {valued("--account", "A", "only the roles of this account's users (default: every "
-                                   "account)")}},
-        {CommandId::policy_show,
-         "policy show",
-         "Show an account's password policy.",
-         {},
-         {policy_account_option}},
-        {CommandId::policy_set,
-         "policy set",
-         "Change an account's password policy.",
-         {{"KEY=VALUE...",
-           "one or more changes, e.g. min_length=12; the keys are those 'policy show' prints"}},
-         {policy_account_option}},
-        {CommandId::settings_show,
-         "settings show",
-         "Show an account's security settings.",
-         {},
-         {policy_account_option}},
-        {CommandId::settings_set,
-         "settings set",
-         "Change an account's security settings.",
-         {{"KEY=VALUE...", "one or more changes, e.g. mfa_required=yes; the keys are those "
-                           "'settings show' prints"}},
-         {policy_account_option}},
-        {CommandId::session_list,
-         "session list",
-         "List open sessions: logons through PAM that have not ended, and browser sessions "
-         "(service oidc) of the sign-in pages.",
-         {{"[USER]", "only this user's sessions: NAME in the host's account, or NAME@DOMAIN"}},
-         {}},
-        {CommandId::session_end,
-         "session end",
-         "End a session: a browser session signs out (its refresh tokens die, back-channel "
-         "logout tells its clients); a PAM session is marked ended.",
-         {{"[ID]", "the session's id, or the first 8 or more characters of it"}},
-         {valued("--user", "USER", "end every open session of this user instead")}},
-        {CommandId::audit,
-         "audit",
-         "Show the audit trail, newest event first.",
-         {},
-         {choice("--severity", "LEVEL",
-                 "only events at least this severe: info, notice, warning or alert",
-                 "info|notice|warning|alert"),
-          valued("--since", "TIME",
-                 "only events from TIME on: ISO-8601 UTC, a date, Unix seconds, or -30m, -1h, -2d"),
-          valued("--user", "USER", "only events whose user field is USER"),
-          valued("--limit", "N", "at most N events, 1 to 10000 (default: 100)")}},
-        {CommandId::mfa_enroll,
-         "mfa enroll",
-         "Enrol a TOTP authenticator app: shows a QR code, its key and otpauth URI, then asks "
-         "for two consecutive codes and prints 10 single-use recovery codes. Without USER, "
-         "enrols yourself over the PAM socket (asks your password; the account must allow "
-         "users to manage their MFA devices). Without a terminal, prints the URI and reads the "
-         "codes (and your password) from standard input, one a line.",
-         {{"[USER]", "NAME in the account, or NAME@DOMAIN; leave out to enrol yourself"}},
-         {account_option}},
-        {CommandId::mfa_list,
-         "mfa list",
-         "List MFA devices, with the recovery codes left.",
-         {{"[USER]", "only this user's device: NAME in the account, or NAME@DOMAIN"}},
-         {account_option}},
-        {CommandId::mfa_remove,
-         "mfa remove",
-         "Remove a user's MFA device and its recovery codes.",
-         {{"USER", "NAME in the account, or NAME@DOMAIN"}},
-         {account_option}},
-        {CommandId::mfa_recovery_codes,
-         "mfa recovery-codes",
-         "Make 10 new recovery codes for a user's MFA device (shown once); the old ones stop "
-         "working.",
-         {{"USER", "NAME in the account, or NAME@DOMAIN"}},
-         {account_option}},
-        {CommandId::oidc_client_add,
-         "oidc client add",
-         "Register a web application. A confidential client gets a secret, printed once.",
-         {{"ID", "the client_id: letters, digits, '-', '_', '.'"}},
-         {{"--redirect-uris", "URI,...", "where sign-ins return: https, or http on localhost",
-           0, true, ""},
-          flag("--public", "no secret (a browser or native app); PKCE is then required"),
-          valued("--name", "NAME", "shown on the sign-in page (default: the id)"),
-          valued("--post-logout-uris", "URI,...", "where RP-initiated logout may return"),
-          valued("--backchannel-logout-uri", "URI", "receives logout tokens"),
-          valued("--scopes", "SCOPE,...",
-                 "allowed scopes (default: openid,profile,email,offline_access)"),
-          choice("--id-token-alg", "ALG", "ID-token signature (default RS256)",
-                 "RS256|ES256|EdDSA"),
-          flag("--claims-in-id-token", "put the profile claims in the ID token too"),
-          flag("--consent", "ask the user's consent before the first sign-in")}},
-        {CommandId::oidc_client_list, "oidc client list", "List the registered clients.", {}, {}},
-        {CommandId::oidc_client_show,
-         "oidc client show",
-         "Show a client.",
-         {{"ID", "the client_id"}},
-         {}},
-        {CommandId::oidc_client_remove,
-         "oidc client remove",
-         "Remove a client; its tokens stop working.",
-         {{"ID", "the client_id"}},
-         {}},
-        {CommandId::accesskey_create,
-         "accesskey create",
-         "Make an access key for a user; its secret is printed once. Password changes leave "
-         "it working.",
-         {{"USER", "NAME in the account, or NAME@DOMAIN"}},
-         {account_option}},
-        {CommandId::accesskey_list,
-         "accesskey list",
-         "List access keys.",
-         {{"[USER]", "only this user's keys"}},
-         {account_option}},
-        {CommandId::accesskey_enable, "accesskey enable", "Enable an access key.",
-         {{"KEY_ID", "the key's id (LK...)"}}, {}},
-        {CommandId::accesskey_disable, "accesskey disable",
-         "Disable an access key: the token endpoint refuses it until it is enabled again.",
-         {{"KEY_ID", "the key's id (LK...)"}}, {}},
-        {CommandId::accesskey_delete, "accesskey delete", "Delete an access key for good.",
-         {{"KEY_ID", "the key's id (LK...)"}}, {}},
-        {CommandId::oidc_rotate_keys,
-         "oidc rotate-keys",
-         "Make new signing keys now; the old ones stay published until their tokens expire.",
-         {},
-         {}},
-    };
+        {.id = CommandId::directory_init,
+         .path = "directory init",
+         .summary = "Create the directory with its domain and management account.",
+         .who = WhoMayRun{"root on the admin socket, once"},
+         .options = {required("--domain", "D", "the directory's domain, e.g. example.internal"),
+                     valued("--management-account", "NAME",
+                            "name of the management account (default: management)")}},
+        {.id = CommandId::directory_show,
+         .path = "directory show",
+         .summary = "Show the directory.",
+         .who = any_admin},
+        {.id = CommandId::directory_root_access_enable,
+         .path = "directory root-access enable",
+         .summary =
+             "Centralize root access: directory administrators run the root-only tasks of member "
+             "accounts (close, restore-admin, clear-logon-networks) and may open a window for a "
+             "root password recovery.",
+         .who = dir_admins},
+        {.id = CommandId::directory_root_access_disable,
+         .path = "directory root-access disable",
+         .summary = "Stop centralized root access: root-only tasks are the root user's again.",
+         .who = dir_admins},
+        {.id = CommandId::directory_root_access_show,
+         .path = "directory root-access show",
+         .summary =
+             "Show whether root access is centralized, and the root user of each member account.",
+         .who = any_admin},
+        {.id = CommandId::account_create,
+         .path = "account create",
+         .summary = "Create a member account of the directory.",
+         .who = dir_admins,
+         .operands = {{"NAME",
+                       "the account's name; its default domain is NAME.<directory domain>"}},
+         .options = {choice("--kind", "KIND",
+                            "resource (default: no root user) or cloud (root user enabled)",
+                            "resource|cloud")}},
+        {.id = CommandId::account_list,
+         .path = "account list",
+         .summary = "List the accounts of the directory.",
+         .who = any_admin},
+        {.id = CommandId::account_show,
+         .path = "account show",
+         .summary = "Show an account.",
+         .who = account_admins,
+         .operands = {{"NAME", "the account's name"}}},
+        {.id = CommandId::account_alias_add,
+         .path = "account alias add",
+         .summary = "Add a domain alias to an account.",
+         .who = dir_admins,
+         .operands = {{"NAME", "the account's name"},
+                      {"DOMAIN", "the alias, e.g. web.example.com"}}},
+        {.id = CommandId::account_alias_remove,
+         .path = "account alias remove",
+         .summary = "Remove a domain alias from an account.",
+         .who = dir_admins,
+         .operands = {{"NAME", "the account's name"}, {"DOMAIN", "the alias to remove"}}},
+        {.id = CommandId::account_phone_bind,
+         .path = "account phone bind",
+         .summary =
+             "Send a verification code to a mobile phone, to bind it to an account with 'account "
+             "phone verify' (at most 100 codes an account a day).",
+         .who = phone_admins,
+         .operands = {account_operand,
+                      {"NUMBER", "the mobile phone number in E.164 form, e.g. +15551234567"}}},
+        {.id = CommandId::account_phone_verify,
+         .path = "account phone verify",
+         .summary =
+             "Bind the phone a code was sent to: asks for the code (without echo on a terminal, "
+             "else one line of standard input) unless CODE is given.",
+         .who = phone_admins,
+         .operands = {account_operand, {"[CODE]", "the verification code sent"}}},
+        {.id = CommandId::account_switch,
+         .path = "account switch",
+         .summary =
+             "Switch an account between resource (no root user) and cloud (root user enabled). To "
+             "cloud needs a bound phone and --acknowledge-risk; to resource deletes root's "
+             "credentials and ends its sessions.",
+         .who = dir_admins,
+         .operands = {account_operand},
+         .options = {required_choice("--to", "KIND", "the kind to switch to: cloud or resource",
+                                     "cloud|resource"),
+                     flag("--acknowledge-risk",
+                          "accept that an enabled root user raises the account's risk "
+                          "(needed to switch to cloud)")}},
+        {.id = CommandId::account_root_recover,
+         .path = "account root recover",
+         .summary =
+             "Set the password of a cloud account's root user with a verification code sent to the "
+             "bound phone: sends the code, asks for it and the new password (twice on a terminal; "
+             "else the code and the password on two lines of standard input).",
+         .who = account_admins,
+         .operands = {account_operand},
+         .options = {flag("--send-only", "only send the code", recover_step_group),
+                     flag("--code", "do not send a code: use one sent before",
+                          recover_step_group)}},
+        {.id = CommandId::account_root_remove_credentials,
+         .path = "account root remove-credentials",
+         .summary =
+             "Delete every credential of a cloud account's root user: password, MFA device, access "
+             "keys.",
+         .who = dir_admins,
+         .operands = {account_operand}},
+        {.id = CommandId::account_root_allow_recovery,
+         .path = "account root allow-recovery",
+         .summary =
+             "Under centralized root access: let a cloud account's root password be recovered "
+             "(account root recover) for a while.",
+         .who = dir_admins,
+         .operands = {account_operand},
+         .options = {required("--for", "DURATION",
+                              "how long: minutes, hours or days (30m, 2h, 1d), at most 7 days")}},
+        {.id = CommandId::account_close,
+         .path = "account close",
+         .summary = "Close an account, for good: nobody logs on to it again. "
+                    "A root-only task: the account's root user (--as root@DOMAIN), or directory "
+                    "administrators under centralized root access.",
+         .who = root_task,
+         .operands = {account_operand},
+         .options = {flag("--yes", "confirm that closing is final (required)")}},
+        {.id = CommandId::account_restore_admin,
+         .path = "account restore-admin",
+         .summary = "Give back the account-admin role a user revoked from itself. "
+                    "A root-only task: the account's root user (--as root@DOMAIN), or directory "
+                    "administrators under centralized root access.",
+         .who = root_task,
+         .operands = {account_operand,
+                      {"USER", "the user: NAME in the account, or "
+                               "NAME@DOMAIN"}}},
+        {.id = CommandId::account_clear_logon_networks,
+         .path = "account clear-logon-networks",
+         .summary = "Empty an account's allowed_networks setting, when it locks everyone out. "
+                    "A root-only task: the account's root user (--as root@DOMAIN), or directory "
+                    "administrators under centralized root access.",
+         .who = root_task,
+         .operands = {account_operand}},
+        {.id = CommandId::user_create,
+         .path = "user create",
+         .summary = "Create a user.",
+         .who = account_admins,
+         .operands = {user_operand},
+         .options = {account_option,
+                     valued("--display-name", "TEXT",
+                            "the name people see (default: the user name)"),
+                     valued("--email", "EMAIL", "the address the OpenID Connect email scope gives"),
+                     flag("--no-console-logon",
+                          "do not allow interactive logon (PAM, the OIDC page)")}},
+        {.id = CommandId::user_list,
+         .path = "user list",
+         .summary = "List users.",
+         .who = account_admins,
+         .options = {valued("--account", "A",
+                            "only the users of this account (default: every account)")}},
+        {.id = CommandId::user_show,
+         .path = "user show",
+         .summary = "Show a user.",
+         .who = account_admins,
+         .operands = {user_operand},
+         .options = {account_option}},
+        {.id = CommandId::user_delete,
+         .path = "user delete",
+         .summary = "Delete a user; asks for confirmation unless --yes is given.",
+         .who = user_admins,
+         .operands = {user_operand},
+         .options = {account_option, flag("--yes", "do not ask for confirmation")}},
+        {.id = CommandId::user_enable_logon,
+         .path = "user enable-logon",
+         .summary = "Allow a user's console logon (PAM and the OIDC page).",
+         .who = user_admins,
+         .operands = {user_operand},
+         .options = {account_option}},
+        {.id = CommandId::user_disable_logon,
+         .path = "user disable-logon",
+         .summary = "Refuse a user's console logon; access keys keep working.",
+         .who = user_admins,
+         .operands = {user_operand},
+         .options = {account_option}},
+        {.id = CommandId::user_set_email,
+         .path = "user set-email",
+         .summary =
+             "Set the address the OpenID Connect email scope gives; without EMAIL, remove it.",
+         .who = user_admins,
+         .operands = {user_operand, {"[EMAIL]", "name@example.com"}},
+         .options = {account_option}},
+        {.id = CommandId::user_set_password,
+         .path = "user set-password",
+         .summary = "Reset a user's password: typed (default), generated, or kept.",
+         .who = user_admins,
+         .operands = {user_operand},
+         .options = {account_option,
+                     flag("--keep", "keep the current password (to change only --require-change)",
+                          password_mode_group),
+                     flag("--generate", "let the daemon generate a password; it is shown only once",
+                          password_mode_group),
+                     flag("--stdin", "read the new password as one line from standard input",
+                          password_mode_group),
+                     flag("--require-change", "the user must change the password at next logon",
+                          require_change_group),
+                     flag("--no-require-change", "the user need not change it at next logon",
+                          require_change_group)}},
+        {.id = CommandId::user_unlock,
+         .path = "user unlock",
+         .summary = "Unlock a user locked out after too many failed logons.",
+         .who = user_admins,
+         .operands = {user_operand},
+         .options = {account_option}},
+        {.id = CommandId::role_grant,
+         .path = "role grant",
+         .summary =
+             "Grant a user a role: directory-admin (users of the management account) administers "
+             "the directory and every member account; account-admin administers the user's own "
+             "account.",
+         .who = role_admins,
+         .operands = {user_operand, {"ROLE", "directory-admin or account-admin"}},
+         .options = {account_option}},
+        {.id = CommandId::role_revoke,
+         .path = "role revoke",
+         .summary = "Revoke a role from a user.",
+         .who = role_admins,
+         .operands = {user_operand, {"ROLE", "directory-admin or account-admin"}},
+         .options = {account_option}},
+        {.id = CommandId::role_list,
+         .path = "role list",
+         .summary = "List the roles users hold, active or revoked by their holder (self-revoked).",
+         .who =
+             WhoMayRun{"any administrator; an account administrator sees its own account's roles"},
+         .options = {valued("--account", "A",
+                            "only the roles of this account's users (default: every "
+                            "account)")}},
+        {.id = CommandId::policy_show,
+         .path = "policy show",
+         .summary = "Show an account's password policy.",
+         .who = account_admins,
+         .options = {policy_account_option}},
+        {.id = CommandId::policy_set,
+         .path = "policy set",
+         .summary = "Change an account's password policy.",
+         .who = account_admins,
+         .operands =
+             {{"KEY=VALUE...",
+               "one or more changes, e.g. min_length=12; the keys are those 'policy show' prints"}},
+         .options = {policy_account_option}},
+        {.id = CommandId::settings_show,
+         .path = "settings show",
+         .summary = "Show an account's security settings.",
+         .who = account_admins,
+         .options = {policy_account_option}},
+        {.id = CommandId::settings_set,
+         .path = "settings set",
+         .summary = "Change an account's security settings.",
+         .who = account_admins,
+         .operands = {{"KEY=VALUE...",
+                       "one or more changes, e.g. mfa_required=yes; the keys are those "
+                       "'settings show' prints"}},
+         .options = {policy_account_option}},
+        {.id = CommandId::session_list,
+         .path = "session list",
+         .summary =
+             "List open sessions: logons through PAM that have not ended, and browser sessions "
+             "(service oidc) of the sign-in pages.",
+         .who = account_admins,
+         .operands = {{"[USER]",
+                       "only this user's sessions: NAME in the host's account, or NAME@DOMAIN"}}},
+        {.id = CommandId::session_end,
+         .path = "session end",
+         .summary =
+             "End a session: a browser session signs out (its refresh tokens die, back-channel "
+             "logout tells its clients); a PAM session is marked ended.",
+         .who = account_admins,
+         .operands = {{"[ID]", "the session's id, or the first 8 or more characters of it"}},
+         .options = {valued("--user", "USER", "end every open session of this user instead")}},
+        {.id = CommandId::audit,
+         .path = "audit",
+         .summary = "Show the audit trail, newest event first.",
+         .who = dir_admins,
+         .options = {choice("--severity", "LEVEL",
+                            "only events at least this severe: info, notice, warning or alert",
+                            "info|notice|warning|alert"),
+                     valued("--since", "TIME",
+                            "only events from TIME on: ISO-8601 UTC, a date, Unix seconds, or "
+                            "-30m, -1h, -2d"),
+                     valued("--user", "USER", "only events whose user field is USER"),
+                     valued("--limit", "N", "at most N events, 1 to 10000 (default: 100)")}},
+        {.id = CommandId::mfa_enroll,
+         .path = "mfa enroll",
+         .summary =
+             "Enrol a TOTP authenticator app: shows a QR code, its key and otpauth URI, then asks "
+             "for two consecutive codes and prints 10 single-use recovery codes. Without USER, "
+             "enrols yourself over the PAM socket (asks your password; the account must allow "
+             "users to manage their MFA devices). Without a terminal, prints the URI and reads the "
+             "codes (and your password) from standard input, one a line.",
+         .who = user_admins,
+         .operands = {{"[USER]",
+                       "NAME in the account, or NAME@DOMAIN; leave out to enrol yourself"}},
+         .options = {account_option}},
+        {.id = CommandId::mfa_list,
+         .path = "mfa list",
+         .summary = "List MFA devices, with the recovery codes left.",
+         .who = account_admins,
+         .operands = {{"[USER]", "only this user's device: NAME in the account, or NAME@DOMAIN"}},
+         .options = {account_option}},
+        {.id = CommandId::mfa_remove,
+         .path = "mfa remove",
+         .summary = "Remove a user's MFA device and its recovery codes.",
+         .who = user_admins,
+         .operands = {user_operand},
+         .options = {account_option}},
+        {.id = CommandId::mfa_recovery_codes,
+         .path = "mfa recovery-codes",
+         .summary =
+             "Make 10 new recovery codes for a user's MFA device (shown once); the old ones stop "
+             "working.",
+         .who = user_admins,
+         .operands = {user_operand},
+         .options = {account_option}},
+        {.id = CommandId::oidc_client_add,
+         .path = "oidc client add",
+         .summary =
+             "Register a web application. A confidential client gets a secret, printed once.",
+         .who = dir_admins,
+         .operands = {{"ID", "the client_id: letters, digits, '-', '_', '.'"}},
+         .options = {{"--redirect-uris", "URI,...",
+                      "where sign-ins return: https, or http on localhost", 0, true, ""},
+                     flag("--public", "no secret (a browser or native app); PKCE is then required"),
+                     valued("--name", "NAME", "shown on the sign-in page (default: the id)"),
+                     valued("--post-logout-uris", "URI,...",
+                            "where RP-initiated logout may return"),
+                     valued("--backchannel-logout-uri", "URI", "receives logout tokens"),
+                     valued("--scopes", "SCOPE,...",
+                            "allowed scopes (default: openid,profile,email,offline_access)"),
+                     choice("--id-token-alg", "ALG", "ID-token signature (default RS256)",
+                            "RS256|ES256|EdDSA"),
+                     flag("--claims-in-id-token", "put the profile claims in the ID token too"),
+                     flag("--consent", "ask the user's consent before the first sign-in")}},
+        {.id = CommandId::oidc_client_list,
+         .path = "oidc client list",
+         .summary = "List the registered clients.",
+         .who = dir_admins},
+        {.id = CommandId::oidc_client_show,
+         .path = "oidc client show",
+         .summary = "Show a client.",
+         .who = dir_admins,
+         .operands = {{"ID", "the client_id"}}},
+        {.id = CommandId::oidc_client_remove,
+         .path = "oidc client remove",
+         .summary = "Remove a client; its tokens stop working.",
+         .who = dir_admins,
+         .operands = {{"ID", "the client_id"}}},
+        {.id = CommandId::accesskey_create,
+         .path = "accesskey create",
+         .summary =
+             "Make an access key for a user; its secret is printed once. Password changes leave "
+             "it working.",
+         .who = user_admins,
+         .operands = {user_operand},
+         .options = {account_option}},
+        {.id = CommandId::accesskey_list,
+         .path = "accesskey list",
+         .summary = "List access keys.",
+         .who = account_admins,
+         .operands = {{"[USER]", "only this user's keys"}},
+         .options = {account_option}},
+        {.id = CommandId::accesskey_enable,
+         .path = "accesskey enable",
+         .summary = "Enable an access key.",
+         .who = user_admins,
+         .operands = {{"KEY_ID", "the key's id (LK...)"}}},
+        {.id = CommandId::accesskey_disable,
+         .path = "accesskey disable",
+         .summary =
+             "Disable an access key: the token endpoint refuses it until it is enabled again.",
+         .who = user_admins,
+         .operands = {{"KEY_ID", "the key's id (LK...)"}}},
+        {.id = CommandId::accesskey_delete,
+         .path = "accesskey delete",
+         .summary = "Delete an access key for good.",
+         .who = user_admins,
+         .operands = {{"KEY_ID", "the key's id (LK...)"}}},
+        {.id = CommandId::oidc_rotate_keys,
+         .path = "oidc rotate-keys",
+         .summary =
+             "Make new signing keys now; the old ones stay published until their tokens expire.",
+         .who = dir_admins}};
     return specs;
 }
 

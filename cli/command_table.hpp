@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// The table of latchkeyctl's commands: their names, operands, options and help.
+// The table of latchkeyctl's commands: names, help, who may run them, operands and options.
 #pragma once
 
 #include <cstdint>
@@ -81,12 +81,25 @@ struct OperandSpec {
     std::string_view help;
 };
 
+/// Who may run a command on the admin socket (latchkeyd decides; this is what help says). It
+/// has no default, so a row of the table that leaves it out does not compile.
+struct WhoMayRun {
+    explicit constexpr WhoMayRun(std::string_view t) noexcept
+        : text(t)
+    {
+    }
+
+    std::string_view text;
+};
+
+/// One row of the table: a command, its help, who may run it and what it takes.
 struct CommandSpec {
     CommandId id;
     std::string_view path; ///< the words naming it: "account alias add"
     std::string_view summary;
-    std::vector<OperandSpec> operands;
-    std::vector<OptionSpec> options;
+    WhoMayRun who;
+    std::vector<OperandSpec> operands = {};
+    std::vector<OptionSpec> options = {};
 };
 
 /// The words before a command's own words, with what they are about.
@@ -110,6 +123,6 @@ const CommandSpec* find_command(std::string_view path);
 bool is_group(std::string_view path) noexcept;
 
 /// Who may run a command on the admin socket (latchkeyd decides; this is what help says).
-std::string_view who_may_run(CommandId id) noexcept;
+std::string_view who_may_run(CommandId id);
 
 } // namespace latchkey::cli
