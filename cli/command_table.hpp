@@ -1,13 +1,20 @@
 // SPDX-License-Identifier: Apache-2.0
-// The table of latchkeyctl's commands: names, help, who may run them, operands and options.
+// The table of latchkeyctl's commands: one row each, with everything the command line knows of it.
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string_view>
 #include <vector>
 
+#include "core/clock.hpp"
+#include "core/secret.hpp"
+#include "proto/messages.hpp"
+
 namespace latchkey::cli {
+
+struct ParsedCommand;
 
 enum class CommandId : std::uint8_t {
     directory_init,
@@ -92,7 +99,20 @@ struct WhoMayRun {
     std::string_view text;
 };
 
-/// One row of the table: a command, its help, who may run it and what it takes.
+/// What the person gives a command before its request goes out: the new password of `user
+/// set-password` in custom mode, the caller's password of `mfa enroll` without USER, root's new
+/// password and the code of `account root recover`, the code of `account phone verify`.
+struct Typed {
+    std::optional<core::Secret> password;
+    std::optional<core::Secret> code;
+};
+
+/// The request a command sends; `now` anchors relative times (`audit --since -1h`). A function
+/// type, so that cli/requests.hpp declares each builder in a line.
+using BuildRequestFn = proto::Request(const ParsedCommand& cmd, core::TimePoint now, Typed typed);
+
+/// One row of the table: a command, its help, who may run it, what it takes and the request it
+/// sends. `who` and `build` have no default: every row says them.
 struct CommandSpec {
     CommandId id;
     std::string_view path; ///< the words naming it: "account alias add"
@@ -100,6 +120,7 @@ struct CommandSpec {
     WhoMayRun who;
     std::vector<OperandSpec> operands = {};
     std::vector<OptionSpec> options = {};
+    BuildRequestFn* build;
 };
 
 /// The words before a command's own words, with what they are about.
