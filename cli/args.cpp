@@ -279,18 +279,9 @@ std::optional<UsageError> parse_command(const CommandSpec& c,
     if (k < cmd.operands.size())
         return error("unexpected argument " + quoted(cmd.operands[k]) + " for " + quoted(c.path));
 
-    if (c.id == CommandId::session_end && cmd.operands.empty() == !cmd.has("--user"))
-        return error("give a session ID or '--user USER', not both");
-    if (c.id == CommandId::user_set_password && cmd.has("--keep") && !cmd.has("--require-change") &&
-        !cmd.has("--no-require-change"))
-        return error("'--keep' changes nothing without '--require-change' or "
-                     "'--no-require-change'");
-    if (c.id == CommandId::account_close && !cmd.has("--yes"))
-        return error("closing account " + quoted(cmd.operands.at(0)) +
-                     " is final: nobody logs on to it again; add '--yes' to close it");
-    if (c.id == CommandId::mfa_enroll && cmd.operands.empty() && inv.globals.as)
-        return error("'--as' signs in on the admin socket: give USER ('mfa enroll' without USER "
-                     "enrols yourself over the PAM socket)");
+    if (c.check != nullptr)
+        if (auto problem = c.check(cmd, inv.globals))
+            return error(std::move(*problem));
     return std::nullopt;
 }
 

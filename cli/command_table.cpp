@@ -5,7 +5,11 @@
 #include <algorithm>
 #include <array>
 
+#include "cli/args.hpp"
+#include "cli/mfa_enroll.hpp"
+#include "cli/questions.hpp"
 #include "cli/requests.hpp"
+#include "cli/root_recover.hpp"
 
 namespace latchkey::cli {
 
@@ -96,6 +100,39 @@ constexpr WhoMayRun role_admins{"directory-admin: directory administrators; acco
                                 "account's administrators and directory administrators"};
 constexpr WhoMayRun root_task{"the account's root user (--as root@DOMAIN); directory "
                               "administrators too while centralized root access is enabled"};
+
+// Rules across a command's operands and options, for the rows' `check`.
+
+std::optional<std::string> one_session_or_user(const ParsedCommand& cmd, const GlobalOptions&)
+{
+    if (cmd.operands.empty() == !cmd.has("--user"))
+        return "give a session ID or '--user USER', not both";
+    return std::nullopt;
+}
+
+std::optional<std::string> keep_changes_something(const ParsedCommand& cmd, const GlobalOptions&)
+{
+    if (cmd.has("--keep") && !cmd.has("--require-change") && !cmd.has("--no-require-change"))
+        return "'--keep' changes nothing without '--require-change' or '--no-require-change'";
+    return std::nullopt;
+}
+
+std::optional<std::string> close_confirmed(const ParsedCommand& cmd, const GlobalOptions&)
+{
+    if (!cmd.has("--yes"))
+        return "closing account '" + cmd.operands.at(0) +
+               "' is final: nobody logs on to it again; add '--yes' to close it";
+    return std::nullopt;
+}
+
+std::optional<std::string> enrol_self_without_as(const ParsedCommand& cmd,
+                                                 const GlobalOptions& globals)
+{
+    if (cmd.operands.empty() && globals.as)
+        return "'--as' signs in on the admin socket: give USER ('mfa enroll' without USER "
+               "enrols yourself over the PAM socket)";
+    return std::nullopt;
+}
 
 } // namespace
 
@@ -189,7 +226,8 @@ const std::vector<CommandSpec>& command_specs()
              "else one line of standard input) unless CODE is given.",
          .who = phone_admins,
          .operands = {account_operand, {"[CODE]", "the verification code sent"}},
-         .build = requests::phone_verify},
+         .build = requests::phone_verify,
+         .ask = questions::phone_code},
         {.id = CommandId::account_switch,
          .path = "account switch",
          .summary =
@@ -215,7 +253,8 @@ const std::vector<CommandSpec>& command_specs()
          .options = {flag("--send-only", "only send the code", recover_step_group),
                      flag("--code", "do not send a code: use one sent before",
                           recover_step_group)},
-         .build = requests::root_recover},
+         .build = requests::root_recover,
+         .run = run_root_recover},
         {.id = CommandId::account_root_remove_credentials,
          .path = "account root remove-credentials",
          .summary =
@@ -242,7 +281,8 @@ const std::vector<CommandSpec>& command_specs()
          .who = root_task,
          .operands = {account_operand},
          .options = {flag("--yes", "confirm that closing is final (required)")},
-         .build = requests::account_close},
+         .build = requests::account_close,
+         .check = close_confirmed},
         {.id = CommandId::account_restore_admin,
          .path = "account restore-admin",
          .summary = "Give back the account-admin role a user revoked from itself. "
@@ -293,7 +333,8 @@ const std::vector<CommandSpec>& command_specs()
          .who = user_admins,
          .operands = {user_operand},
          .options = {account_option, flag("--yes", "do not ask for confirmation")},
-         .build = requests::user_delete},
+         .build = requests::user_delete,
+         .ask = questions::confirm_user_delete},
         {.id = CommandId::user_enable_logon,
          .path = "user enable-logon",
          .summary = "Allow a user's console logon (PAM and the OIDC page).",
@@ -332,7 +373,9 @@ const std::vector<CommandSpec>& command_specs()
                           require_change_group),
                      flag("--no-require-change", "the user need not change it at next logon",
                           require_change_group)},
-         .build = requests::user_set_password},
+         .build = requests::user_set_password,
+         .check = keep_changes_something,
+         .ask = questions::new_user_password},
         {.id = CommandId::user_unlock,
          .path = "user unlock",
          .summary = "Unlock a user locked out after too many failed logons.",
@@ -413,7 +456,8 @@ const std::vector<CommandSpec>& command_specs()
          .who = account_admins,
          .operands = {{"[ID]", "the session's id, or the first 8 or more characters of it"}},
          .options = {valued("--user", "USER", "end every open session of this user instead")},
-         .build = requests::session_end},
+         .build = requests::session_end,
+         .check = one_session_or_user},
         {.id = CommandId::audit,
          .path = "audit",
          .summary = "Show the audit trail, newest event first.",
@@ -439,7 +483,9 @@ const std::vector<CommandSpec>& command_specs()
          .operands = {{"[USER]",
                        "NAME in the account, or NAME@DOMAIN; leave out to enrol yourself"}},
          .options = {account_option},
-         .build = requests::mfa_enroll},
+         .build = requests::mfa_enroll,
+         .check = enrol_self_without_as,
+         .run = run_mfa_enroll},
         {.id = CommandId::mfa_list,
          .path = "mfa list",
          .summary = "List MFA devices, with the recovery codes left.",

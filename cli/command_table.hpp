@@ -3,17 +3,22 @@
 #pragma once
 
 #include <cstdint>
+#include <iosfwd>
 #include <optional>
 #include <span>
+#include <string>
 #include <string_view>
 #include <vector>
 
 #include "core/clock.hpp"
+#include "core/result.hpp"
 #include "core/secret.hpp"
 #include "proto/messages.hpp"
 
 namespace latchkey::cli {
 
+struct GlobalOptions;
+struct Invocation;
 struct ParsedCommand;
 
 enum class CommandId : std::uint8_t {
@@ -111,8 +116,19 @@ struct Typed {
 /// type, so that cli/requests.hpp declares each builder in a line.
 using BuildRequestFn = proto::Request(const ParsedCommand& cmd, core::TimePoint now, Typed typed);
 
+/// A rule across a command's operands and options: the usage error's message, or nullopt.
+using CheckCommandFn = std::optional<std::string>(const ParsedCommand& cmd,
+                                                  const GlobalOptions& globals);
+
+/// Asks the person what the command needs before its request (and before connecting).
+using AskPersonFn = core::Result<Typed>(const ParsedCommand& cmd);
+
+/// A command whose run is more than one request on the admin socket.
+using RunCommandFn = core::Status(const Invocation& inv, std::ostream& out, core::TimePoint now);
+
 /// One row of the table: a command, its help, who may run it, what it takes and the request it
-/// sends. `who` and `build` have no default: every row says them.
+/// sends. `who` and `build` have no default: every row says them. A new command is a new row
+/// (and a CommandId, and a builder in cli/requests.cpp unless an existing one fits).
 struct CommandSpec {
     CommandId id;
     std::string_view path; ///< the words naming it: "account alias add"
@@ -121,6 +137,9 @@ struct CommandSpec {
     std::vector<OperandSpec> operands = {};
     std::vector<OptionSpec> options = {};
     BuildRequestFn* build;
+    CheckCommandFn* check = nullptr; ///< none: its operand and option specs say it all
+    AskPersonFn* ask = nullptr;      ///< none: it asks the person nothing
+    RunCommandFn* run = nullptr;     ///< none: ask, send build()'s request, show the reply
 };
 
 /// The words before a command's own words, with what they are about.

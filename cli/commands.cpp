@@ -2,80 +2,14 @@
 // Running a latchkeyctl command: asking the person what it needs, calling latchkeyd, rendering.
 #include "cli/commands.hpp"
 
-#include <cctype>
 #include <string>
 #include <utility>
-#include <vector>
 
-#include "cli/mfa_enroll.hpp"
-#include "cli/password_input.hpp"
 #include "cli/render.hpp"
-#include "cli/requests.hpp"
-#include "cli/root_recover.hpp"
 #include "cli/sign_in.hpp"
 #include "proto/client.hpp"
 
 namespace latchkey::cli {
-
-namespace {
-
-/// "alice", or "alice of account web" when --account names it.
-std::string user_phrase(const ParsedCommand& cmd)
-{
-    std::string s = "'" + cmd.operands.at(0) + "'";
-    if (const auto account = cmd.value("--account"))
-        s += " of account '" + *account + "'";
-    return s;
-}
-
-core::Status confirm_delete(const ParsedCommand& cmd)
-{
-    if (!stdin_is_terminal())
-        return core::fail(core::Errc::failed_precondition,
-                          "refusing to delete user " + user_phrase(cmd) +
-                              " without confirmation: standard input is not a terminal "
-                              "(add --yes to delete it)");
-    std::string prompt = "Delete user " + cmd.operands.at(0);
-    if (const auto account = cmd.value("--account"))
-        prompt += " of account " + *account;
-    LATCHKEY_TRY(answer, ask(prompt + "? [y/N] "));
-    for (auto& c : answer)
-        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    while (!answer.empty() && std::isspace(static_cast<unsigned char>(answer.back())) != 0)
-        answer.pop_back();
-    if (answer == "y" || answer == "yes")
-        return {};
-    return core::fail(core::Errc::failed_precondition,
-                      "user " + user_phrase(cmd) + " was not deleted");
-}
-
-/// The new password of a custom reset: typed twice on a terminal (once, still without echo,
-/// with --stdin), or one line from stdin.
-core::Result<core::Secret> new_password(const ParsedCommand& cmd)
-{
-    return read_new_password(!cmd.has("--stdin"));
-}
-
-/// Asks what the command needs: confirmation of `user delete`, the new password of a custom
-/// reset, the code of `account phone verify` without CODE.
-core::Result<Typed> ask_for(const ParsedCommand& cmd)
-{
-    Typed typed;
-    if (cmd.id == CommandId::user_delete && !cmd.has("--yes"))
-        LATCHKEY_TRY_STATUS(confirm_delete(cmd));
-    if (cmd.id == CommandId::user_set_password &&
-        password_mode(cmd) == proto::PasswordMode::custom) {
-        LATCHKEY_TRY(password, new_password(cmd));
-        typed.password = std::move(password);
-    }
-    if (cmd.id == CommandId::account_phone_verify && cmd.operands.size() < 2) {
-        LATCHKEY_TRY(code, read_verification_code());
-        typed.code = std::move(code);
-    }
-    return typed;
-}
-
-} // namespace
 
 proto::Request build_request(const ParsedCommand& cmd,
                              core::TimePoint now,
@@ -120,10 +54,9 @@ core::Status run(const Invocation& inv, std::ostream& out, core::TimePoint now)
     }
 
     const ParsedCommand& cmd = inv.command;
-    if (cmd.id == CommandId::mfa_enroll)
-        return run_mfa_enroll(inv, out, now);
-    if (cmd.id == CommandId::account_root_recover)
-        return run_root_recover(inv, out, now);
+    const CommandSpec& spec = spec_of(cmd.id);
+    if (spec.run != nullptr)
+        return spec.run(inv, out, now);
 
     // Everything asked of the person comes before the request, and before connecting (the
     // client's deadline starts then) unless --as signs in first: its answers come first, on the
@@ -133,9 +66,12 @@ core::Status run(const Invocation& inv, std::ostream& out, core::TimePoint now)
         LATCHKEY_TRY(connected, connect_admin(inv, out));
         client.emplace(std::move(connected));
     }
-    LATCHKEY_TRY(typed, ask_for(cmd));
-    const proto::Request request =
-        build_request(cmd, now, std::move(typed.password), std::move(typed.code));
+    Typed typed;
+    if (spec.ask != nullptr) {
+        LATCHKEY_TRY(answers, spec.ask(cmd));
+        typed = std::move(answers);
+    }
+    const proto::Request request = spec.build(cmd, now, std::move(typed));
     if (client) {
         client->extend_deadline();
     } else {
