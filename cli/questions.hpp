@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// What latchkeyctl commands ask the person before their request: a confirmation, a password, a code.
+// What latchkeyctl commands ask before their request: a confirmation, a password, a code.
 #pragma once
 
 #include "cli/args.hpp"

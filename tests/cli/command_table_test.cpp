@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 // Unit tests of latchkeyctl's command table: every row is whole and names one command.
+#include "cli/command_table.hpp"
+
 #include <set>
 #include <string>
 #include <string_view>
+#include <variant>
 
 #include <gtest/gtest.h>
 
@@ -24,8 +27,36 @@ TEST(CommandTable, HasOneRowForEachCommandIdAndPath)
 
 TEST(CommandTable, SaysWhoMayRunEveryCommand)
 {
-    for (const auto& c : command_specs())
+    for (const auto& c : command_specs()) {
         EXPECT_FALSE(who_may_run(c.id).empty()) << c.path;
+        EXPECT_EQ(who_may_run(c.id), c.who.text) << c.path;
+    }
+}
+
+TEST(CommandTable, NamesTheBuilderOfEveryCommandsRequest)
+{
+    for (const auto& c : command_specs())
+        EXPECT_NE(c.build, nullptr) << c.path;
+}
+
+TEST(CommandTable, BuildsTheRequestOfAParsedCommandThroughItsRow)
+{
+    const auto parsed = parse_args({"account", "alias", "remove", "web", "shop.example.com"});
+    ASSERT_TRUE(std::holds_alternative<Invocation>(parsed));
+    const ParsedCommand& cmd = std::get<Invocation>(parsed).command;
+    const auto request = spec_of(cmd.id).build(cmd, core::TimePoint{}, Typed{});
+    const auto* alias = std::get_if<proto::AccountAlias>(&request);
+    ASSERT_NE(alias, nullptr);
+    EXPECT_EQ(alias->domain, "shop.example.com");
+    EXPECT_FALSE(alias->add);
+}
+
+TEST(CommandTable, GivesItsOwnRunOnlyToTheCommandsOfMoreThanOneRequest)
+{
+    for (const auto& c : command_specs())
+        EXPECT_EQ(c.run != nullptr,
+                  c.id == CommandId::mfa_enroll || c.id == CommandId::account_root_recover)
+            << c.path;
 }
 
 TEST(CommandTable, NamesEveryGroupACommandIsIn)
