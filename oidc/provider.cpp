@@ -3,23 +3,27 @@
 #include "oidc/provider.hpp"
 
 #include <algorithm>
-#include <array>
-#include <atomic>
+#include <chrono>
+#include <cstdint>
 #include <map>
 #include <mutex>
 #include <optional>
-#include <set>
-#include <sstream>
+#include <string>
+#include <string_view>
+#include <type_traits>
 #include <utility>
+#include <variant>
 #include <vector>
 
-#include "core/random.hpp"
-#include "oidc/backchannel.hpp"
+#include <boost/json.hpp>
+
+#include "core/clock.hpp"
+#include "core/result.hpp"
+#include "core/secret.hpp"
 #include "daemon/log.hpp"
-#include "oidc/clients.hpp"
 #include "oidc/jose.hpp"
-#include "oidc/keyring.hpp"
 #include "oidc/pages.hpp"
+#include "oidc/provider_state.hpp"
 #include "oidc/web.hpp"
 #include "proto/wire.hpp"
 
@@ -28,57 +32,8 @@ namespace latchkey::oidc {
 namespace {
 
 namespace json = boost::json;
-using daemon::ResolvedUser;
+
 using proto::Outcome;
-
-constexpr std::string_view session_cookie = "lk_session";
-constexpr std::string_view acr_pwd = "urn:latchkey:acr:pwd";
-constexpr std::string_view acr_mfa = "urn:latchkey:acr:mfa";
-constexpr std::size_t max_logons_in_progress = 10'000;
-
-std::string random_token()
-{
-    std::array<unsigned char, 32> raw{};
-    core::random_bytes(raw.data(), raw.size());
-    std::string t = base64url(std::string_view(reinterpret_cast<const char*>(raw.data()), raw.size()));
-    core::wipe(raw.data(), raw.size());
-    return t;
-}
-
-/// Tokens, codes and cookies are looked up by their hash: a map lookup then reveals nothing
-/// through timing, and a dump of memory holds no usable token.
-std::string token_key(std::string_view token)
-{
-    return sha256_base64url(token);
-}
-
-std::int64_t unix_now(const core::Clock& clock)
-{
-    return core::to_unix(clock.now());
-}
-
-std::vector<std::string> split_spaces(std::string_view s)
-{
-    std::vector<std::string> out;
-    std::istringstream in{std::string(s)};
-    for (std::string w; in >> w;)
-        if (std::find(out.begin(), out.end(), w) == out.end())
-            out.push_back(w);
-    return out;
-}
-
-std::string join_spaces(const std::vector<std::string>& v)
-{
-    std::string out;
-    for (const auto& w : v)
-        out += (out.empty() ? "" : " ") + w;
-    return out;
-}
-
-bool contains(const std::vector<std::string>& v, std::string_view w)
-{
-    return std::find(v.begin(), v.end(), w) != v.end();
-}
 
 /// RFC 7636 §4.1: 43 to 128 characters of [A-Z] / [a-z] / [0-9] / "-" / "." / "_" / "~".
 bool valid_verifier(std::string_view v)
@@ -87,20 +42,6 @@ bool valid_verifier(std::string_view v)
         return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
                c == '-' || c == '.' || c == '_' || c == '~';
     });
-}
-
-/// The amr (RFC 8176) of a logon method as sessions record it ("pwd", "pwd+otp").
-std::vector<std::string> amr_of(std::string_view method)
-{
-    if (method == "pwd")
-        return {"pwd"};
-    return {"pwd", "otp", "mfa"};
-}
-
-/// The acr of a logon method: a second factor, or a password alone.
-std::string_view acr_of(std::string_view method)
-{
-    return method == "pwd" ? acr_pwd : acr_mfa;
 }
 
 json::array string_array(const std::vector<std::string>& v)
@@ -113,1298 +54,1132 @@ json::array string_array(const std::vector<std::string>& v)
 
 } // namespace
 
-// ---- state --------------------------------------------------------------------------------
+using namespace detail;
 
-/// A checked authorization request, waiting for a logon or answered at once.
-struct AuthRequest {
-    daemon::OidcClientRecord client;
-    std::string redirect_uri;
-    std::vector<std::string> scopes;
-    std::optional<std::string> state;
-    std::optional<std::string> nonce;
-    std::optional<std::string> code_challenge;
-    std::vector<std::string> prompt;
-    std::optional<std::int64_t> max_age;
-    std::string login_hint;
-    std::optional<std::string> hinted_sub;  ///< the `sub` of a valid id_token_hint
-    std::vector<std::string> acr_values;    ///< those we know, in the client's order
-};
-
-/// A logon in progress on the pages.
-struct LoginTx {
-    std::optional<AuthRequest> auth;       ///< absent: someone signing in at a portal directly
-    std::string csrf;
-    std::optional<std::string> fixed_domain;
-    std::string user;                      ///< as typed, with the domain
-    std::unique_ptr<daemon::Dialogue> dialogue;
-    daemon::Step step;                      ///< the prompt being shown
-    bool asked_code = false;
-    bool changing_password = false;        ///< the dialogue is the required password change
-    std::optional<daemon::SessionRecord> consent_for; ///< signed in, asking for consent
-    core::TimePoint created;
-    std::optional<std::string> redirect;   ///< set when done: where /authorize/resume goes
-};
-
-/// Codes live a minute and stay in memory: a restart costs a sign-in a retry, nothing more.
-struct CodeGrant {
-    AuthRequest auth;
-    std::string user_id;
-    std::string sid;
-    core::TimePoint auth_time;
-    std::string method;
-    core::TimePoint expires;
-    bool used = false;
-    std::vector<std::string> access_jtis;  ///< what the first exchange issued, for a replay
-    std::optional<std::string> family;
-};
-
-struct Provider::State {
-    State(ProviderConfig c, daemon::Store& s, daemon::Directory& d, daemon::AuthEngine& e,
-          daemon::AccessKeys& ak, const daemon::SecretBox& b, daemon::Audit& a,
-          const core::Clock& k)
-        : cfg(std::move(c))
-        , store(s)
-        , directory(d)
-        , engine(e)
-        , access_keys(ak)
-        , audit(a)
-        , clock(k)
-        , keys(s, b, a, k, cfg.key_rotation,
-               std::max({cfg.id_token_lifetime, cfg.access_token_lifetime}))
-        , clients(s, b, a, k)
-        , backchannel(cfg.backchannel_timeout,
-                      [this](const LogoutDelivery& out, const core::Status& st) { delivered(out, st); })
-    {
+/// A browser session ended (Directory::end_session): tell every client it signed in to
+/// that registered a back-channel logout URI.
+void Provider::State::session_ended(const daemon::SessionRecord& s, std::string_view /*reason*/)
+{
+    if (s.kind != daemon::SessionKind::web)
+        return;
+    auto ids = store.session_clients(s.id);
+    if (!ids) {
+        daemon::log::error("oidc: back-channel logout of a session: " + ids.error().message);
+        return;
     }
-
-    ProviderConfig cfg;
-    daemon::Store& store;
-    daemon::Directory& directory;
-    daemon::AuthEngine& engine;
-    daemon::AccessKeys& access_keys;
-    daemon::Audit& audit;
-    const core::Clock& clock;
-    KeyRing keys;
-    ClientRegistry clients;
-
-    BackchannelSender backchannel;
-
-    // Sessions, refresh tokens, revocations and consents are in the store; these are not.
-    std::mutex mutex;
-    std::map<std::string, LoginTx> logons;         ///< tx id ->
-    std::map<std::string, CodeGrant> codes;        ///< token_key(code) ->
-    std::atomic<std::int64_t> next_prune{0};       ///< unix time of the next store prune
-
-    core::TimePoint next_expire{};                  ///< mutex held
-
-    /// Drops sign-ins and codes past their time; at most once a second, so that a request
-    /// never pays for walking every code (each lookup checks expiry itself).
-    void expire() ///< mutex held
-    {
-        const auto now = clock.now();
-        if (now < next_expire)
-            return;
-        next_expire = now + std::chrono::seconds(1);
-        std::erase_if(logons, [&](auto& kv) { return kv.second.created + cfg.logon_lifetime < now; });
-        std::erase_if(codes, [&](auto& kv) { return kv.second.expires + cfg.code_lifetime < now; });
-    }
-
-    /// Every 10 s at most: expired browser sessions close, dead tokens go.
-    void prune_store()
-    {
-        const std::int64_t now = unix_now(clock);
-        std::int64_t due = next_prune.load();
-        if (now < due || !next_prune.compare_exchange_strong(due, now + 10))
-            return;
-        auto ended = store.expire_web_state(clock.now());
-        if (!ended) {
-            daemon::log::error("oidc: pruning sessions: " + ended.error().message);
-            return;
+    for (const auto& id : *ids) {
+        auto c = clients.find(id);
+        if (!c || !*c || !(*c)->backchannel_logout_uri)
+            continue;
+        const auto now = unix_now(clock);
+        json::object t;
+        t["iss"] = cfg.issuer;
+        t["aud"] = id;
+        t["iat"] = now;
+        t["exp"] = now + 120;
+        t["jti"] = random_token();
+        t["sub"] = s.user_id;
+        t["sid"] = s.id;
+        json::object events;
+        events["http://schemas.openid.net/event/backchannel-logout"] = json::object{};
+        t["events"] = std::move(events);
+        const auto alg = jws_alg_from_string((*c)->id_token_alg).value_or(JwsAlg::RS256);
+        auto token = keys.sign(alg, t, "logout+jwt");
+        if (!token) {
+            daemon::log::error("oidc: signing a logout token: " + token.error().message);
+            continue;
         }
-        for (const auto& e : *ended) {
-            record(daemon::Severity::info, "session.end",
-                   {{"session", e.id}, {"kind", "web"}, {"reason", "expired"}});
-            session_ended(e, "expired");
-        }
+        LogoutDelivery d{id, *(*c)->backchannel_logout_uri, std::move(*token), s.id};
+        if (!backchannel.send(d))
+            delivered(d, core::fail(core::Errc::io_failed, "too many logouts are waiting"));
     }
+}
 
-    /// The web session is open and not expired.
-    bool session_alive(const std::string& sid)
-    {
-        auto s = store.session(sid);
-        return s && *s && !(*s)->closed_at && (*s)->expires_at &&
-               *(*s)->expires_at >= clock.now();
+void Provider::State::delivered(const LogoutDelivery& d, const core::Status& st)
+{
+    if (st)
+        record(daemon::Severity::info, "oidc.backchannel_logout",
+               {{"client_id", d.client_id}, {"sid", d.sid}, {"result", "delivered"}});
+    else
+        record(daemon::Severity::warning, "oidc.backchannel_logout",
+               {{"client_id", d.client_id}, {"sid", d.sid}, {"result", "failed"},
+                {"error", st.error().message}});
+}
+
+HttpResponse Provider::State::logout(const HttpRequest& req, Params& p)
+{
+    std::optional<std::string> client_id;
+    if (const auto hint = p.find("id_token_hint"); hint != p.end()) {
+        // Expired ID tokens are fine here; the signature is what counts.
+        if (auto claims = keys.verify(hint->second))
+            if (const auto* aud = claims->if_contains("aud"); aud && aud->is_string())
+                client_id = std::string(aud->as_string());
     }
-
-    // ---- back-channel logout --------------------------------------------------------------
-
-    /// A browser session ended (Directory::end_session): tell every client it signed in to
-    /// that registered a back-channel logout URI.
-    void session_ended(const daemon::SessionRecord& s, std::string_view /*reason*/)
-    {
-        if (s.kind != daemon::SessionKind::web)
-            return;
-        auto ids = store.session_clients(s.id);
-        if (!ids) {
-            daemon::log::error("oidc: back-channel logout of a session: " + ids.error().message);
-            return;
-        }
-        for (const auto& id : *ids) {
-            auto c = clients.find(id);
-            if (!c || !*c || !(*c)->backchannel_logout_uri)
-                continue;
-            const auto now = unix_now(clock);
-            json::object t;
-            t["iss"] = cfg.issuer;
-            t["aud"] = id;
-            t["iat"] = now;
-            t["exp"] = now + 120;
-            t["jti"] = random_token();
-            t["sub"] = s.user_id;
-            t["sid"] = s.id;
-            json::object events;
-            events["http://schemas.openid.net/event/backchannel-logout"] = json::object{};
-            t["events"] = std::move(events);
-            const auto alg = jws_alg_from_string((*c)->id_token_alg).value_or(JwsAlg::RS256);
-            auto token = keys.sign(alg, t, "logout+jwt");
-            if (!token) {
-                daemon::log::error("oidc: signing a logout token: " + token.error().message);
-                continue;
-            }
-            LogoutDelivery d{id, *(*c)->backchannel_logout_uri, std::move(*token), s.id};
-            if (!backchannel.send(d))
-                delivered(d, core::fail(core::Errc::io_failed, "too many logouts are waiting"));
-        }
-    }
-
-    void delivered(const LogoutDelivery& d, const core::Status& st)
-    {
-        if (st)
-            record(daemon::Severity::info, "oidc.backchannel_logout",
-                   {{"client_id", d.client_id}, {"sid", d.sid}, {"result", "delivered"}});
-        else
-            record(daemon::Severity::warning, "oidc.backchannel_logout",
-                   {{"client_id", d.client_id}, {"sid", d.sid}, {"result", "failed"},
-                    {"error", st.error().message}});
-    }
-
-    void record(daemon::Severity s, const std::string& event,
-                std::map<std::string, std::string> fields)
-    {
-        fields["front_door"] = "oidc";
-        audit.record(s, event, std::move(fields));
-    }
-
-    // ---- /authorize -----------------------------------------------------------------------
-
-    struct AuthorizeError {
-        bool to_client = false;  ///< the redirect URI is trusted: send the error there
-        std::string error;
-        std::string description;
-    };
-
-    std::variant<AuthRequest, AuthorizeError> check_authorize(const Params& p)
-    {
-        const auto get = [&](std::string_view k) -> std::optional<std::string> {
-            const auto it = p.find(k);
-            return it == p.end() ? std::nullopt : std::optional<std::string>(it->second);
-        };
-        const auto page = [](std::string d) { return AuthorizeError{false, "invalid_request", std::move(d)}; };
-        const auto client_id = get("client_id");
+    std::optional<std::string> target;
+    if (const auto uri = p.find("post_logout_redirect_uri"); uri != p.end()) {
         if (!client_id)
-            return page("The request names no client (client_id).");
-        auto found = clients.find(*client_id);
-        if (!found || !*found)
-            return page("The client '" + client_id->substr(0, 64) + "' is not registered here.");
-        AuthRequest a;
-        a.client = std::move(**found);
-        const auto redirect = get("redirect_uri");
-        if (!redirect || !contains(a.client.redirect_uris, *redirect))
-            return page("The redirect URI is not one registered for this client; latchkey "
-                        "will not send you there.");
-        a.redirect_uri = *redirect;
-        // From here on errors go back to the client (RFC 6749 §4.1.2.1).
-        const auto to_client = [](std::string e, std::string d) {
-            return AuthorizeError{true, std::move(e), std::move(d)};
-        };
-        a.state = get("state");
-        if (get("request") || get("request_uri"))
-            return to_client("request_not_supported", "request objects are not supported");
-        if (get("response_type") != "code")
-            return to_client("unsupported_response_type", "only response_type=code is supported");
-        if (const auto mode = get("response_mode"); mode && *mode != "query")
-            return to_client("invalid_request", "only response_mode=query is supported");
-        for (const auto& s : split_spaces(get("scope").value_or("")))
-            if (contains(a.client.scopes, s))
-                a.scopes.push_back(s);
-        if (!contains(a.scopes, "openid"))
-            return to_client("invalid_scope", "the scope must include openid");
-        a.nonce = get("nonce");
-        const auto challenge = get("code_challenge");
-        const auto method = get("code_challenge_method");
-        if (challenge) {
-            if (method != "S256")
-                return to_client("invalid_request", "PKCE needs code_challenge_method=S256; "
-                                                    "plain is not accepted");
-            if (challenge->size() != 43)
-                return to_client("invalid_request", "code_challenge is not an S256 challenge");
-            a.code_challenge = challenge;
-        } else if (method) {
-            return to_client("invalid_request", "code_challenge_method without code_challenge");
-        } else if (a.client.is_public) {
-            return to_client("invalid_request", "a public client must use PKCE (S256)");
-        }
-        a.prompt = split_spaces(get("prompt").value_or(""));
-        for (const auto& v : a.prompt)
-            if (v != "none" && v != "login" && v != "consent" && v != "select_account")
-                return to_client("invalid_request", "unknown prompt value");
-        if (contains(a.prompt, "none") && a.prompt.size() > 1)
-            return to_client("invalid_request", "prompt=none goes alone");
-        if (const auto m = get("max_age")) {
-            std::int64_t v = -1;
-            if (m->empty() || m->size() > 10 ||
-                !std::all_of(m->begin(), m->end(), [](char c) { return c >= '0' && c <= '9'; }))
-                return to_client("invalid_request", "max_age must be a number of seconds");
-            v = std::stoll(*m);
-            a.max_age = v;
-        }
-        a.login_hint = get("login_hint").value_or("");
-        if (const auto hint = get("id_token_hint")) {
-            // An ID token of ours, expired or not: it names the user the client expects.
-            auto claims = keys.verify(*hint);
-            const auto* iss = claims ? claims->if_contains("iss") : nullptr;
-            const auto* sub = claims ? claims->if_contains("sub") : nullptr;
-            if (!iss || !iss->is_string() || iss->as_string() != cfg.issuer || !sub ||
-                !sub->is_string())
-                return to_client("invalid_request", "id_token_hint is not an ID token of this "
-                                                    "provider");
-            a.hinted_sub = std::string(sub->as_string());
-        }
-        for (const auto& v : split_spaces(get("acr_values").value_or("")))
-            if (v == acr_pwd || v == acr_mfa)
-                a.acr_values.push_back(v);
-        return a;
+            return html_response(req, http::status::bad_request,
+                                 pages::problem("Cannot sign out",
+                                                "A post-logout redirect needs an "
+                                                "id_token_hint from this provider."));
+        auto c = clients.find(*client_id);
+        if (!c || !*c || !contains((*c)->post_logout_redirect_uris, uri->second))
+            return html_response(req, http::status::bad_request,
+                                 pages::problem("Cannot sign out",
+                                                "That post-logout redirect URI is not "
+                                                "registered for the client."));
+        Params back;
+        if (const auto st = p.find("state"); st != p.end())
+            back["state"] = st->second;
+        target = with_params(uri->second, back);
     }
-
-    std::string error_redirect(const AuthRequest& a, std::string_view error,
-                               std::string_view description)
-    {
-        Params p{{"error", std::string(error)}, {"error_description", std::string(description)},
-                 {"iss", cfg.issuer}};
-        if (a.state)
-            p["state"] = *a.state;
-        return with_params(a.redirect_uri, p);
+    if (const auto s = session_of(req)) {
+        // The directory closes it with its refresh tokens, audits it, and tells the session's
+        // clients through back-channel logout.
+        if (auto ended = directory.end_session(*s, "logout", daemon::Actor{"oidc"}); !ended)
+            return html_response(req, http::status::service_unavailable,
+                                 pages::problem("Cannot sign out", "latchkey cannot end the "
+                                                                   "session right now."));
     }
+    HttpResponse r = target ? redirect(req, *target)
+                            : html_response(req, http::status::ok,
+                                            pages::signed_out("You are signed out."));
+    r.set(http::field::set_cookie, std::string(session_cookie) +
+                                       "=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax");
+    return r;
+}
 
-    /// Issues a code for `a` to the session's user and returns the redirect to the client.
-    std::string code_redirect(const AuthRequest& a, const daemon::SessionRecord& s)
-    {
-        const std::string code = random_token();
-        CodeGrant g;
-        g.auth = a;
-        g.user_id = s.user_id;
-        g.sid = s.id;
-        g.auth_time = s.opened_at;
-        g.method = s.method.value_or("pwd");
-        g.expires = clock.now() + cfg.code_lifetime;
-        {
-            const std::lock_guard lock(mutex);
-            codes[token_key(code)] = std::move(g);
-        }
-        Params p{{"code", code}, {"iss", cfg.issuer}};
-        if (a.state)
-            p["state"] = *a.state;
-        return with_params(a.redirect_uri, p);
+std::variant<AuthRequest, Provider::State::AuthorizeError>
+Provider::State::check_authorize(const Params& p)
+{
+    const auto get = [&](std::string_view k) -> std::optional<std::string> {
+        const auto it = p.find(k);
+        return it == p.end() ? std::nullopt : std::optional<std::string>(it->second);
+    };
+    const auto page = [](std::string d) { return AuthorizeError{false, "invalid_request", std::move(d)}; };
+    const auto client_id = get("client_id");
+    if (!client_id)
+        return page("The request names no client (client_id).");
+    auto found = clients.find(*client_id);
+    if (!found || !*found)
+        return page("The client '" + client_id->substr(0, 64) + "' is not registered here.");
+    AuthRequest a;
+    a.client = std::move(**found);
+    const auto redirect = get("redirect_uri");
+    if (!redirect || !contains(a.client.redirect_uris, *redirect))
+        return page("The redirect URI is not one registered for this client; latchkey "
+                    "will not send you there.");
+    a.redirect_uri = *redirect;
+    // From here on errors go back to the client (RFC 6749 §4.1.2.1).
+    const auto to_client = [](std::string e, std::string d) {
+        return AuthorizeError{true, std::move(e), std::move(d)};
+    };
+    a.state = get("state");
+    if (get("request") || get("request_uri"))
+        return to_client("request_not_supported", "request objects are not supported");
+    if (get("response_type") != "code")
+        return to_client("unsupported_response_type", "only response_type=code is supported");
+    if (const auto mode = get("response_mode"); mode && *mode != "query")
+        return to_client("invalid_request", "only response_mode=query is supported");
+    for (const auto& s : split_spaces(get("scope").value_or("")))
+        if (contains(a.client.scopes, s))
+            a.scopes.push_back(s);
+    if (!contains(a.scopes, "openid"))
+        return to_client("invalid_scope", "the scope must include openid");
+    a.nonce = get("nonce");
+    const auto challenge = get("code_challenge");
+    const auto method = get("code_challenge_method");
+    if (challenge) {
+        if (method != "S256")
+            return to_client("invalid_request", "PKCE needs code_challenge_method=S256; "
+                                                "plain is not accepted");
+        if (challenge->size() != 43)
+            return to_client("invalid_request", "code_challenge is not an S256 challenge");
+        a.code_challenge = challenge;
+    } else if (method) {
+        return to_client("invalid_request", "code_challenge_method without code_challenge");
+    } else if (a.client.is_public) {
+        return to_client("invalid_request", "a public client must use PKCE (S256)");
     }
-
-    /// The browser's open session, by its cookie.
-    std::optional<daemon::SessionRecord> session_of(const HttpRequest& req)
-    {
-        const auto c = cookie(req, session_cookie);
-        if (!c)
-            return std::nullopt;
-        auto s = store.web_session(token_key(*c), clock.now());
-        if (!s) {
-            daemon::log::error("oidc: looking up a session: " + s.error().message);
-            return std::nullopt;
-        }
-        return std::move(*s);
+    a.prompt = split_spaces(get("prompt").value_or(""));
+    for (const auto& v : a.prompt)
+        if (v != "none" && v != "login" && v != "consent" && v != "select_account")
+            return to_client("invalid_request", "unknown prompt value");
+    if (contains(a.prompt, "none") && a.prompt.size() > 1)
+        return to_client("invalid_request", "prompt=none goes alone");
+    if (const auto m = get("max_age")) {
+        std::int64_t v = -1;
+        if (m->empty() || m->size() > 10 ||
+            !std::all_of(m->begin(), m->end(), [](char c) { return c >= '0' && c <= '9'; }))
+            return to_client("invalid_request", "max_age must be a number of seconds");
+        v = std::stoll(*m);
+        a.max_age = v;
     }
-
-    /// Whether the user must be asked before the client gets a code: the client asks for
-    /// consent and the user has not allowed these scopes yet, or the request says prompt=consent.
-    core::Result<bool> needs_consent(const AuthRequest& a, const std::string& user_id)
-    {
-        if (contains(a.prompt, "consent"))
-            return true;
-        if (!a.client.require_consent)
-            return false;
-        LATCHKEY_TRY(given, store.consent(user_id, a.client.id));
-        if (!given)
-            return true;
-        return !std::all_of(a.scopes.begin(), a.scopes.end(),
-                            [&](const std::string& w) { return contains(*given, w); });
+    a.login_hint = get("login_hint").value_or("");
+    if (const auto hint = get("id_token_hint")) {
+        // An ID token of ours, expired or not: it names the user the client expects.
+        auto claims = keys.verify(*hint);
+        const auto* iss = claims ? claims->if_contains("iss") : nullptr;
+        const auto* sub = claims ? claims->if_contains("sub") : nullptr;
+        if (!iss || !iss->is_string() || iss->as_string() != cfg.issuer || !sub ||
+            !sub->is_string())
+            return to_client("invalid_request", "id_token_hint is not an ID token of this "
+                                                "provider");
+        a.hinted_sub = std::string(sub->as_string());
     }
+    for (const auto& v : split_spaces(get("acr_values").value_or("")))
+        if (v == acr_pwd || v == acr_mfa)
+            a.acr_values.push_back(v);
+    return a;
+}
 
-    /// Opens a sign-in transaction (the bound on those in progress is checked by the caller).
-    std::string open_tx(LoginTx tx) ///< mutex held
-    {
-        tx.csrf = random_token();
-        tx.created = clock.now();
-        std::string id = random_token();
-        logons.emplace(id, std::move(tx));
-        return id;
-    }
+std::string Provider::State::error_redirect(const AuthRequest& a, std::string_view error,
+                                            std::string_view description)
+{
+    Params p{{"error", std::string(error)}, {"error_description", std::string(description)},
+             {"iss", cfg.issuer}};
+    if (a.state)
+        p["state"] = *a.state;
+    return with_params(a.redirect_uri, p);
+}
 
-    HttpResponse busy(const HttpRequest& req)
+/// Issues a code for `a` to the session's user and returns the redirect to the client.
+std::string Provider::State::code_redirect(const AuthRequest& a, const daemon::SessionRecord& s)
+{
+    const std::string code = random_token();
+    CodeGrant g;
+    g.auth = a;
+    g.user_id = s.user_id;
+    g.sid = s.id;
+    g.auth_time = s.opened_at;
+    g.method = s.method.value_or("pwd");
+    g.expires = clock.now() + cfg.code_lifetime;
     {
-        return html_response(req, http::status::service_unavailable,
-                             pages::problem("Busy", "Too many sign-ins are in progress; try "
-                                                    "again in a minute."));
-    }
-
-    HttpResponse authorize(const HttpRequest& req, const Params& params)
-    {
-        auto checked = check_authorize(params);
-        if (auto* e = std::get_if<AuthorizeError>(&checked)) {
-            if (!e->to_client)
-                return html_response(req, http::status::bad_request,
-                                     pages::problem("Cannot sign in", e->description));
-            // to_client errors come after the redirect URI was matched: rebuild it.
-            const auto uri = params.find("redirect_uri")->second;
-            Params p{{"error", e->error}, {"error_description", e->description}, {"iss", cfg.issuer}};
-            if (const auto st = params.find("state"); st != params.end())
-                p["state"] = st->second;
-            return redirect(req, with_params(uri, p));
-        }
-        AuthRequest a = std::move(std::get<AuthRequest>(checked));
-        const auto s = session_of(req);
-        const bool forced = contains(a.prompt, "login") || contains(a.prompt, "select_account");
-        // max_age=0 is prompt=login (OpenID Connect Core errata): with whole seconds, a logon
-        // in this very second would otherwise count as young enough.
-        const bool too_old =
-            s && a.max_age &&
-            (*a.max_age == 0 ||
-             core::to_unix(clock.now()) - core::to_unix(s->opened_at) > *a.max_age);
-        // The session is of another user than the client's id_token_hint names, or weaker than
-        // every acr it asks for: sign in again (prompt=none: login_required).
-        const bool other_user = s && a.hinted_sub && *a.hinted_sub != s->user_id;
-        const bool too_weak = s && !a.acr_values.empty() &&
-                              !contains(a.acr_values, acr_of(s->method.value_or("pwd"))) &&
-                              !(acr_of(s->method.value_or("pwd")) == acr_mfa &&
-                                contains(a.acr_values, acr_pwd));
-        const bool usable = s && !forced && !too_old && !other_user && !too_weak;
-        if (usable) {
-            auto consent = needs_consent(a, s->user_id);
-            if (!consent)
-                return redirect(req, error_redirect(a, "server_error", "latchkey cannot read "
-                                                                       "consents right now"));
-            if (!*consent)
-                return redirect(req, code_redirect(a, *s));
-            if (contains(a.prompt, "none"))
-                return redirect(req, error_redirect(a, "consent_required",
-                                                    "the user has not allowed this client yet"));
-        } else if (contains(a.prompt, "none")) {
-            return redirect(req, error_redirect(a, "login_required", "the user is not signed in"));
-        }
         const std::lock_guard lock(mutex);
-        expire();
+        codes[token_key(code)] = std::move(g);
+    }
+    Params p{{"code", code}, {"iss", cfg.issuer}};
+    if (a.state)
+        p["state"] = *a.state;
+    return with_params(a.redirect_uri, p);
+}
+
+/// Whether the user must be asked before the client gets a code: the client asks for
+/// consent and the user has not allowed these scopes yet, or the request says prompt=consent.
+core::Result<bool> Provider::State::needs_consent(const AuthRequest& a, const std::string& user_id)
+{
+    if (contains(a.prompt, "consent"))
+        return true;
+    if (!a.client.require_consent)
+        return false;
+    LATCHKEY_TRY(given, store.consent(user_id, a.client.id));
+    if (!given)
+        return true;
+    return !std::all_of(a.scopes.begin(), a.scopes.end(),
+                        [&](const std::string& w) { return contains(*given, w); });
+}
+
+HttpResponse Provider::State::authorize(const HttpRequest& req, const Params& params)
+{
+    auto checked = check_authorize(params);
+    if (auto* e = std::get_if<AuthorizeError>(&checked)) {
+        if (!e->to_client)
+            return html_response(req, http::status::bad_request,
+                                 pages::problem("Cannot sign in", e->description));
+        // to_client errors come after the redirect URI was matched: rebuild it.
+        const auto uri = params.find("redirect_uri")->second;
+        Params p{{"error", e->error}, {"error_description", e->description}, {"iss", cfg.issuer}};
+        if (const auto st = params.find("state"); st != params.end())
+            p["state"] = st->second;
+        return redirect(req, with_params(uri, p));
+    }
+    AuthRequest a = std::move(std::get<AuthRequest>(checked));
+    const auto s = session_of(req);
+    const bool forced = contains(a.prompt, "login") || contains(a.prompt, "select_account");
+    // max_age=0 is prompt=login (OpenID Connect Core errata): with whole seconds, a logon
+    // in this very second would otherwise count as young enough.
+    const bool too_old =
+        s && a.max_age &&
+        (*a.max_age == 0 ||
+         core::to_unix(clock.now()) - core::to_unix(s->opened_at) > *a.max_age);
+    // The session is of another user than the client's id_token_hint names, or weaker than
+    // every acr it asks for: sign in again (prompt=none: login_required).
+    const bool other_user = s && a.hinted_sub && *a.hinted_sub != s->user_id;
+    const bool too_weak = s && !a.acr_values.empty() &&
+                          !contains(a.acr_values, acr_of(s->method.value_or("pwd"))) &&
+                          !(acr_of(s->method.value_or("pwd")) == acr_mfa &&
+                            contains(a.acr_values, acr_pwd));
+    const bool usable = s && !forced && !too_old && !other_user && !too_weak;
+    if (usable) {
+        auto consent = needs_consent(a, s->user_id);
+        if (!consent)
+            return redirect(req, error_redirect(a, "server_error", "latchkey cannot read "
+                                                                   "consents right now"));
+        if (!*consent)
+            return redirect(req, code_redirect(a, *s));
+        if (contains(a.prompt, "none"))
+            return redirect(req, error_redirect(a, "consent_required",
+                                                "the user has not allowed this client yet"));
+    } else if (contains(a.prompt, "none")) {
+        return redirect(req, error_redirect(a, "login_required", "the user is not signed in"));
+    }
+    const std::lock_guard lock(mutex);
+    expire();
+    if (logons.size() >= max_logons_in_progress)
+        return busy(req);
+    LoginTx tx;
+    tx.auth = std::move(a);
+    if (usable)
+        tx.consent_for = *s; // signed in already: only the consent page is left
+    const std::string id = open_tx(std::move(tx));
+    return redirect(req, "/login?tx=" + id, http::status::see_other);
+}
+
+HttpResponse Provider::State::resume(const HttpRequest& req, const Params& q)
+{
+    const std::lock_guard lock(mutex);
+    const auto it = q.find("tx");
+    const auto tx = it == q.end() ? logons.end() : logons.find(it->second);
+    if (tx == logons.end() || !tx->second.redirect)
+        return html_response(req, http::status::bad_request,
+                             pages::problem("Sign-in expired", "Start again from the "
+                                                               "application."));
+    const std::string location = *tx->second.redirect;
+    logons.erase(tx);
+    return redirect(req, location);
+}
+
+/// Opens a sign-in transaction (the bound on those in progress is checked by the caller).
+std::string Provider::State::open_tx(LoginTx tx)
+{
+    tx.csrf = random_token();
+    tx.created = clock.now();
+    std::string id = random_token();
+    logons.emplace(id, std::move(tx));
+    return id;
+}
+
+HttpResponse Provider::State::busy(const HttpRequest& req)
+{
+    return html_response(req, http::status::service_unavailable,
+                         pages::problem("Busy", "Too many sign-ins are in progress; try "
+                                                "again in a minute."));
+}
+
+std::string Provider::State::client_name(const LoginTx& tx) const
+{
+    return tx.auth ? tx.auth->client.name : std::string("your account");
+}
+
+HttpResponse Provider::State::show_username(const HttpRequest& req, const std::string& id,
+                                            const LoginTx& tx, std::string_view prefill,
+                                            std::string_view error, http::status status)
+{
+    return html_response(req, status,
+                         pages::username({id, tx.csrf}, client_name(tx), tx.fixed_domain,
+                                         prefill, error));
+}
+
+HttpResponse Provider::State::login_page(const HttpRequest& req, const Target& t)
+{
+    std::optional<std::string> domain;
+    constexpr std::string_view dedicated = "/d/";
+    if (t.path.rfind(dedicated, 0) == 0) {
+        const auto end = t.path.find('/', dedicated.size());
+        domain = t.path.substr(dedicated.size(), end - dedicated.size());
+        if (domain->empty() || domain->size() > 253)
+            return html_response(req, http::status::not_found,
+                                 pages::problem("Not found", "No such sign-in page."));
+    }
+    const std::lock_guard lock(mutex);
+    expire();
+    std::string id;
+    if (const auto it = t.query.find("tx"); it != t.query.end() && logons.count(it->second)) {
+        id = it->second;
+    } else {
+        // A portal opened directly: a sign-in of its own, within the same bound as those
+        // /authorize starts.
         if (logons.size() >= max_logons_in_progress)
             return busy(req);
-        LoginTx tx;
-        tx.auth = std::move(a);
-        if (usable)
-            tx.consent_for = *s; // signed in already: only the consent page is left
-        const std::string id = open_tx(std::move(tx));
-        return redirect(req, "/login?tx=" + id, http::status::see_other);
+        id = open_tx(LoginTx{});
     }
-
-    // ---- the logon pages ------------------------------------------------------------------
-
-    std::string client_name(const LoginTx& tx) const
-    {
-        return tx.auth ? tx.auth->client.name : std::string("your account");
+    LoginTx& tx = logons.at(id);
+    if (domain)
+        tx.fixed_domain = domain;
+    if (tx.consent_for && tx.auth)
+        return html_response(req, http::status::ok, consent_page(id, tx));
+    if (tx.dialogue && tx.step.prompt)
+        return html_response(req, http::status::ok,
+                             pages::prompt({id, tx.csrf}, client_name(tx), tx.user,
+                                           tx.step.messages, *tx.step.prompt));
+    std::string prefill;
+    if (const auto u = t.query.find("username"); u != t.query.end())
+        prefill = u->second;
+    else if (tx.auth)
+        prefill = tx.auth->login_hint;
+    if (tx.fixed_domain) {
+        const std::string suffix = "@" + *tx.fixed_domain;
+        if (prefill.size() > suffix.size() &&
+            prefill.compare(prefill.size() - suffix.size(), suffix.size(), suffix) == 0)
+            prefill.resize(prefill.size() - suffix.size());
     }
+    return show_username(req, id, tx, prefill, "");
+}
 
-    HttpResponse show_username(const HttpRequest& req, const std::string& id, const LoginTx& tx,
-                               std::string_view prefill, std::string_view error,
-                               http::status status = http::status::ok)
+HttpResponse Provider::State::login_post(const HttpRequest& req, const HttpPeer& peer)
+{
+    const auto type = req[http::field::content_type];
+    if (type.substr(0, 33) != "application/x-www-form-urlencoded")
+        return html_response(req, http::status::unsupported_media_type,
+                             pages::problem("Cannot sign in", "Unexpected form encoding."));
+    auto form = parse_params(req.body());
+    if (!form)
+        return html_response(req, http::status::bad_request,
+                             pages::problem("Cannot sign in", form.error().message));
+    const auto field = [&](std::string_view k) {
+        const auto it = form->find(k);
+        return it == form->end() ? std::string() : it->second;
+    };
+    const std::string id = field("tx");
+    LoginTx tx;
     {
-        return html_response(req, status,
-                             pages::username({id, tx.csrf}, client_name(tx), tx.fixed_domain,
-                                             prefill, error));
-    }
-
-    HttpResponse login_page(const HttpRequest& req, const Target& t)
-    {
-        std::optional<std::string> domain;
-        constexpr std::string_view dedicated = "/d/";
-        if (t.path.rfind(dedicated, 0) == 0) {
-            const auto end = t.path.find('/', dedicated.size());
-            domain = t.path.substr(dedicated.size(), end - dedicated.size());
-            if (domain->empty() || domain->size() > 253)
-                return html_response(req, http::status::not_found,
-                                     pages::problem("Not found", "No such sign-in page."));
-        }
         const std::lock_guard lock(mutex);
         expire();
-        std::string id;
-        if (const auto it = t.query.find("tx"); it != t.query.end() && logons.count(it->second)) {
-            id = it->second;
-        } else {
-            // A portal opened directly: a sign-in of its own, within the same bound as those
-            // /authorize starts.
-            if (logons.size() >= max_logons_in_progress)
-                return busy(req);
-            id = open_tx(LoginTx{});
-        }
-        LoginTx& tx = logons.at(id);
-        if (domain)
-            tx.fixed_domain = domain;
-        if (tx.consent_for && tx.auth)
-            return html_response(req, http::status::ok, consent_page(id, tx));
-        if (tx.dialogue && tx.step.prompt)
-            return html_response(req, http::status::ok,
-                                 pages::prompt({id, tx.csrf}, client_name(tx), tx.user,
-                                               tx.step.messages, *tx.step.prompt));
-        std::string prefill;
-        if (const auto u = t.query.find("username"); u != t.query.end())
-            prefill = u->second;
-        else if (tx.auth)
-            prefill = tx.auth->login_hint;
-        if (tx.fixed_domain) {
-            const std::string suffix = "@" + *tx.fixed_domain;
-            if (prefill.size() > suffix.size() &&
-                prefill.compare(prefill.size() - suffix.size(), suffix.size(), suffix) == 0)
-                prefill.resize(prefill.size() - suffix.size());
-        }
-        return show_username(req, id, tx, prefill, "");
-    }
-
-    HttpResponse login_post(const HttpRequest& req, const HttpPeer& peer)
-    {
-        const auto type = req[http::field::content_type];
-        if (type.substr(0, 33) != "application/x-www-form-urlencoded")
-            return html_response(req, http::status::unsupported_media_type,
-                                 pages::problem("Cannot sign in", "Unexpected form encoding."));
-        auto form = parse_params(req.body());
-        if (!form)
+        const auto it = logons.find(id);
+        if (it == logons.end())
             return html_response(req, http::status::bad_request,
-                                 pages::problem("Cannot sign in", form.error().message));
-        const auto field = [&](std::string_view k) {
-            const auto it = form->find(k);
-            return it == form->end() ? std::string() : it->second;
-        };
-        const std::string id = field("tx");
-        LoginTx tx;
-        {
-            const std::lock_guard lock(mutex);
-            expire();
-            const auto it = logons.find(id);
-            if (it == logons.end())
-                return html_response(req, http::status::bad_request,
-                                     pages::problem("Sign-in expired",
-                                                    "This sign-in page has expired or was "
-                                                    "already used. Go back to the application "
-                                                    "and start again."));
-            if (!core::constant_time_equal(field("csrf"), it->second.csrf))
-                return html_response(req, http::status::forbidden,
-                                     pages::problem("Cannot sign in",
-                                                    "The form did not come from this page."));
-            tx = std::move(it->second); // taken: no second request can use it meanwhile
-            logons.erase(it);
-        }
-        HttpResponse out = advance(req, peer, id, tx, *form);
-        const std::lock_guard lock(mutex);
-        if (!tx.redirect || tx.auth)
-            logons.emplace(id, std::move(tx));
-        return out;
-    }
-
-    std::string consent_page(const std::string& id, const LoginTx& tx)
-    {
-        auto user = store.user_by_id(tx.consent_for->user_id);
-        std::string name = "you";
-        if (user && *user) {
-            auto account = store.account_by_id((*user)->account_id);
-            name = (*user)->name +
-                   (account && *account ? "@" + (*account)->default_domain : std::string());
-        }
-        return pages::consent({id, tx.csrf}, client_name(tx), name, tx.auth->scopes);
-    }
-
-    /// The consent page's answer, from the browser whose session it asked for.
-    HttpResponse decide(const HttpRequest& req, const std::string& id, LoginTx& tx,
-                        const Params& form)
-    {
-        const auto s = session_of(req);
-        if (!s || s->id != tx.consent_for->id)
+                                 pages::problem("Sign-in expired",
+                                                "This sign-in page has expired or was "
+                                                "already used. Go back to the application "
+                                                "and start again."));
+        if (!core::constant_time_equal(field("csrf"), it->second.csrf))
             return html_response(req, http::status::forbidden,
-                                 pages::problem("Cannot continue", "You are no longer signed in "
-                                                                   "here; start again from the "
-                                                                   "application."));
-        const auto it = form.find("decision");
-        const std::string decision = it == form.end() ? "" : it->second;
-        if (decision == "allow") {
-            if (auto st = store.set_consent(s->user_id, tx.auth->client.id, tx.auth->scopes,
-                                            clock.now());
-                !st)
-                return html_response(req, http::status::service_unavailable,
-                                     pages::problem("Cannot continue", "latchkey cannot store "
-                                                                       "your answer right now."));
-            record(daemon::Severity::info, "oidc.consent.grant",
-                   {{"client_id", tx.auth->client.id}, {"sub", s->user_id},
-                    {"scope", join_spaces(tx.auth->scopes)}});
-            tx.redirect = code_redirect(*tx.auth, *s);
-        } else if (decision == "deny") {
-            record(daemon::Severity::info, "oidc.consent.deny",
-                   {{"client_id", tx.auth->client.id}, {"sub", s->user_id}});
-            tx.redirect = error_redirect(*tx.auth, "access_denied", "the user denied access");
-        } else {
-            return html_response(req, http::status::bad_request, consent_page(id, tx));
-        }
-        tx.consent_for.reset();
-        return redirect(req, "/authorize/resume?tx=" + id, http::status::see_other);
+                                 pages::problem("Cannot sign in",
+                                                "The form did not come from this page."));
+        tx = std::move(it->second); // taken: no second request can use it meanwhile
+        logons.erase(it);
     }
+    HttpResponse out = advance(req, peer, id, tx, *form);
+    const std::lock_guard lock(mutex);
+    if (!tx.redirect || tx.auth)
+        logons.emplace(id, std::move(tx));
+    return out;
+}
 
-    HttpResponse advance(const HttpRequest& req, const HttpPeer& peer, const std::string& id,
-                         LoginTx& tx, Params& form)
-    {
-        if (tx.consent_for && tx.auth)
-            return decide(req, id, tx, form);
-        daemon::Step step;
-        if (!tx.dialogue) {
-            std::string user = form["username"];
-            if (tx.fixed_domain) {
-                if (user.find('@') != std::string::npos)
-                    return show_username(req, id, tx, user,
-                                         "Type only your user name: the domain is fixed here.",
-                                         http::status::bad_request);
-                user += "@" + *tx.fixed_domain;
-            }
-            if (user.empty() || user.size() > 320)
-                return show_username(req, id, tx, "", "Type your user name as name@domain.",
+std::string Provider::State::consent_page(const std::string& id, const LoginTx& tx)
+{
+    auto user = store.user_by_id(tx.consent_for->user_id);
+    std::string name = "you";
+    if (user && *user) {
+        auto account = store.account_by_id((*user)->account_id);
+        name = (*user)->name +
+               (account && *account ? "@" + (*account)->default_domain : std::string());
+    }
+    return pages::consent({id, tx.csrf}, client_name(tx), name, tx.auth->scopes);
+}
+
+/// The consent page's answer, from the browser whose session it asked for.
+HttpResponse Provider::State::decide(const HttpRequest& req, const std::string& id, LoginTx& tx,
+                                     const Params& form)
+{
+    const auto s = session_of(req);
+    if (!s || s->id != tx.consent_for->id)
+        return html_response(req, http::status::forbidden,
+                             pages::problem("Cannot continue", "You are no longer signed in "
+                                                               "here; start again from the "
+                                                               "application."));
+    const auto it = form.find("decision");
+    const std::string decision = it == form.end() ? "" : it->second;
+    if (decision == "allow") {
+        if (auto st = store.set_consent(s->user_id, tx.auth->client.id, tx.auth->scopes,
+                                        clock.now());
+            !st)
+            return html_response(req, http::status::service_unavailable,
+                                 pages::problem("Cannot continue", "latchkey cannot store "
+                                                                   "your answer right now."));
+        record(daemon::Severity::info, "oidc.consent.grant",
+               {{"client_id", tx.auth->client.id}, {"sub", s->user_id},
+                {"scope", join_spaces(tx.auth->scopes)}});
+        tx.redirect = code_redirect(*tx.auth, *s);
+    } else if (decision == "deny") {
+        record(daemon::Severity::info, "oidc.consent.deny",
+               {{"client_id", tx.auth->client.id}, {"sub", s->user_id}});
+        tx.redirect = error_redirect(*tx.auth, "access_denied", "the user denied access");
+    } else {
+        return html_response(req, http::status::bad_request, consent_page(id, tx));
+    }
+    tx.consent_for.reset();
+    return redirect(req, "/authorize/resume?tx=" + id, http::status::see_other);
+}
+
+HttpResponse Provider::State::advance(const HttpRequest& req, const HttpPeer& peer,
+                                      const std::string& id, LoginTx& tx, Params& form)
+{
+    if (tx.consent_for && tx.auth)
+        return decide(req, id, tx, form);
+    daemon::Step step;
+    if (!tx.dialogue) {
+        std::string user = form["username"];
+        if (tx.fixed_domain) {
+            if (user.find('@') != std::string::npos)
+                return show_username(req, id, tx, user,
+                                     "Type only your user name: the domain is fixed here.",
                                      http::status::bad_request);
-            daemon::LogonRequest r;
-            r.service = "oidc";
-            r.user = user;
-            r.rhost = peer.address;
-            r.directory_wide = true;
-            auto started = engine.begin_logon(r, daemon::Caller{std::nullopt, 0, "oidc"});
-            tx.user = user;
-            tx.asked_code = false; // a new logon: what an earlier attempt was asked counts nothing
-            tx.changing_password = false;
-            tx.dialogue = std::move(started.dialogue);
-            step = std::move(started.step);
+            user += "@" + *tx.fixed_domain;
+        }
+        if (user.empty() || user.size() > 320)
+            return show_username(req, id, tx, "", "Type your user name as name@domain.",
+                                 http::status::bad_request);
+        daemon::LogonRequest r;
+        r.service = "oidc";
+        r.user = user;
+        r.rhost = peer.address;
+        r.directory_wide = true;
+        auto started = engine.begin_logon(r, daemon::Caller{std::nullopt, 0, "oidc"});
+        tx.user = user;
+        tx.asked_code = false; // a new logon: what an earlier attempt was asked counts nothing
+        tx.changing_password = false;
+        tx.dialogue = std::move(started.dialogue);
+        step = std::move(started.step);
+    } else {
+        core::Secret answer(form["answer"]);
+        std::string& raw = form["answer"];
+        core::wipe(raw.data(), raw.size());
+        step = tx.dialogue->answer(std::move(answer));
+    }
+    if (step.prompt) {
+        if (step.prompt->kind == proto::PromptKind::verification_code)
+            tx.asked_code = true;
+        tx.step = std::move(step);
+        return html_response(req, http::status::ok,
+                             pages::prompt({id, tx.csrf}, client_name(tx), tx.user,
+                                           tx.step.messages, *tx.step.prompt));
+    }
+    tx.dialogue.reset();
+    const proto::Verdict v = step.verdict.value_or(proto::Verdict{});
+    const bool changed_password = std::exchange(tx.changing_password, false);
+    if (v.outcome != Outcome::success) {
+        tx.asked_code = false;
+        std::string message = v.message.empty() ? "Sign-in failed." : v.message;
+        const std::string typed = tx.user;
+        tx.user.clear();
+        std::string prefill = typed;
+        if (tx.fixed_domain && prefill.size() > tx.fixed_domain->size() + 1)
+            prefill.resize(prefill.size() - tx.fixed_domain->size() - 1);
+        return show_username(req, id, tx, prefill, message, http::status::unauthorized);
+    }
+    auto who = directory.resolve({tx.user, std::nullopt});
+    if (!who)
+        return html_response(req, http::status::service_unavailable,
+                             pages::problem("Cannot sign in", "latchkey cannot find the "
+                                                              "user right now."));
+    const auto check = engine.check_user(*who);
+    if (check.outcome == Outcome::new_authtok_required && !changed_password) {
+        // Expired, or to be changed at next logon: the engine's own change dialogue, which
+        // starts at the new password (the current one was just proven).
+        auto started = engine.begin_required_change(*who, daemon::Caller{std::nullopt, 0, "oidc"},
+                                                    "oidc", check.message);
+        tx.changing_password = true;
+        tx.dialogue = std::move(started.dialogue);
+        tx.step = std::move(started.step);
+        return html_response(req, http::status::ok,
+                             pages::prompt({id, tx.csrf}, client_name(tx), tx.user,
+                                           tx.step.messages, *tx.step.prompt));
+    }
+    if (check.outcome != Outcome::success)
+        return show_username(req, id, tx, "", check.message, http::status::forbidden);
+    return signed_in(req, peer, id, tx, *who);
+}
+
+HttpResponse Provider::State::signed_in(const HttpRequest& req, const HttpPeer& peer,
+                                        const std::string& id, LoginTx& tx,
+                                        const daemon::ResolvedUser& who)
+{
+    const auto now = clock.now();
+    const std::string cookie_value = random_token();
+    daemon::SessionRecord s;
+    s.id = random_token(); // the public id: ID token `sid`, `session list`
+    s.user_id = who.user.id;
+    s.service = "oidc";
+    s.rhost = peer.address;
+    s.method = tx.asked_code ? "pwd+otp" : "pwd";
+    s.opened_at = now;
+    s.kind = daemon::SessionKind::web;
+    s.secret_hash = token_key(cookie_value);
+    s.expires_at = now + std::chrono::seconds(who.account.settings.session_duration_s);
+    if (auto st = store.create_session(s); !st) {
+        daemon::log::error("oidc: storing a session: " + st.error().message);
+        return html_response(req, http::status::service_unavailable,
+                             pages::problem("Cannot sign in", "latchkey cannot keep the "
+                                                              "session right now."));
+    }
+    const std::string logon_name = who.user.name + "@" + who.account.default_domain;
+    record(daemon::Severity::info, "oidc.session.create",
+           {{"user", who.user.name}, {"account", who.account.name}, {"sid", s.id},
+            {"amr", join_spaces(amr_of(*s.method))}});
+    HttpResponse r = html_response(req, http::status::ok,
+                                   pages::signed_out("You are signed in as " + logon_name +
+                                                     "."));
+    if (tx.auth) {
+        auto consent = needs_consent(*tx.auth, s.user_id);
+        if (consent && *consent) {
+            tx.consent_for = s;
+            r = html_response(req, http::status::ok, consent_page(id, tx));
         } else {
-            core::Secret answer(form["answer"]);
-            std::string& raw = form["answer"];
-            core::wipe(raw.data(), raw.size());
-            step = tx.dialogue->answer(std::move(answer));
+            tx.redirect = consent ? code_redirect(*tx.auth, s)
+                                  : error_redirect(*tx.auth, "server_error",
+                                                   "latchkey cannot read consents right now");
+            r = redirect(req, "/authorize/resume?tx=" + id, http::status::see_other);
         }
-        if (step.prompt) {
-            if (step.prompt->kind == proto::PromptKind::verification_code)
-                tx.asked_code = true;
-            tx.step = std::move(step);
-            return html_response(req, http::status::ok,
-                                 pages::prompt({id, tx.csrf}, client_name(tx), tx.user,
-                                               tx.step.messages, *tx.step.prompt));
-        }
-        tx.dialogue.reset();
-        const proto::Verdict v = step.verdict.value_or(proto::Verdict{});
-        const bool changed_password = std::exchange(tx.changing_password, false);
-        if (v.outcome != Outcome::success) {
-            tx.asked_code = false;
-            std::string message = v.message.empty() ? "Sign-in failed." : v.message;
-            const std::string typed = tx.user;
-            tx.user.clear();
-            std::string prefill = typed;
-            if (tx.fixed_domain && prefill.size() > tx.fixed_domain->size() + 1)
-                prefill.resize(prefill.size() - tx.fixed_domain->size() - 1);
-            return show_username(req, id, tx, prefill, message, http::status::unauthorized);
-        }
-        auto who = directory.resolve({tx.user, std::nullopt});
-        if (!who)
-            return html_response(req, http::status::service_unavailable,
-                                 pages::problem("Cannot sign in", "latchkey cannot find the "
-                                                                  "user right now."));
-        const auto check = engine.check_user(*who);
-        if (check.outcome == Outcome::new_authtok_required && !changed_password) {
-            // Expired, or to be changed at next logon: the engine's own change dialogue, which
-            // starts at the new password (the current one was just proven).
-            auto started = engine.begin_required_change(*who, daemon::Caller{std::nullopt, 0, "oidc"},
-                                                        "oidc", check.message);
-            tx.changing_password = true;
-            tx.dialogue = std::move(started.dialogue);
-            tx.step = std::move(started.step);
-            return html_response(req, http::status::ok,
-                                 pages::prompt({id, tx.csrf}, client_name(tx), tx.user,
-                                               tx.step.messages, *tx.step.prompt));
-        }
-        if (check.outcome != Outcome::success)
-            return show_username(req, id, tx, "", check.message, http::status::forbidden);
-        return signed_in(req, peer, id, tx, *who);
     }
+    std::string c = std::string(session_cookie) + "=" + cookie_value +
+                    "; Path=/; HttpOnly; SameSite=Lax";
+    if (cfg.secure_cookies)
+        c += "; Secure";
+    r.set(http::field::set_cookie, c);
+    return r;
+}
 
-    HttpResponse signed_in(const HttpRequest& req, const HttpPeer& peer, const std::string& id,
-                           LoginTx& tx, const ResolvedUser& who)
-    {
-        const auto now = clock.now();
-        const std::string cookie_value = random_token();
-        daemon::SessionRecord s;
-        s.id = random_token(); // the public id: ID token `sid`, `session list`
-        s.user_id = who.user.id;
-        s.service = "oidc";
-        s.rhost = peer.address;
-        s.method = tx.asked_code ? "pwd+otp" : "pwd";
-        s.opened_at = now;
-        s.kind = daemon::SessionKind::web;
-        s.secret_hash = token_key(cookie_value);
-        s.expires_at = now + std::chrono::seconds(who.account.settings.session_duration_s);
-        if (auto st = store.create_session(s); !st) {
-            daemon::log::error("oidc: storing a session: " + st.error().message);
-            return html_response(req, http::status::service_unavailable,
-                                 pages::problem("Cannot sign in", "latchkey cannot keep the "
-                                                                  "session right now."));
-        }
-        const std::string logon_name = who.user.name + "@" + who.account.default_domain;
-        record(daemon::Severity::info, "oidc.session.create",
-               {{"user", who.user.name}, {"account", who.account.name}, {"sid", s.id},
-                {"amr", join_spaces(amr_of(*s.method))}});
-        HttpResponse r = html_response(req, http::status::ok,
-                                       pages::signed_out("You are signed in as " + logon_name +
-                                                         "."));
-        if (tx.auth) {
-            auto consent = needs_consent(*tx.auth, s.user_id);
-            if (consent && *consent) {
-                tx.consent_for = s;
-                r = html_response(req, http::status::ok, consent_page(id, tx));
-            } else {
-                tx.redirect = consent ? code_redirect(*tx.auth, s)
-                                      : error_redirect(*tx.auth, "server_error",
-                                                       "latchkey cannot read consents right now");
-                r = redirect(req, "/authorize/resume?tx=" + id, http::status::see_other);
-            }
-        }
-        std::string c = std::string(session_cookie) + "=" + cookie_value +
-                        "; Path=/; HttpOnly; SameSite=Lax";
-        if (cfg.secure_cookies)
-            c += "; Secure";
-        r.set(http::field::set_cookie, c);
-        return r;
+core::Result<Provider::State::Issued>
+Provider::State::issue(const daemon::OidcClientRecord& client, const std::string& user_id,
+                       const std::vector<std::string>& scopes, const std::string& sid,
+                       core::TimePoint auth_time, const std::string& method,
+                       const std::optional<std::string>& nonce,
+                       const std::optional<std::string>& refresh_token)
+{
+    LATCHKEY_TRY(user, store.user_by_id(user_id));
+    if (!user)
+        return core::fail(core::Errc::not_found, "the user no longer exists");
+    LATCHKEY_TRY(account, store.account_by_id(user->account_id));
+    if (!account)
+        return core::fail(core::Errc::not_found, "the user's account no longer exists");
+    const auto now = unix_now(clock);
+    Issued out;
+    out.jti = random_token();
+    json::object at;
+    at["iss"] = cfg.issuer;
+    at["sub"] = user_id;
+    at["aud"] = client.id;
+    at["client_id"] = client.id;
+    at["scope"] = join_spaces(scopes);
+    at["iat"] = now;
+    at["exp"] = now + cfg.access_token_lifetime.count();
+    at["auth_time"] = core::to_unix(auth_time);
+    at["jti"] = out.jti;
+    at["sid"] = sid;
+    LATCHKEY_TRY(access, keys.sign(JwsAlg::RS256, at, "at+jwt"));
+    const auto alg = jws_alg_from_string(client.id_token_alg).value_or(JwsAlg::RS256);
+    json::object id;
+    id["iss"] = cfg.issuer;
+    id["sub"] = user_id;
+    id["aud"] = client.id;
+    id["azp"] = client.id;
+    id["iat"] = now;
+    id["exp"] = now + cfg.id_token_lifetime.count();
+    id["auth_time"] = core::to_unix(auth_time);
+    if (nonce)
+        id["nonce"] = *nonce;
+    const auto amr = amr_of(method);
+    id["amr"] = string_array(amr);
+    id["acr"] = acr_of(method);
+    id["sid"] = sid;
+    id["at_hash"] = at_hash(access, alg);
+    if (client.claims_in_id_token)
+        add_claims(id, scopes, *user, *account);
+    LATCHKEY_TRY(id_token, keys.sign(alg, id));
+    out.body["access_token"] = access;
+    out.body["token_type"] = "Bearer";
+    out.body["expires_in"] = cfg.access_token_lifetime.count();
+    out.body["id_token"] = id_token;
+    out.body["scope"] = join_spaces(scopes);
+    if (refresh_token)
+        out.body["refresh_token"] = *refresh_token;
+    return out;
+}
+
+void Provider::State::add_claims(json::object& o, const std::vector<std::string>& scopes,
+                                 const daemon::UserRecord& u, const daemon::AccountRecord& a)
+{
+    if (contains(scopes, "profile")) {
+        o["name"] = u.display_name.empty() ? u.name : u.display_name;
+        o["preferred_username"] = u.name + "@" + a.default_domain;
     }
-
-    HttpResponse resume(const HttpRequest& req, const Params& q)
-    {
-        const std::lock_guard lock(mutex);
-        const auto it = q.find("tx");
-        const auto tx = it == q.end() ? logons.end() : logons.find(it->second);
-        if (tx == logons.end() || !tx->second.redirect)
-            return html_response(req, http::status::bad_request,
-                                 pages::problem("Sign-in expired", "Start again from the "
-                                                                   "application."));
-        const std::string location = *tx->second.redirect;
-        logons.erase(tx);
-        return redirect(req, location);
+    if (contains(scopes, "email") && u.email) {
+        o["email"] = *u.email;
+        o["email_verified"] = false; // an administrator typed it; nobody proved it
     }
+}
 
-    // ---- tokens ---------------------------------------------------------------------------
-
-    struct Issued {
-        json::object body;
-        std::string jti;
+/// The client of a token request: authenticated by secret (Basic or form), or public.
+std::variant<daemon::OidcClientRecord, HttpResponse>
+Provider::State::token_client(const HttpRequest& req, Params& form)
+{
+    const auto basic = basic_credentials(req);
+    const bool in_form = form.count("client_secret") > 0;
+    if (basic && in_form)
+        return oauth_error(req, http::status::bad_request, "invalid_request",
+                           "use one client authentication method");
+    std::string id = basic ? basic->user : form["client_id"];
+    if (basic && form.count("client_id") && form["client_id"] != basic->user)
+        return oauth_error(req, http::status::bad_request, "invalid_request",
+                           "client_id does not match the Authorization header");
+    auto found = clients.find(id);
+    if (!found)
+        return oauth_error(req, http::status::internal_server_error, "server_error",
+                           "latchkey cannot read its clients right now");
+    const auto refuse = [&] {
+        record(daemon::Severity::warning, "oidc.client.auth_fail",
+               {{"client_id", id.substr(0, 64)}});
+        return oauth_error(req, http::status::unauthorized, "invalid_client",
+                           "client authentication failed");
     };
-
-    core::Result<Issued> issue(const daemon::OidcClientRecord& client, const std::string& user_id,
-                               const std::vector<std::string>& scopes, const std::string& sid,
-                               core::TimePoint auth_time, const std::string& method,
-                               const std::optional<std::string>& nonce,
-                               const std::optional<std::string>& refresh_token)
-    {
-        LATCHKEY_TRY(user, store.user_by_id(user_id));
-        if (!user)
-            return core::fail(core::Errc::not_found, "the user no longer exists");
-        LATCHKEY_TRY(account, store.account_by_id(user->account_id));
-        if (!account)
-            return core::fail(core::Errc::not_found, "the user's account no longer exists");
-        const auto now = unix_now(clock);
-        Issued out;
-        out.jti = random_token();
-        json::object at;
-        at["iss"] = cfg.issuer;
-        at["sub"] = user_id;
-        at["aud"] = client.id;
-        at["client_id"] = client.id;
-        at["scope"] = join_spaces(scopes);
-        at["iat"] = now;
-        at["exp"] = now + cfg.access_token_lifetime.count();
-        at["auth_time"] = core::to_unix(auth_time);
-        at["jti"] = out.jti;
-        at["sid"] = sid;
-        LATCHKEY_TRY(access, keys.sign(JwsAlg::RS256, at, "at+jwt"));
-        const auto alg = jws_alg_from_string(client.id_token_alg).value_or(JwsAlg::RS256);
-        json::object id;
-        id["iss"] = cfg.issuer;
-        id["sub"] = user_id;
-        id["aud"] = client.id;
-        id["azp"] = client.id;
-        id["iat"] = now;
-        id["exp"] = now + cfg.id_token_lifetime.count();
-        id["auth_time"] = core::to_unix(auth_time);
-        if (nonce)
-            id["nonce"] = *nonce;
-        const auto amr = amr_of(method);
-        id["amr"] = string_array(amr);
-        id["acr"] = acr_of(method);
-        id["sid"] = sid;
-        id["at_hash"] = at_hash(access, alg);
-        if (client.claims_in_id_token)
-            add_claims(id, scopes, *user, *account);
-        LATCHKEY_TRY(id_token, keys.sign(alg, id));
-        out.body["access_token"] = access;
-        out.body["token_type"] = "Bearer";
-        out.body["expires_in"] = cfg.access_token_lifetime.count();
-        out.body["id_token"] = id_token;
-        out.body["scope"] = join_spaces(scopes);
-        if (refresh_token)
-            out.body["refresh_token"] = *refresh_token;
-        return out;
-    }
-
-    static void add_claims(json::object& o, const std::vector<std::string>& scopes,
-                           const daemon::UserRecord& u, const daemon::AccountRecord& a)
-    {
-        if (contains(scopes, "profile")) {
-            o["name"] = u.display_name.empty() ? u.name : u.display_name;
-            o["preferred_username"] = u.name + "@" + a.default_domain;
-        }
-        if (contains(scopes, "email") && u.email) {
-            o["email"] = *u.email;
-            o["email_verified"] = false; // an administrator typed it; nobody proved it
-        }
-    }
-
-    /// The client of a token request: authenticated by secret (Basic or form), or public.
-    std::variant<daemon::OidcClientRecord, HttpResponse> token_client(const HttpRequest& req,
-                                                                       Params& form)
-    {
-        const auto basic = basic_credentials(req);
-        const bool in_form = form.count("client_secret") > 0;
-        if (basic && in_form)
-            return oauth_error(req, http::status::bad_request, "invalid_request",
-                               "use one client authentication method");
-        std::string id = basic ? basic->user : form["client_id"];
-        if (basic && form.count("client_id") && form["client_id"] != basic->user)
-            return oauth_error(req, http::status::bad_request, "invalid_request",
-                               "client_id does not match the Authorization header");
-        auto found = clients.find(id);
-        if (!found)
-            return oauth_error(req, http::status::internal_server_error, "server_error",
-                               "latchkey cannot read its clients right now");
-        const auto refuse = [&] {
-            record(daemon::Severity::warning, "oidc.client.auth_fail",
-                   {{"client_id", id.substr(0, 64)}});
-            return oauth_error(req, http::status::unauthorized, "invalid_client",
-                               "client authentication failed");
-        };
-        if (!*found)
-            return refuse();
-        daemon::OidcClientRecord client = std::move(**found);
-        if (client.is_public) {
-            if (basic || in_form)
-                return refuse();
-            return client;
-        }
-        core::Secret secret(basic ? basic->password : form["client_secret"]);
-        if (!clients.secret_matches(client, secret))
+    if (!*found)
+        return refuse();
+    daemon::OidcClientRecord client = std::move(**found);
+    if (client.is_public) {
+        if (basic || in_form)
             return refuse();
         return client;
     }
+    core::Secret secret(basic ? basic->password : form["client_secret"]);
+    if (!clients.secret_matches(client, secret))
+        return refuse();
+    return client;
+}
 
-    HttpResponse token(const HttpRequest& req)
-    {
-        if (req.method() != http::verb::post)
-            return oauth_error(req, http::status::method_not_allowed, "invalid_request",
-                               "use POST");
-        auto form = parse_params(req.body());
-        if (!form)
-            return oauth_error(req, http::status::bad_request, "invalid_request",
-                               form.error().message);
-        if ((*form)["grant_type"] == "client_credentials")
-            return client_credentials(req, *form);
-        auto who = token_client(req, *form);
-        if (auto* r = std::get_if<HttpResponse>(&who))
-            return std::move(*r);
-        const auto& client = std::get<daemon::OidcClientRecord>(who);
-        const std::string grant = (*form)["grant_type"];
-        if (grant == "authorization_code")
-            return code_grant(req, client, *form);
-        if (grant == "refresh_token")
-            return refresh_grant(req, client, *form);
-        return oauth_error(req, http::status::bad_request, "unsupported_grant_type",
-                           "grant_type must be authorization_code, refresh_token or "
-                           "client_credentials");
+HttpResponse Provider::State::token(const HttpRequest& req)
+{
+    if (req.method() != http::verb::post)
+        return oauth_error(req, http::status::method_not_allowed, "invalid_request",
+                           "use POST");
+    auto form = parse_params(req.body());
+    if (!form)
+        return oauth_error(req, http::status::bad_request, "invalid_request",
+                           form.error().message);
+    if ((*form)["grant_type"] == "client_credentials")
+        return client_credentials(req, *form);
+    auto who = token_client(req, *form);
+    if (auto* r = std::get_if<HttpResponse>(&who))
+        return std::move(*r);
+    const auto& client = std::get<daemon::OidcClientRecord>(who);
+    const std::string grant = (*form)["grant_type"];
+    if (grant == "authorization_code")
+        return code_grant(req, client, *form);
+    if (grant == "refresh_token")
+        return refresh_grant(req, client, *form);
+    return oauth_error(req, http::status::bad_request, "unsupported_grant_type",
+                       "grant_type must be authorization_code, refresh_token or "
+                       "client_credentials");
+}
+
+/// An access key (seed 004) at the token endpoint: key id and secret as client_id and
+/// client_secret. The token acts as the key's user; passwords play no part.
+HttpResponse Provider::State::client_credentials(const HttpRequest& req, Params& form)
+{
+    const auto basic = basic_credentials(req);
+    if (basic && form.count("client_secret"))
+        return oauth_error(req, http::status::bad_request, "invalid_request",
+                           "use one client authentication method");
+    const std::string id = basic ? basic->user : form["client_id"];
+    const core::Secret secret(basic ? basic->password : form["client_secret"]);
+    auto who = access_keys.authenticate(id, secret);
+    if (!who)
+        return oauth_error(req, http::status::internal_server_error, "server_error",
+                           "latchkey cannot check access keys right now");
+    if (!*who) {
+        record(daemon::Severity::warning, "accesskey.auth_fail", {{"key_id", id.substr(0, 32)}});
+        return oauth_error(req, http::status::unauthorized, "invalid_client",
+                           "the access key is unknown, disabled or its secret is wrong");
     }
+    const auto& u = (*who)->user;
+    std::vector<std::string> scopes;
+    for (const auto& w : split_spaces(form["scope"]))
+        if (w == "profile" || w == "email")
+            scopes.push_back(w);
+    const auto now = unix_now(clock);
+    json::object at;
+    at["iss"] = cfg.issuer;
+    at["sub"] = u.id;
+    at["aud"] = id;
+    at["client_id"] = id;
+    at["scope"] = join_spaces(scopes);
+    at["iat"] = now;
+    at["exp"] = now + cfg.access_token_lifetime.count();
+    at["jti"] = random_token();
+    auto token = keys.sign(JwsAlg::RS256, at, "at+jwt");
+    if (!token)
+        return oauth_error(req, http::status::internal_server_error, "server_error",
+                           "latchkey cannot sign tokens right now");
+    record(daemon::Severity::info, "oidc.token.issue",
+           {{"client_id", id}, {"sub", u.id}, {"user", u.name},
+            {"grant", "client_credentials"}});
+    json::object body;
+    body["access_token"] = *token;
+    body["token_type"] = "Bearer";
+    body["expires_in"] = cfg.access_token_lifetime.count();
+    body["scope"] = join_spaces(scopes);
+    return json_response(req, http::status::ok, body);
+}
 
-    /// An access key (seed 004) at the token endpoint: key id and secret as client_id and
-    /// client_secret. The token acts as the key's user; passwords play no part.
-    HttpResponse client_credentials(const HttpRequest& req, Params& form)
-    {
-        const auto basic = basic_credentials(req);
-        if (basic && form.count("client_secret"))
-            return oauth_error(req, http::status::bad_request, "invalid_request",
-                               "use one client authentication method");
-        const std::string id = basic ? basic->user : form["client_id"];
-        const core::Secret secret(basic ? basic->password : form["client_secret"]);
-        auto who = access_keys.authenticate(id, secret);
-        if (!who)
-            return oauth_error(req, http::status::internal_server_error, "server_error",
-                               "latchkey cannot check access keys right now");
-        if (!*who) {
-            record(daemon::Severity::warning, "accesskey.auth_fail", {{"key_id", id.substr(0, 32)}});
-            return oauth_error(req, http::status::unauthorized, "invalid_client",
-                               "the access key is unknown, disabled or its secret is wrong");
-        }
-        const auto& u = (*who)->user;
-        std::vector<std::string> scopes;
-        for (const auto& w : split_spaces(form["scope"]))
-            if (w == "profile" || w == "email")
-                scopes.push_back(w);
-        const auto now = unix_now(clock);
-        json::object at;
-        at["iss"] = cfg.issuer;
-        at["sub"] = u.id;
-        at["aud"] = id;
-        at["client_id"] = id;
-        at["scope"] = join_spaces(scopes);
-        at["iat"] = now;
-        at["exp"] = now + cfg.access_token_lifetime.count();
-        at["jti"] = random_token();
-        auto token = keys.sign(JwsAlg::RS256, at, "at+jwt");
-        if (!token)
-            return oauth_error(req, http::status::internal_server_error, "server_error",
-                               "latchkey cannot sign tokens right now");
-        record(daemon::Severity::info, "oidc.token.issue",
-               {{"client_id", id}, {"sub", u.id}, {"user", u.name},
-                {"grant", "client_credentials"}});
-        json::object body;
-        body["access_token"] = *token;
-        body["token_type"] = "Bearer";
-        body["expires_in"] = cfg.access_token_lifetime.count();
-        body["scope"] = join_spaces(scopes);
-        return json_response(req, http::status::ok, body);
-    }
-
-    HttpResponse code_grant(const HttpRequest& req, const daemon::OidcClientRecord& client,
-                            Params& form)
-    {
-        const auto invalid = [&](std::string_view why) {
-            return oauth_error(req, http::status::bad_request, "invalid_grant", why);
-        };
-        std::unique_lock lock(mutex);
-        const auto it = codes.find(token_key(form["code"]));
-        if (it == codes.end())
-            return invalid("the code is not valid");
-        CodeGrant& g = it->second;
-        if (g.used) {
-            // A replayed code: whatever the first exchange issued is revoked (RFC 6749 §4.1.2).
-            const CodeGrant replayed = g;
-            lock.unlock();
-            const auto until = clock.now() + cfg.access_token_lifetime;
-            for (const auto& j : replayed.access_jtis)
-                if (auto st = store.revoke_access_token(j, until); !st)
-                    daemon::log::error("oidc: revoking a token: " + st.error().message);
-            if (replayed.family)
-                if (auto st = store.delete_refresh_family(*replayed.family); !st)
-                    daemon::log::error("oidc: revoking refresh tokens: " + st.error().message);
-            record(daemon::Severity::warning, "oidc.code.replay",
-                   {{"client_id", client.id}, {"sub", replayed.user_id}});
-            return invalid("the code was used already; what it issued is revoked");
-        }
-        if (g.auth.client.id != client.id)
-            return invalid("the code was issued to another client");
-        if (g.expires < clock.now())
-            return invalid("the code has expired");
-        if (form["redirect_uri"] != g.auth.redirect_uri)
-            return invalid("redirect_uri does not match the authorization request");
-        const auto verifier = form.find("code_verifier");
-        if (g.auth.code_challenge) {
-            if (verifier == form.end() || !valid_verifier(verifier->second) ||
-                !core::constant_time_equal(sha256_base64url(verifier->second),
-                                           *g.auth.code_challenge))
-                return invalid("the PKCE code_verifier does not match");
-        } else if (verifier != form.end()) {
-            return invalid("no code_challenge was sent with the authorization request");
-        }
-        g.used = true;
-        if (contains(g.auth.scopes, "offline_access"))
-            g.family = random_token();
-        const CodeGrant copy = g;
-        lock.unlock();
-        if (!session_alive(copy.sid))
-            return invalid("the session this code came from has ended");
-        if (auto st = store.add_session_client(copy.sid, client.id); !st)
-            return invalid(st.error().message);
-        std::optional<std::string> refresh_token;
-        if (copy.family) {
-            refresh_token = random_token();
-            daemon::RefreshTokenRecord t{token_key(*refresh_token),
-                                         *copy.family,
-                                         client.id,
-                                         copy.user_id,
-                                         copy.sid,
-                                         copy.auth.scopes,
-                                         copy.auth_time,
-                                         copy.method,
-                                         clock.now() + cfg.refresh_token_lifetime,
-                                         std::nullopt};
-            if (auto st = store.add_refresh_token(t); !st)
-                return invalid(st.error().message);
-        }
-        auto issued = issue(client, copy.user_id, copy.auth.scopes, copy.sid, copy.auth_time,
-                            copy.method, copy.auth.nonce, refresh_token);
-        if (!issued)
-            return oauth_error(req, http::status::bad_request, "invalid_grant",
-                               issued.error().message);
-        {
-            const std::lock_guard again(mutex);
-            if (const auto g2 = codes.find(token_key(form["code"])); g2 != codes.end())
-                g2->second.access_jtis.push_back(issued->jti);
-        }
-        record(daemon::Severity::info, "oidc.token.issue",
-               {{"client_id", client.id}, {"sub", copy.user_id}, {"grant", "authorization_code"}});
-        return json_response(req, http::status::ok, issued->body);
-    }
-
-    HttpResponse refresh_grant(const HttpRequest& req, const daemon::OidcClientRecord& client,
-                               Params& form)
-    {
-        const auto invalid = [&](std::string_view why) {
-            return oauth_error(req, http::status::bad_request, "invalid_grant", why);
-        };
-        auto found = store.refresh_token(token_key(form["refresh_token"]));
-        if (!found)
-            return oauth_error(req, http::status::internal_server_error, "server_error",
-                               "latchkey cannot read refresh tokens right now");
-        if (!*found)
-            return invalid("the refresh token is not valid");
-        const daemon::RefreshTokenRecord t = std::move(**found);
-        if (t.client_id != client.id)
-            return invalid("the refresh token was issued to another client");
-        const auto now = clock.now();
-        if (t.expires_at < now)
-            return invalid("the refresh token has expired");
-        const auto kill = [&] {
-            if (auto st = store.delete_refresh_family(t.family); !st)
-                daemon::log::error("oidc: revoking refresh tokens: " + st.error().message);
-        };
-        if (t.rotated_at && *t.rotated_at + cfg.refresh_grace < now) {
-            // Reuse of a rotated token: someone else has the family. End it.
-            kill();
-            record(daemon::Severity::warning, "oidc.refresh.reuse",
-                   {{"client_id", client.id}, {"sub", t.user_id}});
-            return invalid("the refresh token was used already; its family is revoked");
-        }
-        if (!session_alive(t.session_id)) {
-            kill();
-            return invalid("the session of this refresh token has ended");
-        }
-        std::vector<std::string> scopes = t.scopes;
-        if (const auto s = form.find("scope"); s != form.end()) {
-            scopes.clear();
-            for (const auto& w : split_spaces(s->second)) {
-                if (!contains(t.scopes, w))
-                    return oauth_error(req, http::status::bad_request, "invalid_scope",
-                                       "a refresh cannot widen the scope");
-                scopes.push_back(w);
-            }
-        }
-        const std::string next = random_token();
-        daemon::RefreshTokenRecord fresh = t;
-        fresh.token_hash = token_key(next);
-        fresh.rotated_at.reset();
-        fresh.scopes = scopes;
-        if (auto st = store.rotate_refresh_token(t.token_hash, now, fresh); !st)
-            return invalid(st.error().message);
-        auto issued = issue(client, fresh.user_id, scopes, fresh.session_id, fresh.auth_time,
-                            fresh.method, std::nullopt, next);
-        if (!issued)
-            return invalid(issued.error().message);
-        record(daemon::Severity::info, "oidc.token.issue",
-               {{"client_id", client.id}, {"sub", fresh.user_id}, {"grant", "refresh_token"}});
-        return json_response(req, http::status::ok, issued->body);
-    }
-
-    /// The claims of a valid access token of ours, or nullopt.
-    std::optional<json::object> access_claims(std::string_view token)
-    {
-        auto claims = keys.verify(token);
-        if (!claims)
-            return std::nullopt;
-        const auto* exp = claims->if_contains("exp");
-        const auto* jti = claims->if_contains("jti");
-        if (exp == nullptr || !exp->is_int64() || exp->as_int64() <= unix_now(clock) ||
-            jti == nullptr || !jti->is_string() || claims->if_contains("client_id") == nullptr)
-            return std::nullopt;
-        auto revoked = store.access_token_revoked(std::string(jti->as_string()));
-        if (!revoked || *revoked)
-            return std::nullopt;
-        // A token of a browser session is good only while the session is (session end,
-        // sign-out, a password change).
-        if (const auto* sid = claims->if_contains("sid"))
-            if (!sid->is_string() || !session_alive(std::string(sid->as_string())))
-                return std::nullopt;
-        return std::move(*claims);
-    }
-
-    HttpResponse userinfo(const HttpRequest& req)
-    {
-        const auto token = bearer_token(req);
-        const auto claims = token ? access_claims(*token) : std::nullopt;
-        if (!claims) {
-            auto r = json_response(req, http::status::unauthorized, json::object{});
-            r.set(http::field::www_authenticate,
-                  "Bearer error=\"invalid_token\", error_description=\"the access token is not "
-                  "valid\"");
-            return r;
-        }
-        const std::string sub(claims->at("sub").as_string());
-        json::object out;
-        out["sub"] = sub;
-        auto user = store.user_by_id(sub);
-        if (user && *user) {
-            auto account = store.account_by_id((*user)->account_id);
-            if (account && *account)
-                add_claims(out, split_spaces(claims->at("scope").as_string()), **user, **account);
-        }
-        return json_response(req, http::status::ok, out);
-    }
-
-    /// The form of a client-authenticated endpoint and its client, or the error to answer.
-    struct ClientForm {
-        Params form;
-        daemon::OidcClientRecord client;
+HttpResponse Provider::State::code_grant(const HttpRequest& req,
+                                         const daemon::OidcClientRecord& client, Params& form)
+{
+    const auto invalid = [&](std::string_view why) {
+        return oauth_error(req, http::status::bad_request, "invalid_grant", why);
     };
-
-    std::variant<ClientForm, HttpResponse> client_form(const HttpRequest& req)
-    {
-        auto form = parse_params(req.body());
-        if (!form)
-            return oauth_error(req, http::status::bad_request, "invalid_request",
-                               form.error().message);
-        auto who = token_client(req, *form);
-        if (auto* r = std::get_if<HttpResponse>(&who))
-            return std::move(*r);
-        return ClientForm{std::move(*form), std::move(std::get<daemon::OidcClientRecord>(who))};
+    std::unique_lock lock(mutex);
+    const auto it = codes.find(token_key(form["code"]));
+    if (it == codes.end())
+        return invalid("the code is not valid");
+    CodeGrant& g = it->second;
+    if (g.used) {
+        // A replayed code: whatever the first exchange issued is revoked (RFC 6749 §4.1.2).
+        const CodeGrant replayed = g;
+        lock.unlock();
+        const auto until = clock.now() + cfg.access_token_lifetime;
+        for (const auto& j : replayed.access_jtis)
+            if (auto st = store.revoke_access_token(j, until); !st)
+                daemon::log::error("oidc: revoking a token: " + st.error().message);
+        if (replayed.family)
+            if (auto st = store.delete_refresh_family(*replayed.family); !st)
+                daemon::log::error("oidc: revoking refresh tokens: " + st.error().message);
+        record(daemon::Severity::warning, "oidc.code.replay",
+               {{"client_id", client.id}, {"sub", replayed.user_id}});
+        return invalid("the code was used already; what it issued is revoked");
     }
-
-    HttpResponse introspect(const HttpRequest& req)
-    {
-        auto in = client_form(req);
-        if (auto* r = std::get_if<HttpResponse>(&in))
-            return std::move(*r);
-        auto& [form, client] = std::get<ClientForm>(in);
-        if (client.is_public)
-            return oauth_error(req, http::status::unauthorized, "invalid_client",
-                               "introspection is for confidential clients");
-        const std::string token = form["token"];
-        json::object out;
-        out["active"] = false;
-        if (auto claims = access_claims(token)) {
-            out = std::move(*claims);
-            out["active"] = true;
-            out["token_type"] = "Bearer";
-            return json_response(req, http::status::ok, out);
-        }
-        if (auto found = store.refresh_token(token_key(token)); found && *found) {
-            const auto& t = **found;
-            if (!t.rotated_at && t.expires_at > clock.now() && t.client_id == client.id &&
-                session_alive(t.session_id)) {
-                out["active"] = true;
-                out["client_id"] = t.client_id;
-                out["sub"] = t.user_id;
-                out["scope"] = join_spaces(t.scopes);
-                out["exp"] = core::to_unix(t.expires_at);
-                out["token_type"] = "refresh_token";
-            }
-        }
-        return json_response(req, http::status::ok, out);
+    if (g.auth.client.id != client.id)
+        return invalid("the code was issued to another client");
+    if (g.expires < clock.now())
+        return invalid("the code has expired");
+    if (form["redirect_uri"] != g.auth.redirect_uri)
+        return invalid("redirect_uri does not match the authorization request");
+    const auto verifier = form.find("code_verifier");
+    if (g.auth.code_challenge) {
+        if (verifier == form.end() || !valid_verifier(verifier->second) ||
+            !core::constant_time_equal(sha256_base64url(verifier->second),
+                                       *g.auth.code_challenge))
+            return invalid("the PKCE code_verifier does not match");
+    } else if (verifier != form.end()) {
+        return invalid("no code_challenge was sent with the authorization request");
     }
-
-    HttpResponse revoke(const HttpRequest& req)
-    {
-        auto in = client_form(req);
-        if (auto* r = std::get_if<HttpResponse>(&in))
-            return std::move(*r);
-        auto& [form, client] = std::get<ClientForm>(in);
-        const std::string token = form["token"];
-        if (auto claims = keys.verify(token)) {
-            const auto* jti = claims->if_contains("jti");
-            const auto* cid = claims->if_contains("client_id");
-            const auto* exp = claims->if_contains("exp");
-            if (jti && jti->is_string() && cid && cid->is_string() && cid->as_string() == client.id &&
-                exp && exp->is_int64())
-                if (auto st = store.revoke_access_token(std::string(jti->as_string()),
-                                                        core::from_unix(exp->as_int64()));
-                    !st)
-                    return oauth_error(req, http::status::service_unavailable, "temporarily_unavailable",
-                                       "latchkey cannot revoke tokens right now");
-        } else if (auto found = store.refresh_token(token_key(token));
-                   found && *found && (*found)->client_id == client.id) {
-            if (auto st = store.delete_refresh_family((*found)->family); !st)
-                return oauth_error(req, http::status::service_unavailable, "temporarily_unavailable",
-                                   "latchkey cannot revoke tokens right now");
-        }
-        // RFC 7009 §2.2: 200 whether or not the token was valid.
-        return text_response(req, http::status::ok, "application/json", "{}");
+    g.used = true;
+    if (contains(g.auth.scopes, "offline_access"))
+        g.family = random_token();
+    const CodeGrant copy = g;
+    lock.unlock();
+    if (!session_alive(copy.sid))
+        return invalid("the session this code came from has ended");
+    if (auto st = store.add_session_client(copy.sid, client.id); !st)
+        return invalid(st.error().message);
+    std::optional<std::string> refresh_token;
+    if (copy.family) {
+        refresh_token = random_token();
+        daemon::RefreshTokenRecord t{token_key(*refresh_token),
+                                     *copy.family,
+                                     client.id,
+                                     copy.user_id,
+                                     copy.sid,
+                                     copy.auth.scopes,
+                                     copy.auth_time,
+                                     copy.method,
+                                     clock.now() + cfg.refresh_token_lifetime,
+                                     std::nullopt};
+        if (auto st = store.add_refresh_token(t); !st)
+            return invalid(st.error().message);
     }
-
-    HttpResponse logout(const HttpRequest& req, Params& p)
+    auto issued = issue(client, copy.user_id, copy.auth.scopes, copy.sid, copy.auth_time,
+                        copy.method, copy.auth.nonce, refresh_token);
+    if (!issued)
+        return oauth_error(req, http::status::bad_request, "invalid_grant",
+                           issued.error().message);
     {
-        std::optional<std::string> client_id;
-        if (const auto hint = p.find("id_token_hint"); hint != p.end()) {
-            // Expired ID tokens are fine here; the signature is what counts.
-            if (auto claims = keys.verify(hint->second))
-                if (const auto* aud = claims->if_contains("aud"); aud && aud->is_string())
-                    client_id = std::string(aud->as_string());
+        const std::lock_guard again(mutex);
+        if (const auto g2 = codes.find(token_key(form["code"])); g2 != codes.end())
+            g2->second.access_jtis.push_back(issued->jti);
+    }
+    record(daemon::Severity::info, "oidc.token.issue",
+           {{"client_id", client.id}, {"sub", copy.user_id}, {"grant", "authorization_code"}});
+    return json_response(req, http::status::ok, issued->body);
+}
+
+HttpResponse Provider::State::refresh_grant(const HttpRequest& req,
+                                            const daemon::OidcClientRecord& client, Params& form)
+{
+    const auto invalid = [&](std::string_view why) {
+        return oauth_error(req, http::status::bad_request, "invalid_grant", why);
+    };
+    auto found = store.refresh_token(token_key(form["refresh_token"]));
+    if (!found)
+        return oauth_error(req, http::status::internal_server_error, "server_error",
+                           "latchkey cannot read refresh tokens right now");
+    if (!*found)
+        return invalid("the refresh token is not valid");
+    const daemon::RefreshTokenRecord t = std::move(**found);
+    if (t.client_id != client.id)
+        return invalid("the refresh token was issued to another client");
+    const auto now = clock.now();
+    if (t.expires_at < now)
+        return invalid("the refresh token has expired");
+    const auto kill = [&] {
+        if (auto st = store.delete_refresh_family(t.family); !st)
+            daemon::log::error("oidc: revoking refresh tokens: " + st.error().message);
+    };
+    if (t.rotated_at && *t.rotated_at + cfg.refresh_grace < now) {
+        // Reuse of a rotated token: someone else has the family. End it.
+        kill();
+        record(daemon::Severity::warning, "oidc.refresh.reuse",
+               {{"client_id", client.id}, {"sub", t.user_id}});
+        return invalid("the refresh token was used already; its family is revoked");
+    }
+    if (!session_alive(t.session_id)) {
+        kill();
+        return invalid("the session of this refresh token has ended");
+    }
+    std::vector<std::string> scopes = t.scopes;
+    if (const auto s = form.find("scope"); s != form.end()) {
+        scopes.clear();
+        for (const auto& w : split_spaces(s->second)) {
+            if (!contains(t.scopes, w))
+                return oauth_error(req, http::status::bad_request, "invalid_scope",
+                                   "a refresh cannot widen the scope");
+            scopes.push_back(w);
         }
-        std::optional<std::string> target;
-        if (const auto uri = p.find("post_logout_redirect_uri"); uri != p.end()) {
-            if (!client_id)
-                return html_response(req, http::status::bad_request,
-                                     pages::problem("Cannot sign out",
-                                                    "A post-logout redirect needs an "
-                                                    "id_token_hint from this provider."));
-            auto c = clients.find(*client_id);
-            if (!c || !*c || !contains((*c)->post_logout_redirect_uris, uri->second))
-                return html_response(req, http::status::bad_request,
-                                     pages::problem("Cannot sign out",
-                                                    "That post-logout redirect URI is not "
-                                                    "registered for the client."));
-            Params back;
-            if (const auto st = p.find("state"); st != p.end())
-                back["state"] = st->second;
-            target = with_params(uri->second, back);
-        }
-        if (const auto s = session_of(req)) {
-            // The directory closes it with its refresh tokens, audits it, and tells the session's
-            // clients through back-channel logout.
-            if (auto ended = directory.end_session(*s, "logout", daemon::Actor{"oidc"}); !ended)
-                return html_response(req, http::status::service_unavailable,
-                                     pages::problem("Cannot sign out", "latchkey cannot end the "
-                                                                       "session right now."));
-        }
-        HttpResponse r = target ? redirect(req, *target)
-                                : html_response(req, http::status::ok,
-                                                pages::signed_out("You are signed out."));
-        r.set(http::field::set_cookie, std::string(session_cookie) +
-                                           "=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax");
+    }
+    const std::string next = random_token();
+    daemon::RefreshTokenRecord fresh = t;
+    fresh.token_hash = token_key(next);
+    fresh.rotated_at.reset();
+    fresh.scopes = scopes;
+    if (auto st = store.rotate_refresh_token(t.token_hash, now, fresh); !st)
+        return invalid(st.error().message);
+    auto issued = issue(client, fresh.user_id, scopes, fresh.session_id, fresh.auth_time,
+                        fresh.method, std::nullopt, next);
+    if (!issued)
+        return invalid(issued.error().message);
+    record(daemon::Severity::info, "oidc.token.issue",
+           {{"client_id", client.id}, {"sub", fresh.user_id}, {"grant", "refresh_token"}});
+    return json_response(req, http::status::ok, issued->body);
+}
+
+/// The claims of a valid access token of ours, or nullopt.
+std::optional<json::object> Provider::State::access_claims(std::string_view token)
+{
+    auto claims = keys.verify(token);
+    if (!claims)
+        return std::nullopt;
+    const auto* exp = claims->if_contains("exp");
+    const auto* jti = claims->if_contains("jti");
+    if (exp == nullptr || !exp->is_int64() || exp->as_int64() <= unix_now(clock) ||
+        jti == nullptr || !jti->is_string() || claims->if_contains("client_id") == nullptr)
+        return std::nullopt;
+    auto revoked = store.access_token_revoked(std::string(jti->as_string()));
+    if (!revoked || *revoked)
+        return std::nullopt;
+    // A token of a browser session is good only while the session is (session end,
+    // sign-out, a password change).
+    if (const auto* sid = claims->if_contains("sid"))
+        if (!sid->is_string() || !session_alive(std::string(sid->as_string())))
+            return std::nullopt;
+    return std::move(*claims);
+}
+
+HttpResponse Provider::State::userinfo(const HttpRequest& req)
+{
+    const auto token = bearer_token(req);
+    const auto claims = token ? access_claims(*token) : std::nullopt;
+    if (!claims) {
+        auto r = json_response(req, http::status::unauthorized, json::object{});
+        r.set(http::field::www_authenticate,
+              "Bearer error=\"invalid_token\", error_description=\"the access token is not "
+              "valid\"");
         return r;
     }
-
-    json::object discovery() const
-    {
-        const auto& i = cfg.issuer;
-        json::object d;
-        d["issuer"] = i;
-        d["authorization_endpoint"] = i + "/authorize";
-        d["token_endpoint"] = i + "/token";
-        d["userinfo_endpoint"] = i + "/userinfo";
-        d["jwks_uri"] = i + "/jwks";
-        d["end_session_endpoint"] = i + "/logout";
-        d["revocation_endpoint"] = i + "/revoke";
-        d["introspection_endpoint"] = i + "/introspect";
-        d["response_types_supported"] = json::array{"code"};
-        d["response_modes_supported"] = json::array{"query"};
-        d["grant_types_supported"] =
-            json::array{"authorization_code", "refresh_token", "client_credentials"};
-        d["subject_types_supported"] = json::array{"public"};
-        d["id_token_signing_alg_values_supported"] = json::array{"RS256", "ES256", "EdDSA"};
-        d["token_endpoint_auth_methods_supported"] =
-            json::array{"client_secret_basic", "client_secret_post", "none"};
-        d["revocation_endpoint_auth_methods_supported"] =
-            json::array{"client_secret_basic", "client_secret_post", "none"};
-        d["introspection_endpoint_auth_methods_supported"] =
-            json::array{"client_secret_basic", "client_secret_post"};
-        d["code_challenge_methods_supported"] = json::array{"S256"};
-        d["scopes_supported"] = json::array{"openid", "profile", "email", "offline_access"};
-        d["claims_supported"] = json::array{"sub", "iss", "aud", "exp", "iat", "auth_time",
-                                            "nonce", "amr", "acr", "sid", "name",
-                                            "preferred_username", "email", "email_verified"};
-        d["acr_values_supported"] = json::array{acr_pwd, acr_mfa};
-        d["prompt_values_supported"] = json::array{"none", "login", "consent", "select_account"};
-        d["authorization_response_iss_parameter_supported"] = true;
-        d["request_parameter_supported"] = false;
-        d["request_uri_parameter_supported"] = false;
-        return d;
+    const std::string sub(claims->at("sub").as_string());
+    json::object out;
+    out["sub"] = sub;
+    auto user = store.user_by_id(sub);
+    if (user && *user) {
+        auto account = store.account_by_id((*user)->account_id);
+        if (account && *account)
+            add_claims(out, split_spaces(claims->at("scope").as_string()), **user, **account);
     }
+    return json_response(req, http::status::ok, out);
+}
 
-    HttpResponse route(HttpRequest&& req, const HttpPeer& peer)
-    {
-        prune_store();
-        auto target = parse_target(req.target());
-        if (!target)
-            return text_response(req, http::status::bad_request, "text/plain; charset=utf-8",
-                                 target.error().message + "\n");
-        const auto& path = target->path;
-        const bool get = req.method() == http::verb::get || req.method() == http::verb::head;
-        const bool post = req.method() == http::verb::post;
-        if (path == "/.well-known/openid-configuration" && get)
-            return json_response(req, http::status::ok, discovery());
-        if (path == "/jwks" && get) {
-            auto r = json_response(req, http::status::ok, keys.jwks());
-            r.set(http::field::content_type, "application/jwk-set+json");
-            return r;
-        }
-        if (path == "/authorize" && (get || post)) {
-            if (post) {
-                auto form = parse_params(req.body());
-                if (!form)
-                    return html_response(req, http::status::bad_request,
-                                         pages::problem("Cannot sign in", form.error().message));
-                return authorize(req, *form);
-            }
-            return authorize(req, target->query);
-        }
-        if (path == "/authorize/resume" && get)
-            return resume(req, target->query);
-        if ((path == "/login" || (path.rfind("/d/", 0) == 0 && path.size() > 9 &&
-                                  path.compare(path.size() - 6, 6, "/login") == 0))) {
-            if (get)
-                return login_page(req, *target);
-            if (post)
-                return login_post(req, peer);
-        }
-        if (path == "/token")
-            return token(req);
-        if (path == "/userinfo" && (get || post))
-            return userinfo(req);
-        if (path == "/introspect" && post)
-            return introspect(req);
-        if (path == "/revoke" && post)
-            return revoke(req);
-        if (path == "/logout" && (get || post)) {
-            if (post) {
-                auto form = parse_params(req.body());
-                if (!form)
-                    return html_response(req, http::status::bad_request,
-                                         pages::problem("Cannot sign out", form.error().message));
-                return logout(req, *form);
-            }
-            return logout(req, target->query);
-        }
-        if (path == "/static/latchkey.css" && get) {
-            auto r = text_response(req, http::status::ok, "text/css; charset=utf-8",
-                                   std::string(pages::stylesheet()));
-            r.set(http::field::cache_control, "public, max-age=3600");
-            return r;
-        }
-        return html_response(req, http::status::not_found,
-                             pages::problem("Not found", "There is no such page."));
+std::variant<Provider::State::ClientForm, HttpResponse>
+Provider::State::client_form(const HttpRequest& req)
+{
+    auto form = parse_params(req.body());
+    if (!form)
+        return oauth_error(req, http::status::bad_request, "invalid_request",
+                           form.error().message);
+    auto who = token_client(req, *form);
+    if (auto* r = std::get_if<HttpResponse>(&who))
+        return std::move(*r);
+    return ClientForm{std::move(*form), std::move(std::get<daemon::OidcClientRecord>(who))};
+}
+
+HttpResponse Provider::State::introspect(const HttpRequest& req)
+{
+    auto in = client_form(req);
+    if (auto* r = std::get_if<HttpResponse>(&in))
+        return std::move(*r);
+    auto& [form, client] = std::get<ClientForm>(in);
+    if (client.is_public)
+        return oauth_error(req, http::status::unauthorized, "invalid_client",
+                           "introspection is for confidential clients");
+    const std::string token = form["token"];
+    json::object out;
+    out["active"] = false;
+    if (auto claims = access_claims(token)) {
+        out = std::move(*claims);
+        out["active"] = true;
+        out["token_type"] = "Bearer";
+        return json_response(req, http::status::ok, out);
     }
-};
+    if (auto found = store.refresh_token(token_key(token)); found && *found) {
+        const auto& t = **found;
+        if (!t.rotated_at && t.expires_at > clock.now() && t.client_id == client.id &&
+            session_alive(t.session_id)) {
+            out["active"] = true;
+            out["client_id"] = t.client_id;
+            out["sub"] = t.user_id;
+            out["scope"] = join_spaces(t.scopes);
+            out["exp"] = core::to_unix(t.expires_at);
+            out["token_type"] = "refresh_token";
+        }
+    }
+    return json_response(req, http::status::ok, out);
+}
 
-// ---- the provider -----------------------------------------------------------------------
+HttpResponse Provider::State::revoke(const HttpRequest& req)
+{
+    auto in = client_form(req);
+    if (auto* r = std::get_if<HttpResponse>(&in))
+        return std::move(*r);
+    auto& [form, client] = std::get<ClientForm>(in);
+    const std::string token = form["token"];
+    if (auto claims = keys.verify(token)) {
+        const auto* jti = claims->if_contains("jti");
+        const auto* cid = claims->if_contains("client_id");
+        const auto* exp = claims->if_contains("exp");
+        if (jti && jti->is_string() && cid && cid->is_string() && cid->as_string() == client.id &&
+            exp && exp->is_int64())
+            if (auto st = store.revoke_access_token(std::string(jti->as_string()),
+                                                    core::from_unix(exp->as_int64()));
+                !st)
+                return oauth_error(req, http::status::service_unavailable, "temporarily_unavailable",
+                                   "latchkey cannot revoke tokens right now");
+    } else if (auto found = store.refresh_token(token_key(token));
+               found && *found && (*found)->client_id == client.id) {
+        if (auto st = store.delete_refresh_family((*found)->family); !st)
+            return oauth_error(req, http::status::service_unavailable, "temporarily_unavailable",
+                               "latchkey cannot revoke tokens right now");
+    }
+    // RFC 7009 §2.2: 200 whether or not the token was valid.
+    return text_response(req, http::status::ok, "application/json", "{}");
+}
+
+json::object Provider::State::discovery() const
+{
+    const auto& i = cfg.issuer;
+    json::object d;
+    d["issuer"] = i;
+    d["authorization_endpoint"] = i + "/authorize";
+    d["token_endpoint"] = i + "/token";
+    d["userinfo_endpoint"] = i + "/userinfo";
+    d["jwks_uri"] = i + "/jwks";
+    d["end_session_endpoint"] = i + "/logout";
+    d["revocation_endpoint"] = i + "/revoke";
+    d["introspection_endpoint"] = i + "/introspect";
+    d["response_types_supported"] = json::array{"code"};
+    d["response_modes_supported"] = json::array{"query"};
+    d["grant_types_supported"] =
+        json::array{"authorization_code", "refresh_token", "client_credentials"};
+    d["subject_types_supported"] = json::array{"public"};
+    d["id_token_signing_alg_values_supported"] = json::array{"RS256", "ES256", "EdDSA"};
+    d["token_endpoint_auth_methods_supported"] =
+        json::array{"client_secret_basic", "client_secret_post", "none"};
+    d["revocation_endpoint_auth_methods_supported"] =
+        json::array{"client_secret_basic", "client_secret_post", "none"};
+    d["introspection_endpoint_auth_methods_supported"] =
+        json::array{"client_secret_basic", "client_secret_post"};
+    d["code_challenge_methods_supported"] = json::array{"S256"};
+    d["scopes_supported"] = json::array{"openid", "profile", "email", "offline_access"};
+    d["claims_supported"] = json::array{"sub", "iss", "aud", "exp", "iat", "auth_time",
+                                        "nonce", "amr", "acr", "sid", "name",
+                                        "preferred_username", "email", "email_verified"};
+    d["acr_values_supported"] = json::array{acr_pwd, acr_mfa};
+    d["prompt_values_supported"] = json::array{"none", "login", "consent", "select_account"};
+    d["authorization_response_iss_parameter_supported"] = true;
+    d["request_parameter_supported"] = false;
+    d["request_uri_parameter_supported"] = false;
+    return d;
+}
+
+HttpResponse Provider::State::route(HttpRequest&& req, const HttpPeer& peer)
+{
+    prune_store();
+    auto target = parse_target(req.target());
+    if (!target)
+        return text_response(req, http::status::bad_request, "text/plain; charset=utf-8",
+                             target.error().message + "\n");
+    const auto& path = target->path;
+    const bool get = req.method() == http::verb::get || req.method() == http::verb::head;
+    const bool post = req.method() == http::verb::post;
+    if (path == "/.well-known/openid-configuration" && get)
+        return json_response(req, http::status::ok, discovery());
+    if (path == "/jwks" && get) {
+        auto r = json_response(req, http::status::ok, keys.jwks());
+        r.set(http::field::content_type, "application/jwk-set+json");
+        return r;
+    }
+    if (path == "/authorize" && (get || post)) {
+        if (post) {
+            auto form = parse_params(req.body());
+            if (!form)
+                return html_response(req, http::status::bad_request,
+                                     pages::problem("Cannot sign in", form.error().message));
+            return authorize(req, *form);
+        }
+        return authorize(req, target->query);
+    }
+    if (path == "/authorize/resume" && get)
+        return resume(req, target->query);
+    if ((path == "/login" || (path.rfind("/d/", 0) == 0 && path.size() > 9 &&
+                              path.compare(path.size() - 6, 6, "/login") == 0))) {
+        if (get)
+            return login_page(req, *target);
+        if (post)
+            return login_post(req, peer);
+    }
+    if (path == "/token")
+        return token(req);
+    if (path == "/userinfo" && (get || post))
+        return userinfo(req);
+    if (path == "/introspect" && post)
+        return introspect(req);
+    if (path == "/revoke" && post)
+        return revoke(req);
+    if (path == "/logout" && (get || post)) {
+        if (post) {
+            auto form = parse_params(req.body());
+            if (!form)
+                return html_response(req, http::status::bad_request,
+                                     pages::problem("Cannot sign out", form.error().message));
+            return logout(req, *form);
+        }
+        return logout(req, target->query);
+    }
+    if (path == "/static/latchkey.css" && get) {
+        auto r = text_response(req, http::status::ok, "text/css; charset=utf-8",
+                               std::string(pages::stylesheet()));
+        r.set(http::field::cache_control, "public, max-age=3600");
+        return r;
+    }
+    return html_response(req, http::status::not_found,
+                         pages::problem("Not found", "There is no such page."));
+}
 
 Provider::Provider(ProviderConfig config, daemon::Store& store, daemon::Directory& directory,
                    daemon::AuthEngine& engine, daemon::AccessKeys& access_keys,
