@@ -1,0 +1,320 @@
+// SPDX-License-Identifier: Apache-2.0
+// The sign-in pages: a portal or an /authorize request opens a sign-in, whose form POSTs drive
+// the AuthEngine dialogue (user name, password, TOTP, a required password change), then ask
+// for consent and open the browser session.
+#include "oidc/provider_state.hpp"
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include "core/secret.hpp"
+#include "core/log.hpp"
+#include "oidc/pages.hpp"
+#include "oidc/web.hpp"
+#include "proto/wire.hpp"
+
+namespace latchkey::oidc {
+
+namespace {
+
+using proto::Outcome;
+
+} // namespace
+
+using namespace detail;
+
+/// Opens a sign-in transaction (the bound on those in progress is checked by the caller).
+std::string Provider::State::open_tx(LoginTx tx)
+{
+    tx.csrf = random_token();
+    tx.created = clock.now();
+    std::string id = random_token();
+    logons.emplace(id, std::move(tx));
+    return id;
+}
+
+HttpResponse Provider::State::busy(const HttpRequest& req)
+{
+    return html_response(req, http::status::service_unavailable,
+                         pages::problem("Busy", "Too many sign-ins are in progress; try "
+                                                "again in a minute."));
+}
+
+std::string Provider::State::client_name(const LoginTx& tx) const
+{
+    return tx.auth ? tx.auth->client.name : std::string("your account");
+}
+
+HttpResponse Provider::State::show_username(const HttpRequest& req, const std::string& id,
+                                            const LoginTx& tx, std::string_view prefill,
+                                            std::string_view error, http::status status)
+{
+    return html_response(req, status,
+                         pages::username({id, tx.csrf}, client_name(tx), tx.fixed_domain,
+                                         prefill, error));
+}
+
+HttpResponse Provider::State::login_page(const HttpRequest& req, const Target& t)
+{
+    std::optional<std::string> domain;
+    constexpr std::string_view dedicated = "/d/";
+    if (t.path.rfind(dedicated, 0) == 0) {
+        const auto end = t.path.find('/', dedicated.size());
+        domain = t.path.substr(dedicated.size(), end - dedicated.size());
+        if (domain->empty() || domain->size() > 253)
+            return html_response(req, http::status::not_found,
+                                 pages::problem("Not found", "No such sign-in page."));
+    }
+    const std::lock_guard lock(mutex);
+    expire();
+    std::string id;
+    if (const auto it = t.query.find("tx"); it != t.query.end() && logons.count(it->second)) {
+        id = it->second;
+    } else {
+        // A portal opened directly: a sign-in of its own, within the same bound as those
+        // /authorize starts.
+        if (logons.size() >= max_logons_in_progress)
+            return busy(req);
+        id = open_tx(LoginTx{});
+    }
+    LoginTx& tx = logons.at(id);
+    if (domain)
+        tx.fixed_domain = domain;
+    if (tx.consent_for && tx.auth)
+        return html_response(req, http::status::ok, consent_page(id, tx));
+    if (tx.dialogue && tx.step.prompt)
+        return html_response(req, http::status::ok,
+                             pages::prompt({id, tx.csrf}, client_name(tx), tx.user,
+                                           tx.step.messages, *tx.step.prompt));
+    std::string prefill;
+    if (const auto u = t.query.find("username"); u != t.query.end())
+        prefill = u->second;
+    else if (tx.auth)
+        prefill = tx.auth->login_hint;
+    if (tx.fixed_domain) {
+        const std::string suffix = "@" + *tx.fixed_domain;
+        if (prefill.size() > suffix.size() &&
+            prefill.compare(prefill.size() - suffix.size(), suffix.size(), suffix) == 0)
+            prefill.resize(prefill.size() - suffix.size());
+    }
+    return show_username(req, id, tx, prefill, "");
+}
+
+HttpResponse Provider::State::login_post(const HttpRequest& req, const HttpPeer& peer)
+{
+    const auto type = req[http::field::content_type];
+    if (type.substr(0, 33) != "application/x-www-form-urlencoded")
+        return html_response(req, http::status::unsupported_media_type,
+                             pages::problem("Cannot sign in", "Unexpected form encoding."));
+    auto form = parse_params(req.body());
+    if (!form)
+        return html_response(req, http::status::bad_request,
+                             pages::problem("Cannot sign in", form.error().message));
+    const auto field = [&](std::string_view k) {
+        const auto it = form->find(k);
+        return it == form->end() ? std::string() : it->second;
+    };
+    const std::string id = field("tx");
+    LoginTx tx;
+    {
+        const std::lock_guard lock(mutex);
+        expire();
+        const auto it = logons.find(id);
+        if (it == logons.end())
+            return html_response(req, http::status::bad_request,
+                                 pages::problem("Sign-in expired",
+                                                "This sign-in page has expired or was "
+                                                "already used. Go back to the application "
+                                                "and start again."));
+        if (!core::constant_time_equal(field("csrf"), it->second.csrf))
+            return html_response(req, http::status::forbidden,
+                                 pages::problem("Cannot sign in",
+                                                "The form did not come from this page."));
+        tx = std::move(it->second); // taken: no second request can use it meanwhile
+        logons.erase(it);
+    }
+    HttpResponse out = advance(req, peer, id, tx, *form);
+    const std::lock_guard lock(mutex);
+    if (!tx.redirect || tx.auth)
+        logons.emplace(id, std::move(tx));
+    return out;
+}
+
+std::string Provider::State::consent_page(const std::string& id, const LoginTx& tx)
+{
+    auto user = store.user_by_id(tx.consent_for->user_id);
+    std::string name = "you";
+    if (user && *user) {
+        auto account = store.account_by_id((*user)->account_id);
+        name = (*user)->name +
+               (account && *account ? "@" + (*account)->default_domain : std::string());
+    }
+    return pages::consent({id, tx.csrf}, client_name(tx), name, tx.auth->scopes);
+}
+
+/// The consent page's answer, from the browser whose session it asked for.
+HttpResponse Provider::State::decide(const HttpRequest& req, const std::string& id, LoginTx& tx,
+                                     const Params& form)
+{
+    const auto s = session_of(req);
+    if (!s || s->id != tx.consent_for->id)
+        return html_response(req, http::status::forbidden,
+                             pages::problem("Cannot continue", "You are no longer signed in "
+                                                               "here; start again from the "
+                                                               "application."));
+    const auto it = form.find("decision");
+    const std::string decision = it == form.end() ? "" : it->second;
+    if (decision == "allow") {
+        if (auto st = store.set_consent(s->user_id, tx.auth->client.id, tx.auth->scopes,
+                                        clock.now());
+            !st)
+            return html_response(req, http::status::service_unavailable,
+                                 pages::problem("Cannot continue", "latchkey cannot store "
+                                                                   "your answer right now."));
+        record(daemon::Severity::info, "oidc.consent.grant",
+               {{"client_id", tx.auth->client.id}, {"sub", s->user_id},
+                {"scope", join_spaces(tx.auth->scopes)}});
+        tx.redirect = code_redirect(*tx.auth, *s);
+    } else if (decision == "deny") {
+        record(daemon::Severity::info, "oidc.consent.deny",
+               {{"client_id", tx.auth->client.id}, {"sub", s->user_id}});
+        tx.redirect = error_redirect(*tx.auth, "access_denied", "the user denied access");
+    } else {
+        return html_response(req, http::status::bad_request, consent_page(id, tx));
+    }
+    tx.consent_for.reset();
+    return redirect(req, "/authorize/resume?tx=" + id, http::status::see_other);
+}
+
+HttpResponse Provider::State::advance(const HttpRequest& req, const HttpPeer& peer,
+                                      const std::string& id, LoginTx& tx, Params& form)
+{
+    if (tx.consent_for && tx.auth)
+        return decide(req, id, tx, form);
+    daemon::Step step;
+    if (!tx.dialogue) {
+        std::string user = form["username"];
+        if (tx.fixed_domain) {
+            if (user.find('@') != std::string::npos)
+                return show_username(req, id, tx, user,
+                                     "Type only your user name: the domain is fixed here.",
+                                     http::status::bad_request);
+            user += "@" + *tx.fixed_domain;
+        }
+        if (user.empty() || user.size() > 320)
+            return show_username(req, id, tx, "", "Type your user name as name@domain.",
+                                 http::status::bad_request);
+        daemon::LogonRequest r;
+        r.service = "oidc";
+        r.user = user;
+        r.rhost = peer.address;
+        r.directory_wide = true;
+        auto started = engine.begin_logon(r, daemon::Caller{std::nullopt, 0, "oidc"});
+        tx.user = user;
+        tx.asked_code = false; // a new logon: what an earlier attempt was asked counts nothing
+        tx.changing_password = false;
+        tx.dialogue = std::move(started.dialogue);
+        step = std::move(started.step);
+    } else {
+        core::Secret answer(form["answer"]);
+        std::string& raw = form["answer"];
+        core::wipe(raw.data(), raw.size());
+        step = tx.dialogue->answer(std::move(answer));
+    }
+    if (step.prompt) {
+        if (step.prompt->kind == proto::PromptKind::verification_code)
+            tx.asked_code = true;
+        tx.step = std::move(step);
+        return html_response(req, http::status::ok,
+                             pages::prompt({id, tx.csrf}, client_name(tx), tx.user,
+                                           tx.step.messages, *tx.step.prompt));
+    }
+    tx.dialogue.reset();
+    const proto::Verdict v = step.verdict.value_or(proto::Verdict{});
+    const bool changed_password = std::exchange(tx.changing_password, false);
+    if (v.outcome != Outcome::success) {
+        tx.asked_code = false;
+        std::string message = v.message.empty() ? "Sign-in failed." : v.message;
+        const std::string typed = tx.user;
+        tx.user.clear();
+        std::string prefill = typed;
+        if (tx.fixed_domain && prefill.size() > tx.fixed_domain->size() + 1)
+            prefill.resize(prefill.size() - tx.fixed_domain->size() - 1);
+        return show_username(req, id, tx, prefill, message, http::status::unauthorized);
+    }
+    auto who = directory.resolve({tx.user, std::nullopt});
+    if (!who)
+        return html_response(req, http::status::service_unavailable,
+                             pages::problem("Cannot sign in", "latchkey cannot find the "
+                                                              "user right now."));
+    const auto check = engine.check_user(*who);
+    if (check.outcome == Outcome::new_authtok_required && !changed_password) {
+        // Expired, or to be changed at next logon: the engine's own change dialogue, which
+        // starts at the new password (the current one was just proven).
+        auto started = engine.begin_required_change(*who, daemon::Caller{std::nullopt, 0, "oidc"},
+                                                    "oidc", check.message);
+        tx.changing_password = true;
+        tx.dialogue = std::move(started.dialogue);
+        tx.step = std::move(started.step);
+        return html_response(req, http::status::ok,
+                             pages::prompt({id, tx.csrf}, client_name(tx), tx.user,
+                                           tx.step.messages, *tx.step.prompt));
+    }
+    if (check.outcome != Outcome::success)
+        return show_username(req, id, tx, "", check.message, http::status::forbidden);
+    return signed_in(req, peer, id, tx, *who);
+}
+
+HttpResponse Provider::State::signed_in(const HttpRequest& req, const HttpPeer& peer,
+                                        const std::string& id, LoginTx& tx,
+                                        const daemon::ResolvedUser& who)
+{
+    const auto now = clock.now();
+    const std::string cookie_value = random_token();
+    daemon::SessionRecord s;
+    s.id = random_token(); // the public id: ID token `sid`, `session list`
+    s.user_id = who.user.id;
+    s.service = "oidc";
+    s.rhost = peer.address;
+    s.method = tx.asked_code ? "pwd+otp" : "pwd";
+    s.opened_at = now;
+    s.kind = daemon::SessionKind::web;
+    s.secret_hash = token_key(cookie_value);
+    s.expires_at = now + std::chrono::seconds(who.account.settings.session_duration_s);
+    if (auto st = store.create_session(s); !st) {
+        core::log::error("oidc: storing a session: " + st.error().message);
+        return html_response(req, http::status::service_unavailable,
+                             pages::problem("Cannot sign in", "latchkey cannot keep the "
+                                                              "session right now."));
+    }
+    const std::string logon_name = who.user.name + "@" + who.account.default_domain;
+    record(daemon::Severity::info, "oidc.session.create",
+           {{"user", who.user.name}, {"account", who.account.name}, {"sid", s.id},
+            {"amr", join_spaces(amr_of(*s.method))}});
+    HttpResponse r = html_response(req, http::status::ok,
+                                   pages::signed_out("You are signed in as " + logon_name +
+                                                     "."));
+    if (tx.auth) {
+        auto consent = needs_consent(*tx.auth, s.user_id);
+        if (consent && *consent) {
+            tx.consent_for = s;
+            r = html_response(req, http::status::ok, consent_page(id, tx));
+        } else {
+            tx.redirect = consent ? code_redirect(*tx.auth, s)
+                                  : error_redirect(*tx.auth, "server_error",
+                                                   "latchkey cannot read consents right now");
+            r = redirect(req, "/authorize/resume?tx=" + id, http::status::see_other);
+        }
+    }
+    std::string c = std::string(session_cookie) + "=" + cookie_value +
+                    "; Path=/; HttpOnly; SameSite=Lax";
+    if (cfg.secure_cookies)
+        c += "; Secure";
+    r.set(http::field::set_cookie, c);
+    return r;
+}
+
+} // namespace latchkey::oidc

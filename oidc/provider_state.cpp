@@ -1,0 +1,163 @@
+// SPDX-License-Identifier: Apache-2.0
+// Provider::State's construction and upkeep (expiry of sign-ins and codes, pruning of the
+// store, session lookups, audit), and the helpers the endpoint families share.
+#include "oidc/provider_state.hpp"
+
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "core/random.hpp"
+#include "core/secret.hpp"
+#include "core/log.hpp"
+#include "oidc/jose.hpp"
+
+namespace latchkey::oidc {
+
+namespace detail {
+
+std::string random_token()
+{
+    std::array<unsigned char, 32> raw{};
+    core::random_bytes(raw.data(), raw.size());
+    std::string t = base64url(std::string_view(reinterpret_cast<const char*>(raw.data()), raw.size()));
+    core::wipe(raw.data(), raw.size());
+    return t;
+}
+
+std::string token_key(std::string_view token)
+{
+    return sha256_base64url(token);
+}
+
+std::int64_t unix_now(const core::Clock& clock)
+{
+    return core::to_unix(clock.now());
+}
+
+std::vector<std::string> split_spaces(std::string_view s)
+{
+    std::vector<std::string> out;
+    std::istringstream in{std::string(s)};
+    for (std::string w; in >> w;)
+        if (std::find(out.begin(), out.end(), w) == out.end())
+            out.push_back(w);
+    return out;
+}
+
+std::string join_spaces(const std::vector<std::string>& v)
+{
+    std::string out;
+    for (const auto& w : v)
+        out += (out.empty() ? "" : " ") + w;
+    return out;
+}
+
+bool contains(const std::vector<std::string>& v, std::string_view w)
+{
+    return std::find(v.begin(), v.end(), w) != v.end();
+}
+
+std::vector<std::string> amr_of(std::string_view method)
+{
+    if (method == "pwd")
+        return {"pwd"};
+    return {"pwd", "otp", "mfa"};
+}
+
+std::string_view acr_of(std::string_view method)
+{
+    return method == "pwd" ? acr_pwd : acr_mfa;
+}
+
+} // namespace detail
+
+using namespace detail;
+
+Provider::State::State(ProviderConfig c, daemon::Store& s, daemon::Directory& d,
+                       daemon::AuthEngine& e, daemon::AccessKeys& ak, const daemon::SecretBox& b,
+                       daemon::Audit& a, const core::Clock& k)
+    : cfg(std::move(c))
+    , store(s)
+    , directory(d)
+    , engine(e)
+    , access_keys(ak)
+    , audit(a)
+    , clock(k)
+    , keys(s, b, a, k, cfg.key_rotation,
+           std::max({cfg.id_token_lifetime, cfg.access_token_lifetime}))
+    , clients(s, b, a, k)
+    , backchannel(cfg.backchannel_timeout,
+                  [this](const LogoutDelivery& out, const core::Status& st) { delivered(out, st); })
+{
+}
+
+/// Drops sign-ins and codes past their time; at most once a second, so that a request
+/// never pays for walking every code (each lookup checks expiry itself).
+void Provider::State::expire()
+{
+    const auto now = clock.now();
+    if (now < next_expire)
+        return;
+    next_expire = now + std::chrono::seconds(1);
+    std::erase_if(logons, [&](auto& kv) { return kv.second.created + cfg.logon_lifetime < now; });
+    std::erase_if(codes, [&](auto& kv) { return kv.second.expires + cfg.code_lifetime < now; });
+}
+
+/// Every 10 s at most: expired browser sessions close, dead tokens go.
+void Provider::State::prune_store()
+{
+    const std::int64_t now = unix_now(clock);
+    std::int64_t due = next_prune.load();
+    if (now < due || !next_prune.compare_exchange_strong(due, now + 10))
+        return;
+    auto ended = store.expire_web_state(clock.now());
+    if (!ended) {
+        core::log::error("oidc: pruning sessions: " + ended.error().message);
+        return;
+    }
+    for (const auto& e : *ended) {
+        record(daemon::Severity::info, "session.end",
+               {{"session", e.id}, {"kind", "web"}, {"reason", "expired"}});
+        session_ended(e, "expired");
+    }
+}
+
+/// The web session is open and not expired.
+bool Provider::State::session_alive(const std::string& sid)
+{
+    auto s = store.session(sid);
+    return s && *s && !(*s)->closed_at && (*s)->expires_at &&
+           *(*s)->expires_at >= clock.now();
+}
+
+/// The browser's open session, by its cookie.
+std::optional<daemon::SessionRecord> Provider::State::session_of(const HttpRequest& req)
+{
+    const auto c = cookie(req, session_cookie);
+    if (!c)
+        return std::nullopt;
+    auto s = store.web_session(token_key(*c), clock.now());
+    if (!s) {
+        core::log::error("oidc: looking up a session: " + s.error().message);
+        return std::nullopt;
+    }
+    return std::move(*s);
+}
+
+void Provider::State::record(daemon::Severity s, const std::string& event,
+                             std::map<std::string, std::string> fields)
+{
+    fields["front_door"] = "oidc";
+    audit.record(s, event, std::move(fields));
+}
+
+} // namespace latchkey::oidc

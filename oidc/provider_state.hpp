@@ -1,0 +1,227 @@
+// SPDX-License-Identifier: Apache-2.0
+// Provider::State, internal to oidc/: what the endpoint families share (sign-ins and codes in
+// progress, the store, keys and clients) and the helpers more than one family uses.
+//
+// The endpoints are members of State, each family in a file of its own: provider_state.cpp
+// (upkeep), authorize.cpp, login.cpp (the sign-in pages), token.cpp, introspection.cpp
+// (userinfo, introspection, revocation), logout.cpp, and provider.cpp (discovery, routing).
+// Those files say `using namespace detail;`: the helpers were file-local before the split, and
+// the endpoint bodies read as they did.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include <boost/json.hpp>
+
+#include "core/clock.hpp"
+#include "core/result.hpp"
+#include "oidc/backchannel.hpp"
+#include "oidc/clients.hpp"
+#include "oidc/http_server.hpp"
+#include "oidc/keyring.hpp"
+#include "oidc/provider.hpp"
+#include "oidc/web.hpp"
+
+namespace latchkey::oidc {
+
+namespace detail {
+
+inline constexpr std::string_view session_cookie = "lk_session";
+inline constexpr std::string_view acr_pwd = "urn:latchkey:acr:pwd";
+inline constexpr std::string_view acr_mfa = "urn:latchkey:acr:mfa";
+inline constexpr std::size_t max_logons_in_progress = 10'000;
+
+/// 32 random bytes, base64url: codes, tokens, cookies and sign-in ids.
+std::string random_token();
+
+/// Tokens, codes and cookies are looked up by their hash: a map lookup then reveals nothing
+/// through timing, and a dump of memory holds no usable token.
+std::string token_key(std::string_view token);
+
+std::int64_t unix_now(const core::Clock& clock);
+
+/// The words of a space-separated list (scope, prompt), each once, in their first order.
+std::vector<std::string> split_spaces(std::string_view s);
+std::string join_spaces(const std::vector<std::string>& v);
+bool contains(const std::vector<std::string>& v, std::string_view w);
+
+/// The amr (RFC 8176) of a logon method as sessions record it ("pwd", "pwd+otp").
+std::vector<std::string> amr_of(std::string_view method);
+
+/// The acr of a logon method: a second factor, or a password alone.
+std::string_view acr_of(std::string_view method);
+
+} // namespace detail
+
+/// A checked authorization request, waiting for a logon or answered at once.
+struct AuthRequest {
+    daemon::OidcClientRecord client;
+    std::string redirect_uri;
+    std::vector<std::string> scopes;
+    std::optional<std::string> state;
+    std::optional<std::string> nonce;
+    std::optional<std::string> code_challenge;
+    std::vector<std::string> prompt;
+    std::optional<std::int64_t> max_age;
+    std::string login_hint;
+    std::optional<std::string> hinted_sub;  ///< the `sub` of a valid id_token_hint
+    std::vector<std::string> acr_values;    ///< those we know, in the client's order
+};
+
+/// A logon in progress on the pages.
+struct LoginTx {
+    std::optional<AuthRequest> auth;       ///< absent: someone signing in at a portal directly
+    std::string csrf;
+    std::optional<std::string> fixed_domain;
+    std::string user;                      ///< as typed, with the domain
+    std::unique_ptr<daemon::Dialogue> dialogue;
+    daemon::Step step;                      ///< the prompt being shown
+    bool asked_code = false;
+    bool changing_password = false;        ///< the dialogue is the required password change
+    std::optional<daemon::SessionRecord> consent_for; ///< signed in, asking for consent
+    core::TimePoint created;
+    std::optional<std::string> redirect;   ///< set when done: where /authorize/resume goes
+};
+
+/// Codes live a minute and stay in memory: a restart costs a sign-in a retry, nothing more.
+struct CodeGrant {
+    AuthRequest auth;
+    std::string user_id;
+    std::string sid;
+    core::TimePoint auth_time;
+    std::string method;
+    core::TimePoint expires;
+    bool used = false;
+    std::vector<std::string> access_jtis;  ///< what the first exchange issued, for a replay
+    std::optional<std::string> family;
+};
+
+struct Provider::State {
+    State(ProviderConfig c, daemon::Store& s, daemon::Directory& d, daemon::AuthEngine& e,
+          daemon::AccessKeys& ak, const daemon::SecretBox& b, daemon::Audit& a,
+          const core::Clock& k);
+
+    ProviderConfig cfg;
+    daemon::Store& store;
+    daemon::Directory& directory;
+    daemon::AuthEngine& engine;
+    daemon::AccessKeys& access_keys;
+    daemon::Audit& audit;
+    const core::Clock& clock;
+    KeyRing keys;
+    ClientRegistry clients;
+
+    BackchannelSender backchannel;
+
+    // Sessions, refresh tokens, revocations and consents are in the store; these are not.
+    std::mutex mutex;
+    std::map<std::string, LoginTx> logons;         ///< tx id ->
+    std::map<std::string, CodeGrant> codes;        ///< token_key(code) ->
+    std::atomic<std::int64_t> next_prune{0};       ///< unix time of the next store prune
+
+    core::TimePoint next_expire{};                  ///< mutex held
+
+    // ---- upkeep and sessions (provider_state.cpp) -------------------------------------------
+
+    void expire(); ///< mutex held
+    void prune_store();
+    bool session_alive(const std::string& sid);
+    std::optional<daemon::SessionRecord> session_of(const HttpRequest& req);
+    void record(daemon::Severity s, const std::string& event,
+                std::map<std::string, std::string> fields);
+
+    // ---- back-channel logout and /logout (logout.cpp) ---------------------------------------
+
+    void session_ended(const daemon::SessionRecord& s, std::string_view reason);
+    void delivered(const LogoutDelivery& d, const core::Status& st);
+    HttpResponse logout(const HttpRequest& req, Params& p);
+
+    // ---- /authorize (authorize.cpp) ---------------------------------------------------------
+
+    struct AuthorizeError {
+        bool to_client = false;  ///< the redirect URI is trusted: send the error there
+        std::string error;
+        std::string description;
+    };
+
+    std::variant<AuthRequest, AuthorizeError> check_authorize(const Params& p);
+    std::string error_redirect(const AuthRequest& a, std::string_view error,
+                               std::string_view description);
+    std::string code_redirect(const AuthRequest& a, const daemon::SessionRecord& s);
+    core::Result<bool> needs_consent(const AuthRequest& a, const std::string& user_id);
+    HttpResponse authorize(const HttpRequest& req, const Params& params);
+    HttpResponse resume(const HttpRequest& req, const Params& q);
+
+    // ---- the sign-in pages (login.cpp) ------------------------------------------------------
+
+    std::string open_tx(LoginTx tx); ///< mutex held
+    HttpResponse busy(const HttpRequest& req);
+    std::string client_name(const LoginTx& tx) const;
+    HttpResponse show_username(const HttpRequest& req, const std::string& id, const LoginTx& tx,
+                               std::string_view prefill, std::string_view error,
+                               http::status status = http::status::ok);
+    HttpResponse login_page(const HttpRequest& req, const Target& t);
+    HttpResponse login_post(const HttpRequest& req, const HttpPeer& peer);
+    std::string consent_page(const std::string& id, const LoginTx& tx);
+    HttpResponse decide(const HttpRequest& req, const std::string& id, LoginTx& tx,
+                        const Params& form);
+    HttpResponse advance(const HttpRequest& req, const HttpPeer& peer, const std::string& id,
+                         LoginTx& tx, Params& form);
+    HttpResponse signed_in(const HttpRequest& req, const HttpPeer& peer, const std::string& id,
+                           LoginTx& tx, const daemon::ResolvedUser& who);
+
+    // ---- /token (token.cpp) -----------------------------------------------------------------
+
+    struct Issued {
+        boost::json::object body;
+        std::string jti;
+    };
+
+    core::Result<Issued> issue(const daemon::OidcClientRecord& client, const std::string& user_id,
+                               const std::vector<std::string>& scopes, const std::string& sid,
+                               core::TimePoint auth_time, const std::string& method,
+                               const std::optional<std::string>& nonce,
+                               const std::optional<std::string>& refresh_token);
+    static void add_claims(boost::json::object& o, const std::vector<std::string>& scopes,
+                           const daemon::UserRecord& u, const daemon::AccountRecord& a);
+    std::variant<daemon::OidcClientRecord, HttpResponse> token_client(const HttpRequest& req,
+                                                                       Params& form);
+    HttpResponse token(const HttpRequest& req);
+    HttpResponse client_credentials(const HttpRequest& req, Params& form);
+    HttpResponse code_grant(const HttpRequest& req, const daemon::OidcClientRecord& client,
+                            Params& form);
+    HttpResponse refresh_grant(const HttpRequest& req, const daemon::OidcClientRecord& client,
+                               Params& form);
+
+    // ---- /userinfo, /introspect, /revoke (introspection.cpp) --------------------------------
+
+    std::optional<boost::json::object> access_claims(std::string_view token);
+    HttpResponse userinfo(const HttpRequest& req);
+
+    /// The form of a client-authenticated endpoint and its client, or the error to answer.
+    struct ClientForm {
+        Params form;
+        daemon::OidcClientRecord client;
+    };
+
+    std::variant<ClientForm, HttpResponse> client_form(const HttpRequest& req);
+    HttpResponse introspect(const HttpRequest& req);
+    HttpResponse revoke(const HttpRequest& req);
+
+    // ---- discovery and routing (provider.cpp) -----------------------------------------------
+
+    boost::json::object discovery() const;
+    HttpResponse route(HttpRequest&& req, const HttpPeer& peer);
+};
+
+} // namespace latchkey::oidc
