@@ -11,9 +11,9 @@
 
 #include "daemon/access_keys.hpp"
 #include "daemon/auth_engine.hpp"
-#include "daemon/authority.hpp"
-#include "daemon/directory.hpp"
-#include "daemon/lifecycle.hpp"
+#include "directory/authority.hpp"
+#include "directory/directory.hpp"
+#include "directory/lifecycle.hpp"
 #include "daemon/mfa.hpp"
 #include "daemon/passwords.hpp"
 #include "daemon/phone_codes.hpp"

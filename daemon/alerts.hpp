@@ -5,7 +5,7 @@
 
 #include <cstddef>
 
-#include "daemon/audit.hpp"
+#include "directory/audit.hpp"
 #include "daemon/notifier.hpp"
 #include "daemon/sender_thread.hpp"
 

@@ -8,10 +8,10 @@
 #include <vector>
 
 #include "core/random.hpp"
-#include "daemon/authority.hpp"
+#include "directory/authority.hpp"
 #include "core/log.hpp"
-#include "daemon/network.hpp"
-#include "daemon/password_policy.hpp"
+#include "directory/network.hpp"
+#include "directory/password_policy.hpp"
 
 namespace latchkey::daemon {
 

@@ -37,12 +37,12 @@
 
 #include "core/clock.hpp"
 #include "core/secret.hpp"
-#include "daemon/audit.hpp"
-#include "daemon/directory.hpp"
+#include "directory/audit.hpp"
+#include "directory/directory.hpp"
 #include "daemon/mfa.hpp"
 #include "daemon/password_hasher.hpp"
 #include "daemon/passwords.hpp"
-#include "daemon/store.hpp"
+#include "directory/store.hpp"
 #include "proto/messages.hpp"
 
 namespace latchkey::daemon {

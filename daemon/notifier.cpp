@@ -14,7 +14,7 @@
 
 #include "core/c_handle.hpp"
 #include "core/random.hpp"
-#include "daemon/audit.hpp"
+#include "directory/audit.hpp"
 #include "daemon/http_client.hpp"
 #include "daemon/subprocess.hpp"
 

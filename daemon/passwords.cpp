@@ -6,7 +6,7 @@
 #include <utility>
 #include <vector>
 
-#include "daemon/password_policy.hpp"
+#include "directory/password_policy.hpp"
 
 namespace latchkey::daemon {
 

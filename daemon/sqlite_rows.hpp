@@ -15,7 +15,7 @@
 #include <boost/json.hpp>
 #include <sqlite3.h>
 
-#include "daemon/model.hpp"
+#include "directory/model.hpp"
 #include "daemon/sqlite.hpp"
 
 namespace latchkey::daemon::sqlite_rows {

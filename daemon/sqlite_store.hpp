@@ -13,7 +13,7 @@
 #include "core/result.hpp"
 #include "daemon/migrations.hpp"
 #include "daemon/sqlite.hpp"
-#include "daemon/store.hpp"
+#include "directory/store.hpp"
 
 namespace latchkey::daemon {
 

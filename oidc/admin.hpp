@@ -3,7 +3,7 @@
 // latchkeyd forwards `latchkeyctl oidc ...` requests here when the provider is configured.
 #pragma once
 
-#include "daemon/directory.hpp"
+#include "directory/directory.hpp"
 #include "proto/messages.hpp"
 
 namespace latchkey::oidc {

@@ -11,10 +11,10 @@
 #include "core/clock.hpp"
 #include "core/result.hpp"
 #include "core/secret.hpp"
-#include "daemon/audit.hpp"
-#include "daemon/directory.hpp"
+#include "directory/audit.hpp"
+#include "directory/directory.hpp"
 #include "daemon/secret_box.hpp"
-#include "daemon/store.hpp"
+#include "directory/store.hpp"
 #include "proto/messages.hpp"
 
 namespace latchkey::oidc {

@@ -22,9 +22,9 @@
 
 #include "core/clock.hpp"
 #include "core/result.hpp"
-#include "daemon/audit.hpp"
+#include "directory/audit.hpp"
 #include "daemon/secret_box.hpp"
-#include "daemon/store.hpp"
+#include "directory/store.hpp"
 #include "oidc/jose.hpp"
 
 namespace latchkey::oidc {

@@ -19,11 +19,11 @@
 
 #include "core/clock.hpp"
 #include "daemon/access_keys.hpp"
-#include "daemon/audit.hpp"
+#include "directory/audit.hpp"
 #include "daemon/auth_engine.hpp"
-#include "daemon/directory.hpp"
+#include "directory/directory.hpp"
 #include "daemon/secret_box.hpp"
-#include "daemon/store.hpp"
+#include "directory/store.hpp"
 #include "oidc/admin.hpp"
 #include "oidc/http_server.hpp"
 

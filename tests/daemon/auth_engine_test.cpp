@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "daemon/auth_engine.hpp"
-#include "tests/daemon/directory_fixture.hpp"
+#include "tests/directory/directory_fixture.hpp"
 
 namespace latchkey::daemon {
 namespace {

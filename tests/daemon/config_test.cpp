@@ -2,10 +2,10 @@
 // Unit tests of config parsing, names, networks and key=value assignment.
 #include <gtest/gtest.h>
 
-#include "daemon/assign.hpp"
+#include "directory/assign.hpp"
 #include "daemon/config.hpp"
-#include "daemon/names.hpp"
-#include "daemon/network.hpp"
+#include "directory/names.hpp"
+#include "directory/network.hpp"
 #include "proto/messages.hpp"
 
 namespace latchkey::daemon {

@@ -30,7 +30,7 @@
 #include "daemon/auth_engine.hpp"
 #include "daemon/secret_box.hpp"
 #include "daemon/totp.hpp"
-#include "tests/daemon/directory_fixture.hpp"
+#include "tests/directory/directory_fixture.hpp"
 
 namespace latchkey::daemon {
 namespace {

@@ -35,7 +35,7 @@
 
 #include "core/clock.hpp"
 #include "core/random.hpp"
-#include "daemon/audit.hpp"
+#include "directory/audit.hpp"
 #include "daemon/http_client.hpp"
 #include "daemon/sqlite_store.hpp"
 #include "tests/temp_dir.hpp"

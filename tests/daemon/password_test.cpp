@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "daemon/password_hasher.hpp"
-#include "daemon/password_policy.hpp"
+#include "directory/password_policy.hpp"
 #include "daemon/phc.hpp"
 
 namespace latchkey::daemon {

@@ -39,7 +39,7 @@
 #include "oidc/backchannel.hpp"
 #include "oidc/jose.hpp"
 #include "oidc/web.hpp"
-#include "tests/daemon/directory_fixture.hpp"
+#include "tests/directory/directory_fixture.hpp"
 
 namespace latchkey::oidc {
 namespace {

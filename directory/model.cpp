@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // Names of the directory's enumerations, as they appear in audit output and on the command line.
-#include "daemon/model.hpp"
+#include "directory/model.hpp"
 
 #include <time.h>
 

@@ -7,7 +7,7 @@
 #include "core/clock.hpp"
 #include "core/result.hpp"
 #include "core/secret.hpp"
-#include "daemon/model.hpp"
+#include "directory/model.hpp"
 
 namespace latchkey::daemon {
 

@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 // The directory model's rules.
-#include "daemon/directory.hpp"
+#include "directory/directory.hpp"
 
 #include <algorithm>
 
 #include "core/random.hpp"
-#include "daemon/assign.hpp"
-#include "daemon/names.hpp"
-#include "daemon/password_policy.hpp"
+#include "directory/assign.hpp"
+#include "directory/names.hpp"
+#include "directory/password_policy.hpp"
 
 namespace latchkey::daemon {
 

@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "core/result.hpp"
-#include "daemon/model.hpp"
+#include "directory/model.hpp"
 
 namespace latchkey::daemon {
 

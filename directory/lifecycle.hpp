@@ -19,10 +19,10 @@
 
 #include "core/clock.hpp"
 #include "core/result.hpp"
-#include "daemon/audit.hpp"
-#include "daemon/authority.hpp"
-#include "daemon/directory.hpp"
-#include "daemon/store.hpp"
+#include "directory/audit.hpp"
+#include "directory/authority.hpp"
+#include "directory/directory.hpp"
+#include "directory/store.hpp"
 #include "proto/messages.hpp"
 
 namespace latchkey::daemon {

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // Audit recording.
-#include "daemon/audit.hpp"
+#include "directory/audit.hpp"
 
 #include "core/log.hpp"
 

@@ -16,9 +16,9 @@
 
 #include "core/clock.hpp"
 #include "core/result.hpp"
-#include "daemon/audit.hpp"
-#include "daemon/model.hpp"
-#include "daemon/store.hpp"
+#include "directory/audit.hpp"
+#include "directory/model.hpp"
+#include "directory/store.hpp"
 #include "proto/messages.hpp"
 
 namespace latchkey::daemon {

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // Who may run which administrative task.
-#include "daemon/authority.hpp"
+#include "directory/authority.hpp"
 
 #include <algorithm>
 

@@ -13,8 +13,8 @@
 #include <set>
 
 #include "daemon/alerts.hpp"
-#include "daemon/authority.hpp"
-#include "daemon/lifecycle.hpp"
+#include "directory/authority.hpp"
+#include "directory/lifecycle.hpp"
 #include "daemon/phone_codes.hpp"
 #include "daemon/notifier.hpp"
 #include "daemon/secret_box.hpp"

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // Name validation.
-#include "daemon/names.hpp"
+#include "directory/names.hpp"
 
 #include <algorithm>
 

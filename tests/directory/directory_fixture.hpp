@@ -7,7 +7,7 @@
 
 #include <memory>
 
-#include "daemon/directory.hpp"
+#include "directory/directory.hpp"
 #include "daemon/passwords.hpp"
 #include "daemon/sqlite_store.hpp"
 #include "tests/temp_dir.hpp"

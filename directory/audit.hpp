@@ -7,8 +7,8 @@
 #include <string>
 
 #include "core/clock.hpp"
-#include "daemon/model.hpp"
-#include "daemon/store.hpp"
+#include "directory/model.hpp"
+#include "directory/store.hpp"
 
 namespace latchkey::daemon {
 

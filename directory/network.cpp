@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // CIDR parsing and matching with inet_pton.
-#include "daemon/network.hpp"
+#include "directory/network.hpp"
 
 #include <arpa/inet.h>
 

@@ -20,9 +20,9 @@
 #include <string_view>
 
 #include "core/result.hpp"
-#include "daemon/directory.hpp"
-#include "daemon/model.hpp"
-#include "daemon/store.hpp"
+#include "directory/directory.hpp"
+#include "directory/model.hpp"
+#include "directory/store.hpp"
 
 namespace latchkey::daemon {
 

@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 // Password policy checks and password generation.
-#include "daemon/password_policy.hpp"
+#include "directory/password_policy.hpp"
 
 #include <string>
 
 #include "core/random.hpp"
-#include "daemon/network.hpp"
+#include "directory/network.hpp"
 
 namespace latchkey::daemon {
 

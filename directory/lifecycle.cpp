@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 // The account lifecycle.
-#include "daemon/lifecycle.hpp"
+#include "directory/lifecycle.hpp"
 
 #include <algorithm>
 
-#include "daemon/names.hpp"
+#include "directory/names.hpp"
 
 namespace latchkey::daemon {
 
