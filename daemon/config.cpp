@@ -14,7 +14,7 @@
 #include <map>
 #include <sstream>
 
-#include "daemon/http_client.hpp"
+#include "notify/http_client.hpp"
 
 namespace latchkey::daemon {
 

@@ -9,7 +9,7 @@
 
 #include "core/log.hpp"
 #include "core/result.hpp"
-#include "daemon/notifier.hpp"
+#include "notify/notifier.hpp"
 #include "daemon/password_hasher.hpp"
 
 namespace latchkey::daemon {

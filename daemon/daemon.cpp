@@ -13,7 +13,7 @@
 #include <boost/asio/signal_set.hpp>
 
 #include "daemon/admin_service.hpp"
-#include "daemon/alerts.hpp"
+#include "notify/alerts.hpp"
 #include "directory/audit.hpp"
 #include "daemon/auth_engine.hpp"
 #include "directory/authority.hpp"
@@ -25,7 +25,7 @@
 #include "daemon/listen.hpp"
 #include "core/log.hpp"
 #include "daemon/mfa.hpp"
-#include "daemon/notifier.hpp"
+#include "notify/notifier.hpp"
 #include "daemon/pam_service.hpp"
 #include "daemon/password_hasher.hpp"
 #include "daemon/secret_box.hpp"

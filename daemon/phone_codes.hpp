@@ -17,7 +17,7 @@
 #include "directory/audit.hpp"
 #include "directory/authority.hpp"
 #include "directory/directory.hpp"
-#include "daemon/notifier.hpp"
+#include "notify/notifier.hpp"
 #include "daemon/passwords.hpp"
 #include "daemon/secret_box.hpp"
 #include "directory/store.hpp"

@@ -5,7 +5,7 @@
 #include <exception>
 #include <utility>
 
-#include "daemon/http_client.hpp"
+#include "notify/http_client.hpp"
 #include "oidc/web.hpp"
 
 namespace latchkey::oidc {

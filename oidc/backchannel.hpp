@@ -10,7 +10,7 @@
 #include <string>
 
 #include "core/result.hpp"
-#include "daemon/sender_thread.hpp"
+#include "notify/sender_thread.hpp"
 
 namespace latchkey::oidc {
 

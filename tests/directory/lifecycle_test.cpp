@@ -12,11 +12,11 @@
 #include <iterator>
 #include <set>
 
-#include "daemon/alerts.hpp"
+#include "notify/alerts.hpp"
 #include "directory/authority.hpp"
 #include "directory/lifecycle.hpp"
 #include "daemon/phone_codes.hpp"
-#include "daemon/notifier.hpp"
+#include "notify/notifier.hpp"
 #include "daemon/secret_box.hpp"
 #include "tests/daemon/directory_fixture.hpp"
 

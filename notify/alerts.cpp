@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // Alert delivery.
-#include "daemon/alerts.hpp"
+#include "notify/alerts.hpp"
 
 #include "core/log.hpp"
 

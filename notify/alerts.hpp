@@ -6,8 +6,8 @@
 #include <cstddef>
 
 #include "directory/audit.hpp"
-#include "daemon/notifier.hpp"
-#include "daemon/sender_thread.hpp"
+#include "notify/notifier.hpp"
+#include "notify/sender_thread.hpp"
 
 namespace latchkey::daemon {
 

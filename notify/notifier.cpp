@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // The three notifier sinks, the message's one JSON form, and the audit of a delivery.
-#include "daemon/notifier.hpp"
+#include "notify/notifier.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -15,8 +15,8 @@
 #include "core/c_handle.hpp"
 #include "core/random.hpp"
 #include "directory/audit.hpp"
-#include "daemon/http_client.hpp"
-#include "daemon/subprocess.hpp"
+#include "notify/http_client.hpp"
+#include "notify/subprocess.hpp"
 
 namespace latchkey::daemon {
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // http_post: one HTTP(S) exchange on Beast, run on an io_context of its own and bounded in time.
-#include "daemon/http_client.hpp"
+#include "notify/http_client.hpp"
 
 #include <openssl/ssl.h>
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // run_process on posix_spawn: a socketpair for stdin (writes use MSG_NOSIGNAL, so a child that
 // exits early cannot SIGPIPE the daemon), a pipe for output, poll(2) with a deadline.
-#include "daemon/subprocess.hpp"
+#include "notify/subprocess.hpp"
 
 #include <fcntl.h>
 #include <poll.h>

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Unit tests of the notifier: its JSON, the spool, command and webhook sinks, the factory and
 // the audit of a delivery. The webhook talks to a real HTTP server on 127.0.0.1.
-#include "daemon/notifier.hpp"
+#include "notify/notifier.hpp"
 
 #include <signal.h>
 #include <sys/stat.h>
@@ -36,7 +36,7 @@
 #include "core/clock.hpp"
 #include "core/random.hpp"
 #include "directory/audit.hpp"
-#include "daemon/http_client.hpp"
+#include "notify/http_client.hpp"
 #include "daemon/sqlite_store.hpp"
 #include "tests/temp_dir.hpp"
 
