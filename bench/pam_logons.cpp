@@ -47,7 +47,7 @@
 #include "core/result.hpp"
 #include "core/secret.hpp"
 #include "daemon/config.hpp"
-#include "daemon/password_hasher.hpp"
+#include "credentials/password_hasher.hpp"
 #include "proto/client.hpp"
 #include "proto/messages.hpp"
 

@@ -58,7 +58,7 @@
 #include "bench/bench_util.hpp"
 #include "core/result.hpp"
 #include "core/secret.hpp"
-#include "daemon/totp.hpp"
+#include "credentials/totp.hpp"
 #include "proto/client.hpp"
 #include "proto/messages.hpp"
 

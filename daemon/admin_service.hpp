@@ -9,14 +9,14 @@
 #include <optional>
 #include <string>
 
-#include "daemon/access_keys.hpp"
-#include "daemon/auth_engine.hpp"
+#include "credentials/access_keys.hpp"
+#include "credentials/auth_engine.hpp"
 #include "directory/authority.hpp"
 #include "directory/directory.hpp"
 #include "directory/lifecycle.hpp"
-#include "daemon/mfa.hpp"
-#include "daemon/passwords.hpp"
-#include "daemon/phone_codes.hpp"
+#include "credentials/mfa.hpp"
+#include "credentials/passwords.hpp"
+#include "credentials/phone_codes.hpp"
 #include "daemon/unix_server.hpp"
 #include "oidc/admin.hpp"
 

@@ -10,7 +10,7 @@
 #include "core/log.hpp"
 #include "core/result.hpp"
 #include "notify/notifier.hpp"
-#include "daemon/password_hasher.hpp"
+#include "credentials/password_hasher.hpp"
 
 namespace latchkey::daemon {
 

@@ -2,8 +2,8 @@
 // The PAM socket: open to every local program; the AuthEngine decides what each caller may ask.
 #pragma once
 
-#include "daemon/auth_engine.hpp"
-#include "daemon/mfa.hpp"
+#include "credentials/auth_engine.hpp"
+#include "credentials/mfa.hpp"
 #include "daemon/unix_server.hpp"
 
 namespace latchkey::daemon {

@@ -13,7 +13,7 @@
 #include "core/secret.hpp"
 #include "directory/audit.hpp"
 #include "directory/directory.hpp"
-#include "daemon/secret_box.hpp"
+#include "credentials/secret_box.hpp"
 #include "directory/store.hpp"
 #include "proto/messages.hpp"
 

@@ -23,7 +23,7 @@
 #include "core/clock.hpp"
 #include "core/result.hpp"
 #include "directory/audit.hpp"
-#include "daemon/secret_box.hpp"
+#include "credentials/secret_box.hpp"
 #include "directory/store.hpp"
 #include "oidc/jose.hpp"
 

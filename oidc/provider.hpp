@@ -18,11 +18,11 @@
 #include <string>
 
 #include "core/clock.hpp"
-#include "daemon/access_keys.hpp"
+#include "credentials/access_keys.hpp"
 #include "directory/audit.hpp"
-#include "daemon/auth_engine.hpp"
+#include "credentials/auth_engine.hpp"
 #include "directory/directory.hpp"
-#include "daemon/secret_box.hpp"
+#include "credentials/secret_box.hpp"
 #include "directory/store.hpp"
 #include "oidc/admin.hpp"
 #include "oidc/http_server.hpp"

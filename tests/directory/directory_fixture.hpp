@@ -8,7 +8,7 @@
 #include <memory>
 
 #include "directory/directory.hpp"
-#include "daemon/passwords.hpp"
+#include "credentials/passwords.hpp"
 #include "daemon/sqlite_store.hpp"
 #include "tests/temp_dir.hpp"
 

@@ -15,9 +15,9 @@
 #include "notify/alerts.hpp"
 #include "directory/authority.hpp"
 #include "directory/lifecycle.hpp"
-#include "daemon/phone_codes.hpp"
+#include "credentials/phone_codes.hpp"
 #include "notify/notifier.hpp"
-#include "daemon/secret_box.hpp"
+#include "credentials/secret_box.hpp"
 #include "tests/daemon/directory_fixture.hpp"
 
 namespace latchkey::daemon {

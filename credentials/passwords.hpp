@@ -8,7 +8,7 @@
 #include "core/secret.hpp"
 #include "directory/audit.hpp"
 #include "directory/directory.hpp"
-#include "daemon/password_hasher.hpp"
+#include "credentials/password_hasher.hpp"
 #include "directory/store.hpp"
 #include "proto/messages.hpp"
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // Second factors: enrolment, logon checks, recovery codes.
-#include "daemon/mfa.hpp"
+#include "credentials/mfa.hpp"
 
 #include <algorithm>
 #include <array>
@@ -9,7 +9,7 @@
 #include <utility>
 
 #include "core/random.hpp"
-#include "daemon/qr.hpp"
+#include "credentials/qr.hpp"
 #include "proto/wire.hpp"
 
 namespace latchkey::daemon {

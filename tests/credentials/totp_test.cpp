@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // Unit tests of TOTP codes (RFC 6238 vectors and the real oathtool), base32 and otpauth URIs.
-#include "daemon/totp.hpp"
+#include "credentials/totp.hpp"
 
 #include <array>
 #include <chrono>

@@ -3,7 +3,7 @@
 //
 // liboath's own validate functions compare with strcmp(), so verification goes through the
 // *_callback variant with a constant-time comparison of our own.
-#include "daemon/totp.hpp"
+#include "credentials/totp.hpp"
 
 #include <liboath/oath.h>
 

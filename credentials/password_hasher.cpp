@@ -4,7 +4,7 @@
 // Argon2id needs tens of MiB per hash. Allocating and page-faulting a fresh buffer for every
 // hash costs 2-3x the hash itself, so each worker thread keeps one buffer and libargon2's
 // allocate/free callbacks hand it out. libargon2 wipes the memory before "freeing" it.
-#include "daemon/password_hasher.hpp"
+#include "credentials/password_hasher.hpp"
 
 #include <argon2.h>
 #include <sys/mman.h>
@@ -12,7 +12,7 @@
 #include <cstring>
 
 #include "core/random.hpp"
-#include "daemon/phc.hpp"
+#include "credentials/phc.hpp"
 
 namespace latchkey::daemon {
 

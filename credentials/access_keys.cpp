@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // Access keys.
-#include "daemon/access_keys.hpp"
+#include "credentials/access_keys.hpp"
 
 #include <array>
 

@@ -5,7 +5,7 @@
 // its module buffer is wiped before it is freed, and so is our NUL-terminated copy of the text.
 // libqrencode frees its own intermediate copies (input list, bit stream) without wiping them;
 // nothing outside the library can reach those.
-#include "daemon/qr.hpp"
+#include "credentials/qr.hpp"
 
 #include <cerrno>
 #include <cstddef>

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Unit tests of second factors: the store's devices and recovery codes, enrolment, code checks
 // and the logon dialogue with MFA, on a real SQLite file with a controlled clock.
-#include "daemon/mfa.hpp"
+#include "credentials/mfa.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -27,9 +27,9 @@
 #include "core/clock.hpp"
 #include "core/random.hpp"
 #include "core/secret.hpp"
-#include "daemon/auth_engine.hpp"
-#include "daemon/secret_box.hpp"
-#include "daemon/totp.hpp"
+#include "credentials/auth_engine.hpp"
+#include "credentials/secret_box.hpp"
+#include "credentials/totp.hpp"
 #include "tests/directory/directory_fixture.hpp"
 
 namespace latchkey::daemon {

@@ -18,8 +18,8 @@
 #include "directory/authority.hpp"
 #include "directory/directory.hpp"
 #include "notify/notifier.hpp"
-#include "daemon/passwords.hpp"
-#include "daemon/secret_box.hpp"
+#include "credentials/passwords.hpp"
+#include "credentials/secret_box.hpp"
 #include "directory/store.hpp"
 #include "proto/messages.hpp"
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // The logon, password change, account check and session rules.
-#include "daemon/auth_engine.hpp"
+#include "credentials/auth_engine.hpp"
 
 #include <pwd.h>
 

@@ -24,9 +24,9 @@
 #include "core/secret.hpp"
 #include "directory/audit.hpp"
 #include "directory/directory.hpp"
-#include "daemon/secret_box.hpp"
+#include "credentials/secret_box.hpp"
 #include "directory/store.hpp"
-#include "daemon/totp.hpp"
+#include "credentials/totp.hpp"
 #include "proto/messages.hpp"
 
 namespace latchkey::daemon {

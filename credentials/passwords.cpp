@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // Setting passwords: the policy's composition and history rules, then the hash and the store.
-#include "daemon/passwords.hpp"
+#include "credentials/passwords.hpp"
 
 #include <string>
 #include <utility>

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // The codes sent to an account's bound phone, and what they unlock.
-#include "daemon/phone_codes.hpp"
+#include "credentials/phone_codes.hpp"
 
 #include <algorithm>
 #include <cstdio>

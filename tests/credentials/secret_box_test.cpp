@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // Unit tests of SecretBox: sealing, tamper detection and the key file's life cycle.
-#include "daemon/secret_box.hpp"
+#include "credentials/secret_box.hpp"
 
 #include <cstdlib>
 #include <filesystem>

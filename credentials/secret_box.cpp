@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // SecretBox: the key file's life cycle and AES-256-GCM through OpenSSL 3 EVP.
-#include "daemon/secret_box.hpp"
+#include "credentials/secret_box.hpp"
 
 #include <array>
 #include <cerrno>

@@ -2,9 +2,9 @@
 // Unit tests of password rules, PHC strings and Argon2id hashing.
 #include <gtest/gtest.h>
 
-#include "daemon/password_hasher.hpp"
+#include "credentials/password_hasher.hpp"
 #include "directory/password_policy.hpp"
-#include "daemon/phc.hpp"
+#include "credentials/phc.hpp"
 
 namespace latchkey::daemon {
 namespace {

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // PHC string parsing and formatting.
-#include "daemon/phc.hpp"
+#include "credentials/phc.hpp"
 
 #include <charconv>
 #include <vector>

@@ -39,9 +39,9 @@
 #include "core/secret.hpp"
 #include "directory/audit.hpp"
 #include "directory/directory.hpp"
-#include "daemon/mfa.hpp"
-#include "daemon/password_hasher.hpp"
-#include "daemon/passwords.hpp"
+#include "credentials/mfa.hpp"
+#include "credentials/password_hasher.hpp"
+#include "credentials/passwords.hpp"
 #include "directory/store.hpp"
 #include "proto/messages.hpp"
 

@@ -2,7 +2,7 @@
 // Unit tests of the logon rules: a real SQLite file, a controlled clock, no sockets.
 #include <gtest/gtest.h>
 
-#include "daemon/auth_engine.hpp"
+#include "credentials/auth_engine.hpp"
 #include "tests/directory/directory_fixture.hpp"
 
 namespace latchkey::daemon {

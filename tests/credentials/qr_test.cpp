@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // Unit tests of the terminal QR renderer: every half block against libqrencode's own modules.
-#include "daemon/qr.hpp"
+#include "credentials/qr.hpp"
 
 #include <cstddef>
 #include <memory>
