@@ -29,7 +29,7 @@
 #include "daemon/pam_service.hpp"
 #include "credentials/password_hasher.hpp"
 #include "credentials/secret_box.hpp"
-#include "daemon/sqlite_store.hpp"
+#include "storage/sqlite/sqlite_store.hpp"
 #include "daemon/unix_server.hpp"
 #include "oidc/http_server.hpp"
 #include "oidc/provider.hpp"

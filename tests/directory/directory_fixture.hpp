@@ -9,7 +9,7 @@
 
 #include "directory/directory.hpp"
 #include "credentials/passwords.hpp"
-#include "daemon/sqlite_store.hpp"
+#include "storage/sqlite/sqlite_store.hpp"
 #include "tests/temp_dir.hpp"
 
 namespace latchkey::daemon {

@@ -37,7 +37,7 @@
 #include "core/random.hpp"
 #include "directory/audit.hpp"
 #include "notify/http_client.hpp"
-#include "daemon/sqlite_store.hpp"
+#include "storage/sqlite/sqlite_store.hpp"
 #include "tests/temp_dir.hpp"
 
 namespace latchkey::daemon {

@@ -7,9 +7,9 @@
 #include <vector>
 
 #include "core/random.hpp"
-#include "daemon/sqlite.hpp"
-#include "daemon/sqlite_rows.hpp"
-#include "daemon/sqlite_store.hpp"
+#include "storage/sqlite/sqlite.hpp"
+#include "storage/sqlite/sqlite_rows.hpp"
+#include "storage/sqlite/sqlite_store.hpp"
 
 namespace latchkey::daemon {
 

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // SqliteStore: the Store interface over the schema of daemon/migrations.cpp.
-#include "daemon/sqlite_store.hpp"
+#include "storage/sqlite/sqlite_store.hpp"
 
-#include "daemon/sqlite_rows.hpp"
+#include "storage/sqlite/sqlite_rows.hpp"
 
 #include <algorithm>
 #include <cerrno>

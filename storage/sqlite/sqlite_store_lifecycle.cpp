@@ -3,7 +3,7 @@
 // recovery window, centralized root access; the verification codes sent to an account's phone
 // and their daily count; administrators' roles; clearing a user's credentials (schema version 8,
 // daemon/migrations.cpp).
-#include "daemon/sqlite_store.hpp"
+#include "storage/sqlite/sqlite_store.hpp"
 
 #include <cstddef>
 #include <cstdint>
@@ -16,8 +16,8 @@
 #include <sqlite3.h>
 
 #include "core/clock.hpp"
-#include "daemon/sqlite.hpp"
-#include "daemon/sqlite_rows.hpp"
+#include "storage/sqlite/sqlite.hpp"
+#include "storage/sqlite/sqlite_rows.hpp"
 
 namespace latchkey::daemon {
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // SqliteStore's OpenID Connect grants: refresh tokens, revoked access tokens, the clients of a
 // browser session, and consents (schema version 7, daemon/migrations.cpp).
-#include "daemon/sqlite_store.hpp"
+#include "storage/sqlite/sqlite_store.hpp"
 
 #include <algorithm>
 #include <cstdint>
@@ -15,8 +15,8 @@
 #include <sqlite3.h>
 
 #include "core/clock.hpp"
-#include "daemon/sqlite.hpp"
-#include "daemon/sqlite_rows.hpp"
+#include "storage/sqlite/sqlite.hpp"
+#include "storage/sqlite/sqlite_rows.hpp"
 
 namespace latchkey::daemon {
 

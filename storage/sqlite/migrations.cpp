@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 // The schema's migrations, applied in order, each in its own transaction.
-#include "daemon/migrations.hpp"
+#include "storage/sqlite/migrations.hpp"
 
 #include <array>
 #include <string>
 
-#include "daemon/sqlite.hpp"
+#include "storage/sqlite/sqlite.hpp"
 
 namespace latchkey::daemon {
 

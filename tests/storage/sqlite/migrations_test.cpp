@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // Schema migrations on a real database file: order, atomicity, and refusing the future.
-#include "daemon/migrations.hpp"
+#include "storage/sqlite/migrations.hpp"
 
 #include <cstdint>
 #include <filesystem>
@@ -11,7 +11,7 @@
 
 #include <gtest/gtest.h>
 
-#include "daemon/sqlite.hpp"
+#include "storage/sqlite/sqlite.hpp"
 #include "tests/temp_dir.hpp"
 
 namespace latchkey::daemon {

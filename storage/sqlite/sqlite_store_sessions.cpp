@@ -3,7 +3,7 @@
 //
 // Split from sqlite_store.cpp to keep each file readable; the schema is the same one
 // (daemon/migrations.cpp, version 3).
-#include "daemon/sqlite_store.hpp"
+#include "storage/sqlite/sqlite_store.hpp"
 
 #include <algorithm>
 #include <cstdint>
@@ -17,8 +17,8 @@
 #include <sqlite3.h>
 
 #include "core/clock.hpp"
-#include "daemon/sqlite.hpp"
-#include "daemon/sqlite_rows.hpp"
+#include "storage/sqlite/sqlite.hpp"
+#include "storage/sqlite/sqlite_rows.hpp"
 
 namespace latchkey::daemon {
 

@@ -11,8 +11,8 @@
 
 #include "core/clock.hpp"
 #include "core/result.hpp"
-#include "daemon/migrations.hpp"
-#include "daemon/sqlite.hpp"
+#include "storage/sqlite/migrations.hpp"
+#include "storage/sqlite/sqlite.hpp"
 #include "directory/store.hpp"
 
 namespace latchkey::daemon {

@@ -16,7 +16,7 @@
 #include <sqlite3.h>
 
 #include "directory/model.hpp"
-#include "daemon/sqlite.hpp"
+#include "storage/sqlite/sqlite.hpp"
 
 namespace latchkey::daemon::sqlite_rows {
 

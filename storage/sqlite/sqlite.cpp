@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // The SQLite RAII layer: error mapping, statements and transactions.
-#include "daemon/sqlite.hpp"
+#include "storage/sqlite/sqlite.hpp"
 
 #include <limits>
 

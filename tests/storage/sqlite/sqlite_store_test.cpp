@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // SqliteStore against a real database file in a temporary directory.
-#include "daemon/sqlite_store.hpp"
+#include "storage/sqlite/sqlite_store.hpp"
 
 #include <atomic>
 #include <cstdlib>
@@ -18,8 +18,8 @@
 #include <gtest/gtest.h>
 
 #include "core/clock.hpp"
-#include "daemon/migrations.hpp"
-#include "daemon/sqlite.hpp"
+#include "storage/sqlite/migrations.hpp"
+#include "storage/sqlite/sqlite.hpp"
 #include "tests/temp_dir.hpp"
 
 namespace latchkey::daemon {
