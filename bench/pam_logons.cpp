@@ -89,7 +89,7 @@ struct Options {
     std::optional<std::uint64_t> count;
     unsigned warmup = 2;
     double timeout_s = 120.0;
-    lk::daemon::Argon2Params argon2;
+    lk::credentials::Argon2Params argon2;
     bool json = false;
 };
 
@@ -471,7 +471,7 @@ try {
     const Phase logons = run_phase(o.concurrency, stop, one_logon, nothing);
 
     // What the daemon spends on a logon: one verification of a stored hash.
-    lk::daemon::PasswordHasher hasher(o.argon2);
+    lk::credentials::PasswordHasher hasher(o.argon2);
     const auto stored = hasher.hash(*password);
     if (!stored) {
         std::fprintf(stderr, "latchkey-bench-pam: %s\n", stored.error().message.c_str());

@@ -228,20 +228,20 @@ struct BenchUser {
     std::int64_t last_step = 0; ///< the highest step used: by enrolment, then by logons here
 };
 
-lk::daemon::TotpParams device_params(unsigned window)
+lk::credentials::TotpParams device_params(unsigned window)
 {
-    lk::daemon::TotpParams p; // latchkeyd's defaults: 6 digits, 30 s; checked at enrolment
+    lk::credentials::TotpParams p; // latchkeyd's defaults: 6 digits, 30 s; checked at enrolment
     p.window = window;
     return p;
 }
 
-std::int64_t step_of(lk::core::TimePoint t, const lk::daemon::TotpParams& p)
+std::int64_t step_of(lk::core::TimePoint t, const lk::credentials::TotpParams& p)
 {
     return lk::core::to_unix(t) / p.step.count();
 }
 
-lk::core::Result<BenchUser> enrol(lk::proto::Client& admin, const std::string& name,
-                                  const lk::daemon::TotpParams& params)
+lk::core::Result<BenchUser>
+enrol(lk::proto::Client& admin, const std::string& name, const lk::credentials::TotpParams& params)
 {
     const lk::proto::UserRef ref{name, std::nullopt};
     // A user left from an earlier run gets a new password and device: its old key is gone.
@@ -277,7 +277,7 @@ lk::core::Result<BenchUser> enrol(lk::proto::Client& admin, const std::string& n
                               "latchkeyd enrols " + std::to_string(challenge.digits) +
                                   "-digit codes every " + std::to_string(challenge.period_s) +
                                   " s; this tool computes 6-digit codes every 30 s");
-    auto key = lk::daemon::base32_decode(challenge.key.view());
+    auto key = lk::credentials::base32_decode(challenge.key.view());
     if (!key)
         return lk::core::fail(lk::core::Errc::protocol_malformed,
                               "mfa.enroll: the key is not base32");
@@ -287,8 +287,8 @@ lk::core::Result<BenchUser> enrol(lk::proto::Client& admin, const std::string& n
     // Two consecutive codes, as a person reads them off a phone a step apart.
     const auto now = std::chrono::system_clock::now();
     lk::proto::MfaConfirm confirm{
-        lk::core::Secret(lk::daemon::totp_code(user.secret, now, params)),
-        lk::core::Secret(lk::daemon::totp_code(user.secret, now + params.step, params))};
+        lk::core::Secret(lk::credentials::totp_code(user.secret, now, params)),
+        lk::core::Secret(lk::credentials::totp_code(user.secret, now + params.step, params))};
     admin.extend_deadline();
     LATCHKEY_TRY(enrolled, expect<lk::proto::MfaEnrolled>(admin.call(std::move(confirm)),
                                                                  "mfa.confirm"));
@@ -304,8 +304,9 @@ struct Setup {
     double seconds = 0;
 };
 
-lk::core::Result<Setup> enrol_all(const Options& o, const lk::proto::ClientOptions& admin_options,
-                                  const lk::daemon::TotpParams& params)
+lk::core::Result<Setup> enrol_all(const Options& o,
+                                  const lk::proto::ClientOptions& admin_options,
+                                  const lk::credentials::TotpParams& params)
 {
     std::vector<std::optional<BenchUser>> made(o.users);
     std::vector<std::optional<lk::core::Error>> problems(enrol_threads);
@@ -362,7 +363,7 @@ struct Pick {
 /// stays acceptable while fewer than `window` steps pass before it is answered.
 class CodeSupply {
 public:
-    CodeSupply(std::vector<BenchUser>& users, const lk::daemon::TotpParams& params)
+    CodeSupply(std::vector<BenchUser>& users, const lk::credentials::TotpParams& params)
         : users_(users)
         , params_(params)
     {
@@ -401,7 +402,7 @@ public:
 
 private:
     std::vector<BenchUser>& users_;
-    lk::daemon::TotpParams params_;
+    lk::credentials::TotpParams params_;
     std::size_t next_ = 0;
 };
 
@@ -442,8 +443,9 @@ struct Session {
 
 /// connect ─► auth.begin ─► password prompt ─► auth.answer ─► code prompt.
 lk::core::Result<Session> open_session(const lk::proto::ClientOptions& options,
-                                       const BenchUser& user, const Pick& pick,
-                                       const lk::daemon::TotpParams& params)
+                                       const BenchUser& user,
+                                       const Pick& pick,
+                                       const lk::credentials::TotpParams& params)
 {
     auto client = lk::proto::Client::connect(options);
     if (!client)
@@ -472,8 +474,8 @@ lk::core::Result<Session> open_session(const lk::proto::ClientOptions& options,
                                   ": expected a verification code prompt, got " + what);
     }
     const auto at = lk::core::from_unix(pick.step * params.step.count());
-    return Session{std::move(*client), lk::core::Secret(lk::daemon::totp_code(user.secret, at,
-                                                                              params))};
+    return Session{std::move(*client),
+                   lk::core::Secret(lk::credentials::totp_code(user.secret, at, params))};
 }
 
 /// The outcome of one timed code step: nullopt when the verdict was success.
@@ -500,9 +502,13 @@ std::optional<StepProblem> answer_code(Session& s, const std::string& user)
 
 /// One round: `picks` spread over `threads` clients; each prepares its sessions, then all
 /// answer their codes at once. Adds to `phase`; returns false after a problem.
-bool run_round(unsigned threads, const std::vector<Pick>& picks, std::vector<BenchUser>& users,
-               const lk::proto::ClientOptions& options, const lk::daemon::TotpParams& params,
-               Phase& phase, bool counted)
+bool run_round(unsigned threads,
+               const std::vector<Pick>& picks,
+               std::vector<BenchUser>& users,
+               const lk::proto::ClientOptions& options,
+               const lk::credentials::TotpParams& params,
+               Phase& phase,
+               bool counted)
 {
     struct PerThread {
         std::vector<Pick> picks;
@@ -589,9 +595,13 @@ bool run_round(unsigned threads, const std::vector<Pick>& picks, std::vector<Ben
     return phase.failed + phase.errors == 0;
 }
 
-Phase run_logons(const Options& o, unsigned threads, CodeSupply& supply,
-                 std::vector<BenchUser>& users, const lk::proto::ClientOptions& options,
-                 const lk::daemon::TotpParams& params, std::uint64_t logons_before)
+Phase run_logons(const Options& o,
+                 unsigned threads,
+                 CodeSupply& supply,
+                 std::vector<BenchUser>& users,
+                 const lk::proto::ClientOptions& options,
+                 const lk::credentials::TotpParams& params,
+                 std::uint64_t logons_before)
 {
     Phase phase;
     phase.threads = threads;
@@ -638,11 +648,11 @@ Phase run_logons(const Options& o, unsigned threads, CodeSupply& supply,
 
 /// daemon::verify_totp() on one thread for raw_seconds, with a code `offset` steps ahead of
 /// now: liboath tries now, then now±1, now±2..., so the offset decides how many HMACs run.
-Phase run_raw(const lk::daemon::TotpParams& params, unsigned offset)
+Phase run_raw(const lk::credentials::TotpParams& params, unsigned offset)
 {
     Phase phase;
     phase.threads = 1;
-    const lk::core::Secret secret = lk::daemon::generate_totp_secret();
+    const lk::core::Secret secret = lk::credentials::generate_totp_secret();
     std::vector<std::string> codes;
     std::int64_t codes_for = -1;
     const auto t0 = Clock::now();
@@ -653,13 +663,13 @@ Phase run_raw(const lk::daemon::TotpParams& params, unsigned offset)
         const auto now = std::chrono::system_clock::now();
         const std::int64_t step = step_of(now, params) + offset;
         if (step != codes_for) { // once a step, outside the timing
-            codes = {lk::daemon::totp_code(
+            codes = {lk::credentials::totp_code(
                 secret, lk::core::from_unix(step * params.step.count()), params)};
             codes_for = step;
         }
         const auto a = Clock::now();
-        const auto matched = lk::daemon::verify_totp(secret, codes.front(), now, params,
-                                                     std::nullopt);
+        const auto matched =
+            lk::credentials::verify_totp(secret, codes.front(), now, params, std::nullopt);
         end = Clock::now();
         if (matched != step) {
             ++phase.failed; // a step boundary between `now` and `step` cannot cause this

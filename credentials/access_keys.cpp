@@ -6,7 +6,7 @@
 
 #include "core/random.hpp"
 
-namespace latchkey::daemon {
+namespace latchkey::credentials {
 
 namespace {
 
@@ -36,7 +36,10 @@ core::Secret new_secret()
 
 } // namespace
 
-AccessKeys::AccessKeys(Store& store, Directory& directory, const SecretBox& box, Audit& audit,
+AccessKeys::AccessKeys(directory::Store& store,
+                       directory::Directory& directory,
+                       const SecretBox& box,
+                       directory::Audit& audit,
                        const core::Clock& clock)
     : store_(store)
     , directory_(directory)
@@ -52,7 +55,7 @@ core::Result<std::string> AccessKeys::hash(const std::string& id, const core::Se
     return core::base64_encode(mac, true, false);
 }
 
-core::Result<proto::AccessKeyInfo> AccessKeys::info(const AccessKeyRecord& k)
+core::Result<proto::AccessKeyInfo> AccessKeys::info(const directory::AccessKeyRecord& k)
 {
     proto::AccessKeyInfo i;
     i.id = k.id;
@@ -69,7 +72,7 @@ core::Result<proto::AccessKeyInfo> AccessKeys::info(const AccessKeyRecord& k)
 }
 
 core::Result<proto::AccessKeyReply> AccessKeys::create(const proto::UserRef& ref,
-                                                       const Actor& actor)
+                                                       const directory::Actor& actor)
 {
     LATCHKEY_TRY(who, directory_.resolve(ref));
     LATCHKEY_TRY(existing, store_.access_keys(who.user.id));
@@ -78,7 +81,7 @@ core::Result<proto::AccessKeyReply> AccessKeys::create(const proto::UserRef& ref
                           who.user.name + " already has " +
                               std::to_string(max_access_keys_per_user) +
                               " access keys; delete one first");
-    AccessKeyRecord k;
+    directory::AccessKeyRecord k;
     k.id = new_key_id();
     k.user_id = who.user.id;
     core::Secret secret = new_secret();
@@ -86,8 +89,10 @@ core::Result<proto::AccessKeyReply> AccessKeys::create(const proto::UserRef& ref
     k.secret_hash = std::move(h);
     k.created_at = clock_.now();
     LATCHKEY_TRY_STATUS(store_.add_access_key(k));
-    audit_.record(Severity::notice, "accesskey.create",
-                  {{"user", who.user.name}, {"account", who.account.name}, {"key_id", k.id},
+    audit_.record(directory::Severity::notice, "accesskey.create",
+                  {{"user", who.user.name},
+                   {"account", who.account.name},
+                   {"key_id", k.id},
                    {"actor", actor.name}});
     LATCHKEY_TRY(i, info(k));
     return proto::AccessKeyReply{std::move(i), std::move(secret)};
@@ -110,43 +115,45 @@ AccessKeys::list(const std::optional<proto::UserRef>& ref)
     return out;
 }
 
-core::Result<proto::AccessKeyInfo> AccessKeys::set_enabled(const std::string& id, bool enabled,
-                                                           const Actor& actor)
+core::Result<proto::AccessKeyInfo>
+AccessKeys::set_enabled(const std::string& id, bool enabled, const directory::Actor& actor)
 {
     LATCHKEY_TRY_STATUS(store_.set_access_key_enabled(id, enabled));
     LATCHKEY_TRY(k, store_.access_key(id));
     if (!k)
         return core::fail(Errc::not_found, "no access key '" + id + "'");
-    audit_.record(Severity::notice, enabled ? "accesskey.enable" : "accesskey.disable",
+    audit_.record(directory::Severity::notice, enabled ? "accesskey.enable" : "accesskey.disable",
                   {{"key_id", id}, {"actor", actor.name}});
     return info(*k);
 }
 
-core::Status AccessKeys::remove(const std::string& id, const Actor& actor)
+core::Status AccessKeys::remove(const std::string& id, const directory::Actor& actor)
 {
     LATCHKEY_TRY_STATUS(store_.delete_access_key(id));
-    audit_.record(Severity::notice, "accesskey.delete", {{"key_id", id}, {"actor", actor.name}});
+    audit_.record(directory::Severity::notice, "accesskey.delete",
+                  {{"key_id", id}, {"actor", actor.name}});
     return {};
 }
 
-core::Result<std::optional<ResolvedUser>> AccessKeys::authenticate(const std::string& id,
-                                                                   const core::Secret& secret)
+core::Result<std::optional<directory::ResolvedUser>>
+AccessKeys::authenticate(const std::string& id, const core::Secret& secret)
 {
     if (id.size() != 22 || id.rfind("LK", 0) != 0 || secret.empty() || secret.size() > 256)
-        return std::optional<ResolvedUser>{};
+        return std::optional<directory::ResolvedUser>{};
     LATCHKEY_TRY(k, store_.access_key(id));
     // Hash even for an unknown key: the same work either way.
     LATCHKEY_TRY(h, hash(id, secret));
     if (!k || !k->enabled || !core::constant_time_equal(h, k->secret_hash))
-        return std::optional<ResolvedUser>{};
+        return std::optional<directory::ResolvedUser>{};
     LATCHKEY_TRY(user, store_.user_by_id(k->user_id));
     if (!user)
-        return std::optional<ResolvedUser>{};
+        return std::optional<directory::ResolvedUser>{};
     LATCHKEY_TRY(account, store_.account_by_id(user->account_id));
     if (!account)
-        return std::optional<ResolvedUser>{};
+        return std::optional<directory::ResolvedUser>{};
     (void)store_.touch_access_key(id, clock_.now());
-    return std::optional<ResolvedUser>{ResolvedUser{std::move(*account), std::move(*user)}};
+    return std::optional<directory::ResolvedUser>{
+        directory::ResolvedUser{std::move(*account), std::move(*user)}};
 }
 
-} // namespace latchkey::daemon
+} // namespace latchkey::credentials

@@ -17,36 +17,40 @@
 #include "directory/store.hpp"
 #include "proto/messages.hpp"
 
-namespace latchkey::daemon {
+namespace latchkey::credentials {
 
 /// At most this many keys per user, as in the seeds' consoles.
 inline constexpr std::size_t max_access_keys_per_user = 2;
 
 class AccessKeys {
 public:
-    AccessKeys(Store& store, Directory& directory, const SecretBox& box, Audit& audit,
+    AccessKeys(directory::Store& store,
+               directory::Directory& directory,
+               const SecretBox& box,
+               directory::Audit& audit,
                const core::Clock& clock);
 
-    core::Result<proto::AccessKeyReply> create(const proto::UserRef& ref, const Actor& actor);
+    core::Result<proto::AccessKeyReply> create(const proto::UserRef& ref,
+                                               const directory::Actor& actor);
     core::Result<std::vector<proto::AccessKeyInfo>> list(const std::optional<proto::UserRef>& ref);
-    core::Result<proto::AccessKeyInfo> set_enabled(const std::string& id, bool enabled,
-                                                   const Actor& actor);
-    core::Status remove(const std::string& id, const Actor& actor);
+    core::Result<proto::AccessKeyInfo>
+    set_enabled(const std::string& id, bool enabled, const directory::Actor& actor);
+    core::Status remove(const std::string& id, const directory::Actor& actor);
 
     /// The key's owner when `secret` is the secret of an enabled key, else nullopt (constant
     /// time in the secret). Records the use.
-    core::Result<std::optional<ResolvedUser>> authenticate(const std::string& id,
-                                                           const core::Secret& secret);
+    core::Result<std::optional<directory::ResolvedUser>> authenticate(const std::string& id,
+                                                                      const core::Secret& secret);
 
 private:
     core::Result<std::string> hash(const std::string& id, const core::Secret& secret) const;
-    core::Result<proto::AccessKeyInfo> info(const AccessKeyRecord& k);
+    core::Result<proto::AccessKeyInfo> info(const directory::AccessKeyRecord& k);
 
-    Store& store_;
-    Directory& directory_;
+    directory::Store& store_;
+    directory::Directory& directory_;
     const SecretBox& box_;
-    Audit& audit_;
+    directory::Audit& audit_;
     const core::Clock& clock_;
 };
 
-} // namespace latchkey::daemon
+} // namespace latchkey::credentials

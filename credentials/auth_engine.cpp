@@ -13,7 +13,7 @@
 #include "directory/network.hpp"
 #include "directory/password_policy.hpp"
 
-namespace latchkey::daemon {
+namespace latchkey::credentials {
 
 namespace {
 
@@ -75,7 +75,7 @@ std::optional<std::string> user_name_of(uid_t uid)
     return std::string(pw.pw_name);
 }
 
-std::string policy_summary(const PasswordPolicy& p)
+std::string policy_summary(const proto::PasswordPolicy& p)
 {
     std::vector<std::string> classes;
     if (p.require_lowercase)
@@ -111,7 +111,12 @@ struct PendingLogon {
 };
 
 struct AuthEngine::Context {
-    Context(Store& s, Directory& d, PasswordHasher& h, Mfa& m, Audit& a, const core::Clock& c)
+    Context(directory::Store& s,
+            directory::Directory& d,
+            PasswordHasher& h,
+            Mfa& m,
+            directory::Audit& a,
+            const core::Clock& c)
         : store(s)
         , directory(d)
         , hasher(h)
@@ -122,21 +127,25 @@ struct AuthEngine::Context {
     {
     }
 
-    Store& store;
-    Directory& directory;
+    directory::Store& store;
+    directory::Directory& directory;
     PasswordHasher& hasher;
     Passwords passwords;
     Mfa& mfa;
-    Audit& audit;
+    directory::Audit& audit;
     const core::Clock& clock;
 
     std::mutex pending_mutex;
     std::map<std::string, PendingLogon> pending; ///< logon id -> logon, for the session hooks
     core::TimePoint next_prune{};
 
-    void record(Severity severity, const std::string& event, const Caller& caller,
-                const std::string& service, const std::string& user,
-                const std::optional<std::string>& rhost, std::string reason,
+    void record(directory::Severity severity,
+                const std::string& event,
+                const Caller& caller,
+                const std::string& service,
+                const std::string& user,
+                const std::optional<std::string>& rhost,
+                std::string reason,
                 std::map<std::string, std::string> extra = {})
     {
         extra["service"] = service;
@@ -151,7 +160,7 @@ struct AuthEngine::Context {
         // Seed 003: every root logon attempt, whatever its outcome and front door, is an alert.
         if (local_part(user) == "root" &&
             (event.rfind("auth.", 0) == 0 || event.rfind("passwd.", 0) == 0)) {
-            severity = Severity::alert;
+            severity = directory::Severity::alert;
             if (!extra.contains("account"))
                 if (const auto located = directory.locate({user, std::nullopt}))
                     extra["account"] = located->first.name;
@@ -168,8 +177,10 @@ struct AuthEngine::Context {
         return name && *name == user;
     }
 
-    std::string remember_logon(const ResolvedUser& who, const std::string& service,
-                               const std::optional<std::string>& rhost, std::string method)
+    std::string remember_logon(const directory::ResolvedUser& who,
+                               const std::string& service,
+                               const std::optional<std::string>& rhost,
+                               std::string method)
     {
         const auto now = clock.now();
         std::string id = core::uuid_v4();
@@ -211,14 +222,15 @@ struct AuthEngine::Context {
         return *best;
     }
 
-    bool locked(const UserRecord& u) const
+    bool locked(const directory::UserRecord& u) const
     {
         return u.locked_until && *u.locked_until > clock.now();
     }
 
     /// Counts a failure; locks the user when the policy's limit is reached. Returns a message
     /// to add when this failure locked the account.
-    std::string count_failure(const ResolvedUser& who, const Caller& caller,
+    std::string count_failure(const directory::ResolvedUser& who,
+                              const Caller& caller,
                               const std::string& service)
     {
         const auto now = clock.now();
@@ -228,10 +240,11 @@ struct AuthEngine::Context {
             return {};
         if (!store.set_locked_until(who.user.id, now + lock_duration))
             return {};
-        record(Severity::warning, "user.lock", caller, service, who.user.name, std::nullopt,
-               "too_many_failures", {{"account", who.account.name},
-                                     {"failures", std::to_string(*count)},
-                                     {"until", when(now + lock_duration)}});
+        record(directory::Severity::warning, "user.lock", caller, service, who.user.name,
+               std::nullopt, "too_many_failures",
+               {{"account", who.account.name},
+                {"failures", std::to_string(*count)},
+                {"until", when(now + lock_duration)}});
         return " Too many failed logons: the account is locked until " +
                when(now + lock_duration) + ".";
     }
@@ -243,8 +256,10 @@ namespace {
 
 class LogonDialogue final : public Dialogue {
 public:
-    LogonDialogue(AuthEngine::Context& ctx, LogonRequest request, Caller caller,
-                  std::optional<ResolvedUser> who)
+    LogonDialogue(AuthEngine::Context& ctx,
+                  LogonRequest request,
+                  Caller caller,
+                  std::optional<directory::ResolvedUser> who)
         : ctx_(ctx)
         , request_(std::move(request))
         , caller_(std::move(caller))
@@ -319,8 +334,8 @@ private:
         if (!networks.empty()) {
             const bool allowed =
                 request_.rhost && std::any_of(networks.begin(), networks.end(), [&](auto& n) {
-                    const auto net = parse_cidr(n);
-                    return net && contains(*net, *request_.rhost);
+                    const auto net = directory::parse_cidr(n);
+                    return net && directory::contains(*net, *request_.rhost);
                 });
             if (!allowed) {
                 deny_record("network_not_allowed");
@@ -353,7 +368,7 @@ private:
         const std::string name = who_->user.name + "@" + who_->account.default_domain;
         // Root enrols before its first logon completes, whatever the account's setting.
         if (!who_->account.settings.mfa_enrol_at_logon &&
-            !Authority::is_root(who_->account, who_->user)) {
+            !directory::Authority::is_root(who_->account, who_->user)) {
             deny_record("mfa_not_enrolled");
             return verdict(Outcome::denied,
                            "Multi-factor authentication is required, and no MFA device is "
@@ -415,7 +430,7 @@ private:
         secret("Key: ", challenge->key);
         secret("URI: ", challenge->uri);
         info("Enter the code the app shows; then wait for it to change and enter the next one.");
-        ctx_.record(Severity::notice, "mfa.enroll.start", caller_, request_.service,
+        ctx_.record(directory::Severity::notice, "mfa.enroll.start", caller_, request_.service,
                     who_->user.name, request_.rhost, "", {{"account", who_->account.name}});
         state_ = State::enrol_first;
         return prompt(PromptKind::verification_code, PromptStyle::echo_off,
@@ -466,9 +481,9 @@ private:
         (void)ctx_.store.clear_failures(who_->user.id);
         const std::string id =
             ctx_.remember_logon(*who_, request_.service, request_.rhost, method_);
-        ctx_.record(Severity::info, "auth.allow", caller_, request_.service, who_->user.name,
-                    request_.rhost, "", {{"method", method_}, {"account", who_->account.name},
-                                         {"logon_id", id}});
+        ctx_.record(directory::Severity::info, "auth.allow", caller_, request_.service,
+                    who_->user.name, request_.rhost, "",
+                    {{"method", method_}, {"account", who_->account.name}, {"logon_id", id}});
         Step s = verdict(Outcome::success, "", id);
         s.messages = std::move(messages);
         return s;
@@ -479,7 +494,7 @@ private:
         std::map<std::string, std::string> extra{{"method", method_}};
         if (who_)
             extra["account"] = who_->account.name;
-        ctx_.record(Severity::warning, "auth.deny", caller_, request_.service,
+        ctx_.record(directory::Severity::warning, "auth.deny", caller_, request_.service,
                     user ? *user : who_->user.name, request_.rhost, std::move(reason),
                     std::move(extra));
     }
@@ -494,10 +509,10 @@ private:
     AuthEngine::Context& ctx_;
     LogonRequest request_;
     Caller caller_;
-    std::optional<ResolvedUser> who_;
+    std::optional<directory::ResolvedUser> who_;
     State state_ = State::password;
     std::string method_ = "pwd";
-    std::optional<MfaDeviceRecord> device_;
+    std::optional<directory::MfaDeviceRecord> device_;
     std::optional<PendingEnrolment> pending_;
 };
 
@@ -505,8 +520,10 @@ private:
 
 class PasswordChangeDialogue final : public Dialogue {
 public:
-    PasswordChangeDialogue(AuthEngine::Context& ctx, proto::PasswordChangeBegin request,
-                           Caller caller, ResolvedUser who)
+    PasswordChangeDialogue(AuthEngine::Context& ctx,
+                           proto::PasswordChangeBegin request,
+                           Caller caller,
+                           directory::ResolvedUser who)
         : ctx_(ctx)
         , request_(std::move(request))
         , caller_(std::move(caller))
@@ -567,7 +584,7 @@ private:
 
     Step on_new(core::Secret fresh)
     {
-        if (auto st = check_composition(who_.account.policy, fresh); !st)
+        if (auto st = directory::check_composition(who_.account.policy, fresh); !st)
             return retry(st.error().message + ".");
         fresh_ = std::move(fresh);
         state_ = State::repeat;
@@ -596,15 +613,16 @@ private:
 
     void audit(const std::string& event, std::string reason)
     {
-        ctx_.record(event == "passwd.change" ? Severity::notice : Severity::warning, event,
-                    caller_, request_.service, who_.user.name, std::nullopt, std::move(reason),
-                    {{"account", who_.account.name}});
+        ctx_.record(event == "passwd.change" ? directory::Severity::notice
+                                             : directory::Severity::warning,
+                    event, caller_, request_.service, who_.user.name, std::nullopt,
+                    std::move(reason), {{"account", who_.account.name}});
     }
 
     AuthEngine::Context& ctx_;
     proto::PasswordChangeBegin request_;
     Caller caller_;
-    ResolvedUser who_;
+    directory::ResolvedUser who_;
     State state_ = State::current;
     int tries_ = 0;
     core::Secret fresh_;
@@ -614,8 +632,12 @@ private:
 
 // ---- the engine -------------------------------------------------------------------------
 
-AuthEngine::AuthEngine(Store& store, Directory& directory, PasswordHasher& hasher, Mfa& mfa,
-                       Audit& audit, const core::Clock& clock)
+AuthEngine::AuthEngine(directory::Store& store,
+                       directory::Directory& directory,
+                       PasswordHasher& hasher,
+                       Mfa& mfa,
+                       directory::Audit& audit,
+                       const core::Clock& clock)
     : ctx_(std::make_unique<Context>(store, directory, hasher, mfa, audit, clock))
 {
 }
@@ -626,24 +648,24 @@ namespace {
 
 /// Resolves "user@domain" in any account of the directory (the OIDC pages). nullopt: latchkey
 /// does not know the user.
-core::Result<std::optional<ResolvedUser>> find_directory_user(Directory& directory,
-                                                              const std::string& user)
+core::Result<std::optional<directory::ResolvedUser>>
+find_directory_user(directory::Directory& directory, const std::string& user)
 {
     if (user.find('@') == std::string::npos)
-        return std::optional<ResolvedUser>{};
+        return std::optional<directory::ResolvedUser>{};
     auto r = directory.resolve({user, std::nullopt});
     if (!r) {
         if (r.error().is(core::Errc::not_found) || r.error().is(core::Errc::invalid_argument))
-            return std::optional<ResolvedUser>{};
+            return std::optional<directory::ResolvedUser>{};
         return core::fail(std::move(r).error());
     }
-    return std::optional<ResolvedUser>{std::move(*r)};
+    return std::optional<directory::ResolvedUser>{std::move(*r)};
 }
 
 /// Resolves a PAM user in the host's account. nullopt: latchkey does not know the user; an
 /// error: latchkey cannot tell (no host account, storage).
-core::Result<std::optional<ResolvedUser>> find_host_user(Directory& directory,
-                                                         const std::string& user)
+core::Result<std::optional<directory::ResolvedUser>> find_host_user(directory::Directory& directory,
+                                                                    const std::string& user)
 {
     const std::string host = directory.host_account();
     if (host.empty())
@@ -651,12 +673,12 @@ core::Result<std::optional<ResolvedUser>> find_host_user(Directory& directory,
     auto r = directory.resolve({user, std::nullopt});
     if (!r) {
         if (r.error().is(core::Errc::not_found) || r.error().is(core::Errc::invalid_argument))
-            return std::optional<ResolvedUser>{};
+            return std::optional<directory::ResolvedUser>{};
         return core::fail(std::move(r).error());
     }
     if (r->account.name != host) // a user of another account is no user of this host
-        return std::optional<ResolvedUser>{};
-    return std::optional<ResolvedUser>{std::move(*r)};
+        return std::optional<directory::ResolvedUser>{};
+    return std::optional<directory::ResolvedUser>{std::move(*r)};
 }
 
 /// Whether a logon as `user` is refused because of what root is on its account (seed 000): on
@@ -667,28 +689,28 @@ struct RootRefusal {
     std::string reason; ///< for the audit
 };
 
-std::optional<RootRefusal> root_refusal(Directory& directory, Store& store,
-                                        const std::string& user)
+std::optional<RootRefusal>
+root_refusal(directory::Directory& directory, directory::Store& store, const std::string& user)
 {
     if (local_part(user) != "root")
         return std::nullopt;
     const auto located = directory.locate({user, std::nullopt});
     if (!located)
         return RootRefusal{"root logon is disabled on this account", "root_disabled"};
-    const AccountRecord& a = located->first;
+    const directory::AccountRecord& a = located->first;
     if (a.closed_at)
         return RootRefusal{"account " + a.name + " is closed", "account_closed"};
     switch (a.kind) {
-    case AccountKind::resource:
+    case proto::AccountKind::resource:
         return RootRefusal{"root logon is disabled on resource accounts: " + a.name +
                                " is a resource account, which has no root user; a directory "
                                "administrator can switch it to a cloud account",
                            "root_disabled"};
-    case AccountKind::management:
+    case proto::AccountKind::management:
         return RootRefusal{"root logon is disabled on the management account: its administrators "
                            "are users with the directory-admin role",
                            "root_disabled"};
-    case AccountKind::cloud: break;
+    case proto::AccountKind::cloud: break;
     }
     const auto root = store.user_by_name(a.id, "root");
     if (!root)
@@ -708,14 +730,14 @@ Started AuthEngine::begin_logon(const LogonRequest& request, const Caller& calle
 {
     Context& c = *ctx_;
     if (!c.may_ask(caller, request.user)) {
-        c.record(Severity::warning, "auth.deny", caller, request.service, request.user,
+        c.record(directory::Severity::warning, "auth.deny", caller, request.service, request.user,
                  request.rhost, "caller_not_permitted");
         return {verdict(Outcome::permission_denied,
                         "only root may authenticate a user other than the caller"),
                 nullptr};
     }
     if (const auto why = root_refusal(c.directory, c.store, request.user)) {
-        c.record(Severity::alert, "auth.deny", caller, request.service, request.user,
+        c.record(directory::Severity::alert, "auth.deny", caller, request.service, request.user,
                  request.rhost, why->reason);
         return {verdict(Outcome::denied, why->message), nullptr};
     }
@@ -728,14 +750,15 @@ Started AuthEngine::begin_logon(const LogonRequest& request, const Caller& calle
     if (!*who && request.ignore_unknown_user)
         return {verdict(Outcome::ignore), nullptr};
     if (*who && (*who)->account.closed_at) {
-        c.record(Severity::warning, "auth.deny", caller, request.service, (*who)->user.name,
-                 request.rhost, "account_closed", {{"account", (*who)->account.name}});
+        c.record(directory::Severity::warning, "auth.deny", caller, request.service,
+                 (*who)->user.name, request.rhost, "account_closed",
+                 {{"account", (*who)->account.name}});
         return {verdict(Outcome::denied, "account " + (*who)->account.name + " is closed"),
                 nullptr};
     }
     if (*who && c.locked((*who)->user)) {
-        c.record(Severity::warning, "auth.deny", caller, request.service, (*who)->user.name,
-                 request.rhost, "locked", {{"account", (*who)->account.name}});
+        c.record(directory::Severity::warning, "auth.deny", caller, request.service,
+                 (*who)->user.name, request.rhost, "locked", {{"account", (*who)->account.name}});
         return {verdict(Outcome::denied,
                         "The account is locked after too many failed logons until " +
                             when(*(*who)->user.locked_until) + "; an administrator can unlock it."),
@@ -760,10 +783,10 @@ Started AuthEngine::begin_password_change(const proto::PasswordChangeBegin& requ
         return {verdict(Outcome::unavailable, found.error().message), nullptr};
     if (!*found) // not ours: let the next module (pam_unix) change a local password
         return {verdict(Outcome::ignore), nullptr};
-    ResolvedUser who = std::move(**found);
+    directory::ResolvedUser who = std::move(**found);
     const auto now = c.clock.now();
-    const PasswordPolicy& policy = who.account.policy;
-    const bool expired = password_expired(policy, who.user.password_set_at, now);
+    const proto::PasswordPolicy& policy = who.account.policy;
+    const bool expired = directory::password_expired(policy, who.user.password_set_at, now);
     const bool forced = expired || who.user.require_change;
     if (request.only_if_expired && !forced)
         return {verdict(Outcome::success), nullptr};
@@ -794,8 +817,10 @@ Started AuthEngine::begin_password_change(const proto::PasswordChangeBegin& requ
             std::make_unique<PasswordChangeDialogue>(c, request, caller, std::move(who))};
 }
 
-Started AuthEngine::begin_required_change(const ResolvedUser& who, const Caller& caller,
-                                          const std::string& service, const std::string& reason)
+Started AuthEngine::begin_required_change(const directory::ResolvedUser& who,
+                                          const Caller& caller,
+                                          const std::string& service,
+                                          const std::string& reason)
 {
     auto dialogue = std::make_unique<PasswordChangeDialogue>(
         *ctx_, proto::PasswordChangeBegin{service, who.user.name, true}, caller, who);
@@ -820,7 +845,7 @@ proto::Verdict AuthEngine::check_account(const proto::AccountCheck& request, con
     return check_user(**found);
 }
 
-proto::Verdict AuthEngine::check_user(const ResolvedUser& who)
+proto::Verdict AuthEngine::check_user(const directory::ResolvedUser& who)
 {
     Context& c = *ctx_;
     const auto v = [](Outcome o, std::string m = {}) { return proto::Verdict{o, std::move(m), {}}; };
@@ -830,8 +855,8 @@ proto::Verdict AuthEngine::check_user(const ResolvedUser& who)
         return v(Outcome::denied, "Console logon is disabled for this user.");
     if (c.locked(who.user))
         return v(Outcome::denied, "The account is locked after too many failed logons.");
-    const PasswordPolicy& policy = who.account.policy;
-    if (password_expired(policy, who.user.password_set_at, c.clock.now())) {
+    const proto::PasswordPolicy& policy = who.account.policy;
+    if (directory::password_expired(policy, who.user.password_set_at, c.clock.now())) {
         if (policy.hard_expiry)
             return v(Outcome::account_expired,
                      "Your password has expired; ask an administrator to reset it.");
@@ -854,10 +879,10 @@ core::Result<PendingEnrolment> AuthEngine::begin_self_enrolment(const Caller& ca
     if (!found)
         return core::fail(core::Errc::not_found,
                           "latchkey does not know the user " + *name + " on this host");
-    const ResolvedUser& who = *found;
+    const directory::ResolvedUser& who = *found;
     const auto refuse = [&](std::string reason, core::Errc code, std::string message) {
-        c.record(Severity::warning, "mfa.enroll.deny", caller, "latchkeyctl", who.user.name,
-                 std::nullopt, std::move(reason), {{"account", who.account.name}});
+        c.record(directory::Severity::warning, "mfa.enroll.deny", caller, "latchkeyctl",
+                 who.user.name, std::nullopt, std::move(reason), {{"account", who.account.name}});
         return core::fail(code, std::move(message));
     };
     if (!who.account.settings.allow_manage_mfa)
@@ -890,8 +915,8 @@ core::Result<std::string> AuthEngine::open_session(const proto::SessionOpen& req
     LATCHKEY_TRY(found, find_host_user(c.directory, request.user));
     if (!found)
         return core::fail(core::Errc::not_found, "latchkey does not know this user");
-    const ResolvedUser& who = *found;
-    SessionRecord s;
+    const directory::ResolvedUser& who = *found;
+    directory::SessionRecord s;
     s.id = core::uuid_v4();
     s.user_id = who.user.id;
     s.service = request.service;
@@ -905,9 +930,11 @@ core::Result<std::string> AuthEngine::open_session(const proto::SessionOpen& req
         s.method = logon->second.method;
     }
     LATCHKEY_TRY_STATUS(c.store.create_session(s));
-    c.record(Severity::info, "session.open", caller, request.service, who.user.name, request.rhost,
-             "", {{"account", who.account.name}, {"session_id", s.id},
-                  {"logon_id", s.logon_id.value_or("none")}});
+    c.record(directory::Severity::info, "session.open", caller, request.service, who.user.name,
+             request.rhost, "",
+             {{"account", who.account.name},
+              {"session_id", s.id},
+              {"logon_id", s.logon_id.value_or("none")}});
     return s.id;
 }
 
@@ -922,9 +949,9 @@ core::Status AuthEngine::close_session(const proto::SessionClose& request, const
         return core::fail(core::Errc::not_found, "latchkey does not know this user");
     LATCHKEY_TRY(open, c.store.open_sessions(found->user.id, c.clock.now()));
     // By id when the module kept it; otherwise the newest session of this service and tty.
-    const SessionRecord* match = nullptr;
+    const directory::SessionRecord* match = nullptr;
     for (const auto& s : open) {
-        if (s.kind != SessionKind::pam) // a browser session is never PAM's to close
+        if (s.kind != directory::SessionKind::pam) // a browser session is never PAM's to close
             continue;
         const bool same = request.session_id ? s.id == *request.session_id
                                              : s.service == request.service && s.tty == request.tty;
@@ -935,9 +962,10 @@ core::Status AuthEngine::close_session(const proto::SessionClose& request, const
         return core::fail(core::Errc::not_found, "no such open session");
     LATCHKEY_TRY(closed, c.store.close_session(match->id, c.clock.now()));
     if (closed)
-        c.record(Severity::info, "session.close", caller, request.service, found->user.name,
-                 match->rhost, "", {{"account", found->account.name}, {"session_id", match->id}});
+        c.record(directory::Severity::info, "session.close", caller, request.service,
+                 found->user.name, match->rhost, "",
+                 {{"account", found->account.name}, {"session_id", match->id}});
     return {};
 }
 
-} // namespace latchkey::daemon
+} // namespace latchkey::credentials

@@ -45,7 +45,7 @@
 #include "directory/store.hpp"
 #include "proto/messages.hpp"
 
-namespace latchkey::daemon {
+namespace latchkey::credentials {
 
 /// The next step of a dialogue (messages, then a prompt or a verdict).
 using Step = proto::AuthReply;
@@ -88,7 +88,11 @@ struct Started {
 
 class AuthEngine {
 public:
-    AuthEngine(Store& store, Directory& directory, PasswordHasher& hasher, Mfa& mfa, Audit& audit,
+    AuthEngine(directory::Store& store,
+               directory::Directory& directory,
+               PasswordHasher& hasher,
+               Mfa& mfa,
+               directory::Audit& audit,
                const core::Clock& clock);
     ~AuthEngine();
 
@@ -99,12 +103,14 @@ public:
     /// The password change that check_user() asked for (new_authtok_required), for a user
     /// who has just proven the current password at a front door's logon (the OIDC pages): it
     /// starts at "New password: " with `reason` and the policy above it.
-    Started begin_required_change(const ResolvedUser& who, const Caller& caller,
-                                  const std::string& service, const std::string& reason);
+    Started begin_required_change(const directory::ResolvedUser& who,
+                                  const Caller& caller,
+                                  const std::string& service,
+                                  const std::string& reason);
 
     /// What check_account() decides, for a user already found (the OIDC pages, after a logon):
     /// logon disabled, locked, password expired or to be changed now.
-    proto::Verdict check_user(const ResolvedUser& who);
+    proto::Verdict check_user(const directory::ResolvedUser& who);
 
     /// Self-service MFA enrolment (PAM socket): the caller's own user, after its password (a
     /// wrong one counts toward lockout), when the account lets users manage their MFA devices.
@@ -121,4 +127,4 @@ private:
     std::unique_ptr<Context> ctx_;
 };
 
-} // namespace latchkey::daemon
+} // namespace latchkey::credentials

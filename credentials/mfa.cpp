@@ -12,7 +12,7 @@
 #include "credentials/qr.hpp"
 #include "proto/wire.hpp"
 
-namespace latchkey::daemon {
+namespace latchkey::credentials {
 
 namespace {
 
@@ -32,7 +32,7 @@ std::string totp_context(const std::string& user_id)
     return "totp:" + user_id;
 }
 
-std::string logon_name(const ResolvedUser& who)
+std::string logon_name(const directory::ResolvedUser& who)
 {
     return who.user.name + "@" + who.account.default_domain;
 }
@@ -62,7 +62,7 @@ bool all_digits(std::string_view s)
            std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
-TotpParams device_params(const MfaDeviceRecord& d, const TotpParams& base)
+TotpParams device_params(const directory::MfaDeviceRecord& d, const TotpParams& base)
 {
     TotpParams p = base;
     p.digits = d.digits;
@@ -72,7 +72,10 @@ TotpParams device_params(const MfaDeviceRecord& d, const TotpParams& base)
 
 } // namespace
 
-Mfa::Mfa(Store& store, const SecretBox& box, Audit& audit, const core::Clock& clock,
+Mfa::Mfa(directory::Store& store,
+         const SecretBox& box,
+         directory::Audit& audit,
+         const core::Clock& clock,
          TotpParams params)
     : store_(store)
     , box_(box)
@@ -82,18 +85,19 @@ Mfa::Mfa(Store& store, const SecretBox& box, Audit& audit, const core::Clock& cl
 {
 }
 
-bool Mfa::required(const AccountRecord& account, const UserRecord& user)
+bool Mfa::required(const directory::AccountRecord& account, const directory::UserRecord& user)
 {
     return account.settings.mfa_required ||
-           (account.kind == AccountKind::cloud && user.name == "root");
+           (account.kind == proto::AccountKind::cloud && user.name == "root");
 }
 
-core::Result<std::optional<MfaDeviceRecord>> Mfa::device(const UserRecord& user)
+core::Result<std::optional<directory::MfaDeviceRecord>>
+Mfa::device(const directory::UserRecord& user)
 {
     return store_.mfa_device(user.id);
 }
 
-core::Result<PendingEnrolment> Mfa::start(const ResolvedUser& who)
+core::Result<PendingEnrolment> Mfa::start(const directory::ResolvedUser& who)
 {
     LATCHKEY_TRY(existing, store_.mfa_device(who.user.id));
     if (existing)
@@ -127,12 +131,13 @@ core::Status Mfa::accept_first(PendingEnrolment& pending, const core::Secret& co
 {
     const auto now = clock_.now();
     if (now > pending.started + enrolment_lifetime) {
-        record(Severity::warning, "mfa.enroll.fail", pending.who, by, {{"reason", "expired"}});
+        record(directory::Severity::warning, "mfa.enroll.fail", pending.who, by,
+               {{"reason", "expired"}});
         return core::fail(Errc::failed_precondition,
                           "this enrolment has expired; start again for a new key");
     }
     if (pending.wrong_codes >= max_wrong_enrolment_codes) {
-        record(Severity::warning, "mfa.enroll.fail", pending.who, by,
+        record(directory::Severity::warning, "mfa.enroll.fail", pending.who, by,
                {{"reason", "too_many_codes"}});
         return core::fail(Errc::failed_precondition,
                           "too many wrong codes; start the enrolment again");
@@ -140,7 +145,8 @@ core::Status Mfa::accept_first(PendingEnrolment& pending, const core::Secret& co
     const auto step = verify_totp(pending.secret, code.view(), now, params_, std::nullopt);
     if (!step) {
         ++pending.wrong_codes;
-        record(Severity::warning, "mfa.enroll.fail", pending.who, by, {{"reason", "bad_code"}});
+        record(directory::Severity::warning, "mfa.enroll.fail", pending.who, by,
+               {{"reason", "bad_code"}});
         return core::fail(Errc::invalid_argument,
                           "the code is not valid now: check the device's clock and that the "
                           "key was entered correctly");
@@ -164,7 +170,7 @@ core::Result<proto::MfaEnrolled> Mfa::accept_second(PendingEnrolment& pending,
         const bool same = step && *step == *pending.first_step;
         ++pending.wrong_codes;
         pending.first_step.reset(); // start over with a new first code
-        record(Severity::warning, "mfa.enroll.fail", pending.who, by,
+        record(directory::Severity::warning, "mfa.enroll.fail", pending.who, by,
                {{"reason", same ? "same_code" : "bad_code"}});
         return core::fail(Errc::invalid_argument,
                           "the second code must be the next one the device shows, after the "
@@ -173,7 +179,7 @@ core::Result<proto::MfaEnrolled> Mfa::accept_second(PendingEnrolment& pending,
     }
     const std::string context = totp_context(pending.who.user.id);
     LATCHKEY_TRY(sealed, box_.seal(pending.secret, context));
-    MfaDeviceRecord d;
+    directory::MfaDeviceRecord d;
     d.id = core::uuid_v4();
     d.user_id = pending.who.user.id;
     d.sealed_secret = std::move(sealed);
@@ -185,7 +191,7 @@ core::Result<proto::MfaEnrolled> Mfa::accept_second(PendingEnrolment& pending,
     LATCHKEY_TRY(codes, make_recovery_codes(d.user_id, hashes));
     LATCHKEY_TRY_STATUS(store_.add_mfa_device(d, hashes));
     pending.secret.clear();
-    record(Severity::notice, "mfa.enroll", pending.who, by, {{"device_id", d.id}});
+    record(directory::Severity::notice, "mfa.enroll", pending.who, by, {{"device_id", d.id}});
     LATCHKEY_TRY(device, info(d, logon_name(pending.who)));
     return proto::MfaEnrolled{std::move(device), std::move(codes)};
 }
@@ -197,7 +203,8 @@ core::Result<proto::MfaEnrolled> Mfa::confirm(PendingEnrolment& pending, const c
     return accept_second(pending, second, by);
 }
 
-core::Result<CodeCheck> Mfa::check(const ResolvedUser& who, const MfaDeviceRecord& device,
+core::Result<CodeCheck> Mfa::check(const directory::ResolvedUser& who,
+                                   const directory::MfaDeviceRecord& device,
                                    const core::Secret& answer)
 {
     const auto now = clock_.now();
@@ -220,19 +227,19 @@ core::Result<CodeCheck> Mfa::check(const ResolvedUser& who, const MfaDeviceRecor
     if (!used)
         return CodeCheck::wrong;
     LATCHKEY_TRY(left, store_.recovery_codes_left(who.user.id));
-    record(Severity::warning, "mfa.recovery_code.use", who, "logon",
+    record(directory::Severity::warning, "mfa.recovery_code.use", who, "logon",
            {{"left", std::to_string(left)}});
     return CodeCheck::recovery;
 }
 
-core::Status Mfa::remove(const ResolvedUser& who, const std::string& by)
+core::Status Mfa::remove(const directory::ResolvedUser& who, const std::string& by)
 {
     LATCHKEY_TRY_STATUS(store_.remove_mfa_device(who.user.id));
-    record(Severity::notice, "mfa.remove", who, by);
+    record(directory::Severity::notice, "mfa.remove", who, by);
     return {};
 }
 
-core::Result<std::vector<core::Secret>> Mfa::new_recovery_codes(const ResolvedUser& who,
+core::Result<std::vector<core::Secret>> Mfa::new_recovery_codes(const directory::ResolvedUser& who,
                                                                 const std::string& by)
 {
     LATCHKEY_TRY(existing, store_.mfa_device(who.user.id));
@@ -242,12 +249,13 @@ core::Result<std::vector<core::Secret>> Mfa::new_recovery_codes(const ResolvedUs
     std::vector<std::string> hashes;
     LATCHKEY_TRY(codes, make_recovery_codes(who.user.id, hashes));
     LATCHKEY_TRY_STATUS(store_.replace_recovery_codes(who.user.id, hashes));
-    record(Severity::notice, "mfa.recovery_code.renew", who, by,
+    record(directory::Severity::notice, "mfa.recovery_code.renew", who, by,
            {{"count", std::to_string(codes.size())}});
     return codes;
 }
 
-core::Result<std::vector<proto::MfaDeviceInfo>> Mfa::list(const std::optional<ResolvedUser>& who)
+core::Result<std::vector<proto::MfaDeviceInfo>>
+Mfa::list(const std::optional<directory::ResolvedUser>& who)
 {
     std::vector<proto::MfaDeviceInfo> out;
     if (who) {
@@ -306,7 +314,7 @@ core::Result<std::string> Mfa::recovery_hash(const std::string& user_id,
     return core::base64_encode(mac, false, false);
 }
 
-core::Result<proto::MfaDeviceInfo> Mfa::info(const MfaDeviceRecord& d,
+core::Result<proto::MfaDeviceInfo> Mfa::info(const directory::MfaDeviceRecord& d,
                                              const std::string& logon_name)
 {
     proto::MfaDeviceInfo i;
@@ -321,8 +329,11 @@ core::Result<proto::MfaDeviceInfo> Mfa::info(const MfaDeviceRecord& d,
     return i;
 }
 
-void Mfa::record(Severity severity, const std::string& event, const ResolvedUser& who,
-                 const std::string& by, std::map<std::string, std::string> extra)
+void Mfa::record(directory::Severity severity,
+                 const std::string& event,
+                 const directory::ResolvedUser& who,
+                 const std::string& by,
+                 std::map<std::string, std::string> extra)
 {
     extra["user"] = who.user.name;
     extra["account"] = who.account.name;
@@ -369,4 +380,4 @@ std::optional<SplitAnswer> split_single_answer(const core::Secret& answer, unsig
     return std::nullopt;
 }
 
-} // namespace latchkey::daemon
+} // namespace latchkey::credentials

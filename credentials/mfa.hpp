@@ -29,7 +29,7 @@
 #include "credentials/totp.hpp"
 #include "proto/messages.hpp"
 
-namespace latchkey::daemon {
+namespace latchkey::credentials {
 
 /// How many recovery codes an enrolment (or `mfa recovery-codes`) makes.
 inline constexpr std::size_t recovery_code_count = 10;
@@ -37,7 +37,7 @@ inline constexpr std::size_t recovery_code_count = 10;
 /// An enrolment between its challenge and its codes. The new secret lives only here until the
 /// second code activates the device; dropping this abandons the enrolment.
 struct PendingEnrolment {
-    ResolvedUser who;
+    directory::ResolvedUser who;
     core::Secret secret;
     core::TimePoint started;
     std::optional<std::int64_t> first_step; ///< set once the first code is accepted
@@ -54,18 +54,23 @@ enum class CodeCheck : std::uint8_t {
 
 class Mfa {
 public:
-    Mfa(Store& store, const SecretBox& box, Audit& audit, const core::Clock& clock,
+    Mfa(directory::Store& store,
+        const SecretBox& box,
+        directory::Audit& audit,
+        const core::Clock& clock,
         TotpParams params);
 
     /// Whether policy demands a second factor of this user even without a device: the
     /// account's `mfa_required`, and always for the root user of a cloud account (seed 003).
-    static bool required(const AccountRecord& account, const UserRecord& user);
+    static bool required(const directory::AccountRecord& account,
+                         const directory::UserRecord& user);
 
-    core::Result<std::optional<MfaDeviceRecord>> device(const UserRecord& user);
+    core::Result<std::optional<directory::MfaDeviceRecord>>
+    device(const directory::UserRecord& user);
 
     /// Begins an enrolment with a fresh 160-bit secret. failed_precondition when the user
     /// already has a device (remove it first).
-    core::Result<PendingEnrolment> start(const ResolvedUser& who);
+    core::Result<PendingEnrolment> start(const directory::ResolvedUser& who);
 
     /// The secret of `pending` as the person needs it: otpauth URI (issuer = the directory's
     /// domain, label = the logon name), base32 key and QR code.
@@ -88,17 +93,19 @@ public:
 
     /// Checks an answer at logon against the user's device and recovery codes, using up what
     /// matches. Recovery-code use is audited here; a wrong code is the caller's to count.
-    core::Result<CodeCheck> check(const ResolvedUser& who, const MfaDeviceRecord& device,
+    core::Result<CodeCheck> check(const directory::ResolvedUser& who,
+                                  const directory::MfaDeviceRecord& device,
                                   const core::Secret& answer);
 
-    core::Status remove(const ResolvedUser& who, const std::string& by);
+    core::Status remove(const directory::ResolvedUser& who, const std::string& by);
 
     /// A new set of recovery codes; the old set stops working.
-    core::Result<std::vector<core::Secret>> new_recovery_codes(const ResolvedUser& who,
+    core::Result<std::vector<core::Secret>> new_recovery_codes(const directory::ResolvedUser& who,
                                                                const std::string& by);
 
     /// The devices of one user, or of everyone.
-    core::Result<std::vector<proto::MfaDeviceInfo>> list(const std::optional<ResolvedUser>& who);
+    core::Result<std::vector<proto::MfaDeviceInfo>>
+    list(const std::optional<directory::ResolvedUser>& who);
 
     [[nodiscard]] const TotpParams& params() const noexcept { return params_; }
 
@@ -107,14 +114,17 @@ private:
                                                                 std::vector<std::string>& hashes);
     core::Result<std::string> recovery_hash(const std::string& user_id,
                                             const core::Secret& normalized) const;
-    core::Result<proto::MfaDeviceInfo> info(const MfaDeviceRecord& device,
+    core::Result<proto::MfaDeviceInfo> info(const directory::MfaDeviceRecord& device,
                                             const std::string& logon_name);
-    void record(Severity severity, const std::string& event, const ResolvedUser& who,
-                const std::string& by, std::map<std::string, std::string> extra = {});
+    void record(directory::Severity severity,
+                const std::string& event,
+                const directory::ResolvedUser& who,
+                const std::string& by,
+                std::map<std::string, std::string> extra = {});
 
-    Store& store_;
+    directory::Store& store_;
     const SecretBox& box_;
-    Audit& audit_;
+    directory::Audit& audit_;
     const core::Clock& clock_;
     TotpParams params_;
 };
@@ -133,4 +143,4 @@ struct SplitAnswer {
 };
 std::optional<SplitAnswer> split_single_answer(const core::Secret& answer, unsigned digits);
 
-} // namespace latchkey::daemon
+} // namespace latchkey::credentials

@@ -14,7 +14,7 @@
 #include "core/random.hpp"
 #include "credentials/phc.hpp"
 
-namespace latchkey::daemon {
+namespace latchkey::credentials {
 
 namespace {
 
@@ -164,4 +164,4 @@ void PasswordHasher::burn(const core::Secret& password) const
     (void)verify(dummy, password);
 }
 
-} // namespace latchkey::daemon
+} // namespace latchkey::credentials

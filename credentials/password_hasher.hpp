@@ -10,7 +10,7 @@
 #include "core/result.hpp"
 #include "core/secret.hpp"
 
-namespace latchkey::daemon {
+namespace latchkey::credentials {
 
 /// Argon2id's cost: [password] in the config.
 struct Argon2Params {
@@ -45,4 +45,4 @@ private:
     std::string dummy_; ///< a hash of random bytes at the current parameters, for burn()
 };
 
-} // namespace latchkey::daemon
+} // namespace latchkey::credentials

@@ -8,12 +8,15 @@
 
 #include "directory/password_policy.hpp"
 
-namespace latchkey::daemon {
+namespace latchkey::credentials {
 
 using core::Errc;
 
-Passwords::Passwords(Store& store, Directory& directory, const PasswordHasher& hasher,
-                     Audit& audit, const core::Clock& clock)
+Passwords::Passwords(directory::Store& store,
+                     directory::Directory& directory,
+                     const PasswordHasher& hasher,
+                     directory::Audit& audit,
+                     const core::Clock& clock)
     : store_(store)
     , directory_(directory)
     , hasher_(hasher)
@@ -22,11 +25,12 @@ Passwords::Passwords(Store& store, Directory& directory, const PasswordHasher& h
 {
 }
 
-core::Status Passwords::replace(const ResolvedUser& who, const core::Secret& password,
-                                         bool require_change)
+core::Status Passwords::replace(const directory::ResolvedUser& who,
+                                const core::Secret& password,
+                                bool require_change)
 {
-    const PasswordPolicy& policy = who.account.policy;
-    LATCHKEY_TRY_STATUS(check_composition(policy, password));
+    const proto::PasswordPolicy& policy = who.account.policy;
+    LATCHKEY_TRY_STATUS(directory::check_composition(policy, password));
     if (policy.history > 0) {
         // "The last N passwords" counts the current one.
         std::vector<std::string> previous;
@@ -43,15 +47,16 @@ core::Status Passwords::replace(const ResolvedUser& who, const core::Secret& pas
         }
     }
     LATCHKEY_TRY(hash, hasher_.hash(password));
-    PasswordChange change{std::move(hash), clock_.now(), require_change, policy.history};
+    directory::PasswordChange change{std::move(hash), clock_.now(), require_change, policy.history};
     LATCHKEY_TRY_STATUS(store_.set_password(who.user.id, change));
     // Seed 004: a new password logs the user off everywhere (access keys keep working).
-    LATCHKEY_TRY_STATUS(directory_.end_user_sessions(who.user, "password_change", Actor{"latchkeyd"}));
+    LATCHKEY_TRY_STATUS(
+        directory_.end_user_sessions(who.user, "password_change", directory::Actor{"latchkeyd"}));
     return {};
 }
 
 core::Result<proto::UserReply> Passwords::reset(const proto::UserSetPassword& req,
-                                                       const Actor& actor)
+                                                const directory::Actor& actor)
 {
     LATCHKEY_TRY(r, directory_.resolve(req.ref));
     proto::UserReply reply;
@@ -70,7 +75,7 @@ core::Result<proto::UserReply> Passwords::reset(const proto::UserSetPassword& re
     case proto::PasswordMode::generate: {
         if (req.password)
             return core::fail(Errc::invalid_argument, "generate mode takes no password");
-        core::Secret generated = generate_password(r.account.policy);
+        core::Secret generated = directory::generate_password(r.account.policy);
         // A generated password is fresh: the history check cannot fail, but the same path
         // keeps the rules in one place.
         LATCHKEY_TRY_STATUS(replace(r, generated, require));
@@ -85,7 +90,7 @@ core::Result<proto::UserReply> Passwords::reset(const proto::UserSetPassword& re
         mode = "custom";
         break;
     }
-    audit_.record(Severity::notice, "user.password.reset",
+    audit_.record(directory::Severity::notice, "user.password.reset",
                   {{"actor", actor.name},
                    {"account", r.account.name},
                    {"user", r.user.name},
@@ -98,4 +103,4 @@ core::Result<proto::UserReply> Passwords::reset(const proto::UserSetPassword& re
     return reply;
 }
 
-} // namespace latchkey::daemon
+} // namespace latchkey::credentials

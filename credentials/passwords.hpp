@@ -12,28 +12,32 @@
 #include "directory/store.hpp"
 #include "proto/messages.hpp"
 
-namespace latchkey::daemon {
+namespace latchkey::credentials {
 
 class Passwords {
 public:
-    Passwords(Store& store, Directory& directory, const PasswordHasher& hasher, Audit& audit,
+    Passwords(directory::Store& store,
+              directory::Directory& directory,
+              const PasswordHasher& hasher,
+              directory::Audit& audit,
               const core::Clock& clock);
 
     /// An administrator's reset (seed 004): keep, generate (returned once) or custom.
-    core::Result<proto::UserReply> reset(const proto::UserSetPassword& req, const Actor& actor);
+    core::Result<proto::UserReply> reset(const proto::UserSetPassword& req,
+                                         const directory::Actor& actor);
 
     /// Checks a new password against the account's policy, including its history, hashes it,
     /// stores it and ends the user's sessions. The caller has already decided the change is
     /// allowed.
-    core::Status replace(const ResolvedUser& who, const core::Secret& password,
-                         bool require_change);
+    core::Status
+    replace(const directory::ResolvedUser& who, const core::Secret& password, bool require_change);
 
 private:
-    Store& store_;
-    Directory& directory_;
+    directory::Store& store_;
+    directory::Directory& directory_;
     const PasswordHasher& hasher_;
-    Audit& audit_;
+    directory::Audit& audit_;
     const core::Clock& clock_;
 };
 
-} // namespace latchkey::daemon
+} // namespace latchkey::credentials

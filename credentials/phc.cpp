@@ -7,7 +7,7 @@
 
 #include "core/random.hpp"
 
-namespace latchkey::daemon {
+namespace latchkey::credentials {
 
 namespace {
 
@@ -90,4 +90,4 @@ std::string format_phc(const PhcHash& h)
            core::base64_encode(h.hash, false, false);
 }
 
-} // namespace latchkey::daemon
+} // namespace latchkey::credentials

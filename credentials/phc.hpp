@@ -8,7 +8,7 @@
 
 #include "core/result.hpp"
 
-namespace latchkey::daemon {
+namespace latchkey::credentials {
 
 struct PhcHash {
     std::uint32_t version = 0x13;
@@ -25,4 +25,4 @@ core::Result<PhcHash> parse_phc(std::string_view text);
 
 std::string format_phc(const PhcHash& h);
 
-} // namespace latchkey::daemon
+} // namespace latchkey::credentials

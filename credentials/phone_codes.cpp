@@ -7,13 +7,13 @@
 
 #include "core/random.hpp"
 
-namespace latchkey::daemon {
+namespace latchkey::credentials {
 
 namespace {
 
 using core::Errc;
 
-std::string kind_name(AccountKind k)
+std::string kind_name(proto::AccountKind k)
 {
     return boost::describe::enum_to_string(k, "?");
 }
@@ -49,9 +49,15 @@ core::Status check_phone(std::string_view number)
     return {};
 }
 
-PhoneCodes::PhoneCodes(Store& store, Directory& directory, Authority& authority,
-                       Passwords& passwords, Notifier& notifier, const SecretBox& box, Audit& audit,
-                       const core::Clock& clock, CodeLimits limits)
+PhoneCodes::PhoneCodes(directory::Store& store,
+                       directory::Directory& directory,
+                       directory::Authority& authority,
+                       Passwords& passwords,
+                       notify::Notifier& notifier,
+                       const SecretBox& box,
+                       directory::Audit& audit,
+                       const core::Clock& clock,
+                       CodeLimits limits)
     : store_(store)
     , directory_(directory)
     , authority_(authority)
@@ -64,31 +70,35 @@ PhoneCodes::PhoneCodes(Store& store, Directory& directory, Authority& authority,
 {
 }
 
-core::Result<ResolvedUser> PhoneCodes::root_of(const AccountRecord& account)
+core::Result<directory::ResolvedUser> PhoneCodes::root_of(const directory::AccountRecord& account)
 {
     LATCHKEY_TRY_STATUS(directory_.ensure_root_user(account));
     LATCHKEY_TRY(root, store_.user_by_name(account.id, "root"));
     if (!root)
         return core::fail(Errc::internal, "the root user of " + account.name + " is missing");
-    return ResolvedUser{account, std::move(*root)};
+    return directory::ResolvedUser{account, std::move(*root)};
 }
 
 core::Result<std::string> PhoneCodes::code_hash(const std::string& account_id,
-                                               CodePurpose purpose,
-                                               const core::Secret& code) const
+                                                directory::CodePurpose purpose,
+                                                const core::Secret& code) const
 {
     LATCHKEY_TRY(mac, box_.mac(code, "verification-code:" + account_id + ":" +
                                          std::string(to_string(purpose))));
     return core::base64_encode(mac, true, false);
 }
 
-core::Result<std::string> PhoneCodes::send_code(const AccountRecord& account, CodePurpose purpose,
-                                               const std::string& phone, const Principal& p)
+core::Result<std::string> PhoneCodes::send_code(const directory::AccountRecord& account,
+                                                directory::CodePurpose purpose,
+                                                const std::string& phone,
+                                                const directory::Principal& p)
 {
-    LATCHKEY_TRY(counted, store_.count_code_sent(account.id, utc_day(clock_.now()), limits_.codes_per_day));
+    LATCHKEY_TRY(counted, store_.count_code_sent(account.id, directory::utc_day(clock_.now()),
+                                                 limits_.codes_per_day));
     if (!counted) {
-        audit_.record(Severity::warning, "code.limit",
-                      {{"actor", p.actor}, {"account", account.name},
+        audit_.record(directory::Severity::warning, "code.limit",
+                      {{"actor", p.actor},
+                       {"account", account.name},
                        {"purpose", std::string(to_string(purpose))}});
         return core::fail(Errc::failed_precondition,
                           "account " + account.name + " has been sent " +
@@ -99,18 +109,20 @@ core::Result<std::string> PhoneCodes::send_code(const AccountRecord& account, Co
     core::Secret code = new_code();
     LATCHKEY_TRY(hash, code_hash(account.id, purpose, code));
     const auto now = clock_.now();
-    VerificationCodeRecord rec{account.id,   purpose, phone, std::move(hash), now,
-                               now + limits_.code_lifetime, limits_.code_tries};
+    directory::VerificationCodeRecord rec{account.id,        purpose, phone,
+                                          std::move(hash),   now,     now + limits_.code_lifetime,
+                                          limits_.code_tries};
     LATCHKEY_TRY_STATUS(store_.put_code(rec));
 
-    Notification n;
+    notify::Notification n;
     n.kind = "verification_code";
     n.account = account.name;
     n.phone = phone;
-    n.text = "Your latchkey verification code for account " + account.name + " (" +
-             (purpose == CodePurpose::root_recovery ? "recovery of the root user's password"
-                                                    : "binding this phone") +
-             "). It is valid for " + minutes(limits_.code_lifetime) + "; never share it.";
+    n.text =
+        "Your latchkey verification code for account " + account.name + " (" +
+        (purpose == directory::CodePurpose::root_recovery ? "recovery of the root user's password"
+                                                          : "binding this phone") +
+        "). It is valid for " + minutes(limits_.code_lifetime) + "; never share it.";
     n.fields = {{"purpose", std::string(to_string(purpose))}};
     n.code = std::move(code);
     const auto sent = notifier_.send(n);
@@ -121,22 +133,25 @@ core::Result<std::string> PhoneCodes::send_code(const AccountRecord& account, Co
                           "the verification code could not be delivered (" + sent.error().message +
                               "); it counts toward today's limit; try again");
     }
-    audit_.record(Severity::notice, "code.sent",
-                  {{"actor", p.actor}, {"account", account.name}, {"phone", phone},
+    audit_.record(directory::Severity::notice, "code.sent",
+                  {{"actor", p.actor},
+                   {"account", account.name},
+                   {"phone", phone},
                    {"purpose", std::string(to_string(purpose))}});
     return "sent a verification code to " + phone + " for account " + account.name +
            "; it is valid for " + minutes(limits_.code_lifetime) + " and " +
            std::to_string(limits_.code_tries) + " tries";
 }
 
-core::Result<VerificationCodeRecord> PhoneCodes::check_code(const AccountRecord& account,
-                                                           CodePurpose purpose,
-                                                           const core::Secret& code,
-                                                           const Principal& p)
+core::Result<directory::VerificationCodeRecord>
+PhoneCodes::check_code(const directory::AccountRecord& account,
+                       directory::CodePurpose purpose,
+                       const core::Secret& code,
+                       const directory::Principal& p)
 {
     LATCHKEY_TRY(pending, store_.code(account.id, purpose));
     const std::string ask_again =
-        purpose == CodePurpose::root_recovery
+        purpose == directory::CodePurpose::root_recovery
             ? "'latchkeyctl account root recover " + account.name + "' sends a new one"
             : "'latchkeyctl account phone bind " + account.name + " NUMBER' sends a new one";
     if (!pending)
@@ -155,8 +170,9 @@ core::Result<VerificationCodeRecord> PhoneCodes::check_code(const AccountRecord&
         return std::move(*pending);
     }
     LATCHKEY_TRY(left, store_.spend_code_try(account.id, purpose));
-    audit_.record(Severity::warning, "code.wrong",
-                  {{"actor", p.actor}, {"account", account.name},
+    audit_.record(directory::Severity::warning, "code.wrong",
+                  {{"actor", p.actor},
+                   {"account", account.name},
                    {"purpose", std::string(to_string(purpose))},
                    {"tries_left", std::to_string(left)}});
     if (left == 0) {
@@ -170,16 +186,17 @@ core::Result<VerificationCodeRecord> PhoneCodes::check_code(const AccountRecord&
                                                    (left == 1 ? " try" : " tries") + " left");
 }
 
-core::Result<proto::Done> PhoneCodes::phone_bind(const proto::PhoneBind& req, const Principal& p)
+core::Result<proto::Done> PhoneCodes::phone_bind(const proto::PhoneBind& req,
+                                                 const directory::Principal& p)
 {
     LATCHKEY_TRY(a, directory_.open_account(req.account));
     LATCHKEY_TRY_STATUS(check_phone(req.number));
     switch (a.kind) {
-    case AccountKind::management:
+    case proto::AccountKind::management:
         return core::fail(Errc::failed_precondition,
                           "the management account has no bound phone: phones are bound to "
                           "member accounts");
-    case AccountKind::resource:
+    case proto::AccountKind::resource:
         LATCHKEY_TRY_STATUS(authority_.need_directory_admin(p, "binding a phone"));
         if (a.phone)
             return core::fail(Errc::failed_precondition,
@@ -189,7 +206,7 @@ core::Result<proto::Done> PhoneCodes::phone_bind(const proto::PhoneBind& req, co
                                   " --to cloud --acknowledge-risk'); its root user or a directory "
                                   "administrator can then change it");
         break;
-    case AccountKind::cloud:
+    case proto::AccountKind::cloud:
         if (!authority_.is_root_of(p, a)) {
             LATCHKEY_TRY(dir_admin, authority_.directory_admin(p));
             if (!dir_admin)
@@ -200,32 +217,32 @@ core::Result<proto::Done> PhoneCodes::phone_bind(const proto::PhoneBind& req, co
         }
         break;
     }
-    LATCHKEY_TRY(text, send_code(a, CodePurpose::phone_bind, req.number, p));
+    LATCHKEY_TRY(text, send_code(a, directory::CodePurpose::phone_bind, req.number, p));
     return proto::Done{text + ": 'latchkeyctl account phone verify " + a.name +
                        "' binds the number with it"};
 }
 
 core::Result<proto::AccountInfo> PhoneCodes::phone_verify(const proto::PhoneVerify& req,
-                                                         const Principal& p)
+                                                          const directory::Principal& p)
 {
     LATCHKEY_TRY(a, directory_.open_account(req.account));
-    if (a.kind == AccountKind::cloud && !authority_.is_root_of(p, a)) {
+    if (a.kind == proto::AccountKind::cloud && !authority_.is_root_of(p, a)) {
         LATCHKEY_TRY(dir_admin, authority_.directory_admin(p));
         if (!dir_admin)
             return core::fail(Errc::permission_denied,
                               "permission denied: the phone of cloud account " + a.name +
                                   " is changed by its root user or a directory administrator");
-    } else if (a.kind != AccountKind::cloud) {
+    } else if (a.kind != proto::AccountKind::cloud) {
         LATCHKEY_TRY_STATUS(authority_.need_directory_admin(p, "binding a phone"));
     }
-    if (a.kind == AccountKind::resource && a.phone)
+    if (a.kind == proto::AccountKind::resource && a.phone)
         return core::fail(Errc::failed_precondition,
                           "resource account " + a.name + " already has a bound phone");
-    LATCHKEY_TRY(rec, check_code(a, CodePurpose::phone_bind, req.code, p));
+    LATCHKEY_TRY(rec, check_code(a, directory::CodePurpose::phone_bind, req.code, p));
     LATCHKEY_TRY_STATUS(store_.set_phone(a.id, rec.phone));
     const bool change = a.phone.has_value();
     // A cloud account's phone is a contact a root-only task changes (seed 003): an alert.
-    audit_.record(change ? Severity::alert : Severity::notice,
+    audit_.record(change ? directory::Severity::alert : directory::Severity::notice,
                   change ? "account.phone.change" : "account.phone.bind",
                   {{"actor", p.actor}, {"account", a.name}, {"phone", rec.phone}});
     LATCHKEY_TRY(fresh, directory_.account(a.name));
@@ -233,18 +250,17 @@ core::Result<proto::AccountInfo> PhoneCodes::phone_verify(const proto::PhoneVeri
 }
 
 core::Result<proto::Response> PhoneCodes::root_recover(const proto::RootRecover& req,
-                                                      const Principal& p)
+                                                       const directory::Principal& p)
 {
     LATCHKEY_TRY(a, directory_.open_account(req.account));
     LATCHKEY_TRY_STATUS(authority_.need_account_admin(p, a, "recovering root's password"));
-    if (a.kind != AccountKind::cloud)
+    if (a.kind != proto::AccountKind::cloud)
         return core::fail(Errc::failed_precondition,
-                          a.name + " is a " + kind_name(a.kind) +
-                              " account and has no root user" +
-                              (a.kind == AccountKind::resource
+                          a.name + " is a " + kind_name(a.kind) + " account and has no root user" +
+                              (a.kind == proto::AccountKind::resource
                                    ? ": a directory administrator can switch it to a cloud "
-                                     "account ('latchkeyctl account switch " + a.name +
-                                         " --to cloud --acknowledge-risk')"
+                                     "account ('latchkeyctl account switch " +
+                                         a.name + " --to cloud --acknowledge-risk')"
                                    : std::string()));
     if (!a.phone)
         return core::fail(Errc::failed_precondition,
@@ -264,24 +280,24 @@ core::Result<proto::Response> PhoneCodes::root_recover(const proto::RootRecover&
     if (!req.code) {
         if (req.password)
             return core::fail(Errc::invalid_argument, "the new password comes with the code");
-        audit_.record(Severity::alert, "root.recover.start",
+        audit_.record(directory::Severity::alert, "root.recover.start",
                       {{"actor", p.actor}, {"account", a.name}});
-        LATCHKEY_TRY(text, send_code(a, CodePurpose::root_recovery, *a.phone, p));
+        LATCHKEY_TRY(text, send_code(a, directory::CodePurpose::root_recovery, *a.phone, p));
         return proto::Response{proto::Done{text}};
     }
     if (!req.password || req.password->empty())
         return core::fail(Errc::invalid_argument, "give root's new password with the code");
-    LATCHKEY_TRY_STATUS(check_code(a, CodePurpose::root_recovery, *req.code, p));
+    LATCHKEY_TRY_STATUS(check_code(a, directory::CodePurpose::root_recovery, *req.code, p));
     if (auto st = passwords_.replace(root, *req.password, false); !st) {
-        audit_.record(Severity::alert, "root.recover.fail",
+        audit_.record(directory::Severity::alert, "root.recover.fail",
                       {{"actor", p.actor}, {"account", a.name}, {"reason", "policy"}});
         return core::fail(std::move(st).error());
     }
-    audit_.record(Severity::alert, "root.recover",
+    audit_.record(directory::Severity::alert, "root.recover",
                   {{"actor", p.actor}, {"account", a.name}});
     LATCHKEY_TRY(fresh, directory_.account(a.name));
     LATCHKEY_TRY(info, directory_.show_account(fresh.name));
     return proto::Response{proto::AccountReply{std::move(info)}};
 }
 
-} // namespace latchkey::daemon
+} // namespace latchkey::credentials

@@ -23,7 +23,7 @@
 #include "directory/store.hpp"
 #include "proto/messages.hpp"
 
-namespace latchkey::daemon {
+namespace latchkey::credentials {
 
 struct CodeLimits {
     std::uint32_t codes_per_day = 100;
@@ -33,37 +33,50 @@ struct CodeLimits {
 
 class PhoneCodes {
 public:
-    PhoneCodes(Store& store, Directory& directory, Authority& authority, Passwords& passwords,
-               Notifier& notifier, const SecretBox& box, Audit& audit, const core::Clock& clock,
+    PhoneCodes(directory::Store& store,
+               directory::Directory& directory,
+               directory::Authority& authority,
+               Passwords& passwords,
+               notify::Notifier& notifier,
+               const SecretBox& box,
+               directory::Audit& audit,
+               const core::Clock& clock,
                CodeLimits limits = {});
 
     /// Sends a code to the number; the reply says where it went and for how long it is valid.
-    core::Result<proto::Done> phone_bind(const proto::PhoneBind& req, const Principal& p);
+    core::Result<proto::Done> phone_bind(const proto::PhoneBind& req,
+                                         const directory::Principal& p);
     core::Result<proto::AccountInfo> phone_verify(const proto::PhoneVerify& req,
-                                                  const Principal& p);
+                                                  const directory::Principal& p);
 
     /// Without a code: sends one to the bound phone. With code and password: sets root's.
-    core::Result<proto::Response> root_recover(const proto::RootRecover& req, const Principal& p);
+    core::Result<proto::Response> root_recover(const proto::RootRecover& req,
+                                               const directory::Principal& p);
 
 private:
-    core::Result<std::string> code_hash(const std::string& account_id, CodePurpose purpose,
+    core::Result<std::string> code_hash(const std::string& account_id,
+                                        directory::CodePurpose purpose,
                                         const core::Secret& code) const;
     /// Counts, stores and sends a fresh code; the reply's text for the caller.
-    core::Result<std::string> send_code(const AccountRecord& account, CodePurpose purpose,
-                                        const std::string& phone, const Principal& p);
+    core::Result<std::string> send_code(const directory::AccountRecord& account,
+                                        directory::CodePurpose purpose,
+                                        const std::string& phone,
+                                        const directory::Principal& p);
     /// Checks a code the caller typed; it is spent when right, void after its last wrong try.
-    core::Result<VerificationCodeRecord> check_code(const AccountRecord& account,
-                                                    CodePurpose purpose,
-                                                    const core::Secret& code, const Principal& p);
-    core::Result<ResolvedUser> root_of(const AccountRecord& account);
+    core::Result<directory::VerificationCodeRecord>
+    check_code(const directory::AccountRecord& account,
+               directory::CodePurpose purpose,
+               const core::Secret& code,
+               const directory::Principal& p);
+    core::Result<directory::ResolvedUser> root_of(const directory::AccountRecord& account);
 
-    Store& store_;
-    Directory& directory_;
-    Authority& authority_;
+    directory::Store& store_;
+    directory::Directory& directory_;
+    directory::Authority& authority_;
     Passwords& passwords_;
-    Notifier& notifier_;
+    notify::Notifier& notifier_;
     const SecretBox& box_;
-    Audit& audit_;
+    directory::Audit& audit_;
     const core::Clock& clock_;
     CodeLimits limits_;
 };
@@ -71,4 +84,4 @@ private:
 /// A mobile number in E.164: "+", a country code not starting with 0, 8 to 15 digits in all.
 core::Status check_phone(std::string_view number);
 
-} // namespace latchkey::daemon
+} // namespace latchkey::credentials

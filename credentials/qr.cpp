@@ -17,7 +17,7 @@
 #include "core/c_handle.hpp"
 #include "core/secret.hpp"
 
-namespace latchkey::daemon {
+namespace latchkey::credentials {
 
 namespace {
 
@@ -116,4 +116,4 @@ core::Result<std::vector<std::string>> qr_lines(std::string_view text)
     return lines;
 }
 
-} // namespace latchkey::daemon
+} // namespace latchkey::credentials

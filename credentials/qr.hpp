@@ -8,7 +8,7 @@
 
 #include "core/result.hpp"
 
-namespace latchkey::daemon {
+namespace latchkey::credentials {
 
 /// Draws `text` as a QR code for a terminal, two module rows per line using the UTF-8 half
 /// blocks U+2580 '▀', U+2584 '▄', U+2588 '█' and space, with a 4-module quiet zone on all sides.
@@ -28,4 +28,4 @@ namespace latchkey::daemon {
 /// any other way (including running out of memory).
 core::Result<std::vector<std::string>> qr_lines(std::string_view text);
 
-} // namespace latchkey::daemon
+} // namespace latchkey::credentials

@@ -22,7 +22,7 @@
 #include "core/c_handle.hpp"
 #include "core/random.hpp"
 
-namespace latchkey::daemon {
+namespace latchkey::credentials {
 
 namespace {
 
@@ -354,4 +354,4 @@ core::Result<std::string> SecretBox::mac(const core::Secret& data, std::string_v
     return std::string(reinterpret_cast<const char*>(out.data()), out_len);
 }
 
-} // namespace latchkey::daemon
+} // namespace latchkey::credentials

@@ -11,7 +11,7 @@
 #include "core/result.hpp"
 #include "core/secret.hpp"
 
-namespace latchkey::daemon {
+namespace latchkey::credentials {
 
 /// Seals small secrets under one 32-byte key so that a copy of the database alone reveals none.
 ///
@@ -70,4 +70,4 @@ private:
     core::Secret key_;
 };
 
-} // namespace latchkey::daemon
+} // namespace latchkey::credentials

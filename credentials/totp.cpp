@@ -13,7 +13,7 @@
 
 #include "core/random.hpp"
 
-namespace latchkey::daemon {
+namespace latchkey::credentials {
 
 namespace {
 
@@ -230,4 +230,4 @@ std::string totp_code(const core::Secret& secret, core::TimePoint at, const Totp
     return {out.data(), params.digits};
 }
 
-} // namespace latchkey::daemon
+} // namespace latchkey::credentials

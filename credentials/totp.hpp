@@ -12,7 +12,7 @@
 #include "core/clock.hpp"
 #include "core/secret.hpp"
 
-namespace latchkey::daemon {
+namespace latchkey::credentials {
 
 struct TotpParams {
     unsigned digits = 6;           ///< 6, 7 or 8: what liboath and authenticator apps support
@@ -54,4 +54,4 @@ std::optional<std::int64_t> verify_totp(const core::Secret& secret,
 /// are unusable, `at` is before 1970 or liboath fails.
 std::string totp_code(const core::Secret& secret, core::TimePoint at, const TotpParams& params);
 
-} // namespace latchkey::daemon
+} // namespace latchkey::credentials

@@ -62,13 +62,14 @@ constexpr bool is_oidc_request =
 
 struct Dispatch {
     AdminServices& s;
-    std::optional<PendingEnrolment>& enrolment; ///< this connection's, between enroll and confirm
-    const Principal& who;
+    std::optional<credentials::PendingEnrolment>&
+        enrolment; ///< this connection's, between enroll and confirm
+    const directory::Principal& who;
 
-    Actor actor() const { return Actor{who.actor}; }
+    directory::Actor actor() const { return directory::Actor{who.actor}; }
 
     /// The account a user reference names (the user need not exist), for the checks.
-    core::Result<AccountRecord> account_of(const proto::UserRef& ref) const
+    core::Result<directory::AccountRecord> account_of(const proto::UserRef& ref) const
     {
         LATCHKEY_TRY(located, s.directory.locate(ref));
         return std::move(located.first);
@@ -77,7 +78,7 @@ struct Dispatch {
     /// Whether a request reads or changes what it names: a closed account takes no changes.
     enum class Access : std::uint8_t { read, change };
 
-    static core::Status open_for(const AccountRecord& a, Access access)
+    static core::Status open_for(const directory::AccountRecord& a, Access access)
     {
         if (access == Access::change && a.closed_at)
             return core::fail(Errc::failed_precondition, "account " + a.name + " is closed");
@@ -110,7 +111,8 @@ struct Dispatch {
         return open_for(target->account, access);
     }
 
-    core::Status may_admin_resolved(const ResolvedUser& target, std::string_view task) const
+    core::Status may_admin_resolved(const directory::ResolvedUser& target,
+                                    std::string_view task) const
     {
         LATCHKEY_TRY_STATUS(s.authority.need_user_admin(who, target, task));
         return open_for(target.account, Access::change);
@@ -127,7 +129,7 @@ struct Dispatch {
         LATCHKEY_TRY(a, s.store.account_by_id(u->account_id));
         if (!a)
             return s.authority.need_directory_admin(who, task);
-        return s.authority.need_user_admin(who, ResolvedUser{*a, *u}, task);
+        return s.authority.need_user_admin(who, directory::ResolvedUser{*a, *u}, task);
     }
 
     proto::Response operator()(proto::Hello& m) const { return answer_hello(m); }
@@ -342,7 +344,7 @@ struct Dispatch {
 
     proto::Response operator()(proto::MfaList& m) const
     {
-        std::optional<ResolvedUser> target;
+        std::optional<directory::ResolvedUser> target;
         if (m.ref) {
             auto r = s.directory.resolve(*m.ref);
             if (!r)
@@ -522,16 +524,17 @@ private:
     proto::Response sign_in(const proto::AuthBegin& m)
     {
         // Fail closed: from here on this connection has no rights until the dialogue succeeds.
-        principal_ = Principal{peer_.actor(), std::nullopt, true};
+        principal_ = directory::Principal{peer_.actor(), std::nullopt, true};
         dialogue_.reset();
         enrolment_.reset();
         if (m.user.find('@') == std::string::npos)
             return proto::failure({Errc::invalid_argument,
                                    "sign in with a logon name, user@domain"});
         user_ = m.user;
-        LogonRequest r{std::string(sign_in_service), m.user, std::nullopt, std::nullopt,
-                       false, false, true};
-        Started started = s_.engine.begin_logon(r, Caller{std::nullopt, peer_.pid, "admin"});
+        credentials::LogonRequest r{
+            std::string(sign_in_service), m.user, std::nullopt, std::nullopt, false, false, true};
+        credentials::Started started =
+            s_.engine.begin_logon(r, credentials::Caller{std::nullopt, peer_.pid, "admin"});
         return step(std::move(started.step), std::move(started.dialogue));
     }
 
@@ -540,11 +543,11 @@ private:
         if (!dialogue_)
             return proto::failure({Errc::failed_precondition,
                                    "no sign-in is in progress on this connection"});
-        Step next = dialogue_->answer(std::move(m.answer));
+        credentials::Step next = dialogue_->answer(std::move(m.answer));
         return step(std::move(next), std::move(dialogue_));
     }
 
-    proto::Response step(Step next, std::unique_ptr<Dialogue> dialogue)
+    proto::Response step(credentials::Step next, std::unique_ptr<credentials::Dialogue> dialogue)
     {
         if (next.prompt) {
             dialogue_ = std::move(dialogue);
@@ -560,8 +563,8 @@ private:
             const auto account = s_.engine.check_user(*who);
             if (account.outcome != proto::Outcome::success)
                 return proto::AuthReply{{}, std::nullopt, account};
-            principal_ = Principal{who->user.name + "@" + who->account.default_domain,
-                                   std::move(*who), false};
+            principal_ = directory::Principal{who->user.name + "@" + who->account.default_domain,
+                                              std::move(*who), false};
         }
         return next;
     }
@@ -569,10 +572,10 @@ private:
     AdminServices s_;
     Peer peer_;
     std::chrono::seconds answer_timeout_;
-    Principal principal_;
+    directory::Principal principal_;
     std::string user_;
-    std::unique_ptr<Dialogue> dialogue_;
-    std::optional<PendingEnrolment> enrolment_;
+    std::unique_ptr<credentials::Dialogue> dialogue_;
+    std::optional<credentials::PendingEnrolment> enrolment_;
 };
 
 } // namespace

@@ -32,15 +32,15 @@ struct AdminAccess {
 /// What the admin socket's requests are answered by. `oidc` may be null: the provider is off,
 /// and its requests are refused saying so.
 struct AdminServices {
-    Store& store;
-    Directory& directory;
-    Authority& authority;
-    Lifecycle& lifecycle;
-    PhoneCodes& codes;
-    Passwords& passwords;
-    AuthEngine& engine;
-    Mfa& mfa;
-    AccessKeys& keys;
+    directory::Store& store;
+    directory::Directory& directory;
+    directory::Authority& authority;
+    directory::Lifecycle& lifecycle;
+    credentials::PhoneCodes& codes;
+    credentials::Passwords& passwords;
+    credentials::AuthEngine& engine;
+    credentials::Mfa& mfa;
+    credentials::AccessKeys& keys;
     oidc::Admin* oidc = nullptr;
 };
 

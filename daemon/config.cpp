@@ -165,7 +165,8 @@ const std::map<std::string, std::map<std::string, KeyHandler>>& schema()
            [](Parser& p, const toml::node& n, const std::string& k, Config& c) {
                std::string text;
                p.string(n, k, text);
-               for (auto kind : {NotifierKind::spool, NotifierKind::command, NotifierKind::webhook})
+               for (auto kind : {notify::NotifierKind::spool, notify::NotifierKind::command,
+                                 notify::NotifierKind::webhook})
                    if (text == to_string(kind))
                        return void(c.notifier_kind = kind);
                p.error(k, "must be one of spool, command, webhook");
@@ -195,7 +196,7 @@ const std::map<std::string, std::map<std::string, KeyHandler>>& schema()
                p.string(n, k, c.notifier_webhook_url);
                if (!p.status)
                    return;
-               if (auto ok = check_http_url(c.notifier_webhook_url); !ok)
+               if (auto ok = notify::check_http_url(c.notifier_webhook_url); !ok)
                    p.error(k, ok.error().message);
            }},
           {"timeout_ms",
@@ -227,18 +228,18 @@ const std::map<std::string, std::map<std::string, KeyHandler>>& schema()
 
 } // namespace
 
-NotifierSettings notifier_settings(const Config& c)
+notify::NotifierSettings notifier_settings(const Config& c)
 {
     return {c.notifier_kind,        spool_dir_path(c),     c.notifier_command,
             c.notifier_webhook_url, c.notifier_timeout,    c.notifier_retries};
 }
 
-std::string_view to_string(NotifierKind k) noexcept
+std::string_view to_string(notify::NotifierKind k) noexcept
 {
     switch (k) {
-    case NotifierKind::spool: return "spool";
-    case NotifierKind::command: return "command";
-    case NotifierKind::webhook: return "webhook";
+    case notify::NotifierKind::spool: return "spool";
+    case notify::NotifierKind::command: return "command";
+    case notify::NotifierKind::webhook: return "webhook";
     }
     return "spool";
 }
@@ -303,11 +304,11 @@ core::Result<Config> parse_config(std::string_view toml_text, std::string_view s
         return core::fail(Errc::config_invalid,
                           std::string(source_name) +
                               ": oidc.tls_certificate and oidc.tls_private_key go together");
-    if (c.notifier_kind == NotifierKind::command && c.notifier_command.empty())
+    if (c.notifier_kind == notify::NotifierKind::command && c.notifier_command.empty())
         return core::fail(Errc::config_invalid,
                           std::string(source_name) +
                               ": notifier.command must be set when notifier.kind is \"command\"");
-    if (c.notifier_kind == NotifierKind::webhook && c.notifier_webhook_url.empty())
+    if (c.notifier_kind == notify::NotifierKind::webhook && c.notifier_webhook_url.empty())
         return core::fail(Errc::config_invalid, std::string(source_name) +
                                                     ": notifier.webhook_url must be set when "
                                                     "notifier.kind is \"webhook\"");

@@ -33,7 +33,7 @@ struct Config {
     std::chrono::seconds read_timeout{10};
     std::chrono::seconds answer_timeout{300}; ///< a person answering a logon prompt
     // [password]
-    Argon2Params argon2;
+    credentials::Argon2Params argon2;
     // [mfa]
     std::uint32_t totp_window = 1;     ///< time steps accepted either side of now
     // [oidc]
@@ -48,7 +48,7 @@ struct Config {
     std::uint32_t oidc_code_lifetime_s = 60;
     std::uint32_t oidc_refresh_grace_s = 10; ///< a just-rotated refresh token still works this long
     // [notifier]
-    NotifierKind notifier_kind = NotifierKind::spool;
+    notify::NotifierKind notifier_kind = notify::NotifierKind::spool;
     std::string notifier_spool_dir;    ///< "" = "spool" beside the database (spool_dir_path())
     std::vector<std::string> notifier_command; ///< argv; argv[0] an absolute path
     std::string notifier_webhook_url;  ///< http:// or https://
@@ -69,7 +69,7 @@ std::string key_file_path(const Config& c);
 std::string spool_dir_path(const Config& c);
 
 /// The [notifier] section as the notifier takes it, with the spool directory resolved.
-NotifierSettings notifier_settings(const Config& c);
+notify::NotifierSettings notifier_settings(const Config& c);
 
 /// Parses TOML text. Unknown keys and values of the wrong type or range are errors
 /// (config_invalid) that name the key, so a typo never silently falls back to a default.
@@ -78,6 +78,6 @@ core::Result<Config> parse_config(std::string_view toml_text, std::string_view s
 /// Reads and parses a file; a missing file is an error.
 core::Result<Config> load_config(const std::string& path);
 
-std::string_view to_string(NotifierKind k) noexcept;
+std::string_view to_string(notify::NotifierKind k) noexcept;
 
 } // namespace latchkey::daemon

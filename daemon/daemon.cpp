@@ -83,8 +83,11 @@ core::Result<core::UniqueFd> socket_for(std::map<std::string, core::UniqueFd>& a
     return bind_unix(path, mode, group);
 }
 
-void apply_reload(const std::string& path, Config& current, PasswordHasher& hasher,
-                  Directory& directory, UnixServer& server)
+void apply_reload(const std::string& path,
+                  Config& current,
+                  credentials::PasswordHasher& hasher,
+                  directory::Directory& directory,
+                  UnixServer& server)
 {
     auto fresh = load_config(path);
     if (!fresh) {
@@ -174,40 +177,41 @@ int run(const std::string& config_path)
         core::log::error(st.error().message);
         return 73; // EX_CANTCREAT
     }
-    auto store = SqliteStore::open(config.database);
+    auto store = sqlite::SqliteStore::open(config.database);
     if (!store) {
         core::log::error("cannot open the directory database " + config.database + ": " +
                    store.error().message);
         return 74; // EX_IOERR
     }
-    auto box = SecretBox::open(key_file_path(config));
+    auto box = credentials::SecretBox::open(key_file_path(config));
     if (!box) {
         core::log::error(box.error().message);
         return box.error().is(core::Errc::config_invalid) ? 78 : 74;
     }
-    PasswordHasher hasher(config.argon2);
-    Audit audit(**store, *clock);
-    Directory directory(**store, audit, *clock);
-    Passwords passwords(**store, directory, hasher, audit, *clock);
+    credentials::PasswordHasher hasher(config.argon2);
+    directory::Audit audit(**store, *clock);
+    directory::Directory directory(**store, audit, *clock);
+    credentials::Passwords passwords(**store, directory, hasher, audit, *clock);
     directory.set_host_account(config.account);
-    TotpParams totp;
+    credentials::TotpParams totp;
     totp.window = config.totp_window;
-    Mfa mfa(**store, *box, audit, *clock, totp);
-    AuthEngine engine(**store, directory, hasher, mfa, audit, *clock);
-    AccessKeys access_keys(**store, directory, *box, audit, *clock);
+    credentials::Mfa mfa(**store, *box, audit, *clock, totp);
+    credentials::AuthEngine engine(**store, directory, hasher, mfa, audit, *clock);
+    credentials::AccessKeys access_keys(**store, directory, *box, audit, *clock);
     auto notifier = make_notifier(notifier_settings(config), *clock);
     if (!notifier) {
         core::log::error(notifier.error().message);
         return 78;
     }
     core::log::info("notifier: " + std::string((*notifier)->sink()));
-    Authority authority(**store, directory);
-    Lifecycle lifecycle(**store, directory, authority, audit, *clock);
-    PhoneCodes codes(**store, directory, authority, passwords, **notifier, *box, audit, *clock);
+    directory::Authority authority(**store, directory);
+    directory::Lifecycle lifecycle(**store, directory, authority, audit, *clock);
+    credentials::PhoneCodes codes(**store, directory, authority, passwords, **notifier, *box, audit,
+                                  *clock);
     // Root activity goes to the notifier (seed 003); the sender delivers what is queued when it
     // stops, after the servers below.
-    AlertSender alerts(**notifier, audit);
-    audit.on_alert([&alerts](const AuditEvent& e) { alerts.post(e); });
+    notify::AlertSender alerts(**notifier, audit);
+    audit.on_alert([&alerts](const directory::AuditEvent& e) { alerts.post(e); });
 
     std::unique_ptr<oidc::Provider> provider;
     std::optional<std::pair<std::string, std::uint16_t>> oidc_listen;

@@ -13,7 +13,9 @@ namespace {
 
 class PamConnection final : public Connection {
 public:
-    PamConnection(AuthEngine& engine, Mfa& mfa, const Peer& peer,
+    PamConnection(credentials::AuthEngine& engine,
+                  credentials::Mfa& mfa,
+                  const Peer& peer,
                   std::chrono::seconds answer_timeout)
         : engine_(engine)
         , mfa_(mfa)
@@ -41,7 +43,7 @@ public:
     }
 
 private:
-    proto::Response start(Started started)
+    proto::Response start(credentials::Started started)
     {
         dialogue_ = started.step.prompt ? std::move(started.dialogue) : nullptr;
         return std::move(started.step);
@@ -51,7 +53,8 @@ private:
 
     proto::Response on(proto::AuthBegin& m)
     {
-        LogonRequest r{m.service, m.user, m.rhost, m.tty, m.ignore_unknown_user, m.single_prompt};
+        credentials::LogonRequest r{m.service,      m.user, m.rhost, m.tty, m.ignore_unknown_user,
+                                    m.single_prompt};
         return start(engine_.begin_logon(r, caller_));
     }
 
@@ -65,7 +68,7 @@ private:
         if (!dialogue_)
             return proto::failure({core::Errc::failed_precondition,
                                    "no logon dialogue is in progress on this connection"});
-        Step step = dialogue_->answer(std::move(m.answer));
+        credentials::Step step = dialogue_->answer(std::move(m.answer));
         if (!step.prompt)
             dialogue_.reset();
         return step;
@@ -129,17 +132,18 @@ private:
                                    "' is not available on the PAM socket; use the admin socket"});
     }
 
-    AuthEngine& engine_;
-    Mfa& mfa_;
-    Caller caller_;
+    credentials::AuthEngine& engine_;
+    credentials::Mfa& mfa_;
+    credentials::Caller caller_;
     std::chrono::seconds answer_timeout_;
-    std::unique_ptr<Dialogue> dialogue_;
-    std::optional<PendingEnrolment> enrolment_;
+    std::unique_ptr<credentials::Dialogue> dialogue_;
+    std::optional<credentials::PendingEnrolment> enrolment_;
 };
 
 } // namespace
 
-ConnectionFactory pam_connections(AuthEngine& engine, Mfa& mfa,
+ConnectionFactory pam_connections(credentials::AuthEngine& engine,
+                                  credentials::Mfa& mfa,
                                   std::chrono::seconds answer_timeout)
 {
     return [&engine, &mfa, answer_timeout](const Peer& peer)

@@ -11,7 +11,7 @@
 
 #include "core/result.hpp"
 
-namespace latchkey::daemon {
+namespace latchkey::directory {
 
 namespace detail {
 
@@ -83,4 +83,4 @@ core::Status assign(T& target, std::string_view key, std::string_view value)
     return status;
 }
 
-} // namespace latchkey::daemon
+} // namespace latchkey::directory

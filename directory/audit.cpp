@@ -4,7 +4,7 @@
 
 #include "core/log.hpp"
 
-namespace latchkey::daemon {
+namespace latchkey::directory {
 
 std::string format_audit_line(const AuditEvent& e)
 {
@@ -46,4 +46,4 @@ void Audit::record(Severity severity, std::string event, std::map<std::string, s
         alert_(e);
 }
 
-} // namespace latchkey::daemon
+} // namespace latchkey::directory

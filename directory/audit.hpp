@@ -10,7 +10,7 @@
 #include "directory/model.hpp"
 #include "directory/store.hpp"
 
-namespace latchkey::daemon {
+namespace latchkey::directory {
 
 class Audit {
 public:
@@ -39,4 +39,4 @@ private:
 /// "user.create actor=uid:0 user=alice" — the event as one log line.
 std::string format_audit_line(const AuditEvent& e);
 
-} // namespace latchkey::daemon
+} // namespace latchkey::directory

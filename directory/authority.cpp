@@ -4,7 +4,7 @@
 
 #include <algorithm>
 
-namespace latchkey::daemon {
+namespace latchkey::directory {
 
 namespace {
 
@@ -172,4 +172,4 @@ core::Status Authority::need_some_admin(const Principal& p, std::string_view tas
                   ", and account administrators; " + who(p));
 }
 
-} // namespace latchkey::daemon
+} // namespace latchkey::directory

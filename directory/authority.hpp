@@ -24,7 +24,7 @@
 #include "directory/model.hpp"
 #include "directory/store.hpp"
 
-namespace latchkey::daemon {
+namespace latchkey::directory {
 
 /// Who is asking on the admin socket.
 struct Principal {
@@ -76,4 +76,4 @@ private:
     Directory& directory_;
 };
 
-} // namespace latchkey::daemon
+} // namespace latchkey::directory

@@ -9,7 +9,7 @@
 #include "directory/names.hpp"
 #include "directory/password_policy.hpp"
 
-namespace latchkey::daemon {
+namespace latchkey::directory {
 
 namespace {
 
@@ -591,4 +591,4 @@ core::Result<proto::SettingsReply> Directory::set_settings(const proto::Settings
     return proto::SettingsReply{a.name, s};
 }
 
-} // namespace latchkey::daemon
+} // namespace latchkey::directory

@@ -21,7 +21,7 @@
 #include "directory/store.hpp"
 #include "proto/messages.hpp"
 
-namespace latchkey::daemon {
+namespace latchkey::directory {
 
 /// Who asked, for the audit trail ("uid:0").
 struct Actor {
@@ -115,4 +115,4 @@ private:
     std::string host_account_;
 };
 
-} // namespace latchkey::daemon
+} // namespace latchkey::directory

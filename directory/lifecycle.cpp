@@ -6,7 +6,7 @@
 
 #include "directory/names.hpp"
 
-namespace latchkey::daemon {
+namespace latchkey::directory {
 
 namespace {
 
@@ -350,4 +350,4 @@ core::Result<std::vector<proto::RoleInfo>> Lifecycle::roles(const proto::RoleLis
     return out;
 }
 
-} // namespace latchkey::daemon
+} // namespace latchkey::directory

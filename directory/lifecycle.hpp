@@ -25,7 +25,7 @@
 #include "directory/store.hpp"
 #include "proto/messages.hpp"
 
-namespace latchkey::daemon {
+namespace latchkey::directory {
 
 struct LifecycleLimits {
     std::chrono::seconds max_recovery_window{7 * 24 * 3600};
@@ -73,4 +73,4 @@ private:
     LifecycleLimits limits_;
 };
 
-} // namespace latchkey::daemon
+} // namespace latchkey::directory

@@ -6,7 +6,7 @@
 
 #include <cstdio>
 
-namespace latchkey::daemon {
+namespace latchkey::directory {
 
 std::string_view to_string(SessionKind k) noexcept
 {
@@ -60,4 +60,4 @@ std::string utc_day(core::TimePoint t)
     return buf;
 }
 
-} // namespace latchkey::daemon
+} // namespace latchkey::directory

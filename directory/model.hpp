@@ -12,7 +12,7 @@
 #include "core/clock.hpp"
 #include "proto/messages.hpp"
 
-namespace latchkey::daemon {
+namespace latchkey::directory {
 
 using proto::AccountKind;
 using proto::PasswordPolicy;
@@ -209,4 +209,4 @@ struct AuditQuery {
     std::uint32_t limit = 100;
 };
 
-} // namespace latchkey::daemon
+} // namespace latchkey::directory

@@ -4,7 +4,7 @@
 
 #include <algorithm>
 
-namespace latchkey::daemon {
+namespace latchkey::directory {
 
 namespace {
 
@@ -109,4 +109,4 @@ core::Status check_email(std::string_view email)
     return {};
 }
 
-} // namespace latchkey::daemon
+} // namespace latchkey::directory

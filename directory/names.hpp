@@ -7,7 +7,7 @@
 
 #include "core/result.hpp"
 
-namespace latchkey::daemon {
+namespace latchkey::directory {
 
 /// A DNS label: 1-63 of [a-z0-9-], not starting or ending with '-'.
 core::Status check_account_name(std::string_view name);
@@ -23,4 +23,4 @@ core::Status check_display_name(std::string_view name);
 /// An email address: local@domain, at most 254 characters, no blanks or control characters.
 core::Status check_email(std::string_view email);
 
-} // namespace latchkey::daemon
+} // namespace latchkey::directory

@@ -7,7 +7,7 @@
 #include <charconv>
 #include <string>
 
-namespace latchkey::daemon {
+namespace latchkey::directory {
 
 namespace {
 
@@ -78,4 +78,4 @@ bool contains(const Cidr& net, std::string_view address)
     return true;
 }
 
-} // namespace latchkey::daemon
+} // namespace latchkey::directory

@@ -7,7 +7,7 @@
 #include <optional>
 #include <string_view>
 
-namespace latchkey::daemon {
+namespace latchkey::directory {
 
 struct Cidr {
     std::array<std::uint8_t, 16> address{}; ///< IPv4 as IPv4-mapped IPv6
@@ -20,4 +20,4 @@ std::optional<Cidr> parse_cidr(std::string_view text);
 /// True when `address` (a textual IPv4 or IPv6 address) lies in `net`.
 bool contains(const Cidr& net, std::string_view address);
 
-} // namespace latchkey::daemon
+} // namespace latchkey::directory

@@ -7,7 +7,7 @@
 #include "core/random.hpp"
 #include "directory/network.hpp"
 
-namespace latchkey::daemon {
+namespace latchkey::directory {
 
 namespace {
 
@@ -134,4 +134,4 @@ core::Status validate(const SecuritySettings& s)
     return {};
 }
 
-} // namespace latchkey::daemon
+} // namespace latchkey::directory

@@ -9,7 +9,7 @@
 #include "core/secret.hpp"
 #include "directory/model.hpp"
 
-namespace latchkey::daemon {
+namespace latchkey::directory {
 
 /// Longest password accepted, in characters; a bound on input, not a policy knob.
 inline constexpr std::size_t max_password_length = 128;
@@ -33,4 +33,4 @@ core::Secret generate_password(const PasswordPolicy& policy);
 core::Status validate(const PasswordPolicy& policy);
 core::Status validate(const SecuritySettings& settings);
 
-} // namespace latchkey::daemon
+} // namespace latchkey::directory

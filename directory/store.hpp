@@ -16,7 +16,7 @@
 #include "core/result.hpp"
 #include "directory/model.hpp"
 
-namespace latchkey::daemon {
+namespace latchkey::directory {
 
 class Store {
 public:
@@ -231,4 +231,4 @@ public:
     virtual core::Result<std::vector<AuditEvent>> audit(const AuditQuery& query) = 0;
 };
 
-} // namespace latchkey::daemon
+} // namespace latchkey::directory

@@ -4,9 +4,9 @@
 
 #include "core/log.hpp"
 
-namespace latchkey::daemon {
+namespace latchkey::notify {
 
-Notification alert_notification(const AuditEvent& e)
+Notification alert_notification(const directory::AuditEvent& e)
 {
     Notification n;
     n.kind = "alert";
@@ -20,7 +20,7 @@ Notification alert_notification(const AuditEvent& e)
     return n;
 }
 
-AlertSender::AlertSender(Notifier& notifier, Audit& audit)
+AlertSender::AlertSender(Notifier& notifier, directory::Audit& audit)
     : notifier_(notifier)
     , audit_(audit)
     , thread_(max_queued, SenderThread<Notification>::AtStop::deliver, [this](Notification& n) {
@@ -29,11 +29,11 @@ AlertSender::AlertSender(Notifier& notifier, Audit& audit)
 {
 }
 
-void AlertSender::post(const AuditEvent& e)
+void AlertSender::post(const directory::AuditEvent& e)
 {
     if (!thread_.post(alert_notification(e)))
         core::log::error("alert " + e.event + " (audit seq " + std::to_string(e.seq) +
                    ") not sent: " + std::to_string(max_queued) + " alerts are waiting");
 }
 
-} // namespace latchkey::daemon
+} // namespace latchkey::notify

@@ -9,11 +9,11 @@
 #include "notify/notifier.hpp"
 #include "notify/sender_thread.hpp"
 
-namespace latchkey::daemon {
+namespace latchkey::notify {
 
 /// The notification of an alert: kind "alert", the event's account, its audit line as text,
 /// and its fields plus `event` and `severity`. Audit fields never hold a secret.
-Notification alert_notification(const AuditEvent& e);
+Notification alert_notification(const directory::AuditEvent& e);
 
 class AlertSender {
 public:
@@ -21,15 +21,15 @@ public:
 
     /// Outcomes are audited with audit_notification (notify.sent / notify.fail). What is still
     /// queued when it is destroyed is delivered first.
-    AlertSender(Notifier& notifier, Audit& audit);
+    AlertSender(Notifier& notifier, directory::Audit& audit);
 
     /// Queues the alert's notification; when max_queued are waiting it is dropped and logged.
-    void post(const AuditEvent& e);
+    void post(const directory::AuditEvent& e);
 
 private:
     Notifier& notifier_;
-    Audit& audit_;
+    directory::Audit& audit_;
     SenderThread<Notification> thread_; ///< last: starts once the above are ready
 };
 
-} // namespace latchkey::daemon
+} // namespace latchkey::notify

@@ -27,7 +27,7 @@
 
 #include "core/secret.hpp"
 
-namespace latchkey::daemon {
+namespace latchkey::notify {
 
 namespace {
 
@@ -166,4 +166,4 @@ core::Status check_http_url(const std::string& url)
     return {};
 }
 
-} // namespace latchkey::daemon
+} // namespace latchkey::notify

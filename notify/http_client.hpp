@@ -8,7 +8,7 @@
 
 #include "core/result.hpp"
 
-namespace latchkey::daemon {
+namespace latchkey::notify {
 
 /// What a server may answer: its body is read (up to this much) only to finish the exchange.
 inline constexpr std::size_t max_http_answer_body = 16 * 1024;
@@ -26,4 +26,4 @@ core::Result<unsigned> http_post(const std::string& url, std::string_view conten
 /// Whether http_post would accept `url`: invalid_argument (saying why) if not. For config checks.
 core::Status check_http_url(const std::string& url);
 
-} // namespace latchkey::daemon
+} // namespace latchkey::notify

@@ -18,7 +18,7 @@
 #include "notify/http_client.hpp"
 #include "notify/subprocess.hpp"
 
-namespace latchkey::daemon {
+namespace latchkey::notify {
 
 namespace {
 
@@ -349,17 +349,19 @@ core::Result<std::unique_ptr<Notifier>> make_notifier(const NotifierSettings& se
     return core::fail(Errc::config_invalid, "notifier.kind is not known");
 }
 
-void audit_notification(Audit& audit, const Notifier& notifier, const Notification& n,
+void audit_notification(directory::Audit& audit,
+                        const Notifier& notifier,
+                        const Notification& n,
                         const core::Status& outcome)
 {
     std::map<std::string, std::string> fields{
         {"kind", n.kind}, {"account", n.account}, {"sink", std::string(notifier.sink())}};
     if (outcome) {
-        audit.record(Severity::info, "notify.sent", std::move(fields));
+        audit.record(directory::Severity::info, "notify.sent", std::move(fields));
         return;
     }
     fields.emplace("error", outcome.error().message);
-    audit.record(Severity::warning, "notify.fail", std::move(fields));
+    audit.record(directory::Severity::warning, "notify.fail", std::move(fields));
 }
 
-} // namespace latchkey::daemon
+} // namespace latchkey::notify

@@ -16,9 +16,11 @@
 #include "core/result.hpp"
 #include "core/secret.hpp"
 
-namespace latchkey::daemon {
-
+namespace latchkey::directory {
 class Audit;
+} // namespace latchkey::directory
+
+namespace latchkey::notify {
 
 enum class NotifierKind : std::uint8_t { spool, command, webhook };
 
@@ -123,7 +125,9 @@ core::Result<std::unique_ptr<Notifier>> make_notifier(const NotifierSettings& se
 
 /// Audits the outcome of `notifier.send(n)`: `notify.sent` (info) or `notify.fail` (warning,
 /// with `reason`), with fields kind, account and sink. Never the code, the text or the fields.
-void audit_notification(Audit& audit, const Notifier& notifier, const Notification& n,
+void audit_notification(directory::Audit& audit,
+                        const Notifier& notifier,
+                        const Notification& n,
                         const core::Status& outcome);
 
-} // namespace latchkey::daemon
+} // namespace latchkey::notify

@@ -12,7 +12,7 @@
 #include <thread>
 #include <utility>
 
-namespace latchkey::daemon {
+namespace latchkey::notify {
 
 template <class Item>
 class SenderThread {
@@ -91,4 +91,4 @@ private:
     std::thread thread_; ///< last: starts once everything above is ready
 };
 
-} // namespace latchkey::daemon
+} // namespace latchkey::notify

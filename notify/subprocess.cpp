@@ -22,7 +22,7 @@
 
 extern char** environ; // NOLINT(readability-redundant-declaration): POSIX declares it nowhere
 
-namespace latchkey::daemon {
+namespace latchkey::notify {
 
 namespace {
 
@@ -248,4 +248,4 @@ core::Result<ProcessOutcome> run_process(const std::vector<std::string>& argv,
     }
 }
 
-} // namespace latchkey::daemon
+} // namespace latchkey::notify

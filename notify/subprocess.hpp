@@ -11,7 +11,7 @@
 
 #include "core/result.hpp"
 
-namespace latchkey::daemon {
+namespace latchkey::notify {
 
 struct ProcessOutcome {
     bool timed_out = false; ///< killed (with its process group) when the time ran out
@@ -36,4 +36,4 @@ core::Result<ProcessOutcome> run_process(const std::vector<std::string>& argv,
                                          std::string_view input,
                                          std::chrono::milliseconds timeout);
 
-} // namespace latchkey::daemon
+} // namespace latchkey::notify

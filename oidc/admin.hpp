@@ -11,7 +11,7 @@ namespace latchkey::oidc {
 class Admin {
 public:
     virtual ~Admin() = default;
-    virtual proto::Response handle(proto::Request& request, const daemon::Actor& actor) = 0;
+    virtual proto::Response handle(proto::Request& request, const directory::Actor& actor) = 0;
 };
 
 } // namespace latchkey::oidc

@@ -2,8 +2,6 @@
 // The authorization endpoint: checks a request (client, redirect URI, PKCE, prompt, max_age,
 // hints), answers at once from a good enough SSO session or starts a sign-in, and redirects
 // back to the client with a code or an error once the sign-in pages are done.
-#include "oidc/provider_state.hpp"
-
 #include <algorithm>
 #include <cstdint>
 #include <optional>
@@ -15,6 +13,7 @@
 #include "core/clock.hpp"
 #include "core/result.hpp"
 #include "oidc/pages.hpp"
+#include "oidc/provider_state.hpp"
 #include "oidc/web.hpp"
 
 namespace latchkey::oidc {
@@ -28,7 +27,9 @@ Provider::State::check_authorize(const Params& p)
         const auto it = p.find(k);
         return it == p.end() ? std::nullopt : std::optional<std::string>(it->second);
     };
-    const auto page = [](std::string d) { return AuthorizeError{false, "invalid_request", std::move(d)}; };
+    const auto page = [](std::string d) {
+        return AuthorizeError{false, "invalid_request", std::move(d)};
+    };
     const auto client_id = get("client_id");
     if (!client_id)
         return page("The request names no client (client_id).");
@@ -105,10 +106,12 @@ Provider::State::check_authorize(const Params& p)
     return a;
 }
 
-std::string Provider::State::error_redirect(const AuthRequest& a, std::string_view error,
+std::string Provider::State::error_redirect(const AuthRequest& a,
+                                            std::string_view error,
                                             std::string_view description)
 {
-    Params p{{"error", std::string(error)}, {"error_description", std::string(description)},
+    Params p{{"error", std::string(error)},
+             {"error_description", std::string(description)},
              {"iss", cfg.issuer}};
     if (a.state)
         p["state"] = *a.state;
@@ -116,7 +119,7 @@ std::string Provider::State::error_redirect(const AuthRequest& a, std::string_vi
 }
 
 /// Issues a code for `a` to the session's user and returns the redirect to the client.
-std::string Provider::State::code_redirect(const AuthRequest& a, const daemon::SessionRecord& s)
+std::string Provider::State::code_redirect(const AuthRequest& a, const directory::SessionRecord& s)
 {
     const std::string code = random_token();
     CodeGrant g;
@@ -172,21 +175,20 @@ HttpResponse Provider::State::authorize(const HttpRequest& req, const Params& pa
     // in this very second would otherwise count as young enough.
     const bool too_old =
         s && a.max_age &&
-        (*a.max_age == 0 ||
-         core::to_unix(clock.now()) - core::to_unix(s->opened_at) > *a.max_age);
+        (*a.max_age == 0 || core::to_unix(clock.now()) - core::to_unix(s->opened_at) > *a.max_age);
     // The session is of another user than the client's id_token_hint names, or weaker than
     // every acr it asks for: sign in again (prompt=none: login_required).
     const bool other_user = s && a.hinted_sub && *a.hinted_sub != s->user_id;
-    const bool too_weak = s && !a.acr_values.empty() &&
-                          !contains(a.acr_values, acr_of(s->method.value_or("pwd"))) &&
-                          !(acr_of(s->method.value_or("pwd")) == acr_mfa &&
-                            contains(a.acr_values, acr_pwd));
+    const bool too_weak =
+        s && !a.acr_values.empty() && !contains(a.acr_values, acr_of(s->method.value_or("pwd"))) &&
+        !(acr_of(s->method.value_or("pwd")) == acr_mfa && contains(a.acr_values, acr_pwd));
     const bool usable = s && !forced && !too_old && !other_user && !too_weak;
     if (usable) {
         auto consent = needs_consent(a, s->user_id);
         if (!consent)
-            return redirect(req, error_redirect(a, "server_error", "latchkey cannot read "
-                                                                   "consents right now"));
+            return redirect(req, error_redirect(a, "server_error",
+                                                "latchkey cannot read "
+                                                "consents right now"));
         if (!*consent)
             return redirect(req, code_redirect(a, *s));
         if (contains(a.prompt, "none"))

@@ -13,7 +13,7 @@ namespace latchkey::oidc {
 core::Status post_logout_token(const std::string& uri, const std::string& token,
                                std::chrono::milliseconds timeout)
 {
-    auto status = daemon::http_post(uri, "application/x-www-form-urlencoded",
+    auto status = notify::http_post(uri, "application/x-www-form-urlencoded",
                                     "logout_token=" + form_encode(token), timeout);
     if (!status) {
         if (status.error().is(core::Errc::invalid_argument))
@@ -31,7 +31,8 @@ BackchannelSender::BackchannelSender(std::chrono::milliseconds timeout, Report r
     : timeout_(timeout)
     , report_(std::move(report))
     , thread_(
-          max_queued, daemon::SenderThread<LogoutDelivery>::AtStop::drop,
+          max_queued,
+          notify::SenderThread<LogoutDelivery>::AtStop::drop,
           [this](LogoutDelivery& d) {
               core::Status st;
               try {

@@ -43,7 +43,7 @@ public:
 private:
     std::chrono::milliseconds timeout_;
     Report report_;
-    daemon::SenderThread<LogoutDelivery> thread_; ///< last: starts once the above are ready
+    notify::SenderThread<LogoutDelivery> thread_; ///< last: starts once the above are ready
 };
 
 } // namespace latchkey::oidc

@@ -68,8 +68,10 @@ std::optional<std::string> redirect_uri_problem(std::string_view uri)
     return std::string("must be https (or http on a loopback host)");
 }
 
-ClientRegistry::ClientRegistry(daemon::Store& store, const daemon::SecretBox& box,
-                               daemon::Audit& audit, const core::Clock& clock)
+ClientRegistry::ClientRegistry(directory::Store& store,
+                               const credentials::SecretBox& box,
+                               directory::Audit& audit,
+                               const core::Clock& clock)
     : store_(store)
     , box_(box)
     , audit_(audit)
@@ -85,7 +87,7 @@ core::Result<std::string> ClientRegistry::secret_hash(const std::string& id,
 }
 
 core::Result<proto::OidcClientReply> ClientRegistry::add(const proto::OidcClientInfo& c,
-                                                         const daemon::Actor& actor)
+                                                         const directory::Actor& actor)
 {
     if (!valid_client_id(c.id))
         return core::fail(Errc::invalid_argument,
@@ -99,7 +101,7 @@ core::Result<proto::OidcClientReply> ClientRegistry::add(const proto::OidcClient
             return core::fail(Errc::invalid_argument, "back-channel logout URI: " + *problem);
     if (!jws_alg_from_string(c.id_token_alg))
         return core::fail(Errc::invalid_argument, "id_token_alg must be RS256, ES256 or EdDSA");
-    daemon::OidcClientRecord r;
+    directory::OidcClientRecord r;
     r.id = c.id;
     r.name = c.name.empty() ? c.id : c.name.substr(0, 200);
     r.is_public = c.is_public;
@@ -132,8 +134,9 @@ core::Result<proto::OidcClientReply> ClientRegistry::add(const proto::OidcClient
         reply.secret = std::move(secret);
     }
     LATCHKEY_TRY_STATUS(store_.add_oidc_client(r));
-    audit_.record(daemon::Severity::notice, "oidc.client.add",
-                  {{"client_id", r.id}, {"actor", actor.name},
+    audit_.record(directory::Severity::notice, "oidc.client.add",
+                  {{"client_id", r.id},
+                   {"actor", actor.name},
                    {"type", r.is_public ? "public" : "confidential"}});
     reply.client = info(r);
     return reply;
@@ -156,22 +159,22 @@ core::Result<proto::OidcClientInfo> ClientRegistry::show(const std::string& id)
     return info(*found);
 }
 
-core::Status ClientRegistry::remove(const std::string& id, const daemon::Actor& actor)
+core::Status ClientRegistry::remove(const std::string& id, const directory::Actor& actor)
 {
     LATCHKEY_TRY_STATUS(store_.remove_oidc_client(id));
-    audit_.record(daemon::Severity::notice, "oidc.client.remove",
+    audit_.record(directory::Severity::notice, "oidc.client.remove",
                   {{"client_id", id}, {"actor", actor.name}});
     return {};
 }
 
-core::Result<std::optional<daemon::OidcClientRecord>> ClientRegistry::find(const std::string& id)
+core::Result<std::optional<directory::OidcClientRecord>> ClientRegistry::find(const std::string& id)
 {
     if (!valid_client_id(id))
-        return std::optional<daemon::OidcClientRecord>{};
+        return std::optional<directory::OidcClientRecord>{};
     return store_.oidc_client(id);
 }
 
-bool ClientRegistry::secret_matches(const daemon::OidcClientRecord& client,
+bool ClientRegistry::secret_matches(const directory::OidcClientRecord& client,
                                     const core::Secret& secret) const
 {
     if (client.is_public || client.secret_hash.empty() || secret.empty() || secret.size() > 256)
@@ -180,7 +183,7 @@ bool ClientRegistry::secret_matches(const daemon::OidcClientRecord& client,
     return hash && core::constant_time_equal(*hash, client.secret_hash);
 }
 
-proto::OidcClientInfo ClientRegistry::info(const daemon::OidcClientRecord& r)
+proto::OidcClientInfo ClientRegistry::info(const directory::OidcClientRecord& r)
 {
     proto::OidcClientInfo i;
     i.id = r.id;

@@ -29,30 +29,33 @@ std::optional<std::string> redirect_uri_problem(std::string_view uri);
 
 class ClientRegistry {
 public:
-    ClientRegistry(daemon::Store& store, const daemon::SecretBox& box, daemon::Audit& audit,
+    ClientRegistry(directory::Store& store,
+                   const credentials::SecretBox& box,
+                   directory::Audit& audit,
                    const core::Clock& clock);
 
     /// Validates and stores a client; a confidential client gets a fresh secret, returned once.
     core::Result<proto::OidcClientReply> add(const proto::OidcClientInfo& client,
-                                             const daemon::Actor& actor);
+                                             const directory::Actor& actor);
     core::Result<std::vector<proto::OidcClientInfo>> list();
     core::Result<proto::OidcClientInfo> show(const std::string& id);
-    core::Status remove(const std::string& id, const daemon::Actor& actor);
+    core::Status remove(const std::string& id, const directory::Actor& actor);
 
     /// The client, or nullopt when there is none with that id.
-    core::Result<std::optional<daemon::OidcClientRecord>> find(const std::string& id);
+    core::Result<std::optional<directory::OidcClientRecord>> find(const std::string& id);
 
     /// Whether `secret` is the client's secret (constant time; false for public clients).
-    bool secret_matches(const daemon::OidcClientRecord& client, const core::Secret& secret) const;
+    bool secret_matches(const directory::OidcClientRecord& client,
+                        const core::Secret& secret) const;
 
-    static proto::OidcClientInfo info(const daemon::OidcClientRecord& r);
+    static proto::OidcClientInfo info(const directory::OidcClientRecord& r);
 
 private:
     core::Result<std::string> secret_hash(const std::string& id, const core::Secret& s) const;
 
-    daemon::Store& store_;
-    const daemon::SecretBox& box_;
-    daemon::Audit& audit_;
+    directory::Store& store_;
+    const credentials::SecretBox& box_;
+    directory::Audit& audit_;
     const core::Clock& clock_;
 };
 

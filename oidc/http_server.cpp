@@ -8,12 +8,6 @@
 #pragma GCC diagnostic ignored "-Wmismatched-new-delete"
 #endif
 
-#include <fcntl.h>
-
-#include <openssl/err.h>
-#include <openssl/ssl.h>
-#include <openssl/x509.h>
-
 #include <algorithm>
 #include <array>
 #include <atomic>
@@ -24,6 +18,12 @@
 #include <string_view>
 #include <type_traits>
 #include <utility>
+
+#include <fcntl.h>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -46,9 +46,8 @@
 #include <boost/beast/http/write.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
 
-#include "core/secret.hpp"
 #include "core/log.hpp"
-#include "daemon/unix_server.hpp"
+#include "core/secret.hpp"
 
 namespace latchkey::oidc {
 

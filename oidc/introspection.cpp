@@ -1,8 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // What a client does with the tokens it holds: userinfo, introspection (RFC 7662) and
 // revocation (RFC 7009), each checking the token against revocations and its session.
-#include "oidc/provider_state.hpp"
-
 #include <optional>
 #include <string>
 #include <string_view>
@@ -12,6 +10,7 @@
 #include <boost/json.hpp>
 
 #include "core/clock.hpp"
+#include "oidc/provider_state.hpp"
 #include "oidc/web.hpp"
 
 namespace latchkey::oidc {
@@ -74,12 +73,11 @@ Provider::State::client_form(const HttpRequest& req)
 {
     auto form = parse_params(req.body());
     if (!form)
-        return oauth_error(req, http::status::bad_request, "invalid_request",
-                           form.error().message);
+        return oauth_error(req, http::status::bad_request, "invalid_request", form.error().message);
     auto who = token_client(req, *form);
     if (auto* r = std::get_if<HttpResponse>(&who))
         return std::move(*r);
-    return ClientForm{std::move(*form), std::move(std::get<daemon::OidcClientRecord>(who))};
+    return ClientForm{std::move(*form), std::move(std::get<directory::OidcClientRecord>(who))};
 }
 
 HttpResponse Provider::State::introspect(const HttpRequest& req)
@@ -131,7 +129,8 @@ HttpResponse Provider::State::revoke(const HttpRequest& req)
             if (auto st = store.revoke_access_token(std::string(jti->as_string()),
                                                     core::from_unix(exp->as_int64()));
                 !st)
-                return oauth_error(req, http::status::service_unavailable, "temporarily_unavailable",
+                return oauth_error(req, http::status::service_unavailable,
+                                   "temporarily_unavailable",
                                    "latchkey cannot revoke tokens right now");
     } else if (auto found = store.refresh_token(token_key(token));
                found && *found && (*found)->client_id == client.id) {

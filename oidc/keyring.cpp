@@ -18,8 +18,11 @@ std::string seal_context(const std::string& kid)
 
 } // namespace
 
-KeyRing::KeyRing(daemon::Store& store, const daemon::SecretBox& box, daemon::Audit& audit,
-                 const core::Clock& clock, std::chrono::hours rotation_period,
+KeyRing::KeyRing(directory::Store& store,
+                 const credentials::SecretBox& box,
+                 directory::Audit& audit,
+                 const core::Clock& clock,
+                 std::chrono::hours rotation_period,
                  std::chrono::seconds max_token_lifetime)
     : store_(store)
     , box_(box)
@@ -51,14 +54,14 @@ core::Result<KeyRing::Entry*> KeyRing::make_key(JwsAlg alg)
 {
     LATCHKEY_TRY(key, SigningKey::generate(alg));
     LATCHKEY_TRY(pem, key.to_pem());
-    daemon::OidcKeyRecord r;
+    directory::OidcKeyRecord r;
     r.kid = key.kid();
     r.alg = std::string(to_string(alg));
     LATCHKEY_TRY(sealed, box_.seal(pem, seal_context(r.kid)));
     r.sealed_pem = std::move(sealed);
     r.created_at = clock_.now();
     LATCHKEY_TRY_STATUS(store_.add_oidc_key(r));
-    audit_.record(daemon::Severity::notice, "oidc.key.create", {{"kid", r.kid}, {"alg", r.alg}});
+    audit_.record(directory::Severity::notice, "oidc.key.create", {{"kid", r.kid}, {"alg", r.alg}});
     keys_.insert(keys_.begin(),
                  Entry{std::move(r), std::make_shared<const SigningKey>(std::move(key))});
     return &keys_.front();
@@ -77,7 +80,7 @@ core::Result<KeyRing::Entry*> KeyRing::current(JwsAlg alg)
         LATCHKEY_TRY_STATUS(store_.retire_oidc_key(e.record.kid, now, until));
         e.record.retired_at = now;
         e.record.unpublish_at = until;
-        audit_.record(daemon::Severity::notice, "oidc.key.retire",
+        audit_.record(directory::Severity::notice, "oidc.key.retire",
                       {{"kid", e.record.kid}, {"reason", "schedule"}});
         break;
     }
@@ -132,7 +135,7 @@ core::Result<std::vector<std::string>> KeyRing::rotate(const std::string& actor)
         e.record.retired_at = now;
         e.record.unpublish_at = until;
         algs.push_back(e.key->alg());
-        audit_.record(daemon::Severity::notice, "oidc.key.retire",
+        audit_.record(directory::Severity::notice, "oidc.key.retire",
                       {{"kid", e.record.kid}, {"reason", "rotate"}, {"actor", actor}});
     }
     if (algs.empty())

@@ -32,8 +32,11 @@ namespace latchkey::oidc {
 class KeyRing {
 public:
     /// `max_token_lifetime`: how long a retired key stays published.
-    KeyRing(daemon::Store& store, const daemon::SecretBox& box, daemon::Audit& audit,
-            const core::Clock& clock, std::chrono::hours rotation_period,
+    KeyRing(directory::Store& store,
+            const credentials::SecretBox& box,
+            directory::Audit& audit,
+            const core::Clock& clock,
+            std::chrono::hours rotation_period,
             std::chrono::seconds max_token_lifetime);
 
     /// Reads the stored keys. Errors: storage, or a key that cannot be unsealed (wrong key file).
@@ -54,7 +57,7 @@ public:
 
 private:
     struct Entry {
-        daemon::OidcKeyRecord record;
+        directory::OidcKeyRecord record;
         std::shared_ptr<const SigningKey> key; ///< shared with signatures in progress
     };
 
@@ -62,9 +65,9 @@ private:
     core::Result<Entry*> make_key(JwsAlg alg);  ///< mutex_ held
     void forget_unpublished();                  ///< mutex_ held
 
-    daemon::Store& store_;
-    const daemon::SecretBox& box_;
-    daemon::Audit& audit_;
+    directory::Store& store_;
+    const credentials::SecretBox& box_;
+    directory::Audit& audit_;
     const core::Clock& clock_;
     std::chrono::hours rotation_period_;
     std::chrono::seconds max_token_lifetime_;

@@ -2,17 +2,16 @@
 // The sign-in pages: a portal or an /authorize request opens a sign-in, whose form POSTs drive
 // the AuthEngine dialogue (user name, password, TOTP, a required password change), then ask
 // for consent and open the browser session.
-#include "oidc/provider_state.hpp"
-
 #include <chrono>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 
-#include "core/secret.hpp"
 #include "core/log.hpp"
+#include "core/secret.hpp"
 #include "oidc/pages.hpp"
+#include "oidc/provider_state.hpp"
 #include "oidc/web.hpp"
 #include "proto/wire.hpp"
 
@@ -48,13 +47,16 @@ std::string Provider::State::client_name(const LoginTx& tx) const
     return tx.auth ? tx.auth->client.name : std::string("your account");
 }
 
-HttpResponse Provider::State::show_username(const HttpRequest& req, const std::string& id,
-                                            const LoginTx& tx, std::string_view prefill,
-                                            std::string_view error, http::status status)
+HttpResponse Provider::State::show_username(const HttpRequest& req,
+                                            const std::string& id,
+                                            const LoginTx& tx,
+                                            std::string_view prefill,
+                                            std::string_view error,
+                                            http::status status)
 {
-    return html_response(req, status,
-                         pages::username({id, tx.csrf}, client_name(tx), tx.fixed_domain,
-                                         prefill, error));
+    return html_response(
+        req, status,
+        pages::username({id, tx.csrf}, client_name(tx), tx.fixed_domain, prefill, error));
 }
 
 HttpResponse Provider::State::login_page(const HttpRequest& req, const Target& t)
@@ -130,9 +132,9 @@ HttpResponse Provider::State::login_post(const HttpRequest& req, const HttpPeer&
                                                 "already used. Go back to the application "
                                                 "and start again."));
         if (!core::constant_time_equal(field("csrf"), it->second.csrf))
-            return html_response(req, http::status::forbidden,
-                                 pages::problem("Cannot sign in",
-                                                "The form did not come from this page."));
+            return html_response(
+                req, http::status::forbidden,
+                pages::problem("Cannot sign in", "The form did not come from this page."));
         tx = std::move(it->second); // taken: no second request can use it meanwhile
         logons.erase(it);
     }
@@ -156,7 +158,9 @@ std::string Provider::State::consent_page(const std::string& id, const LoginTx& 
 }
 
 /// The consent page's answer, from the browser whose session it asked for.
-HttpResponse Provider::State::decide(const HttpRequest& req, const std::string& id, LoginTx& tx,
+HttpResponse Provider::State::decide(const HttpRequest& req,
+                                     const std::string& id,
+                                     LoginTx& tx,
                                      const Params& form)
 {
     const auto s = session_of(req);
@@ -168,18 +172,19 @@ HttpResponse Provider::State::decide(const HttpRequest& req, const std::string& 
     const auto it = form.find("decision");
     const std::string decision = it == form.end() ? "" : it->second;
     if (decision == "allow") {
-        if (auto st = store.set_consent(s->user_id, tx.auth->client.id, tx.auth->scopes,
-                                        clock.now());
+        if (auto st =
+                store.set_consent(s->user_id, tx.auth->client.id, tx.auth->scopes, clock.now());
             !st)
             return html_response(req, http::status::service_unavailable,
                                  pages::problem("Cannot continue", "latchkey cannot store "
                                                                    "your answer right now."));
-        record(daemon::Severity::info, "oidc.consent.grant",
-               {{"client_id", tx.auth->client.id}, {"sub", s->user_id},
+        record(directory::Severity::info, "oidc.consent.grant",
+               {{"client_id", tx.auth->client.id},
+                {"sub", s->user_id},
                 {"scope", join_spaces(tx.auth->scopes)}});
         tx.redirect = code_redirect(*tx.auth, *s);
     } else if (decision == "deny") {
-        record(daemon::Severity::info, "oidc.consent.deny",
+        record(directory::Severity::info, "oidc.consent.deny",
                {{"client_id", tx.auth->client.id}, {"sub", s->user_id}});
         tx.redirect = error_redirect(*tx.auth, "access_denied", "the user denied access");
     } else {
@@ -189,12 +194,12 @@ HttpResponse Provider::State::decide(const HttpRequest& req, const std::string& 
     return redirect(req, "/authorize/resume?tx=" + id, http::status::see_other);
 }
 
-HttpResponse Provider::State::advance(const HttpRequest& req, const HttpPeer& peer,
-                                      const std::string& id, LoginTx& tx, Params& form)
+HttpResponse Provider::State::advance(
+    const HttpRequest& req, const HttpPeer& peer, const std::string& id, LoginTx& tx, Params& form)
 {
     if (tx.consent_for && tx.auth)
         return decide(req, id, tx, form);
-    daemon::Step step;
+    credentials::Step step;
     if (!tx.dialogue) {
         std::string user = form["username"];
         if (tx.fixed_domain) {
@@ -207,12 +212,12 @@ HttpResponse Provider::State::advance(const HttpRequest& req, const HttpPeer& pe
         if (user.empty() || user.size() > 320)
             return show_username(req, id, tx, "", "Type your user name as name@domain.",
                                  http::status::bad_request);
-        daemon::LogonRequest r;
+        credentials::LogonRequest r;
         r.service = "oidc";
         r.user = user;
         r.rhost = peer.address;
         r.directory_wide = true;
-        auto started = engine.begin_logon(r, daemon::Caller{std::nullopt, 0, "oidc"});
+        auto started = engine.begin_logon(r, credentials::Caller{std::nullopt, 0, "oidc"});
         tx.user = user;
         tx.asked_code = false; // a new logon: what an earlier attempt was asked counts nothing
         tx.changing_password = false;
@@ -254,8 +259,8 @@ HttpResponse Provider::State::advance(const HttpRequest& req, const HttpPeer& pe
     if (check.outcome == Outcome::new_authtok_required && !changed_password) {
         // Expired, or to be changed at next logon: the engine's own change dialogue, which
         // starts at the new password (the current one was just proven).
-        auto started = engine.begin_required_change(*who, daemon::Caller{std::nullopt, 0, "oidc"},
-                                                    "oidc", check.message);
+        auto started = engine.begin_required_change(
+            *who, credentials::Caller{std::nullopt, 0, "oidc"}, "oidc", check.message);
         tx.changing_password = true;
         tx.dialogue = std::move(started.dialogue);
         tx.step = std::move(started.step);
@@ -268,20 +273,22 @@ HttpResponse Provider::State::advance(const HttpRequest& req, const HttpPeer& pe
     return signed_in(req, peer, id, tx, *who);
 }
 
-HttpResponse Provider::State::signed_in(const HttpRequest& req, const HttpPeer& peer,
-                                        const std::string& id, LoginTx& tx,
-                                        const daemon::ResolvedUser& who)
+HttpResponse Provider::State::signed_in(const HttpRequest& req,
+                                        const HttpPeer& peer,
+                                        const std::string& id,
+                                        LoginTx& tx,
+                                        const directory::ResolvedUser& who)
 {
     const auto now = clock.now();
     const std::string cookie_value = random_token();
-    daemon::SessionRecord s;
+    directory::SessionRecord s;
     s.id = random_token(); // the public id: ID token `sid`, `session list`
     s.user_id = who.user.id;
     s.service = "oidc";
     s.rhost = peer.address;
     s.method = tx.asked_code ? "pwd+otp" : "pwd";
     s.opened_at = now;
-    s.kind = daemon::SessionKind::web;
+    s.kind = directory::SessionKind::web;
     s.secret_hash = token_key(cookie_value);
     s.expires_at = now + std::chrono::seconds(who.account.settings.session_duration_s);
     if (auto st = store.create_session(s); !st) {
@@ -291,12 +298,13 @@ HttpResponse Provider::State::signed_in(const HttpRequest& req, const HttpPeer& 
                                                               "session right now."));
     }
     const std::string logon_name = who.user.name + "@" + who.account.default_domain;
-    record(daemon::Severity::info, "oidc.session.create",
-           {{"user", who.user.name}, {"account", who.account.name}, {"sid", s.id},
+    record(directory::Severity::info, "oidc.session.create",
+           {{"user", who.user.name},
+            {"account", who.account.name},
+            {"sid", s.id},
             {"amr", join_spaces(amr_of(*s.method))}});
     HttpResponse r = html_response(req, http::status::ok,
-                                   pages::signed_out("You are signed in as " + logon_name +
-                                                     "."));
+                                   pages::signed_out("You are signed in as " + logon_name + "."));
     if (tx.auth) {
         auto consent = needs_consent(*tx.auth, s.user_id);
         if (consent && *consent) {
@@ -309,8 +317,8 @@ HttpResponse Provider::State::signed_in(const HttpRequest& req, const HttpPeer& 
             r = redirect(req, "/authorize/resume?tx=" + id, http::status::see_other);
         }
     }
-    std::string c = std::string(session_cookie) + "=" + cookie_value +
-                    "; Path=/; HttpOnly; SameSite=Lax";
+    std::string c =
+        std::string(session_cookie) + "=" + cookie_value + "; Path=/; HttpOnly; SameSite=Lax";
     if (cfg.secure_cookies)
         c += "; Secure";
     r.set(http::field::set_cookie, c);

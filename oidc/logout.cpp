@@ -1,8 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // RP-initiated logout (/logout) and back-channel logout: a browser session that ends, however
 // it ends, is announced to every client it signed in to with a logout token.
-#include "oidc/provider_state.hpp"
-
 #include <map>
 #include <optional>
 #include <string>
@@ -11,10 +9,11 @@
 
 #include <boost/json.hpp>
 
-#include "core/result.hpp"
 #include "core/log.hpp"
+#include "core/result.hpp"
 #include "oidc/jose.hpp"
 #include "oidc/pages.hpp"
+#include "oidc/provider_state.hpp"
 #include "oidc/web.hpp"
 
 namespace latchkey::oidc {
@@ -29,9 +28,9 @@ using namespace detail;
 
 /// A browser session ended (Directory::end_session): tell every client it signed in to
 /// that registered a back-channel logout URI.
-void Provider::State::session_ended(const daemon::SessionRecord& s, std::string_view /*reason*/)
+void Provider::State::session_ended(const directory::SessionRecord& s, std::string_view /*reason*/)
 {
-    if (s.kind != daemon::SessionKind::web)
+    if (s.kind != directory::SessionKind::web)
         return;
     auto ids = store.session_clients(s.id);
     if (!ids) {
@@ -69,11 +68,13 @@ void Provider::State::session_ended(const daemon::SessionRecord& s, std::string_
 void Provider::State::delivered(const LogoutDelivery& d, const core::Status& st)
 {
     if (st)
-        record(daemon::Severity::info, "oidc.backchannel_logout",
+        record(directory::Severity::info, "oidc.backchannel_logout",
                {{"client_id", d.client_id}, {"sid", d.sid}, {"result", "delivered"}});
     else
-        record(daemon::Severity::warning, "oidc.backchannel_logout",
-               {{"client_id", d.client_id}, {"sid", d.sid}, {"result", "failed"},
+        record(directory::Severity::warning, "oidc.backchannel_logout",
+               {{"client_id", d.client_id},
+                {"sid", d.sid},
+                {"result", "failed"},
                 {"error", st.error().message}});
 }
 
@@ -107,16 +108,16 @@ HttpResponse Provider::State::logout(const HttpRequest& req, Params& p)
     if (const auto s = session_of(req)) {
         // The directory closes it with its refresh tokens, audits it, and tells the session's
         // clients through back-channel logout.
-        if (auto ended = directory.end_session(*s, "logout", daemon::Actor{"oidc"}); !ended)
+        if (auto ended = directory.end_session(*s, "logout", directory::Actor{"oidc"}); !ended)
             return html_response(req, http::status::service_unavailable,
                                  pages::problem("Cannot sign out", "latchkey cannot end the "
                                                                    "session right now."));
     }
-    HttpResponse r = target ? redirect(req, *target)
-                            : html_response(req, http::status::ok,
-                                            pages::signed_out("You are signed out."));
-    r.set(http::field::set_cookie, std::string(session_cookie) +
-                                       "=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax");
+    HttpResponse r =
+        target ? redirect(req, *target)
+               : html_response(req, http::status::ok, pages::signed_out("You are signed out."));
+    r.set(http::field::set_cookie,
+          std::string(session_cookie) + "=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax");
     return r;
 }
 

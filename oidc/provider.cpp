@@ -126,16 +126,21 @@ HttpResponse Provider::State::route(HttpRequest&& req, const HttpPeer& peer)
                          pages::problem("Not found", "There is no such page."));
 }
 
-Provider::Provider(ProviderConfig config, daemon::Store& store, daemon::Directory& directory,
-                   daemon::AuthEngine& engine, daemon::AccessKeys& access_keys,
-                   const daemon::SecretBox& box, daemon::Audit& audit, const core::Clock& clock)
-    : state_(std::make_unique<State>(std::move(config), store, directory, engine, access_keys,
-                                     box, audit, clock))
+Provider::Provider(ProviderConfig config,
+                   directory::Store& store,
+                   directory::Directory& directory,
+                   credentials::AuthEngine& engine,
+                   credentials::AccessKeys& access_keys,
+                   const credentials::SecretBox& box,
+                   directory::Audit& audit,
+                   const core::Clock& clock)
+    : state_(std::make_unique<State>(
+          std::move(config), store, directory, engine, access_keys, box, audit, clock))
 {
-    directory.on_session_end([s = state_.get()](const daemon::SessionRecord& r,
-                                                std::string_view reason) {
-        s->session_ended(r, reason);
-    });
+    directory.on_session_end(
+        [s = state_.get()](const directory::SessionRecord& r, std::string_view reason) {
+            s->session_ended(r, reason);
+        });
 }
 
 Provider::~Provider()
@@ -156,7 +161,7 @@ HttpResponse Provider::handle(HttpRequest&& request, const HttpPeer& peer)
     return state_->route(std::move(request), peer);
 }
 
-proto::Response Provider::handle(proto::Request& request, const daemon::Actor& actor)
+proto::Response Provider::handle(proto::Request& request, const directory::Actor& actor)
 {
     State& s = *state_;
     return std::visit(

@@ -44,9 +44,14 @@ struct ProviderConfig {
 
 class Provider final : public Admin {
 public:
-    Provider(ProviderConfig config, daemon::Store& store, daemon::Directory& directory,
-             daemon::AuthEngine& engine, daemon::AccessKeys& access_keys,
-             const daemon::SecretBox& box, daemon::Audit& audit, const core::Clock& clock);
+    Provider(ProviderConfig config,
+             directory::Store& store,
+             directory::Directory& directory,
+             credentials::AuthEngine& engine,
+             credentials::AccessKeys& access_keys,
+             const credentials::SecretBox& box,
+             directory::Audit& audit,
+             const core::Clock& clock);
     ~Provider() override;
 
     /// Loads the signing keys (making the first one when there is none).
@@ -56,7 +61,7 @@ public:
     HttpResponse handle(HttpRequest&& request, const HttpPeer& peer);
 
     /// `latchkeyctl oidc ...` on the admin socket.
-    proto::Response handle(proto::Request& request, const daemon::Actor& actor) override;
+    proto::Response handle(proto::Request& request, const directory::Actor& actor) override;
 
     struct State;
 

@@ -15,9 +15,9 @@
 #include <utility>
 #include <vector>
 
+#include "core/log.hpp"
 #include "core/random.hpp"
 #include "core/secret.hpp"
-#include "core/log.hpp"
 #include "oidc/jose.hpp"
 
 namespace latchkey::oidc {
@@ -28,7 +28,8 @@ std::string random_token()
 {
     std::array<unsigned char, 32> raw{};
     core::random_bytes(raw.data(), raw.size());
-    std::string t = base64url(std::string_view(reinterpret_cast<const char*>(raw.data()), raw.size()));
+    std::string t =
+        base64url(std::string_view(reinterpret_cast<const char*>(raw.data()), raw.size()));
     core::wipe(raw.data(), raw.size());
     return t;
 }
@@ -82,9 +83,14 @@ std::string_view acr_of(std::string_view method)
 
 using namespace detail;
 
-Provider::State::State(ProviderConfig c, daemon::Store& s, daemon::Directory& d,
-                       daemon::AuthEngine& e, daemon::AccessKeys& ak, const daemon::SecretBox& b,
-                       daemon::Audit& a, const core::Clock& k)
+Provider::State::State(ProviderConfig c,
+                       directory::Store& s,
+                       directory::Directory& d,
+                       credentials::AuthEngine& e,
+                       credentials::AccessKeys& ak,
+                       const credentials::SecretBox& b,
+                       directory::Audit& a,
+                       const core::Clock& k)
     : cfg(std::move(c))
     , store(s)
     , directory(d)
@@ -92,7 +98,11 @@ Provider::State::State(ProviderConfig c, daemon::Store& s, daemon::Directory& d,
     , access_keys(ak)
     , audit(a)
     , clock(k)
-    , keys(s, b, a, k, cfg.key_rotation,
+    , keys(s,
+           b,
+           a,
+           k,
+           cfg.key_rotation,
            std::max({cfg.id_token_lifetime, cfg.access_token_lifetime}))
     , clients(s, b, a, k)
     , backchannel(cfg.backchannel_timeout,
@@ -125,7 +135,7 @@ void Provider::State::prune_store()
         return;
     }
     for (const auto& e : *ended) {
-        record(daemon::Severity::info, "session.end",
+        record(directory::Severity::info, "session.end",
                {{"session", e.id}, {"kind", "web"}, {"reason", "expired"}});
         session_ended(e, "expired");
     }
@@ -135,12 +145,11 @@ void Provider::State::prune_store()
 bool Provider::State::session_alive(const std::string& sid)
 {
     auto s = store.session(sid);
-    return s && *s && !(*s)->closed_at && (*s)->expires_at &&
-           *(*s)->expires_at >= clock.now();
+    return s && *s && !(*s)->closed_at && (*s)->expires_at && *(*s)->expires_at >= clock.now();
 }
 
 /// The browser's open session, by its cookie.
-std::optional<daemon::SessionRecord> Provider::State::session_of(const HttpRequest& req)
+std::optional<directory::SessionRecord> Provider::State::session_of(const HttpRequest& req)
 {
     const auto c = cookie(req, session_cookie);
     if (!c)
@@ -153,7 +162,8 @@ std::optional<daemon::SessionRecord> Provider::State::session_of(const HttpReque
     return std::move(*s);
 }
 
-void Provider::State::record(daemon::Severity s, const std::string& event,
+void Provider::State::record(directory::Severity s,
+                             const std::string& event,
                              std::map<std::string, std::string> fields)
 {
     fields["front_door"] = "oidc";

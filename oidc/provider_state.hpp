@@ -65,7 +65,7 @@ std::string_view acr_of(std::string_view method);
 
 /// A checked authorization request, waiting for a logon or answered at once.
 struct AuthRequest {
-    daemon::OidcClientRecord client;
+    directory::OidcClientRecord client;
     std::string redirect_uri;
     std::vector<std::string> scopes;
     std::optional<std::string> state;
@@ -74,23 +74,23 @@ struct AuthRequest {
     std::vector<std::string> prompt;
     std::optional<std::int64_t> max_age;
     std::string login_hint;
-    std::optional<std::string> hinted_sub;  ///< the `sub` of a valid id_token_hint
-    std::vector<std::string> acr_values;    ///< those we know, in the client's order
+    std::optional<std::string> hinted_sub; ///< the `sub` of a valid id_token_hint
+    std::vector<std::string> acr_values;   ///< those we know, in the client's order
 };
 
 /// A logon in progress on the pages.
 struct LoginTx {
-    std::optional<AuthRequest> auth;       ///< absent: someone signing in at a portal directly
+    std::optional<AuthRequest> auth; ///< absent: someone signing in at a portal directly
     std::string csrf;
     std::optional<std::string> fixed_domain;
-    std::string user;                      ///< as typed, with the domain
-    std::unique_ptr<daemon::Dialogue> dialogue;
-    daemon::Step step;                      ///< the prompt being shown
+    std::string user; ///< as typed, with the domain
+    std::unique_ptr<credentials::Dialogue> dialogue;
+    credentials::Step step; ///< the prompt being shown
     bool asked_code = false;
-    bool changing_password = false;        ///< the dialogue is the required password change
-    std::optional<daemon::SessionRecord> consent_for; ///< signed in, asking for consent
+    bool changing_password = false; ///< the dialogue is the required password change
+    std::optional<directory::SessionRecord> consent_for; ///< signed in, asking for consent
     core::TimePoint created;
-    std::optional<std::string> redirect;   ///< set when done: where /authorize/resume goes
+    std::optional<std::string> redirect; ///< set when done: where /authorize/resume goes
 };
 
 /// Codes live a minute and stay in memory: a restart costs a sign-in a retry, nothing more.
@@ -102,21 +102,26 @@ struct CodeGrant {
     std::string method;
     core::TimePoint expires;
     bool used = false;
-    std::vector<std::string> access_jtis;  ///< what the first exchange issued, for a replay
+    std::vector<std::string> access_jtis; ///< what the first exchange issued, for a replay
     std::optional<std::string> family;
 };
 
 struct Provider::State {
-    State(ProviderConfig c, daemon::Store& s, daemon::Directory& d, daemon::AuthEngine& e,
-          daemon::AccessKeys& ak, const daemon::SecretBox& b, daemon::Audit& a,
+    State(ProviderConfig c,
+          directory::Store& s,
+          directory::Directory& d,
+          credentials::AuthEngine& e,
+          credentials::AccessKeys& ak,
+          const credentials::SecretBox& b,
+          directory::Audit& a,
           const core::Clock& k);
 
     ProviderConfig cfg;
-    daemon::Store& store;
-    daemon::Directory& directory;
-    daemon::AuthEngine& engine;
-    daemon::AccessKeys& access_keys;
-    daemon::Audit& audit;
+    directory::Store& store;
+    directory::Directory& directory;
+    credentials::AuthEngine& engine;
+    credentials::AccessKeys& access_keys;
+    directory::Audit& audit;
     const core::Clock& clock;
     KeyRing keys;
     ClientRegistry clients;
@@ -125,39 +130,40 @@ struct Provider::State {
 
     // Sessions, refresh tokens, revocations and consents are in the store; these are not.
     std::mutex mutex;
-    std::map<std::string, LoginTx> logons;         ///< tx id ->
-    std::map<std::string, CodeGrant> codes;        ///< token_key(code) ->
-    std::atomic<std::int64_t> next_prune{0};       ///< unix time of the next store prune
+    std::map<std::string, LoginTx> logons;   ///< tx id ->
+    std::map<std::string, CodeGrant> codes;  ///< token_key(code) ->
+    std::atomic<std::int64_t> next_prune{0}; ///< unix time of the next store prune
 
-    core::TimePoint next_expire{};                  ///< mutex held
+    core::TimePoint next_expire{}; ///< mutex held
 
     // ---- upkeep and sessions (provider_state.cpp) -------------------------------------------
 
     void expire(); ///< mutex held
     void prune_store();
     bool session_alive(const std::string& sid);
-    std::optional<daemon::SessionRecord> session_of(const HttpRequest& req);
-    void record(daemon::Severity s, const std::string& event,
+    std::optional<directory::SessionRecord> session_of(const HttpRequest& req);
+    void record(directory::Severity s,
+                const std::string& event,
                 std::map<std::string, std::string> fields);
 
     // ---- back-channel logout and /logout (logout.cpp) ---------------------------------------
 
-    void session_ended(const daemon::SessionRecord& s, std::string_view reason);
+    void session_ended(const directory::SessionRecord& s, std::string_view reason);
     void delivered(const LogoutDelivery& d, const core::Status& st);
     HttpResponse logout(const HttpRequest& req, Params& p);
 
     // ---- /authorize (authorize.cpp) ---------------------------------------------------------
 
     struct AuthorizeError {
-        bool to_client = false;  ///< the redirect URI is trusted: send the error there
+        bool to_client = false; ///< the redirect URI is trusted: send the error there
         std::string error;
         std::string description;
     };
 
     std::variant<AuthRequest, AuthorizeError> check_authorize(const Params& p);
-    std::string error_redirect(const AuthRequest& a, std::string_view error,
-                               std::string_view description);
-    std::string code_redirect(const AuthRequest& a, const daemon::SessionRecord& s);
+    std::string
+    error_redirect(const AuthRequest& a, std::string_view error, std::string_view description);
+    std::string code_redirect(const AuthRequest& a, const directory::SessionRecord& s);
     core::Result<bool> needs_consent(const AuthRequest& a, const std::string& user_id);
     HttpResponse authorize(const HttpRequest& req, const Params& params);
     HttpResponse resume(const HttpRequest& req, const Params& q);
@@ -167,18 +173,27 @@ struct Provider::State {
     std::string open_tx(LoginTx tx); ///< mutex held
     HttpResponse busy(const HttpRequest& req);
     std::string client_name(const LoginTx& tx) const;
-    HttpResponse show_username(const HttpRequest& req, const std::string& id, const LoginTx& tx,
-                               std::string_view prefill, std::string_view error,
+    HttpResponse show_username(const HttpRequest& req,
+                               const std::string& id,
+                               const LoginTx& tx,
+                               std::string_view prefill,
+                               std::string_view error,
                                http::status status = http::status::ok);
     HttpResponse login_page(const HttpRequest& req, const Target& t);
     HttpResponse login_post(const HttpRequest& req, const HttpPeer& peer);
     std::string consent_page(const std::string& id, const LoginTx& tx);
-    HttpResponse decide(const HttpRequest& req, const std::string& id, LoginTx& tx,
-                        const Params& form);
-    HttpResponse advance(const HttpRequest& req, const HttpPeer& peer, const std::string& id,
-                         LoginTx& tx, Params& form);
-    HttpResponse signed_in(const HttpRequest& req, const HttpPeer& peer, const std::string& id,
-                           LoginTx& tx, const daemon::ResolvedUser& who);
+    HttpResponse
+    decide(const HttpRequest& req, const std::string& id, LoginTx& tx, const Params& form);
+    HttpResponse advance(const HttpRequest& req,
+                         const HttpPeer& peer,
+                         const std::string& id,
+                         LoginTx& tx,
+                         Params& form);
+    HttpResponse signed_in(const HttpRequest& req,
+                           const HttpPeer& peer,
+                           const std::string& id,
+                           LoginTx& tx,
+                           const directory::ResolvedUser& who);
 
     // ---- /token (token.cpp) -----------------------------------------------------------------
 
@@ -187,21 +202,26 @@ struct Provider::State {
         std::string jti;
     };
 
-    core::Result<Issued> issue(const daemon::OidcClientRecord& client, const std::string& user_id,
-                               const std::vector<std::string>& scopes, const std::string& sid,
-                               core::TimePoint auth_time, const std::string& method,
+    core::Result<Issued> issue(const directory::OidcClientRecord& client,
+                               const std::string& user_id,
+                               const std::vector<std::string>& scopes,
+                               const std::string& sid,
+                               core::TimePoint auth_time,
+                               const std::string& method,
                                const std::optional<std::string>& nonce,
                                const std::optional<std::string>& refresh_token);
-    static void add_claims(boost::json::object& o, const std::vector<std::string>& scopes,
-                           const daemon::UserRecord& u, const daemon::AccountRecord& a);
-    std::variant<daemon::OidcClientRecord, HttpResponse> token_client(const HttpRequest& req,
-                                                                       Params& form);
+    static void add_claims(boost::json::object& o,
+                           const std::vector<std::string>& scopes,
+                           const directory::UserRecord& u,
+                           const directory::AccountRecord& a);
+    std::variant<directory::OidcClientRecord, HttpResponse> token_client(const HttpRequest& req,
+                                                                         Params& form);
     HttpResponse token(const HttpRequest& req);
     HttpResponse client_credentials(const HttpRequest& req, Params& form);
-    HttpResponse code_grant(const HttpRequest& req, const daemon::OidcClientRecord& client,
-                            Params& form);
-    HttpResponse refresh_grant(const HttpRequest& req, const daemon::OidcClientRecord& client,
-                               Params& form);
+    HttpResponse
+    code_grant(const HttpRequest& req, const directory::OidcClientRecord& client, Params& form);
+    HttpResponse
+    refresh_grant(const HttpRequest& req, const directory::OidcClientRecord& client, Params& form);
 
     // ---- /userinfo, /introspect, /revoke (introspection.cpp) --------------------------------
 
@@ -211,7 +231,7 @@ struct Provider::State {
     /// The form of a client-authenticated endpoint and its client, or the error to answer.
     struct ClientForm {
         Params form;
-        daemon::OidcClientRecord client;
+        directory::OidcClientRecord client;
     };
 
     std::variant<ClientForm, HttpResponse> client_form(const HttpRequest& req);

@@ -1,8 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // The token endpoint: authorization code with PKCE, refresh with rotation and reuse detection,
 // and client_credentials with an access key; and the tokens it issues.
-#include "oidc/provider_state.hpp"
-
 #include <algorithm>
 #include <mutex>
 #include <optional>
@@ -15,9 +13,10 @@
 #include <boost/json.hpp>
 
 #include "core/clock.hpp"
-#include "core/secret.hpp"
 #include "core/log.hpp"
+#include "core/secret.hpp"
 #include "oidc/jose.hpp"
+#include "oidc/provider_state.hpp"
 #include "oidc/web.hpp"
 
 namespace latchkey::oidc {
@@ -30,9 +29,9 @@ namespace json = boost::json;
 bool valid_verifier(std::string_view v)
 {
     return v.size() >= 43 && v.size() <= 128 && std::all_of(v.begin(), v.end(), [](char c) {
-        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-               c == '-' || c == '.' || c == '_' || c == '~';
-    });
+               return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                      c == '-' || c == '.' || c == '_' || c == '~';
+           });
 }
 
 json::array string_array(const std::vector<std::string>& v)
@@ -48,9 +47,12 @@ json::array string_array(const std::vector<std::string>& v)
 using namespace detail;
 
 core::Result<Provider::State::Issued>
-Provider::State::issue(const daemon::OidcClientRecord& client, const std::string& user_id,
-                       const std::vector<std::string>& scopes, const std::string& sid,
-                       core::TimePoint auth_time, const std::string& method,
+Provider::State::issue(const directory::OidcClientRecord& client,
+                       const std::string& user_id,
+                       const std::vector<std::string>& scopes,
+                       const std::string& sid,
+                       core::TimePoint auth_time,
+                       const std::string& method,
                        const std::optional<std::string>& nonce,
                        const std::optional<std::string>& refresh_token)
 {
@@ -104,8 +106,10 @@ Provider::State::issue(const daemon::OidcClientRecord& client, const std::string
     return out;
 }
 
-void Provider::State::add_claims(json::object& o, const std::vector<std::string>& scopes,
-                                 const daemon::UserRecord& u, const daemon::AccountRecord& a)
+void Provider::State::add_claims(json::object& o,
+                                 const std::vector<std::string>& scopes,
+                                 const directory::UserRecord& u,
+                                 const directory::AccountRecord& a)
 {
     if (contains(scopes, "profile")) {
         o["name"] = u.display_name.empty() ? u.name : u.display_name;
@@ -118,7 +122,7 @@ void Provider::State::add_claims(json::object& o, const std::vector<std::string>
 }
 
 /// The client of a token request: authenticated by secret (Basic or form), or public.
-std::variant<daemon::OidcClientRecord, HttpResponse>
+std::variant<directory::OidcClientRecord, HttpResponse>
 Provider::State::token_client(const HttpRequest& req, Params& form)
 {
     const auto basic = basic_credentials(req);
@@ -135,14 +139,14 @@ Provider::State::token_client(const HttpRequest& req, Params& form)
         return oauth_error(req, http::status::internal_server_error, "server_error",
                            "latchkey cannot read its clients right now");
     const auto refuse = [&] {
-        record(daemon::Severity::warning, "oidc.client.auth_fail",
+        record(directory::Severity::warning, "oidc.client.auth_fail",
                {{"client_id", id.substr(0, 64)}});
         return oauth_error(req, http::status::unauthorized, "invalid_client",
                            "client authentication failed");
     };
     if (!*found)
         return refuse();
-    daemon::OidcClientRecord client = std::move(**found);
+    directory::OidcClientRecord client = std::move(**found);
     if (client.is_public) {
         if (basic || in_form)
             return refuse();
@@ -157,18 +161,16 @@ Provider::State::token_client(const HttpRequest& req, Params& form)
 HttpResponse Provider::State::token(const HttpRequest& req)
 {
     if (req.method() != http::verb::post)
-        return oauth_error(req, http::status::method_not_allowed, "invalid_request",
-                           "use POST");
+        return oauth_error(req, http::status::method_not_allowed, "invalid_request", "use POST");
     auto form = parse_params(req.body());
     if (!form)
-        return oauth_error(req, http::status::bad_request, "invalid_request",
-                           form.error().message);
+        return oauth_error(req, http::status::bad_request, "invalid_request", form.error().message);
     if ((*form)["grant_type"] == "client_credentials")
         return client_credentials(req, *form);
     auto who = token_client(req, *form);
     if (auto* r = std::get_if<HttpResponse>(&who))
         return std::move(*r);
-    const auto& client = std::get<daemon::OidcClientRecord>(who);
+    const auto& client = std::get<directory::OidcClientRecord>(who);
     const std::string grant = (*form)["grant_type"];
     if (grant == "authorization_code")
         return code_grant(req, client, *form);
@@ -194,7 +196,7 @@ HttpResponse Provider::State::client_credentials(const HttpRequest& req, Params&
         return oauth_error(req, http::status::internal_server_error, "server_error",
                            "latchkey cannot check access keys right now");
     if (!*who) {
-        record(daemon::Severity::warning, "accesskey.auth_fail", {{"key_id", id.substr(0, 32)}});
+        record(directory::Severity::warning, "accesskey.auth_fail", {{"key_id", id.substr(0, 32)}});
         return oauth_error(req, http::status::unauthorized, "invalid_client",
                            "the access key is unknown, disabled or its secret is wrong");
     }
@@ -217,9 +219,8 @@ HttpResponse Provider::State::client_credentials(const HttpRequest& req, Params&
     if (!token)
         return oauth_error(req, http::status::internal_server_error, "server_error",
                            "latchkey cannot sign tokens right now");
-    record(daemon::Severity::info, "oidc.token.issue",
-           {{"client_id", id}, {"sub", u.id}, {"user", u.name},
-            {"grant", "client_credentials"}});
+    record(directory::Severity::info, "oidc.token.issue",
+           {{"client_id", id}, {"sub", u.id}, {"user", u.name}, {"grant", "client_credentials"}});
     json::object body;
     body["access_token"] = *token;
     body["token_type"] = "Bearer";
@@ -229,7 +230,8 @@ HttpResponse Provider::State::client_credentials(const HttpRequest& req, Params&
 }
 
 HttpResponse Provider::State::code_grant(const HttpRequest& req,
-                                         const daemon::OidcClientRecord& client, Params& form)
+                                         const directory::OidcClientRecord& client,
+                                         Params& form)
 {
     const auto invalid = [&](std::string_view why) {
         return oauth_error(req, http::status::bad_request, "invalid_grant", why);
@@ -250,7 +252,7 @@ HttpResponse Provider::State::code_grant(const HttpRequest& req,
         if (replayed.family)
             if (auto st = store.delete_refresh_family(*replayed.family); !st)
                 core::log::error("oidc: revoking refresh tokens: " + st.error().message);
-        record(daemon::Severity::warning, "oidc.code.replay",
+        record(directory::Severity::warning, "oidc.code.replay",
                {{"client_id", client.id}, {"sub", replayed.user_id}});
         return invalid("the code was used already; what it issued is revoked");
     }
@@ -263,8 +265,7 @@ HttpResponse Provider::State::code_grant(const HttpRequest& req,
     const auto verifier = form.find("code_verifier");
     if (g.auth.code_challenge) {
         if (verifier == form.end() || !valid_verifier(verifier->second) ||
-            !core::constant_time_equal(sha256_base64url(verifier->second),
-                                       *g.auth.code_challenge))
+            !core::constant_time_equal(sha256_base64url(verifier->second), *g.auth.code_challenge))
             return invalid("the PKCE code_verifier does not match");
     } else if (verifier != form.end()) {
         return invalid("no code_challenge was sent with the authorization request");
@@ -281,36 +282,36 @@ HttpResponse Provider::State::code_grant(const HttpRequest& req,
     std::optional<std::string> refresh_token;
     if (copy.family) {
         refresh_token = random_token();
-        daemon::RefreshTokenRecord t{token_key(*refresh_token),
-                                     *copy.family,
-                                     client.id,
-                                     copy.user_id,
-                                     copy.sid,
-                                     copy.auth.scopes,
-                                     copy.auth_time,
-                                     copy.method,
-                                     clock.now() + cfg.refresh_token_lifetime,
-                                     std::nullopt};
+        directory::RefreshTokenRecord t{token_key(*refresh_token),
+                                        *copy.family,
+                                        client.id,
+                                        copy.user_id,
+                                        copy.sid,
+                                        copy.auth.scopes,
+                                        copy.auth_time,
+                                        copy.method,
+                                        clock.now() + cfg.refresh_token_lifetime,
+                                        std::nullopt};
         if (auto st = store.add_refresh_token(t); !st)
             return invalid(st.error().message);
     }
     auto issued = issue(client, copy.user_id, copy.auth.scopes, copy.sid, copy.auth_time,
                         copy.method, copy.auth.nonce, refresh_token);
     if (!issued)
-        return oauth_error(req, http::status::bad_request, "invalid_grant",
-                           issued.error().message);
+        return oauth_error(req, http::status::bad_request, "invalid_grant", issued.error().message);
     {
         const std::lock_guard again(mutex);
         if (const auto g2 = codes.find(token_key(form["code"])); g2 != codes.end())
             g2->second.access_jtis.push_back(issued->jti);
     }
-    record(daemon::Severity::info, "oidc.token.issue",
+    record(directory::Severity::info, "oidc.token.issue",
            {{"client_id", client.id}, {"sub", copy.user_id}, {"grant", "authorization_code"}});
     return json_response(req, http::status::ok, issued->body);
 }
 
 HttpResponse Provider::State::refresh_grant(const HttpRequest& req,
-                                            const daemon::OidcClientRecord& client, Params& form)
+                                            const directory::OidcClientRecord& client,
+                                            Params& form)
 {
     const auto invalid = [&](std::string_view why) {
         return oauth_error(req, http::status::bad_request, "invalid_grant", why);
@@ -321,7 +322,7 @@ HttpResponse Provider::State::refresh_grant(const HttpRequest& req,
                            "latchkey cannot read refresh tokens right now");
     if (!*found)
         return invalid("the refresh token is not valid");
-    const daemon::RefreshTokenRecord t = std::move(**found);
+    const directory::RefreshTokenRecord t = std::move(**found);
     if (t.client_id != client.id)
         return invalid("the refresh token was issued to another client");
     const auto now = clock.now();
@@ -334,7 +335,7 @@ HttpResponse Provider::State::refresh_grant(const HttpRequest& req,
     if (t.rotated_at && *t.rotated_at + cfg.refresh_grace < now) {
         // Reuse of a rotated token: someone else has the family. End it.
         kill();
-        record(daemon::Severity::warning, "oidc.refresh.reuse",
+        record(directory::Severity::warning, "oidc.refresh.reuse",
                {{"client_id", client.id}, {"sub", t.user_id}});
         return invalid("the refresh token was used already; its family is revoked");
     }
@@ -353,7 +354,7 @@ HttpResponse Provider::State::refresh_grant(const HttpRequest& req,
         }
     }
     const std::string next = random_token();
-    daemon::RefreshTokenRecord fresh = t;
+    directory::RefreshTokenRecord fresh = t;
     fresh.token_hash = token_key(next);
     fresh.rotated_at.reset();
     fresh.scopes = scopes;
@@ -363,7 +364,7 @@ HttpResponse Provider::State::refresh_grant(const HttpRequest& req,
                         fresh.method, std::nullopt, next);
     if (!issued)
         return invalid(issued.error().message);
-    record(daemon::Severity::info, "oidc.token.issue",
+    record(directory::Severity::info, "oidc.token.issue",
            {{"client_id", client.id}, {"sub", fresh.user_id}, {"grant", "refresh_token"}});
     return json_response(req, http::status::ok, issued->body);
 }

@@ -7,7 +7,7 @@
 
 #include "storage/sqlite/sqlite.hpp"
 
-namespace latchkey::daemon {
+namespace latchkey::sqlite {
 
 namespace {
 
@@ -109,7 +109,7 @@ CREATE INDEX password_history_by_user ON password_history (user_id, seq);
 CREATE TABLE audit (
     seq       INTEGER PRIMARY KEY AUTOINCREMENT,
     at        INTEGER NOT NULL,
-    severity  INTEGER NOT NULL CHECK (severity BETWEEN 0 AND 3), -- daemon::Severity
+    severity  INTEGER NOT NULL CHECK (severity BETWEEN 0 AND 3), -- directory::Severity
     event     TEXT NOT NULL,
     user_name TEXT,                            -- fields' "user", for filtering
     fields    TEXT NOT NULL CHECK (json_valid(fields) AND json_type(fields) = 'object')
@@ -396,4 +396,4 @@ core::Status migrate(sqlite3* db, std::uint32_t target)
     return {};
 }
 
-} // namespace latchkey::daemon
+} // namespace latchkey::sqlite

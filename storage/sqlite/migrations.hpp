@@ -12,7 +12,7 @@
 
 #include "core/result.hpp"
 
-namespace latchkey::daemon {
+namespace latchkey::sqlite {
 
 /// 1: directory, accounts (with policy and settings), domains, users.
 /// 2: password_history, audit.
@@ -33,4 +33,4 @@ core::Result<std::uint32_t> schema_version(sqlite3* db);
 /// latchkey) or `target` is beyond it; store_failed if a migration fails.
 core::Status migrate(sqlite3* db, std::uint32_t target = latest_schema_version);
 
-} // namespace latchkey::daemon
+} // namespace latchkey::sqlite

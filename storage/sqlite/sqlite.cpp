@@ -4,7 +4,7 @@
 
 #include <limits>
 
-namespace latchkey::daemon {
+namespace latchkey::sqlite {
 
 core::Error sqlite_error(sqlite3* db, int rc)
 {
@@ -156,4 +156,4 @@ core::Status Transaction::commit()
     return {};
 }
 
-} // namespace latchkey::daemon
+} // namespace latchkey::sqlite

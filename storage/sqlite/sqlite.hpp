@@ -21,7 +21,7 @@
 #include "core/c_handle.hpp"
 #include "core/result.hpp"
 
-namespace latchkey::daemon {
+namespace latchkey::sqlite {
 
 using SqliteDb = std::unique_ptr<sqlite3, core::CFree<sqlite3_close_v2>>;
 using SqliteStmt = std::unique_ptr<sqlite3_stmt, core::CFree<sqlite3_finalize>>;
@@ -163,4 +163,4 @@ private:
     sqlite3* db_; ///< null once committed or moved from
 };
 
-} // namespace latchkey::daemon
+} // namespace latchkey::sqlite

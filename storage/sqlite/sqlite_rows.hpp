@@ -18,7 +18,7 @@
 #include "directory/model.hpp"
 #include "storage/sqlite/sqlite.hpp"
 
-namespace latchkey::daemon::sqlite_rows {
+namespace latchkey::sqlite::sqlite_rows {
 
 /// The schema's CHECKs keep these columns in range; clamping guards against a hand-edited file.
 inline std::uint32_t read_u32(const Statement& stmt, int column) noexcept
@@ -64,19 +64,20 @@ inline core::Result<std::vector<std::string>> string_list_from_json(std::string_
 }
 
 // Stored by name, not number, so that reordering the enum cannot change what a row means.
-inline std::string_view kind_name(AccountKind k) noexcept
+inline std::string_view kind_name(proto::AccountKind k) noexcept
 {
     switch (k) {
-    case AccountKind::management: return "management";
-    case AccountKind::resource: return "resource";
-    case AccountKind::cloud: return "cloud";
+    case proto::AccountKind::management: return "management";
+    case proto::AccountKind::resource: return "resource";
+    case proto::AccountKind::cloud: return "cloud";
     }
     return "unknown";
 }
 
-inline std::optional<AccountKind> kind_from_name(std::string_view s) noexcept
+inline std::optional<proto::AccountKind> kind_from_name(std::string_view s) noexcept
 {
-    for (const AccountKind k : {AccountKind::management, AccountKind::resource, AccountKind::cloud})
+    for (const proto::AccountKind k :
+         {proto::AccountKind::management, proto::AccountKind::resource, proto::AccountKind::cloud})
         if (kind_name(k) == s)
             return k;
     return std::nullopt;
@@ -154,4 +155,4 @@ core::Status update_account(sqlite3* db,
     return txn.commit();
 }
 
-} // namespace latchkey::daemon::sqlite_rows
+} // namespace latchkey::sqlite::sqlite_rows

@@ -22,7 +22,7 @@
 #include "core/c_handle.hpp"
 #include "core/clock.hpp"
 
-namespace latchkey::daemon {
+namespace latchkey::sqlite {
 
 namespace {
 
@@ -33,21 +33,22 @@ using namespace sqlite_rows;
 // ---- values <-> columns -----------------------------------------------------------------
 
 // Stored as a number so that `severity >= ?` selects "at least this severe".
-static_assert(static_cast<int>(Severity::info) == 0 && static_cast<int>(Severity::notice) == 1 &&
-                  static_cast<int>(Severity::warning) == 2 &&
-                  static_cast<int>(Severity::alert) == 3,
+static_assert(static_cast<int>(directory::Severity::info) == 0 &&
+                  static_cast<int>(directory::Severity::notice) == 1 &&
+                  static_cast<int>(directory::Severity::warning) == 2 &&
+                  static_cast<int>(directory::Severity::alert) == 3,
               "audit.severity stores these values; never renumber them");
 
-std::int64_t severity_number(Severity s) noexcept
+std::int64_t severity_number(directory::Severity s) noexcept
 {
     return static_cast<std::int64_t>(s);
 }
 
-std::optional<Severity> severity_from_number(std::int64_t n) noexcept
+std::optional<directory::Severity> severity_from_number(std::int64_t n) noexcept
 {
-    if (n < 0 || n > static_cast<std::int64_t>(Severity::alert))
+    if (n < 0 || n > static_cast<std::int64_t>(directory::Severity::alert))
         return std::nullopt;
-    return static_cast<Severity>(n);
+    return static_cast<directory::Severity>(n);
 }
 
 std::string fields_to_json(const std::map<std::string, std::string>& fields)
@@ -157,9 +158,9 @@ constexpr std::string_view account_columns =
     "a.phone, a.closed_at, a.recovery_open_until";
 
 /// Reads a row of account_columns; default_domain and aliases come from load_domains().
-core::Result<AccountRecord> read_account(const Statement& s)
+core::Result<directory::AccountRecord> read_account(const Statement& s)
 {
-    AccountRecord a;
+    directory::AccountRecord a;
     a.id = s.text(0);
     a.directory_id = s.text(1);
     a.name = s.text(2);
@@ -191,7 +192,7 @@ core::Result<AccountRecord> read_account(const Statement& s)
     return a;
 }
 
-void add_domain(AccountRecord& a, std::string domain, bool is_default)
+void add_domain(directory::AccountRecord& a, std::string domain, bool is_default)
 {
     if (is_default)
         a.default_domain = std::move(domain);
@@ -200,7 +201,7 @@ void add_domain(AccountRecord& a, std::string domain, bool is_default)
 }
 
 /// Fills in the account's default domain and aliases (in the order they were added).
-core::Status load_domains(sqlite3* db, AccountRecord& a)
+core::Status load_domains(sqlite3* db, directory::AccountRecord& a)
 {
     LATCHKEY_TRY(stmt, Statement::prepare(db, "SELECT domain, is_default FROM domains "
                                               "WHERE account_id = ?1 ORDER BY rowid"));
@@ -214,7 +215,7 @@ core::Status load_domains(sqlite3* db, AccountRecord& a)
 }
 
 /// The one account matched by `tail` (joins and a WHERE on ?1), with its domains.
-core::Result<std::optional<AccountRecord>>
+core::Result<std::optional<directory::AccountRecord>>
 query_account(sqlite3* db, std::string_view tail, const std::string& arg)
 {
     LATCHKEY_TRY(txn, Transaction::begin(db, Transaction::Mode::deferred));
@@ -226,12 +227,12 @@ query_account(sqlite3* db, std::string_view tail, const std::string& arg)
     LATCHKEY_TRY_STATUS(stmt.bind(arg));
     LATCHKEY_TRY(row, stmt.step());
     if (!row)
-        return std::optional<AccountRecord>();
+        return std::optional<directory::AccountRecord>();
     LATCHKEY_TRY(account, read_account(stmt));
     stmt.reset();
     LATCHKEY_TRY_STATUS(load_domains(db, account));
     // A read: the transaction only gave a consistent view and ends with a rollback.
-    return std::optional<AccountRecord>(std::move(account));
+    return std::optional<directory::AccountRecord>(std::move(account));
 }
 
 core::Status insert_domain(sqlite3* db,
@@ -248,7 +249,7 @@ core::Status insert_domain(sqlite3* db,
         "account " + quote(account_id) + " not found");
 }
 
-core::Status insert_account(sqlite3* db, const AccountRecord& a)
+core::Status insert_account(sqlite3* db, const directory::AccountRecord& a)
 {
     LATCHKEY_TRY(stmt,
                  Statement::prepare(
@@ -293,9 +294,9 @@ constexpr std::string_view user_columns =
     "u.id, u.account_id, u.name, u.display_name, u.console_logon, u.password_hash, "
     "u.password_set_at, u.require_change, u.created_at, u.locked_until, u.email";
 
-UserRecord read_user(const Statement& s)
+directory::UserRecord read_user(const Statement& s)
 {
-    UserRecord u;
+    directory::UserRecord u;
     u.id = s.text(0);
     u.account_id = s.text(1);
     u.name = s.text(2);
@@ -314,7 +315,7 @@ UserRecord read_user(const Statement& s)
 
 /// Users matched by `where` (a WHERE clause on ?1, ?2...), ordered by account name, user name.
 template <class... Args>
-core::Result<std::vector<UserRecord>>
+core::Result<std::vector<directory::UserRecord>>
 query_users(sqlite3* db, std::string_view where, const Args&... args)
 {
     std::string sql = "SELECT ";
@@ -324,7 +325,7 @@ query_users(sqlite3* db, std::string_view where, const Args&... args)
     sql += " ORDER BY a.name, u.name";
     LATCHKEY_TRY(stmt, Statement::prepare(db, sql));
     LATCHKEY_TRY_STATUS(stmt.bind(args...));
-    std::vector<UserRecord> out;
+    std::vector<directory::UserRecord> out;
     for (;;) {
         LATCHKEY_TRY(row, stmt.step());
         if (!row)
@@ -333,12 +334,13 @@ query_users(sqlite3* db, std::string_view where, const Args&... args)
     }
 }
 
-core::Result<std::optional<UserRecord>> first(core::Result<std::vector<UserRecord>> users)
+core::Result<std::optional<directory::UserRecord>>
+first(core::Result<std::vector<directory::UserRecord>> users)
 {
     LATCHKEY_TRY(list, std::move(users));
     if (list.empty())
-        return std::optional<UserRecord>();
-    return std::optional<UserRecord>(std::move(list.front()));
+        return std::optional<directory::UserRecord>();
+    return std::optional<directory::UserRecord>(std::move(list.front()));
 }
 
 } // namespace
@@ -364,7 +366,7 @@ core::Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& 
     return std::unique_ptr<SqliteStore>(new SqliteStore(std::move(db)));
 }
 
-core::Result<std::optional<DirectoryRecord>> SqliteStore::directory()
+core::Result<std::optional<directory::DirectoryRecord>> SqliteStore::directory()
 {
     const std::lock_guard lock(mutex_);
     LATCHKEY_TRY(stmt, Statement::prepare(db_.get(), "SELECT id, domain, management_account_id, "
@@ -372,18 +374,17 @@ core::Result<std::optional<DirectoryRecord>> SqliteStore::directory()
                                                      "FROM directory"));
     LATCHKEY_TRY(row, stmt.step());
     if (!row)
-        return std::optional<DirectoryRecord>();
-    return std::optional<DirectoryRecord>(DirectoryRecord{stmt.text(0), stmt.text(1),
-                                                          stmt.text(2),
-                                                          core::from_unix(stmt.int64(3)),
-                                                          stmt.boolean(4)});
+        return std::optional<directory::DirectoryRecord>();
+    return std::optional<directory::DirectoryRecord>(directory::DirectoryRecord{
+        stmt.text(0), stmt.text(1), stmt.text(2), core::from_unix(stmt.int64(3)), stmt.boolean(4)});
 }
 
-core::Status SqliteStore::create_directory(const DirectoryRecord& directory,
-                                           const AccountRecord& management)
+core::Status SqliteStore::create_directory(const directory::DirectoryRecord& directory,
+                                           const directory::AccountRecord& management)
 {
     if (management.id != directory.management_account_id ||
-        management.directory_id != directory.id || management.kind != AccountKind::management)
+        management.directory_id != directory.id ||
+        management.kind != proto::AccountKind::management)
         return core::fail(Errc::invalid_argument,
                           "the management account must be of kind management and belong to "
                           "the directory it manages");
@@ -403,7 +404,7 @@ core::Status SqliteStore::create_directory(const DirectoryRecord& directory,
     return txn.commit();
 }
 
-core::Status SqliteStore::create_account(const AccountRecord& account)
+core::Status SqliteStore::create_account(const directory::AccountRecord& account)
 {
     const std::lock_guard lock(mutex_);
     LATCHKEY_TRY(txn, Transaction::begin(db_.get()));
@@ -411,7 +412,7 @@ core::Status SqliteStore::create_account(const AccountRecord& account)
     return txn.commit();
 }
 
-core::Result<std::vector<AccountRecord>> SqliteStore::accounts()
+core::Result<std::vector<directory::AccountRecord>> SqliteStore::accounts()
 {
     const std::lock_guard lock(mutex_);
     sqlite3* db = db_.get();
@@ -420,7 +421,7 @@ core::Result<std::vector<AccountRecord>> SqliteStore::accounts()
     sql += account_columns;
     sql += " FROM accounts a ORDER BY a.name";
     LATCHKEY_TRY(stmt, Statement::prepare(db, sql));
-    std::vector<AccountRecord> out;
+    std::vector<directory::AccountRecord> out;
     std::unordered_map<std::string, std::size_t> index;
     for (;;) {
         LATCHKEY_TRY(row, stmt.step());
@@ -442,19 +443,22 @@ core::Result<std::vector<AccountRecord>> SqliteStore::accounts()
     return out;
 }
 
-core::Result<std::optional<AccountRecord>> SqliteStore::account_by_id(const std::string& id)
+core::Result<std::optional<directory::AccountRecord>>
+SqliteStore::account_by_id(const std::string& id)
 {
     const std::lock_guard lock(mutex_);
     return query_account(db_.get(), "WHERE a.id = ?1", id);
 }
 
-core::Result<std::optional<AccountRecord>> SqliteStore::account_by_name(const std::string& name)
+core::Result<std::optional<directory::AccountRecord>>
+SqliteStore::account_by_name(const std::string& name)
 {
     const std::lock_guard lock(mutex_);
     return query_account(db_.get(), "WHERE a.name = ?1", name);
 }
 
-core::Result<std::optional<AccountRecord>> SqliteStore::account_by_domain(const std::string& domain)
+core::Result<std::optional<directory::AccountRecord>>
+SqliteStore::account_by_domain(const std::string& domain)
 {
     const std::lock_guard lock(mutex_);
     return query_account(db_.get(), "JOIN domains d ON d.account_id = a.id WHERE d.domain = ?1",
@@ -489,7 +493,7 @@ core::Status SqliteStore::remove_alias(const std::string& account_id, const std:
     return txn.commit();
 }
 
-core::Status SqliteStore::set_policy(const std::string& account_id, const PasswordPolicy& p)
+core::Status SqliteStore::set_policy(const std::string& account_id, const proto::PasswordPolicy& p)
 {
     const std::lock_guard lock(mutex_);
     return update_account(
@@ -502,7 +506,8 @@ core::Status SqliteStore::set_policy(const std::string& account_id, const Passwo
         p.require_symbol, p.max_age_days, p.history, p.max_failed_per_hour, p.hard_expiry);
 }
 
-core::Status SqliteStore::set_settings(const std::string& account_id, const SecuritySettings& s)
+core::Status SqliteStore::set_settings(const std::string& account_id,
+                                       const proto::SecuritySettings& s)
 {
     const std::lock_guard lock(mutex_);
     return update_account(db_.get(),
@@ -516,7 +521,7 @@ core::Status SqliteStore::set_settings(const std::string& account_id, const Secu
                           string_list_to_json(s.allowed_networks), s.mfa_enrol_at_logon);
 }
 
-core::Status SqliteStore::create_user(const UserRecord& u)
+core::Status SqliteStore::create_user(const directory::UserRecord& u)
 {
     const std::lock_guard lock(mutex_);
     sqlite3* db = db_.get();
@@ -545,21 +550,21 @@ core::Status SqliteStore::create_user(const UserRecord& u)
     return txn.commit();
 }
 
-core::Result<std::optional<UserRecord>> SqliteStore::user_by_id(const std::string& id)
+core::Result<std::optional<directory::UserRecord>> SqliteStore::user_by_id(const std::string& id)
 {
     const std::lock_guard lock(mutex_);
     return first(query_users(db_.get(), "WHERE u.id = ?1", id));
 }
 
-core::Result<std::optional<UserRecord>> SqliteStore::user_by_name(const std::string& account_id,
-                                                                  const std::string& name)
+core::Result<std::optional<directory::UserRecord>>
+SqliteStore::user_by_name(const std::string& account_id, const std::string& name)
 {
     const std::lock_guard lock(mutex_);
     return first(
         query_users(db_.get(), "WHERE u.account_id = ?1 AND u.name = ?2", account_id, name));
 }
 
-core::Result<std::vector<UserRecord>>
+core::Result<std::vector<directory::UserRecord>>
 SqliteStore::users(const std::optional<std::string>& account_id)
 {
     const std::lock_guard lock(mutex_);
@@ -606,7 +611,8 @@ core::Status SqliteStore::set_require_change(const std::string& user_id, bool re
                        required);
 }
 
-core::Status SqliteStore::set_password(const std::string& user_id, const PasswordChange& change)
+core::Status SqliteStore::set_password(const std::string& user_id,
+                                       const directory::PasswordChange& change)
 {
     const std::lock_guard lock(mutex_);
     sqlite3* db = db_.get();
@@ -661,7 +667,7 @@ core::Result<std::vector<std::string>> SqliteStore::password_history(const std::
     }
 }
 
-core::Status SqliteStore::append_audit(AuditEvent& event)
+core::Status SqliteStore::append_audit(directory::AuditEvent& event)
 {
     const std::lock_guard lock(mutex_);
     sqlite3* db = db_.get();
@@ -680,7 +686,8 @@ core::Status SqliteStore::append_audit(AuditEvent& event)
     return {};
 }
 
-core::Result<std::vector<AuditEvent>> SqliteStore::audit(const AuditQuery& query)
+core::Result<std::vector<directory::AuditEvent>>
+SqliteStore::audit(const directory::AuditQuery& query)
 {
     const std::lock_guard lock(mutex_);
     // Only the filters asked for go into the WHERE clause, so SQLite can use the indexes.
@@ -701,12 +708,12 @@ core::Result<std::vector<AuditEvent>> SqliteStore::audit(const AuditQuery& query
         LATCHKEY_TRY_STATUS(stmt.bind_at(3, *query.user));
     LATCHKEY_TRY_STATUS(stmt.bind_at(4, query.limit));
 
-    std::vector<AuditEvent> out;
+    std::vector<directory::AuditEvent> out;
     for (;;) {
         LATCHKEY_TRY(row, stmt.step());
         if (!row)
             return out;
-        AuditEvent e;
+        directory::AuditEvent e;
         e.seq = stmt.int64(0);
         e.at = core::from_unix(stmt.int64(1));
         const auto severity = severity_from_number(stmt.int64(2));
@@ -720,4 +727,4 @@ core::Result<std::vector<AuditEvent>> SqliteStore::audit(const AuditQuery& query
     }
 }
 
-} // namespace latchkey::daemon
+} // namespace latchkey::sqlite

@@ -19,7 +19,7 @@
 #include "storage/sqlite/sqlite.hpp"
 #include "storage/sqlite/sqlite_rows.hpp"
 
-namespace latchkey::daemon {
+namespace latchkey::sqlite {
 
 namespace {
 
@@ -29,9 +29,10 @@ using namespace sqlite_rows;
 // ---- values <-> columns -------------------------------------------------------------------
 
 // Both are stored by name (the schema's CHECKs list them), like an account's kind.
-std::optional<CodePurpose> purpose_from_name(std::string_view s) noexcept
+std::optional<directory::CodePurpose> purpose_from_name(std::string_view s) noexcept
 {
-    for (const CodePurpose p : {CodePurpose::phone_bind, CodePurpose::root_recovery})
+    for (const directory::CodePurpose p :
+         {directory::CodePurpose::phone_bind, directory::CodePurpose::root_recovery})
         if (to_string(p) == s)
             return p;
     return std::nullopt;
@@ -71,9 +72,9 @@ core::Status run_for_account(Statement& stmt, const std::string& account_id)
 constexpr std::string_view code_columns =
     "account_id, purpose, phone, code_hash, created_at, expires_at, tries_left";
 
-core::Result<VerificationCodeRecord> read_code(const Statement& s)
+core::Result<directory::VerificationCodeRecord> read_code(const Statement& s)
 {
-    VerificationCodeRecord c;
+    directory::VerificationCodeRecord c;
     c.account_id = s.text(0);
     const auto purpose = purpose_from_name(s.text(1));
     if (!purpose)
@@ -90,16 +91,16 @@ core::Result<VerificationCodeRecord> read_code(const Statement& s)
 constexpr std::string_view role_columns =
     "r.user_id, r.role, r.granted_at, r.granted_by, r.self_revoked_at";
 
-core::Result<std::vector<RoleRecord>> read_roles(Statement& stmt)
+core::Result<std::vector<directory::RoleRecord>> read_roles(Statement& stmt)
 {
-    std::vector<RoleRecord> out;
+    std::vector<directory::RoleRecord> out;
     for (;;) {
         LATCHKEY_TRY(row, stmt.step());
         if (!row)
             return out;
-        RoleRecord r;
+        directory::RoleRecord r;
         r.user_id = stmt.text(0);
-        const auto role = role_from_string(stmt.text(1));
+        const auto role = directory::role_from_string(stmt.text(1));
         if (!role)
             return core::fail(corrupt("role of user '" + r.user_id + "'"));
         r.role = *role;
@@ -122,7 +123,7 @@ core::Status run_on_user(sqlite3* db, std::string_view sql, const std::string& u
 
 // ---- accounts and the directory -----------------------------------------------------------
 
-core::Status SqliteStore::set_account_kind(const std::string& account_id, AccountKind kind)
+core::Status SqliteStore::set_account_kind(const std::string& account_id, proto::AccountKind kind)
 {
     const std::lock_guard lock(mutex_);
     auto set = update_account(db_.get(), "UPDATE accounts SET kind = ?2 WHERE id = ?1",
@@ -218,7 +219,7 @@ core::Result<std::uint32_t> SqliteStore::codes_sent(const std::string& account_i
     return row ? read_u32(stmt, 0) : 0U;
 }
 
-core::Status SqliteStore::put_code(const VerificationCodeRecord& c)
+core::Status SqliteStore::put_code(const directory::VerificationCodeRecord& c)
 {
     if (c.phone.empty() || c.code_hash.empty())
         return core::fail(Errc::invalid_argument,
@@ -240,8 +241,8 @@ core::Status SqliteStore::put_code(const VerificationCodeRecord& c)
     return txn.commit();
 }
 
-core::Result<std::optional<VerificationCodeRecord>>
-SqliteStore::code(const std::string& account_id, CodePurpose purpose)
+core::Result<std::optional<directory::VerificationCodeRecord>>
+SqliteStore::code(const std::string& account_id, directory::CodePurpose purpose)
 {
     const std::lock_guard lock(mutex_);
     std::string sql = "SELECT ";
@@ -251,13 +252,13 @@ SqliteStore::code(const std::string& account_id, CodePurpose purpose)
     LATCHKEY_TRY_STATUS(stmt.bind(account_id, to_string(purpose)));
     LATCHKEY_TRY(row, stmt.step());
     if (!row)
-        return std::optional<VerificationCodeRecord>{};
+        return std::optional<directory::VerificationCodeRecord>{};
     LATCHKEY_TRY(c, read_code(stmt));
-    return std::optional<VerificationCodeRecord>{std::move(c)};
+    return std::optional<directory::VerificationCodeRecord>{std::move(c)};
 }
 
 core::Result<std::uint32_t> SqliteStore::spend_code_try(const std::string& account_id,
-                                                        CodePurpose purpose)
+                                                        directory::CodePurpose purpose)
 {
     const std::lock_guard lock(mutex_);
     sqlite3* db = db_.get();
@@ -283,7 +284,7 @@ core::Result<std::uint32_t> SqliteStore::spend_code_try(const std::string& accou
     return tries_left;
 }
 
-core::Status SqliteStore::delete_code(const std::string& account_id, CodePurpose purpose)
+core::Status SqliteStore::delete_code(const std::string& account_id, directory::CodePurpose purpose)
 {
     const std::lock_guard lock(mutex_);
     sqlite3* db = db_.get();
@@ -297,7 +298,7 @@ core::Status SqliteStore::delete_code(const std::string& account_id, CodePurpose
 
 // ---- roles --------------------------------------------------------------------------------
 
-core::Status SqliteStore::grant_role(const RoleRecord& r)
+core::Status SqliteStore::grant_role(const directory::RoleRecord& r)
 {
     const std::lock_guard lock(mutex_);
     sqlite3* db = db_.get();
@@ -316,7 +317,8 @@ core::Status SqliteStore::grant_role(const RoleRecord& r)
     return txn.commit();
 }
 
-core::Status SqliteStore::revoke_role(const std::string& user_id, Role role,
+core::Status SqliteStore::revoke_role(const std::string& user_id,
+                                      directory::Role role,
                                       std::optional<core::TimePoint> self_at)
 {
     const std::lock_guard lock(mutex_);
@@ -339,7 +341,7 @@ core::Status SqliteStore::revoke_role(const std::string& user_id, Role role,
     return txn.commit();
 }
 
-core::Result<std::vector<RoleRecord>> SqliteStore::roles_of(const std::string& user_id)
+core::Result<std::vector<directory::RoleRecord>> SqliteStore::roles_of(const std::string& user_id)
 {
     const std::lock_guard lock(mutex_);
     std::string sql = "SELECT ";
@@ -350,7 +352,7 @@ core::Result<std::vector<RoleRecord>> SqliteStore::roles_of(const std::string& u
     return read_roles(stmt);
 }
 
-core::Result<std::vector<RoleRecord>>
+core::Result<std::vector<directory::RoleRecord>>
 SqliteStore::roles(const std::optional<std::string>& account_id)
 {
     const std::lock_guard lock(mutex_);
@@ -390,4 +392,4 @@ core::Status SqliteStore::clear_credentials(const std::string& user_id)
     return txn.commit();
 }
 
-} // namespace latchkey::daemon
+} // namespace latchkey::sqlite

@@ -11,7 +11,7 @@
 #include "storage/sqlite/sqlite_rows.hpp"
 #include "storage/sqlite/sqlite_store.hpp"
 
-namespace latchkey::daemon {
+namespace latchkey::sqlite {
 
 namespace {
 
@@ -21,9 +21,9 @@ using namespace sqlite_rows;
 constexpr std::string_view device_columns =
     "d.id, d.user_id, d.sealed_secret, d.digits, d.period_s, d.created_at, d.last_used_step";
 
-core::Result<MfaDeviceRecord> read_device(const Statement& s)
+core::Result<directory::MfaDeviceRecord> read_device(const Statement& s)
 {
-    MfaDeviceRecord d;
+    directory::MfaDeviceRecord d;
     d.id = s.text(0);
     d.user_id = s.text(1);
     auto sealed = core::base64_decode(s.text(2));
@@ -57,7 +57,8 @@ core::Status insert_recovery_codes(sqlite3* db, const std::string& user_id,
 
 } // namespace
 
-core::Result<std::optional<MfaDeviceRecord>> SqliteStore::mfa_device(const std::string& user_id)
+core::Result<std::optional<directory::MfaDeviceRecord>>
+SqliteStore::mfa_device(const std::string& user_id)
 {
     const std::lock_guard lock(mutex_);
     std::string sql = "SELECT ";
@@ -67,12 +68,12 @@ core::Result<std::optional<MfaDeviceRecord>> SqliteStore::mfa_device(const std::
     LATCHKEY_TRY_STATUS(stmt.bind(user_id));
     LATCHKEY_TRY(row, stmt.step());
     if (!row)
-        return std::optional<MfaDeviceRecord>{};
+        return std::optional<directory::MfaDeviceRecord>{};
     LATCHKEY_TRY(device, read_device(stmt));
-    return std::optional<MfaDeviceRecord>{std::move(device)};
+    return std::optional<directory::MfaDeviceRecord>{std::move(device)};
 }
 
-core::Result<std::vector<MfaDeviceRecord>> SqliteStore::mfa_devices()
+core::Result<std::vector<directory::MfaDeviceRecord>> SqliteStore::mfa_devices()
 {
     const std::lock_guard lock(mutex_);
     std::string sql = "SELECT ";
@@ -80,7 +81,7 @@ core::Result<std::vector<MfaDeviceRecord>> SqliteStore::mfa_devices()
     sql += " FROM mfa_devices d JOIN users u ON u.id = d.user_id "
            "JOIN accounts a ON a.id = u.account_id ORDER BY a.name, u.name";
     LATCHKEY_TRY(stmt, Statement::prepare(db_.get(), sql));
-    std::vector<MfaDeviceRecord> out;
+    std::vector<directory::MfaDeviceRecord> out;
     for (;;) {
         LATCHKEY_TRY(row, stmt.step());
         if (!row)
@@ -90,7 +91,7 @@ core::Result<std::vector<MfaDeviceRecord>> SqliteStore::mfa_devices()
     }
 }
 
-core::Status SqliteStore::add_mfa_device(const MfaDeviceRecord& d,
+core::Status SqliteStore::add_mfa_device(const directory::MfaDeviceRecord& d,
                                          const std::vector<std::string>& recovery_hashes)
 {
     if (d.sealed_secret.empty())
@@ -181,4 +182,4 @@ core::Result<std::uint32_t> SqliteStore::recovery_codes_left(const std::string& 
     return row ? static_cast<std::uint32_t>(stmt.int64(0)) : 0U;
 }
 
-} // namespace latchkey::daemon
+} // namespace latchkey::sqlite

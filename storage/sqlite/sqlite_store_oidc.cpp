@@ -11,7 +11,7 @@
 #include "storage/sqlite/sqlite_rows.hpp"
 #include "storage/sqlite/sqlite_store.hpp"
 
-namespace latchkey::daemon {
+namespace latchkey::sqlite {
 
 namespace {
 
@@ -21,9 +21,9 @@ using namespace sqlite_rows;
 constexpr std::string_view key_columns =
     "kid, alg, sealed_pem, created_at, retired_at, unpublish_at";
 
-core::Result<OidcKeyRecord> read_key(const Statement& s)
+core::Result<directory::OidcKeyRecord> read_key(const Statement& s)
 {
-    OidcKeyRecord k;
+    directory::OidcKeyRecord k;
     k.kid = s.text(0);
     k.alg = s.text(1);
     auto sealed = core::base64_decode(s.text(2));
@@ -41,9 +41,9 @@ constexpr std::string_view client_columns =
     "backchannel_logout_uri, scopes, id_token_alg, claims_in_id_token, require_consent, "
     "created_at";
 
-core::Result<OidcClientRecord> read_client(const Statement& s)
+core::Result<directory::OidcClientRecord> read_client(const Statement& s)
 {
-    OidcClientRecord c;
+    directory::OidcClientRecord c;
     c.id = s.text(0);
     c.name = s.text(1);
     c.secret_hash = s.text(2);
@@ -65,9 +65,9 @@ core::Result<OidcClientRecord> read_client(const Statement& s)
 constexpr std::string_view access_key_columns =
     "id, user_id, secret_hash, enabled, created_at, last_used_at";
 
-AccessKeyRecord read_access_key(const Statement& s)
+directory::AccessKeyRecord read_access_key(const Statement& s)
 {
-    AccessKeyRecord k;
+    directory::AccessKeyRecord k;
     k.id = s.text(0);
     k.user_id = s.text(1);
     k.secret_hash = s.text(2);
@@ -93,7 +93,7 @@ core::Status change_access_key(sqlite3* db, std::string_view sql, const std::str
 
 } // namespace
 
-core::Status SqliteStore::add_access_key(const AccessKeyRecord& k)
+core::Status SqliteStore::add_access_key(const directory::AccessKeyRecord& k)
 {
     const std::lock_guard lock(mutex_);
     sqlite3* db = db_.get();
@@ -108,7 +108,8 @@ core::Status SqliteStore::add_access_key(const AccessKeyRecord& k)
     return txn.commit();
 }
 
-core::Result<std::optional<AccessKeyRecord>> SqliteStore::access_key(const std::string& id)
+core::Result<std::optional<directory::AccessKeyRecord>>
+SqliteStore::access_key(const std::string& id)
 {
     const std::lock_guard lock(mutex_);
     std::string sql = "SELECT ";
@@ -118,11 +119,11 @@ core::Result<std::optional<AccessKeyRecord>> SqliteStore::access_key(const std::
     LATCHKEY_TRY_STATUS(stmt.bind(id));
     LATCHKEY_TRY(row, stmt.step());
     if (!row)
-        return std::optional<AccessKeyRecord>{};
-    return std::optional<AccessKeyRecord>{read_access_key(stmt)};
+        return std::optional<directory::AccessKeyRecord>{};
+    return std::optional<directory::AccessKeyRecord>{read_access_key(stmt)};
 }
 
-core::Result<std::vector<AccessKeyRecord>>
+core::Result<std::vector<directory::AccessKeyRecord>>
 SqliteStore::access_keys(const std::optional<std::string>& user_id)
 {
     const std::lock_guard lock(mutex_);
@@ -135,7 +136,7 @@ SqliteStore::access_keys(const std::optional<std::string>& user_id)
     LATCHKEY_TRY(stmt, Statement::prepare(db_.get(), sql));
     if (user_id)
         LATCHKEY_TRY_STATUS(stmt.bind(*user_id));
-    std::vector<AccessKeyRecord> out;
+    std::vector<directory::AccessKeyRecord> out;
     for (;;) {
         LATCHKEY_TRY(row, stmt.step());
         if (!row)
@@ -164,7 +165,7 @@ core::Status SqliteStore::touch_access_key(const std::string& id, core::TimePoin
                              id, core::to_unix(at));
 }
 
-core::Status SqliteStore::add_oidc_key(const OidcKeyRecord& k)
+core::Status SqliteStore::add_oidc_key(const directory::OidcKeyRecord& k)
 {
     const std::lock_guard lock(mutex_);
     sqlite3* db = db_.get();
@@ -184,7 +185,7 @@ core::Status SqliteStore::add_oidc_key(const OidcKeyRecord& k)
     return txn.commit();
 }
 
-core::Result<std::vector<OidcKeyRecord>> SqliteStore::oidc_keys(core::TimePoint now)
+core::Result<std::vector<directory::OidcKeyRecord>> SqliteStore::oidc_keys(core::TimePoint now)
 {
     const std::lock_guard lock(mutex_);
     std::string sql = "SELECT ";
@@ -193,7 +194,7 @@ core::Result<std::vector<OidcKeyRecord>> SqliteStore::oidc_keys(core::TimePoint 
            "ORDER BY created_at DESC, rowid DESC";
     LATCHKEY_TRY(stmt, Statement::prepare(db_.get(), sql));
     LATCHKEY_TRY_STATUS(stmt.bind(core::to_unix(now)));
-    std::vector<OidcKeyRecord> out;
+    std::vector<directory::OidcKeyRecord> out;
     for (;;) {
         LATCHKEY_TRY(row, stmt.step());
         if (!row)
@@ -219,7 +220,7 @@ core::Status SqliteStore::retire_oidc_key(const std::string& kid, core::TimePoin
     return txn.commit();
 }
 
-core::Status SqliteStore::add_oidc_client(const OidcClientRecord& c)
+core::Status SqliteStore::add_oidc_client(const directory::OidcClientRecord& c)
 {
     const std::lock_guard lock(mutex_);
     sqlite3* db = db_.get();
@@ -242,7 +243,8 @@ core::Status SqliteStore::add_oidc_client(const OidcClientRecord& c)
     return txn.commit();
 }
 
-core::Result<std::optional<OidcClientRecord>> SqliteStore::oidc_client(const std::string& id)
+core::Result<std::optional<directory::OidcClientRecord>>
+SqliteStore::oidc_client(const std::string& id)
 {
     const std::lock_guard lock(mutex_);
     std::string sql = "SELECT ";
@@ -252,19 +254,19 @@ core::Result<std::optional<OidcClientRecord>> SqliteStore::oidc_client(const std
     LATCHKEY_TRY_STATUS(stmt.bind(id));
     LATCHKEY_TRY(row, stmt.step());
     if (!row)
-        return std::optional<OidcClientRecord>{};
+        return std::optional<directory::OidcClientRecord>{};
     LATCHKEY_TRY(client, read_client(stmt));
-    return std::optional<OidcClientRecord>{std::move(client)};
+    return std::optional<directory::OidcClientRecord>{std::move(client)};
 }
 
-core::Result<std::vector<OidcClientRecord>> SqliteStore::oidc_clients()
+core::Result<std::vector<directory::OidcClientRecord>> SqliteStore::oidc_clients()
 {
     const std::lock_guard lock(mutex_);
     std::string sql = "SELECT ";
     sql += client_columns;
     sql += " FROM oidc_clients ORDER BY id";
     LATCHKEY_TRY(stmt, Statement::prepare(db_.get(), sql));
-    std::vector<OidcClientRecord> out;
+    std::vector<directory::OidcClientRecord> out;
     for (;;) {
         LATCHKEY_TRY(row, stmt.step());
         if (!row)
@@ -287,4 +289,4 @@ core::Status SqliteStore::remove_oidc_client(const std::string& id)
     return txn.commit();
 }
 
-} // namespace latchkey::daemon
+} // namespace latchkey::sqlite

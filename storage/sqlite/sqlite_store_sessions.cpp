@@ -20,7 +20,7 @@
 #include "storage/sqlite/sqlite.hpp"
 #include "storage/sqlite/sqlite_rows.hpp"
 
-namespace latchkey::daemon {
+namespace latchkey::sqlite {
 
 namespace {
 
@@ -35,9 +35,9 @@ constexpr std::string_view session_columns =
 constexpr std::string_view open_at_now =
     "closed_at IS NULL AND (expires_at IS NULL OR expires_at >= ?9)";
 
-SessionRecord read_session(const Statement& s)
+directory::SessionRecord read_session(const Statement& s)
 {
-    SessionRecord r;
+    directory::SessionRecord r;
     r.id = s.text(0);
     r.user_id = s.text(1);
     r.service = s.text(2);
@@ -49,15 +49,15 @@ SessionRecord read_session(const Statement& s)
     r.method = s.optional_text(8);
     r.opened_at = core::from_unix(s.int64(9));
     r.closed_at = time_or_null(s.optional_int64(10));
-    r.kind = s.text(11) == "web" ? SessionKind::web : SessionKind::pam;
+    r.kind = s.text(11) == "web" ? directory::SessionKind::web : directory::SessionKind::pam;
     r.secret_hash = s.optional_text(12);
     r.expires_at = time_or_null(s.optional_int64(13));
     return r;
 }
 
-core::Result<std::vector<SessionRecord>> read_sessions(Statement& stmt)
+core::Result<std::vector<directory::SessionRecord>> read_sessions(Statement& stmt)
 {
-    std::vector<SessionRecord> out;
+    std::vector<directory::SessionRecord> out;
     for (;;) {
         LATCHKEY_TRY(row, stmt.step());
         if (!row)
@@ -154,7 +154,7 @@ core::Status SqliteStore::set_locked_until(const std::string& user_id,
 
 // ---- sessions -----------------------------------------------------------------------------
 
-core::Status SqliteStore::create_session(const SessionRecord& s)
+core::Status SqliteStore::create_session(const directory::SessionRecord& s)
 {
     const std::lock_guard lock(mutex_);
     sqlite3* db = db_.get();
@@ -186,7 +186,7 @@ core::Result<bool> SqliteStore::close_session(const std::string& session_id, cor
     return closed;
 }
 
-core::Result<std::vector<SessionRecord>>
+core::Result<std::vector<directory::SessionRecord>>
 SqliteStore::open_sessions(const std::optional<std::string>& user_id, core::TimePoint now)
 {
     const std::lock_guard lock(mutex_);
@@ -204,7 +204,7 @@ SqliteStore::open_sessions(const std::optional<std::string>& user_id, core::Time
     return read_sessions(stmt);
 }
 
-core::Result<std::optional<SessionRecord>> SqliteStore::session(const std::string& id)
+core::Result<std::optional<directory::SessionRecord>> SqliteStore::session(const std::string& id)
 {
     const std::lock_guard lock(mutex_);
     std::string sql = "SELECT ";
@@ -214,12 +214,12 @@ core::Result<std::optional<SessionRecord>> SqliteStore::session(const std::strin
     LATCHKEY_TRY_STATUS(stmt.bind(id));
     LATCHKEY_TRY(row, stmt.step());
     if (!row)
-        return std::optional<SessionRecord>{};
-    return std::optional<SessionRecord>{read_session(stmt)};
+        return std::optional<directory::SessionRecord>{};
+    return std::optional<directory::SessionRecord>{read_session(stmt)};
 }
 
-core::Result<std::optional<SessionRecord>> SqliteStore::web_session(const std::string& secret_hash,
-                                                                    core::TimePoint now)
+core::Result<std::optional<directory::SessionRecord>>
+SqliteStore::web_session(const std::string& secret_hash, core::TimePoint now)
 {
     const std::lock_guard lock(mutex_);
     std::string sql = "SELECT ";
@@ -231,11 +231,12 @@ core::Result<std::optional<SessionRecord>> SqliteStore::web_session(const std::s
     LATCHKEY_TRY_STATUS(stmt.bind_at(9, core::to_unix(now)));
     LATCHKEY_TRY(row, stmt.step());
     if (!row)
-        return std::optional<SessionRecord>{};
-    return std::optional<SessionRecord>{read_session(stmt)};
+        return std::optional<directory::SessionRecord>{};
+    return std::optional<directory::SessionRecord>{read_session(stmt)};
 }
 
-core::Result<std::vector<SessionRecord>> SqliteStore::expire_web_state(core::TimePoint now)
+core::Result<std::vector<directory::SessionRecord>>
+SqliteStore::expire_web_state(core::TimePoint now)
 {
     const std::lock_guard lock(mutex_);
     sqlite3* db = db_.get();
@@ -260,4 +261,4 @@ core::Result<std::vector<SessionRecord>> SqliteStore::expire_web_state(core::Tim
     return ended;
 }
 
-} // namespace latchkey::daemon
+} // namespace latchkey::sqlite

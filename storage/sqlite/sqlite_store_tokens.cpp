@@ -18,7 +18,7 @@
 #include "storage/sqlite/sqlite.hpp"
 #include "storage/sqlite/sqlite_rows.hpp"
 
-namespace latchkey::daemon {
+namespace latchkey::sqlite {
 
 namespace {
 
@@ -29,9 +29,9 @@ constexpr std::string_view refresh_columns =
     "token_hash, family, client_id, user_id, session_id, scopes, auth_time, method, expires_at, "
     "rotated_at";
 
-core::Result<RefreshTokenRecord> read_refresh(const Statement& s)
+core::Result<directory::RefreshTokenRecord> read_refresh(const Statement& s)
 {
-    RefreshTokenRecord r;
+    directory::RefreshTokenRecord r;
     r.token_hash = s.text(0);
     r.family = s.text(1);
     r.client_id = s.text(2);
@@ -47,7 +47,7 @@ core::Result<RefreshTokenRecord> read_refresh(const Statement& s)
 }
 
 /// Inserts a token, only for a session that is still open (the caller holds a transaction).
-core::Status insert_refresh(sqlite3* db, const RefreshTokenRecord& t)
+core::Status insert_refresh(sqlite3* db, const directory::RefreshTokenRecord& t)
 {
     LATCHKEY_TRY(open, row_exists(db, "SELECT 1 FROM sessions WHERE id = ?1 AND closed_at IS NULL",
                                   t.session_id));
@@ -101,7 +101,7 @@ core::Result<std::vector<std::string>> SqliteStore::session_clients(const std::s
     }
 }
 
-core::Status SqliteStore::add_refresh_token(const RefreshTokenRecord& token)
+core::Status SqliteStore::add_refresh_token(const directory::RefreshTokenRecord& token)
 {
     const std::lock_guard lock(mutex_);
     sqlite3* db = db_.get();
@@ -110,7 +110,7 @@ core::Status SqliteStore::add_refresh_token(const RefreshTokenRecord& token)
     return txn.commit();
 }
 
-core::Result<std::optional<RefreshTokenRecord>>
+core::Result<std::optional<directory::RefreshTokenRecord>>
 SqliteStore::refresh_token(const std::string& token_hash)
 {
     const std::lock_guard lock(mutex_);
@@ -121,13 +121,14 @@ SqliteStore::refresh_token(const std::string& token_hash)
     LATCHKEY_TRY_STATUS(stmt.bind(token_hash));
     LATCHKEY_TRY(row, stmt.step());
     if (!row)
-        return std::optional<RefreshTokenRecord>{};
+        return std::optional<directory::RefreshTokenRecord>{};
     LATCHKEY_TRY(t, read_refresh(stmt));
-    return std::optional<RefreshTokenRecord>{std::move(t)};
+    return std::optional<directory::RefreshTokenRecord>{std::move(t)};
 }
 
-core::Status SqliteStore::rotate_refresh_token(const std::string& old_hash, core::TimePoint at,
-                                               const RefreshTokenRecord& next)
+core::Status SqliteStore::rotate_refresh_token(const std::string& old_hash,
+                                               core::TimePoint at,
+                                               const directory::RefreshTokenRecord& next)
 {
     const std::lock_guard lock(mutex_);
     sqlite3* db = db_.get();
@@ -203,4 +204,4 @@ core::Status SqliteStore::set_consent(const std::string& user_id, const std::str
     return {};
 }
 
-} // namespace latchkey::daemon
+} // namespace latchkey::sqlite

@@ -5,25 +5,25 @@
 #include "credentials/auth_engine.hpp"
 #include "tests/directory/directory_fixture.hpp"
 
-namespace latchkey::daemon {
+namespace latchkey::credentials {
 namespace {
 
 using core::Secret;
 using proto::Outcome;
 using proto::PromptKind;
 
-class AuthEngineTest : public DirectoryFixture {
+class AuthEngineTest : public directory::DirectoryFixture {
 protected:
     void SetUp() override
     {
-        DirectoryFixture::SetUp();
+        directory::DirectoryFixture::SetUp();
         auto box = SecretBox::from_key(Secret(std::string(SecretBox::key_size, 'k')));
         ASSERT_TRUE(box);
         box_ = std::make_unique<SecretBox>(std::move(*box));
         mfa_ = std::make_unique<Mfa>(*store_, *box_, *audit_, clock_, TotpParams{});
         engine_ = std::make_unique<AuthEngine>(*store_, *directory_, hasher_, *mfa_, *audit_,
                                                clock_);
-        ASSERT_TRUE(directory_->create_account({"db", AccountKind::resource}, admin_));
+        ASSERT_TRUE(directory_->create_account({"db", proto::AccountKind::resource}, admin_));
         add_user("alice", "Alice-Passw0rd");
     }
 
@@ -121,7 +121,7 @@ TEST_F(AuthEngineTest, RefusesRootOnAResourceAccountWithoutAsking)
     EXPECT_EQ(v.message.rfind("root logon is disabled on resource accounts", 0), 0u) << v.message;
     EXPECT_NE(v.message.find("switch it to a cloud account"), std::string::npos);
     EXPECT_TRUE(prompts_.empty());
-    const auto alerts = store_->audit({Severity::alert, std::nullopt, std::nullopt, 10});
+    const auto alerts = store_->audit({directory::Severity::alert, std::nullopt, std::nullopt, 10});
     ASSERT_TRUE(alerts);
     ASSERT_EQ(alerts->size(), 1u);
     EXPECT_EQ(alerts->front().event, "auth.deny");
@@ -296,7 +296,7 @@ TEST_F(AuthEngineTest, UpgradesOldHashesOnLogon)
 
 TEST_F(AuthEngineTest, RootOfACloudAccountLogsOnOnlyWithAPasswordAndThenEnrolsMfa)
 {
-    ASSERT_TRUE(directory_->create_account({"lab", AccountKind::cloud}, admin_));
+    ASSERT_TRUE(directory_->create_account({"lab", proto::AccountKind::cloud}, admin_));
     directory_->set_host_account("lab"); // a host of the cloud account
     // Root exists but has no password yet: refused at once, pointing at the recovery.
     auto v = logon("root@lab.example.internal", {"anything"});
@@ -316,7 +316,7 @@ TEST_F(AuthEngineTest, RootOfACloudAccountLogsOnOnlyWithAPasswordAndThenEnrolsMf
     ASSERT_GE(prompts_.size(), 2u);
     EXPECT_EQ(prompts_[1], PromptKind::verification_code);
     // Every attempt is an alert.
-    auto alerts = store_->audit({Severity::alert, std::nullopt, std::nullopt, 100});
+    auto alerts = store_->audit({directory::Severity::alert, std::nullopt, std::nullopt, 100});
     ASSERT_TRUE(alerts);
     EXPECT_GE(alerts->size(), 2u);
     for (const auto& e : *alerts) {
@@ -338,4 +338,4 @@ TEST_F(AuthEngineTest, NobodyLogsOnToAClosedAccount)
 }
 
 } // namespace
-} // namespace latchkey::daemon
+} // namespace latchkey::credentials

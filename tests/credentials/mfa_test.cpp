@@ -32,7 +32,7 @@
 #include "credentials/totp.hpp"
 #include "tests/directory/directory_fixture.hpp"
 
-namespace latchkey::daemon {
+namespace latchkey::credentials {
 namespace {
 
 using core::Errc;
@@ -160,11 +160,11 @@ struct LogonRun {
     std::vector<proto::Message> last_messages; ///< those that came with the verdict
 };
 
-class MfaTest : public DirectoryFixture {
+class MfaTest : public directory::DirectoryFixture {
 protected:
     void SetUp() override
     {
-        DirectoryFixture::SetUp();
+        directory::DirectoryFixture::SetUp();
         auto box = SecretBox::from_key(Secret(key_));
         ASSERT_TRUE(box) << box.error().message;
         box_ = std::make_unique<SecretBox>(std::move(*box));
@@ -183,11 +183,11 @@ protected:
         ASSERT_TRUE(passwords_->reset(req, admin_));
     }
 
-    ResolvedUser resolve(const std::string& name = "alice")
+    directory::ResolvedUser resolve(const std::string& name = "alice")
     {
         auto r = directory_->resolve({name, std::string("web")});
         EXPECT_TRUE(r) << r.error().message;
-        return r ? std::move(*r) : ResolvedUser{};
+        return r ? std::move(*r) : directory::ResolvedUser{};
     }
 
     void set_settings(std::vector<proto::Assignment> changes)
@@ -209,7 +209,7 @@ protected:
 
     /// Starts an enrolment whose secret gives a different code at each step from 5 before now
     /// to 12 after, so that a "refused" check cannot pass or fail through a chance collision.
-    std::optional<PendingEnrolment> start_distinctive(const ResolvedUser& who)
+    std::optional<PendingEnrolment> start_distinctive(const directory::ResolvedUser& who)
     {
         for (int attempt = 0; attempt < 100; ++attempt) {
             auto pending = mfa_->start(who);
@@ -249,12 +249,14 @@ protected:
     }
 
     /// Mfa::check of `answer` for `name`'s stored device, by name ("totp", "wrong", ...).
-    std::string check(std::string_view answer, const std::string& name = "alice",
-                      Mfa* mfa = nullptr, Store* store = nullptr)
+    std::string check(std::string_view answer,
+                      const std::string& name = "alice",
+                      Mfa* mfa = nullptr,
+                      directory::Store* store = nullptr)
     {
         Mfa& m = mfa != nullptr ? *mfa : *mfa_;
-        Store& s = store != nullptr ? *store : *store_;
-        const ResolvedUser who = resolve(name);
+        directory::Store& s = store != nullptr ? *store : *store_;
+        const directory::ResolvedUser who = resolve(name);
         const auto device = s.mfa_device(who.user.id);
         if (!device)
             return "error: " + device.error().message;
@@ -308,21 +310,21 @@ protected:
             single_prompt);
     }
 
-    std::vector<AuditEvent> audit_events(const std::string& event)
+    std::vector<directory::AuditEvent> audit_events(const std::string& event)
     {
         const auto all = store_->audit({});
         EXPECT_TRUE(all) << all.error().message;
-        std::vector<AuditEvent> out;
+        std::vector<directory::AuditEvent> out;
         if (all)
             std::copy_if(all->begin(), all->end(), std::back_inserter(out),
-                         [&](const AuditEvent& e) { return e.event == event; });
+                         [&](const directory::AuditEvent& e) { return e.event == event; });
         return out;
     }
 
     /// A device record for the store tests, sealed as Mfa seals it.
-    MfaDeviceRecord device_for(const std::string& user_id, const Secret& secret)
+    directory::MfaDeviceRecord device_for(const std::string& user_id, const Secret& secret)
     {
-        MfaDeviceRecord d;
+        directory::MfaDeviceRecord d;
         d.id = core::uuid_v4();
         d.user_id = user_id;
         auto sealed = box_->seal(secret, "totp:" + user_id);
@@ -383,7 +385,7 @@ TEST_F(MfaTest, StoreRoundTripsADeviceWithItsRecoveryCodes)
 {
     const auto alice = resolve();
     const Secret secret = generate_totp_secret();
-    const MfaDeviceRecord d = device_for(alice.user.id, secret);
+    const directory::MfaDeviceRecord d = device_for(alice.user.id, secret);
     ASSERT_TRUE(store_->add_mfa_device(d, {"h1", "h2", "h3"}));
 
     const auto got = store_->mfa_device(alice.user.id);
@@ -427,7 +429,8 @@ TEST_F(MfaTest, StoreRefusesASecondDeviceAndAMissingUser)
 TEST_F(MfaTest, StoreAcceptsOnlyAHigherTotpStep)
 {
     const auto alice = resolve();
-    const MfaDeviceRecord d = device_for(alice.user.id, generate_totp_secret()); // last used 100
+    const directory::MfaDeviceRecord d =
+        device_for(alice.user.id, generate_totp_secret()); // last used 100
     ASSERT_TRUE(store_->add_mfa_device(d, {}));
     EXPECT_TRUE(*store_->use_totp_step(d.id, 101));
     EXPECT_FALSE(*store_->use_totp_step(d.id, 101)); // replay
@@ -443,7 +446,7 @@ TEST_F(MfaTest, StoreAcceptsOnlyAHigherTotpStep)
 TEST_F(MfaTest, StoreAcceptsAFirstStepWhenNoneWasUsed)
 {
     const auto alice = resolve();
-    MfaDeviceRecord d = device_for(alice.user.id, generate_totp_secret());
+    directory::MfaDeviceRecord d = device_for(alice.user.id, generate_totp_secret());
     d.last_used_step.reset();
     ASSERT_TRUE(store_->add_mfa_device(d, {}));
     EXPECT_FALSE((*store_->mfa_device(alice.user.id))->last_used_step);
@@ -454,7 +457,7 @@ TEST_F(MfaTest, StoreAcceptsAFirstStepWhenNoneWasUsed)
 TEST_F(MfaTest, StoreKeepsTheUsedStepAcrossReopening)
 {
     const auto alice = resolve();
-    const MfaDeviceRecord d = device_for(alice.user.id, generate_totp_secret());
+    const directory::MfaDeviceRecord d = device_for(alice.user.id, generate_totp_secret());
     ASSERT_TRUE(store_->add_mfa_device(d, {}));
     ASSERT_TRUE(*store_->use_totp_step(d.id, 200));
 
@@ -463,7 +466,7 @@ TEST_F(MfaTest, StoreKeepsTheUsedStepAcrossReopening)
     mfa_.reset();
     engine_.reset();
     store_.reset();
-    auto reopened = SqliteStore::open(tmp_.file("test.db"));
+    auto reopened = sqlite::SqliteStore::open(tmp_.file("test.db"));
     ASSERT_TRUE(reopened) << reopened.error().message;
     store_ = std::move(*reopened);
 
@@ -521,7 +524,7 @@ TEST_F(MfaTest, StoreRemovingADeviceRemovesItsRecoveryCodes)
 TEST_F(MfaTest, StoreDeletingTheUserDeletesItsDeviceAndCodes)
 {
     const auto alice = resolve();
-    const MfaDeviceRecord d = device_for(alice.user.id, generate_totp_secret());
+    const directory::MfaDeviceRecord d = device_for(alice.user.id, generate_totp_secret());
     ASSERT_TRUE(store_->add_mfa_device(d, {"h1", "h2"}));
     ASSERT_EQ(raw_int("SELECT count(*) FROM mfa_devices"), 1);
     ASSERT_EQ(raw_int("SELECT count(*) FROM recovery_codes"), 2);
@@ -913,11 +916,11 @@ TEST_F(MfaTest, CheckStillRefusesAReplayAfterReopening)
     const std::string c = code();
     ASSERT_EQ(check(c), "totp");
 
-    auto reopened = SqliteStore::open(tmp_.file("test.db"));
+    auto reopened = sqlite::SqliteStore::open(tmp_.file("test.db"));
     ASSERT_TRUE(reopened) << reopened.error().message;
     auto box = SecretBox::from_key(Secret(key_));
     ASSERT_TRUE(box);
-    Audit audit(**reopened, clock_);
+    directory::Audit audit(**reopened, clock_);
     Mfa mfa(**reopened, *box, audit, clock_, TotpParams{});
     EXPECT_EQ(check(c, "alice", &mfa, reopened->get()), "replayed");
     EXPECT_EQ(check(code(1), "alice", &mfa, reopened->get()), "totp");
@@ -937,7 +940,7 @@ TEST_F(MfaTest, AnotherKeyCannotCheckCodes)
 
 TEST_F(MfaTest, ListShowsDevicesByAccountThenUser)
 {
-    ASSERT_TRUE(directory_->create_account({"db", AccountKind::resource}, admin_));
+    ASSERT_TRUE(directory_->create_account({"db", proto::AccountKind::resource}, admin_));
     add_user("bob", "Bob-Passw0rd!", "db");
     const auto enrolled_at = clock_.now() + step; // the second code's time
     ASSERT_NO_FATAL_FAILURE(enrol("alice"));
@@ -974,18 +977,18 @@ TEST_F(MfaTest, ListShowsDevicesByAccountThenUser)
 
 TEST_F(MfaTest, RequiredByTheAccountOrForTheRootOfACloudAccount)
 {
-    AccountRecord account;
-    UserRecord user;
+    directory::AccountRecord account;
+    directory::UserRecord user;
     user.name = "alice";
     EXPECT_FALSE(Mfa::required(account, user));
     account.settings.mfa_required = true;
     EXPECT_TRUE(Mfa::required(account, user));
     account.settings.mfa_required = false;
-    account.kind = AccountKind::cloud;
+    account.kind = proto::AccountKind::cloud;
     EXPECT_FALSE(Mfa::required(account, user));
     user.name = "root";
     EXPECT_TRUE(Mfa::required(account, user));
-    account.kind = AccountKind::resource;
+    account.kind = proto::AccountKind::resource;
     EXPECT_FALSE(Mfa::required(account, user));
 }
 
@@ -1411,4 +1414,4 @@ TEST_F(MfaSelfEnrolmentTest, RefusedWhenTheAccountDoesNotAllowIt)
 }
 
 } // namespace
-} // namespace latchkey::daemon
+} // namespace latchkey::credentials

@@ -6,7 +6,7 @@
 #include "directory/password_policy.hpp"
 #include "credentials/phc.hpp"
 
-namespace latchkey::daemon {
+namespace latchkey::credentials {
 namespace {
 
 using core::Secret;
@@ -14,9 +14,9 @@ using core::Secret;
 // Small parameters keep the tests fast; production defaults are exercised by the bench.
 constexpr Argon2Params fast{1024, 1, 1};
 
-std::string violation(const PasswordPolicy& p, std::string_view pw)
+std::string violation(const proto::PasswordPolicy& p, std::string_view pw)
 {
-    const auto s = check_composition(p, Secret(pw));
+    const auto s = directory::check_composition(p, Secret(pw));
     if (s)
         return "";
     EXPECT_TRUE(s.error().is(core::Errc::policy_violation));
@@ -25,18 +25,18 @@ std::string violation(const PasswordPolicy& p, std::string_view pw)
 
 TEST(PasswordPolicy, DefaultsAreTheSeeds)
 {
-    const PasswordPolicy p;
+    const proto::PasswordPolicy p;
     EXPECT_EQ(p.min_length, 8u);
     EXPECT_TRUE(p.require_lowercase && p.require_uppercase && p.require_digit && p.require_symbol);
     EXPECT_EQ(p.max_age_days, 0u);
     EXPECT_EQ(p.history, 0u);
     EXPECT_EQ(p.max_failed_per_hour, 5u);
-    EXPECT_TRUE(validate(p));
+    EXPECT_TRUE(directory::validate(p));
 }
 
 TEST(PasswordPolicy, SaysWhichRuleIsBroken)
 {
-    const PasswordPolicy p;
+    const proto::PasswordPolicy p;
     EXPECT_EQ(violation(p, "Sh0rt!"), "the password must be at least 8 characters long");
     EXPECT_EQ(violation(p, "NOLOWER1!"), "the password must contain a lowercase letter");
     EXPECT_EQ(violation(p, "noupper1!"), "the password must contain an uppercase letter");
@@ -48,7 +48,7 @@ TEST(PasswordPolicy, SaysWhichRuleIsBroken)
 
 TEST(PasswordPolicy, CountsCharactersNotBytes)
 {
-    PasswordPolicy p;
+    proto::PasswordPolicy p;
     p.require_symbol = false;
     // Seven characters, fourteen bytes.
     EXPECT_EQ(violation(p, "Aäb1öüü"), "the password must be at least 8 characters long");
@@ -57,7 +57,7 @@ TEST(PasswordPolicy, CountsCharactersNotBytes)
 
 TEST(PasswordPolicy, RelaxedClassesAreNotRequired)
 {
-    PasswordPolicy p;
+    proto::PasswordPolicy p;
     p.require_uppercase = p.require_digit = p.require_symbol = false;
     p.min_length = 12;
     EXPECT_EQ(violation(p, "correcthorsebattery"), "");
@@ -66,60 +66,61 @@ TEST(PasswordPolicy, RelaxedClassesAreNotRequired)
 
 TEST(PasswordPolicy, BoundsTheLength)
 {
-    const PasswordPolicy p;
+    const proto::PasswordPolicy p;
     EXPECT_NE(violation(p, "Aa1!" + std::string(200, 'x')), "");
 }
 
 TEST(PasswordPolicy, ExpiresAfterMaxAge)
 {
-    PasswordPolicy p;
+    proto::PasswordPolicy p;
     const auto set = core::from_unix(1'000'000);
-    EXPECT_FALSE(password_expires_at(p, set));
-    EXPECT_FALSE(password_expired(p, set, set + std::chrono::hours(24 * 10000)));
+    EXPECT_FALSE(directory::password_expires_at(p, set));
+    EXPECT_FALSE(directory::password_expired(p, set, set + std::chrono::hours(24 * 10000)));
     p.max_age_days = 90;
-    EXPECT_EQ(core::to_unix(*password_expires_at(p, set)), 1'000'000 + 90 * 86400);
-    EXPECT_FALSE(password_expired(p, set, set + std::chrono::hours(24 * 90) - core::Seconds(1)));
-    EXPECT_TRUE(password_expired(p, set, set + std::chrono::hours(24 * 90)));
-    EXPECT_FALSE(password_expired(p, std::nullopt, set));
+    EXPECT_EQ(core::to_unix(*directory::password_expires_at(p, set)), 1'000'000 + 90 * 86400);
+    EXPECT_FALSE(
+        directory::password_expired(p, set, set + std::chrono::hours(24 * 90) - core::Seconds(1)));
+    EXPECT_TRUE(directory::password_expired(p, set, set + std::chrono::hours(24 * 90)));
+    EXPECT_FALSE(directory::password_expired(p, std::nullopt, set));
 }
 
 TEST(PasswordPolicy, GeneratedPasswordsMeetThePolicy)
 {
-    PasswordPolicy p;
+    proto::PasswordPolicy p;
     p.min_length = 32;
     for (int i = 0; i < 200; ++i) {
-        const auto pw = generate_password(p);
+        const auto pw = directory::generate_password(p);
         EXPECT_EQ(violation(p, pw.view()), "");
         EXPECT_GE(pw.size(), 32u);
     }
-    EXPECT_NE(generate_password(p).view(), generate_password(p).view());
+    EXPECT_NE(directory::generate_password(p).view(), directory::generate_password(p).view());
 }
 
 TEST(PasswordPolicy, ValidatesItsOwnRanges)
 {
-    PasswordPolicy p;
+    proto::PasswordPolicy p;
     p.min_length = 7;
-    EXPECT_FALSE(validate(p));
+    EXPECT_FALSE(directory::validate(p));
     p.min_length = 33;
-    EXPECT_FALSE(validate(p));
+    EXPECT_FALSE(directory::validate(p));
     p.min_length = 32;
     p.history = 25;
-    EXPECT_FALSE(validate(p));
+    EXPECT_FALSE(directory::validate(p));
     p.history = 24;
-    EXPECT_TRUE(validate(p));
+    EXPECT_TRUE(directory::validate(p));
 }
 
 TEST(SecuritySettings, ValidateNetworksAndDuration)
 {
-    SecuritySettings s;
-    EXPECT_TRUE(validate(s));
+    proto::SecuritySettings s;
+    EXPECT_TRUE(directory::validate(s));
     s.allowed_networks = {"10.0.0.0/8", "2001:db8::/32", "192.0.2.7"};
-    EXPECT_TRUE(validate(s));
+    EXPECT_TRUE(directory::validate(s));
     s.allowed_networks = {"10.0.0.0/33"};
-    EXPECT_FALSE(validate(s));
+    EXPECT_FALSE(directory::validate(s));
     s.allowed_networks = {};
     s.session_duration_s = 60;
-    EXPECT_FALSE(validate(s));
+    EXPECT_FALSE(directory::validate(s));
 }
 
 TEST(Phc, ParsesAndFormatsArgon2id)
@@ -188,4 +189,4 @@ TEST(PasswordHasher, WantsRehashWhenParametersChange)
 }
 
 } // namespace
-} // namespace latchkey::daemon
+} // namespace latchkey::credentials

@@ -17,7 +17,7 @@
 #include "core/c_handle.hpp"
 #include "core/error.hpp"
 
-namespace latchkey::daemon {
+namespace latchkey::credentials {
 namespace {
 
 using Symbol = std::unique_ptr<QRcode, core::CFree<QRcode_free>>;
@@ -272,4 +272,4 @@ TEST(QrLines, ErrorMessagesDoNotEchoTheText)
 }
 
 } // namespace
-} // namespace latchkey::daemon
+} // namespace latchkey::credentials

@@ -15,7 +15,7 @@
 #include "core/error.hpp"
 #include "tests/temp_dir.hpp"
 
-namespace latchkey::daemon {
+namespace latchkey::credentials {
 namespace {
 
 using core::Errc;
@@ -295,4 +295,4 @@ TEST(SecretBoxKeyFile, NeedsTheParentDirectory)
 }
 
 } // namespace
-} // namespace latchkey::daemon
+} // namespace latchkey::credentials

@@ -16,7 +16,7 @@
 #include "core/random.hpp"
 #include "core/secret.hpp"
 
-namespace latchkey::daemon {
+namespace latchkey::credentials {
 namespace {
 
 using core::from_unix;
@@ -318,4 +318,4 @@ TEST(OtpauthUri, CarriesASecretThatDecodesBack)
 }
 
 } // namespace
-} // namespace latchkey::daemon
+} // namespace latchkey::credentials

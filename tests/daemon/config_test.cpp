@@ -88,7 +88,7 @@ TEST(Config, NotifierDefaultsToASpoolBesideTheDatabase)
 {
     auto c = parse_config("", "t.toml");
     ASSERT_TRUE(c);
-    EXPECT_EQ(c->notifier_kind, NotifierKind::spool);
+    EXPECT_EQ(c->notifier_kind, notify::NotifierKind::spool);
     EXPECT_EQ(spool_dir_path(*c), "/var/lib/latchkey/spool");
     EXPECT_TRUE(c->notifier_command.empty());
     EXPECT_EQ(c->notifier_webhook_url, "");
@@ -110,7 +110,7 @@ timeout_ms = 1500
 )",
                                   "t.toml");
     ASSERT_TRUE(cmd) << cmd.error().message;
-    EXPECT_EQ(cmd->notifier_kind, NotifierKind::command);
+    EXPECT_EQ(cmd->notifier_kind, notify::NotifierKind::command);
     EXPECT_EQ(cmd->notifier_command,
               (std::vector<std::string>{"/usr/local/bin/send-sms", "--gateway", "a b"}));
     EXPECT_EQ(cmd->notifier_timeout, std::chrono::milliseconds(1500));
@@ -123,7 +123,7 @@ retries = 0
 )",
                                    "t.toml");
     ASSERT_TRUE(hook) << hook.error().message;
-    EXPECT_EQ(hook->notifier_kind, NotifierKind::webhook);
+    EXPECT_EQ(hook->notifier_kind, notify::NotifierKind::webhook);
     EXPECT_EQ(hook->notifier_webhook_url, "https://alerts.example.internal/hook?token=x");
     EXPECT_EQ(hook->notifier_retries, 0u);
 
@@ -169,75 +169,75 @@ TEST(Config, ExplainsBadNotifierValues)
 
 TEST(Names, AcceptOnlyValidAccountNamesAndDomains)
 {
-    EXPECT_TRUE(check_account_name("web-1"));
-    EXPECT_FALSE(check_account_name("-web"));
-    EXPECT_FALSE(check_account_name("Web"));
-    EXPECT_FALSE(check_account_name(std::string(64, 'a')));
-    EXPECT_TRUE(check_domain("example.internal"));
-    EXPECT_TRUE(check_domain("a.b.c.example"));
-    EXPECT_FALSE(check_domain("localhost"));
-    EXPECT_FALSE(check_domain("exa mple.internal"));
-    EXPECT_FALSE(check_domain("example..internal"));
+    EXPECT_TRUE(directory::check_account_name("web-1"));
+    EXPECT_FALSE(directory::check_account_name("-web"));
+    EXPECT_FALSE(directory::check_account_name("Web"));
+    EXPECT_FALSE(directory::check_account_name(std::string(64, 'a')));
+    EXPECT_TRUE(directory::check_domain("example.internal"));
+    EXPECT_TRUE(directory::check_domain("a.b.c.example"));
+    EXPECT_FALSE(directory::check_domain("localhost"));
+    EXPECT_FALSE(directory::check_domain("exa mple.internal"));
+    EXPECT_FALSE(directory::check_domain("example..internal"));
 }
 
 TEST(Names, ReserveRootAndRejectOddUserNames)
 {
-    EXPECT_TRUE(check_user_name("alice"));
-    EXPECT_TRUE(check_user_name("_svc.backup-1"));
-    EXPECT_FALSE(check_user_name("1alice"));
-    EXPECT_FALSE(check_user_name("Alice"));
-    EXPECT_FALSE(check_user_name("al ice"));
-    EXPECT_FALSE(check_user_name(std::string(33, 'a')));
-    const auto root = check_user_name("root");
+    EXPECT_TRUE(directory::check_user_name("alice"));
+    EXPECT_TRUE(directory::check_user_name("_svc.backup-1"));
+    EXPECT_FALSE(directory::check_user_name("1alice"));
+    EXPECT_FALSE(directory::check_user_name("Alice"));
+    EXPECT_FALSE(directory::check_user_name("al ice"));
+    EXPECT_FALSE(directory::check_user_name(std::string(33, 'a')));
+    const auto root = directory::check_user_name("root");
     ASSERT_FALSE(root);
     EXPECT_NE(root.error().message.find("reserved"), std::string::npos);
-    EXPECT_FALSE(check_display_name("bad\nname"));
-    EXPECT_TRUE(check_display_name("Alice Liddell"));
+    EXPECT_FALSE(directory::check_display_name("bad\nname"));
+    EXPECT_TRUE(directory::check_display_name("Alice Liddell"));
 }
 
 TEST(Network, MatchesAddressesInCidrs)
 {
-    const auto v4 = parse_cidr("10.1.0.0/16");
+    const auto v4 = directory::parse_cidr("10.1.0.0/16");
     ASSERT_TRUE(v4);
-    EXPECT_TRUE(contains(*v4, "10.1.2.3"));
-    EXPECT_FALSE(contains(*v4, "10.2.0.1"));
-    EXPECT_FALSE(contains(*v4, "::1"));
-    const auto v6 = parse_cidr("2001:db8::/32");
+    EXPECT_TRUE(directory::contains(*v4, "10.1.2.3"));
+    EXPECT_FALSE(directory::contains(*v4, "10.2.0.1"));
+    EXPECT_FALSE(directory::contains(*v4, "::1"));
+    const auto v6 = directory::parse_cidr("2001:db8::/32");
     ASSERT_TRUE(v6);
-    EXPECT_TRUE(contains(*v6, "2001:db8::1"));
-    EXPECT_FALSE(contains(*v6, "2001:db9::1"));
-    const auto host = parse_cidr("127.0.0.1");
+    EXPECT_TRUE(directory::contains(*v6, "2001:db8::1"));
+    EXPECT_FALSE(directory::contains(*v6, "2001:db9::1"));
+    const auto host = directory::parse_cidr("127.0.0.1");
     ASSERT_TRUE(host);
-    EXPECT_TRUE(contains(*host, "127.0.0.1"));
-    EXPECT_FALSE(contains(*host, "127.0.0.2"));
-    EXPECT_FALSE(parse_cidr("10.0.0.0/"));
-    EXPECT_FALSE(parse_cidr("banana"));
+    EXPECT_TRUE(directory::contains(*host, "127.0.0.1"));
+    EXPECT_FALSE(directory::contains(*host, "127.0.0.2"));
+    EXPECT_FALSE(directory::parse_cidr("10.0.0.0/"));
+    EXPECT_FALSE(directory::parse_cidr("banana"));
 }
 
 TEST(Assign, SetsDescribedFieldsFromText)
 {
     proto::PasswordPolicy p;
-    EXPECT_TRUE(assign(p, "min_length", "12"));
-    EXPECT_TRUE(assign(p, "require_symbol", "no"));
+    EXPECT_TRUE(directory::assign(p, "min_length", "12"));
+    EXPECT_TRUE(directory::assign(p, "require_symbol", "no"));
     EXPECT_EQ(p.min_length, 12u);
     EXPECT_FALSE(p.require_symbol);
     proto::SecuritySettings s;
-    EXPECT_TRUE(assign(s, "allowed_networks", "10.0.0.0/8, 192.168.0.0/16"));
+    EXPECT_TRUE(directory::assign(s, "allowed_networks", "10.0.0.0/8, 192.168.0.0/16"));
     EXPECT_EQ(s.allowed_networks.size(), 2u);
-    EXPECT_TRUE(assign(s, "allowed_networks", ""));
+    EXPECT_TRUE(directory::assign(s, "allowed_networks", ""));
     EXPECT_TRUE(s.allowed_networks.empty());
 }
 
 TEST(Assign, ExplainsBadKeysAndValues)
 {
     proto::PasswordPolicy p;
-    const auto unknown = assign(p, "min_lenght", "9");
+    const auto unknown = directory::assign(p, "min_lenght", "9");
     ASSERT_FALSE(unknown);
     EXPECT_NE(unknown.error().message.find("known keys: min_length"), std::string::npos);
-    const auto bad = assign(p, "min_length", "nine");
+    const auto bad = directory::assign(p, "min_length", "nine");
     ASSERT_FALSE(bad);
     EXPECT_EQ(bad.error().message, "min_length must be a whole number");
-    EXPECT_FALSE(assign(p, "hard_expiry", "maybe"));
+    EXPECT_FALSE(directory::assign(p, "hard_expiry", "maybe"));
 }
 
 } // namespace

@@ -2,9 +2,9 @@
 // Unit tests of the directory model's rules, over a real SQLite file and a controlled clock.
 #include <gtest/gtest.h>
 
-#include "tests/daemon/directory_fixture.hpp"
+#include "tests/directory/directory_fixture.hpp"
 
-namespace latchkey::daemon {
+namespace latchkey::directory {
 namespace {
 
 using core::Errc;
@@ -231,4 +231,4 @@ TEST_F(DirectoryTest, KeepsAValidEmailAddressAndRemovesIt)
 }
 
 } // namespace
-} // namespace latchkey::daemon
+} // namespace latchkey::directory

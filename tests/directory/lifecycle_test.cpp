@@ -2,9 +2,7 @@
 // The account lifecycle (seeds 000, 002, 003) on a real SQLite file, a controlled clock and the
 // spool notifier in a temporary directory: phone codes, switches, root recovery, centralized
 // root access, roles and the root-only tasks.
-#include <gtest/gtest.h>
-
-#include <boost/json.hpp>
+#include "directory/lifecycle.hpp"
 
 #include <algorithm>
 #include <filesystem>
@@ -12,15 +10,18 @@
 #include <iterator>
 #include <set>
 
-#include "notify/alerts.hpp"
-#include "directory/authority.hpp"
-#include "directory/lifecycle.hpp"
-#include "credentials/phone_codes.hpp"
-#include "notify/notifier.hpp"
-#include "credentials/secret_box.hpp"
-#include "tests/daemon/directory_fixture.hpp"
+#include <boost/json.hpp>
 
-namespace latchkey::daemon {
+#include <gtest/gtest.h>
+
+#include "credentials/phone_codes.hpp"
+#include "credentials/secret_box.hpp"
+#include "directory/authority.hpp"
+#include "notify/alerts.hpp"
+#include "notify/notifier.hpp"
+#include "tests/directory/directory_fixture.hpp"
+
+namespace latchkey::directory {
 
 namespace {
 
@@ -42,10 +43,11 @@ protected:
     void SetUp() override
     {
         DirectoryFixture::SetUp();
-        auto box = SecretBox::from_key(Secret(std::string(SecretBox::key_size, 'k')));
+        auto box = credentials::SecretBox::from_key(
+            Secret(std::string(credentials::SecretBox::key_size, 'k')));
         ASSERT_TRUE(box);
-        box_ = std::make_unique<SecretBox>(std::move(*box));
-        spool_ = std::make_unique<SpoolNotifier>(tmp_.file("spool"), clock_);
+        box_ = std::make_unique<credentials::SecretBox>(std::move(*box));
+        spool_ = std::make_unique<notify::SpoolNotifier>(tmp_.file("spool"), clock_);
         make_lifecycle();
     }
 
@@ -54,8 +56,8 @@ protected:
         authority_ = std::make_unique<Authority>(*store_, *directory_);
         lifecycle_ = std::make_unique<Lifecycle>(*store_, *directory_, *authority_, *audit_,
                                                  clock_);
-        codes_ = std::make_unique<PhoneCodes>(*store_, *directory_, *authority_, *passwords_,
-                                              *spool_, *box_, *audit_, clock_);
+        codes_ = std::make_unique<credentials::PhoneCodes>(
+            *store_, *directory_, *authority_, *passwords_, *spool_, *box_, *audit_, clock_);
     }
 
     /// The spool's messages, oldest first.
@@ -133,21 +135,21 @@ protected:
         return user_principal(name + "@" + account + ".example.internal");
     }
 
-    std::unique_ptr<SecretBox> box_;
-    std::unique_ptr<SpoolNotifier> spool_;
+    std::unique_ptr<credentials::SecretBox> box_;
+    std::unique_ptr<notify::SpoolNotifier> spool_;
     std::unique_ptr<Authority> authority_;
     std::unique_ptr<Lifecycle> lifecycle_;
-    std::unique_ptr<PhoneCodes> codes_;
+    std::unique_ptr<credentials::PhoneCodes> codes_;
     const Principal host_{"uid:0", std::nullopt, false};
 };
 
 TEST(CheckPhone, AcceptsE164Only)
 {
-    EXPECT_TRUE(check_phone("+4915112345678"));
-    EXPECT_TRUE(check_phone("+12025550123"));
+    EXPECT_TRUE(credentials::check_phone("+4915112345678"));
+    EXPECT_TRUE(credentials::check_phone("+12025550123"));
     for (const char* bad : {"", "+", "4915112345678", "+0915112345678", "+49 151 1234567",
                             "+49-151-1234567", "+1234567", "+1234567890123456", "+49151abc"})
-        EXPECT_FALSE(check_phone(bad)) << bad;
+        EXPECT_FALSE(credentials::check_phone(bad)) << bad;
 }
 
 TEST_F(LifecycleTest, BindingSendsASixDigitCodeThatBindsTheNumber)
@@ -239,12 +241,13 @@ TEST_F(LifecycleTest, AtMostOneHundredCodesADayAlsoAfterARestart)
     directory_.reset();
     audit_.reset();
     store_.reset();
-    auto reopened = SqliteStore::open(tmp_.file("test.db"));
+    auto reopened = sqlite::SqliteStore::open(tmp_.file("test.db"));
     ASSERT_TRUE(reopened);
     store_ = std::move(*reopened);
     audit_ = std::make_unique<Audit>(*store_, clock_);
     directory_ = std::make_unique<Directory>(*store_, *audit_, clock_);
-    passwords_ = std::make_unique<Passwords>(*store_, *directory_, hasher_, *audit_, clock_);
+    passwords_ =
+        std::make_unique<credentials::Passwords>(*store_, *directory_, hasher_, *audit_, clock_);
     directory_->set_host_account("web");
     make_lifecycle();
     EXPECT_FALSE(codes_->phone_bind({"web", phone}, host_));
@@ -509,7 +512,7 @@ TEST_F(LifecycleTest, NoAdministratorTouchesRootsCredentialsNotEvenOnAResourceAc
 TEST_F(LifecycleTest, TheAlertSenderDeliversEveryAlertBeforeItStops)
 {
     {
-        AlertSender sender(*spool_, *audit_);
+        notify::AlertSender sender(*spool_, *audit_);
         audit_->on_alert([&](const AuditEvent& e) { sender.post(e); });
         bind_phone();
         switch_to_cloud();
@@ -539,4 +542,4 @@ TEST_F(LifecycleTest, AlertsReachTheHook)
 
 } // namespace
 
-} // namespace latchkey::daemon
+} // namespace latchkey::directory

@@ -17,7 +17,7 @@ import tempfile
 import time
 import traceback
 
-LATCHKEYD = os.environ.get("LATCHKEYD", "build/latchkeyd")
+LATCHKEYD = os.environ.get("LATCHKEYD", "build/daemon/latchkeyd")
 LATCHKEYCTL = os.environ.get("LATCHKEYCTL", "build/cli/latchkeyctl")
 SOURCE_DIR = os.environ.get("LATCHKEY_SOURCE_DIR", os.getcwd())
 

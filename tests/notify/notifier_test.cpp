@@ -40,7 +40,7 @@
 #include "storage/sqlite/sqlite_store.hpp"
 #include "tests/temp_dir.hpp"
 
-namespace latchkey::daemon {
+namespace latchkey::notify {
 namespace {
 
 namespace asio = boost::asio;
@@ -493,9 +493,9 @@ TEST(Notifier, NoErrorMessageOrAuditEventHoldsTheCodeOrTheText)
 {
     test_support::TempDir tmp;
     const core::ManualClock clock;
-    auto store = SqliteStore::open(tmp.file("audit.db"));
+    auto store = sqlite::SqliteStore::open(tmp.file("audit.db"));
     ASSERT_TRUE(store) << store.error().message;
-    Audit audit(**store, clock);
+    directory::Audit audit(**store, clock);
     std::ofstream(tmp.file("plain")) << "x";
     WebhookServer server({500});
 
@@ -524,7 +524,7 @@ TEST(Notifier, NoErrorMessageOrAuditEventHoldsTheCodeOrTheText)
     ASSERT_TRUE(events) << events.error().message;
     ASSERT_EQ(events->size(), sinks.size() + 1);
     EXPECT_EQ(events->front().event, "notify.sent"); // newest first
-    EXPECT_EQ(events->front().severity, Severity::info);
+    EXPECT_EQ(events->front().severity, directory::Severity::info);
     EXPECT_EQ(events->front().fields.at("sink"), "spool");
     for (const auto& e : *events) {
         EXPECT_EQ(e.fields.at("kind"), "verification_code");
@@ -533,9 +533,10 @@ TEST(Notifier, NoErrorMessageOrAuditEventHoldsTheCodeOrTheText)
         EXPECT_EQ(line.find(the_code), std::string::npos) << line;
         EXPECT_EQ(line.find(n.text), std::string::npos) << line;
         EXPECT_EQ(line.find("bind_phone"), std::string::npos) << line;
-        EXPECT_EQ(e.severity, e.event == "notify.fail" ? Severity::warning : Severity::info);
+        EXPECT_EQ(e.severity, e.event == "notify.fail" ? directory::Severity::warning
+                                                       : directory::Severity::info);
     }
 }
 
 } // namespace
-} // namespace latchkey::daemon
+} // namespace latchkey::notify

@@ -186,27 +186,27 @@ json::object jwt_part(std::string_view jwt, std::size_t index)
 
 // ---- the fixture --------------------------------------------------------------------------
 
-class ProviderTest : public daemon::DirectoryFixture {
+class ProviderTest : public directory::DirectoryFixture {
 protected:
     void SetUp() override
     {
         DirectoryFixture::SetUp();
         if (HasFatalFailure())
             return;
-        const Secret key(std::string(daemon::SecretBox::key_size, 'k'));
-        auto box = daemon::SecretBox::from_key(key);
+        const Secret key(std::string(credentials::SecretBox::key_size, 'k'));
+        auto box = credentials::SecretBox::from_key(key);
         ASSERT_TRUE(box) << box.error().message;
-        box_ = std::make_unique<daemon::SecretBox>(std::move(*box));
-        mfa_ = std::make_unique<daemon::Mfa>(*store_, *box_, *audit_, clock_,
-                                             daemon::TotpParams{});
-        engine_ = std::make_unique<daemon::AuthEngine>(*store_, *directory_, hasher_, *mfa_,
-                                                       *audit_, clock_);
+        box_ = std::make_unique<credentials::SecretBox>(std::move(*box));
+        mfa_ = std::make_unique<credentials::Mfa>(*store_, *box_, *audit_, clock_,
+                                                  credentials::TotpParams{});
+        engine_ = std::make_unique<credentials::AuthEngine>(*store_, *directory_, hasher_, *mfa_,
+                                                            *audit_, clock_);
         ASSERT_NO_FATAL_FAILURE(add_user("alice", alice_password));
         ProviderConfig cfg;
         cfg.issuer = std::string(issuer);
         cfg.refresh_grace = 0s;
-        access_keys_ = std::make_unique<daemon::AccessKeys>(*store_, *directory_, *box_, *audit_,
-                                                            clock_);
+        access_keys_ =
+            std::make_unique<credentials::AccessKeys>(*store_, *directory_, *box_, *audit_, clock_);
         provider_ = std::make_unique<Provider>(cfg, *store_, *directory_, *engine_,
                                                *access_keys_, *box_, *audit_, clock_);
         const auto started = provider_->start();
@@ -244,7 +244,7 @@ protected:
     void add_client(const proto::OidcClientInfo& info, std::string& secret)
     {
         proto::Request req{proto::OidcClientAdd{info}};
-        auto resp = provider_->handle(req, daemon::Actor{"uid:0"});
+        auto resp = provider_->handle(req, directory::Actor{"uid:0"});
         if (const auto* f = std::get_if<proto::Failure>(&resp))
             FAIL() << "client " << info.id << ": " << f->message;
         auto* reply = std::get_if<proto::OidcClientReply>(&resp);
@@ -282,7 +282,7 @@ protected:
 
     std::string totp_now(const Secret& secret) const
     {
-        return daemon::totp_code(secret, clock_.now(), daemon::TotpParams{});
+        return credentials::totp_code(secret, clock_.now(), credentials::TotpParams{});
     }
 
     std::string user_id(const std::string& name)
@@ -507,10 +507,10 @@ protected:
         return claims ? *claims : json::object{};
     }
 
-    std::unique_ptr<daemon::SecretBox> box_;
-    std::unique_ptr<daemon::Mfa> mfa_;
-    std::unique_ptr<daemon::AuthEngine> engine_;
-    std::unique_ptr<daemon::AccessKeys> access_keys_;
+    std::unique_ptr<credentials::SecretBox> box_;
+    std::unique_ptr<credentials::Mfa> mfa_;
+    std::unique_ptr<credentials::AuthEngine> engine_;
+    std::unique_ptr<credentials::AccessKeys> access_keys_;
     std::unique_ptr<Provider> provider_;
     const HttpPeer peer_{"127.0.0.1", 1234, false};
     std::string webapp_secret_;
@@ -1200,7 +1200,7 @@ TEST_F(ProviderTest, RotatingKeysKeepsTheOldKeyPublished)
     const std::string old_kid = str(jwt_part(old_token, 0), "kid");
 
     proto::Request req{proto::OidcRotateKeys{}};
-    const auto reply = provider_->handle(req, daemon::Actor{"uid:0"});
+    const auto reply = provider_->handle(req, directory::Actor{"uid:0"});
     const auto* done = std::get_if<proto::Done>(&reply);
     ASSERT_NE(done, nullptr);
     EXPECT_FALSE(contains(done->message, old_kid)) << done->message;
@@ -1226,7 +1226,7 @@ TEST_F(ProviderTest, RotatingKeysKeepsTheOldKeyPublished)
 
 TEST_F(ProviderTest, AnAccessKeyGetsATokenUntilDisabledAndSurvivesAPasswordChange)
 {
-    auto made = access_keys_->create({"alice", "web"}, daemon::Actor{"uid:0"});
+    auto made = access_keys_->create({"alice", "web"}, directory::Actor{"uid:0"});
     ASSERT_TRUE(made) << made.error().message;
     ASSERT_TRUE(made->secret);
     const std::string id = made->key.id;
@@ -1251,16 +1251,16 @@ TEST_F(ProviderTest, AnAccessKeyGetsATokenUntilDisabledAndSurvivesAPasswordChang
     proto::UserSetPassword reset;
     reset.ref = {"alice", "web"};
     reset.password = Secret("Another-Passw0rd!");
-    ASSERT_TRUE(passwords_->reset(reset, daemon::Actor{"uid:0"}));
+    ASSERT_TRUE(passwords_->reset(reset, directory::Actor{"uid:0"}));
     EXPECT_EQ(grant(secret).result(), http::status::ok);
 
-    ASSERT_TRUE(access_keys_->set_enabled(id, false, daemon::Actor{"uid:0"}));
+    ASSERT_TRUE(access_keys_->set_enabled(id, false, directory::Actor{"uid:0"}));
     const auto disabled = grant(secret);
     EXPECT_EQ(disabled.result(), http::status::unauthorized) << disabled.body();
     EXPECT_EQ(str(json_of(disabled), "error"), "invalid_client");
-    ASSERT_TRUE(access_keys_->set_enabled(id, true, daemon::Actor{"uid:0"}));
+    ASSERT_TRUE(access_keys_->set_enabled(id, true, directory::Actor{"uid:0"}));
     EXPECT_EQ(grant(secret).result(), http::status::ok);
-    ASSERT_TRUE(access_keys_->remove(id, daemon::Actor{"uid:0"}));
+    ASSERT_TRUE(access_keys_->remove(id, directory::Actor{"uid:0"}));
     EXPECT_EQ(grant(secret).result(), http::status::unauthorized);
 }
 

@@ -14,7 +14,7 @@
 #include "storage/sqlite/sqlite.hpp"
 #include "tests/temp_dir.hpp"
 
-namespace latchkey::daemon {
+namespace latchkey::sqlite {
 namespace {
 
 using core::Errc;
@@ -378,4 +378,4 @@ TEST_F(Migrations, ListOpenSessionsOfAUserThroughThePartialIndex)
 }
 
 } // namespace
-} // namespace latchkey::daemon
+} // namespace latchkey::sqlite

@@ -22,7 +22,7 @@
 #include "storage/sqlite/sqlite.hpp"
 #include "tests/temp_dir.hpp"
 
-namespace latchkey::daemon {
+namespace latchkey::sqlite {
 namespace {
 
 using core::Errc;
@@ -51,15 +51,16 @@ template <class T>
 
 const core::TimePoint t0 = core::from_unix(1'700'000'000);
 
-DirectoryRecord make_directory()
+directory::DirectoryRecord make_directory()
 {
     return {"dir-1", "example.internal", "acc-mgmt", t0};
 }
 
-AccountRecord
-make_account(std::string id, std::string name, AccountKind kind = AccountKind::resource)
+directory::AccountRecord make_account(std::string id,
+                                      std::string name,
+                                      proto::AccountKind kind = proto::AccountKind::resource)
 {
-    AccountRecord a;
+    directory::AccountRecord a;
     a.id = std::move(id);
     a.directory_id = "dir-1";
     a.default_domain = name + ".example.internal";
@@ -69,9 +70,9 @@ make_account(std::string id, std::string name, AccountKind kind = AccountKind::r
     return a;
 }
 
-UserRecord make_user(std::string id, std::string account_id, std::string name)
+directory::UserRecord make_user(std::string id, std::string account_id, std::string name)
 {
-    UserRecord u;
+    directory::UserRecord u;
     u.id = std::move(id);
     u.account_id = std::move(account_id);
     u.display_name = "User " + name;
@@ -80,14 +81,15 @@ UserRecord make_user(std::string id, std::string account_id, std::string name)
     return u;
 }
 
-PasswordChange change_to(std::string hash, std::int64_t at, std::uint32_t keep)
+directory::PasswordChange change_to(std::string hash, std::int64_t at, std::uint32_t keep)
 {
     return {std::move(hash), core::from_unix(at), false, keep};
 }
 
-AuditEvent make_event(std::int64_t at, Severity s, std::string event, std::string user)
+directory::AuditEvent
+make_event(std::int64_t at, directory::Severity s, std::string event, std::string user)
 {
-    AuditEvent e;
+    directory::AuditEvent e;
     e.at = core::from_unix(at);
     e.severity = s;
     e.event = std::move(event);
@@ -95,9 +97,9 @@ AuditEvent make_event(std::int64_t at, Severity s, std::string event, std::strin
     return e;
 }
 
-SessionRecord make_session(std::string id, std::string user_id, std::int64_t opened_at)
+directory::SessionRecord make_session(std::string id, std::string user_id, std::int64_t opened_at)
 {
-    SessionRecord r;
+    directory::SessionRecord r;
     r.id = std::move(id);
     r.user_id = std::move(user_id);
     r.service = "sshd";
@@ -106,7 +108,8 @@ SessionRecord make_session(std::string id, std::string user_id, std::int64_t ope
     return r;
 }
 
-std::vector<std::string> session_ids(const core::Result<std::vector<SessionRecord>>& sessions)
+std::vector<std::string>
+session_ids(const core::Result<std::vector<directory::SessionRecord>>& sessions)
 {
     std::vector<std::string> ids;
     for (const auto& r : sessions.value())
@@ -140,24 +143,28 @@ protected:
     {
         open_store();
         ASSERT_TRUE(ok(store_->create_directory(
-            make_directory(), make_account("acc-mgmt", "management", AccountKind::management))));
+            make_directory(),
+            make_account("acc-mgmt", "management", proto::AccountKind::management))));
     }
 
     void open_store()
     {
         store_.reset();
-        auto opened = daemon::SqliteStore::open(path_);
+        auto opened = sqlite::SqliteStore::open(path_);
         ASSERT_TRUE(ok(opened));
         store_ = std::move(opened).value();
     }
 
-    void add_account(const AccountRecord& a) { ASSERT_TRUE(ok(store_->create_account(a))); }
+    void add_account(const directory::AccountRecord& a)
+    {
+        ASSERT_TRUE(ok(store_->create_account(a)));
+    }
 
-    void add_user(const UserRecord& u) { ASSERT_TRUE(ok(store_->create_user(u))); }
+    void add_user(const directory::UserRecord& u) { ASSERT_TRUE(ok(store_->create_user(u))); }
 
     TempDir dir_;
     std::string path_ = dir_.file("latchkey.db");
-    std::unique_ptr<daemon::SqliteStore> store_;
+    std::unique_ptr<sqlite::SqliteStore> store_;
 };
 
 // ---- directory ----------------------------------------------------------------------------
@@ -175,14 +182,14 @@ TEST_F(SqliteStore, CreatesDirectoryWithItsManagementAccount)
     const auto m = store_->account_by_id("acc-mgmt");
     ASSERT_TRUE(ok(m));
     ASSERT_TRUE(m->has_value());
-    EXPECT_EQ((*m)->kind, AccountKind::management);
+    EXPECT_EQ((*m)->kind, proto::AccountKind::management);
     EXPECT_EQ((*m)->default_domain, "management.example.internal");
 }
 
 TEST_F(SqliteStore, HasNoDirectoryWhenNew)
 {
     TempDir other;
-    auto fresh = daemon::SqliteStore::open(other.file("new.db"));
+    auto fresh = sqlite::SqliteStore::open(other.file("new.db"));
     ASSERT_TRUE(ok(fresh));
     const auto d = (*fresh)->directory();
     ASSERT_TRUE(ok(d));
@@ -194,7 +201,7 @@ TEST_F(SqliteStore, RefusesASecondDirectory)
     auto d = make_directory();
     d.id = "dir-2";
     d.management_account_id = "acc-mgmt-2";
-    auto m = make_account("acc-mgmt-2", "management2", AccountKind::management);
+    auto m = make_account("acc-mgmt-2", "management2", proto::AccountKind::management);
     m.directory_id = "dir-2";
     const auto created = store_->create_directory(d, m);
     ASSERT_TRUE(fails_with(created, Errc::already_exists));
@@ -206,11 +213,11 @@ TEST_F(SqliteStore, RefusesASecondDirectory)
 TEST_F(SqliteStore, RejectsManagementAccountThatDoesNotMatchTheDirectory)
 {
     TempDir other;
-    auto fresh = daemon::SqliteStore::open(other.file("new.db"));
+    auto fresh = sqlite::SqliteStore::open(other.file("new.db"));
     ASSERT_TRUE(ok(fresh));
     EXPECT_TRUE(fails_with(
-        (*fresh)->create_directory(
-            make_directory(), make_account("acc-other", "management", AccountKind::management)),
+        (*fresh)->create_directory(make_directory(), make_account("acc-other", "management",
+                                                                  proto::AccountKind::management)),
         Errc::invalid_argument));
     EXPECT_TRUE(fails_with(
         (*fresh)->create_directory(make_directory(), make_account("acc-mgmt", "management")),
@@ -224,13 +231,13 @@ TEST_F(SqliteStore, ListsAccountsByName)
     auto web = make_account("acc-web", "web");
     web.aliases = {"www.example.com", "web.example.org"};
     add_account(web);
-    add_account(make_account("acc-db", "db", AccountKind::cloud));
+    add_account(make_account("acc-db", "db", proto::AccountKind::cloud));
 
     const auto all = store_->accounts();
     ASSERT_TRUE(ok(all));
     ASSERT_EQ(all->size(), 3U);
     EXPECT_EQ((*all)[0].name, "db");
-    EXPECT_EQ((*all)[0].kind, AccountKind::cloud);
+    EXPECT_EQ((*all)[0].kind, proto::AccountKind::cloud);
     EXPECT_EQ((*all)[1].name, "management");
     EXPECT_EQ((*all)[2].name, "web");
     EXPECT_EQ((*all)[2].default_domain, "web.example.internal");
@@ -249,7 +256,7 @@ TEST_F(SqliteStore, FindsAccountByIdAndName)
     ASSERT_TRUE(by_id->has_value());
     EXPECT_EQ((*by_id)->name, "web");
     EXPECT_EQ((*by_id)->directory_id, "dir-1");
-    EXPECT_EQ((*by_id)->kind, AccountKind::resource);
+    EXPECT_EQ((*by_id)->kind, proto::AccountKind::resource);
     EXPECT_EQ((*by_id)->created_at, core::from_unix(1'700'000'123));
 
     const auto by_name = store_->account_by_name("web");
@@ -306,8 +313,8 @@ TEST_F(SqliteStore, RejectsDuplicateAccountName)
 
 TEST_F(SqliteStore, RejectsASecondManagementAccount)
 {
-    const auto created =
-        store_->create_account(make_account("acc-m2", "management2", AccountKind::management));
+    const auto created = store_->create_account(
+        make_account("acc-m2", "management2", proto::AccountKind::management));
     ASSERT_TRUE(fails_with(created, Errc::already_exists));
     EXPECT_EQ(created.error().message, "the directory already has a management account");
 }
@@ -384,7 +391,7 @@ TEST_F(SqliteStore, RoundTripsPolicyAndSettings)
 {
     add_account(make_account("acc-web", "web"));
 
-    PasswordPolicy p;
+    proto::PasswordPolicy p;
     p.min_length = 14;
     p.require_lowercase = false;
     p.require_uppercase = true;
@@ -396,7 +403,7 @@ TEST_F(SqliteStore, RoundTripsPolicyAndSettings)
     p.hard_expiry = true;
     ASSERT_TRUE(ok(store_->set_policy("acc-web", p)));
 
-    SecuritySettings s;
+    proto::SecuritySettings s;
     s.allow_change_password = false;
     s.allow_passkey_logon = false;
     s.allow_manage_mfa = false;
@@ -429,7 +436,7 @@ TEST_F(SqliteStore, RoundTripsPolicyAndSettings)
 
     // Other accounts keep their defaults.
     const auto m = store_->account_by_id("acc-mgmt");
-    EXPECT_EQ((*m)->policy.min_length, PasswordPolicy{}.min_length);
+    EXPECT_EQ((*m)->policy.min_length, proto::PasswordPolicy{}.min_length);
     EXPECT_TRUE((*m)->settings.allowed_networks.empty());
 }
 
@@ -453,7 +460,7 @@ TEST_F(SqliteStore, CreatesAndFindsUsers)
     const auto by_id = store_->user_by_id("u-alice");
     ASSERT_TRUE(ok(by_id));
     ASSERT_TRUE(by_id->has_value());
-    const UserRecord& got = **by_id;
+    const directory::UserRecord& got = **by_id;
     EXPECT_EQ(got.account_id, "acc-mgmt");
     EXPECT_EQ(got.name, "alice");
     EXPECT_EQ(got.display_name, "User alice");
@@ -823,7 +830,7 @@ TEST_F(SqliteStore, OpensListsAndClosesASession)
 TEST_F(SqliteStore, RoundTripsEverySessionField)
 {
     add_user(make_user("u1", "acc-mgmt", "alice"));
-    SessionRecord full = make_session("s-full", "u1", 1'700'000'100);
+    directory::SessionRecord full = make_session("s-full", "u1", 1'700'000'100);
     full.service = "login";
     full.tty = "tty1";
     full.rhost = "192.0.2.7";
@@ -838,7 +845,7 @@ TEST_F(SqliteStore, RoundTripsEverySessionField)
     const auto open = store_->open_sessions(std::nullopt, t0);
     ASSERT_TRUE(ok(open));
     ASSERT_EQ(open->size(), 2U);
-    const SessionRecord& got = (*open)[0];
+    const directory::SessionRecord& got = (*open)[0];
     EXPECT_EQ(got.id, "s-full");
     EXPECT_EQ(got.user_id, "u1");
     EXPECT_EQ(got.service, "login");
@@ -851,7 +858,7 @@ TEST_F(SqliteStore, RoundTripsEverySessionField)
     EXPECT_EQ(got.opened_at, core::from_unix(1'700'000'100));
     EXPECT_FALSE(got.closed_at.has_value());
 
-    const SessionRecord& bare = (*open)[1];
+    const directory::SessionRecord& bare = (*open)[1];
     EXPECT_EQ(bare.id, "s-bare");
     EXPECT_EQ(bare.service, "sshd");
     EXPECT_EQ(bare.pid, 4242);
@@ -942,8 +949,8 @@ TEST_F(SqliteStore, DeletesAUserWithItsSessionsAndFailures)
 
 TEST_F(SqliteStore, AppendsAuditEventsWithIncreasingSequence)
 {
-    auto first = make_event(1'700'000'001, Severity::notice, "user.create", "alice");
-    auto second = make_event(1'700'000'002, Severity::info, "auth.allow", "alice");
+    auto first = make_event(1'700'000'001, directory::Severity::notice, "user.create", "alice");
+    auto second = make_event(1'700'000'002, directory::Severity::info, "auth.allow", "alice");
     ASSERT_TRUE(ok(store_->append_audit(first)));
     ASSERT_TRUE(ok(store_->append_audit(second)));
     EXPECT_GT(first.seq, 0);
@@ -952,10 +959,10 @@ TEST_F(SqliteStore, AppendsAuditEventsWithIncreasingSequence)
     const auto all = store_->audit({});
     ASSERT_TRUE(ok(all));
     ASSERT_EQ(all->size(), 2U);
-    const AuditEvent& newest = (*all)[0];
+    const directory::AuditEvent& newest = (*all)[0];
     EXPECT_EQ(newest.seq, second.seq);
     EXPECT_EQ(newest.at, core::from_unix(1'700'000'002));
-    EXPECT_EQ(newest.severity, Severity::info);
+    EXPECT_EQ(newest.severity, directory::Severity::info);
     EXPECT_EQ(newest.event, "auth.allow");
     EXPECT_EQ(newest.fields, second.fields);
     EXPECT_EQ((*all)[1].seq, first.seq);
@@ -963,7 +970,8 @@ TEST_F(SqliteStore, AppendsAuditEventsWithIncreasingSequence)
 
 TEST_F(SqliteStore, KeepsAuditFieldsThatNeedEscaping)
 {
-    auto e = make_event(1'700'000'001, Severity::warning, "auth.deny", "o'brien \"x\"\n\\");
+    auto e =
+        make_event(1'700'000'001, directory::Severity::warning, "auth.deny", "o'brien \"x\"\n\\");
     e.fields["reason"] = "bad_code";
     e.fields["note"] = "ünïcödé";
     ASSERT_TRUE(ok(store_->append_audit(e)));
@@ -971,27 +979,27 @@ TEST_F(SqliteStore, KeepsAuditFieldsThatNeedEscaping)
     ASSERT_EQ(all->size(), 1U);
     EXPECT_EQ((*all)[0].fields, e.fields);
 
-    AuditQuery q;
+    directory::AuditQuery q;
     q.user = "o'brien \"x\"\n\\";
     EXPECT_EQ(store_->audit(q)->size(), 1U);
 }
 
 TEST_F(SqliteStore, FiltersAuditBySeverityTimeUserAndLimit)
 {
-    auto add = [&](std::int64_t at, Severity s, const std::string& user) {
+    auto add = [&](std::int64_t at, directory::Severity s, const std::string& user) {
         auto e = make_event(at, s, "test.event", user);
         ASSERT_TRUE(ok(store_->append_audit(e)));
     };
-    add(100, Severity::info, "alice");
-    add(200, Severity::alert, "root");
-    add(300, Severity::warning, "alice");
-    add(400, Severity::notice, "bob");
-    AuditEvent no_user;
+    add(100, directory::Severity::info, "alice");
+    add(200, directory::Severity::alert, "root");
+    add(300, directory::Severity::warning, "alice");
+    add(400, directory::Severity::notice, "bob");
+    directory::AuditEvent no_user;
     no_user.at = core::from_unix(500);
     no_user.event = "daemon.start";
     ASSERT_TRUE(ok(store_->append_audit(no_user)));
 
-    const auto times = [&](const AuditQuery& q) {
+    const auto times = [&](const directory::AuditQuery& q) {
         const auto events = store_->audit(q);
         std::vector<std::int64_t> out;
         for (const auto& e : events.value())
@@ -1001,25 +1009,25 @@ TEST_F(SqliteStore, FiltersAuditBySeverityTimeUserAndLimit)
 
     EXPECT_EQ(times({}), (std::vector<std::int64_t>{500, 400, 300, 200, 100}));
 
-    AuditQuery severe;
-    severe.min_severity = Severity::warning;
+    directory::AuditQuery severe;
+    severe.min_severity = directory::Severity::warning;
     EXPECT_EQ(times(severe), (std::vector<std::int64_t>{300, 200}));
 
-    AuditQuery recent;
+    directory::AuditQuery recent;
     recent.since = core::from_unix(300);
     EXPECT_EQ(times(recent), (std::vector<std::int64_t>{500, 400, 300}));
 
-    AuditQuery alice;
+    directory::AuditQuery alice;
     alice.user = "alice";
     EXPECT_EQ(times(alice), (std::vector<std::int64_t>{300, 100}));
 
-    AuditQuery limited;
+    directory::AuditQuery limited;
     limited.limit = 2;
     EXPECT_EQ(times(limited), (std::vector<std::int64_t>{500, 400}));
 
-    AuditQuery combined;
+    directory::AuditQuery combined;
     combined.user = "alice";
-    combined.min_severity = Severity::notice;
+    combined.min_severity = directory::Severity::notice;
     combined.since = core::from_unix(50);
     combined.limit = 10;
     EXPECT_EQ(times(combined), (std::vector<std::int64_t>{300}));
@@ -1037,7 +1045,7 @@ TEST_F(SqliteStore, KeepsDataAcrossCloseAndReopen)
     u.password_set_at = t0;
     add_user(u);
     ASSERT_TRUE(ok(store_->set_password("u1", change_to("h2", 1'700'000'100, 5))));
-    auto e = make_event(1'700'000'100, Severity::notice, "user.password", "alice");
+    auto e = make_event(1'700'000'100, directory::Severity::notice, "user.password", "alice");
     ASSERT_TRUE(ok(store_->append_audit(e)));
 
     open_store();
@@ -1076,7 +1084,7 @@ TEST_F(SqliteStore, CreatesTheDatabaseReadableOnlyByItsOwner)
 TEST_F(SqliteStore, SaysWhenTheDatabaseDirectoryIsMissing)
 {
     const std::string missing = dir_.file("no-such-dir") + "/latchkey.db";
-    const auto opened = daemon::SqliteStore::open(missing);
+    const auto opened = sqlite::SqliteStore::open(missing);
     ASSERT_TRUE(fails_with(opened, Errc::store_failed));
     EXPECT_NE(opened.error().message.find("does not exist"), std::string::npos)
         << opened.error().message;
@@ -1108,7 +1116,7 @@ TEST_F(SqliteStore, UpgradesAVersion1DatabaseKeepingItsData)
     TempDir other;
     const std::string path = other.file("old.db");
     {
-        auto old = daemon::SqliteStore::open(path, 1);
+        auto old = sqlite::SqliteStore::open(path, 1);
         ASSERT_TRUE(ok(old));
         auto& s = **old;
         // As version 1 wrote them: today's store writes columns of later versions.
@@ -1117,7 +1125,7 @@ TEST_F(SqliteStore, UpgradesAVersion1DatabaseKeepingItsData)
         ASSERT_TRUE(ok(exec(raw.get(), "INSERT INTO users VALUES ('u1', 'acc-web', 'alice', "
                                        "'User alice', 1, 'h1', 1700000000, 0, 1700000000)")));
         // Version 1 has no history or audit tables yet.
-        AuditEvent e = make_event(1, Severity::info, "x", "alice");
+        directory::AuditEvent e = make_event(1, directory::Severity::info, "x", "alice");
         EXPECT_TRUE(fails_with(s.append_audit(e), Errc::store_failed));
     }
     {
@@ -1125,7 +1133,7 @@ TEST_F(SqliteStore, UpgradesAVersion1DatabaseKeepingItsData)
         EXPECT_EQ(schema_version(raw.get()).value(), 1U);
     }
 
-    auto upgraded = daemon::SqliteStore::open(path);
+    auto upgraded = sqlite::SqliteStore::open(path);
     ASSERT_TRUE(ok(upgraded));
     auto& s = **upgraded;
     {
@@ -1141,7 +1149,8 @@ TEST_F(SqliteStore, UpgradesAVersion1DatabaseKeepingItsData)
 
     ASSERT_TRUE(ok(s.set_password("u1", change_to("h2", 1'700'000'100, 4))));
     EXPECT_EQ(s.password_history("u1", 4).value(), std::vector<std::string>{"h1"});
-    AuditEvent e = make_event(1'700'000'100, Severity::info, "user.password", "alice");
+    directory::AuditEvent e =
+        make_event(1'700'000'100, directory::Severity::info, "user.password", "alice");
     EXPECT_TRUE(ok(s.append_audit(e)));
 }
 
@@ -1151,7 +1160,7 @@ TEST_F(SqliteStore, UpgradesAVersion2DatabaseKeepingItsData)
     const std::string path = other.file("old.db");
     std::int64_t audit_seq = 0;
     {
-        auto old = daemon::SqliteStore::open(path, 2);
+        auto old = sqlite::SqliteStore::open(path, 2);
         ASSERT_TRUE(ok(old));
         auto& s = **old;
         {
@@ -1162,7 +1171,7 @@ TEST_F(SqliteStore, UpgradesAVersion2DatabaseKeepingItsData)
                                            "'User alice', 0, 'h1', 1700000001, 1, 1700000000)")));
         }
         ASSERT_TRUE(ok(s.set_password("u1", {"h2", core::from_unix(1'700'000'002), true, 5})));
-        auto e = make_event(1'700'000'002, Severity::notice, "user.password", "alice");
+        auto e = make_event(1'700'000'002, directory::Severity::notice, "user.password", "alice");
         ASSERT_TRUE(ok(s.append_audit(e)));
         audit_seq = e.seq;
         // Version 2 has no failures or sessions yet.
@@ -1175,7 +1184,7 @@ TEST_F(SqliteStore, UpgradesAVersion2DatabaseKeepingItsData)
         EXPECT_EQ(schema_version(raw.get()).value(), 2U);
     }
 
-    auto upgraded = daemon::SqliteStore::open(path);
+    auto upgraded = sqlite::SqliteStore::open(path);
     ASSERT_TRUE(ok(upgraded));
     auto& s = **upgraded;
     {
@@ -1212,7 +1221,7 @@ TEST_F(SqliteStore, RefusesADatabaseFromANewerVersion)
         const auto raw = raw_open(path_);
         ASSERT_TRUE(ok(exec(raw.get(), "PRAGMA user_version = 99")));
     }
-    const auto opened = daemon::SqliteStore::open(path_);
+    const auto opened = sqlite::SqliteStore::open(path_);
     ASSERT_TRUE(fails_with(opened, Errc::store_schema));
     EXPECT_NE(opened.error().message.find("newer"), std::string::npos) << opened.error().message;
     EXPECT_NE(opened.error().message.find("99"), std::string::npos) << opened.error().message;
@@ -1231,7 +1240,7 @@ TEST_F(SqliteStore, SerialisesWritersOnSeveralThreads)
                 const std::string n = std::to_string(t) + "-" + std::to_string(i);
                 if (!store_->create_user(make_user("u" + n, "acc-mgmt", "user" + n)))
                     ++failures;
-                auto e = make_event(1'700'000'000 + i, Severity::info, "user.create", n);
+                auto e = make_event(1'700'000'000 + i, directory::Severity::info, "user.create", n);
                 if (!store_->append_audit(e))
                     ++failures;
             }
@@ -1242,7 +1251,7 @@ TEST_F(SqliteStore, SerialisesWritersOnSeveralThreads)
     EXPECT_EQ(failures.load(), 0);
     EXPECT_EQ(store_->count_users("acc-mgmt").value(),
               static_cast<std::uint32_t>(threads * per_thread));
-    AuditQuery q;
+    directory::AuditQuery q;
     q.limit = 1000;
     EXPECT_EQ(store_->audit(q)->size(), static_cast<std::size_t>(threads * per_thread));
 }
@@ -1293,33 +1302,33 @@ TEST_F(SqliteStore, CreatesADirectoryWithCentralizedRootAccessAndSwitchesIt)
     EXPECT_FALSE(store_->directory().value()->root_access_centralized);
 
     TempDir other;
-    auto fresh = daemon::SqliteStore::open(other.file("new.db"));
+    auto fresh = sqlite::SqliteStore::open(other.file("new.db"));
     ASSERT_TRUE(ok(fresh));
     // No directory yet: nothing to switch.
     EXPECT_TRUE(fails_with((*fresh)->set_root_access_centralized(true), Errc::not_found));
     auto d = make_directory();
     d.root_access_centralized = true;
     ASSERT_TRUE(ok((*fresh)->create_directory(
-        d, make_account("acc-mgmt", "management", AccountKind::management))));
+        d, make_account("acc-mgmt", "management", proto::AccountKind::management))));
     EXPECT_TRUE((*fresh)->directory().value()->root_access_centralized);
 }
 
 TEST_F(SqliteStore, SetsAnAccountsKindPhoneClosingAndRecoveryWindow)
 {
     add_account(make_account("acc-web", "web"));
-    ASSERT_TRUE(ok(store_->set_account_kind("acc-web", AccountKind::cloud)));
+    ASSERT_TRUE(ok(store_->set_account_kind("acc-web", proto::AccountKind::cloud)));
     ASSERT_TRUE(ok(store_->set_phone("acc-web", "+15550100")));
     ASSERT_TRUE(ok(store_->set_closed("acc-web", core::from_unix(1'700'000'900))));
     ASSERT_TRUE(ok(store_->set_recovery_window("acc-web", core::from_unix(1'700'003'600))));
     auto a = store_->account_by_id("acc-web").value();
     ASSERT_TRUE(a.has_value());
-    EXPECT_EQ(a->kind, AccountKind::cloud);
+    EXPECT_EQ(a->kind, proto::AccountKind::cloud);
     EXPECT_EQ(a->phone, "+15550100");
     EXPECT_EQ(a->closed_at, core::from_unix(1'700'000'900));
     EXPECT_EQ(a->recovery_open_until, core::from_unix(1'700'003'600));
     // Policy, settings and domains are untouched.
     EXPECT_EQ(a->default_domain, "web.example.internal");
-    EXPECT_EQ(a->policy.min_length, PasswordPolicy{}.min_length);
+    EXPECT_EQ(a->policy.min_length, proto::PasswordPolicy{}.min_length);
 
     ASSERT_TRUE(ok(store_->set_phone("acc-web", std::nullopt)));
     ASSERT_TRUE(ok(store_->set_recovery_window("acc-web", std::nullopt)));
@@ -1329,15 +1338,16 @@ TEST_F(SqliteStore, SetsAnAccountsKindPhoneClosingAndRecoveryWindow)
     EXPECT_EQ(a->closed_at, core::from_unix(1'700'000'900));
 
     // The directory keeps one management account.
-    EXPECT_TRUE(fails_with(store_->set_account_kind("acc-web", AccountKind::management),
+    EXPECT_TRUE(fails_with(store_->set_account_kind("acc-web", proto::AccountKind::management),
                            Errc::already_exists));
-    EXPECT_EQ(store_->account_by_id("acc-web").value()->kind, AccountKind::cloud);
+    EXPECT_EQ(store_->account_by_id("acc-web").value()->kind, proto::AccountKind::cloud);
     EXPECT_TRUE(fails_with(store_->set_phone("acc-web", std::string()), Errc::invalid_argument));
 }
 
 TEST_F(SqliteStore, ReportsLifecycleSettersOfAnUnknownAccountAsNotFound)
 {
-    EXPECT_TRUE(fails_with(store_->set_account_kind("nope", AccountKind::cloud), Errc::not_found));
+    EXPECT_TRUE(
+        fails_with(store_->set_account_kind("nope", proto::AccountKind::cloud), Errc::not_found));
     EXPECT_TRUE(fails_with(store_->set_phone("nope", "+15550100"), Errc::not_found));
     EXPECT_TRUE(fails_with(store_->set_phone("nope", std::nullopt), Errc::not_found));
     EXPECT_TRUE(fails_with(store_->set_closed("nope", t0), Errc::not_found));
@@ -1410,10 +1420,12 @@ TEST_F(SqliteStore, RefusesToCountCodesForAnUnknownAccountOrDay)
     }
 }
 
-VerificationCodeRecord make_code(std::string account_id, CodePurpose purpose, std::string hash,
-                                 std::uint32_t tries)
+directory::VerificationCodeRecord make_code(std::string account_id,
+                                            directory::CodePurpose purpose,
+                                            std::string hash,
+                                            std::uint32_t tries)
 {
-    VerificationCodeRecord c;
+    directory::VerificationCodeRecord c;
     c.account_id = std::move(account_id);
     c.purpose = purpose;
     c.phone = "+15550100";
@@ -1426,16 +1438,17 @@ VerificationCodeRecord make_code(std::string account_id, CodePurpose purpose, st
 
 TEST_F(SqliteStore, PutsReplacesAndDeletesThePendingCode)
 {
-    EXPECT_FALSE(store_->code("acc-mgmt", CodePurpose::phone_bind).value().has_value());
-    ASSERT_TRUE(ok(store_->put_code(make_code("acc-mgmt", CodePurpose::phone_bind, "c1", 5))));
-    auto recovery = make_code("acc-mgmt", CodePurpose::root_recovery, "r1", 3);
+    EXPECT_FALSE(store_->code("acc-mgmt", directory::CodePurpose::phone_bind).value().has_value());
+    ASSERT_TRUE(
+        ok(store_->put_code(make_code("acc-mgmt", directory::CodePurpose::phone_bind, "c1", 5))));
+    auto recovery = make_code("acc-mgmt", directory::CodePurpose::root_recovery, "r1", 3);
     recovery.phone = "+15550199";
     ASSERT_TRUE(ok(store_->put_code(recovery)));
 
-    auto c = store_->code("acc-mgmt", CodePurpose::phone_bind).value();
+    auto c = store_->code("acc-mgmt", directory::CodePurpose::phone_bind).value();
     ASSERT_TRUE(c.has_value());
     EXPECT_EQ(c->account_id, "acc-mgmt");
-    EXPECT_EQ(c->purpose, CodePurpose::phone_bind);
+    EXPECT_EQ(c->purpose, directory::CodePurpose::phone_bind);
     EXPECT_EQ(c->phone, "+15550100");
     EXPECT_EQ(c->code_hash, "c1");
     EXPECT_EQ(c->created_at, t0);
@@ -1443,12 +1456,12 @@ TEST_F(SqliteStore, PutsReplacesAndDeletesThePendingCode)
     EXPECT_EQ(c->tries_left, 5U);
 
     // A new code of the same purpose replaces the old one, whatever was left of it.
-    auto next = make_code("acc-mgmt", CodePurpose::phone_bind, "c2", 4);
+    auto next = make_code("acc-mgmt", directory::CodePurpose::phone_bind, "c2", 4);
     next.phone = "+15550111";
     next.created_at = core::from_unix(1'700'000'100);
     next.expires_at = core::from_unix(1'700'000'700);
     ASSERT_TRUE(ok(store_->put_code(next)));
-    c = store_->code("acc-mgmt", CodePurpose::phone_bind).value();
+    c = store_->code("acc-mgmt", directory::CodePurpose::phone_bind).value();
     ASSERT_TRUE(c.has_value());
     EXPECT_EQ(c->code_hash, "c2");
     EXPECT_EQ(c->phone, "+15550111");
@@ -1460,58 +1473,70 @@ TEST_F(SqliteStore, PutsReplacesAndDeletesThePendingCode)
         EXPECT_EQ(raw_count(raw.get(), "SELECT count(*) FROM verification_codes"), 2);
     }
     // The other purpose's code is its own.
-    const auto r = store_->code("acc-mgmt", CodePurpose::root_recovery).value();
+    const auto r = store_->code("acc-mgmt", directory::CodePurpose::root_recovery).value();
     ASSERT_TRUE(r.has_value());
-    EXPECT_EQ(r->purpose, CodePurpose::root_recovery);
+    EXPECT_EQ(r->purpose, directory::CodePurpose::root_recovery);
     EXPECT_EQ(r->code_hash, "r1");
     EXPECT_EQ(r->phone, "+15550199");
 
-    ASSERT_TRUE(ok(store_->delete_code("acc-mgmt", CodePurpose::phone_bind)));
-    EXPECT_FALSE(store_->code("acc-mgmt", CodePurpose::phone_bind).value().has_value());
-    EXPECT_TRUE(store_->code("acc-mgmt", CodePurpose::root_recovery).value().has_value());
+    ASSERT_TRUE(ok(store_->delete_code("acc-mgmt", directory::CodePurpose::phone_bind)));
+    EXPECT_FALSE(store_->code("acc-mgmt", directory::CodePurpose::phone_bind).value().has_value());
+    EXPECT_TRUE(
+        store_->code("acc-mgmt", directory::CodePurpose::root_recovery).value().has_value());
     // Not there is not an error.
-    EXPECT_TRUE(ok(store_->delete_code("acc-mgmt", CodePurpose::phone_bind)));
-    EXPECT_TRUE(ok(store_->delete_code("nope", CodePurpose::root_recovery)));
+    EXPECT_TRUE(ok(store_->delete_code("acc-mgmt", directory::CodePurpose::phone_bind)));
+    EXPECT_TRUE(ok(store_->delete_code("nope", directory::CodePurpose::root_recovery)));
 }
 
 TEST_F(SqliteStore, RefusesACodeOfAnUnknownAccountOrWithoutItsHash)
 {
-    EXPECT_TRUE(fails_with(store_->put_code(make_code("nope", CodePurpose::phone_bind, "c1", 5)),
-                           Errc::not_found));
-    EXPECT_TRUE(fails_with(store_->put_code(make_code("acc-mgmt", CodePurpose::phone_bind, "", 5)),
-                           Errc::invalid_argument));
-    auto no_phone = make_code("acc-mgmt", CodePurpose::phone_bind, "c1", 5);
+    EXPECT_TRUE(
+        fails_with(store_->put_code(make_code("nope", directory::CodePurpose::phone_bind, "c1", 5)),
+                   Errc::not_found));
+    EXPECT_TRUE(fails_with(
+        store_->put_code(make_code("acc-mgmt", directory::CodePurpose::phone_bind, "", 5)),
+        Errc::invalid_argument));
+    auto no_phone = make_code("acc-mgmt", directory::CodePurpose::phone_bind, "c1", 5);
     no_phone.phone.clear();
     EXPECT_TRUE(fails_with(store_->put_code(no_phone), Errc::invalid_argument));
-    EXPECT_FALSE(store_->code("nope", CodePurpose::phone_bind).value().has_value());
+    EXPECT_FALSE(store_->code("nope", directory::CodePurpose::phone_bind).value().has_value());
 }
 
 TEST_F(SqliteStore, SpendsTheTriesOfAPendingCodeDownToZero)
 {
-    ASSERT_TRUE(ok(store_->put_code(make_code("acc-mgmt", CodePurpose::root_recovery, "r1", 3))));
-    EXPECT_EQ(store_->spend_code_try("acc-mgmt", CodePurpose::root_recovery).value(), 2U);
-    EXPECT_EQ(store_->spend_code_try("acc-mgmt", CodePurpose::root_recovery).value(), 1U);
+    ASSERT_TRUE(ok(
+        store_->put_code(make_code("acc-mgmt", directory::CodePurpose::root_recovery, "r1", 3))));
+    EXPECT_EQ(store_->spend_code_try("acc-mgmt", directory::CodePurpose::root_recovery).value(),
+              2U);
+    EXPECT_EQ(store_->spend_code_try("acc-mgmt", directory::CodePurpose::root_recovery).value(),
+              1U);
     open_store();
-    EXPECT_EQ(store_->code("acc-mgmt", CodePurpose::root_recovery).value()->tries_left, 1U);
-    EXPECT_EQ(store_->spend_code_try("acc-mgmt", CodePurpose::root_recovery).value(), 0U);
+    EXPECT_EQ(store_->code("acc-mgmt", directory::CodePurpose::root_recovery).value()->tries_left,
+              1U);
+    EXPECT_EQ(store_->spend_code_try("acc-mgmt", directory::CodePurpose::root_recovery).value(),
+              0U);
     // Never below zero.
-    EXPECT_EQ(store_->spend_code_try("acc-mgmt", CodePurpose::root_recovery).value(), 0U);
-    EXPECT_EQ(store_->code("acc-mgmt", CodePurpose::root_recovery).value()->tries_left, 0U);
+    EXPECT_EQ(store_->spend_code_try("acc-mgmt", directory::CodePurpose::root_recovery).value(),
+              0U);
+    EXPECT_EQ(store_->code("acc-mgmt", directory::CodePurpose::root_recovery).value()->tries_left,
+              0U);
 
-    EXPECT_TRUE(fails_with(store_->spend_code_try("acc-mgmt", CodePurpose::phone_bind),
+    EXPECT_TRUE(fails_with(store_->spend_code_try("acc-mgmt", directory::CodePurpose::phone_bind),
                            Errc::not_found));
-    EXPECT_TRUE(fails_with(store_->spend_code_try("nope", CodePurpose::root_recovery),
+    EXPECT_TRUE(fails_with(store_->spend_code_try("nope", directory::CodePurpose::root_recovery),
                            Errc::not_found));
-    ASSERT_TRUE(ok(store_->delete_code("acc-mgmt", CodePurpose::root_recovery)));
-    EXPECT_TRUE(fails_with(store_->spend_code_try("acc-mgmt", CodePurpose::root_recovery),
-                           Errc::not_found));
+    ASSERT_TRUE(ok(store_->delete_code("acc-mgmt", directory::CodePurpose::root_recovery)));
+    EXPECT_TRUE(
+        fails_with(store_->spend_code_try("acc-mgmt", directory::CodePurpose::root_recovery),
+                   Errc::not_found));
 }
 
 // ---- roles ---------------------------------------------------------------------------------
 
-RoleRecord make_role(std::string user_id, Role role, std::int64_t at, std::string by = "root")
+directory::RoleRecord
+make_role(std::string user_id, directory::Role role, std::int64_t at, std::string by = "root")
 {
-    RoleRecord r;
+    directory::RoleRecord r;
     r.user_id = std::move(user_id);
     r.role = role;
     r.granted_at = core::from_unix(at);
@@ -1520,7 +1545,7 @@ RoleRecord make_role(std::string user_id, Role role, std::int64_t at, std::strin
 }
 
 /// "user:role" of each record, in order, and " (self-revoked)" after inactive ones.
-std::vector<std::string> role_names(const core::Result<std::vector<RoleRecord>>& roles)
+std::vector<std::string> role_names(const core::Result<std::vector<directory::RoleRecord>>& roles)
 {
     std::vector<std::string> out;
     for (const auto& r : roles.value())
@@ -1535,11 +1560,14 @@ TEST_F(SqliteStore, GrantsAndListsRolesByAccountUserAndRole)
     add_user(make_user("u-zed", "acc-mgmt", "zed"));
     add_user(make_user("u-amy", "acc-mgmt", "amy"));
     add_user(make_user("u-bob", "acc-web", "bob"));
-    ASSERT_TRUE(ok(store_->grant_role(make_role("u-zed", Role::directory_admin, 1'700'000'001))));
-    ASSERT_TRUE(ok(store_->grant_role(make_role("u-bob", Role::account_admin, 1'700'000'002,
-                                                "directory-admin:zed"))));
-    ASSERT_TRUE(ok(store_->grant_role(make_role("u-amy", Role::directory_admin, 1'700'000'003))));
-    ASSERT_TRUE(ok(store_->grant_role(make_role("u-amy", Role::account_admin, 1'700'000'004))));
+    ASSERT_TRUE(ok(
+        store_->grant_role(make_role("u-zed", directory::Role::directory_admin, 1'700'000'001))));
+    ASSERT_TRUE(ok(store_->grant_role(
+        make_role("u-bob", directory::Role::account_admin, 1'700'000'002, "directory-admin:zed"))));
+    ASSERT_TRUE(ok(
+        store_->grant_role(make_role("u-amy", directory::Role::directory_admin, 1'700'000'003))));
+    ASSERT_TRUE(
+        ok(store_->grant_role(make_role("u-amy", directory::Role::account_admin, 1'700'000'004))));
 
     // management before web; amy before zed; account-admin before directory-admin.
     EXPECT_EQ(role_names(store_->roles(std::nullopt)),
@@ -1556,7 +1584,7 @@ TEST_F(SqliteStore, GrantsAndListsRolesByAccountUserAndRole)
     ASSERT_TRUE(ok(bob));
     ASSERT_EQ(bob->size(), 1U);
     EXPECT_EQ((*bob)[0].user_id, "u-bob");
-    EXPECT_EQ((*bob)[0].role, Role::account_admin);
+    EXPECT_EQ((*bob)[0].role, directory::Role::account_admin);
     EXPECT_EQ((*bob)[0].granted_at, core::from_unix(1'700'000'002));
     EXPECT_EQ((*bob)[0].granted_by, "directory-admin:zed");
     EXPECT_FALSE((*bob)[0].self_revoked_at.has_value());
@@ -1570,9 +1598,10 @@ TEST_F(SqliteStore, GrantsAndListsRolesByAccountUserAndRole)
 TEST_F(SqliteStore, KeepsASelfRevokedRoleInactiveUntilGrantedAgain)
 {
     add_user(make_user("u1", "acc-mgmt", "alice"));
-    ASSERT_TRUE(ok(store_->grant_role(make_role("u1", Role::directory_admin, 1'700'000'001))));
     ASSERT_TRUE(
-        ok(store_->revoke_role("u1", Role::directory_admin, core::from_unix(1'700'000'050))));
+        ok(store_->grant_role(make_role("u1", directory::Role::directory_admin, 1'700'000'001))));
+    ASSERT_TRUE(ok(store_->revoke_role("u1", directory::Role::directory_admin,
+                                       core::from_unix(1'700'000'050))));
     auto roles = store_->roles_of("u1");
     ASSERT_TRUE(ok(roles));
     ASSERT_EQ(roles->size(), 1U);
@@ -1582,15 +1611,17 @@ TEST_F(SqliteStore, KeepsASelfRevokedRoleInactiveUntilGrantedAgain)
               (std::vector<std::string>{"u1:directory-admin (self-revoked)"}));
 
     // Not held actively any more: neither revocation finds it, and the record stays.
-    EXPECT_TRUE(fails_with(store_->revoke_role("u1", Role::directory_admin, t0), Errc::not_found));
-    EXPECT_TRUE(fails_with(store_->revoke_role("u1", Role::directory_admin, std::nullopt),
+    EXPECT_TRUE(fails_with(store_->revoke_role("u1", directory::Role::directory_admin, t0),
                            Errc::not_found));
+    EXPECT_TRUE(
+        fails_with(store_->revoke_role("u1", directory::Role::directory_admin, std::nullopt),
+                   Errc::not_found));
     EXPECT_EQ(store_->roles_of("u1").value().front().self_revoked_at,
               core::from_unix(1'700'000'050));
 
     // Granting it again reactivates the record with the new grant.
-    ASSERT_TRUE(ok(store_->grant_role(make_role("u1", Role::directory_admin, 1'700'000'100,
-                                                "root@host"))));
+    ASSERT_TRUE(ok(store_->grant_role(
+        make_role("u1", directory::Role::directory_admin, 1'700'000'100, "root@host"))));
     roles = store_->roles_of("u1");
     ASSERT_TRUE(ok(roles));
     ASSERT_EQ(roles->size(), 1U);
@@ -1606,27 +1637,33 @@ TEST_F(SqliteStore, KeepsASelfRevokedRoleInactiveUntilGrantedAgain)
 TEST_F(SqliteStore, DeletesARoleRevokedByAnother)
 {
     add_user(make_user("u1", "acc-mgmt", "alice"));
-    ASSERT_TRUE(ok(store_->grant_role(make_role("u1", Role::directory_admin, 1'700'000'001))));
-    ASSERT_TRUE(ok(store_->grant_role(make_role("u1", Role::account_admin, 1'700'000'002))));
-    ASSERT_TRUE(ok(store_->revoke_role("u1", Role::directory_admin, std::nullopt)));
+    ASSERT_TRUE(
+        ok(store_->grant_role(make_role("u1", directory::Role::directory_admin, 1'700'000'001))));
+    ASSERT_TRUE(
+        ok(store_->grant_role(make_role("u1", directory::Role::account_admin, 1'700'000'002))));
+    ASSERT_TRUE(ok(store_->revoke_role("u1", directory::Role::directory_admin, std::nullopt)));
     EXPECT_EQ(role_names(store_->roles_of("u1")),
               (std::vector<std::string>{"u1:account-admin"}));
-    EXPECT_TRUE(fails_with(store_->revoke_role("u1", Role::directory_admin, std::nullopt),
+    EXPECT_TRUE(
+        fails_with(store_->revoke_role("u1", directory::Role::directory_admin, std::nullopt),
+                   Errc::not_found));
+    EXPECT_TRUE(fails_with(store_->revoke_role("u1", directory::Role::directory_admin, t0),
                            Errc::not_found));
-    EXPECT_TRUE(fails_with(store_->revoke_role("u1", Role::directory_admin, t0), Errc::not_found));
     const auto raw = raw_open(path_);
     EXPECT_EQ(raw_count(raw.get(), "SELECT count(*) FROM roles"), 1);
 }
 
 TEST_F(SqliteStore, ReportsRolesOfUnknownUsersAsNotFound)
 {
-    EXPECT_TRUE(fails_with(store_->grant_role(make_role("nope", Role::account_admin, 1)),
+    EXPECT_TRUE(fails_with(store_->grant_role(make_role("nope", directory::Role::account_admin, 1)),
                            Errc::not_found));
-    EXPECT_TRUE(fails_with(store_->revoke_role("nope", Role::account_admin, std::nullopt),
+    EXPECT_TRUE(
+        fails_with(store_->revoke_role("nope", directory::Role::account_admin, std::nullopt),
+                   Errc::not_found));
+    EXPECT_TRUE(fails_with(store_->revoke_role("nope", directory::Role::account_admin, t0),
                            Errc::not_found));
-    EXPECT_TRUE(fails_with(store_->revoke_role("nope", Role::account_admin, t0), Errc::not_found));
     add_user(make_user("u1", "acc-mgmt", "alice"));
-    EXPECT_TRUE(fails_with(store_->revoke_role("u1", Role::account_admin, std::nullopt),
+    EXPECT_TRUE(fails_with(store_->revoke_role("u1", directory::Role::account_admin, std::nullopt),
                            Errc::not_found));
 }
 
@@ -1641,7 +1678,7 @@ TEST_F(SqliteStore, ClearsEveryCredentialOfAUserButKeepsTheUser)
         add_user(u);
         ASSERT_TRUE(ok(store_->set_password(id, {std::string("h1-") + id,
                                                  core::from_unix(1'700'000'010), true, 5})));
-        MfaDeviceRecord d;
+        directory::MfaDeviceRecord d;
         d.id = std::string("dev-") + id;
         d.user_id = id;
         d.sealed_secret = "sealed";
@@ -1649,7 +1686,7 @@ TEST_F(SqliteStore, ClearsEveryCredentialOfAUserButKeepsTheUser)
         ASSERT_TRUE(ok(store_->add_mfa_device(d, {"rc1", "rc2", "rc3"})));
         ASSERT_TRUE(store_->use_recovery_code(id, "rc1", t0).value());
         for (const char* k : {"LKA", "LKB"}) {
-            AccessKeyRecord key;
+            directory::AccessKeyRecord key;
             key.id = std::string(k) + id;
             key.user_id = id;
             key.secret_hash = "kh";
@@ -1657,7 +1694,8 @@ TEST_F(SqliteStore, ClearsEveryCredentialOfAUserButKeepsTheUser)
             ASSERT_TRUE(ok(store_->add_access_key(key)));
         }
     }
-    ASSERT_TRUE(ok(store_->grant_role(make_role("u1", Role::directory_admin, 1'700'000'001))));
+    ASSERT_TRUE(
+        ok(store_->grant_role(make_role("u1", directory::Role::directory_admin, 1'700'000'001))));
     ASSERT_TRUE(ok(store_->set_email("u1", std::string("alice@example.com"))));
 
     ASSERT_TRUE(ok(store_->clear_credentials("u1")));
@@ -1705,7 +1743,7 @@ TEST_F(SqliteStore, UpgradesAVersion7DatabaseKeepingItsData)
     TempDir other;
     const std::string path = other.file("old.db");
     {
-        auto old = daemon::SqliteStore::open(path, 7);
+        auto old = sqlite::SqliteStore::open(path, 7);
         ASSERT_TRUE(ok(old));
         // As version 7 wrote them: without the lifecycle columns.
         const auto raw = raw_open(path);
@@ -1727,11 +1765,12 @@ TEST_F(SqliteStore, UpgradesAVersion7DatabaseKeepingItsData)
             COMMIT;
         )sql")));
         // Version 7 has no roles yet.
-        EXPECT_TRUE(fails_with((*old)->grant_role(make_role("u1", Role::account_admin, 1)),
-                               Errc::store_failed));
+        EXPECT_TRUE(
+            fails_with((*old)->grant_role(make_role("u1", directory::Role::account_admin, 1)),
+                       Errc::store_failed));
     }
 
-    auto upgraded = daemon::SqliteStore::open(path);
+    auto upgraded = sqlite::SqliteStore::open(path);
     ASSERT_TRUE(ok(upgraded));
     auto& s = **upgraded;
     {
@@ -1760,10 +1799,10 @@ TEST_F(SqliteStore, UpgradesAVersion7DatabaseKeepingItsData)
     ASSERT_TRUE(ok(s.set_root_access_centralized(true)));
     ASSERT_TRUE(ok(s.set_phone("acc-web", "+15550100")));
     EXPECT_EQ(s.account_by_id("acc-web").value()->phone, "+15550100");
-    ASSERT_TRUE(ok(s.grant_role(make_role("u1", Role::account_admin, 1'700'000'100))));
+    ASSERT_TRUE(ok(s.grant_role(make_role("u1", directory::Role::account_admin, 1'700'000'100))));
     EXPECT_EQ(role_names(s.roles("acc-web")), (std::vector<std::string>{"u1:account-admin"}));
     EXPECT_TRUE(s.count_code_sent("acc-web", "2026-12-02", 1).value());
-    ASSERT_TRUE(ok(s.put_code(make_code("acc-web", CodePurpose::phone_bind, "c1", 5))));
+    ASSERT_TRUE(ok(s.put_code(make_code("acc-web", directory::CodePurpose::phone_bind, "c1", 5))));
     ASSERT_TRUE(ok(s.clear_credentials("u1")));
     EXPECT_TRUE(s.access_keys("u1").value().empty());
 }
@@ -1777,7 +1816,7 @@ protected:
     {
         SqliteStore::SetUp();
         add_user(make_user("u1", "acc-mgmt", "alice"));
-        OidcClientRecord c;
+        directory::OidcClientRecord c;
         c.id = "app";
         c.name = "App";
         c.secret_hash = "h";
@@ -1785,19 +1824,19 @@ protected:
         ASSERT_TRUE(ok(store_->add_oidc_client(c)));
         web_ = make_session("w1", "u1", 1'700'000'000);
         web_.service = "oidc";
-        web_.kind = SessionKind::web;
+        web_.kind = directory::SessionKind::web;
         web_.secret_hash = "cookie-hash";
         web_.expires_at = core::from_unix(1'700'003'600);
         ASSERT_TRUE(ok(store_->create_session(web_)));
     }
 
-    RefreshTokenRecord token(std::string hash, std::string family) const
+    directory::RefreshTokenRecord token(std::string hash, std::string family) const
     {
         return {std::move(hash), std::move(family), "app", "u1", "w1", {"openid", "offline_access"},
                 t0, "pwd+otp", core::from_unix(1'700'100'000), std::nullopt};
     }
 
-    SessionRecord web_;
+    directory::SessionRecord web_;
 };
 
 TEST_F(SqliteStoreTokens, FindsAWebSessionByItsCookieHashUntilItExpires)
@@ -1805,7 +1844,7 @@ TEST_F(SqliteStoreTokens, FindsAWebSessionByItsCookieHashUntilItExpires)
     const auto found = store_->web_session("cookie-hash", core::from_unix(1'700'000'010));
     ASSERT_TRUE(ok(found));
     ASSERT_TRUE(found->has_value());
-    EXPECT_EQ((*found)->kind, SessionKind::web);
+    EXPECT_EQ((*found)->kind, directory::SessionKind::web);
     EXPECT_EQ((*found)->expires_at, web_.expires_at);
     EXPECT_FALSE(store_->web_session("other", t0).value().has_value());
     const auto late = core::from_unix(1'700'003'601);
@@ -1879,4 +1918,4 @@ TEST_F(SqliteStoreTokens, KeepsTheClientsOfASessionAndConsents)
 }
 
 } // namespace
-} // namespace latchkey::daemon
+} // namespace latchkey::sqlite
