@@ -1,0 +1,77 @@
+// SPDX-License-Identifier: Apache-2.0
+// The helpers that build the steps of the engine's dialogues.
+#include "credentials/engine_context.hpp"
+
+#include <pwd.h>
+
+namespace latchkey::credentials::engine {
+
+Step verdict(Outcome outcome, std::string message, std::optional<std::string> logon_id)
+{
+    Step s;
+    s.verdict = proto::Verdict{outcome, std::move(message), std::move(logon_id)};
+    return s;
+}
+
+proto::Message line(PromptStyle style, std::string text)
+{
+    return {style, std::move(text), false};
+}
+
+proto::Message secret_line(std::string_view text)
+{
+    return {PromptStyle::info, std::string(text), true};
+}
+
+Step prompt(PromptKind kind,
+            PromptStyle style,
+            std::string text,
+            std::vector<proto::Message> messages)
+{
+    Step s;
+    s.messages = std::move(messages);
+    s.prompt = proto::Prompt{kind, style, std::move(text)};
+    return s;
+}
+
+std::string local_part(const std::string& user)
+{
+    const auto at = user.find('@');
+    return at == std::string::npos ? user : user.substr(0, at);
+}
+
+std::optional<std::string> user_name_of(uid_t uid)
+{
+    struct passwd pw {};
+    struct passwd* found = nullptr;
+    std::vector<char> buf(16384);
+    if (::getpwuid_r(uid, &pw, buf.data(), buf.size(), &found) != 0 || found == nullptr)
+        return std::nullopt;
+    return std::string(pw.pw_name);
+}
+
+std::string policy_summary(const proto::PasswordPolicy& p)
+{
+    std::vector<std::string> classes;
+    if (p.require_lowercase)
+        classes.emplace_back("a lowercase letter");
+    if (p.require_uppercase)
+        classes.emplace_back("an uppercase letter");
+    if (p.require_digit)
+        classes.emplace_back("a digit");
+    if (p.require_symbol)
+        classes.emplace_back("a symbol");
+    std::string s = "A new password needs at least " + std::to_string(p.min_length) + " characters";
+    for (std::size_t i = 0; i < classes.size(); ++i)
+        s += (i == 0 ? " with " : i + 1 == classes.size() ? " and " : ", ") + classes[i];
+    if (p.history > 0)
+        s += ", and must differ from the last " + std::to_string(p.history);
+    return s + ".";
+}
+
+std::string when(core::TimePoint t)
+{
+    return core::to_iso8601(t);
+}
+
+} // namespace latchkey::credentials::engine

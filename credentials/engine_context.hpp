@@ -1,0 +1,241 @@
+// SPDX-License-Identifier: Apache-2.0
+// What the AuthEngine and its dialogues share (internal to credentials/): the engine's context,
+// the limits of a logon, and the helpers that build the steps of a dialogue.
+#pragma once
+
+#include <algorithm>
+#include <chrono>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <sys/types.h>
+
+#include "core/log.hpp"
+#include "core/random.hpp"
+#include "credentials/auth_engine.hpp"
+#include "directory/authority.hpp"
+#include "directory/network.hpp"
+#include "directory/password_policy.hpp"
+
+namespace latchkey::credentials {
+
+namespace engine {
+
+using proto::Outcome;
+using proto::PromptKind;
+using proto::PromptStyle;
+
+inline constexpr auto lock_duration = std::chrono::hours(1);
+inline constexpr auto failure_window = std::chrono::hours(1);
+inline constexpr auto pending_logon_lifetime = std::chrono::minutes(10);
+inline constexpr auto pending_prune_interval = std::chrono::seconds(10);
+inline constexpr int max_change_tries = 3;
+
+// What a person sees when the user name or the password is wrong: one message for both, so
+// that the answer does not say which.
+inline constexpr std::string_view bad_credentials =
+    "Authentication failed: wrong user name or password.";
+
+Step verdict(Outcome outcome,
+             std::string message = {},
+             std::optional<std::string> logon_id = std::nullopt);
+
+/// A line to show; `secret` lines (enrolment URI and QR, recovery codes) are redacted in logs.
+proto::Message line(PromptStyle style, std::string text);
+
+proto::Message secret_line(std::string_view text);
+
+Step prompt(PromptKind kind,
+            PromptStyle style,
+            std::string text,
+            std::vector<proto::Message> messages = {});
+
+/// "alice" of "alice@web.example.internal".
+std::string local_part(const std::string& user);
+
+/// The local name of a uid (getpwuid_r), for the PAM socket's callers.
+std::optional<std::string> user_name_of(uid_t uid);
+
+/// The policy in a sentence, shown above "New password: ".
+std::string policy_summary(const proto::PasswordPolicy& p);
+
+std::string when(core::TimePoint t);
+
+} // namespace engine
+
+struct PendingLogon {
+    std::string user_id;
+    std::string service;
+    std::optional<std::string> rhost;
+    std::string method;
+    core::TimePoint at;
+    bool used = false;
+};
+
+struct AuthEngine::Context {
+    Context(directory::Store& s,
+            directory::Directory& d,
+            PasswordHasher& h,
+            Mfa& m,
+            directory::Audit& a,
+            const core::Clock& c)
+        : store(s)
+        , directory(d)
+        , hasher(h)
+        , passwords(s, d, h, a, c)
+        , mfa(m)
+        , audit(a)
+        , clock(c)
+    {
+    }
+
+    directory::Store& store;
+    directory::Directory& directory;
+    PasswordHasher& hasher;
+    Passwords passwords;
+    Mfa& mfa;
+    directory::Audit& audit;
+    const core::Clock& clock;
+
+    std::mutex pending_mutex;
+    std::map<std::string, PendingLogon> pending; ///< logon id -> logon, for the session hooks
+    core::TimePoint next_prune{};
+
+    void record(directory::Severity severity,
+                const std::string& event,
+                const Caller& caller,
+                const std::string& service,
+                const std::string& user,
+                const std::optional<std::string>& rhost,
+                std::string reason,
+                std::map<std::string, std::string> extra = {})
+    {
+        extra["service"] = service;
+        extra["user"] = user.substr(0, 64);
+        extra["front_door"] = caller.front_door;
+        if (rhost)
+            extra["rhost"] = rhost->substr(0, 128);
+        if (!reason.empty())
+            extra["reason"] = std::move(reason);
+        if (caller.uid)
+            extra["caller_uid"] = std::to_string(*caller.uid);
+        // Seed 003: every root logon attempt, whatever its outcome and front door, is an alert.
+        if (engine::local_part(user) == "root" &&
+            (event.rfind("auth.", 0) == 0 || event.rfind("passwd.", 0) == 0)) {
+            severity = directory::Severity::alert;
+            if (!extra.contains("account"))
+                if (const auto located = directory.locate({user, std::nullopt}))
+                    extra["account"] = located->first.name;
+        }
+        audit.record(severity, event, std::move(extra));
+    }
+
+    /// An unprivileged caller may only ask about the user it runs as (screen lockers, passwd).
+    bool may_ask(const Caller& caller, const std::string& user) const
+    {
+        if (!caller.uid || *caller.uid == 0)
+            return true;
+        const auto name = engine::user_name_of(*caller.uid);
+        return name && *name == user;
+    }
+
+    std::string remember_logon(const directory::ResolvedUser& who,
+                               const std::string& service,
+                               const std::optional<std::string>& rhost,
+                               std::string method)
+    {
+        const auto now = clock.now();
+        std::string id = core::uuid_v4();
+        const std::lock_guard lock(pending_mutex);
+        // Pruning walks the whole map: do it now and then, not on every logon.
+        if (now >= next_prune) {
+            std::erase_if(pending, [&](const auto& kv) {
+                return kv.second.at + engine::pending_logon_lifetime < now;
+            });
+            next_prune = now + engine::pending_prune_interval;
+        }
+        pending.emplace(id, PendingLogon{who.user.id, service, rhost, std::move(method), now});
+        return id;
+    }
+
+    /// The logon that authenticated a session: by id when the module still had it, else the
+    /// newest unused logon of the same user and service (sshd authenticates in a child process).
+    std::optional<std::pair<std::string, PendingLogon>>
+    claim_logon(const std::optional<std::string>& id,
+                const std::string& user_id,
+                const std::string& service)
+    {
+        const std::lock_guard lock(pending_mutex);
+        if (id) {
+            const auto it = pending.find(*id);
+            if (it != pending.end() && it->second.user_id == user_id) {
+                it->second.used = true;
+                return *it;
+            }
+        }
+        std::map<std::string, PendingLogon>::iterator best = pending.end();
+        for (auto it = pending.begin(); it != pending.end(); ++it)
+            if (!it->second.used && it->second.user_id == user_id &&
+                it->second.service == service &&
+                (best == pending.end() || it->second.at > best->second.at))
+                best = it;
+        if (best == pending.end())
+            return std::nullopt;
+        best->second.used = true;
+        return *best;
+    }
+
+    bool locked(const directory::UserRecord& u) const
+    {
+        return u.locked_until && *u.locked_until > clock.now();
+    }
+
+    /// Counts a failure; locks the user when the policy's limit is reached. Returns a message
+    /// to add when this failure locked the account.
+    std::string count_failure(const directory::ResolvedUser& who,
+                              const Caller& caller,
+                              const std::string& service)
+    {
+        const auto now = clock.now();
+        const auto count = store.record_failure(who.user.id, now, now - engine::failure_window);
+        const auto limit = who.account.policy.max_failed_per_hour;
+        if (!count || limit == 0 || *count < limit)
+            return {};
+        if (!store.set_locked_until(who.user.id, now + engine::lock_duration))
+            return {};
+        record(directory::Severity::warning, "user.lock", caller, service, who.user.name,
+               std::nullopt, "too_many_failures",
+               {{"account", who.account.name},
+                {"failures", std::to_string(*count)},
+                {"until", engine::when(now + engine::lock_duration)}});
+        return " Too many failed logons: the account is locked until " +
+               engine::when(now + engine::lock_duration) + ".";
+    }
+};
+
+/// The logon dialogue of begin_logon(): password, then the second factor or its enrolment.
+std::unique_ptr<Dialogue> logon_dialogue(AuthEngine::Context& ctx,
+                                         LogonRequest request,
+                                         Caller caller,
+                                         std::optional<directory::ResolvedUser> who);
+
+/// The password change dialogue of begin_password_change(), from "Current password: ".
+std::unique_ptr<Dialogue> password_change_dialogue(AuthEngine::Context& ctx,
+                                                   proto::PasswordChangeBegin request,
+                                                   Caller caller,
+                                                   directory::ResolvedUser who);
+
+/// The same dialogue for a user who has just proven the current password: it starts at
+/// "New password: ", with `reason` and the policy above it.
+Started required_change_dialogue(AuthEngine::Context& ctx,
+                                 proto::PasswordChangeBegin request,
+                                 Caller caller,
+                                 directory::ResolvedUser who,
+                                 std::string reason);
+
+} // namespace latchkey::credentials

@@ -1,0 +1,290 @@
+// SPDX-License-Identifier: Apache-2.0
+// The logon dialogue: the password, then a TOTP or recovery code, or the enrolment of a first
+// MFA device when the account requires one.
+#include "credentials/engine_context.hpp"
+
+namespace latchkey::credentials {
+
+using namespace engine;
+
+namespace {
+
+class LogonDialogue final : public Dialogue {
+public:
+    LogonDialogue(AuthEngine::Context& ctx,
+                  LogonRequest request,
+                  Caller caller,
+                  std::optional<directory::ResolvedUser> who)
+        : ctx_(ctx)
+        , request_(std::move(request))
+        , caller_(std::move(caller))
+        , who_(std::move(who))
+    {
+    }
+
+    Step answer(core::Secret a) override
+    {
+        switch (state_) {
+        case State::password: return on_password(std::move(a));
+        case State::code: return on_code(a);
+        case State::enrol_first: return on_enrol_first(a);
+        case State::enrol_second: return on_enrol_second(a);
+        case State::done: break;
+        }
+        return verdict(Outcome::denied, "this logon has already ended");
+    }
+
+    bool answer_is_slow() const override { return state_ == State::password; }
+
+private:
+    enum class State : std::uint8_t { password, code, enrol_first, enrol_second, done };
+
+    Step on_password(core::Secret answer)
+    {
+        state_ = State::done;
+        if (!who_ || who_->user.password_hash.empty()) {
+            // Same work and same answer as a wrong password: names cannot be probed.
+            ctx_.hasher.burn(answer);
+            deny_record(who_ ? "no_password" : "unknown_user", request_.user);
+            return verdict(Outcome::denied, std::string(bad_credentials));
+        }
+        auto found = ctx_.mfa.device(who_->user);
+        if (!found)
+            return unavailable("reading the MFA device", found.error());
+        device_ = std::move(*found);
+        // Single prompt: "password123456" when the user has a device.
+        core::Secret password = std::move(answer);
+        std::optional<core::Secret> inline_code;
+        std::optional<core::Secret> whole; // in case the password itself ends like a code
+        if (request_.single_prompt && device_) {
+            if (auto split = split_single_answer(password, device_->digits)) {
+                whole = std::move(password);
+                password = std::move(split->password);
+                inline_code = std::move(split->code);
+            }
+        }
+        auto ok = ctx_.hasher.verify(who_->user.password_hash, password);
+        if (ok && !*ok && whole) {
+            // No code appended after all: the whole answer may be the password, and the code
+            // is then asked for separately.
+            ok = ctx_.hasher.verify(who_->user.password_hash, *whole);
+            if (ok && *ok) {
+                password = std::move(*whole);
+                inline_code.reset();
+            }
+        }
+        if (!ok)
+            return unavailable("verifying a password", ok.error());
+        if (!*ok) {
+            const std::string locked = ctx_.count_failure(*who_, caller_, request_.service);
+            deny_record("bad_password");
+            return verdict(Outcome::denied, std::string(bad_credentials) + locked);
+        }
+        // The password is right: from here on, the reasons can be told.
+        if (!who_->user.console_logon) {
+            deny_record("logon_disabled");
+            return verdict(Outcome::denied, "Console logon is disabled for this user.");
+        }
+        const auto& networks = who_->account.settings.allowed_networks;
+        if (!networks.empty()) {
+            const bool allowed =
+                request_.rhost && std::any_of(networks.begin(), networks.end(), [&](auto& n) {
+                    const auto net = directory::parse_cidr(n);
+                    return net && directory::contains(*net, *request_.rhost);
+                });
+            if (!allowed) {
+                deny_record("network_not_allowed");
+                return verdict(Outcome::denied,
+                               "Logon from this network is not allowed for this account.");
+            }
+        }
+        if (ctx_.hasher.needs_rehash(who_->user.password_hash)) {
+            if (auto fresh = ctx_.hasher.hash(password))
+                (void)ctx_.store.rehash_password(who_->user.id, who_->user.password_hash, *fresh);
+        }
+        return second_factor(std::move(inline_code));
+    }
+
+    /// After the password: a code when the user has a device, enrolment or a refusal when
+    /// policy demands one, else done. Failures are forgotten only once every factor passed.
+    Step second_factor(std::optional<core::Secret> inline_code)
+    {
+        if (device_) {
+            method_ = "pwd+otp";
+            if (inline_code)
+                return on_code(*inline_code);
+            state_ = State::code;
+            return prompt(PromptKind::verification_code, PromptStyle::echo_off,
+                          "Verification code: ");
+        }
+        if (!Mfa::required(who_->account, who_->user))
+            return succeed();
+        method_ = "pwd+otp";
+        const std::string name = who_->user.name + "@" + who_->account.default_domain;
+        // Root enrols before its first logon completes, whatever the account's setting.
+        if (!who_->account.settings.mfa_enrol_at_logon &&
+            !directory::Authority::is_root(who_->account, who_->user)) {
+            deny_record("mfa_not_enrolled");
+            return verdict(Outcome::denied,
+                           "Multi-factor authentication is required, and no MFA device is "
+                           "enrolled for " +
+                               name +
+                               ". Ask an administrator to enrol one: "
+                               "latchkeyctl mfa enroll " +
+                               name);
+        }
+        return begin_enrolment(name);
+    }
+
+    Step on_code(const core::Secret& code)
+    {
+        state_ = State::done;
+        const auto checked = ctx_.mfa.check(*who_, *device_, code);
+        if (!checked)
+            return unavailable("checking a verification code", checked.error());
+        switch (*checked) {
+        case CodeCheck::totp: return succeed();
+        case CodeCheck::recovery: {
+            method_ = "pwd+recovery";
+            const auto left = ctx_.store.recovery_codes_left(who_->user.id);
+            std::string note = "You logged on with a recovery code, which is now used up";
+            if (left)
+                note += "; " + std::to_string(*left) + " left";
+            note += ". Ask an administrator for new ones when few are left.";
+            return succeed({line(PromptStyle::info, std::move(note))});
+        }
+        case CodeCheck::replayed:
+            deny_record("replayed_code");
+            return verdict(Outcome::denied,
+                           "This verification code has been used already; wait for the next "
+                           "one.");
+        case CodeCheck::wrong: break;
+        }
+        const std::string locked = ctx_.count_failure(*who_, caller_, request_.service);
+        deny_record("bad_code");
+        return verdict(Outcome::denied, "Authentication failed: wrong verification code." + locked);
+    }
+
+    Step begin_enrolment(const std::string& name)
+    {
+        auto pending = ctx_.mfa.start(*who_);
+        if (!pending)
+            return unavailable("starting an MFA enrolment", pending.error());
+        auto challenge = ctx_.mfa.challenge(*pending);
+        if (!challenge)
+            return unavailable("starting an MFA enrolment", challenge.error());
+        pending_ = std::move(*pending);
+        std::vector<proto::Message> m;
+        const auto info = [&](std::string text) {
+            m.push_back(line(PromptStyle::info, std::move(text)));
+        };
+        const auto secret = [&](std::string_view prefix, const core::Secret& s) {
+            std::string text = std::string(prefix) + std::string(s.view());
+            m.push_back(secret_line(text));
+            core::wipe(text.data(), text.size());
+        };
+        info("Multi-factor authentication is required for " + name +
+             ". Set up an authenticator app now: scan this QR code, or enter the key by hand.");
+        for (const auto& line : challenge->qr)
+            secret("", line);
+        secret("Key: ", challenge->key);
+        secret("URI: ", challenge->uri);
+        info("Enter the code the app shows; then wait for it to change and enter the next one.");
+        ctx_.record(directory::Severity::notice, "mfa.enroll.start", caller_, request_.service,
+                    who_->user.name, request_.rhost, "", {{"account", who_->account.name}});
+        state_ = State::enrol_first;
+        return prompt(PromptKind::verification_code, PromptStyle::echo_off,
+                      "Verification code: ", std::move(m));
+    }
+
+    Step on_enrol_first(const core::Secret& code)
+    {
+        if (auto st = ctx_.mfa.accept_first(*pending_, code, "logon"); !st)
+            return enrolment_retry(st.error());
+        state_ = State::enrol_second;
+        return prompt(PromptKind::verification_code, PromptStyle::echo_off,
+                      "Next verification code: ");
+    }
+
+    Step on_enrol_second(const core::Secret& code)
+    {
+        auto enrolled = ctx_.mfa.accept_second(*pending_, code, "logon");
+        if (!enrolled)
+            return enrolment_retry(enrolled.error());
+        pending_.reset();
+        std::vector<proto::Message> m;
+        m.push_back(line(PromptStyle::info,
+                         "MFA device enrolled. Your recovery codes follow: each works once in "
+                         "place of a code. Keep them safe; they are not shown again."));
+        for (const auto& rc : enrolled->recovery_codes)
+            m.push_back(secret_line(rc.view()));
+        return succeed(std::move(m));
+    }
+
+    /// A wrong enrolment code asks again for the first code, until the enrolment gives up.
+    Step enrolment_retry(const core::Error& e)
+    {
+        if (!e.is(core::Errc::invalid_argument)) {
+            state_ = State::done;
+            pending_.reset();
+            deny_record("mfa_enrolment_failed");
+            return verdict(Outcome::denied, "MFA enrolment failed: " + e.message + ".");
+        }
+        state_ = State::enrol_first;
+        return prompt(PromptKind::verification_code, PromptStyle::echo_off, "Verification code: ",
+                      {line(PromptStyle::error, "Sorry, " + e.message + ".")});
+    }
+
+    Step succeed(std::vector<proto::Message> messages = {})
+    {
+        state_ = State::done;
+        (void)ctx_.store.clear_failures(who_->user.id);
+        const std::string id =
+            ctx_.remember_logon(*who_, request_.service, request_.rhost, method_);
+        ctx_.record(directory::Severity::info, "auth.allow", caller_, request_.service,
+                    who_->user.name, request_.rhost, "",
+                    {{"method", method_}, {"account", who_->account.name}, {"logon_id", id}});
+        Step s = verdict(Outcome::success, "", id);
+        s.messages = std::move(messages);
+        return s;
+    }
+
+    void deny_record(std::string reason, const std::optional<std::string>& user = std::nullopt)
+    {
+        std::map<std::string, std::string> extra{{"method", method_}};
+        if (who_)
+            extra["account"] = who_->account.name;
+        ctx_.record(directory::Severity::warning, "auth.deny", caller_, request_.service,
+                    user ? *user : who_->user.name, request_.rhost, std::move(reason),
+                    std::move(extra));
+    }
+
+    Step unavailable(const std::string& what, const core::Error& e)
+    {
+        state_ = State::done;
+        core::log::error(what + " failed: " + e.message);
+        return verdict(Outcome::unavailable, "latchkey cannot check credentials right now");
+    }
+
+    AuthEngine::Context& ctx_;
+    LogonRequest request_;
+    Caller caller_;
+    std::optional<directory::ResolvedUser> who_;
+    State state_ = State::password;
+    std::string method_ = "pwd";
+    std::optional<directory::MfaDeviceRecord> device_;
+    std::optional<PendingEnrolment> pending_;
+};
+
+} // namespace
+
+std::unique_ptr<Dialogue> logon_dialogue(AuthEngine::Context& ctx,
+                                         LogonRequest request,
+                                         Caller caller,
+                                         std::optional<directory::ResolvedUser> who)
+{
+    return std::make_unique<LogonDialogue>(ctx, std::move(request), std::move(caller),
+                                           std::move(who));
+}
+
+} // namespace latchkey::credentials
