@@ -583,9 +583,7 @@ private:
 ConnectionFactory admin_connections(AdminServices services, AdminAccess access)
 {
     return [services, access](const Peer& peer) -> core::Result<std::unique_ptr<Connection>> {
-        const bool admitted = peer.uid == 0 || peer.uid == access.daemon_uid ||
-                              (access.admin_gid && peer.in_group(*access.admin_gid));
-        if (!admitted)
+        if (!access.admits(peer))
             return core::fail(Errc::permission_denied,
                               "permission denied: the admin socket is for root and members of "
                               "the group " + access.admin_group);

@@ -27,6 +27,12 @@ struct AdminAccess {
     std::optional<gid_t> admin_gid;     ///< members of the admin group may
     std::string admin_group = "latchkey-admin";
     std::chrono::seconds answer_timeout{300}; ///< idle limit while an enrolment waits for codes
+
+    /// Root, the daemon's own uid and members of the admin group: the host's administrator.
+    [[nodiscard]] bool admits(const Peer& peer) const
+    {
+        return peer.uid == 0 || peer.uid == daemon_uid || (admin_gid && peer.in_group(*admin_gid));
+    }
 };
 
 /// What the admin socket's requests are answered by. `oidc` may be null: the provider is off,

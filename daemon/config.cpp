@@ -99,6 +99,10 @@ const std::map<std::string, std::map<std::string, KeyHandler>>& schema()
                          Config& c) { p.uint(n, k, c.workers, 0, 256); }},
           {"max_connections", [](Parser& p, const toml::node& n, const std::string& k,
                                  Config& c) { p.uint(n, k, c.max_connections, 1, 65536); }},
+          {"max_connections_per_uid",
+           [](Parser& p, const toml::node& n, const std::string& k, Config& c) {
+               p.uint(n, k, c.max_connections_per_uid, 1, 65536);
+           }},
           {"max_queued", [](Parser& p, const toml::node& n, const std::string& k,
                             Config& c) { p.uint(n, k, c.max_queued, 1, 1'000'000); }},
           {"read_timeout_s",

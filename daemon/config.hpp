@@ -28,7 +28,8 @@ struct Config {
     std::uint32_t admin_socket_mode = 0660;
     // [limits]
     std::uint32_t workers = 0;         ///< 0 = one per core
-    std::uint32_t max_connections = 256;
+    std::uint32_t max_connections = 256; ///< per socket: ordinary peers, and privileged ones
+    std::uint32_t max_connections_per_uid = 32; ///< per socket, each uid but root and admins
     std::uint32_t max_queued = 1024;   ///< requests waiting for a worker before "busy"
     std::chrono::seconds read_timeout{10};
     std::chrono::seconds answer_timeout{300}; ///< a person answering a logon prompt

@@ -2,6 +2,7 @@
 // Daemon wiring and lifecycle (sd_notify, signals, reload).
 #include "daemon/daemon.hpp"
 
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
@@ -42,7 +43,26 @@ namespace asio = boost::asio;
 
 ServerLimits limits_of(const Config& c)
 {
-    return {c.max_connections, c.max_queued, c.read_timeout};
+    return {c.max_connections, c.max_connections_per_uid, c.max_queued, c.read_timeout};
+}
+
+/// Every connection is a descriptor: two sockets, each with an ordinary and a privileged pool,
+/// plus the web listener's and the store's. Raise the soft limit to the hard one (systemd gives
+/// services 1024 soft, 524288 hard) and say so when even that cannot hold them.
+void raise_descriptor_limit(const Config& c)
+{
+    struct rlimit rl{};
+    if (::getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return;
+    if (rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        (void)::setrlimit(RLIMIT_NOFILE, &rl);
+    }
+    const rlim_t wanted = 4 * static_cast<rlim_t>(c.max_connections) + 256;
+    if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < wanted)
+        core::log::warning("the descriptor limit (" + std::to_string(rl.rlim_cur) +
+                           ") is below what [limits] max_connections needs (" +
+                           std::to_string(wanted) + "); raise LimitNOFILE=");
 }
 
 std::uint32_t worker_count(const Config& c)
@@ -108,6 +128,7 @@ void apply_reload(const std::string& path,
     current.argon2 = fresh->argon2;
     current.log_level = fresh->log_level;
     current.max_connections = fresh->max_connections;
+    current.max_connections_per_uid = fresh->max_connections_per_uid;
     current.max_queued = fresh->max_queued;
     current.read_timeout = fresh->read_timeout;
     core::log::info("configuration reloaded from " + path);
@@ -163,6 +184,7 @@ int run(const std::string& config_path)
     }
     Config config = std::move(*loaded);
     core::log::set_level(config.log_level);
+    raise_descriptor_limit(config);
 
     std::unique_ptr<core::Clock> clock;
     if (config.clock_file.empty()) {
@@ -259,6 +281,10 @@ int run(const std::string& config_path)
 
     auto activated = activated_sockets();
     std::vector<std::string> bound_paths;
+    // Root, the daemon's user and the admin group have connection slots of their own on both
+    // sockets (sshd, login and sudo run PAM as root): no other local user can take them.
+    const AdminAccess admin_access{::geteuid(), admin_gid, config.admin_group, config.answer_timeout};
+    const PrivilegedPeer privileged = [admin_access](const Peer& p) { return admin_access.admits(p); };
     struct Listener {
         std::string path;
         mode_t mode;
@@ -274,7 +300,7 @@ int run(const std::string& config_path)
         {config.admin_socket, static_cast<mode_t>(config.admin_socket_mode), admin_gid, "admin",
          admin_connections({**store, directory, authority, lifecycle, codes, passwords, engine, mfa,
                             access_keys, provider.get()},
-                           {::geteuid(), admin_gid, config.admin_group, config.answer_timeout}),
+                           admin_access),
          admin_work,
          admin_work},
     };
@@ -287,7 +313,7 @@ int run(const std::string& config_path)
         }
         if (bound_here)
             bound_paths.push_back(l.path);
-        if (auto st = server.listen(std::move(*fd), l.name, l.factory, l.slow, l.quick); !st) {
+        if (auto st = server.listen(std::move(*fd), l.name, l.factory, privileged, l.slow, l.quick); !st) {
             core::log::error(st.error().message);
             return 71;
         }

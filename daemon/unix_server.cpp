@@ -10,6 +10,8 @@
 
 #include <list>
 #include <mutex>
+#include <optional>
+#include <variant>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -20,8 +22,9 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 
-#include "core/secret.hpp"
 #include "core/log.hpp"
+#include "core/secret.hpp"
+#include "daemon/admission.hpp"
 #include "proto/wire.hpp"
 
 namespace latchkey::daemon {
@@ -36,6 +39,7 @@ struct UnixServer::State {
     ServerLimits limits;
     // Touched only on the io thread.
     bool stopping = false;
+    std::list<std::shared_ptr<Admission>> admissions; // one per socket
     std::list<std::weak_ptr<stream_protocol::acceptor>> acceptors;
     std::list<std::weak_ptr<stream_protocol::socket>> sockets;
 
@@ -139,24 +143,23 @@ asio::awaitable<proto::Response> run_on(WorkPool& pool, Connection& conn, proto:
 using QueueCount = std::shared_ptr<std::atomic<std::uint32_t>>;
 
 asio::awaitable<void> session(StatePtr st, std::shared_ptr<stream_protocol::socket> sock,
-                              std::string name, ConnectionFactory factory, WorkPool& slow,
-                              WorkPool& quick, QueueCount queued)
+                              Peer peer, Admission::Ticket slot, std::string name,
+                              ConnectionFactory factory, WorkPool& slow, WorkPool& quick,
+                              QueueCount queued)
 {
     struct Count {
         std::atomic<std::uint32_t>& n;
         ~Count() { --n; }
     } count{st->connections};
+    const Admission::Ticket held = std::move(slot);
 
     asio::steady_timer timer(co_await asio::this_coro::executor);
     const auto limits = st->current_limits();
 
-    auto peer = peer_of(sock->native_handle());
-    if (!peer)
-        co_return;
-    auto connection = factory(*peer);
+    auto connection = factory(peer);
     if (!connection) {
-        core::log::notice(name + " socket: refused pid " + std::to_string(peer->pid) + " uid " +
-                    std::to_string(peer->uid) + ": " + connection.error().message);
+        core::log::notice(name + " socket: refused pid " + std::to_string(peer.pid) + " uid " +
+                    std::to_string(peer.uid) + ": " + connection.error().message);
         if (co_await write_response(*sock, timer, proto::failure(connection.error()),
                                     limits.read_timeout))
             co_await close_gracefully(*sock, timer);
@@ -167,12 +170,15 @@ asio::awaitable<void> session(StatePtr st, std::shared_ptr<stream_protocol::sock
     std::string payload;
     std::array<char, 16 * 1024> buf{};
     for (;;) {
+        // A request must arrive whole within read_timeout of its first byte: one deadline, not
+        // one per read, or a client sending a byte at a time would hold the slot for ever.
+        std::optional<std::chrono::steady_clock::time_point> deadline;
         while (!reader.next(payload)) {
-            // Before the first byte of a request the connection may wait for a person (a
-            // prompt on screen); once a frame has started, it must arrive within read_timeout.
             const auto read_timeout = st->current_limits().read_timeout;
-            timer.expires_after(reader.pending() == 0 ? (*connection)->idle_timeout(read_timeout)
-                                                      : read_timeout);
+            if (deadline)
+                timer.expires_at(*deadline);
+            else // before the first byte the connection may wait for a person (a prompt)
+                timer.expires_after((*connection)->idle_timeout(read_timeout));
             const std::size_t want = std::min(reader.wanted(), buf.size());
             auto result = co_await (
                 sock->async_read_some(asio::buffer(buf.data(), want),
@@ -180,13 +186,15 @@ asio::awaitable<void> session(StatePtr st, std::shared_ptr<stream_protocol::sock
                 timer.async_wait(asio::as_tuple(asio::use_awaitable)));
             if (result.index() != 0) {
                 if (reader.pending() > 0)
-                    core::log::info(name + " socket: closed a connection that sent a partial frame "
-                                     "and stalled");
-                co_return; // idle or stalled: the slot goes back to others
+                    core::log::info(name + " socket: closed a connection that did not send its "
+                                           "request within the read timeout");
+                co_return; // idle or too slow: the slot goes back to others
             }
             const auto [ec, n] = std::get<0>(result);
             if (ec)
                 co_return; // closed by the peer (or by stop())
+            if (!deadline)
+                deadline = std::chrono::steady_clock::now() + read_timeout;
             const auto fed = reader.feed({buf.data(), n});
             core::wipe(buf.data(), n);
             if (!fed) {
@@ -219,9 +227,23 @@ asio::awaitable<void> session(StatePtr st, std::shared_ptr<stream_protocol::sock
     }
 }
 
+/// Best effort, never waiting: a small frame fits the socket buffer of a new connection. Then
+/// the socket closes as the caller drops it.
+void refuse(stream_protocol::socket& sock, const std::string& message)
+{
+    const auto refusal = proto::frame(proto::encode(proto::failure({core::Errc::daemon_busy, message})),
+                                      proto::max_response_size);
+    boost::system::error_code ignored;
+    sock.non_blocking(true, ignored);
+    if (refusal)
+        sock.write_some(asio::buffer(*refusal), ignored);
+    sock.shutdown(stream_protocol::socket::shutdown_both, ignored);
+}
+
 asio::awaitable<void> accept_loop(StatePtr st, std::shared_ptr<stream_protocol::acceptor> acceptor,
-                                  std::string name, ConnectionFactory factory, WorkPool& slow,
-                                  WorkPool& quick)
+                                  std::shared_ptr<Admission> admission, std::string name,
+                                  ConnectionFactory factory, PrivilegedPeer privileged,
+                                  WorkPool& slow, WorkPool& quick)
 {
     auto queued = std::make_shared<std::atomic<std::uint32_t>>(0);
     asio::steady_timer backoff(co_await asio::this_coro::executor);
@@ -237,27 +259,30 @@ asio::awaitable<void> accept_loop(StatePtr st, std::shared_ptr<stream_protocol::
             co_await backoff.async_wait(asio::as_tuple(asio::use_awaitable));
             continue;
         }
-        if (st->connections.load() >= st->current_limits().max_connections) {
-            core::log::warning(name + " socket: connection limit reached; refusing a client");
-            // Best effort, never waiting: a small frame fits the socket buffer of a new
-            // connection. Then `sock` closes as it goes out of scope.
-            const auto refusal = proto::frame(
-                proto::encode(proto::failure({core::Errc::daemon_busy,
-                                              "latchkeyd has too many connections; try again "
-                                              "in a moment"})),
-                proto::max_response_size);
-            boost::system::error_code ignored;
-            sock.non_blocking(true, ignored);
-            if (refusal)
-                sock.write_some(asio::buffer(*refusal), ignored);
-            sock.shutdown(stream_protocol::socket::shutdown_both, ignored);
+        auto peer = peer_of(sock.native_handle());
+        if (!peer)
+            continue; // gone already
+        auto slot = admission->admit(peer->uid, privileged(*peer));
+        if (const auto* refusal = std::get_if<Refusal>(&slot)) {
+            if (*refusal == Refusal::uid_full) {
+                core::log::warning(name + " socket: uid " + std::to_string(peer->uid) +
+                                   " holds its limit of connections; refusing it another");
+                refuse(sock, "latchkeyd has too many connections from your user; close some "
+                             "and try again");
+            } else {
+                core::log::warning(name + " socket: connection limit reached; refusing a client");
+                refuse(sock, "latchkeyd has too many connections; try again in a moment");
+            }
             continue;
         }
         ++st->connections;
         auto shared = std::make_shared<stream_protocol::socket>(std::move(sock));
         st->sockets.remove_if([](const auto& w) { return w.expired(); });
         st->sockets.push_back(shared);
-        asio::co_spawn(acceptor->get_executor(), session(st, shared, name, factory, slow, quick, queued),
+        asio::co_spawn(acceptor->get_executor(),
+                       session(st, shared, std::move(*peer),
+                               std::get<Admission::Ticket>(std::move(slot)), name, factory, slow,
+                               quick, queued),
                        [name](std::exception_ptr e) { log_exception(name + " session", e); });
     }
 }
@@ -297,10 +322,12 @@ void UnixServer::set_limits(ServerLimits limits)
 {
     const std::lock_guard lock(state_->limits_mutex);
     state_->limits = limits;
+    for (auto& a : state_->admissions)
+        a->set_limits({limits.max_connections, limits.max_per_uid});
 }
 
 core::Status UnixServer::listen(core::UniqueFd fd, std::string name, ConnectionFactory factory,
-                               WorkPool& slow, WorkPool& quick)
+                               PrivilegedPeer privileged, WorkPool& slow, WorkPool& quick)
 {
     boost::system::error_code ec;
     auto acceptor = std::make_shared<stream_protocol::acceptor>(io_);
@@ -309,7 +336,15 @@ core::Status UnixServer::listen(core::UniqueFd fd, std::string name, ConnectionF
         return core::fail(core::Errc::io_failed, name + " socket: " + ec.message());
     fd.release();
     state_->acceptors.push_back(acceptor);
-    asio::co_spawn(io_, accept_loop(state_, acceptor, name, std::move(factory), slow, quick),
+    auto admission = std::make_shared<Admission>();
+    {
+        const std::lock_guard lock(state_->limits_mutex);
+        admission->set_limits({state_->limits.max_connections, state_->limits.max_per_uid});
+        state_->admissions.push_back(admission);
+    }
+    asio::co_spawn(io_,
+                   accept_loop(state_, acceptor, std::move(admission), name, std::move(factory),
+                               std::move(privileged), slow, quick),
                    [name](std::exception_ptr e) { log_exception(name + " accept loop", e); });
     return {};
 }

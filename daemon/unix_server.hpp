@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 // UnixServer: accepts connections on the daemon's sockets and runs their requests.
 //
-//   accept ──► admit(peer)? ──no──► one Failure frame, close
+//   accept ──► a slot for the peer (Admission)? ──no──► one Failure frame, close
 //                 │yes
 //                 ▼
-//   read frame (timeout) ──bad/oversized──► Failure frame, close
+//   factory(peer)? ──no──► one Failure frame, close
+//                 │yes
+//                 ▼
+//   read frame (one deadline from its first byte) ──bad/oversized/late──► close
 //                 │
 //                 ▼
 //   WorkPool: connection.handle(request)  (queue full ──► "busy" Failure)
@@ -52,10 +55,16 @@ public:
 using ConnectionFactory = std::function<core::Result<std::unique_ptr<Connection>>(const Peer&)>;
 
 struct ServerLimits {
-    std::uint32_t max_connections = 256;
+    std::uint32_t max_connections = 256; ///< per socket, for ordinary and for privileged peers
+    std::uint32_t max_per_uid = 32;      ///< per socket, for each ordinary peer's uid
     std::uint32_t max_queued = 1024;
+    /// The whole request, from its first byte; and how long a client may stay idle.
     std::chrono::seconds read_timeout{10};
 };
+
+/// Peers always admitted to a socket's own pool of connections (root, the daemon's user, the
+/// admin group), whatever ordinary peers hold.
+using PrivilegedPeer = std::function<bool(const Peer&)>;
 
 class WorkPool {
 public:
@@ -79,7 +88,7 @@ public:
     /// `work`: each socket gets its own pool, so a flood of logons on the PAM socket (Argon2id
     /// on every worker) cannot delay the administrator on the admin socket.
     core::Status listen(core::UniqueFd fd, std::string name, ConnectionFactory factory,
-                        WorkPool& slow, WorkPool& quick);
+                        PrivilegedPeer privileged, WorkPool& slow, WorkPool& quick);
 
     void set_limits(ServerLimits limits);
 

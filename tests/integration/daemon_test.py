@@ -205,19 +205,6 @@ def test_a_person_may_take_longer_than_the_read_timeout_to_answer_a_prompt():
             expect(2 < time.monotonic() - started < 6, "after answer_timeout_s")
 
 
-def test_connection_limit_refuses_extra_clients_but_recovers():
-    with Daemon(extra_config="[limits]\nmax_connections = 4\nread_timeout_s = 30\n") as d:
-        seed(d)
-        held = [connect(d.pam_socket) for _ in range(4)]
-        time.sleep(0.2)
-        p = d.ctl("account", "list", check=False)
-        expect(p.returncode == 1 and "too many connections" in p.stderr, p)
-        for s in held:
-            s.close()
-        time.sleep(0.2)
-        expect(d.ctl("account", "list").returncode == 0)
-
-
 def test_sighup_reloads_the_config_and_a_bad_config_keeps_the_old_one():
     with Daemon() as d:
         seed(d)
@@ -319,7 +306,6 @@ if __name__ == "__main__":
         test_random_bytes_and_bad_frames_leave_the_daemon_serving,
         test_a_stalled_client_is_disconnected_and_others_are_served_meanwhile,
         test_a_person_may_take_longer_than_the_read_timeout_to_answer_a_prompt,
-        test_connection_limit_refuses_extra_clients_but_recovers,
         test_sighup_reloads_the_config_and_a_bad_config_keeps_the_old_one,
         test_a_bad_config_stops_the_daemon_with_a_clear_message,
         test_sd_notify_ready_and_stopping,

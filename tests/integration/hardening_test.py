@@ -1,0 +1,217 @@
+# SPDX-License-Identifier: Apache-2.0
+"""The attacks of a local user and of a stranger, run against a real latchkeyd (issue 24).
+
+Each test reproduces a finding of the attack run as the attacker did it: from another uid
+(65534, through setpriv), with real sockets, pamtester through pam_wrapper, and the real
+latchkeyctl. Every loop here is bounded in count and time, and every process is stopped."""
+
+import json
+import os
+import shutil
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+
+from harness import Daemon, connect, expect, frame, read_frame, run
+from pam_env import NssWrapper, PamWrapper, merge_env, pamtester
+
+MODULE = os.environ.get("LATCHKEY_PAM_MODULE", "build/pam_module/pam_latchkey.so")
+ALICE_PW = "Hardening-Alice-1"  # throwaway test fixture
+ATTACKER = 65534
+
+
+def closed_within(s, seconds, trickle=None):
+    """Waits until the peer closes `s`, sending one byte of `trickle` every 0.2 s meanwhile.
+    Returns the seconds it took, or None if it stayed open."""
+    start = time.monotonic()
+    s.setblocking(False)
+    i = 0
+    while time.monotonic() - start < seconds:
+        try:
+            if s.recv(4096) == b"":
+                return time.monotonic() - start
+        except BlockingIOError:
+            pass
+        except OSError:
+            return time.monotonic() - start
+        if trickle is not None and i < len(trickle):
+            try:
+                s.send(trickle[i:i + 1])
+                i += 1
+            except OSError:
+                return time.monotonic() - start
+        time.sleep(0.2)
+    return None
+
+
+def test_a_request_sent_a_byte_at_a_time_is_cut_off_at_the_read_timeout():
+    # Finding 1: the read timer restarted on every read, so a frame announcing 65,280 bytes and
+    # sent a byte a second held its connection for ever.
+    with Daemon(extra_config="[limits]\nread_timeout_s = 2\n") as d:
+        for path in (d.pam_socket, d.admin_socket):
+            with connect(path) as s:
+                s.sendall(struct.pack(">I", 65280))
+                took = closed_within(s, 8, trickle=b'{"type":"hello","version":1' * 4)
+                expect(took is not None, f"{path}: a trickled request is never cut off")
+                expect(took < 4, f"{path}: cut off after {took:.1f}s, read_timeout_s is 2")
+        expect("did not send its request within the read timeout" in d.log(), d.log())
+
+
+# The attacker: as uid 65534, hold as many connections to both sockets as the daemon lets it,
+# half of them trickling a never-ending frame a byte at a time and half idle, and reopen each
+# one the daemon closes. It runs for argv[3] seconds, then prints how many it held at most.
+ATTACK = r"""
+import json, socket, struct, sys, time
+paths, target, duration = sys.argv[1].split(","), int(sys.argv[2]), float(sys.argv[3])
+live = {p: [] for p in paths}
+held = {p: 0 for p in paths}
+opened = 0
+end = time.monotonic() + duration
+while time.monotonic() < end:
+    for p in paths:
+        alive = []
+        for s, trickle in live[p]:
+            try:
+                if trickle:
+                    s.send(b"x")
+                else:
+                    s.recv(1, socket.MSG_DONTWAIT | socket.MSG_PEEK)
+                    s.close()  # the daemon answered (a refusal) or closed: reopen
+                    continue
+                alive.append((s, trickle))
+            except BlockingIOError:
+                alive.append((s, trickle))
+            except OSError:
+                s.close()
+        live[p] = alive
+        while len(live[p]) < target and time.monotonic() < end:
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            s.settimeout(0.5)
+            try:
+                s.connect(p)
+                s.setblocking(False)
+                trickle = opened % 2 == 0
+                if trickle:
+                    s.send(struct.pack(">I", 65280))
+                live[p].append((s, trickle))
+                opened += 1
+            except OSError:
+                s.close()
+                break
+        held[p] = max(held[p], len(live[p]))
+    time.sleep(0.3)
+print(json.dumps({"opened": opened}), flush=True)
+"""
+
+
+def start_attack(paths, target, duration):
+    return subprocess.Popen(
+        ["setpriv", f"--reuid={ATTACKER}", f"--regid={ATTACKER}", "--clear-groups",
+         sys.executable, "-c", ATTACK, ",".join(paths), str(target), str(duration)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+class Host:
+    """latchkeyd with alice in account web, and a PAM service `lk` of pam_latchkey.so."""
+
+    def __init__(self, config=""):
+        self.base = tempfile.mkdtemp(prefix="latchkey-hard-")
+        os.chmod(self.base, 0o755)
+        self.nss = NssWrapper(self.base, users={"root": 0, "alice": 5000})
+        self.daemon = Daemon(extra_config=config, env=self.nss.env())
+        self.daemon.start()
+        d = self.daemon
+        d.ctl("directory", "init", "--domain", "example.internal")
+        d.ctl("account", "create", "web")
+        d.ctl("user", "create", "alice")
+        d.ctl("user", "set-password", "alice", "--stdin", input=ALICE_PW + "\n")
+        self.pam = PamWrapper(self.base)
+        sock = f"socket={d.pam_socket}"
+        self.pam.service("lk", [f"auth required {MODULE} {sock}",
+                                f"account required {MODULE} {sock}"])
+
+    def logon(self, user="alice", password=ALICE_PW, **kw):
+        return pamtester("lk", user, ["authenticate", "acct_mgmt"], {"Password": password},
+                         env=merge_env(self.nss.env(), self.pam.env()), **kw)
+
+    def close(self):
+        self.daemon.stop()
+        self.pam.cleanup()
+        shutil.rmtree(self.base, ignore_errors=True)
+        shutil.rmtree(self.daemon.dir, ignore_errors=True)
+
+
+def hello_as(uid, path, holding=0):
+    """As `uid`: opens `holding` idle connections to `path`, then sends a hello over one more.
+    Returns the reply's type, or the failure's message."""
+    code = ("import json,socket,struct,sys,time;p=sys.argv[1]\n"
+            "def c():\n s=socket.socket(socket.AF_UNIX);s.settimeout(5);s.connect(p);return s\n"
+            "held=[c() for _ in range(int(sys.argv[2]))];time.sleep(0.2);s=c()\n"
+            "m=json.dumps({'type':'hello','version':1,'client':'it'}).encode()\n"
+            "s.sendall(struct.pack('>I',len(m))+m);n=struct.unpack('>I',s.recv(4))[0]\n"
+            "r=json.loads(s.recv(n));print(r.get('message',r['type']))")
+    p = subprocess.run(["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups",
+                        sys.executable, "-c", code, path, str(holding)],
+                       capture_output=True, text=True, timeout=15)
+    return p.stdout.strip() or p.stderr.strip()
+
+
+def test_a_local_user_holding_connections_cannot_lock_out_logons_or_administration():
+    # Finding 1: ~256 trickling connections of one uid filled the one limit both sockets
+    # shared, and every root logon and latchkeyctl command then failed "too many connections".
+    host = Host("[limits]\nread_timeout_s = 3\n")
+    d = host.daemon
+    attack = start_attack([d.pam_socket, d.admin_socket], target=400, duration=25)
+    try:
+        time.sleep(3)  # let it take what it can
+        for i in range(5):
+            r = host.logon()
+            expect(r[0] == 0, (f"root's logon {i} of alice during the attack", r))
+            p = d.ctl("user", "list", check=False)
+            expect(p.returncode == 0, (f"latchkeyctl {i} during the attack", p.stderr))
+        # Another ordinary uid still gets a connection of its own.
+        expect(hello_as(ATTACKER - 1, d.pam_socket) == "hello.reply", "uid 65533 refused")
+        expect("uid 65534 holds its limit of connections" in d.log(), d.log()[-2000:])
+    finally:
+        attack.kill()
+        attack.communicate(timeout=30)
+        host.close()
+
+
+def test_each_socket_has_its_own_limit_and_root_its_own_pool():
+    config = "[limits]\nmax_connections = 4\nmax_connections_per_uid = 2\nread_timeout_s = 30\n"
+    with Daemon(extra_config=config) as d:
+        d.ctl("directory", "init", "--domain", "example.internal")
+        held = [connect(d.pam_socket) for _ in range(4)]  # root's pool on the PAM socket
+        time.sleep(0.2)
+        with connect(d.pam_socket) as s:
+            reply = read_frame(s)
+            expect(reply["error"] == "daemon_busy" and "too many connections" in reply["message"],
+                   reply)
+        expect(d.ctl("account", "list").returncode == 0, "the admin socket has its own limit")
+        # An ordinary uid gets max_connections_per_uid of the ordinary pool, and no more.
+        expect(hello_as(ATTACKER, d.pam_socket, holding=1) == "hello.reply")
+        reply = hello_as(ATTACKER, d.pam_socket, holding=2)
+        expect("too many connections from your user" in reply, reply)
+        for s in held:
+            s.close()
+        time.sleep(0.2)
+        with connect(d.pam_socket) as s:
+            s.sendall(frame(json.dumps({"type": "hello", "version": 1, "client": "it"}).encode()))
+            expect(read_frame(s)["type"] == "hello.reply", "recovers once they close")
+
+
+def main():
+    expect(os.geteuid() == 0, "these tests switch to other uids and must run as root")
+    run([
+        test_a_request_sent_a_byte_at_a_time_is_cut_off_at_the_read_timeout,
+        test_a_local_user_holding_connections_cannot_lock_out_logons_or_administration,
+        test_each_socket_has_its_own_limit_and_root_its_own_pool,
+    ])
+
+
+if __name__ == "__main__":
+    main()
