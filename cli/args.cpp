@@ -228,7 +228,13 @@ std::optional<UsageError> parse_command(const CommandSpec& c,
                 return std::move(*e);
             if (std::get<GlobalTake>(taken) == GlobalTake::taken)
                 continue;
-            return error("unknown option " + quoted(name) + " for " + quoted(c.path));
+            // An id copied from a listing may begin with '-' (base64url): say how to pass it.
+            const bool option_like =
+                name.starts_with("--") && std::all_of(name.begin() + 2, name.end(), [](char ch) {
+                    return (ch >= 'a' && ch <= 'z') || ch == '-';
+                });
+            return error("unknown option " + quoted(name) + " for " + quoted(c.path) +
+                         (option_like ? "" : "; an operand that begins with '-' goes after '--'"));
         }
         if (spec->metavar.empty()) {
             if (inline_value)

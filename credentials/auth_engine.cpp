@@ -22,6 +22,15 @@ AuthEngine::AuthEngine(directory::Store& store,
 
 AuthEngine::~AuthEngine() = default;
 
+void AuthEngine::set_source_limits(std::uint32_t per_name, std::uint32_t per_source)
+{
+    ThrottleLimits limits;
+    limits.per_name = per_name;
+    limits.per_source = per_source;
+    limits.window = engine::failure_window;
+    ctx_->throttle.set_limits(limits);
+}
+
 namespace {
 
 /// Resolves "user@domain" in any account of the directory (the OIDC pages). nullopt: latchkey
@@ -127,21 +136,8 @@ Started AuthEngine::begin_logon(const LogonRequest& request, const Caller& calle
     }
     if (!*who && request.ignore_unknown_user)
         return {verdict(Outcome::ignore), nullptr};
-    if (*who && (*who)->account.closed_at) {
-        c.record(directory::Severity::warning, "auth.deny", caller, request.service,
-                 (*who)->user.name, request.rhost, "account_closed",
-                 {{"account", (*who)->account.name}});
-        return {verdict(Outcome::denied, "account " + (*who)->account.name + " is closed"),
-                nullptr};
-    }
-    if (*who && c.locked((*who)->user)) {
-        c.record(directory::Severity::warning, "auth.deny", caller, request.service,
-                 (*who)->user.name, request.rhost, "locked", {{"account", (*who)->account.name}});
-        return {verdict(Outcome::denied,
-                        "The account is locked after too many failed logons until " +
-                            when(*(*who)->user.locked_until) + "; an administrator can unlock it."),
-                nullptr};
-    }
+    // A closed account and a lock are decided at the password's verdict, where they look like
+    // a wrong password: asked now, they would tell a stranger that the user exists.
     return {prompt(PromptKind::password, PromptStyle::echo_off, "Password: "),
             logon_dialogue(c, request, caller, std::move(*who))};
 }
@@ -269,7 +265,7 @@ core::Result<PendingEnrolment> AuthEngine::begin_self_enrolment(const Caller& ca
         return refuse("not_allowed", core::Errc::permission_denied,
                       "managing your own MFA device is not allowed on this account; ask an "
                       "administrator");
-    if (c.locked(who.user))
+    if (c.locked_now(who))
         return refuse("locked", core::Errc::permission_denied,
                       "the account is locked after too many failed logons");
     const auto ok = who.user.password_hash.empty()
@@ -278,9 +274,9 @@ core::Result<PendingEnrolment> AuthEngine::begin_self_enrolment(const Caller& ca
     if (!ok)
         return core::fail(ok.error());
     if (!*ok) {
-        const std::string locked = c.count_failure(who, caller, "latchkeyctl");
+        c.count_failure(who, caller, "latchkeyctl");
         return refuse("bad_password", core::Errc::permission_denied,
-                      "wrong password; nothing was enrolled." + locked);
+                      "wrong password; nothing was enrolled.");
     }
     return c.mfa.start(who);
 }

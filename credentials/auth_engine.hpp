@@ -96,6 +96,10 @@ public:
                const core::Clock& clock);
     ~AuthEngine();
 
+    /// Failed logons one source address may make per hour, against one user name and against
+    /// any names, before it is throttled (docs/security.md). 0 turns a limit off.
+    void set_source_limits(std::uint32_t per_name, std::uint32_t per_source);
+
     Started begin_logon(const LogonRequest& request, const Caller& caller);
     Started begin_password_change(const proto::PasswordChangeBegin& request, const Caller& caller);
     proto::Verdict check_account(const proto::AccountCheck& request, const Caller& caller);

@@ -69,6 +69,11 @@ std::string policy_summary(const proto::PasswordPolicy& p)
     return s + ".";
 }
 
+std::string throttled_message(core::TimePoint until)
+{
+    return "Too many failed logons from your address: try again after " + when(until) + ".";
+}
+
 std::string when(core::TimePoint t)
 {
     return core::to_iso8601(t);

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <map>
 #include <memory>
@@ -18,6 +19,7 @@
 #include "core/log.hpp"
 #include "core/random.hpp"
 #include "credentials/auth_engine.hpp"
+#include "credentials/source_throttle.hpp"
 #include "directory/authority.hpp"
 #include "directory/network.hpp"
 #include "directory/password_policy.hpp"
@@ -36,10 +38,14 @@ inline constexpr auto pending_logon_lifetime = std::chrono::minutes(10);
 inline constexpr auto pending_prune_interval = std::chrono::seconds(10);
 inline constexpr int max_change_tries = 3;
 
-// What a person sees when the user name or the password is wrong: one message for both, so
-// that the answer does not say which.
+// What a caller who has not proven a password sees when the user name or the password is wrong,
+// the user is locked or its account closed: one message for all, so that the answer does not say
+// which (docs/security.md).
 inline constexpr std::string_view bad_credentials =
     "Authentication failed: wrong user name or password.";
+
+// What a source sees while it is throttled, whatever the name it tries.
+std::string throttled_message(core::TimePoint until);
 
 Step verdict(Outcome outcome,
              std::string message = {},
@@ -195,26 +201,83 @@ struct AuthEngine::Context {
         return u.locked_until && *u.locked_until > clock.now();
     }
 
-    /// Counts a failure; locks the user when the policy's limit is reached. Returns a message
-    /// to add when this failure locked the account.
-    std::string count_failure(const directory::ResolvedUser& who,
-                              const Caller& caller,
-                              const std::string& service)
+    /// The lock on `who`, read afresh at a verdict: a dialogue may have been opened before the
+    /// lock engaged. A store failure counts as locked (fail closed).
+    bool locked_now(const directory::ResolvedUser& who)
+    {
+        const auto lock = store.lock_in_force(who.user.id, clock.now());
+        if (!lock) {
+            core::log::error("reading the lock of a user failed: " + lock.error().message);
+            return true;
+        }
+        return lock->has_value();
+    }
+
+    /// A wrong answer: counted for the user, and the user locked at the policy's limit, in one
+    /// transaction with the count.
+    void count_failure(const directory::ResolvedUser& who,
+                       const Caller& caller,
+                       const std::string& service)
     {
         const auto now = clock.now();
-        const auto count = store.record_failure(who.user.id, now, now - engine::failure_window);
-        const auto limit = who.account.policy.max_failed_per_hour;
-        if (!count || limit == 0 || *count < limit)
-            return {};
-        if (!store.set_locked_until(who.user.id, now + engine::lock_duration))
-            return {};
-        record(directory::Severity::warning, "user.lock", caller, service, who.user.name,
-               std::nullopt, "too_many_failures",
-               {{"account", who.account.name},
-                {"failures", std::to_string(*count)},
-                {"until", engine::when(now + engine::lock_duration)}});
-        return " Too many failed logons: the account is locked until " +
-               engine::when(now + engine::lock_duration) + ".";
+        const auto until = now + engine::lock_duration;
+        const auto tally = store.record_failure(who.user.id, now, now - engine::failure_window,
+                                                who.account.policy.max_failed_per_hour, until);
+        if (!tally) {
+            core::log::error("counting a failed logon failed: " + tally.error().message);
+            return;
+        }
+        if (tally->locked_now)
+            record(directory::Severity::warning, "user.lock", caller, service, who.user.name,
+                   std::nullopt, "too_many_failures",
+                   {{"account", who.account.name},
+                    {"failures", std::to_string(tally->failures)},
+                    {"until", engine::when(until)}});
+    }
+
+    /// A right answer stands only while no lock is in force: the check and forgetting the
+    /// failures are one transaction, so no failure can lock the user in between.
+    bool settle_success(const directory::ResolvedUser& who)
+    {
+        const auto lock = store.settle_success(who.user.id, clock.now());
+        if (!lock) {
+            core::log::error("settling a logon failed: " + lock.error().message);
+            return false;
+        }
+        return !lock->has_value();
+    }
+
+    // ---- failures per source (docs/security.md) ----
+
+    SourceThrottle throttle;
+
+    /// The name a source tries, in a form made without asking whether the user exists: the
+    /// local part, lowercased, at the id of the account its domain names (the host's account
+    /// for a bare PAM name); the typed name, lowercased, when no account has that domain.
+    std::string throttle_name(const std::string& typed)
+    {
+        std::string name = typed.substr(0, 320);
+        std::transform(name.begin(), name.end(), name.begin(),
+                       [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+        const auto located = directory.locate({name, std::nullopt});
+        if (!located)
+            return name;
+        return engine::local_part(name) + "@" + located->first.id;
+    }
+
+    /// Until when the request's source may not try its user (nullopt: it may now, or the
+    /// request names no source: a local logon).
+    std::optional<core::TimePoint> throttled(const LogonRequest& r)
+    {
+        if (!r.rhost || r.rhost->empty())
+            return std::nullopt;
+        return throttle.throttled_until(*r.rhost, throttle_name(r.user), clock.now());
+    }
+
+    void count_source_failure(const LogonRequest& r)
+    {
+        if (r.rhost && !r.rhost->empty())
+            throttle.record_failure(*r.rhost, throttle_name(r.user), clock.now());
     }
 };
 

@@ -42,10 +42,23 @@ private:
     Step on_password(core::Secret answer)
     {
         state_ = State::done;
-        if (!who_ || who_->user.password_hash.empty()) {
-            // Same work and same answer as a wrong password: names cannot be probed.
+        // A throttled source costs no hash and learns nothing about the name it tries.
+        if (const auto until = ctx_.throttled(request_)) {
+            deny_record("source_throttled");
+            return verdict(Outcome::denied, throttled_message(*until));
+        }
+        // Unknown, no password, a closed account or a lock, read afresh now (a dialogue may have
+        // been opened before the lock engaged): the same work and the same answer as a wrong
+        // password, so none of them can be told apart, and no password is checked while locked.
+        const char* refused = !who_                           ? "unknown_user"
+                              : who_->user.password_hash.empty() ? "no_password"
+                              : who_->account.closed_at          ? "account_closed"
+                              : ctx_.locked_now(*who_)           ? "locked"
+                                                                 : nullptr;
+        if (refused != nullptr) {
             ctx_.hasher.burn(answer);
-            deny_record(who_ ? "no_password" : "unknown_user", request_.user);
+            ctx_.count_source_failure(request_);
+            deny_record(refused);
             return verdict(Outcome::denied, std::string(bad_credentials));
         }
         auto found = ctx_.mfa.device(who_->user);
@@ -76,9 +89,10 @@ private:
         if (!ok)
             return unavailable("verifying a password", ok.error());
         if (!*ok) {
-            const std::string locked = ctx_.count_failure(*who_, caller_, request_.service);
+            ctx_.count_failure(*who_, caller_, request_.service);
+            ctx_.count_source_failure(request_);
             deny_record("bad_password");
-            return verdict(Outcome::denied, std::string(bad_credentials) + locked);
+            return verdict(Outcome::denied, std::string(bad_credentials));
         }
         // The password is right: from here on, the reasons can be told.
         if (!who_->user.console_logon) {
@@ -139,6 +153,13 @@ private:
     Step on_code(const core::Secret& code)
     {
         state_ = State::done;
+        if (const auto until = ctx_.throttled(request_)) {
+            deny_record("source_throttled");
+            return verdict(Outcome::denied, throttled_message(*until));
+        }
+        // The lock is read again at every verdict: it may have engaged since the password.
+        if (ctx_.locked_now(*who_))
+            return locked();
         const auto checked = ctx_.mfa.check(*who_, *device_, code);
         if (!checked)
             return unavailable("checking a verification code", checked.error());
@@ -160,9 +181,10 @@ private:
                            "one.");
         case CodeCheck::wrong: break;
         }
-        const std::string locked = ctx_.count_failure(*who_, caller_, request_.service);
+        ctx_.count_failure(*who_, caller_, request_.service);
+        ctx_.count_source_failure(request_);
         deny_record("bad_code");
-        return verdict(Outcome::denied, "Authentication failed: wrong verification code." + locked);
+        return verdict(Outcome::denied, "Authentication failed: wrong verification code.");
     }
 
     Step begin_enrolment(const std::string& name)
@@ -235,10 +257,20 @@ private:
                       {line(PromptStyle::error, "Sorry, " + e.message + ".")});
     }
 
+    /// Refused after the password was proven: the caller may know why.
+    Step locked()
+    {
+        state_ = State::done;
+        deny_record("locked");
+        return verdict(Outcome::denied, "The account is locked after too many failed logons; an "
+                                        "administrator can unlock it.");
+    }
+
     Step succeed(std::vector<proto::Message> messages = {})
     {
         state_ = State::done;
-        (void)ctx_.store.clear_failures(who_->user.id);
+        if (!ctx_.settle_success(*who_)) // a lock that engaged meanwhile wins
+            return locked();
         const std::string id =
             ctx_.remember_logon(*who_, request_.service, request_.rhost, method_);
         ctx_.record(directory::Severity::info, "auth.allow", caller_, request_.service,
@@ -249,13 +281,13 @@ private:
         return s;
     }
 
-    void deny_record(std::string reason, const std::optional<std::string>& user = std::nullopt)
+    void deny_record(std::string reason)
     {
         std::map<std::string, std::string> extra{{"method", method_}};
         if (who_)
             extra["account"] = who_->account.name;
         ctx_.record(directory::Severity::warning, "auth.deny", caller_, request_.service,
-                    user ? *user : who_->user.name, request_.rhost, std::move(reason),
+                    who_ ? who_->user.name : request_.user, request_.rhost, std::move(reason),
                     std::move(extra));
     }
 

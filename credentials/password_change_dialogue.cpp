@@ -63,12 +63,18 @@ private:
 
     Step on_current(core::Secret current)
     {
+        if (ctx_.locked_now(who_)) { // read afresh: it may have engaged since the dialogue began
+            state_ = State::done;
+            ctx_.hasher.burn(current);
+            audit("passwd.fail", "locked");
+            return verdict(Outcome::denied, "The account is locked after too many failed logons.");
+        }
         const auto ok = ctx_.hasher.verify(who_.user.password_hash, current);
         if (!ok || !*ok) {
             state_ = State::done;
-            const std::string locked = ctx_.count_failure(who_, caller_, request_.service);
+            ctx_.count_failure(who_, caller_, request_.service);
             audit("passwd.fail", "bad_password");
-            return verdict(Outcome::denied, "Wrong password: password not changed." + locked);
+            return verdict(Outcome::denied, "Wrong password: password not changed.");
         }
         return ask_new({line(PromptStyle::info, policy_summary(who_.account.policy))});
     }

@@ -119,6 +119,13 @@ const std::map<std::string, std::map<std::string, KeyHandler>>& schema()
                if (p.status)
                    c.answer_timeout = std::chrono::seconds(v);
            }}}},
+        {"lockout",
+         {{"source_failures_per_user",
+           [](Parser& p, const toml::node& n, const std::string& k, Config& c) {
+               p.uint(n, k, c.source_failures_per_user, 0, 1000);
+           }},
+          {"source_failures", [](Parser& p, const toml::node& n, const std::string& k,
+                                 Config& c) { p.uint(n, k, c.source_failures, 0, 1'000'000); }}}},
         {"password",
          {{"argon2_memory_kib",
            [](Parser& p, const toml::node& n, const std::string& k, Config& c) {

@@ -33,6 +33,9 @@ struct Config {
     std::uint32_t max_queued = 1024;   ///< requests waiting for a worker before "busy"
     std::chrono::seconds read_timeout{10};
     std::chrono::seconds answer_timeout{300}; ///< a person answering a logon prompt
+    // [lockout]
+    std::uint32_t source_failures_per_user = 3; ///< per address and name, per hour
+    std::uint32_t source_failures = 30;         ///< per address, any names, per hour
     // [password]
     credentials::Argon2Params argon2;
     // [mfa]

@@ -107,6 +107,7 @@ void apply_reload(const std::string& path,
                   Config& current,
                   credentials::PasswordHasher& hasher,
                   directory::Directory& directory,
+                  credentials::AuthEngine& engine,
                   UnixServer& server)
 {
     auto fresh = load_config(path);
@@ -124,11 +125,14 @@ void apply_reload(const std::string& path,
     hasher.set_params(fresh->argon2);
     directory.set_host_account(fresh->account);
     server.set_limits(limits_of(*fresh));
+    engine.set_source_limits(fresh->source_failures_per_user, fresh->source_failures);
     current.account = fresh->account;
     current.argon2 = fresh->argon2;
     current.log_level = fresh->log_level;
     current.max_connections = fresh->max_connections;
     current.max_connections_per_uid = fresh->max_connections_per_uid;
+    current.source_failures_per_user = fresh->source_failures_per_user;
+    current.source_failures = fresh->source_failures;
     current.max_queued = fresh->max_queued;
     current.read_timeout = fresh->read_timeout;
     core::log::info("configuration reloaded from " + path);
@@ -219,6 +223,7 @@ int run(const std::string& config_path)
     totp.window = config.totp_window;
     credentials::Mfa mfa(**store, *box, audit, *clock, totp);
     credentials::AuthEngine engine(**store, directory, hasher, mfa, audit, *clock);
+    engine.set_source_limits(config.source_failures_per_user, config.source_failures);
     credentials::AccessKeys access_keys(**store, directory, *box, audit, *clock);
     auto notifier = make_notifier(notifier_settings(config), *clock);
     if (!notifier) {
@@ -350,7 +355,7 @@ int run(const std::string& config_path)
                 return;
             if (sig == SIGHUP) {
                 sd_notify(0, "RELOADING=1");
-                apply_reload(config_path, config, hasher, directory, server);
+                apply_reload(config_path, config, hasher, directory, engine, server);
                 sd_notify(0, "READY=1");
                 signals.async_wait(on_signal);
                 return;

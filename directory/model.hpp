@@ -58,6 +58,13 @@ struct UserRecord {
     core::TimePoint created_at;
 };
 
+/// What a failed verdict left behind (Store::record_failure).
+struct FailureTally {
+    std::uint32_t failures = 0;                  ///< in the window, this one included
+    std::optional<core::TimePoint> locked_until; ///< the lock in force after it
+    bool locked_now = false;                     ///< this failure set that lock
+};
+
 enum class SessionKind : std::uint8_t { pam, web };
 
 std::string_view to_string(SessionKind k) noexcept;

@@ -123,13 +123,23 @@ public:
     virtual core::Status rehash_password(const std::string& user_id, const std::string& old_hash,
                                          const std::string& new_hash) = 0;
 
-    // logon failures and lockout
-    /// Records a failed logon at `at` and returns how many failures the user has at or after
-    /// `window_start` (this one included).
-    virtual core::Result<std::uint32_t> record_failure(const std::string& user_id,
-                                                       core::TimePoint at,
-                                                       core::TimePoint window_start) = 0;
-    /// Forgets the user's failures (after a successful logon, or an unlock).
+    // logon failures and lockout: each verdict checks the lock and counts in one transaction,
+    // so dialogues opened before a lock cannot go on guessing past it.
+    /// A failed verdict: records it at `at`, and when it is the `limit`-th failure at or after
+    /// `window_start` (limit 0: never) locks the user until `lock_until`.
+    virtual core::Result<FailureTally> record_failure(const std::string& user_id,
+                                                      core::TimePoint at,
+                                                      core::TimePoint window_start,
+                                                      std::uint32_t limit,
+                                                      core::TimePoint lock_until) = 0;
+    /// A successful verdict: unless the user is locked at `now`, forgets its failures. Returns
+    /// the lock in force (nullopt: none, and the success stands).
+    virtual core::Result<std::optional<core::TimePoint>> settle_success(const std::string& user_id,
+                                                                        core::TimePoint now) = 0;
+    /// The lock in force on the user at `now`, read afresh (nullopt: none).
+    virtual core::Result<std::optional<core::TimePoint>> lock_in_force(const std::string& user_id,
+                                                                       core::TimePoint now) = 0;
+    /// Forgets the user's failures (an unlock).
     virtual core::Status clear_failures(const std::string& user_id) = 0;
     /// nullopt unlocks.
     virtual core::Status set_locked_until(const std::string& user_id,

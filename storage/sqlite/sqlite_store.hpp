@@ -97,9 +97,15 @@ public:
     // sqlite_store_sessions.cpp
     core::Status rehash_password(const std::string& user_id, const std::string& old_hash,
                                  const std::string& new_hash) override;
-    core::Result<std::uint32_t> record_failure(const std::string& user_id,
-                                               core::TimePoint at,
-                                               core::TimePoint window_start) override;
+    core::Result<directory::FailureTally> record_failure(const std::string& user_id,
+                                                         core::TimePoint at,
+                                                         core::TimePoint window_start,
+                                                         std::uint32_t limit,
+                                                         core::TimePoint lock_until) override;
+    core::Result<std::optional<core::TimePoint>> settle_success(const std::string& user_id,
+                                                                core::TimePoint now) override;
+    core::Result<std::optional<core::TimePoint>> lock_in_force(const std::string& user_id,
+                                                               core::TimePoint now) override;
     core::Status clear_failures(const std::string& user_id) override;
     core::Status set_locked_until(const std::string& user_id,
                                   std::optional<core::TimePoint> until) override;

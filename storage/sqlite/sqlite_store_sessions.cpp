@@ -98,9 +98,31 @@ core::Status SqliteStore::rehash_password(const std::string& user_id, const std:
 
 // ---- logon failures and lockout -----------------------------------------------------------
 
-core::Result<std::uint32_t> SqliteStore::record_failure(const std::string& user_id,
-                                                        core::TimePoint at,
-                                                        core::TimePoint window_start)
+namespace {
+
+/// The user's lock in force at `now`, inside the caller's transaction; not_found for no user.
+core::Result<std::optional<core::TimePoint>> read_lock(sqlite3* db,
+                                                       const std::string& user_id,
+                                                       core::TimePoint now)
+{
+    LATCHKEY_TRY(stmt, Statement::prepare(db, "SELECT locked_until FROM users WHERE id = ?1"));
+    LATCHKEY_TRY_STATUS(stmt.bind(user_id));
+    LATCHKEY_TRY(row, stmt.step());
+    if (!row)
+        return core::fail(Errc::not_found, user_not_found(user_id));
+    const auto until = stmt.optional_int64(0);
+    if (!until || *until <= core::to_unix(now))
+        return std::optional<core::TimePoint>{};
+    return std::optional<core::TimePoint>{core::from_unix(*until)};
+}
+
+} // namespace
+
+core::Result<directory::FailureTally> SqliteStore::record_failure(const std::string& user_id,
+                                                                  core::TimePoint at,
+                                                                  core::TimePoint window_start,
+                                                                  std::uint32_t limit,
+                                                                  core::TimePoint lock_until)
 {
     const std::lock_guard lock(mutex_);
     sqlite3* db = db_.get();
@@ -122,10 +144,46 @@ core::Result<std::uint32_t> SqliteStore::record_failure(const std::string& user_
     LATCHKEY_TRY_STATUS(count.bind(user_id, core::to_unix(window_start)));
     LATCHKEY_TRY(row, count.step());
     constexpr std::int64_t max = std::numeric_limits<std::uint32_t>::max();
-    const std::int64_t n = row ? std::clamp<std::int64_t>(count.int64(0), 0, max) : 0;
+    directory::FailureTally tally;
+    tally.failures = static_cast<std::uint32_t>(row ? std::clamp<std::int64_t>(count.int64(0), 0, max)
+                                                    : 0);
     count.reset();
+
+    LATCHKEY_TRY(in_force, read_lock(db, user_id, at));
+    tally.locked_until = in_force;
+    if (!in_force && limit != 0 && tally.failures >= limit) {
+        LATCHKEY_TRY(lock_user,
+                     Statement::prepare(db, "UPDATE users SET locked_until = ?2 WHERE id = ?1"));
+        LATCHKEY_TRY_STATUS(lock_user.bind(user_id, core::to_unix(lock_until)));
+        LATCHKEY_TRY_STATUS(run_for_user(lock_user, user_id));
+        tally.locked_until = lock_until;
+        tally.locked_now = true;
+    }
     LATCHKEY_TRY_STATUS(txn.commit());
-    return static_cast<std::uint32_t>(n);
+    return tally;
+}
+
+core::Result<std::optional<core::TimePoint>> SqliteStore::settle_success(const std::string& user_id,
+                                                                         core::TimePoint now)
+{
+    const std::lock_guard lock(mutex_);
+    sqlite3* db = db_.get();
+    LATCHKEY_TRY(txn, Transaction::begin(db));
+    LATCHKEY_TRY(in_force, read_lock(db, user_id, now));
+    if (in_force)
+        return in_force; // the transaction rolls back: nothing was written
+    LATCHKEY_TRY(stmt, Statement::prepare(db, "DELETE FROM logon_failures WHERE user_id = ?1"));
+    LATCHKEY_TRY_STATUS(stmt.bind(user_id));
+    LATCHKEY_TRY_STATUS(stmt.run());
+    LATCHKEY_TRY_STATUS(txn.commit());
+    return std::optional<core::TimePoint>{};
+}
+
+core::Result<std::optional<core::TimePoint>> SqliteStore::lock_in_force(const std::string& user_id,
+                                                                        core::TimePoint now)
+{
+    const std::lock_guard lock(mutex_);
+    return read_lock(db_.get(), user_id, now);
 }
 
 core::Status SqliteStore::clear_failures(const std::string& user_id)

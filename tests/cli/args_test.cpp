@@ -109,6 +109,9 @@ TEST(ParseArgs, NamesAnUnknownOptionAndItsCommand)
 {
     const auto e = usage_error({"account", "create", "web", "--kindd", "cloud"});
     EXPECT_EQ(e.message, "unknown option '--kindd' for 'account create'");
+    EXPECT_EQ(usage_error({"session", "end", "-XcIy8Q2"}).message,
+              "unknown option '-XcIy8Q2' for 'session end'; an operand that begins with '-' goes "
+              "after '--'");
     EXPECT_EQ(e.topic, "account create");
 }
 

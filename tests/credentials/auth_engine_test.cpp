@@ -41,8 +41,9 @@ protected:
                          Caller caller = {0, 1, "pam"}, bool ignore_unknown = false)
     {
         prompts_.clear();
-        LogonRequest req{"sshd", user, std::string("192.0.2.1"), std::nullopt, ignore_unknown,
-                         false};
+        // From `rhost_`, or else from an address of its own each time, as from many hosts.
+        LogonRequest req{"sshd", user, rhost_ ? *rhost_ : "2001:db8::" + std::to_string(++sources_),
+                         std::nullopt, ignore_unknown, false};
         auto started = engine_->begin_logon(req, caller);
         Step step = std::move(started.step);
         std::size_t next = 0;
@@ -80,7 +81,11 @@ protected:
     std::unique_ptr<Mfa> mfa_;
     std::unique_ptr<AuthEngine> engine_;
     std::vector<PromptKind> prompts_;
+    std::optional<std::string> rhost_;
+    int sources_ = 0;
 };
+
+constexpr std::string_view generic = "Authentication failed: wrong user name or password.";
 
 TEST_F(AuthEngineTest, AcceptsTheRightPasswordWithALogonId)
 {
@@ -142,15 +147,114 @@ TEST_F(AuthEngineTest, LocksAfterThePolicysFailuresAndUnlocksAfterAnHour)
     for (int i = 0; i < 4; ++i)
         EXPECT_EQ(logon("alice", {"wrong"}).outcome, Outcome::denied);
     const auto fifth = logon("alice", {"wrong"});
-    EXPECT_NE(fifth.message.find("locked until"), std::string::npos) << fifth.message;
-    // Locked: refused without asking for (or checking) the password, even the right one.
+    EXPECT_EQ(fifth.message, generic); // the lock is not news for a stranger
+    EXPECT_TRUE(directory_->show_user({"alice", std::nullopt})->locked_until);
+    // Locked: asked for the password like anyone, which is not even checked, and refused in the
+    // same words as a wrong password, the right one included.
     const auto locked = logon("alice", {"Alice-Passw0rd"});
     EXPECT_EQ(locked.outcome, Outcome::denied);
-    EXPECT_TRUE(prompts_.empty());
-    EXPECT_NE(locked.message.find("locked"), std::string::npos);
+    EXPECT_EQ(prompts_, std::vector<PromptKind>{PromptKind::password});
+    EXPECT_EQ(locked.message, generic);
     clock_.advance(std::chrono::minutes(59));
     EXPECT_EQ(logon("alice", {"Alice-Passw0rd"}).outcome, Outcome::denied);
     clock_.advance(std::chrono::minutes(2));
+    EXPECT_EQ(logon("alice", {"Alice-Passw0rd"}).outcome, Outcome::success);
+    const auto events = store_->audit({directory::Severity::info, std::nullopt, std::nullopt, 50});
+    ASSERT_TRUE(events);
+    int locks = 0, refused_locked = 0;
+    for (const auto& e : *events) {
+        locks += e.event == "user.lock";
+        refused_locked += e.event == "auth.deny" && e.fields.at("reason") == "locked";
+    }
+    EXPECT_EQ(locks, 1);
+    EXPECT_EQ(refused_locked, 2);
+}
+
+TEST_F(AuthEngineTest, DialoguesOpenedBeforeTheLockCannotGuessPastIt)
+{
+    // Finding 2 of issue 24: the lock was checked when a logon began, not at its verdict.
+    std::vector<Started> open;
+    for (int i = 0; i < 60; ++i) {
+        LogonRequest req{"sshd", "alice", "2001:db8::1:" + std::to_string(i), std::nullopt, false,
+                         false};
+        open.push_back(engine_->begin_logon(req, {0, 1, "pam"}));
+        ASSERT_TRUE(open.back().dialogue);
+    }
+    int denied = 0;
+    for (int i = 0; i < 59; ++i) {
+        const Step s = open[static_cast<std::size_t>(i)].dialogue->answer(Secret("guess-" + std::to_string(i)));
+        ASSERT_TRUE(s.verdict);
+        denied += s.verdict->outcome == Outcome::denied;
+    }
+    EXPECT_EQ(denied, 59);
+    const Step right = open.back().dialogue->answer(Secret("Alice-Passw0rd"));
+    ASSERT_TRUE(right.verdict);
+    EXPECT_EQ(right.verdict->outcome, Outcome::denied);
+    EXPECT_FALSE(right.verdict->logon_id);
+    // Only the five before the lock were checked; the rest were refused unchecked.
+    const auto events = store_->audit({directory::Severity::info, std::nullopt, std::nullopt, 100});
+    ASSERT_TRUE(events);
+    int checked = 0;
+    for (const auto& e : *events)
+        checked += e.event == "auth.deny" && e.fields.at("reason") == "bad_password";
+    EXPECT_EQ(checked, 5);
+}
+
+TEST_F(AuthEngineTest, ASourceIsThrottledBeforeItCanLockTheUser)
+{
+    rhost_ = "203.0.113.9";
+    for (int i = 0; i < 3; ++i)
+        EXPECT_EQ(logon("alice", {"wrong"}).message, generic);
+    // The fourth try from that address is not checked at all, the right password included.
+    const auto throttled = logon("alice", {"Alice-Passw0rd"});
+    EXPECT_EQ(throttled.outcome, Outcome::denied);
+    EXPECT_EQ(throttled.message.rfind("Too many failed logons from your address", 0), 0u)
+        << throttled.message;
+    EXPECT_FALSE(directory_->show_user({"alice", std::nullopt})->locked_until);
+    // Other addresses still log on; the same one after its failures leave the hour.
+    rhost_ = "203.0.113.10";
+    EXPECT_EQ(logon("alice", {"Alice-Passw0rd"}).outcome, Outcome::success);
+    rhost_ = "203.0.113.9";
+    clock_.advance(std::chrono::minutes(61));
+    EXPECT_EQ(logon("alice", {"Alice-Passw0rd"}).outcome, Outcome::success);
+}
+
+TEST_F(AuthEngineTest, TheThrottleAnswersAlikeForRealAndUnknownNames)
+{
+    const auto run = [&](const std::string& source, const std::string& user) {
+        rhost_ = source;
+        std::vector<std::string> answers;
+        for (int i = 0; i < 4; ++i) {
+            auto m = logon(user, {"wrong"}).message;
+            if (const auto after = m.find(" after "); after != std::string::npos)
+                m.resize(after); // the time differs only by the clock
+            answers.push_back(m);
+        }
+        return answers;
+    };
+    EXPECT_EQ(run("203.0.113.1", "alice"), run("203.0.113.2", "mallory"));
+    // Names count as typed, in one canonical form: a bare name and its user@domain are one.
+    rhost_ = "203.0.113.3";
+    logon("alice", {"wrong"});
+    logon("ALICE@web.example.internal", {"wrong"});
+    logon("alice@web.example.internal", {"wrong"});
+    EXPECT_EQ(logon("alice", {"wrong"}).message.rfind("Too many failed logons from", 0), 0u);
+}
+
+TEST_F(AuthEngineTest, ASourceSprayingManyNamesIsThrottledToo)
+{
+    rhost_ = "203.0.113.50";
+    for (int i = 0; i < 30; ++i)
+        logon("user" + std::to_string(i), {"Spray-1234"});
+    EXPECT_EQ(logon("alice", {"Alice-Passw0rd"}).message.rfind("Too many failed logons from", 0),
+              0u);
+}
+
+TEST_F(AuthEngineTest, LocalLogonsHaveNoSourceToThrottle)
+{
+    rhost_ = "";
+    for (int i = 0; i < 4; ++i)
+        logon("alice", {"wrong"});
     EXPECT_EQ(logon("alice", {"Alice-Passw0rd"}).outcome, Outcome::success);
 }
 
@@ -331,10 +435,12 @@ TEST_F(AuthEngineTest, NobodyLogsOnToAClosedAccount)
     auto web = directory_->account(std::string("web"));
     ASSERT_TRUE(web);
     ASSERT_TRUE(store_->set_closed(web->id, clock_.now()));
+    // Told apart from a wrong password by nothing: the same prompt, the same words.
     const auto v = logon("alice", {"Alice-Passw0rd"});
     EXPECT_EQ(v.outcome, Outcome::denied);
-    EXPECT_EQ(v.message, "account web is closed");
-    EXPECT_TRUE(prompts_.empty());
+    EXPECT_EQ(v.message, generic);
+    EXPECT_EQ(prompts_, std::vector<PromptKind>{PromptKind::password});
+    EXPECT_EQ(logon("alice", {"wrong"}).message, generic);
 }
 
 } // namespace

@@ -274,8 +274,10 @@ protected:
                        bool single_prompt = false, Caller caller = {0, 1, "pam"})
     {
         LogonRun run;
-        LogonRequest req{"sshd", user, std::string("192.0.2.1"), std::nullopt, false,
-                         single_prompt};
+        // Each logon from an address of its own, as from many hosts: these tests are about the
+        // user's lock; the throttle of one address is tested in auth_engine_test.cpp.
+        LogonRequest req{"sshd", user, "2001:db8::" + std::to_string(++sources_), std::nullopt,
+                         false, single_prompt};
         auto started = engine_->begin_logon(req, caller);
         Step s = std::move(started.step);
         for (int i = 0; s.prompt && i < 20; ++i) {
@@ -374,6 +376,7 @@ protected:
     std::unique_ptr<SecretBox> box_;
     std::unique_ptr<Mfa> mfa_;
     std::unique_ptr<AuthEngine> engine_;
+    int sources_ = 0;
     Secret secret_;               ///< of the last enrol()
     std::int64_t enrol_step_ = 0; ///< the step of the first enrolment code
     proto::MfaEnrolled enrolled_;
@@ -1095,13 +1098,32 @@ TEST_F(MfaLogonTest, WrongCodesLockTheUser)
         EXPECT_EQ(logon("alice", {pw(), code(3)}).verdict.outcome, Outcome::denied);
     const auto fifth = logon("alice", {pw(), code(3)});
     EXPECT_EQ(fifth.verdict.outcome, Outcome::denied);
-    EXPECT_NE(fifth.verdict.message.find("locked until"), std::string::npos)
-        << fifth.verdict.message;
-    // Locked: refused at once, even with the right password and code.
+    EXPECT_EQ(fifth.verdict.message, "Authentication failed: wrong verification code.");
+    // Locked: refused at the password like a wrong one, even the right password and code.
     const auto locked = logon("alice", {pw(), code()});
     EXPECT_EQ(locked.verdict.outcome, Outcome::denied);
-    EXPECT_TRUE(locked.prompts.empty());
+    EXPECT_EQ(locked.prompts, std::vector<PromptKind>{PromptKind::password});
+    EXPECT_EQ(locked.verdict.message, "Authentication failed: wrong user name or password.");
     EXPECT_TRUE(directory_->show_user({"alice", std::nullopt})->locked_until);
+}
+
+TEST_F(MfaLogonTest, ALockThatEngagesWhileACodeIsAwaitedRefusesTheRightCode)
+{
+    ASSERT_NO_FATAL_FAILURE(enrol());
+    clock_.advance(2 * step);
+    const LogonRequest req{"sshd", "alice", std::string("192.0.2.7"), std::nullopt, false, false};
+    auto waiting = engine_->begin_logon(req, {0, 1, "pam"});
+    ASSERT_TRUE(waiting.dialogue);
+    const Step asked = waiting.dialogue->answer(Secret(pw()));
+    ASSERT_TRUE(asked.prompt);
+    for (int i = 0; i < 5; ++i) // meanwhile, from elsewhere
+        logon("alice", {"wrong"});
+    ASSERT_TRUE(directory_->show_user({"alice", std::nullopt})->locked_until);
+    const Step v = waiting.dialogue->answer(Secret(code()));
+    ASSERT_TRUE(v.verdict);
+    EXPECT_EQ(v.verdict->outcome, Outcome::denied);
+    EXPECT_FALSE(v.verdict->logon_id);
+    EXPECT_NE(v.verdict->message.find("locked"), std::string::npos) << v.verdict->message;
 }
 
 TEST_F(MfaLogonTest, ARightCodeForgetsEarlierFailures)

@@ -23,6 +23,9 @@ TEST(Config, EmptyFileGivesTheDocumentedDefaults)
     EXPECT_EQ(c->admin_socket_mode, 0660u);
     EXPECT_EQ(c->argon2.memory_kib, 65536u);
     EXPECT_EQ(c->read_timeout, std::chrono::seconds(10));
+    EXPECT_EQ(c->max_connections_per_uid, 32u);
+    EXPECT_EQ(c->source_failures_per_user, 3u);
+    EXPECT_EQ(c->source_failures, 30u);
     EXPECT_EQ(c->account, "");
 }
 
@@ -47,6 +50,11 @@ admin_mode = "0600"
 [limits]
 workers = 3
 read_timeout_s = 2
+max_connections = 64
+max_connections_per_uid = 4
+[lockout]
+source_failures_per_user = 2
+source_failures = 10
 [password]
 argon2_memory_kib = 8192
 [log]
@@ -60,6 +68,10 @@ clock_file = "/tmp/clock"
     EXPECT_EQ(c->admin_socket_mode, 0600u);
     EXPECT_EQ(c->workers, 3u);
     EXPECT_EQ(c->read_timeout, std::chrono::seconds(2));
+    EXPECT_EQ(c->max_connections, 64u);
+    EXPECT_EQ(c->max_connections_per_uid, 4u);
+    EXPECT_EQ(c->source_failures_per_user, 2u);
+    EXPECT_EQ(c->source_failures, 10u);
     EXPECT_EQ(c->argon2.memory_kib, 8192u);
     EXPECT_EQ(c->log_level, core::LogLevel::debug);
     EXPECT_EQ(c->clock_file, "/tmp/clock");

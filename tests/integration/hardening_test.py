@@ -5,8 +5,11 @@ Each test reproduces a finding of the attack run as the attacker did it: from an
 (65534, through setpriv), with real sockets, pamtester through pam_wrapper, and the real
 latchkeyctl. Every loop here is bounded in count and time, and every process is stopped."""
 
+import html
+import http.client
 import json
 import os
+import re
 import shutil
 import socket
 import struct
@@ -14,9 +17,10 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 
 from harness import Daemon, connect, expect, frame, read_frame, run
-from pam_env import NssWrapper, PamWrapper, merge_env, pamtester
+from pam_env import NssWrapper, PamWrapper, free_port, merge_env, pamtester
 
 MODULE = os.environ.get("LATCHKEY_PAM_MODULE", "build/pam_module/pam_latchkey.so")
 ALICE_PW = "Hardening-Alice-1"  # throwaway test fixture
@@ -151,7 +155,9 @@ def hello_as(uid, path, holding=0):
             "def c():\n s=socket.socket(socket.AF_UNIX);s.settimeout(5);s.connect(p);return s\n"
             "held=[c() for _ in range(int(sys.argv[2]))];time.sleep(0.2);s=c()\n"
             "m=json.dumps({'type':'hello','version':1,'client':'it'}).encode()\n"
-            "s.sendall(struct.pack('>I',len(m))+m);n=struct.unpack('>I',s.recv(4))[0]\n"
+            "try:\n s.sendall(struct.pack('>I',len(m))+m)\n"
+            "except BrokenPipeError:\n pass  # refused at once: the refusal is still there to read\n"
+            "n=struct.unpack('>I',s.recv(4))[0]\n"
             "r=json.loads(s.recv(n));print(r.get('message',r['type']))")
     p = subprocess.run(["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups",
                         sys.executable, "-c", code, path, str(holding)],
@@ -204,12 +210,80 @@ def test_each_socket_has_its_own_limit_and_root_its_own_pool():
             expect(read_frame(s)["type"] == "hello.reply", "recovers once they close")
 
 
+WRONG = "Authentication failed: wrong user name or password."
+THROTTLED = "Too many failed logons from your address: try again"  # "after <time>."
+
+
+def web_sign_in(port, user, password, source="127.0.0.1"):
+    """The sign-in portal as a browser drives it from `source` (a loopback address): GET /login,
+    the name, then the password if the page asks for one. Returns (asked for a password, HTTP
+    status, the page's alert text)."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10, source_address=(source, 0))
+    try:
+        conn.request("GET", "/login")
+        page = conn.getresponse().read().decode()
+        tx = re.search(r'name="tx" value="([^"]+)"', page).group(1)
+        csrf = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+
+        def post(fields):
+            body = "&".join(f"{k}={urllib.parse.quote(v)}"
+                            for k, v in fields.items())
+            conn.request("POST", "/login", body,
+                         {"Content-Type": "application/x-www-form-urlencoded"})
+            r = conn.getresponse()
+            return r.status, r.read().decode()
+
+        status, page = post({"tx": tx, "csrf": csrf, "username": user})
+        asked = 'id="answer"' in page
+        if asked:
+            status, page = post({"tx": tx, "csrf": csrf, "answer": password})
+        alert = re.search(r'role="alert">([^<]*)<', page)
+        return asked, status, html.unescape(alert.group(1)) if alert else ""
+    finally:
+        conn.close()
+
+
+def test_strangers_on_the_web_can_neither_tell_users_apart_nor_lock_them_out():
+    # Finding 3: the page said "locked" to anyone after 5 wrong passwords, where an unknown name
+    # got a password page, and the same 5 anonymous requests locked the user out of PAM too.
+    port = free_port()
+    host = Host(f'[oidc]\nlisten = "127.0.0.1:{port}"\n')
+    try:
+        def attempts(user):
+            seen = []
+            for _ in range(5):
+                asked, status, alert = web_sign_in(port, user, "Not-Her-Passw0rd")
+                seen.append((asked, status, alert.split(" after ")[0]))
+            return seen
+
+        alice = attempts("alice@web.example.internal")
+        ghost = attempts("ghost@web.example.internal")
+        expect(alice == ghost, ("a real and an unknown name are told apart", alice, ghost))
+        expect([a[2] for a in alice] == [WRONG] * 3 + [THROTTLED] * 2, alice)
+        expect(all(a[0] for a in alice), "every attempt is asked for a password")
+        # The address was throttled before alice was locked: her own logon still works.
+        expect("locked until" not in host.daemon.ctl("user", "show", "alice").stdout)
+        r = host.logon()
+        expect(r[0] == 0, ("alice is not locked out of PAM by strangers", r))
+        # A stranger who locks her from many addresses still learns nothing from the page.
+        host.daemon.ctl("policy", "set", "max_failed_per_hour=2")
+        for _ in range(2):
+            r = host.logon(password="Not-Her-Passw0rd")
+        expect("locked until" in host.daemon.ctl("user", "show", "alice").stdout)
+        asked, status, alert = web_sign_in(port, "alice@web.example.internal", ALICE_PW,
+                                           source="127.0.0.2")
+        expect((asked, status, alert) == (True, 401, WRONG), (asked, status, alert))
+    finally:
+        host.close()
+
+
 def main():
     expect(os.geteuid() == 0, "these tests switch to other uids and must run as root")
     run([
         test_a_request_sent_a_byte_at_a_time_is_cut_off_at_the_read_timeout,
         test_a_local_user_holding_connections_cannot_lock_out_logons_or_administration,
         test_each_socket_has_its_own_limit_and_root_its_own_pool,
+        test_strangers_on_the_web_can_neither_tell_users_apart_nor_lock_them_out,
     ])
 
 

@@ -118,8 +118,12 @@ def test_lockout_with_a_controlled_clock_then_unlock():
     for _ in range(5):
         W.pt("lk", "bob", ["authenticate"], {"Password": "wrong"})
     r = W.pt("lk", "bob", ["authenticate"], {"Password": BOB_PW})
-    expect(r[0] != 0 and "locked" in r[2], r)
-    expect(r.prompts == [], "a locked user is refused without a password prompt")
+    # Locked: asked for the password like anyone and refused in the words of a wrong one, so
+    # that a stranger cannot tell a locked user from a wrong password or an unknown name.
+    expect(r[0] != 0 and AUTH_ERR in r[2] and "wrong user name or password" in r[2], r)
+    expect("locked" not in r[2] and "Too many" not in r[2], r[2])
+    expect(r.prompts == ["Password: "], r.prompts)
+    expect("locked until:" in W.daemon.ctl("user", "show", "bob").stdout, "the administrator sees it")
     W.set_clock(W.now + 30 * 60)
     expect(W.pt("lk", "bob", ["authenticate"], {"Password": BOB_PW})[0] != 0, "still locked")
     W.set_clock(W.now + 31 * 60)

@@ -692,25 +692,25 @@ TEST_F(SqliteStore, CountsFailuresOnlyInsideTheWindow)
     const auto at = [](std::int64_t s) { return core::from_unix(1'700'000'000 + s); };
 
     // A window of an hour, sliding with each failure.
-    EXPECT_EQ(store_->record_failure("u1", at(0), at(-3600)).value(), 1U);
-    EXPECT_EQ(store_->record_failure("u1", at(100), at(-3500)).value(), 2U);
-    EXPECT_EQ(store_->record_failure("u1", at(3599), at(-1)).value(), 3U);
+    EXPECT_EQ(store_->record_failure("u1", at(0), at(-3600), 0, t0).value().failures, 1U);
+    EXPECT_EQ(store_->record_failure("u1", at(100), at(-3500), 0, t0).value().failures, 2U);
+    EXPECT_EQ(store_->record_failure("u1", at(3599), at(-1), 0, t0).value().failures, 3U);
     // The failure at 0 is exactly at the window's start: it counts.
-    EXPECT_EQ(store_->record_failure("u1", at(3600), at(0)).value(), 4U);
+    EXPECT_EQ(store_->record_failure("u1", at(3600), at(0), 0, t0).value().failures, 4U);
     // Now 0 and 100 are before the window.
-    EXPECT_EQ(store_->record_failure("u1", at(3700), at(101)).value(), 3U);
+    EXPECT_EQ(store_->record_failure("u1", at(3700), at(101), 0, t0).value().failures, 3U);
     // Much later, only the new one.
-    EXPECT_EQ(store_->record_failure("u1", at(99'999), at(99'999 - 3600)).value(), 1U);
+    EXPECT_EQ(store_->record_failure("u1", at(99'999), at(99'999 - 3600), 0, t0).value().failures, 1U);
 }
 
 TEST_F(SqliteStore, CountsFailuresPerUser)
 {
     add_user(make_user("u1", "acc-mgmt", "alice"));
     add_user(make_user("u2", "acc-mgmt", "bob"));
-    EXPECT_EQ(store_->record_failure("u1", t0, t0).value(), 1U);
-    EXPECT_EQ(store_->record_failure("u1", t0, t0).value(), 2U);
-    EXPECT_EQ(store_->record_failure("u2", t0, t0).value(), 1U);
-    EXPECT_EQ(store_->record_failure("u1", t0, t0).value(), 3U);
+    EXPECT_EQ(store_->record_failure("u1", t0, t0, 0, t0).value().failures, 1U);
+    EXPECT_EQ(store_->record_failure("u1", t0, t0, 0, t0).value().failures, 2U);
+    EXPECT_EQ(store_->record_failure("u2", t0, t0, 0, t0).value().failures, 1U);
+    EXPECT_EQ(store_->record_failure("u1", t0, t0, 0, t0).value().failures, 3U);
 }
 
 TEST_F(SqliteStore, ForgetsFailuresThatLeftTheWindow)
@@ -718,10 +718,10 @@ TEST_F(SqliteStore, ForgetsFailuresThatLeftTheWindow)
     add_user(make_user("u1", "acc-mgmt", "alice"));
     add_user(make_user("u2", "acc-mgmt", "bob"));
     for (int i = 0; i < 5; ++i) {
-        ASSERT_TRUE(ok(store_->record_failure("u1", core::from_unix(100 + i), core::from_unix(0))));
-        ASSERT_TRUE(ok(store_->record_failure("u2", core::from_unix(100 + i), core::from_unix(0))));
+        ASSERT_TRUE(ok(store_->record_failure("u1", core::from_unix(100 + i), core::from_unix(0), 0, t0)));
+        ASSERT_TRUE(ok(store_->record_failure("u2", core::from_unix(100 + i), core::from_unix(0), 0, t0)));
     }
-    ASSERT_TRUE(ok(store_->record_failure("u1", core::from_unix(200), core::from_unix(150))));
+    ASSERT_TRUE(ok(store_->record_failure("u1", core::from_unix(200), core::from_unix(150), 0, t0)));
 
     const auto raw = raw_open(path_);
     EXPECT_EQ(raw_count(raw.get(), "SELECT count(*) FROM logon_failures WHERE user_id = 'u1'"), 1);
@@ -734,13 +734,13 @@ TEST_F(SqliteStore, ClearsAUsersFailures)
     add_user(make_user("u1", "acc-mgmt", "alice"));
     add_user(make_user("u2", "acc-mgmt", "bob"));
     for (int i = 0; i < 3; ++i) {
-        ASSERT_TRUE(ok(store_->record_failure("u1", t0, t0)));
-        ASSERT_TRUE(ok(store_->record_failure("u2", t0, t0)));
+        ASSERT_TRUE(ok(store_->record_failure("u1", t0, t0, 0, t0)));
+        ASSERT_TRUE(ok(store_->record_failure("u2", t0, t0, 0, t0)));
     }
 
     ASSERT_TRUE(ok(store_->clear_failures("u1")));
-    EXPECT_EQ(store_->record_failure("u1", t0, t0).value(), 1U);
-    EXPECT_EQ(store_->record_failure("u2", t0, t0).value(), 4U);
+    EXPECT_EQ(store_->record_failure("u1", t0, t0, 0, t0).value().failures, 1U);
+    EXPECT_EQ(store_->record_failure("u2", t0, t0, 0, t0).value().failures, 4U);
 
     // Clearing a user with no failures is fine; an unknown user is not.
     ASSERT_TRUE(ok(store_->clear_failures("u1")));
@@ -750,11 +750,51 @@ TEST_F(SqliteStore, ClearsAUsersFailures)
 
 TEST_F(SqliteStore, ReportsFailureOfUnknownUserAsNotFound)
 {
-    const auto recorded = store_->record_failure("u-none", t0, t0);
+    const auto recorded = store_->record_failure("u-none", t0, t0, 0, t0);
     ASSERT_TRUE(fails_with(recorded, Errc::not_found));
     EXPECT_EQ(recorded.error().message, "user 'u-none' not found");
     const auto raw = raw_open(path_);
     EXPECT_EQ(raw_count(raw.get(), "SELECT count(*) FROM logon_failures"), 0);
+}
+
+TEST_F(SqliteStore, TheFailureThatReachesTheLimitLocksInTheSameTransaction)
+{
+    add_user(make_user("u1", "acc-mgmt", "alice"));
+    const core::TimePoint until = t0 + std::chrono::hours(1);
+    for (std::uint32_t i = 1; i < 3; ++i) {
+        const auto tally = store_->record_failure("u1", t0, t0, 3, until).value();
+        EXPECT_EQ(tally.failures, i);
+        EXPECT_FALSE(tally.locked_until.has_value());
+        EXPECT_FALSE(tally.locked_now);
+    }
+    const auto third = store_->record_failure("u1", t0, t0, 3, until).value();
+    EXPECT_EQ(third.failures, 3U);
+    EXPECT_EQ(third.locked_until, until);
+    EXPECT_TRUE(third.locked_now);
+    EXPECT_EQ(store_->user_by_id("u1").value()->locked_until, until);
+    // A failure while locked is counted but does not move the lock.
+    const auto fourth =
+        store_->record_failure("u1", t0, t0, 3, until + std::chrono::hours(1)).value();
+    EXPECT_EQ(fourth.locked_until, until);
+    EXPECT_FALSE(fourth.locked_now);
+}
+
+TEST_F(SqliteStore, ASuccessStandsOnlyWhenNoLockIsInForce)
+{
+    add_user(make_user("u1", "acc-mgmt", "alice"));
+    ASSERT_TRUE(ok(store_->record_failure("u1", t0, t0, 0, t0)));
+    const core::TimePoint until = t0 + std::chrono::hours(1);
+    ASSERT_TRUE(ok(store_->set_locked_until("u1", until)));
+    EXPECT_EQ(store_->lock_in_force("u1", t0).value(), until);
+    EXPECT_EQ(store_->settle_success("u1", t0).value(), until);
+    // Refused: the failures stay.
+    EXPECT_EQ(store_->record_failure("u1", t0, t0, 0, t0).value().failures, 2U);
+    // Once the lock has passed, the success stands and forgets the failures.
+    EXPECT_FALSE(store_->lock_in_force("u1", until).value().has_value());
+    EXPECT_FALSE(store_->settle_success("u1", until).value().has_value());
+    EXPECT_EQ(store_->record_failure("u1", until, t0, 0, t0).value().failures, 1U);
+    EXPECT_TRUE(fails_with(store_->settle_success("u-none", t0), Errc::not_found));
+    EXPECT_TRUE(fails_with(store_->lock_in_force("u-none", t0), Errc::not_found));
 }
 
 TEST_F(SqliteStore, LocksAndUnlocksAUser)
@@ -797,12 +837,12 @@ TEST_F(SqliteStore, KeepsLockAndFailuresApartFromOtherUserUpdates)
 {
     add_user(make_user("u1", "acc-mgmt", "alice"));
     ASSERT_TRUE(ok(store_->set_locked_until("u1", core::from_unix(1'700'000'600))));
-    ASSERT_TRUE(ok(store_->record_failure("u1", t0, t0)));
+    ASSERT_TRUE(ok(store_->record_failure("u1", t0, t0, 0, t0)));
     ASSERT_TRUE(ok(store_->set_password("u1", change_to("h1", 1'700'000'001, 3))));
     ASSERT_TRUE(ok(store_->set_console_logon("u1", false)));
     // A password change by itself neither unlocks nor forgets failures: the caller decides.
     EXPECT_EQ(store_->user_by_id("u1").value()->locked_until, core::from_unix(1'700'000'600));
-    EXPECT_EQ(store_->record_failure("u1", t0, t0).value(), 2U);
+    EXPECT_EQ(store_->record_failure("u1", t0, t0, 0, t0).value().failures, 2U);
 }
 
 // ---- sessions -----------------------------------------------------------------------------
@@ -927,8 +967,8 @@ TEST_F(SqliteStore, DeletesAUserWithItsSessionsAndFailures)
     add_user(make_user("u1", "acc-mgmt", "alice"));
     add_user(make_user("u2", "acc-mgmt", "bob"));
     for (const char* user : {"u1", "u2"}) {
-        ASSERT_TRUE(ok(store_->record_failure(user, t0, t0)));
-        ASSERT_TRUE(ok(store_->record_failure(user, t0, t0)));
+        ASSERT_TRUE(ok(store_->record_failure(user, t0, t0, 0, t0)));
+        ASSERT_TRUE(ok(store_->record_failure(user, t0, t0, 0, t0)));
         const std::string id = std::string(user) + "-s";
         ASSERT_TRUE(ok(store_->create_session(make_session(id + "1", user, 100))));
         ASSERT_TRUE(ok(store_->create_session(make_session(id + "2", user, 200))));
@@ -942,7 +982,7 @@ TEST_F(SqliteStore, DeletesAUserWithItsSessionsAndFailures)
     EXPECT_EQ(raw_count(raw.get(), "SELECT count(*) FROM logon_failures WHERE user_id = 'u1'"), 0);
     EXPECT_EQ(raw_count(raw.get(), "SELECT count(*) FROM sessions WHERE user_id = 'u2'"), 2);
     EXPECT_EQ(raw_count(raw.get(), "SELECT count(*) FROM logon_failures WHERE user_id = 'u2'"), 2);
-    EXPECT_EQ(store_->record_failure("u2", t0, t0).value(), 3U);
+    EXPECT_EQ(store_->record_failure("u2", t0, t0, 0, t0).value().failures, 3U);
 }
 
 // ---- audit --------------------------------------------------------------------------------
@@ -1175,7 +1215,7 @@ TEST_F(SqliteStore, UpgradesAVersion2DatabaseKeepingItsData)
         ASSERT_TRUE(ok(s.append_audit(e)));
         audit_seq = e.seq;
         // Version 2 has no failures or sessions yet.
-        EXPECT_TRUE(fails_with(s.record_failure("u1", t0, t0), Errc::store_failed));
+        EXPECT_TRUE(fails_with(s.record_failure("u1", t0, t0, 0, t0), Errc::store_failed));
         EXPECT_TRUE(fails_with(s.create_session(make_session("s1", "u1", 1'700'000'003)),
                                Errc::store_failed));
     }
@@ -1207,7 +1247,7 @@ TEST_F(SqliteStore, UpgradesAVersion2DatabaseKeepingItsData)
     EXPECT_EQ((*audit)[0].seq, audit_seq);
 
     // The version 3 features work on the old user.
-    EXPECT_EQ(s.record_failure("u1", t0, t0).value(), 1U);
+    EXPECT_EQ(s.record_failure("u1", t0, t0, 0, t0).value().failures, 1U);
     ASSERT_TRUE(ok(s.set_locked_until("u1", core::from_unix(1'700'000'900))));
     EXPECT_EQ(s.user_by_id("u1").value()->locked_until, core::from_unix(1'700'000'900));
     ASSERT_TRUE(ok(s.create_session(make_session("s1", "u1", 1'700'000'003))));
