@@ -224,8 +224,13 @@ public:
     /// Marks `old_hash` rotated at `at` (if it was not already) and adds `next`, atomically.
     virtual core::Status rotate_refresh_token(const std::string& old_hash, core::TimePoint at,
                                               const RefreshTokenRecord& next) = 0;
-    /// Deletes every token of the family; returns how many.
+    /// Deletes every refresh token of the family and revokes every access token issued from it
+    /// (add_family_access_token), in one transaction; returns how many refresh tokens.
     virtual core::Result<std::uint32_t> delete_refresh_family(const std::string& family) = 0;
+    /// Records that the access token `jti` (valid until `expires_at`) was issued from `family`.
+    virtual core::Status add_family_access_token(const std::string& family,
+                                                 const std::string& jti,
+                                                 core::TimePoint expires_at) = 0;
     virtual core::Status revoke_access_token(const std::string& jti, core::TimePoint expires_at) = 0;
     virtual core::Result<bool> access_token_revoked(const std::string& jti) = 0;
     /// The scopes the user allowed the client, or nullopt.

@@ -202,6 +202,13 @@ struct Provider::State {
         std::string jti;
     };
 
+    /// A refresh token to hand out with the access token, and the family both belong to: the
+    /// access token is recorded with the family, so that revoking the family revokes it.
+    struct RefreshIssue {
+        std::string token;
+        std::string family;
+    };
+
     core::Result<Issued> issue(const directory::OidcClientRecord& client,
                                const std::string& user_id,
                                const std::vector<std::string>& scopes,
@@ -209,7 +216,7 @@ struct Provider::State {
                                core::TimePoint auth_time,
                                const std::string& method,
                                const std::optional<std::string>& nonce,
-                               const std::optional<std::string>& refresh_token);
+                               const std::optional<RefreshIssue>& refresh);
     static void add_claims(boost::json::object& o,
                            const std::vector<std::string>& scopes,
                            const directory::UserRecord& u,

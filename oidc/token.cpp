@@ -54,7 +54,7 @@ Provider::State::issue(const directory::OidcClientRecord& client,
                        core::TimePoint auth_time,
                        const std::string& method,
                        const std::optional<std::string>& nonce,
-                       const std::optional<std::string>& refresh_token)
+                       const std::optional<RefreshIssue>& refresh)
 {
     LATCHKEY_TRY(user, store.user_by_id(user_id));
     if (!user)
@@ -96,13 +96,16 @@ Provider::State::issue(const directory::OidcClientRecord& client,
     if (client.claims_in_id_token)
         add_claims(id, scopes, *user, *account);
     LATCHKEY_TRY(id_token, keys.sign(alg, id));
+    if (refresh) // before the token leaves: a family revoked later must find it
+        LATCHKEY_TRY_STATUS(store.add_family_access_token(
+            refresh->family, out.jti, clock.now() + cfg.access_token_lifetime));
     out.body["access_token"] = access;
     out.body["token_type"] = "Bearer";
     out.body["expires_in"] = cfg.access_token_lifetime.count();
     out.body["id_token"] = id_token;
     out.body["scope"] = join_spaces(scopes);
-    if (refresh_token)
-        out.body["refresh_token"] = *refresh_token;
+    if (refresh)
+        out.body["refresh_token"] = refresh->token;
     return out;
 }
 
@@ -295,8 +298,11 @@ HttpResponse Provider::State::code_grant(const HttpRequest& req,
         if (auto st = store.add_refresh_token(t); !st)
             return invalid(st.error().message);
     }
+    std::optional<RefreshIssue> refresh;
+    if (refresh_token)
+        refresh = RefreshIssue{*refresh_token, *copy.family};
     auto issued = issue(client, copy.user_id, copy.auth.scopes, copy.sid, copy.auth_time,
-                        copy.method, copy.auth.nonce, refresh_token);
+                        copy.method, copy.auth.nonce, refresh);
     if (!issued)
         return oauth_error(req, http::status::bad_request, "invalid_grant", issued.error().message);
     {
@@ -361,7 +367,7 @@ HttpResponse Provider::State::refresh_grant(const HttpRequest& req,
     if (auto st = store.rotate_refresh_token(t.token_hash, now, fresh); !st)
         return invalid(st.error().message);
     auto issued = issue(client, fresh.user_id, scopes, fresh.session_id, fresh.auth_time,
-                        fresh.method, std::nullopt, next);
+                        fresh.method, std::nullopt, RefreshIssue{next, fresh.family});
     if (!issued)
         return invalid(issued.error().message);
     record(directory::Severity::info, "oidc.token.issue",

@@ -328,9 +328,21 @@ CREATE TABLE codes_sent (
 );
 )sql";
 
+// v9: the access tokens issued from each refresh-token family, so that revoking the family (a
+// reused refresh token) revokes them too; kept until they expire.
+constexpr const char* schema_v9 = R"sql(
+CREATE TABLE oidc_family_access_tokens (
+    jti        TEXT PRIMARY KEY NOT NULL CHECK (jti <> ''),
+    family     TEXT NOT NULL CHECK (family <> ''),
+    expires_at INTEGER NOT NULL
+);
+
+CREATE INDEX oidc_family_access_by_family ON oidc_family_access_tokens (family);
+)sql";
+
 // migrations[i] takes the database from version i to i + 1.
 constexpr std::array migrations{schema_v1, schema_v2, schema_v3, schema_v4, schema_v5,
-                                schema_v6, schema_v7, schema_v8};
+                                schema_v6, schema_v7, schema_v8, schema_v9};
 static_assert(migrations.size() == latest_schema_version,
               "each schema version needs its migration");
 

@@ -130,6 +130,9 @@ public:
                                       core::TimePoint at,
                                       const directory::RefreshTokenRecord& next) override;
     core::Result<std::uint32_t> delete_refresh_family(const std::string& family) override;
+    core::Status add_family_access_token(const std::string& family,
+                                         const std::string& jti,
+                                         core::TimePoint expires_at) override;
     core::Status revoke_access_token(const std::string& jti, core::TimePoint expires_at) override;
     core::Result<bool> access_token_revoked(const std::string& jti) override;
     core::Result<std::optional<std::vector<std::string>>> consent(

@@ -310,7 +310,8 @@ SqliteStore::expire_web_state(core::TimePoint now)
         s.closed_at = now;
     }
     for (const char* prune : {"DELETE FROM oidc_refresh_tokens WHERE expires_at < ?1",
-                              "DELETE FROM oidc_revoked_tokens WHERE expires_at < ?1"}) {
+                              "DELETE FROM oidc_revoked_tokens WHERE expires_at < ?1",
+                              "DELETE FROM oidc_family_access_tokens WHERE expires_at < ?1"}) {
         LATCHKEY_TRY(stmt, Statement::prepare(db, prune));
         LATCHKEY_TRY_STATUS(stmt.bind(core::to_unix(now)));
         LATCHKEY_TRY_STATUS(stmt.run());

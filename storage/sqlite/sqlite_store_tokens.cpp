@@ -148,12 +148,36 @@ core::Status SqliteStore::rotate_refresh_token(const std::string& old_hash,
 core::Result<std::uint32_t> SqliteStore::delete_refresh_family(const std::string& family)
 {
     const std::lock_guard lock(mutex_);
-    LATCHKEY_TRY(stmt, Statement::prepare(db_.get(),
-                                          "DELETE FROM oidc_refresh_tokens WHERE family = ?1"));
+    sqlite3* db = db_.get();
+    LATCHKEY_TRY(txn, Transaction::begin(db));
+    LATCHKEY_TRY(revoke, Statement::prepare(db, "INSERT OR IGNORE INTO oidc_revoked_tokens "
+                                                "(jti, expires_at) SELECT jti, expires_at FROM "
+                                                "oidc_family_access_tokens WHERE family = ?1"));
+    LATCHKEY_TRY_STATUS(revoke.bind(family));
+    LATCHKEY_TRY_STATUS(revoke.run());
+    LATCHKEY_TRY(forget, Statement::prepare(db, "DELETE FROM oidc_family_access_tokens "
+                                                "WHERE family = ?1"));
+    LATCHKEY_TRY_STATUS(forget.bind(family));
+    LATCHKEY_TRY_STATUS(forget.run());
+    LATCHKEY_TRY(stmt, Statement::prepare(db, "DELETE FROM oidc_refresh_tokens WHERE family = ?1"));
     LATCHKEY_TRY_STATUS(stmt.bind(family));
     LATCHKEY_TRY_STATUS(stmt.run());
     constexpr std::int64_t max = std::numeric_limits<std::uint32_t>::max();
-    return static_cast<std::uint32_t>(std::min(stmt.changes(), max));
+    const auto deleted = static_cast<std::uint32_t>(std::min(stmt.changes(), max));
+    LATCHKEY_TRY_STATUS(txn.commit());
+    return deleted;
+}
+
+core::Status SqliteStore::add_family_access_token(const std::string& family,
+                                                  const std::string& jti,
+                                                  core::TimePoint expires_at)
+{
+    const std::lock_guard lock(mutex_);
+    LATCHKEY_TRY(stmt, Statement::prepare(db_.get(),
+                                          "INSERT INTO oidc_family_access_tokens "
+                                          "(jti, family, expires_at) VALUES (?1, ?2, ?3)"));
+    LATCHKEY_TRY_STATUS(stmt.bind(jti, family, core::to_unix(expires_at)));
+    return stmt.run();
 }
 
 core::Status SqliteStore::revoke_access_token(const std::string& jti, core::TimePoint expires_at)

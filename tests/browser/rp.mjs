@@ -579,6 +579,20 @@ async function main() {
         await step('the second refresh token fails too: its family is revoked', () =>
             expectOAuthError('the rotated-to refresh token after a reuse', 'invalid_grant',
                 () => client.refreshTokenGrant(config, refreshed.refresh_token)));
+        await step('the access token of the revoked family is revoked with it', async () => {
+            if (!cfg.isPublic) {
+                const at = await client.tokenIntrospection(config, tokens.access_token);
+                expect(at.active === false, 'introspection says inactive after the reuse', at);
+            }
+            let e;
+            try {
+                await client.fetchUserInfo(config, tokens.access_token, claims.sub);
+            } catch (err) {
+                e = err;
+            }
+            expect(e && e.status === 401, 'userinfo refuses the family\'s access token (401)',
+                e ? describe(e) : 'userinfo answered');
+        });
 
         // ---- RP-initiated logout -----------------------------------------------------------
         if (cfg.postLogoutUri) {

@@ -153,6 +153,7 @@ def expect_full_flow(r, alg, amr=("pwd",)):
                   "refresh token grant rotates the refresh token",
                   "reuse of the rotated refresh token fails (refresh_grace_s = 0)",
                   "the second refresh token fails too: its family is revoked",
+                  "the access token of the revoked family is revoked with it",
                   "RP-initiated logout returns to the post-logout URI with the state"):
         expect(check in r.result["passed"], (check, r.result["passed"]))
     return claims

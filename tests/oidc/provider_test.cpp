@@ -903,6 +903,36 @@ TEST_F(ProviderTest, RefreshRotatesAndReuseKillsTheFamily)
     EXPECT_EQ(introspect(r3).at("active"), json::value(false));
 }
 
+TEST_F(ProviderTest, ReuseRevokesTheFamilysAccessTokensToo)
+{
+    // Issue 24, finding 4: they stayed active at /introspect and /userinfo until they expired.
+    const auto first = exchange(webapp_code());
+    ASSERT_EQ(first.result(), http::status::ok) << first.body();
+    const std::string r1 = str(json_of(first), "refresh_token");
+    const std::string a1 = str(json_of(first), "access_token");
+    clock_.advance(1s);
+    const auto second = refresh_with(r1);
+    ASSERT_EQ(second.result(), http::status::ok) << second.body();
+    const std::string a2 = str(json_of(second), "access_token");
+    for (const auto& a : {a1, a2}) {
+        EXPECT_EQ(introspect(a).at("active"), json::value(true));
+        EXPECT_EQ(bearer_get("/userinfo", a).result(), http::status::ok);
+    }
+    // An access token of another family of the same user and client is not touched.
+    const auto other = exchange(webapp_code());
+    ASSERT_EQ(other.result(), http::status::ok) << other.body();
+    const std::string unrelated = str(json_of(other), "access_token");
+
+    clock_.advance(1s);
+    ASSERT_EQ(refresh_with(r1).result(), http::status::bad_request); // the reuse
+    for (const auto& a : {a1, a2}) {
+        EXPECT_EQ(introspect(a).at("active"), json::value(false));
+        EXPECT_EQ(bearer_get("/userinfo", a).result(), http::status::unauthorized);
+    }
+    EXPECT_EQ(introspect(unrelated).at("active"), json::value(true));
+    EXPECT_EQ(bearer_get("/userinfo", unrelated).result(), http::status::ok);
+}
+
 TEST_F(ProviderTest, RevokingAnAccessTokenEndsItAtUserinfo)
 {
     const auto t = exchange(webapp_code());

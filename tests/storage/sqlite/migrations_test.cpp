@@ -267,6 +267,16 @@ TEST_F(Migrations, StopAtVersion7WithoutTheLifecycleTables)
     EXPECT_TRUE(has_table("roles"));
 }
 
+TEST_F(Migrations, Version9AddsTheFamilyAccessTokens)
+{
+    ASSERT_TRUE(ok(migrate(db(), 8)));
+    EXPECT_FALSE(has_table("oidc_family_access_tokens"));
+    ASSERT_TRUE(ok(migrate(db(), 9)));
+    EXPECT_EQ(version(), 9U);
+    EXPECT_TRUE(has_table("oidc_family_access_tokens"));
+    EXPECT_FALSE(ok(exec(db(), "INSERT INTO oidc_family_access_tokens VALUES ('', 'f', 1)")));
+}
+
 TEST_F(Migrations, UpgradeAVersion7DatabaseKeepingItsRows)
 {
     ASSERT_TRUE(ok(migrate(db(), 7)));
@@ -288,7 +298,7 @@ TEST_F(Migrations, UpgradeAVersion7DatabaseKeepingItsRows)
     )sql")));
 
     ASSERT_TRUE(ok(migrate(db())));
-    EXPECT_EQ(version(), 8U);
+    EXPECT_EQ(version(), latest_schema_version);
     EXPECT_EQ(count("SELECT count(*) FROM directory WHERE id = 'd' "
                     "AND root_access_centralized = 0"),
               1);

@@ -1815,7 +1815,7 @@ TEST_F(SqliteStore, UpgradesAVersion7DatabaseKeepingItsData)
     auto& s = **upgraded;
     {
         const auto raw = raw_open(path);
-        EXPECT_EQ(schema_version(raw.get()).value(), 8U);
+        EXPECT_EQ(schema_version(raw.get()).value(), latest_schema_version);
     }
     const auto d = s.directory().value();
     ASSERT_TRUE(d.has_value());
@@ -1918,6 +1918,29 @@ TEST_F(SqliteStoreTokens, RotatesRefreshTokensAndEndsFamiliesAndSessions)
     ASSERT_TRUE(store_->close_session("w1", t0).value());
     EXPECT_FALSE(store_->refresh_token("other").value().has_value());
     EXPECT_TRUE(fails_with(store_->add_refresh_token(token("late", "f3")), Errc::not_found));
+}
+
+TEST_F(SqliteStoreTokens, EndingAFamilyRevokesTheAccessTokensIssuedFromIt)
+{
+    ASSERT_TRUE(ok(store_->add_refresh_token(token("r1", "f1"))));
+    ASSERT_TRUE(ok(store_->add_refresh_token(token("r9", "f2"))));
+    const auto until = core::from_unix(1'700'000'600);
+    ASSERT_TRUE(ok(store_->add_family_access_token("f1", "jti-a", until)));
+    ASSERT_TRUE(ok(store_->add_family_access_token("f1", "jti-b", until)));
+    ASSERT_TRUE(ok(store_->add_family_access_token("f2", "jti-c", until)));
+    EXPECT_FALSE(store_->access_token_revoked("jti-a").value());
+
+    EXPECT_EQ(store_->delete_refresh_family("f1").value(), 1U);
+    EXPECT_TRUE(store_->access_token_revoked("jti-a").value());
+    EXPECT_TRUE(store_->access_token_revoked("jti-b").value());
+    EXPECT_FALSE(store_->access_token_revoked("jti-c").value()); // another family
+    EXPECT_TRUE(store_->refresh_token("r9").value().has_value());
+
+    // Kept only until they expire, like every revoked token.
+    ASSERT_TRUE(ok(store_->expire_web_state(until + std::chrono::seconds(1))));
+    EXPECT_FALSE(store_->access_token_revoked("jti-a").value());
+    const auto raw = raw_open(path_);
+    EXPECT_EQ(raw_count(raw.get(), "SELECT count(*) FROM oidc_family_access_tokens"), 0);
 }
 
 TEST_F(SqliteStoreTokens, ExpiresWebSessionsAndForgetsDeadTokens)
