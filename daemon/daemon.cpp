@@ -279,7 +279,10 @@ int run(const std::string& config_path)
     asio::io_context io(1);
     // Logons hash on up to `workers` threads (one Argon2 buffer each: bounded memory); the
     // administrator has two threads of its own.
-    WorkPool pam_work(worker_count(config));
+    // One user's logons (a spray against alice) hash on at most all workers but one, so
+    // everyone else's always finds a free one (docs/security.md).
+    const std::uint32_t workers = worker_count(config);
+    WorkPool pam_work(workers, workers > 1 ? workers - 1 : 1);
     WorkPool pam_quick(1); // logon starts, account checks, sessions: no hashing
     WorkPool admin_work(2);
     UnixServer server(io, limits_of(config));

@@ -98,7 +98,9 @@ core::Result<core::UniqueFd> bind_unix(const std::string& path, mode_t mode,
         return core::fail(core::Errc::io_failed, errno_text("cannot chown " + path, errno));
     if (::chmod(path.c_str(), mode) != 0)
         return core::fail(core::Errc::io_failed, errno_text("cannot chmod " + path, errno));
-    if (::listen(fd.get(), 128) != 0)
+    // The kernel's largest backlog: a flood of connections is accepted and refused quickly,
+    // and clients meanwhile wait in the backlog rather than being turned away.
+    if (::listen(fd.get(), SOMAXCONN) != 0)
         return core::fail(core::Errc::io_failed, errno_text("cannot listen on " + path, errno));
     return fd;
 }

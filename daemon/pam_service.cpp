@@ -3,6 +3,7 @@
 #include "daemon/pam_service.hpp"
 
 #include <algorithm>
+#include <cctype>
 
 #include "daemon/hello.hpp"
 #include "proto/wire.hpp"
@@ -32,6 +33,25 @@ public:
         return std::holds_alternative<proto::MfaEnroll>(request);
     }
 
+    /// A local user's requests are one key, whatever name it sends; root's (sshd, login, sudo)
+    /// are keyed by the user they are for, so a spray against one user, from whichever front
+    /// door, waits behind itself and not in front of everyone else's logons.
+    std::string fairness_key(const proto::Request& request) const override
+    {
+        const uid_t uid = caller_.uid.value_or(0);
+        if (uid != 0)
+            return "uid:" + std::to_string(uid);
+        std::string user = user_;
+        if (const auto* b = std::get_if<proto::AuthBegin>(&request))
+            user = b->user;
+        else if (const auto* c = std::get_if<proto::PasswordChangeBegin>(&request))
+            user = c->user;
+        user = user.substr(0, user.find('@')).substr(0, 64);
+        std::transform(user.begin(), user.end(), user.begin(),
+                       [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+        return "root:" + user;
+    }
+
     std::chrono::seconds idle_timeout(std::chrono::seconds normal) const override
     {
         return dialogue_ || enrolment_ ? std::max(normal, answer_timeout_) : normal;
@@ -43,8 +63,9 @@ public:
     }
 
 private:
-    proto::Response start(credentials::Started started)
+    proto::Response start(credentials::Started started, const std::string& user)
     {
+        user_ = user;
         dialogue_ = started.step.prompt ? std::move(started.dialogue) : nullptr;
         return std::move(started.step);
     }
@@ -55,12 +76,12 @@ private:
     {
         credentials::LogonRequest r{m.service,      m.user, m.rhost, m.tty, m.ignore_unknown_user,
                                     m.single_prompt};
-        return start(engine_.begin_logon(r, caller_));
+        return start(engine_.begin_logon(r, caller_), m.user);
     }
 
     proto::Response on(proto::PasswordChangeBegin& m)
     {
-        return start(engine_.begin_password_change(m, caller_));
+        return start(engine_.begin_password_change(m, caller_), m.user);
     }
 
     proto::Response on(proto::AuthAnswer& m)
@@ -137,6 +158,7 @@ private:
     credentials::Caller caller_;
     std::chrono::seconds answer_timeout_;
     std::unique_ptr<credentials::Dialogue> dialogue_;
+    std::string user_; ///< whom the dialogue is for, as the caller named it
     std::optional<credentials::PendingEnrolment> enrolment_;
 };
 

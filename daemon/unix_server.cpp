@@ -124,14 +124,17 @@ asio::awaitable<void> close_gracefully(stream_protocol::socket& sock, asio::stea
 /// meanwhile.)
 asio::awaitable<proto::Response> run_on(WorkPool& pool, Connection& conn, proto::Request& request)
 {
+    // The key is read here, on the io thread, while no handler of this connection runs.
+    std::string key = conn.fairness_key(request);
     return asio::async_initiate<const asio::use_awaitable_t<>&, void(proto::Response)>(
-        [&pool, &conn, &request](auto handler) {
+        [&pool, &conn, &request, key = std::move(key)](auto handler) {
             auto back = asio::get_associated_executor(handler);
-            asio::post(pool.pool(), [&conn, &request, back,
-                                     handler = std::move(handler)]() mutable {
+            // The queue holds copyable jobs; the handler is move-only, so it is shared.
+            auto shared = std::make_shared<decltype(handler)>(std::move(handler));
+            pool.post(key, [&conn, &request, back, shared]() {
                 proto::Response r = run_handler(conn, std::move(request));
-                asio::post(back, [handler = std::move(handler), r = std::move(r)]() mutable {
-                    std::move(handler)(std::move(r));
+                asio::post(back, [shared, r = std::move(r)]() mutable {
+                    std::move(*shared)(std::move(r));
                 });
             });
         },
@@ -158,8 +161,11 @@ asio::awaitable<void> session(StatePtr st, std::shared_ptr<stream_protocol::sock
 
     auto connection = factory(peer);
     if (!connection) {
-        core::log::notice(name + " socket: refused pid " + std::to_string(peer.pid) + " uid " +
-                    std::to_string(peer.uid) + ": " + connection.error().message);
+        core::log::write_limited(core::LogLevel::notice,
+                                 name + ":refused:" + std::to_string(peer.uid),
+                                 name + " socket: refused pid " + std::to_string(peer.pid) +
+                                     " uid " + std::to_string(peer.uid) + ": " +
+                                     connection.error().message);
         if (co_await write_response(*sock, timer, proto::failure(connection.error()),
                                     limits.read_timeout))
             co_await close_gracefully(*sock, timer);
@@ -186,8 +192,12 @@ asio::awaitable<void> session(StatePtr st, std::shared_ptr<stream_protocol::sock
                 timer.async_wait(asio::as_tuple(asio::use_awaitable)));
             if (result.index() != 0) {
                 if (reader.pending() > 0)
-                    core::log::info(name + " socket: closed a connection that did not send its "
-                                           "request within the read timeout");
+                    core::log::write_limited(core::LogLevel::info,
+                                             name + ":slow:" + std::to_string(peer.uid),
+                                             name + " socket: closed a connection of uid " +
+                                                 std::to_string(peer.uid) +
+                                                 " that did not send its request within the "
+                                                 "read timeout");
                 co_return; // idle or too slow: the slot goes back to others
             }
             const auto [ec, n] = std::get<0>(result);
@@ -265,12 +275,17 @@ asio::awaitable<void> accept_loop(StatePtr st, std::shared_ptr<stream_protocol::
         auto slot = admission->admit(peer->uid, privileged(*peer));
         if (const auto* refusal = std::get_if<Refusal>(&slot)) {
             if (*refusal == Refusal::uid_full) {
-                core::log::warning(name + " socket: uid " + std::to_string(peer->uid) +
-                                   " holds its limit of connections; refusing it another");
+                core::log::write_limited(core::LogLevel::warning,
+                                         name + ":uid_full:" + std::to_string(peer->uid),
+                                         name + " socket: uid " + std::to_string(peer->uid) +
+                                             " holds its limit of connections; refusing it "
+                                             "another");
                 refuse(sock, "latchkeyd has too many connections from your user; close some "
                              "and try again");
             } else {
-                core::log::warning(name + " socket: connection limit reached; refusing a client");
+                core::log::write_limited(core::LogLevel::warning, name + ":full",
+                                         name + " socket: connection limit reached; refusing "
+                                                "a client");
                 refuse(sock, "latchkeyd has too many connections; try again in a moment");
             }
             continue;
@@ -289,9 +304,15 @@ asio::awaitable<void> accept_loop(StatePtr st, std::shared_ptr<stream_protocol::
 
 } // namespace
 
-WorkPool::WorkPool(std::uint32_t threads)
+WorkPool::WorkPool(std::uint32_t threads, std::uint32_t per_key)
     : pool_(threads)
+    , fair_(pool_, threads, per_key == 0 ? threads : per_key)
 {
+}
+
+void WorkPool::post(const std::string& key, std::function<void()> job)
+{
+    fair_.post(key, std::move(job));
 }
 
 WorkPool::~WorkPool()

@@ -30,6 +30,7 @@
 
 #include "core/c_handle.hpp"
 #include "core/result.hpp"
+#include "daemon/fair_queue.hpp"
 #include "daemon/peer.hpp"
 #include "proto/messages.hpp"
 
@@ -49,6 +50,10 @@ public:
     /// Whether a request costs a password hash; such requests run on the socket's slow pool,
     /// the rest on its quick pool, so a cheap step never queues behind other people's hashes.
     virtual bool is_slow(const proto::Request&) const { return true; }
+
+    /// Whose work the request is, for the pools' fairness: requests of one key wait behind each
+    /// other, never behind another key's flood (FairQueue).
+    virtual std::string fairness_key(const proto::Request&) const { return {}; }
 };
 
 /// Decides whether a peer may use the socket; an error is the refusal sent to it.
@@ -68,15 +73,20 @@ using PrivilegedPeer = std::function<bool(const Peer&)>;
 
 class WorkPool {
 public:
-    explicit WorkPool(std::uint32_t threads);
+    /// `threads` workers; one fairness key holds at most `per_key` of them at once (0: all).
+    explicit WorkPool(std::uint32_t threads, std::uint32_t per_key = 0);
     ~WorkPool();
 
     boost::asio::thread_pool& pool() { return pool_; }
+
+    /// Runs `job` on a worker, round-robin between keys (FairQueue).
+    void post(const std::string& key, std::function<void()> job);
 
     void join();
 
 private:
     boost::asio::thread_pool pool_;
+    FairQueue fair_;
 };
 
 class UnixServer {

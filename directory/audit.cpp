@@ -2,6 +2,8 @@
 // Audit recording.
 #include "directory/audit.hpp"
 
+#include <algorithm>
+
 #include "core/log.hpp"
 
 namespace latchkey::directory {
@@ -10,7 +12,13 @@ std::string format_audit_line(const AuditEvent& e)
 {
     std::string line = "audit " + e.event + " severity=" + std::string(to_string(e.severity));
     for (const auto& [k, v] : e.fields) {
-        const bool quote = v.empty() || v.find_first_of(" \"=") != std::string::npos;
+        // Quoted when it holds what would break a key=value reading; inside, " and \ are
+        // escaped, and the log escapes control bytes (\xNN), so a value cannot forge a field.
+        const bool quote =
+            v.empty() || std::any_of(v.begin(), v.end(), [](char ch) {
+                const auto b = static_cast<unsigned char>(ch);
+                return ch == ' ' || ch == '"' || ch == '=' || ch == '\\' || b < 0x20 || b == 0x7f;
+            });
         line += " " + k + "=";
         if (quote) {
             line += '"';

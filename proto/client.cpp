@@ -84,8 +84,23 @@ core::Result<Client> Client::connect(const ClientOptions& options)
         return unreachable(options.socket_path, errno);
     Client client(std::move(fd), options.timeout);
 
-    if (::connect(client.fd_.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0) {
-        if (errno != EINPROGRESS && errno != EAGAIN)
+    // A Unix socket whose listen backlog is full answers a non-blocking connect with EAGAIN,
+    // and is then not connecting at all (unlike TCP's EINPROGRESS): try again until the
+    // deadline, a little later each time, as latchkeyd drains its backlog.
+    for (int pause_ms = 1;; pause_ms = std::min(pause_ms * 2, 50)) {
+        if (::connect(client.fd_.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0)
+            break;
+        if (errno == EINTR)
+            continue;
+        if (errno == EAGAIN) {
+            if (steady_clock::now() + milliseconds(pause_ms) >= client.deadline_)
+                return core::fail(core::Errc::daemon_timeout,
+                                  "latchkeyd's socket " + options.socket_path +
+                                      " is too busy to take a connection");
+            ::poll(nullptr, 0, pause_ms);
+            continue;
+        }
+        if (errno != EINPROGRESS)
             return unreachable(options.socket_path, errno);
         LATCHKEY_TRY_STATUS(client.wait_for(POLLOUT));
         int err = 0;
@@ -93,6 +108,7 @@ core::Result<Client> Client::connect(const ClientOptions& options)
         ::getsockopt(client.fd_.get(), SOL_SOCKET, SO_ERROR, &err, &len);
         if (err != 0)
             return unreachable(options.socket_path, err);
+        break;
     }
 
     if (!options.trusted_server_uids.empty()) {

@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "core/clock.hpp"
+#include "core/log.hpp"
 #include "core/random.hpp"
 #include "core/result.hpp"
 #include "core/secret.hpp"
@@ -102,6 +103,48 @@ TEST(Base64, RoundTripsBothAlphabets)
     EXPECT_EQ(base64_encode("foobar", false, false), "Zm9vYmFy");
     EXPECT_FALSE(base64_decode("a*b"));
     EXPECT_FALSE(base64_decode("a")); // a lone sextet is no byte
+}
+
+// ---- the log ------------------------------------------------------------------------------
+
+TEST(Log, EscapesEveryControlByteAndNothingElse)
+{
+    using namespace std::string_literals;
+    EXPECT_EQ(log::escape("user=alice"), "user=alice");
+    EXPECT_EQ(log::escape("a\0b"s), "a\\x00b");
+    EXPECT_EQ(log::escape("\x1b[31mred\r\nforged: error"), "\\x1b[31mred\\x0d\\x0aforged: error");
+    EXPECT_EQ(log::escape("tab\tdel\x7f"), "tab\\x09del\\x7f");
+    EXPECT_EQ(log::escape("caf\xc3\xa9 \\ \""), "caf\xc3\xa9 \\ \""); // UTF-8, \\ and " stay
+}
+
+TEST(Log, RepeatsBeyondTheBurstAreDroppedAndCountedInTheNextLine)
+{
+    log::RepeatLimiter r({.burst = 3, .interval = std::chrono::seconds(10), .max_kinds = 8});
+    const auto t0 = std::chrono::steady_clock::time_point{} + std::chrono::hours(1);
+    std::uint64_t suppressed = 99;
+    for (int i = 0; i < 3; ++i) {
+        EXPECT_TRUE(r.admit("pam:full", t0, suppressed));
+        EXPECT_EQ(suppressed, 0u);
+    }
+    for (int i = 0; i < 100; ++i)
+        EXPECT_FALSE(r.admit("pam:full", t0 + std::chrono::seconds(9), suppressed));
+    EXPECT_TRUE(r.admit("admin:full", t0, suppressed)) << "another kind has its own burst";
+    EXPECT_TRUE(r.admit("pam:full", t0 + std::chrono::seconds(10), suppressed));
+    EXPECT_EQ(suppressed, 100u);
+    EXPECT_TRUE(r.admit("pam:full", t0 + std::chrono::seconds(11), suppressed));
+    EXPECT_EQ(suppressed, 0u);
+}
+
+TEST(Log, RepeatKindsAreBounded)
+{
+    log::RepeatLimiter r({.burst = 1, .interval = std::chrono::seconds(10), .max_kinds = 4});
+    const auto t0 = std::chrono::steady_clock::time_point{} + std::chrono::hours(1);
+    std::uint64_t suppressed = 0;
+    for (int i = 0; i < 4; ++i)
+        EXPECT_TRUE(r.admit("uid:" + std::to_string(i), t0, suppressed));
+    EXPECT_FALSE(r.admit("uid:4", t0, suppressed)) << "full of live kinds: dropped";
+    EXPECT_TRUE(r.admit("uid:5", t0 + std::chrono::seconds(10), suppressed))
+        << "quiet kinds are forgotten to make room";
 }
 
 } // namespace
