@@ -11,6 +11,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import socket
 import struct
 import subprocess
@@ -20,7 +21,7 @@ import time
 import urllib.parse
 
 from harness import Daemon, connect, expect, frame, read_frame, run
-from pam_env import NssWrapper, PamWrapper, free_port, merge_env, pamtester
+from pam_env import NssWrapper, PamWrapper, Sshd, free_port, merge_env, pamtester, ssh_run
 
 MODULE = os.environ.get("LATCHKEY_PAM_MODULE", "build/pam_module/pam_latchkey.so")
 ALICE_PW = "Hardening-Alice-1"  # throwaway test fixture
@@ -124,7 +125,7 @@ class Host:
     def __init__(self, config=""):
         self.base = tempfile.mkdtemp(prefix="latchkey-hard-")
         os.chmod(self.base, 0o755)
-        self.nss = NssWrapper(self.base, users={"root": 0, "alice": 5000})
+        self.nss = NssWrapper(self.base, users={"root": 0, "alice": 5000, "bob": 5001})
         self.daemon = Daemon(extra_config=config, env=self.nss.env())
         self.daemon.start()
         d = self.daemon
@@ -136,9 +137,11 @@ class Host:
         sock = f"socket={d.pam_socket}"
         self.pam.service("lk", [f"auth required {MODULE} {sock}",
                                 f"account required {MODULE} {sock}"])
+        self.pam.service("lk-t2", [f"auth required {MODULE} {sock} timeout=2",
+                                   f"account required {MODULE} {sock} timeout=2"])
 
-    def logon(self, user="alice", password=ALICE_PW, **kw):
-        return pamtester("lk", user, ["authenticate", "acct_mgmt"], {"Password": password},
+    def logon(self, user="alice", password=ALICE_PW, service="lk", **kw):
+        return pamtester(service, user, ["authenticate", "acct_mgmt"], {"Password": password},
                          env=merge_env(self.nss.env(), self.pam.env()), **kw)
 
     def close(self):
@@ -247,6 +250,93 @@ def test_control_bytes_from_a_caller_reach_the_log_escaped():
         expect(not any(l.startswith(b"forged") for l in lines), "no forged line")
 
 
+UNAVAILABLE = "Authentication service cannot retrieve authentication info"
+
+
+def test_a_hung_stopped_or_vanished_daemon_fails_closed_within_the_timeout():
+    # pam_latchkey.so with timeout=2: whatever happened to latchkeyd, pamtester and a real sshd
+    # refuse within the timeout and never hang.
+    host = Host()
+    d = host.daemon
+    try:
+        def refused_within(limit, what):
+            start = time.monotonic()
+            r = host.logon(service="lk-t2", timeout=30)
+            took = time.monotonic() - start
+            expect(r[0] != 0 and UNAVAILABLE in r[2], (what, r))
+            expect(took < limit, f"{what}: pamtester took {took:.1f}s with timeout=2")
+            return took
+
+        d.proc.send_signal(signal.SIGSTOP)  # hung: the kernel still queues connections
+        try:
+            took = refused_within(6, "a hung daemon")
+            expect(took > 1.5, f"gave up after {took:.1f}s, before its timeout")
+            sock = f"socket={d.pam_socket} timeout=2"
+            with Sshd(host.base, [f"auth required {MODULE} {sock}",
+                                  f"account required {MODULE} {sock}",
+                                  f"session required {MODULE} {sock}"], host.nss) as sshd:
+                start = time.monotonic()
+                rc, out, err, _ = ssh_run(sshd.port, "alice", "echo in", {"Password": ALICE_PW},
+                                          timeout=60)
+                took = time.monotonic() - start
+                expect(rc == 255 and "Permission denied" in err and "in" not in out, (rc, out, err))
+                expect(took < 20, f"sshd held the client {took:.1f}s")
+        finally:
+            d.proc.send_signal(signal.SIGCONT)
+        expect(host.logon()[0] == 0, "served again once it runs")
+
+        moved = d.pam_socket + ".moved"
+        os.rename(d.pam_socket, moved)  # the socket is gone
+        try:
+            refused_within(5, "a vanished socket")
+        finally:
+            os.rename(moved, d.pam_socket)
+
+        d.stop()  # stopped: it removes its sockets
+        refused_within(5, "a stopped daemon")
+    finally:
+        host.close()
+
+
+def test_another_uid_can_neither_test_a_password_nor_count_failures_against_a_user():
+    # The oracle: bob (uid 5001) asks about alice, with her right password and with wrong ones.
+    host = Host()
+    d = host.daemon
+    try:
+        d.ctl("policy", "set", "max_failed_per_hour=1")  # one counted failure would lock her
+        replies = {}
+        for password in (ALICE_PW, "wrong-1", "wrong-2"):
+            r = host.logon(password=password, as_uid=5001)
+            replies[password] = (r[0], tuple(r.prompts), r[2].splitlines()[-1])
+        expect(len(set(replies.values())) == 1, ("bob tells alice's passwords apart", replies))
+        expect(replies[ALICE_PW][1] == (), "bob is not even asked for a password")
+        for _ in range(10):  # and straight on the socket, past the module
+            code = ("import json,socket,struct,sys\n"
+                    "def call(s,m):\n"
+                    " b=json.dumps(m).encode();s.sendall(struct.pack('>I',len(b))+b)\n"
+                    " n=struct.unpack('>I',s.recv(4))[0];return json.loads(s.recv(n))\n"
+                    "s=socket.socket(socket.AF_UNIX);s.connect(sys.argv[1])\n"
+                    "r=call(s,{'type':'auth.begin','service':'it','user':'alice',"
+                    "'ignore_unknown_user':False,'single_prompt':False})\n"
+                    "a=call(s,{'type':'auth.answer','answer':'guess'})\n"
+                    "print(json.dumps([r,a]))")
+            p = subprocess.run(["setpriv", "--reuid=5001", "--regid=5001", "--clear-groups",
+                                sys.executable, "-c", code, d.pam_socket],
+                               capture_output=True, text=True, timeout=15)
+            expect(p.returncode == 0, p)
+            begin, answer = json.loads(p.stdout)
+            expect(begin["verdict"]["outcome"] == "permission_denied", begin)
+            expect(answer["type"] == "failure", answer)
+        expect("locked until" not in d.ctl("user", "show", "alice").stdout)
+        expect(host.logon()[0] == 0, "no failure was counted against alice")
+        audit = d.ctl("audit", "--user", "alice", "--limit", "50", json_out=True)["events"]
+        reasons = [dict((f["key"], f["value"]) for f in e["fields"]).get("reason") for e in audit]
+        expect(reasons.count("caller_not_permitted") >= 13 and "bad_password" not in reasons,
+               reasons)
+    finally:
+        host.close()
+
+
 WRONG = "Authentication failed: wrong user name or password."
 THROTTLED = "Too many failed logons from your address: try again"  # "after <time>."
 
@@ -321,6 +411,8 @@ def main():
         test_a_local_user_holding_connections_cannot_lock_out_logons_or_administration,
         test_each_socket_has_its_own_limit_and_root_its_own_pool,
         test_control_bytes_from_a_caller_reach_the_log_escaped,
+        test_a_hung_stopped_or_vanished_daemon_fails_closed_within_the_timeout,
+        test_another_uid_can_neither_test_a_password_nor_count_failures_against_a_user,
         test_strangers_on_the_web_can_neither_tell_users_apart_nor_lock_them_out,
     ])
 
