@@ -17,6 +17,8 @@ import tempfile
 import time
 import traceback
 
+import ledger
+
 LATCHKEYD = os.environ.get("LATCHKEYD", "build/daemon/latchkeyd")
 LATCHKEYCTL = os.environ.get("LATCHKEYCTL", "build/cli/latchkeyctl")
 SOURCE_DIR = os.environ.get("LATCHKEY_SOURCE_DIR", os.getcwd())
@@ -85,6 +87,8 @@ class Daemon:
         raise AssertionError("latchkeyd did not become ready:\n" + self.log())
 
     def stop(self, sig=signal.SIGTERM, timeout=10):
+        if self.proc and self.proc.poll() is None and sig == signal.SIGTERM:
+            self.check_secrets()
         if self.proc and self.proc.poll() is None:
             self.proc.send_signal(sig)
             try:
@@ -94,6 +98,13 @@ class Daemon:
                 self.proc.wait()
                 raise AssertionError("latchkeyd did not stop on SIGTERM")
         return self.proc.returncode if self.proc else None
+
+    def check_secrets(self):
+        """No secret the tests used is in latchkeyd's log or its audit trail (issue 24)."""
+        ledger.check(self.log(), "latchkeyd's log")
+        if self.proc and self.proc.poll() is None and os.path.exists(self.admin_socket):
+            p = ctl(self.admin_socket, "--json", "audit", "--limit", "10000", check=False)
+            ledger.check(p.stdout + p.stderr, "the audit trail")
 
     def log(self):
         try:
@@ -110,8 +121,11 @@ class Daemon:
         return self.start()
 
     def __exit__(self, *exc):
-        self.stop()
-        shutil.rmtree(self.dir, ignore_errors=True)
+        try:
+            self.stop()
+            ledger.check(self.log(), "latchkeyd's log")
+        finally:
+            shutil.rmtree(self.dir, ignore_errors=True)
 
 
 class CtlError(AssertionError):
@@ -120,6 +134,9 @@ class CtlError(AssertionError):
 
 def ctl(socket_path, *args, input=None, check=True, user=None, json_out=False):
     """Runs the real latchkeyctl. `user` runs it as that uid (via setpriv, as root)."""
+    if input is not None and "--stdin" in args:
+        for line in input.splitlines():
+            ledger.note(line, "password")
     cmd = [LATCHKEYCTL, "--socket", socket_path]
     if json_out:
         cmd.append("--json")
@@ -130,7 +147,9 @@ def ctl(socket_path, *args, input=None, check=True, user=None, json_out=False):
     if check and p.returncode != 0:
         raise CtlError(f"{' '.join(args)} -> {p.returncode}\nstdout: {p.stdout}\nstderr: {p.stderr}")
     if json_out and p.returncode == 0:
-        return json.loads(p.stdout)
+        out = json.loads(p.stdout)
+        ledger.harvest(out)
+        return out
     return p
 
 
@@ -196,6 +215,9 @@ def run(tests):
             print(f"not ok {i} - {name}", flush=True)
             for line in traceback.format_exc().splitlines():
                 print(f"# {line}", flush=True)
+    kinds = sorted(set(ledger.SECRETS.values()))
+    print(f"# {len(ledger.SECRETS)} secrets ({', '.join(kinds) or 'none'}) were looked for in "
+          "every log these tests produced", flush=True)
     sys.exit(1 if failed else 0)
 
 

@@ -10,6 +10,7 @@ import subprocess
 import time
 import urllib.parse
 
+import ledger
 from harness import LATCHKEYCTL, expect, run
 from pam_env import Sshd, ssh_run
 from pam_test import AUTH_ERR, MODULE, World
@@ -32,6 +33,7 @@ def totp(key, t):
 
 def key_of(uri):
     query = urllib.parse.parse_qs(urllib.parse.urlparse(uri).query)
+    ledger.note(query["secret"][0], "TOTP secret")
     return query["secret"][0]
 
 
@@ -89,6 +91,8 @@ def test_an_administrator_enrols_carol_with_two_consecutive_oathtool_codes():
     key = key_of(uri)
     expect(len(key) == 32, ("160 bits", key))
     codes = RECOVERY_LINE.findall(out)
+    for c in codes:
+        ledger.note(c, "recovery code")
     expect(len(codes) == 10 and len(set(codes)) == 10, out)
     CAROL.update(key=key, codes=codes)
 

@@ -27,6 +27,7 @@ import time
 import urllib.parse
 import urllib.request
 
+import ledger
 from harness import LATCHKEYCTL, Daemon, expect, run
 
 SOURCE_DIR = os.environ.get("LATCHKEY_SOURCE_DIR") or os.path.normpath(
@@ -139,7 +140,12 @@ def rp(client_id, user, *, password=None, alg="RS256", public=False, auth_method
             raise AssertionError(f"rp.mjs did not finish in {RP_TIMEOUT} s\nstdout: {out}\n"
                                  f"stderr: {err[-3000:]}")
     lines = [line for line in out.splitlines() if line.startswith("{")]
-    return RpRun(proc.returncode, json.loads(lines[-1]) if lines else None, err)
+    result = json.loads(lines[-1]) if lines else None
+    for key in ("RP_PASSWORD", "RP_CLIENT_SECRET", "RP_TOTP_KEY"):
+        ledger.note(env.get(key), key.lower())
+    ledger.harvest(result)
+    ledger.check(err, "the browser driver's output")
+    return RpRun(proc.returncode, result, err)
 
 
 def expect_full_flow(r, alg, amr=("pwd",)):
@@ -193,6 +199,11 @@ def request(method, path, body=None, headers=None):
         headers = {}
         for k, v in r.getheaders():
             headers.setdefault(k.lower(), v)
+        if headers.get("content-type", "").startswith("application/json"):
+            try:
+                ledger.harvest(json.loads(data))
+            except ValueError:
+                pass
         return Reply(r.status, headers, data.decode(errors="replace"))
     finally:
         c.close()

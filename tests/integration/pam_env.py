@@ -58,6 +58,8 @@ import tempfile
 import time
 import uuid
 
+import ledger
+
 LIBPAM_WRAPPER = os.environ.get("LIBPAM_WRAPPER", "/usr/lib/x86_64-linux-gnu/libpam_wrapper.so")
 LIBNSS_WRAPPER = os.environ.get("LIBNSS_WRAPPER", "/usr/lib/x86_64-linux-gnu/libnss_wrapper.so")
 PAM_WRAPPER_MODULES = os.environ.get("PAM_WRAPPER_MODULES",
@@ -895,6 +897,7 @@ class Sshd:
         cleanup_stale_pam_wrapper_dirs()
         with _RunLock():
             release_privsep_dir()
+        ledger.check(self.log(), "sshd's log")
 
     def log(self):
         try:
