@@ -61,10 +61,11 @@ private:
             deny_record(refused);
             return verdict(Outcome::denied, std::string(bad_credentials));
         }
-        auto found = ctx_.mfa.device(who_->user);
-        if (!found)
-            return unavailable("reading the MFA device", found.error());
-        device_ = std::move(*found);
+        // The device is read once the password is right, so that a wrong password costs what
+        // an unknown name costs; only a single prompt needs it first, to split the answer.
+        if (request_.single_prompt)
+            if (auto st = read_device(); !st)
+                return unavailable("reading the MFA device", st.error());
         // Single prompt: "password123456" when the user has a device.
         core::Secret password = std::move(answer);
         std::optional<core::Secret> inline_code;
@@ -94,6 +95,9 @@ private:
             deny_record("bad_password");
             return verdict(Outcome::denied, std::string(bad_credentials));
         }
+        if (!request_.single_prompt)
+            if (auto st = read_device(); !st)
+                return unavailable("reading the MFA device", st.error());
         // The password is right: from here on, the reasons can be told.
         if (!who_->user.console_logon) {
             deny_record("logon_disabled");
@@ -255,6 +259,15 @@ private:
         state_ = State::enrol_first;
         return prompt(PromptKind::verification_code, PromptStyle::echo_off, "Verification code: ",
                       {line(PromptStyle::error, "Sorry, " + e.message + ".")});
+    }
+
+    core::Status read_device()
+    {
+        auto found = ctx_.mfa.device(who_->user);
+        if (!found)
+            return core::fail(std::move(found).error());
+        device_ = std::move(*found);
+        return {};
     }
 
     /// Refused after the password was proven: the caller may know why.
