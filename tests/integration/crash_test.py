@@ -9,13 +9,11 @@ import json
 import os
 import random
 import signal
-import socket
-import struct
 import subprocess
 import threading
 import time
 
-from harness import Daemon, expect, run
+from harness import Daemon, connect, expect, frame, read_frame, run
 
 ROUNDS = 20
 SEED = int(os.environ.get("LATCHKEY_CRASH_SEED", "24"))
@@ -28,30 +26,19 @@ def password_of(round_no):
 
 def logon(path, user, password):
     """One logon over the raw protocol as root; True on success, None if the daemon went away."""
-    def call(s, message):
-        body = json.dumps(message).encode()
-        s.sendall(struct.pack(">I", len(body)) + body)
-        header = s.recv(4)
-        if len(header) < 4:
-            raise OSError("closed")
-        (n,) = struct.unpack(">I", header)
-        data = b""
-        while len(data) < n:
-            chunk = s.recv(n - len(data))
-            if not chunk:
-                raise OSError("closed")
-            data += chunk
-        return json.loads(data)
-
     try:
-        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
-            s.settimeout(5)
-            s.connect(path)
-            call(s, {"type": "auth.begin", "service": "crash", "user": user,
-                     "ignore_unknown_user": False, "single_prompt": False})
-            reply = call(s, {"type": "auth.answer", "answer": password})
+        with connect(path) as s:
+            s.sendall(frame(json.dumps({"type": "auth.begin", "service": "crash", "user": user,
+                                        "ignore_unknown_user": False,
+                                        "single_prompt": False}).encode()))
+            if read_frame(s) is None:
+                return None
+            s.sendall(frame(json.dumps({"type": "auth.answer", "answer": password}).encode()))
+            reply = read_frame(s)
+            if reply is None:
+                return None
             return reply.get("verdict", {}).get("outcome") == "success"
-    except OSError:
+    except (OSError, ValueError):
         return None
 
 
