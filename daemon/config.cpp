@@ -2,6 +2,8 @@
 // TOML configuration parsing with toml++, strict about unknown keys and ranges.
 #include "daemon/config.hpp"
 
+#include <arpa/inet.h>
+
 // toml++ header-only and without exceptions: a bad config is an expected failure and comes back
 // as a value. (Debian's shared libtomlplusplus is built with exceptions, so the build takes only
 // its headers; this is the one translation unit that includes them.)
@@ -17,6 +19,22 @@
 #include "notify/http_client.hpp"
 
 namespace latchkey::daemon {
+
+namespace {
+
+/// The usual text of an IPv4 or IPv6 address (as the HTTP server writes a peer's), or nullopt.
+std::optional<std::string> canonical_ip(const std::string& text)
+{
+    unsigned char raw[sizeof(struct in6_addr)]{};
+    char out[INET6_ADDRSTRLEN]{};
+    if (::inet_pton(AF_INET, text.c_str(), raw) == 1)
+        return std::string(::inet_ntop(AF_INET, raw, out, sizeof out));
+    if (::inet_pton(AF_INET6, text.c_str(), raw) == 1)
+        return std::string(::inet_ntop(AF_INET6, raw, out, sizeof out));
+    return std::nullopt;
+}
+
+} // namespace
 
 namespace {
 
@@ -143,6 +161,22 @@ const std::map<std::string, std::map<std::string, KeyHandler>>& schema()
                         Config& c) { p.string(n, k, c.oidc_listen); }},
           {"issuer", [](Parser& p, const toml::node& n, const std::string& k,
                         Config& c) { p.string(n, k, c.oidc_issuer); }},
+          {"trusted_proxies",
+           [](Parser& p, const toml::node& n, const std::string& k, Config& c) {
+               const auto* arr = n.as_array();
+               if (arr == nullptr)
+                   return p.error(k, "must be an array of IP addresses, such as [\"127.0.0.1\"]");
+               std::vector<std::string> proxies;
+               for (const auto& el : *arr) {
+                   const auto v = el.value<std::string>();
+                   const auto canonical = v ? canonical_ip(*v) : std::nullopt;
+                   if (!el.is_string() || !canonical)
+                       return p.error(k, "must be an array of IP addresses (no names, no "
+                                         "networks)");
+                   proxies.push_back(*canonical);
+               }
+               c.oidc_trusted_proxies = std::move(proxies);
+           }},
           {"tls_certificate", [](Parser& p, const toml::node& n, const std::string& k,
                                  Config& c) { p.string(n, k, c.oidc_tls_certificate); }},
           {"tls_private_key", [](Parser& p, const toml::node& n, const std::string& k,

@@ -43,6 +43,8 @@ struct Config {
     // [oidc]
     std::string oidc_listen;           ///< "127.0.0.1:8080"; "" = the provider is off
     std::string oidc_issuer;           ///< "http://localhost:8080"; "" = derived from listen
+    /// Reverse proxies whose X-Forwarded-For names the client (canonical text addresses).
+    std::vector<std::string> oidc_trusted_proxies;
     std::string oidc_tls_certificate;  ///< PEM chain; with the key, serve HTTPS
     std::string oidc_tls_private_key;
     std::uint32_t oidc_key_rotation_days = 30;

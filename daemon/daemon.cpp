@@ -118,9 +118,10 @@ void apply_reload(const std::string& path,
     if (fresh->pam_socket != current.pam_socket || fresh->admin_socket != current.admin_socket ||
         fresh->database != current.database || fresh->workers != current.workers ||
         fresh->clock_file != current.clock_file || fresh->key_file != current.key_file ||
-        fresh->totp_window != current.totp_window)
-        core::log::warning("reload: socket paths, database, key file, workers, clock, answer_timeout_s and "
-                     "mfa.totp_window take effect only after a restart");
+        fresh->totp_window != current.totp_window ||
+        fresh->oidc_trusted_proxies != current.oidc_trusted_proxies)
+        core::log::warning("reload: socket paths, database, key file, workers, clock, answer_timeout_s, "
+                     "mfa.totp_window and oidc.trusted_proxies take effect only after a restart");
     core::log::set_level(fresh->log_level);
     hasher.set_params(fresh->argon2);
     directory.set_host_account(fresh->account);
@@ -333,8 +334,10 @@ int run(const std::string& config_path)
     WorkPool web_work(worker_count(config));
     std::unique_ptr<oidc::HttpServer> web;
     if (provider) {
+        oidc::HttpLimits http_limits;
+        http_limits.trusted_proxies = config.oidc_trusted_proxies;
         web = std::make_unique<oidc::HttpServer>(
-            io, oidc::HttpLimits{},
+            io, http_limits,
             [&provider](oidc::HttpRequest&& r, const oidc::HttpPeer& peer) {
                 return provider->handle(std::move(r), peer);
             },

@@ -159,6 +159,18 @@ HttpPeer peer_of(const tcp::socket& sock, bool tls)
 }
 
 /// Method and path for a debug line: the query and fragment may hold codes and tokens.
+/// The canonical text of an IP address (IPv4-mapped IPv6 as IPv4), or "" if it is none.
+std::string canonical_address(std::string_view text)
+{
+    boost::system::error_code ec;
+    auto address = asio::ip::make_address(std::string(text), ec);
+    if (ec)
+        return {};
+    if (address.is_v6() && address.to_v6().is_v4_mapped())
+        address = asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6());
+    return address.to_string();
+}
+
 std::string log_line(const HttpRequest& request, const HttpPeer& peer)
 {
     std::string_view path = request.target();
@@ -439,7 +451,8 @@ asio::awaitable<void> serve(HttpServer::State& st, Stream& stream, const HttpPee
         log::debug(log_line(request, peer));
 
         registration.set_busy(true);
-        HttpResponse res = co_await run_on(st.work, st.handler, request, peer);
+        const HttpPeer client = client_of(peer, request, limits.trusted_proxies);
+        HttpResponse res = co_await run_on(st.work, st.handler, request, client);
         const bool keep = client_keeps && res.keep_alive() &&
                           served < limits.max_requests_per_connection && !st.stopping;
         res.version(version);
@@ -455,6 +468,51 @@ asio::awaitable<void> serve(HttpServer::State& st, Stream& stream, const HttpPee
         }
     }
 }
+
+} // namespace
+
+HttpPeer client_of(const HttpPeer& peer,
+                   const HttpRequest& request,
+                   const std::vector<std::string>& trusted_proxies)
+{
+    const auto trusted = [&](const std::string& a) {
+        return !a.empty() &&
+               std::find(trusted_proxies.begin(), trusted_proxies.end(), a) != trusted_proxies.end();
+    };
+    if (!trusted(peer.address))
+        return peer;
+    // Every X-Forwarded-For line, in order, as one list.
+    std::vector<std::string_view> hops;
+    for (auto [it, end] = request.equal_range("X-Forwarded-For"); it != end; ++it) {
+        std::string_view v = it->value();
+        while (!v.empty()) {
+            const auto comma = v.find(',');
+            std::string_view hop = v.substr(0, comma);
+            while (!hop.empty() && (hop.front() == ' ' || hop.front() == '\t'))
+                hop.remove_prefix(1);
+            while (!hop.empty() && (hop.back() == ' ' || hop.back() == '\t'))
+                hop.remove_suffix(1);
+            hops.push_back(hop);
+            if (comma == std::string_view::npos)
+                break;
+            v.remove_prefix(comma + 1);
+        }
+    }
+    HttpPeer client = peer;
+    for (auto it = hops.rbegin(); it != hops.rend(); ++it) {
+        const std::string address = canonical_address(*it);
+        if (address.empty())
+            break; // garbage: believe nothing further left
+        client.address = address;
+        client.forwarded = true;
+        client.port = 0;
+        if (!trusted(address))
+            break;
+    }
+    return client;
+}
+
+namespace {
 
 asio::awaitable<void> connection(StatePtr st, tcp::socket sock, std::shared_ptr<ssl::context> tls)
 {

@@ -35,6 +35,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/thread_pool.hpp>
@@ -50,11 +51,12 @@ namespace http = boost::beast::http;
 using HttpRequest = http::request<http::string_body>;
 using HttpResponse = http::response<http::string_body>;
 
-/// Who sent a request: the TCP peer (no proxy headers are trusted here).
+/// Who sent a request: the TCP peer, or the client a trusted proxy names (client_of()).
 struct HttpPeer {
     std::string address; ///< textual IPv4 or IPv6 address
     std::uint16_t port = 0;
     bool tls = false;
+    bool forwarded = false; ///< `address` came from a trusted proxy's X-Forwarded-For
 };
 
 struct HttpLimits {
@@ -65,7 +67,18 @@ struct HttpLimits {
     std::chrono::seconds keep_alive_timeout{30}; ///< idle between requests
     std::uint32_t max_connections = 512;
     std::uint32_t max_requests_per_connection = 1000;
+    /// Addresses of reverse proxies whose X-Forwarded-For names the client; from anyone else
+    /// the header is ignored.
+    std::vector<std::string> trusted_proxies;
 };
+
+/// The client a request came from: the TCP peer; or, when the peer is a trusted proxy, the
+/// rightmost address of X-Forwarded-For that is not itself a trusted proxy (each proxy appends
+/// the address it got the request from, so only the hops after the last untrusted one can be
+/// believed). A value that is no IP address ends the walk at the hop before it.
+HttpPeer client_of(const HttpPeer& peer,
+                   const HttpRequest& request,
+                   const std::vector<std::string>& trusted_proxies);
 
 /// PEM files for HTTPS.
 struct TlsFiles {

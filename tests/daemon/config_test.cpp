@@ -29,6 +29,21 @@ TEST(Config, EmptyFileGivesTheDocumentedDefaults)
     EXPECT_EQ(c->account, "");
 }
 
+TEST(Config, TrustedProxiesAreIpAddressesInTheirUsualForm)
+{
+    const auto c = parse_config("[oidc]\ntrusted_proxies = [\"127.0.0.1\", \"0:0::1\"]\n", "t.toml");
+    ASSERT_TRUE(c) << c.error().message;
+    EXPECT_EQ(c->oidc_trusted_proxies, (std::vector<std::string>{"127.0.0.1", "::1"}));
+    for (const char* bad : {"[oidc]\ntrusted_proxies = [\"proxy.example\"]\n",
+                            "[oidc]\ntrusted_proxies = [\"10.0.0.0/8\"]\n",
+                            "[oidc]\ntrusted_proxies = \"127.0.0.1\"\n"}) {
+        const auto r = parse_config(bad, "t.toml");
+        ASSERT_FALSE(r) << bad;
+        EXPECT_NE(r.error().message.find("oidc.trusted_proxies"), std::string::npos)
+            << r.error().message;
+    }
+}
+
 TEST(Config, ShippedExampleParses)
 {
     // etc/latchkey.toml is the documentation of every key; it must stay valid.

@@ -341,7 +341,7 @@ WRONG = "Authentication failed: wrong user name or password."
 THROTTLED = "Too many failed logons from your address: try again"  # "after <time>."
 
 
-def web_sign_in(port, user, password, source="127.0.0.1"):
+def web_sign_in(port, user, password, source="127.0.0.1", forwarded_for=None):
     """The sign-in portal as a browser drives it from `source` (a loopback address): GET /login,
     the name, then the password if the page asks for one. Returns (asked for a password, HTTP
     status, the page's alert text)."""
@@ -355,8 +355,10 @@ def web_sign_in(port, user, password, source="127.0.0.1"):
         def post(fields):
             body = "&".join(f"{k}={urllib.parse.quote(v)}"
                             for k, v in fields.items())
-            conn.request("POST", "/login", body,
-                         {"Content-Type": "application/x-www-form-urlencoded"})
+            headers = {"Content-Type": "application/x-www-form-urlencoded"}
+            if forwarded_for:
+                headers["X-Forwarded-For"] = forwarded_for
+            conn.request("POST", "/login", body, headers)
             r = conn.getresponse()
             return r.status, r.read().decode()
 
@@ -404,6 +406,39 @@ def test_strangers_on_the_web_can_neither_tell_users_apart_nor_lock_them_out():
         host.close()
 
 
+def test_behind_a_trusted_proxy_each_client_is_throttled_on_its_own():
+    # Behind a reverse proxy every request comes from the proxy: without trusted_proxies the
+    # throttle of one address would hold back every user of the site together.
+    port = free_port()
+    host = Host(f'[oidc]\nlisten = "127.0.0.1:{port}"\ntrusted_proxies = ["127.0.0.1"]\n')
+    try:
+        name = "alice@web.example.internal"
+        seen = [web_sign_in(port, name, "Not-Her-Passw0rd", forwarded_for="198.51.100.1")[2]
+                for _ in range(4)]
+        expect([a.split(" after ")[0] for a in seen] == [WRONG] * 3 + [THROTTLED], seen)
+        # Another client behind the same proxy is not held back...
+        asked, status, alert = web_sign_in(port, name, "Not-Her-Passw0rd",
+                                           forwarded_for="198.51.100.2")
+        expect(alert == WRONG, alert)
+        # ...nor is anyone whose proxy adds its own hop after a client's forged header.
+        asked, status, alert = web_sign_in(port, name, "Not-Her-Passw0rd",
+                                           forwarded_for="198.51.100.1, 198.51.100.3")
+        expect(alert == WRONG, ("the rightmost hop is the client", alert))
+        # From an address that is no trusted proxy the header is ignored: 127.0.0.2 is the
+        # source, and its three failures throttle it whatever it claims.
+        for i in range(3):
+            web_sign_in(port, name, "Not-Her-Passw0rd", source="127.0.0.2",
+                        forwarded_for=f"203.0.113.{i}")
+        alert = web_sign_in(port, name, "Not-Her-Passw0rd", source="127.0.0.2",
+                            forwarded_for="203.0.113.99")[2]
+        expect(alert.startswith(THROTTLED), alert)
+        audit = host.daemon.ctl("audit", "--user", "alice", "--limit", "50", json_out=True)["events"]
+        rhosts = {dict((f["key"], f["value"]) for f in e["fields"]).get("rhost") for e in audit}
+        expect({"198.51.100.1", "198.51.100.2", "198.51.100.3", "127.0.0.2"} <= rhosts, rhosts)
+    finally:
+        host.close()
+
+
 def main():
     expect(os.geteuid() == 0, "these tests switch to other uids and must run as root")
     run([
@@ -414,6 +449,7 @@ def main():
         test_a_hung_stopped_or_vanished_daemon_fails_closed_within_the_timeout,
         test_another_uid_can_neither_test_a_password_nor_count_failures_against_a_user,
         test_strangers_on_the_web_can_neither_tell_users_apart_nor_lock_them_out,
+        test_behind_a_trusted_proxy_each_client_is_throttled_on_its_own,
     ])
 
 

@@ -736,5 +736,47 @@ TEST(HttpServer, ListenNamesTheUnusableTlsFile)
         << mismatch.error().message;
 }
 
+// ---- the client behind a reverse proxy -----------------------------------------------------
+
+HttpRequest forwarded(std::initializer_list<std::string_view> lines)
+{
+    HttpRequest r{http::verb::post, "/login", 11};
+    for (const auto line : lines)
+        r.insert("X-Forwarded-For", line);
+    return r;
+}
+
+TEST(ClientOf, TrustsXForwardedForOnlyFromATrustedProxy)
+{
+    const std::vector<std::string> proxies{"127.0.0.1", "::1"};
+    const HttpPeer stranger{"192.0.2.50", 40000, false, false};
+    EXPECT_EQ(client_of(stranger, forwarded({"203.0.113.7"}), proxies).address, "192.0.2.50");
+    const HttpPeer proxy{"127.0.0.1", 40000, false, false};
+    const auto c = client_of(proxy, forwarded({"203.0.113.7"}), proxies);
+    EXPECT_EQ(c.address, "203.0.113.7");
+    EXPECT_TRUE(c.forwarded);
+    EXPECT_FALSE(client_of(proxy, forwarded({}), proxies).forwarded);
+    EXPECT_EQ(client_of(proxy, forwarded({"203.0.113.7"}), {}).address, "127.0.0.1");
+}
+
+TEST(ClientOf, TakesTheRightmostHopThatIsNoTrustedProxy)
+{
+    const std::vector<std::string> proxies{"127.0.0.1", "10.0.0.2"};
+    const HttpPeer proxy{"127.0.0.1", 40000, false, false};
+    // The client may put anything in front; only what the trusted hops appended counts.
+    EXPECT_EQ(client_of(proxy, forwarded({"198.51.100.1, 203.0.113.7, 10.0.0.2"}), proxies).address,
+              "203.0.113.7");
+    EXPECT_EQ(client_of(proxy, forwarded({"198.51.100.1", "203.0.113.7 ,10.0.0.2"}), proxies)
+                  .address,
+              "203.0.113.7");
+    // Garbage ends the walk: the hop before it is the client.
+    EXPECT_EQ(client_of(proxy, forwarded({"203.0.113.7, not-an-address"}), proxies).address,
+              "127.0.0.1");
+    EXPECT_EQ(client_of(proxy, forwarded({"not-an-address, 10.0.0.2"}), proxies).address,
+              "10.0.0.2");
+    EXPECT_EQ(client_of(proxy, forwarded({"::ffff:203.0.113.9"}), proxies).address, "203.0.113.9");
+    EXPECT_EQ(client_of(proxy, forwarded({"2001:db8::7"}), proxies).address, "2001:db8::7");
+}
+
 } // namespace
 } // namespace latchkey::oidc
