@@ -105,4 +105,9 @@ Reason reason_of(const core::Error& e) noexcept
     return static_cast<Reason>(e.code.value());
 }
 
+core::Unexpected refuse(Reason r, std::string detail)
+{
+    return core::fail(core::Error{r, std::move(detail)});
+}
+
 } // namespace latchkey::webauthn

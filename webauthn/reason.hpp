@@ -7,7 +7,7 @@
 #include <string_view>
 #include <system_error>
 
-#include "core/error.hpp"
+#include "core/result.hpp"
 
 namespace latchkey::webauthn {
 
@@ -69,6 +69,9 @@ std::error_code make_error_code(Reason r) noexcept;
 
 /// The reason carried by an error from this library; Reason::internal for any other error.
 Reason reason_of(const core::Error& e) noexcept;
+
+/// `return refuse(Reason::x, "detail")` from any function returning a core::Result.
+core::Unexpected refuse(Reason r, std::string detail);
 
 } // namespace latchkey::webauthn
 

@@ -2,11 +2,13 @@
 // Test support: the software authenticator's keys, CBOR and byte layouts.
 #include "tests/webauthn/soft_authenticator.hpp"
 
+#include <sstream>
 #include <stdexcept>
 #include <vector>
 
 #include <openssl/core_names.h>
 #include <openssl/rsa.h>
+#include <openssl/x509v3.h>
 
 #include "core/random.hpp"
 #include "webauthn/cbor.hpp"
@@ -47,9 +49,30 @@ Cbor::Cbor(cbor_item_t* owned)
     check(owned != nullptr, "libcbor allocation");
 }
 
+namespace {
+
+// The shortest encoding, as CTAP2 canonical CBOR wants (libfido2 ignores map keys in any other).
+cbor_item_t* build_int(std::int64_t v)
+{
+    const bool negative = v < 0;
+    const auto magnitude =
+        negative ? static_cast<std::uint64_t>(-1 - v) : static_cast<std::uint64_t>(v);
+    if (magnitude <= 0xff)
+        return negative ? cbor_build_negint8(static_cast<std::uint8_t>(magnitude))
+                        : cbor_build_uint8(static_cast<std::uint8_t>(magnitude));
+    if (magnitude <= 0xffff)
+        return negative ? cbor_build_negint16(static_cast<std::uint16_t>(magnitude))
+                        : cbor_build_uint16(static_cast<std::uint16_t>(magnitude));
+    if (magnitude <= 0xffffffff)
+        return negative ? cbor_build_negint32(static_cast<std::uint32_t>(magnitude))
+                        : cbor_build_uint32(static_cast<std::uint32_t>(magnitude));
+    return negative ? cbor_build_negint64(magnitude) : cbor_build_uint64(magnitude);
+}
+
+} // namespace
+
 Cbor::Cbor(std::int64_t v)
-    : Cbor(v >= 0 ? cbor_build_uint64(static_cast<std::uint64_t>(v))
-                  : cbor_build_negint64(static_cast<std::uint64_t>(-1 - v)))
+    : Cbor(build_int(v))
 {
 }
 
@@ -76,7 +99,7 @@ Cbor Cbor::map(std::initializer_list<std::pair<Cbor, Cbor>> entries)
     return m;
 }
 
-Cbor Cbor::array(std::initializer_list<Cbor> items)
+Cbor Cbor::array(const std::vector<Cbor>& items)
 {
     Cbor a(cbor_new_definite_array(items.size()));
     for (const auto& i : items)
@@ -191,6 +214,79 @@ std::string SoftKey::sign(std::string_view message) const
     return sig;
 }
 
+namespace {
+
+X509_NAME* name_of(const std::string& fields)
+{
+    X509_NAME* name = X509_NAME_new();
+    std::stringstream in(fields);
+    std::string field;
+    while (std::getline(in, field, ',')) {
+        const auto eq = field.find('=');
+        check(X509_NAME_add_entry_by_txt(
+                  name, field.substr(0, eq).c_str(), MBSTRING_UTF8,
+                  reinterpret_cast<const unsigned char*>(field.c_str() + eq + 1), -1, -1, 0) == 1,
+              "X509_NAME_add_entry_by_txt");
+    }
+    return name;
+}
+
+} // namespace
+
+std::string make_certificate(const SoftKey& key, const SoftKey* issuer_key, const CertSpec& spec)
+{
+    X509Ptr cert(X509_new());
+    check(cert != nullptr, "X509_new");
+    X509_set_version(cert.get(), spec.version - 1);
+    static long serial = 1;
+    ASN1_INTEGER_set(X509_get_serialNumber(cert.get()), serial++);
+    X509_gmtime_adj(X509_getm_notBefore(cert.get()), spec.not_before_days * 86400);
+    X509_gmtime_adj(X509_getm_notAfter(cert.get()), spec.not_after_days * 86400);
+    X509_NAME* subject = name_of(spec.subject);
+    X509_NAME* issuer = name_of(spec.issuer.empty() ? spec.subject : spec.issuer);
+    X509_set_subject_name(cert.get(), subject);
+    X509_set_issuer_name(cert.get(), issuer);
+    X509_NAME_free(subject);
+    X509_NAME_free(issuer);
+    check(X509_set_pubkey(cert.get(), key.pkey()) == 1, "X509_set_pubkey");
+    if (spec.version == 3) {
+        X509V3_CTX ctx;
+        X509V3_set_ctx_nodb(&ctx);
+        X509V3_set_ctx(&ctx, cert.get(), cert.get(), nullptr, nullptr, 0);
+        X509_EXTENSION* bc = X509V3_EXT_conf_nid(nullptr, &ctx, NID_basic_constraints,
+                                                 spec.ca ? "critical,CA:TRUE" : "CA:FALSE");
+        check(bc != nullptr && X509_add_ext(cert.get(), bc, -1) == 1, "basicConstraints");
+        X509_EXTENSION_free(bc);
+        if (spec.aaguid_extension) {
+            ASN1_OBJECT* oid = OBJ_txt2obj("1.3.6.1.4.1.45724.1.1.4", 1);
+            // The extension's value is the DER of an OCTET STRING holding the 16 bytes.
+            ASN1_OCTET_STRING* inner = ASN1_OCTET_STRING_new();
+            ASN1_OCTET_STRING_set(inner, spec.aaguid_extension->data(), 16);
+            unsigned char* der = nullptr;
+            const int der_length = i2d_ASN1_OCTET_STRING(inner, &der);
+            ASN1_OCTET_STRING* value = ASN1_OCTET_STRING_new();
+            ASN1_OCTET_STRING_set(value, der, der_length);
+            X509_EXTENSION* ext =
+                X509_EXTENSION_create_by_OBJ(nullptr, oid, spec.aaguid_critical ? 1 : 0, value);
+            check(ext != nullptr && X509_add_ext(cert.get(), ext, -1) == 1, "aaguid extension");
+            X509_EXTENSION_free(ext);
+            ASN1_OCTET_STRING_free(value);
+            OPENSSL_free(der);
+            ASN1_OCTET_STRING_free(inner);
+            ASN1_OBJECT_free(oid);
+        }
+    }
+    const SoftKey& signer = issuer_key != nullptr ? *issuer_key : key;
+    const EVP_MD* md = signer.alg() == CoseAlgorithm::eddsa ? nullptr : EVP_sha256();
+    check(X509_sign(cert.get(), signer.pkey(), md) > 0, "X509_sign");
+    unsigned char* der = nullptr;
+    const int length = i2d_X509(cert.get(), &der);
+    check(length > 0, "i2d_X509");
+    std::string out(reinterpret_cast<const char*>(der), static_cast<std::size_t>(length));
+    OPENSSL_free(der);
+    return out;
+}
+
 std::string make_auth_data(const AuthDataSpec& spec)
 {
     std::string out = sha256(spec.rp_id);
@@ -220,6 +316,34 @@ std::string make_client_data(std::string_view type,
 std::string base64url(std::string_view bytes)
 {
     return core::base64_encode(bytes, true, false);
+}
+
+std::string registration_json(std::string_view credential_id,
+                              std::string_view client_data,
+                              std::string_view attestation_object)
+{
+    const auto id = base64url(credential_id);
+    return R"({"id":")" + id + R"(","rawId":")" + id +
+           R"(","type":"public-key","response":{"clientDataJSON":")" + base64url(client_data) +
+           R"(","attestationObject":")" + base64url(attestation_object) +
+           R"(","transports":["usb"]},"authenticatorAttachment":"cross-platform","clientExtensionResults":{}})";
+}
+
+std::string authentication_json(std::string_view credential_id,
+                                std::string_view client_data,
+                                std::string_view auth_data,
+                                std::string_view signature,
+                                std::optional<std::string_view> user_handle)
+{
+    const auto id = base64url(credential_id);
+    std::string out = R"({"id":")" + id + R"(","rawId":")" + id +
+                      R"(","type":"public-key","response":{"clientDataJSON":")" +
+                      base64url(client_data) + R"(","authenticatorData":")" + base64url(auth_data) +
+                      R"(","signature":")" + base64url(signature) + "\"";
+    if (user_handle)
+        out += R"(,"userHandle":")" + base64url(*user_handle) + "\"";
+    out += R"(},"clientExtensionResults":{}})";
+    return out;
 }
 
 } // namespace latchkey::webauthn::testing

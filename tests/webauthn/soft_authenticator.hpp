@@ -6,9 +6,11 @@
 #include <cstdint>
 #include <initializer_list>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include <cbor.h>
 
@@ -32,7 +34,7 @@ public:
     static Cbor bytes(std::string_view b);
     static Cbor boolean(bool b);
     static Cbor map(std::initializer_list<std::pair<Cbor, Cbor>> entries);
-    static Cbor array(std::initializer_list<Cbor> items);
+    static Cbor array(const std::vector<Cbor>& items);
 
     Cbor(const Cbor& o);
     Cbor& operator=(const Cbor& o);
@@ -74,6 +76,21 @@ private:
     std::shared_ptr<EVP_PKEY> pkey_;
 };
 
+/// An X.509 certificate made for a test: `key`'s public key, signed by `issuer_key` (itself
+/// when null), with the subject fields given as "C=SE,O=Acme,OU=...,CN=...".
+struct CertSpec {
+    std::string subject = "C=SE,O=Latchkey Test,OU=Authenticator Attestation,CN=Test Key";
+    std::string issuer; // empty: the subject (self-signed)
+    bool ca = false;
+    int version = 3;
+    std::optional<Aaguid> aaguid_extension;
+    bool aaguid_critical = false;
+    long not_before_days = -1; // relative to now
+    long not_after_days = 365;
+};
+
+std::string make_certificate(const SoftKey& key, const SoftKey* issuer_key, const CertSpec& spec);
+
 struct AuthDataSpec {
     std::string rp_id = "example.org";
     std::uint8_t flags = flag::up;
@@ -94,5 +111,15 @@ std::string make_client_data(std::string_view type,
                              std::string_view extra = {});
 
 std::string base64url(std::string_view bytes);
+
+/// RegistrationResponseJSON / AuthenticationResponseJSON as a browser's toJSON() writes them.
+std::string registration_json(std::string_view credential_id,
+                              std::string_view client_data,
+                              std::string_view attestation_object);
+std::string authentication_json(std::string_view credential_id,
+                                std::string_view client_data,
+                                std::string_view auth_data,
+                                std::string_view signature,
+                                std::optional<std::string_view> user_handle);
 
 } // namespace latchkey::webauthn::testing
