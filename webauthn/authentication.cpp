@@ -66,7 +66,8 @@ core::Result<VerifiedAssertion> verify_authentication(const PendingCeremony& pen
 {
     LATCHKEY_TRY_STATUS(check_pending(pending, PendingCeremony::Kind::authentication, now));
     LATCHKEY_TRY_STATUS(check_credential(pending, response, credential));
-    LATCHKEY_TRY(key, parse_cose_key(credential.public_key));
+    // The stored key passed the full check at registration; its verifier checks it again.
+    LATCHKEY_TRY(key, parse_cose_key(credential.public_key, KeyCheck::shape));
     LATCHKEY_TRY(client_data, check_client_data(pending, response.client_data_json));
     (void)client_data;
     LATCHKEY_TRY(data, parse_authenticator_data(response.authenticator_data));

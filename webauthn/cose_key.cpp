@@ -121,7 +121,7 @@ SignatureScheme scheme_of(CoseAlgorithm alg) noexcept
     return SignatureScheme::ecdsa_sha256;
 }
 
-core::Result<CoseKey> parse_cose_key(const cbor_item_t& map, std::string encoded)
+core::Result<CoseKey> parse_cose_key(const cbor_item_t& map, std::string encoded, KeyCheck check)
 {
     if (!cbor_isa_map(const_cast<cbor_item_t*>(&map)))
         return malformed("COSE key is not a map");
@@ -168,20 +168,22 @@ core::Result<CoseKey> parse_cose_key(const cbor_item_t& map, std::string encoded
         }
         key.crv = *crv;
     }
-    // The key must be one OpenSSL accepts as a public key (a point on the curve, ...).
-    LATCHKEY_TRY(pkey, to_evp_pkey(key));
-    (void)pkey;
+    if (check == KeyCheck::full) {
+        // The key must be one OpenSSL accepts as a public key (a point on the curve, ...).
+        LATCHKEY_TRY(pkey, to_evp_pkey(key));
+        (void)pkey;
+    }
     return key;
 }
 
-core::Result<CoseKey> parse_cose_key(std::string_view bytes)
+core::Result<CoseKey> parse_cose_key(std::string_view bytes, KeyCheck check)
 {
     CborLimits limits;
     limits.max_size = max_cose_key_size;
     auto item = decode_cbor(bytes, limits);
     if (!item)
         return malformed("COSE key is not well-formed CBOR");
-    return parse_cose_key(**item, std::string(bytes));
+    return parse_cose_key(**item, std::string(bytes), check);
 }
 
 core::Result<EvpPkey> to_evp_pkey(const CoseKey& key)
@@ -189,7 +191,10 @@ core::Result<EvpPkey> to_evp_pkey(const CoseKey& key)
     switch (key.kty) {
     case kty_rsa: return rsa_public_key(key.n, key.e);
     case kty_okp: return ed25519_public_key(key.x);
-    case kty_ec2: return ec_public_key(ec_curve_of(key.alg)->group, key.x, key.y);
+    case kty_ec2:
+        if (const auto shape = ec_curve_of(key.alg))
+            return ec_public_key(shape->group, key.x, key.y);
+        return malformed("COSE key type does not fit its algorithm");
     default: return malformed("COSE key type is not supported");
     }
 }

@@ -45,13 +45,25 @@ struct CoseKey {
     std::string encoded;
 };
 
+/// How much parse_cose_key proves of a key.
+enum class KeyCheck : std::uint8_t {
+    /// OpenSSL imports it and its full public key check passes (a point on the curve and of
+    /// the group's order, a sound RSA modulus): for a key about to be stored.
+    full,
+    /// Its members have the shapes its algorithm needs, nothing more: for a key read back
+    /// from storage, which passed the full check when it was stored, and whose verifier
+    /// (libfido2's *_pk_from_ptr, OpenSSL's import) checks it again anyway.
+    shape,
+};
+
 /// Parses a decoded COSE_Key map. Errors: Reason::malformed_cose_key (missing, duplicate or
 /// ill-sized members, a kty or crv that contradicts alg, a point off the curve),
 /// Reason::unsupported_algorithm (an alg this library does not verify).
-core::Result<CoseKey> parse_cose_key(const cbor_item_t& map, std::string encoded);
+core::Result<CoseKey>
+parse_cose_key(const cbor_item_t& map, std::string encoded, KeyCheck check = KeyCheck::full);
 
 /// Decodes and parses COSE_Key bytes (nothing may follow the map).
-core::Result<CoseKey> parse_cose_key(std::string_view bytes);
+core::Result<CoseKey> parse_cose_key(std::string_view bytes, KeyCheck check = KeyCheck::full);
 
 /// The key as an OpenSSL public key.
 core::Result<EvpPkey> to_evp_pkey(const CoseKey& key);

@@ -163,8 +163,13 @@ bool verify_signature(EVP_PKEY* key,
 
 std::string sha256(std::string_view data)
 {
+    // Fetched once: SHA256() and EVP_sha256() look the implementation up on every call.
+    static EVP_MD* const md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
     std::string out(SHA256_DIGEST_LENGTH, '\0');
-    SHA256(bytes_of(data), data.size(), reinterpret_cast<unsigned char*>(out.data()));
+    if (md == nullptr ||
+        EVP_Digest(data.data(), data.size(), reinterpret_cast<unsigned char*>(out.data()), nullptr,
+                   md, nullptr) != 1)
+        SHA256(bytes_of(data), data.size(), reinterpret_cast<unsigned char*>(out.data()));
     return out;
 }
 

@@ -85,11 +85,6 @@ core::Result<VerifiedAssertion> authenticate(const Credential& c,
     return verify_authentication(p, *response, c.stored, at);
 }
 
-Reason reason(const core::Result<VerifiedAssertion>& r)
-{
-    return r ? Reason::internal : reason_of(r.error());
-}
-
 class EachAlgorithm : public ::testing::TestWithParam<CoseAlgorithm> {};
 
 TEST_P(EachAlgorithm, VerifiesAnAssertionAndRefusesAForgedOne)
@@ -265,6 +260,15 @@ TEST(Authentication, RefusesAStoredKeyThatIsNotAKey)
 {
     auto c = credential();
     c.stored.public_key = "not cbor";
+    EXPECT_EQ(reason(authenticate(c, Assert{}, pending())), Reason::malformed_cose_key);
+    // A stored key with a point off the curve: libfido2 refuses to import it.
+    auto key = parse_cose_key(credential().key.cose());
+    ASSERT_TRUE(key);
+    std::string y = key->y;
+    y.back() = static_cast<char>(y.back() ^ 1);
+    c.stored.public_key =
+        Cbor::map({{1, 2}, {3, -7}, {-1, 1}, {-2, Cbor::bytes(key->x)}, {-3, Cbor::bytes(y)}})
+            .encode();
     EXPECT_EQ(reason(authenticate(c, Assert{}, pending())), Reason::malformed_cose_key);
 }
 

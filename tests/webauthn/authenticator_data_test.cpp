@@ -10,15 +10,12 @@
 namespace latchkey::webauthn {
 namespace {
 
+using testing::reason;
+
 using testing::AuthDataSpec;
 using testing::Cbor;
 using testing::make_auth_data;
 using testing::SoftKey;
-
-Reason reason(const core::Result<AuthenticatorData>& r)
-{
-    return r ? Reason::internal : reason_of(r.error());
-}
 
 TEST(AuthenticatorData, ParsesAnAssertionsFixedPart)
 {

@@ -9,13 +9,10 @@
 namespace latchkey::webauthn {
 namespace {
 
+using testing::reason;
+
 using testing::Cbor;
 using namespace std::string_literals;
-
-Reason reason(const core::Result<CborItem>& r)
-{
-    return r ? Reason::internal : reason_of(r.error());
-}
 
 TEST(Cbor, DecodesAMapAndFindsItsMembers)
 {

@@ -9,12 +9,9 @@
 namespace latchkey::webauthn {
 namespace {
 
-using testing::make_client_data;
+using testing::reason;
 
-Reason reason(const core::Result<ClientData>& r)
-{
-    return r ? Reason::internal : reason_of(r.error());
-}
+using testing::make_client_data;
 
 TEST(ClientData, ParsesWhatABrowserSends)
 {

@@ -120,11 +120,6 @@ core::Result<RegisteredCredential> register_with(const MakeCredential& m,
     return verify_registration(p, *response, policy, at);
 }
 
-Reason reason(const core::Result<RegisteredCredential>& r)
-{
-    return r ? Reason::internal : reason_of(r.error());
-}
-
 // An attestation CA and a leaf it signed, as a security key vendor has.
 struct Vendor {
     SoftKey root = SoftKey::generate(CoseAlgorithm::es256);

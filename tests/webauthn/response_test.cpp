@@ -9,14 +9,10 @@
 namespace latchkey::webauthn {
 namespace {
 
+using testing::reason;
+
 using testing::authentication_json;
 using testing::registration_json;
-
-template <class T>
-Reason reason(const core::Result<T>& r)
-{
-    return r ? Reason::internal : reason_of(r.error());
-}
 
 TEST(Response, ParsesARegistration)
 {

@@ -17,8 +17,17 @@
 #include "webauthn/authenticator_data.hpp"
 #include "webauthn/cose_key.hpp"
 #include "webauthn/openssl.hpp"
+#include "webauthn/reason.hpp"
 
 namespace latchkey::webauthn::testing {
+
+/// The reason a result failed with; Reason::internal for a success, so a test that expects a
+/// refusal fails on an acceptance.
+template <class T>
+Reason reason(const core::Result<T>& r)
+{
+    return r ? Reason::internal : reason_of(r.error());
+}
 
 /// A copyable CBOR value (reference counted by libcbor) for writing test data inline.
 class Cbor {
