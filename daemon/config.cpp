@@ -205,6 +205,42 @@ const std::map<std::string, std::map<std::string, KeyHandler>>& schema()
            [](Parser& p, const toml::node& n, const std::string& k, Config& c) {
                p.uint(n, k, c.oidc_refresh_grace_s, 0, 300);
            }}}},
+        {"webauthn",
+         {{"rp_id", [](Parser& p, const toml::node& n, const std::string& k,
+                       Config& c) { p.string(n, k, c.webauthn_rp_id); }},
+          {"rp_name", [](Parser& p, const toml::node& n, const std::string& k,
+                         Config& c) { p.string(n, k, c.webauthn_rp_name); }},
+          {"origins",
+           [](Parser& p, const toml::node& n, const std::string& k, Config& c) {
+               const auto* arr = n.as_array();
+               if (arr == nullptr)
+                   return p.error(k, "must be an array of origins, such as "
+                                     "[\"https://login.example.org\"]");
+               std::vector<std::string> origins;
+               for (const auto& el : *arr) {
+                   const auto v = el.value<std::string>();
+                   if (!el.is_string() || !v || v->empty())
+                       return p.error(k, "must be an array of origins (strings)");
+                   origins.push_back(*v);
+               }
+               c.webauthn_origins = std::move(origins);
+           }},
+          {"user_verification",
+           [](Parser& p, const toml::node& n, const std::string& k, Config& c) {
+               p.string(n, k, c.webauthn_user_verification);
+               if (c.webauthn_user_verification != "required" &&
+                   c.webauthn_user_verification != "preferred" &&
+                   c.webauthn_user_verification != "discouraged")
+                   p.error(k, "must be \"required\", \"preferred\" or \"discouraged\"");
+           }},
+          {"timeout_s",
+           [](Parser& p, const toml::node& n, const std::string& k, Config& c) {
+               p.uint(n, k, c.webauthn_timeout_s, 30, 600);
+           }},
+          {"max_passkeys_per_user",
+           [](Parser& p, const toml::node& n, const std::string& k, Config& c) {
+               p.uint(n, k, c.webauthn_max_passkeys, 1, 100);
+           }}}},
         {"notifier",
          {{"kind",
            [](Parser& p, const toml::node& n, const std::string& k, Config& c) {

@@ -53,6 +53,13 @@ struct Config {
     std::uint32_t oidc_refresh_token_lifetime_s = 30 * 24 * 3600;
     std::uint32_t oidc_code_lifetime_s = 60;
     std::uint32_t oidc_refresh_grace_s = 10; ///< a just-rotated refresh token still works this long
+    // [webauthn]
+    std::string webauthn_rp_id;        ///< "" = the host of the OIDC issuer
+    std::string webauthn_rp_name = "latchkey";
+    std::vector<std::string> webauthn_origins; ///< [] = the OIDC issuer's origin
+    std::string webauthn_user_verification = "preferred"; ///< required, preferred, discouraged
+    std::uint32_t webauthn_timeout_s = 300;
+    std::uint32_t webauthn_max_passkeys = 10; ///< per user
     // [notifier]
     notify::NotifierKind notifier_kind = notify::NotifierKind::spool;
     std::string notifier_spool_dir;    ///< "" = "spool" beside the database (spool_dir_path())

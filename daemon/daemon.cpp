@@ -32,6 +32,7 @@
 #include "credentials/secret_box.hpp"
 #include "storage/sqlite/sqlite_store.hpp"
 #include "daemon/unix_server.hpp"
+#include "daemon/webauthn_settings.hpp"
 #include "oidc/http_server.hpp"
 #include "oidc/provider.hpp"
 
@@ -256,6 +257,14 @@ int run(const std::string& config_path)
                         : config.oidc_issuer;
         while (!pc.issuer.empty() && pc.issuer.back() == '/')
             pc.issuer.pop_back();
+        // Passkeys need a secure origin: refuse plain http anywhere but localhost now, with the
+        // fix in the message, rather than pages whose passkey buttons fail in every browser.
+        auto passkeys = webauthn_settings(config, pc.issuer);
+        if (!passkeys) {
+            core::log::error(passkeys.error().message);
+            return 78;
+        }
+        core::log::info("passkeys: relying party " + passkeys->rp.id);
         pc.secure_cookies = !config.oidc_tls_certificate.empty() ||
                             pc.issuer.rfind("https://", 0) == 0;
         pc.key_rotation = std::chrono::hours(24 * config.oidc_key_rotation_days);

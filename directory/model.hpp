@@ -114,6 +114,28 @@ struct MfaDeviceRecord {
     std::optional<std::int64_t> last_used_step; ///< highest time step accepted; never again
 };
 
+/// A user's passkey: a WebAuthn credential registered through webauthn::verify_registration().
+/// Nothing here is secret (the private key never leaves the authenticator); the sign count and
+/// backup state change at every sign-in. A user has several; credential ids are unique in the
+/// directory.
+struct PasskeyRecord {
+    std::string id; ///< ours (a UUID): what administrators and the user name it by
+    std::string user_id;
+    std::string credential_id;   ///< raw bytes, 1 to 1023
+    std::string public_key;      ///< the COSE_Key bytes as registered
+    std::int32_t algorithm = -7; ///< COSE algorithm (-7 ES256, -8 EdDSA, -257 RS256, ...)
+    std::uint32_t sign_count = 0;
+    std::string aaguid;                  ///< the authenticator model, 16 raw bytes
+    std::vector<std::string> transports; ///< as the browser reported them ("usb", "internal", ...)
+    bool backup_eligible = false;        ///< a synced passkey rather than a device-bound key
+    bool backed_up = false;
+    bool user_verified = false; ///< at registration
+    std::string attestation;    ///< the attestation format ("none", "packed", ...)
+    std::string name;           ///< given by the user
+    core::TimePoint created_at;
+    std::optional<core::TimePoint> last_used_at;
+};
+
 /// A signing key of the OpenID Connect provider. The private key never leaves latchkeyd.
 struct OidcKeyRecord {
     std::string kid;                   ///< RFC 7638 thumbprint

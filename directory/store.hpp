@@ -110,7 +110,7 @@ public:
     virtual core::Status set_password(const std::string& user_id,
                                       const PasswordChange& change) = 0;
     /// Deletes every credential of the user at once: password (and its history), MFA device
-    /// and recovery codes, access keys. not_found if there is no such user.
+    /// and recovery codes, access keys, passkeys. not_found if there is no such user.
     virtual core::Status clear_credentials(const std::string& user_id) = 0;
     /// Previous password hashes, newest first, at most `limit` (0 gives none).
     virtual core::Result<std::vector<std::string>> password_history(const std::string& user_id,
@@ -166,6 +166,31 @@ public:
     virtual core::Result<bool> use_recovery_code(const std::string& user_id,
                                                  const std::string& hash, core::TimePoint at) = 0;
     virtual core::Result<std::uint32_t> recovery_codes_left(const std::string& user_id) = 0;
+
+    // passkeys (WebAuthn credentials)
+    /// The user's WebAuthn user handle: stored from `candidate` (random, 32 bytes) the first
+    /// time, the stored one ever after. not_found when the user is gone.
+    virtual core::Result<std::string> user_handle(const std::string& user_id,
+                                                  const std::string& candidate) = 0;
+    /// The id of the user whose handle this is.
+    virtual core::Result<std::optional<std::string>> user_by_handle(const std::string& handle) = 0;
+    /// already_exists when the credential id is registered (to anyone); policy_violation when
+    /// the user has `max_per_user` passkeys already; not_found when the user is gone.
+    virtual core::Status add_passkey(const PasskeyRecord& passkey, std::uint32_t max_per_user) = 0;
+    /// The user's passkeys, oldest first.
+    virtual core::Result<std::vector<PasskeyRecord>> passkeys(const std::string& user_id) = 0;
+    virtual core::Result<std::optional<PasskeyRecord>> passkey_by_credential(
+        const std::string& credential_id) = 0;
+    /// not_found when the user has no passkey with that id (likewise remove_passkey).
+    virtual core::Status rename_passkey(const std::string& user_id, const std::string& id,
+                                        const std::string& name) = 0;
+    virtual core::Status remove_passkey(const std::string& user_id, const std::string& id) = 0;
+    /// After a verified assertion: stores the new counter, backup state and time, but only while
+    /// the stored counter is still `seen_count`, so two sign-ins racing with copies of one
+    /// authenticator cannot both win. false when it changed meanwhile (or the passkey is gone).
+    virtual core::Result<bool> use_passkey(const std::string& id, std::uint32_t seen_count,
+                                           std::uint32_t new_count, bool backed_up,
+                                           core::TimePoint at) = 0;
 
     // OpenID Connect provider
     virtual core::Status add_oidc_key(const OidcKeyRecord& key) = 0;

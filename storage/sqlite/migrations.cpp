@@ -340,9 +340,38 @@ CREATE TABLE oidc_family_access_tokens (
 CREATE INDEX oidc_family_access_by_family ON oidc_family_access_tokens (family);
 )sql";
 
+// v10: passkeys (WebAuthn credentials), several per user, and each user's opaque user handle.
+// Binary values are base64 (credential ids base64url, unpadded: they are unique and looked up).
+constexpr const char* schema_v10 = R"sql(
+CREATE TABLE passkeys (
+    id              TEXT PRIMARY KEY NOT NULL CHECK (id <> ''),
+    user_id         TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    credential_id   TEXT NOT NULL UNIQUE CHECK (length(credential_id) BETWEEN 2 AND 1364),
+    public_key      TEXT NOT NULL CHECK (public_key <> ''),
+    algorithm       INTEGER NOT NULL,
+    sign_count      INTEGER NOT NULL CHECK (sign_count BETWEEN 0 AND 4294967295),
+    aaguid          TEXT NOT NULL CHECK (length(aaguid) = 32),
+    transports      TEXT NOT NULL,              -- JSON list of strings
+    backup_eligible INTEGER NOT NULL CHECK (backup_eligible IN (0, 1)),
+    backed_up       INTEGER NOT NULL CHECK (backed_up IN (0, 1)),
+    user_verified   INTEGER NOT NULL CHECK (user_verified IN (0, 1)),
+    attestation     TEXT NOT NULL,
+    name            TEXT NOT NULL CHECK (name <> ''),
+    created_at      INTEGER NOT NULL,
+    last_used_at    INTEGER
+);
+
+CREATE INDEX passkeys_by_user ON passkeys (user_id, created_at);
+
+CREATE TABLE user_handles (
+    user_id TEXT PRIMARY KEY NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    handle  TEXT NOT NULL UNIQUE CHECK (handle <> '')
+);
+)sql";
+
 // migrations[i] takes the database from version i to i + 1.
 constexpr std::array migrations{schema_v1, schema_v2, schema_v3, schema_v4, schema_v5,
-                                schema_v6, schema_v7, schema_v8, schema_v9};
+                                schema_v6, schema_v7, schema_v8, schema_v9, schema_v10};
 static_assert(migrations.size() == latest_schema_version,
               "each schema version needs its migration");
 

@@ -154,6 +154,23 @@ public:
                                          core::TimePoint at) override;
     core::Result<std::uint32_t> recovery_codes_left(const std::string& user_id) override;
 
+    // sqlite_store_passkeys.cpp
+    core::Result<std::string> user_handle(const std::string& user_id,
+                                          const std::string& candidate) override;
+    core::Result<std::optional<std::string>> user_by_handle(const std::string& handle) override;
+    core::Status add_passkey(const directory::PasskeyRecord& passkey,
+                             std::uint32_t max_per_user) override;
+    core::Result<std::vector<directory::PasskeyRecord>>
+    passkeys(const std::string& user_id) override;
+    core::Result<std::optional<directory::PasskeyRecord>>
+    passkey_by_credential(const std::string& credential_id) override;
+    core::Status rename_passkey(const std::string& user_id, const std::string& id,
+                                const std::string& name) override;
+    core::Status remove_passkey(const std::string& user_id, const std::string& id) override;
+    core::Result<bool> use_passkey(const std::string& id, std::uint32_t seen_count,
+                                   std::uint32_t new_count, bool backed_up,
+                                   core::TimePoint at) override;
+
     // sqlite_store_oidc.cpp
     core::Status add_oidc_key(const directory::OidcKeyRecord& key) override;
     core::Result<std::vector<directory::OidcKeyRecord>> oidc_keys(core::TimePoint now) override;

@@ -387,6 +387,7 @@ core::Status SqliteStore::clear_credentials(const std::string& user_id)
              "DELETE FROM mfa_devices WHERE user_id = ?1",
              "DELETE FROM recovery_codes WHERE user_id = ?1",
              "DELETE FROM access_keys WHERE user_id = ?1",
+             "DELETE FROM passkeys WHERE user_id = ?1",
          })
         LATCHKEY_TRY_STATUS(run_on_user(db, sql, user_id));
     return txn.commit();

@@ -4,6 +4,7 @@
 
 #include "directory/assign.hpp"
 #include "daemon/config.hpp"
+#include "daemon/webauthn_settings.hpp"
 #include "directory/names.hpp"
 #include "directory/network.hpp"
 #include "proto/messages.hpp"
@@ -265,6 +266,95 @@ TEST(Assign, ExplainsBadKeysAndValues)
     ASSERT_FALSE(bad);
     EXPECT_EQ(bad.error().message, "min_length must be a whole number");
     EXPECT_FALSE(directory::assign(p, "hard_expiry", "maybe"));
+}
+
+} // namespace
+} // namespace latchkey::daemon
+
+namespace latchkey::daemon {
+namespace {
+
+TEST(WebauthnSettings, TakeTheRelyingPartyFromTheIssuer)
+{
+    const auto c = parse_config("", "t.toml");
+    ASSERT_TRUE(c);
+    EXPECT_EQ(c->webauthn_rp_name, "latchkey");
+    EXPECT_EQ(c->webauthn_max_passkeys, 10u);
+    auto s = webauthn_settings(*c, "http://localhost:8080");
+    ASSERT_TRUE(s) << s.error().message;
+    EXPECT_EQ(s->rp.id, "localhost");
+    EXPECT_EQ(s->rp.origins, std::vector<std::string>{"http://localhost:8080"});
+    EXPECT_EQ(s->user_verification, webauthn::UserVerification::preferred);
+    EXPECT_EQ(s->timeout, std::chrono::seconds(300));
+    s = webauthn_settings(*c, "https://Login.Example.org/sso");
+    ASSERT_TRUE(s) << s.error().message;
+    EXPECT_EQ(s->rp.id, "login.example.org");
+    EXPECT_EQ(s->rp.origins, std::vector<std::string>{"https://Login.Example.org"});
+}
+
+TEST(WebauthnSettings, ReadTheirSection)
+{
+    const auto c = parse_config(R"([webauthn]
+rp_id = "example.org"
+rp_name = "Example"
+origins = ["https://login.example.org", "https://example.org:8443"]
+user_verification = "required"
+timeout_s = 120
+max_passkeys_per_user = 3
+)",
+                                "t.toml");
+    ASSERT_TRUE(c) << c.error().message;
+    auto s = webauthn_settings(*c, "https://login.example.org");
+    ASSERT_TRUE(s) << s.error().message;
+    EXPECT_EQ(s->rp.id, "example.org");
+    EXPECT_EQ(s->rp.name, "Example");
+    EXPECT_EQ(s->rp.origins.size(), 2U);
+    EXPECT_EQ(s->user_verification, webauthn::UserVerification::required);
+    EXPECT_EQ(s->timeout, std::chrono::seconds(120));
+    EXPECT_EQ(s->max_passkeys_per_user, 3U);
+    for (const char* bad : {"[webauthn]\nuser_verification = \"always\"\n",
+                            "[webauthn]\ntimeout_s = 5\n", "[webauthn]\norigins = \"https://a\"\n",
+                            "[webauthn]\nmax_passkeys_per_user = 0\n", "[webauthn]\nrp = \"x\"\n"}) {
+        const auto r = parse_config(bad, "t.toml");
+        ASSERT_FALSE(r) << bad;
+        EXPECT_NE(r.error().message.find("webauthn."), std::string::npos) << r.error().message;
+    }
+}
+
+TEST(WebauthnSettings, RefusePlainHttpAnywhereButLocalhost)
+{
+    const auto c = parse_config("", "t.toml");
+    ASSERT_TRUE(c);
+    EXPECT_TRUE(webauthn_settings(*c, "http://app.localhost:8080"));
+    const auto http = webauthn_settings(*c, "http://login.example.org");
+    ASSERT_FALSE(http);
+    EXPECT_TRUE(http.error().is(core::Errc::config_invalid));
+    EXPECT_NE(http.error().message.find("tls_certificate"), std::string::npos);
+    // An IP address is never an RP id.
+    const auto ip = webauthn_settings(*c, "https://192.0.2.1:8443");
+    ASSERT_FALSE(ip);
+    EXPECT_NE(ip.error().message.find("webauthn.rp_id"), std::string::npos);
+}
+
+TEST(WebauthnSettings, RefuseOriginsOutsideTheRpId)
+{
+    auto c = parse_config(R"([webauthn]
+rp_id = "example.org"
+origins = ["https://login.example.org", "https://example.com"]
+)",
+                          "t.toml");
+    ASSERT_TRUE(c);
+    auto s = webauthn_settings(*c, "https://login.example.org");
+    ASSERT_FALSE(s);
+    EXPECT_NE(s.error().message.find("https://example.com"), std::string::npos);
+    for (const char* origin : {"https://badexample.org", "https://example.org/path",
+                               "ftp://example.org", "https://", "example.org",
+                               "https://example.org:port", "https://user@example.org"}) {
+        c->webauthn_origins = {origin};
+        EXPECT_FALSE(webauthn_settings(*c, "https://example.org")) << origin;
+    }
+    c->webauthn_origins = {"https://example.org", "https://a.b.example.org:444"};
+    EXPECT_TRUE(webauthn_settings(*c, "https://example.org"));
 }
 
 } // namespace

@@ -237,6 +237,19 @@ def test_a_bad_config_stops_the_daemon_with_a_clear_message():
         d.__exit__(None, None, None)
 
 
+def test_passkeys_refuse_a_plain_http_origin_at_start():
+    # Browsers offer passkeys only to https pages (and http://localhost): a provider on plain
+    # http elsewhere would show buttons that never work, so latchkeyd says so and stops.
+    d = Daemon(extra_config='[oidc]\nlisten = "127.0.0.1:0"\nissuer = "http://login.example.org"\n')
+    try:
+        d.start(wait=False)
+        expect(d.proc.wait(10) == 78, d.proc.returncode)
+        expect("webauthn.origins: http://login.example.org is plain http" in d.log(), d.log())
+        expect("tls_certificate" in d.log(), d.log())
+    finally:
+        d.__exit__(None, None, None)
+
+
 def test_sd_notify_ready_and_stopping():
     d = Daemon()
     sock_path = os.path.join(d.dir, "notify.sock")
@@ -308,6 +321,7 @@ if __name__ == "__main__":
         test_a_person_may_take_longer_than_the_read_timeout_to_answer_a_prompt,
         test_sighup_reloads_the_config_and_a_bad_config_keeps_the_old_one,
         test_a_bad_config_stops_the_daemon_with_a_clear_message,
+        test_passkeys_refuse_a_plain_http_origin_at_start,
         test_sd_notify_ready_and_stopping,
         test_sockets_from_systemd_socket_activation_are_used,
         test_the_database_is_sqlite_in_wal_mode_with_private_permissions,

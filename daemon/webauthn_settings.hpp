@@ -1,0 +1,30 @@
+// SPDX-License-Identifier: Apache-2.0
+// The WebAuthn relying party latchkeyd is: [webauthn] of the config, with the RP id and origins
+// taken from the OpenID Connect issuer unless given, checked before the daemon starts.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string_view>
+
+#include "core/result.hpp"
+#include "daemon/config.hpp"
+#include "webauthn/ceremony.hpp"
+
+namespace latchkey::daemon {
+
+struct WebauthnSettings {
+    webauthn::RelyingParty rp;
+    webauthn::UserVerification user_verification = webauthn::UserVerification::preferred;
+    std::chrono::seconds timeout{300};
+    std::uint32_t max_passkeys_per_user = 10;
+};
+
+/// The relying party for `issuer` ("https://login.example.org"). The RP id defaults to the
+/// issuer's host, the origins to the issuer's origin (its scheme, host and port). Errors
+/// (config_invalid, naming the key): an origin that is not https (http only for localhost, which
+/// browsers treat as secure), has a path, or whose host is not the RP id or below it; an RP id that
+/// is an IP address.
+core::Result<WebauthnSettings> webauthn_settings(const Config& c, std::string_view issuer);
+
+} // namespace latchkey::daemon
