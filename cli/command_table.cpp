@@ -84,6 +84,7 @@ constexpr std::array groups{
     GroupSpec{"oidc", "The OpenID Connect provider: its signing keys."},
     GroupSpec{"oidc client", "Relying parties of the OpenID Connect provider."},
     GroupSpec{"accesskey", "Access keys: a user's credentials for programs (client_credentials)."},
+    GroupSpec{"passkey", "Passkeys: the WebAuthn credentials users register for themselves."},
 };
 
 // Who may run what: the phrases several rows share.
@@ -581,6 +582,22 @@ const std::vector<CommandSpec>& command_specs()
          .who = user_admins,
          .operands = {{"KEY_ID", "the key's id (LK...)"}},
          .build = requests::accesskey_delete},
+        {.id = CommandId::passkey_list,
+         .path = "passkey list",
+         .summary = "List a user's passkeys: name, algorithm, authenticator model (AAGUID), "
+                    "whether it is synced, when it was added and last used.",
+         .who = account_admins,
+         .operands = {user_operand},
+         .options = {account_option},
+         .build = requests::passkey_list},
+        {.id = CommandId::passkey_remove,
+         .path = "passkey remove",
+         .summary = "Remove one of a user's passkeys (a lost key, a departed phone); it stops "
+                    "working at once.",
+         .who = user_admins,
+         .operands = {user_operand, {"PASSKEY_ID", "the passkey's id, from `passkey list`"}},
+         .options = {account_option},
+         .build = requests::passkey_remove},
         {.id = CommandId::oidc_rotate_keys,
          .path = "oidc rotate-keys",
          .summary =

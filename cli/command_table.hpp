@@ -74,6 +74,8 @@ enum class CommandId : std::uint8_t {
     accesskey_enable,
     accesskey_disable,
     accesskey_delete,
+    passkey_list,
+    passkey_remove,
 };
 
 /// One option of a command. Options sharing a non-zero `group` exclude each other.

@@ -210,6 +210,12 @@ std::vector<Field> user_fields(const proto::UserInfo& u)
                               {"change at next logon", std::string(yes_no(u.require_change))}};
     if (u.locked_until)
         fields.emplace_back("locked until", format_time(*u.locked_until));
+    if (u.passkeys) {
+        std::vector<std::string> passkeys;
+        for (const auto& p : *u.passkeys)
+            passkeys.push_back(printable(p.name) + " (" + p.algorithm + ", " + p.id + ")");
+        fields.emplace_back("passkeys", joined(passkeys, none));
+    }
     fields.emplace_back("created", format_time(u.created_at));
     fields.emplace_back("id", u.id);
     return fields;
@@ -503,6 +509,23 @@ void render(const proto::AccessKeyReply& r, std::ostream& out)
         write_secret(out, *r.secret);
         out << "\n";
     }
+}
+
+void render(const proto::PasskeyListReply& r, std::ostream& out)
+{
+    if (r.passkeys.empty()) {
+        out << "No passkeys.\n";
+        return;
+    }
+    std::vector<Row> rows;
+    for (const auto& p : r.passkeys)
+        rows.push_back({printable(p.id), printable(p.name), printable(p.algorithm),
+                        printable(p.aaguid), std::string(yes_no(p.synced)),
+                        printable(joined(p.transports, none)), format_time(p.created_at),
+                        p.last_used_at ? format_time(*p.last_used_at) : std::string(none)});
+    out << format_table(
+        {"PASSKEY ID", "NAME", "ALG", "AAGUID", "SYNCED", "TRANSPORTS", "CREATED", "LAST USED"},
+        rows);
 }
 
 void render(const proto::AccessKeyListReply& r, std::ostream& out)

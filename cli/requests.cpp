@@ -425,6 +425,18 @@ proto::Request accesskey_delete(const ParsedCommand& cmd, core::TimePoint, Typed
     return proto::AccessKeyDelete{cmd.operands.at(0)};
 }
 
+// ---- passkey -----------------------------------------------------------------------------
+
+proto::Request passkey_list(const ParsedCommand& cmd, core::TimePoint, Typed)
+{
+    return proto::PasskeyList{user_ref(cmd)};
+}
+
+proto::Request passkey_remove(const ParsedCommand& cmd, core::TimePoint, Typed)
+{
+    return proto::PasskeyRemove{user_ref(cmd), cmd.operands.at(1)};
+}
+
 } // namespace requests
 
 } // namespace latchkey::cli

@@ -69,6 +69,8 @@ BuildRequestFn accesskey_list;
 BuildRequestFn accesskey_enable;
 BuildRequestFn accesskey_disable;
 BuildRequestFn accesskey_delete;
+BuildRequestFn passkey_list;
+BuildRequestFn passkey_remove;
 
 } // namespace requests
 

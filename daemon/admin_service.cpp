@@ -193,7 +193,14 @@ struct Dispatch {
     proto::Response operator()(proto::UserShow& m) const
     {
         LATCHKEY_ALLOW(may_admin_account_of(m.ref, "showing a user", Access::read));
-        return user_reply(s.directory.show_user(m.ref));
+        auto user = s.directory.show_user(m.ref);
+        if (user) {
+            auto passkeys = s.passkeys.list(m.ref);
+            if (!passkeys)
+                return proto::failure(passkeys.error());
+            user->passkeys = std::move(*passkeys);
+        }
+        return user_reply(std::move(user));
     }
 
     proto::Response operator()(proto::UserDelete& m) const
@@ -340,6 +347,20 @@ struct Dispatch {
         if (auto st = s.keys.remove(m.id, actor()); !st)
             return proto::failure(st.error());
         return proto::Done{"deleted access key " + m.id};
+    }
+
+    proto::Response operator()(proto::PasskeyList& m) const
+    {
+        LATCHKEY_ALLOW(may_admin_account_of(m.ref, "listing passkeys", Access::read));
+        return reply(s.passkeys.list(m.ref), [](auto p) { return proto::PasskeyListReply{p}; });
+    }
+
+    proto::Response operator()(proto::PasskeyRemove& m) const
+    {
+        LATCHKEY_ALLOW(may_admin_user(m.ref, "removing a passkey", Access::change));
+        if (auto st = s.passkeys.remove(m.ref, m.id, actor()); !st)
+            return proto::failure(st.error());
+        return proto::Done{"removed passkey " + m.id};
     }
 
     proto::Response operator()(proto::MfaList& m) const

@@ -15,6 +15,7 @@
 #include "directory/directory.hpp"
 #include "directory/lifecycle.hpp"
 #include "credentials/mfa.hpp"
+#include "credentials/passkeys.hpp"
 #include "credentials/passwords.hpp"
 #include "credentials/phone_codes.hpp"
 #include "daemon/unix_server.hpp"
@@ -47,6 +48,7 @@ struct AdminServices {
     credentials::AuthEngine& engine;
     credentials::Mfa& mfa;
     credentials::AccessKeys& keys;
+    credentials::Passkeys& passkeys;
     oidc::Admin* oidc = nullptr;
 };
 

@@ -227,6 +227,7 @@ int run(const std::string& config_path)
     credentials::AuthEngine engine(**store, directory, hasher, mfa, audit, *clock);
     engine.set_source_limits(config.source_failures_per_user, config.source_failures);
     credentials::AccessKeys access_keys(**store, directory, *box, audit, *clock);
+    credentials::Passkeys passkeys(**store, directory, audit);
     auto notifier = make_notifier(notifier_settings(config), *clock);
     if (!notifier) {
         core::log::error(notifier.error().message);
@@ -259,12 +260,12 @@ int run(const std::string& config_path)
             pc.issuer.pop_back();
         // Passkeys need a secure origin: refuse plain http anywhere but localhost now, with the
         // fix in the message, rather than pages whose passkey buttons fail in every browser.
-        auto passkeys = webauthn_settings(config, pc.issuer);
-        if (!passkeys) {
-            core::log::error(passkeys.error().message);
+        auto relying_party = webauthn_settings(config, pc.issuer);
+        if (!relying_party) {
+            core::log::error(relying_party.error().message);
             return 78;
         }
-        core::log::info("passkeys: relying party " + passkeys->rp.id);
+        core::log::info("passkeys: relying party " + relying_party->rp.id);
         pc.secure_cookies = !config.oidc_tls_certificate.empty() ||
                             pc.issuer.rfind("https://", 0) == 0;
         pc.key_rotation = std::chrono::hours(24 * config.oidc_key_rotation_days);
@@ -317,7 +318,7 @@ int run(const std::string& config_path)
          pam_connections(engine, mfa, config.answer_timeout), pam_work, pam_quick},
         {config.admin_socket, static_cast<mode_t>(config.admin_socket_mode), admin_gid, "admin",
          admin_connections({**store, directory, authority, lifecycle, codes, passwords, engine, mfa,
-                            access_keys, provider.get()},
+                            access_keys, passkeys, provider.get()},
                            admin_access),
          admin_work,
          admin_work},

@@ -111,6 +111,23 @@ BOOST_DESCRIBE_STRUCT(AccountInfo, (),
                       (id, name, kind, default_domain, aliases, users, created_at, phone,
                        closed_at, root, codes_sent_today, codes_per_day))
 
+/// A user's passkey as administrators and the user see it (no key material).
+struct PasskeyInfo {
+    std::string id;
+    std::string user;                    ///< logon name
+    std::string name;                    ///< given by the user
+    std::string algorithm;               ///< "ES256", "EdDSA", "RS256", ...
+    std::string aaguid;                  ///< the authenticator model, 8-4-4-4-12
+    std::vector<std::string> transports; ///< "usb", "nfc", "internal", "hybrid", ...
+    bool synced = false;                 ///< backup eligible: a passkey a provider syncs
+    bool backed_up = false;
+    std::int64_t created_at = 0;
+    std::optional<std::int64_t> last_used_at;
+};
+BOOST_DESCRIBE_STRUCT(PasskeyInfo, (),
+                      (id, user, name, algorithm, aaguid, transports, synced, backed_up,
+                       created_at, last_used_at))
+
 struct UserInfo {
     std::string id;
     std::string account;
@@ -125,12 +142,13 @@ struct UserInfo {
     bool require_change = false;
     std::optional<std::int64_t> locked_until;
     std::int64_t created_at = 0;
+    std::optional<std::vector<PasskeyInfo>> passkeys; ///< `user show` only
 };
 BOOST_DESCRIBE_STRUCT(UserInfo, (),
                       (id, account, name, logon_name, display_name, email, console_logon,
                        has_password,
                        password_set_at, password_expires_at, require_change, locked_until,
-                       created_at))
+                       created_at, passkeys))
 
 
 // ---- the logon dialogue (PAM socket; the same steps drive the OIDC pages) ----------------
@@ -583,6 +601,22 @@ struct AccessKeyDelete {
 };
 BOOST_DESCRIBE_STRUCT(AccessKeyDelete, (), (id))
 
+// ---- passkeys ---------------------------------------------------------------------------
+
+struct PasskeyList {
+    static constexpr std::string_view type = "passkey.list";
+    UserRef ref;
+};
+BOOST_DESCRIBE_STRUCT(PasskeyList, (), (ref))
+
+/// Removes one of the user's passkeys; `id` is PasskeyInfo::id.
+struct PasskeyRemove {
+    static constexpr std::string_view type = "passkey.remove";
+    UserRef ref;
+    std::string id;
+};
+BOOST_DESCRIBE_STRUCT(PasskeyRemove, (), (ref, id))
+
 // ---- administrators (roles) -------------------------------------------------------------
 
 /// `role` is "directory-admin" (users of the management account) or "account-admin" (of the
@@ -697,7 +731,8 @@ using Request = std::variant<Hello, DirectoryInit, DirectoryShow, AccountCreate,
                              SessionClose, MfaEnroll, MfaConfirm, MfaList, MfaRemove,
                              MfaRecoveryCodes, OidcClientAdd, OidcClientList, OidcClientShow,
                              OidcClientRemove, OidcRotateKeys, AccessKeyCreate, AccessKeyList,
-                             AccessKeySetEnabled, AccessKeyDelete, RoleGrant, RoleRevoke,
+                             AccessKeySetEnabled, AccessKeyDelete, PasskeyList, PasskeyRemove,
+                             RoleGrant, RoleRevoke,
                              RoleList, PhoneBind, PhoneVerify, AccountSwitch, RootRecover,
                              RootRemoveCredentials, RootAllowRecovery, RootAccessSet,
                              RootAccessShow, AccountClose, AccountRestoreAdmin,
@@ -860,6 +895,12 @@ struct AccessKeyListReply {
 };
 BOOST_DESCRIBE_STRUCT(AccessKeyListReply, (), (keys))
 
+struct PasskeyListReply {
+    static constexpr std::string_view type = "passkey.list.reply";
+    std::vector<PasskeyInfo> passkeys;
+};
+BOOST_DESCRIBE_STRUCT(PasskeyListReply, (), (passkeys))
+
 struct RoleInfo {
     std::string user;          ///< logon name
     std::string account;
@@ -888,7 +929,7 @@ using Response = std::variant<HelloReply, Failure, Done, DirectoryReply, Account
                               SettingsReply, AuthReply, SessionReply, SessionListReply,
                               AuditListReply, MfaChallenge, MfaEnrolled, MfaListReply,
                               MfaRecoveryCodesReply, OidcClientReply, OidcClientListReply,
-                              AccessKeyReply, AccessKeyListReply, RoleListReply,
-                              RootAccessReply>;
+                              AccessKeyReply, AccessKeyListReply, PasskeyListReply,
+                              RoleListReply, RootAccessReply>;
 
 } // namespace latchkey::proto

@@ -3,6 +3,7 @@
 
 import json
 import os
+import sqlite3
 import signal
 import socket
 import struct
@@ -110,6 +111,56 @@ def test_logon_flag_and_delete():
         expect(p.returncode != 0, p)
         d.ctl("user", "delete", "alice", "--yes")
         expect(d.ctl("user", "show", "alice", check=False).returncode == 1)
+
+
+def add_passkey_row(d, passkey_id, user_id, name, credential, created):
+    # The web registration comes with the sign-in pages; until then a passkey is written the way
+    # the store writes one (schema v10), straight into the real database file.
+    db = sqlite3.connect(os.path.join(d.dir, "lib", "latchkey.db"))
+    try:
+        db.execute(
+            "INSERT INTO passkeys (id, user_id, credential_id, public_key, algorithm, sign_count,"
+            " aaguid, transports, backup_eligible, backed_up, user_verified, attestation, name,"
+            " created_at, last_used_at) VALUES (?, ?, ?, 'pQECAyYgAQ==', -7, 0,"
+            " 'f8a011f38c0a4d15800617111f9edc7d', '[\"usb\",\"nfc\"]', 0, 0, 1, 'packed', ?, ?, NULL)",
+            (passkey_id, user_id, credential, name, created))
+        db.commit()
+    finally:
+        db.close()
+
+
+def test_administrators_list_show_and_remove_passkeys():
+    with Daemon() as d:
+        seed(d)
+        alice = d.ctl("user", "show", "alice", json_out=True)["user"]
+        expect(alice["passkeys"] == [], alice)
+        expect("passkeys:             -" in d.ctl("user", "show", "alice").stdout)
+        add_passkey_row(d, "pk-1", alice["id"], "YubiKey 5C", "Y3JlZC0x", 1_800_000_000)
+        add_passkey_row(d, "pk-2", alice["id"], "Pixel", "Y3JlZC0y", 1_800_000_100)
+
+        listed = d.ctl("passkey", "list", "alice", json_out=True)["passkeys"]
+        expect([p["id"] for p in listed] == ["pk-1", "pk-2"], listed)
+        expect(listed[0]["algorithm"] == "ES256" and listed[0]["transports"] == ["usb", "nfc"],
+               listed)
+        expect(listed[0]["aaguid"] == "f8a011f3-8c0a-4d15-8006-17111f9edc7d", listed)
+        text = d.ctl("passkey", "list", "alice").stdout
+        expect("PASSKEY ID" in text and "YubiKey 5C" in text and "Pixel" in text, text)
+        shown = d.ctl("user", "show", "alice").stdout
+        expect("passkeys:             YubiKey 5C (ES256, pk-1), Pixel (ES256, pk-2)" in shown, shown)
+
+        p = d.ctl("passkey", "remove", "alice", "pk-9", check=False)
+        expect(p.returncode == 1 and "no passkey 'pk-9'" in p.stderr, p)
+        d.ctl("passkey", "remove", "alice", "pk-1")
+        expect([k["id"] for k in d.ctl("passkey", "list", "alice", json_out=True)["passkeys"]]
+               == ["pk-2"])
+        events = [dict((f["key"], f["value"]) for f in e["fields"])
+                  for e in d.ctl("audit", "--limit", "50", json_out=True)["events"]
+                  if e["event"] == "passkey.remove"]
+        expect(len(events) == 1 and events[0]["passkey"] == "pk-1"
+               and events[0]["name"] == "YubiKey 5C"
+               and events[0]["user"] == "alice@web.example.internal", events)
+        p = d.ctl("passkey", "list", "nobody", check=False)
+        expect(p.returncode == 1, p)
 
 
 def test_a_non_admin_uid_is_refused_on_the_admin_socket():
@@ -315,6 +366,7 @@ if __name__ == "__main__":
         test_set_password_generate_custom_keep_and_policy_messages,
         test_policy_and_settings_show_and_set,
         test_logon_flag_and_delete,
+        test_administrators_list_show_and_remove_passkeys,
         test_a_non_admin_uid_is_refused_on_the_admin_socket,
         test_random_bytes_and_bad_frames_leave_the_daemon_serving,
         test_a_stalled_client_is_disconnected_and_others_are_served_meanwhile,
