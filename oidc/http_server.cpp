@@ -158,7 +158,6 @@ HttpPeer peer_of(const tcp::socket& sock, bool tls)
     return peer;
 }
 
-/// Method and path for a debug line: the query and fragment may hold codes and tokens.
 /// The canonical text of an IP address (IPv4-mapped IPv6 as IPv4), or "" if it is none.
 std::string canonical_address(std::string_view text)
 {
@@ -171,6 +170,7 @@ std::string canonical_address(std::string_view text)
     return address.to_string();
 }
 
+/// Method and path for a debug line: the query and fragment may hold codes and tokens.
 std::string log_line(const HttpRequest& request, const HttpPeer& peer)
 {
     std::string_view path = request.target();
