@@ -68,14 +68,13 @@ core::Result<std::optional<directory::ResolvedUser>> find_host_user(directory::D
     return std::optional<directory::ResolvedUser>{std::move(*r)};
 }
 
+} // namespace
+
+namespace engine {
+
 /// Whether a logon as `user` is refused because of what root is on its account (seed 000): on
 /// a resource account or the management account root does not exist; on a cloud account it
 /// cannot log on until its password has been recovered. Closed accounts refuse everyone.
-struct RootRefusal {
-    std::string message;
-    std::string reason; ///< for the audit
-};
-
 std::optional<RootRefusal>
 root_refusal(directory::Directory& directory, directory::Store& store, const std::string& user)
 {
@@ -111,7 +110,7 @@ root_refusal(directory::Directory& directory, directory::Store& store, const std
     return std::nullopt;
 }
 
-} // namespace
+} // namespace engine
 
 Started AuthEngine::begin_logon(const LogonRequest& request, const Caller& caller)
 {

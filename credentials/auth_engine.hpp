@@ -21,6 +21,9 @@
 //
 // Single-prompt mode takes "password" + "code" in one answer when the user has a device.
 //
+// A passkey logon (the OIDC pages) is one step: options, then the browser's assertion, checked
+// by webauthn/ and held to the same rules (throttle, lock, root, console logon, networks, MFA).
+//
 // A password change (chauthtok) is a dialogue too: current password, new, repeat, with the
 // policy's own messages and up to three tries. Expiry and required-at-next-logon are decided
 // by check_account() (acct_mgmt), not by the logon itself.
@@ -40,10 +43,13 @@
 #include "directory/audit.hpp"
 #include "directory/directory.hpp"
 #include "credentials/mfa.hpp"
+#include "credentials/passkeys.hpp"
 #include "credentials/password_hasher.hpp"
 #include "credentials/passwords.hpp"
 #include "directory/store.hpp"
 #include "proto/messages.hpp"
+#include "webauthn/ceremony.hpp"
+#include "webauthn/response.hpp"
 
 namespace latchkey::credentials {
 
@@ -86,6 +92,15 @@ struct Started {
     std::unique_ptr<Dialogue> dialogue;
 };
 
+/// How a passkey logon ended: the verdict and, on success, who signed in and how (the session's
+/// method: "hwk" for a device-bound key, "swk" for a synced passkey, "+uv" when the
+/// authenticator verified the user).
+struct PasskeyVerdict {
+    proto::Verdict verdict;
+    std::string method;
+    std::optional<directory::ResolvedUser> who;
+};
+
 class AuthEngine {
 public:
     AuthEngine(directory::Store& store,
@@ -120,6 +135,25 @@ public:
     /// wrong one counts toward lockout), when the account lets users manage their MFA devices.
     core::Result<PendingEnrolment> begin_self_enrolment(const Caller& caller,
                                                         const core::Secret& password);
+
+    /// Whether the sign-in pages offer a passkey to the name typed: the account its domain names
+    /// allows passkey logon. The user is not looked up: the offer must not tell who exists.
+    bool offers_passkey(const std::string& typed);
+
+    /// Options for a passkey logon. For a typed name: that user's passkeys, or, for a user
+    /// latchkey does not know or one without passkeys, a made-up credential no authenticator
+    /// holds (the options look alike either way). For an empty name: a discoverable sign-in.
+    core::Result<webauthn::Options> begin_passkey_logon(const std::string& user,
+                                                        const PasskeySettings& settings);
+
+    /// Signs in with the browser's assertion for `pending` (request.user: the name typed, or
+    /// empty for a discoverable sign-in). A failed check counts toward the lockout like a wrong
+    /// password and is audited (auth.deny method=passkey reason=<the library's reason>); the
+    /// person gets one message that does not say which check failed.
+    PasskeyVerdict passkey_logon(const LogonRequest& request,
+                                 const webauthn::PendingCeremony& pending,
+                                 const webauthn::AuthenticationResponse& response,
+                                 const Caller& caller);
 
     core::Result<std::string> open_session(const proto::SessionOpen& request, const Caller& caller);
     core::Status close_session(const proto::SessionClose& request, const Caller& caller);

@@ -74,6 +74,18 @@ std::string throttled_message(core::TimePoint until)
     return "Too many failed logons from your address: try again after " + when(until) + ".";
 }
 
+bool network_allowed(const directory::AccountRecord& account,
+                     const std::optional<std::string>& rhost)
+{
+    const auto& networks = account.settings.allowed_networks;
+    if (networks.empty())
+        return true;
+    return rhost && std::any_of(networks.begin(), networks.end(), [&](const std::string& n) {
+               const auto net = directory::parse_cidr(n);
+               return net && directory::contains(*net, *rhost);
+           });
+}
+
 std::string when(core::TimePoint t)
 {
     return core::to_iso8601(t);

@@ -72,6 +72,21 @@ std::string policy_summary(const proto::PasswordPolicy& p);
 
 std::string when(core::TimePoint t);
 
+/// Why a logon as `user` is refused because of what root is on its account (seed 000): on a
+/// resource account or the management account root does not exist; on a cloud account it
+/// cannot log on until its password has been recovered. Closed accounts refuse everyone.
+struct RootRefusal {
+    std::string message;
+    std::string reason; ///< for the audit
+};
+
+std::optional<RootRefusal>
+root_refusal(directory::Directory& directory, directory::Store& store, const std::string& user);
+
+/// Whether the account lets `rhost` log on (its allowed logon networks; none: anywhere).
+bool network_allowed(const directory::AccountRecord& account,
+                     const std::optional<std::string>& rhost);
+
 } // namespace engine
 
 struct PendingLogon {
@@ -107,6 +122,9 @@ struct AuthEngine::Context {
     Mfa& mfa;
     directory::Audit& audit;
     const core::Clock& clock;
+
+    /// Made-up passkey credential ids for names without passkeys come from this (passkey_logon.cpp).
+    const std::string decoy_key = core::random_string(32);
 
     std::mutex pending_mutex;
     std::map<std::string, PendingLogon> pending; ///< logon id -> logon, for the session hooks

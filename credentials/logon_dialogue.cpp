@@ -103,18 +103,10 @@ private:
             deny_record("logon_disabled");
             return verdict(Outcome::denied, "Console logon is disabled for this user.");
         }
-        const auto& networks = who_->account.settings.allowed_networks;
-        if (!networks.empty()) {
-            const bool allowed =
-                request_.rhost && std::any_of(networks.begin(), networks.end(), [&](auto& n) {
-                    const auto net = directory::parse_cidr(n);
-                    return net && directory::contains(*net, *request_.rhost);
-                });
-            if (!allowed) {
-                deny_record("network_not_allowed");
-                return verdict(Outcome::denied,
-                               "Logon from this network is not allowed for this account.");
-            }
+        if (!network_allowed(who_->account, request_.rhost)) {
+            deny_record("network_not_allowed");
+            return verdict(Outcome::denied,
+                           "Logon from this network is not allowed for this account.");
         }
         if (ctx_.hasher.needs_rehash(who_->user.password_hash)) {
             if (auto fresh = ctx_.hasher.hash(password))

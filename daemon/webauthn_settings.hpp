@@ -8,17 +8,13 @@
 #include <string_view>
 
 #include "core/result.hpp"
+#include "credentials/passkeys.hpp"
 #include "daemon/config.hpp"
 #include "webauthn/ceremony.hpp"
 
 namespace latchkey::daemon {
 
-struct WebauthnSettings {
-    webauthn::RelyingParty rp;
-    webauthn::UserVerification user_verification = webauthn::UserVerification::preferred;
-    std::chrono::seconds timeout{300};
-    std::uint32_t max_passkeys_per_user = 10;
-};
+using WebauthnSettings = credentials::PasskeySettings;
 
 /// The relying party for `issuer` ("https://login.example.org"). The RP id defaults to the
 /// issuer's host, the origins to the issuer's origin (its scheme, host and port). Errors
