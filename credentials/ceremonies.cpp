@@ -44,16 +44,17 @@ Ceremonies::put(const std::string& owner, webauthn::PendingCeremony pending, cor
     return id;
 }
 
-std::optional<webauthn::PendingCeremony> Ceremonies::take(const std::string& id,
-                                                          core::TimePoint now)
+std::optional<webauthn::PendingCeremony>
+Ceremonies::take(const std::string& id, const std::string& owner, core::TimePoint now)
 {
     const std::lock_guard lock(mutex_);
     const auto it = entries_.find(id);
     if (it == entries_.end())
         return std::nullopt;
+    const bool owners = it->second.owner == owner;
     auto pending = std::move(it->second.pending);
     entries_.erase(it);
-    if (now >= pending.expires_at)
+    if (!owners || now >= pending.expires_at)
         return std::nullopt;
     return pending;
 }

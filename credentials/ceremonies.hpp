@@ -3,7 +3,7 @@
 // browser's answer, bounded per user and in total, single use, and gone when it expires.
 //
 //   put(owner, pending, now) ──► id (random, 32 bytes as base64url) ──► the browser's page
-//   take(id, now)            ──► the pending ceremony, once; then never again
+//   take(id, owner, now)     ──► the pending ceremony, once; then never again
 //
 // Held in memory: a ceremony lives a few minutes, and a restart only means the user clicks
 // again. Thread-safe.
@@ -38,8 +38,10 @@ public:
     put(const std::string& owner, webauthn::PendingCeremony pending, core::TimePoint now);
 
     /// The ceremony with this id, removed whatever the caller then decides: a replayed answer
-    /// finds nothing. nullopt when unknown, taken already, or expired at `now`.
-    std::optional<webauthn::PendingCeremony> take(const std::string& id, core::TimePoint now);
+    /// finds nothing. nullopt when unknown, taken already, expired at `now`, or another
+    /// owner's (which is then gone too: an id that leaked is worth nothing).
+    std::optional<webauthn::PendingCeremony>
+    take(const std::string& id, const std::string& owner, core::TimePoint now);
 
     /// Ceremonies held now (expired ones included until the next put).
     [[nodiscard]] std::size_t size() const;

@@ -27,20 +27,6 @@ namespace {
 constexpr std::string_view passkey_refused =
     "Authentication failed: the passkey was not accepted. Try again, or use your password.";
 
-/// The user and account of a user id, as Directory::resolve() gives them for a name.
-core::Result<std::optional<directory::ResolvedUser>> user_by_id(directory::Store& store,
-                                                                const std::string& id)
-{
-    LATCHKEY_TRY(user, store.user_by_id(id));
-    if (!user)
-        return std::optional<directory::ResolvedUser>{};
-    LATCHKEY_TRY(account, store.account_by_id(user->account_id));
-    if (!account)
-        return std::optional<directory::ResolvedUser>{};
-    return std::optional<directory::ResolvedUser>{
-        directory::ResolvedUser{std::move(*account), std::move(*user)}};
-}
-
 std::string lowercase(std::string s)
 {
     std::transform(s.begin(), s.end(), s.begin(),
@@ -134,14 +120,14 @@ PasskeyVerdict AuthEngine::passkey_logon(const LogonRequest& request,
         return deny("unknown_credential", passkey_refused);
     }
     const directory::PasskeyRecord& key = **stored;
-    auto owner = user_by_id(c.store, key.user_id);
-    if (!owner)
-        return unavailable("reading a passkey's user", owner.error());
-    if (!*owner) {
+    auto owner = c.directory.resolve_id(key.user_id);
+    if (!owner) {
+        if (!owner.error().is(core::Errc::not_found))
+            return unavailable("reading a passkey's user", owner.error());
         c.count_source_failure(request);
         return deny("unknown_credential", passkey_refused);
     }
-    who = std::move(**owner);
+    who = std::move(*owner);
     if (!request.user.empty()) {
         // The name typed must be the key's user: no signing in as bob with alice's key.
         auto named = c.directory.resolve({request.user, std::nullopt});

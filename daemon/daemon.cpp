@@ -266,6 +266,7 @@ int run(const std::string& config_path)
             return 78;
         }
         core::log::info("passkeys: relying party " + relying_party->rp.id);
+        pc.passkeys = std::move(*relying_party);
         pc.secure_cookies = !config.oidc_tls_certificate.empty() ||
                             pc.issuer.rfind("https://", 0) == 0;
         pc.key_rotation = std::chrono::hours(24 * config.oidc_key_rotation_days);

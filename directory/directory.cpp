@@ -282,6 +282,17 @@ core::Result<ResolvedUser> Directory::resolve(const proto::UserRef& ref)
     return ResolvedUser{std::move(account), std::move(*u)};
 }
 
+core::Result<ResolvedUser> Directory::resolve_id(const std::string& user_id)
+{
+    LATCHKEY_TRY(u, store_.user_by_id(user_id));
+    if (!u)
+        return core::fail(Errc::not_found, "there is no such user");
+    LATCHKEY_TRY(a, store_.account_by_id(u->account_id));
+    if (!a)
+        return core::fail(Errc::not_found, "the user's account is gone");
+    return ResolvedUser{std::move(*a), std::move(*u)};
+}
+
 proto::UserInfo Directory::info(const AccountRecord& a, const UserRecord& u) const
 {
     proto::UserInfo out;

@@ -67,6 +67,8 @@ public:
 
     /// Finds a user from "name@domain", or "name" in `account` (default: the host's account).
     core::Result<ResolvedUser> resolve(const proto::UserRef& ref);
+    /// The user with this id and its account (a session's, a passkey's). not_found when gone.
+    core::Result<ResolvedUser> resolve_id(const std::string& user_id);
     /// The account a reference names, and the bare user name (which need not exist).
     core::Result<std::pair<AccountRecord, std::string>> locate(const proto::UserRef& ref);
 

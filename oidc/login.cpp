@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "core/log.hpp"
+#include "core/random.hpp"
 #include "core/secret.hpp"
 #include "oidc/pages.hpp"
 #include "oidc/provider_state.hpp"
@@ -49,14 +50,61 @@ std::string Provider::State::client_name(const LoginTx& tx) const
 
 HttpResponse Provider::State::show_username(const HttpRequest& req,
                                             const std::string& id,
-                                            const LoginTx& tx,
+                                            LoginTx& tx,
                                             std::string_view prefill,
                                             std::string_view error,
                                             http::status status)
 {
-    return html_response(
-        req, status,
-        pages::username({id, tx.csrf}, client_name(tx), tx.fixed_domain, prefill, error));
+    auto offer = offer_passkey(tx, "");
+    // After a refusal the autofill does not offer the passkey again by itself: the person
+    // reads why first, and may press "Sign in with a passkey" to try again.
+    if (offer && !error.empty())
+        offer->conditional = false;
+    auto r = html_response(req, status,
+                           pages::username({id, tx.csrf}, client_name(tx), tx.fixed_domain,
+                                           prefill, error, offer));
+    if (offer)
+        allow_passkey_script(r);
+    return r;
+}
+
+std::optional<pages::PasskeyOffer> Provider::State::offer_passkey(LoginTx& tx,
+                                                                  const std::string& user)
+{
+    tx.passkey.reset();
+    if (!passkeys_enabled())
+        return std::nullopt;
+    // A name typed, or the dedicated portal's domain: offered when that account allows it.
+    // The general portal offers a discoverable sign-in; the account is known from the key.
+    if (!user.empty() ? !engine.offers_passkey(user)
+                      : tx.fixed_domain && !engine.offers_passkey("-@" + *tx.fixed_domain))
+        return std::nullopt;
+    auto options = engine.begin_passkey_logon(user, cfg.passkeys);
+    if (!options) {
+        core::log::error("oidc: starting a passkey logon: " + options.error().message);
+        return std::nullopt;
+    }
+    tx.passkey = std::move(options->pending);
+    return pages::PasskeyOffer{std::move(options->json), user.empty()};
+}
+
+HttpResponse Provider::State::show_prompt(const HttpRequest& req,
+                                          const std::string& id,
+                                          LoginTx& tx,
+                                          http::status status)
+{
+    // The password step offers the user's passkey instead; later steps do not.
+    std::optional<pages::PasskeyOffer> offer;
+    if (tx.step.prompt->kind == proto::PromptKind::password && !tx.changing_password)
+        offer = offer_passkey(tx, tx.user);
+    else
+        tx.passkey.reset();
+    auto r = html_response(req, status,
+                           pages::prompt({id, tx.csrf}, client_name(tx), tx.user,
+                                         tx.step.messages, *tx.step.prompt, offer));
+    if (offer)
+        allow_passkey_script(r);
+    return r;
 }
 
 HttpResponse Provider::State::login_page(const HttpRequest& req, const Target& t)
@@ -85,12 +133,12 @@ HttpResponse Provider::State::login_page(const HttpRequest& req, const Target& t
     LoginTx& tx = logons.at(id);
     if (domain)
         tx.fixed_domain = domain;
+    if (const auto back = t.query.find("return"); back != t.query.end() && !tx.auth)
+        tx.then_account = back->second == "account";
     if (tx.consent_for && tx.auth)
         return html_response(req, http::status::ok, consent_page(id, tx));
     if (tx.dialogue && tx.step.prompt)
-        return html_response(req, http::status::ok,
-                             pages::prompt({id, tx.csrf}, client_name(tx), tx.user,
-                                           tx.step.messages, *tx.step.prompt));
+        return show_prompt(req, id, tx);
     std::string prefill;
     if (const auto u = t.query.find("username"); u != t.query.end())
         prefill = u->second;
@@ -199,6 +247,8 @@ HttpResponse Provider::State::advance(
 {
     if (tx.consent_for && tx.auth)
         return decide(req, id, tx, form);
+    if (form.contains("pk_id"))
+        return passkey_answer(req, peer, id, tx, form);
     credentials::Step step;
     if (!tx.dialogue) {
         std::string user = form["username"];
@@ -233,9 +283,7 @@ HttpResponse Provider::State::advance(
         if (step.prompt->kind == proto::PromptKind::verification_code)
             tx.asked_code = true;
         tx.step = std::move(step);
-        return html_response(req, http::status::ok,
-                             pages::prompt({id, tx.csrf}, client_name(tx), tx.user,
-                                           tx.step.messages, *tx.step.prompt));
+        return show_prompt(req, id, tx);
     }
     tx.dialogue.reset();
     const proto::Verdict v = step.verdict.value_or(proto::Verdict{});
@@ -264,20 +312,99 @@ HttpResponse Provider::State::advance(
         tx.changing_password = true;
         tx.dialogue = std::move(started.dialogue);
         tx.step = std::move(started.step);
-        return html_response(req, http::status::ok,
-                             pages::prompt({id, tx.csrf}, client_name(tx), tx.user,
-                                           tx.step.messages, *tx.step.prompt));
+        return show_prompt(req, id, tx);
     }
     if (check.outcome != Outcome::success)
         return show_username(req, id, tx, "", check.message, http::status::forbidden);
-    return signed_in(req, peer, id, tx, *who);
+    return signed_in(req, peer, id, tx, *who, tx.asked_code ? "pwd+otp" : "pwd");
+}
+
+/// The browser's answer to the page's passkey offer. A refusal for a name typed goes back to
+/// its password step (the fallback), with the message and a fresh offer.
+HttpResponse Provider::State::passkey_answer(const HttpRequest& req,
+                                             const HttpPeer& peer,
+                                             const std::string& id,
+                                             LoginTx& tx,
+                                             const Params& form)
+{
+    const auto pending = std::exchange(tx.passkey, std::nullopt);
+    const std::string typed = tx.dialogue ? tx.user : std::string();
+    tx.dialogue.reset();
+    tx.asked_code = false;
+    const auto bytes = [&](std::string_view k) -> std::optional<std::string> {
+        const auto it = form.find(k);
+        return it == form.end() ? std::nullopt : core::base64_decode(it->second);
+    };
+    webauthn::AuthenticationResponse response;
+    const auto cred = bytes("pk_id");
+    const auto client = bytes("pk_client_data");
+    const auto auth_data = bytes("pk_authenticator_data");
+    const auto signature = bytes("pk_signature");
+    const auto handle = bytes("pk_user_handle");
+    std::string message;
+    proto::Verdict verdict{Outcome::denied, "", std::nullopt};
+    credentials::PasskeyVerdict result;
+    if (!pending) {
+        message = "This passkey request has expired; try again.";
+    } else if (!cred || cred->empty() || !client || !auth_data || !signature || !handle) {
+        message = "The browser's passkey answer was malformed; try again.";
+    } else {
+        response.id = *cred;
+        response.client_data_json = *client;
+        response.authenticator_data = *auth_data;
+        response.signature = *signature;
+        if (!handle->empty())
+            response.user_handle = *handle;
+        credentials::LogonRequest r;
+        r.service = "oidc";
+        r.user = typed;
+        r.rhost = peer.address;
+        r.directory_wide = true;
+        result = engine.passkey_logon(r, *pending, response,
+                                      credentials::Caller{std::nullopt, 0, "oidc"});
+        message = result.verdict.message;
+    }
+    if (result.verdict.outcome == Outcome::success && result.who) {
+        const auto check = engine.check_user(*result.who);
+        // A password to change is no reason to refuse a sign-in that used none.
+        if (check.outcome == Outcome::success || check.outcome == Outcome::new_authtok_required) {
+            tx.user = result.who->user.name + "@" + result.who->account.default_domain;
+            return signed_in(req, peer, id, tx, *result.who, result.method);
+        }
+        message = check.message;
+    }
+    if (message.empty())
+        message = "Sign-in failed.";
+    if (!typed.empty()) {
+        credentials::LogonRequest r;
+        r.service = "oidc";
+        r.user = typed;
+        r.rhost = peer.address;
+        r.directory_wide = true;
+        auto started = engine.begin_logon(r, credentials::Caller{std::nullopt, 0, "oidc"});
+        if (started.dialogue && started.step.prompt) {
+            tx.user = typed;
+            tx.changing_password = false;
+            tx.dialogue = std::move(started.dialogue);
+            tx.step = std::move(started.step);
+            tx.step.messages.insert(tx.step.messages.begin(),
+                                    proto::Message{proto::PromptStyle::error, message, false});
+            return show_prompt(req, id, tx, http::status::unauthorized);
+        }
+    }
+    tx.user.clear();
+    std::string prefill = typed;
+    if (tx.fixed_domain && prefill.size() > tx.fixed_domain->size() + 1)
+        prefill.resize(prefill.size() - tx.fixed_domain->size() - 1);
+    return show_username(req, id, tx, prefill, message, http::status::unauthorized);
 }
 
 HttpResponse Provider::State::signed_in(const HttpRequest& req,
                                         const HttpPeer& peer,
                                         const std::string& id,
                                         LoginTx& tx,
-                                        const directory::ResolvedUser& who)
+                                        const directory::ResolvedUser& who,
+                                        const std::string& method)
 {
     const auto now = clock.now();
     const std::string cookie_value = random_token();
@@ -286,7 +413,7 @@ HttpResponse Provider::State::signed_in(const HttpRequest& req,
     s.user_id = who.user.id;
     s.service = "oidc";
     s.rhost = peer.address;
-    s.method = tx.asked_code ? "pwd+otp" : "pwd";
+    s.method = method;
     s.opened_at = now;
     s.kind = directory::SessionKind::web;
     s.secret_hash = token_key(cookie_value);
@@ -304,7 +431,9 @@ HttpResponse Provider::State::signed_in(const HttpRequest& req,
             {"sid", s.id},
             {"amr", join_spaces(amr_of(*s.method))}});
     HttpResponse r = html_response(req, http::status::ok,
-                                   pages::signed_out("You are signed in as " + logon_name + "."));
+                                   pages::signed_in(logon_name));
+    if (tx.then_account && !tx.auth)
+        r = redirect(req, "/account", http::status::see_other);
     if (tx.auth) {
         auto consent = needs_consent(*tx.auth, s.user_id);
         if (consent && *consent) {

@@ -2,6 +2,7 @@
 // HTML of the logon pages.
 #include "oidc/pages.hpp"
 
+#include "core/clock.hpp"
 #include "oidc/web.hpp"
 
 namespace latchkey::oidc::pages {
@@ -34,34 +35,59 @@ std::string for_client(std::string_view client_name)
            "</strong></p>";
 }
 
+/// The passkey button and the form the script posts its answer with (the assertion's parts,
+/// base64url, each in a field of its own). Without the script the button stays hidden.
+std::string passkey_form(const FormState& form, const PasskeyOffer& offer, std::string_view label)
+{
+    std::string b = "<form id=\"passkey-form\" method=\"post\" action=\"/login\" "
+                    "data-options=\"" +
+                    html_escape(offer.options_json) + "\"" +
+                    (offer.conditional ? " data-conditional=\"1\"" : "") + ">" + hidden(form);
+    for (const char* f : {"pk_id", "pk_client_data", "pk_authenticator_data", "pk_signature",
+                          "pk_user_handle"})
+        b += std::string("<input type=\"hidden\" name=\"") + f + "\">";
+    b += "<button type=\"button\" id=\"passkey-button\" hidden>" + html_escape(label) +
+         "</button><p class=\"error\" id=\"passkey-error\" aria-live=\"assertive\" hidden></p></form>";
+    return b;
+}
+
+constexpr std::string_view script_tag = "<script src=\"/static/passkey.js\" defer></script>";
+
 } // namespace
 
 std::string username(const FormState& form, std::string_view client_name,
                      const std::optional<std::string>& fixed_domain, std::string_view prefill,
-                     std::string_view error)
+                     std::string_view error, const std::optional<PasskeyOffer>& passkey)
 {
+    // Conditional UI: the browser lists the site's passkeys in the user name's autofill.
+    const std::string autocomplete =
+        passkey && passkey->conditional ? "username webauthn" : "username";
     std::string b = "<h1>Sign in</h1>" + for_client(client_name);
     if (!error.empty())
         b += "<p class=\"error\" role=\"alert\">" + html_escape(error) + "</p>";
     b += "<form method=\"post\" action=\"/login\">" + hidden(form);
     if (fixed_domain) {
         b += "<label for=\"username\">User name</label><div class=\"domain\">"
-             "<input id=\"username\" name=\"username\" autocomplete=\"username\" required "
-             "autofocus value=\"" +
-             html_escape(prefill) + "\"><span>@" + html_escape(*fixed_domain) + "</span></div>";
+             "<input id=\"username\" name=\"username\" autocomplete=\"" +
+             autocomplete + "\" required autofocus value=\"" + html_escape(prefill) +
+             "\"><span>@" + html_escape(*fixed_domain) + "</span></div>";
     } else {
         b += "<label for=\"username\">User name</label>"
-             "<input id=\"username\" name=\"username\" autocomplete=\"username\" required "
-             "autofocus placeholder=\"name@domain\" value=\"" +
+             "<input id=\"username\" name=\"username\" autocomplete=\"" +
+             autocomplete + "\" required autofocus placeholder=\"name@domain\" value=\"" +
              html_escape(prefill) + "\"><p class=\"hint\">as name@domain, for example "
                                     "alice@web.example.internal</p>";
     }
     b += "<button type=\"submit\">Next</button></form>";
+    if (passkey)
+        b += "<p class=\"or\"><span>or</span></p>" +
+             passkey_form(form, *passkey, "Sign in with a passkey") + std::string(script_tag);
     return layout("Sign in", b);
 }
 
 std::string prompt(const FormState& form, std::string_view client_name, std::string_view user,
-                   const std::vector<proto::Message>& messages, const proto::Prompt& p)
+                   const std::vector<proto::Message>& messages, const proto::Prompt& p,
+                   const std::optional<PasskeyOffer>& passkey)
 {
     std::string b = "<h1>Sign in</h1>" + for_client(client_name) + "<p class=\"user\">" +
                     html_escape(user) + "</p>";
@@ -102,11 +128,16 @@ std::string prompt(const FormState& form, std::string_view client_name, std::str
         break;
     case PromptKind::other: break;
     }
+    if (passkey)
+        b += passkey_form(form, *passkey, "Log on with Passkey") +
+             "<p class=\"or\"><span>or use your password instead</span></p>";
     b += "<form method=\"post\" action=\"/login\">" + hidden(form) +
          "<label for=\"answer\">" + html_escape(label) +
          "</label><input id=\"answer\" name=\"answer\" type=\"" + type + "\" autocomplete=\"" +
          autocomplete + "\"" + extra + " autofocus><button type=\"submit\">Continue</button>" +
          "</form>";
+    if (passkey)
+        b += script_tag;
     return layout("Sign in", b);
 }
 
@@ -157,6 +188,75 @@ std::string signed_out(std::string_view message)
                                     "</p>");
 }
 
+namespace {
+
+std::string day_of(std::int64_t unix_time)
+{
+    return core::to_iso8601(core::from_unix(unix_time)).substr(0, 10);
+}
+
+} // namespace
+
+std::string account(const AccountView& v)
+{
+    std::string b = "<h1>Your account</h1><p class=\"user\">" + html_escape(v.logon_name) +
+                    "</p>";
+    if (!v.notice.empty())
+        b += "<p class=\"notice\" role=\"status\">" + html_escape(v.notice) + "</p>";
+    if (!v.error.empty())
+        b += "<p class=\"error\" role=\"alert\">" + html_escape(v.error) + "</p>";
+    b += "<h2>Passkeys</h2>";
+    if (!v.passkey_logon_allowed)
+        b += "<p class=\"info\">Your account does not allow signing in with a passkey.</p>";
+    if (v.passkeys.empty()) {
+        b += "<p class=\"info\" id=\"no-passkeys\">You have no passkeys yet. A passkey lets "
+             "you sign in with your device's screen lock or a security key instead of a "
+             "password.</p>";
+    } else {
+        b += "<ul class=\"passkeys\">";
+        for (const auto& p : v.passkeys) {
+            const std::string id = html_escape(p.id);
+            b += "<li class=\"passkey\" data-id=\"" + id + "\"><p><strong>" +
+                 html_escape(p.name) + "</strong> <span class=\"kind\">" +
+                 (p.synced ? "synced passkey" : "on one device") + "</span></p><p class=\"when\">"
+                 "Added " + day_of(p.created_at) +
+                 (p.last_used_at ? ", last used " + day_of(*p.last_used_at) : ", never used") +
+                 "</p><form method=\"post\" action=\"/account/passkeys/rename\" "
+                 "class=\"inline\"><input type=\"hidden\" name=\"csrf\" value=\"" +
+                 html_escape(v.csrf) + "\"><input type=\"hidden\" name=\"id\" value=\"" + id +
+                 "\"><input name=\"name\" aria-label=\"New name\" maxlength=\"64\" "
+                 "required value=\"" + html_escape(p.name) +
+                 "\"><button type=\"submit\" class=\"secondary\">Rename</button></form>"
+                 "<form method=\"post\" action=\"/account/passkeys/remove\" class=\"inline\">"
+                 "<input type=\"hidden\" name=\"csrf\" value=\"" + html_escape(v.csrf) +
+                 "\"><input type=\"hidden\" name=\"id\" value=\"" + id +
+                 "\"><button type=\"submit\" class=\"danger\">Remove</button></form></li>";
+        }
+        b += "</ul>";
+    }
+    if (v.passkeys_enabled) {
+        b += "<form id=\"add-passkey\" data-csrf=\"" + html_escape(v.csrf) +
+             "\"><label for=\"passkey-name\">Name of the new passkey (optional)</label>"
+             "<input id=\"passkey-name\" name=\"name\" maxlength=\"64\" "
+             "placeholder=\"for example: work laptop\"><button type=\"submit\" "
+             "id=\"add-passkey-button\">Add a passkey</button><p class=\"error\" "
+             "id=\"passkey-error\" aria-live=\"assertive\" hidden></p></form>" +
+             std::string(script_tag);
+    } else {
+        b += "<p class=\"info\">Passkeys are not set up on this server.</p>";
+    }
+    b += "<p class=\"links\"><a href=\"/logout\">Sign out</a></p>";
+    return layout("Your account", b);
+}
+
+std::string signed_in(std::string_view logon_name)
+{
+    return layout("Signed in", "<h1>Signed in</h1><p class=\"info\">You are signed in as " +
+                                   html_escape(logon_name) +
+                                   ".</p><p class=\"links\"><a href=\"/account\">Your "
+                                   "account: passkeys</a> · <a href=\"/logout\">Sign out</a></p>");
+}
+
 std::string_view stylesheet()
 {
     return R"css(:root { color-scheme: light dark; --accent: #2f5dd8; --bad: #b3261e; }
@@ -190,6 +290,22 @@ button.secondary { background: transparent; color: CanvasText;
 .info { margin: .5rem 0; }
 pre.secret { font: 10px/1 ui-monospace, monospace; overflow-x: auto; padding: .5rem;
              background: #000; color: #fff; border-radius: 6px; }
+h2 { margin: 1.5rem 0 .5rem; font-size: 1.1rem; }
+.notice { margin: .5rem 0; font-weight: 600; }
+.or { display: flex; align-items: center; gap: .75rem; margin: 1.25rem 0 0; opacity: .7;
+      font-size: .9rem; }
+.or::before, .or::after { content: ""; flex: 1; border-top: 1px solid
+                          color-mix(in srgb, CanvasText 20%, transparent); }
+.passkeys { list-style: none; margin: 0; padding: 0; }
+.passkey { padding: .75rem 0; border-top: 1px solid color-mix(in srgb, CanvasText 12%, transparent); }
+.passkey p { margin: 0; }
+.passkey .kind, .passkey .when { opacity: .75; font-size: .85rem; }
+form.inline { display: flex; gap: .5rem; margin-top: .5rem; }
+form.inline input { flex: 1; min-width: 0; padding: .4rem .6rem; }
+form.inline button { width: auto; margin: 0; padding: .4rem .8rem; }
+button.danger { background: transparent; color: var(--bad); border: 1px solid var(--bad); }
+.links { margin-top: 1.5rem; font-size: .9rem; }
+a { color: var(--accent); }
 )css";
 }
 

@@ -98,6 +98,11 @@ HttpResponse Provider::State::route(HttpRequest&& req, const HttpPeer& peer)
         if (post)
             return login_post(req, peer);
     }
+    if (path == "/account" && get)
+        return account_page(req, *target);
+    if (post && (path == "/account/passkeys" || path == "/account/passkeys/options" ||
+                 path == "/account/passkeys/rename" || path == "/account/passkeys/remove"))
+        return account_post(req, path);
     if (path == "/token")
         return token(req);
     if (path == "/userinfo" && (get || post))
@@ -119,6 +124,12 @@ HttpResponse Provider::State::route(HttpRequest&& req, const HttpPeer& peer)
     if (path == "/static/latchkey.css" && get) {
         auto r = text_response(req, http::status::ok, "text/css; charset=utf-8",
                                std::string(pages::stylesheet()));
+        r.set(http::field::cache_control, "public, max-age=3600");
+        return r;
+    }
+    if (path == "/static/passkey.js" && get) {
+        auto r = text_response(req, http::status::ok, "text/javascript; charset=utf-8",
+                               std::string(pages::passkey_script()));
         r.set(http::field::cache_control, "public, max-age=3600");
         return r;
     }

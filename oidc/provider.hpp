@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 // Provider: the OpenID Connect endpoints over the daemon's one AuthEngine.
 //
+//   /account ──► the signed-in user's own passkeys (add, rename, remove)
 //   /authorize ──► checks the client, redirect URI, PKCE, prompt/max_age
 //       │ SSO session good enough? ──yes──► code ──► 302 redirect_uri?code&state
 //       ▼ no (prompt=none: login_required)
-//   /login pages ──► AuthEngine dialogue (password, TOTP, enrolment) ──► SSO session ──► code
+//   /login pages ──► AuthEngine dialogue (password, TOTP, enrolment) or a passkey
+//                    ──► SSO session ──► code
 //   /token ──► code (single use, PKCE) or refresh token (rotated, reuse kills the family),
 //              or client_credentials with an access key (seed 004)
 //              ──► ID token (client's alg), access token (JWT, RFC 9068), refresh token
@@ -19,6 +21,7 @@
 
 #include "core/clock.hpp"
 #include "credentials/access_keys.hpp"
+#include "credentials/passkeys.hpp"
 #include "directory/audit.hpp"
 #include "credentials/auth_engine.hpp"
 #include "directory/directory.hpp"
@@ -40,6 +43,8 @@ struct ProviderConfig {
     std::chrono::seconds refresh_grace{10};
     std::chrono::seconds logon_lifetime{600}; ///< a logon page left open this long expires
     std::chrono::milliseconds backchannel_timeout{5000}; ///< per back-channel logout POST
+    /// The WebAuthn relying party of the pages; passkeys are offered only when its id is set.
+    credentials::PasskeySettings passkeys;
 };
 
 class Provider final : public Admin {

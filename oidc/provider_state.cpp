@@ -71,12 +71,23 @@ std::vector<std::string> amr_of(std::string_view method)
 {
     if (method == "pwd")
         return {"pwd"};
+    // A passkey: a hardware-bound or a synced (software) key, user presence, and the
+    // authenticator's own PIN or biometrics when it verified the user (RFC 8176 §2).
+    if (method.substr(0, 3) == "hwk" || method.substr(0, 3) == "swk") {
+        std::vector<std::string> amr{std::string(method.substr(0, 3)), "user"};
+        if (method.substr(3) == "+uv") {
+            amr.emplace_back("pin");
+            amr.emplace_back("mfa");
+        }
+        return amr;
+    }
     return {"pwd", "otp", "mfa"};
 }
 
 std::string_view acr_of(std::string_view method)
 {
-    return method == "pwd" ? acr_pwd : acr_mfa;
+    const auto amr = amr_of(method);
+    return std::find(amr.begin(), amr.end(), "mfa") == amr.end() ? acr_pwd : acr_mfa;
 }
 
 } // namespace detail
@@ -107,6 +118,7 @@ Provider::State::State(ProviderConfig c,
     , clients(s, b, a, k)
     , backchannel(cfg.backchannel_timeout,
                   [this](const LogoutDelivery& out, const core::Status& st) { delivered(out, st); })
+    , passkeys(s, d, a)
 {
 }
 

@@ -25,10 +25,13 @@
 
 #include "core/clock.hpp"
 #include "core/result.hpp"
+#include "credentials/ceremonies.hpp"
+#include "credentials/passkeys.hpp"
 #include "oidc/backchannel.hpp"
 #include "oidc/clients.hpp"
 #include "oidc/http_server.hpp"
 #include "oidc/keyring.hpp"
+#include "oidc/pages.hpp"
 #include "oidc/provider.hpp"
 #include "oidc/web.hpp"
 
@@ -89,6 +92,10 @@ struct LoginTx {
     bool asked_code = false;
     bool changing_password = false; ///< the dialogue is the required password change
     std::optional<directory::SessionRecord> consent_for; ///< signed in, asking for consent
+    /// The passkey ceremony the page offers (single use: taken by the answer), and its options.
+    std::optional<webauthn::PendingCeremony> passkey;
+    std::string passkey_options;
+    bool then_account = false; ///< opened by /account: go back there once signed in
     core::TimePoint created;
     std::optional<std::string> redirect; ///< set when done: where /authorize/resume goes
 };
@@ -132,6 +139,8 @@ struct Provider::State {
     std::mutex mutex;
     std::map<std::string, LoginTx> logons;   ///< tx id ->
     std::map<std::string, CodeGrant> codes;  ///< token_key(code) ->
+    credentials::Passkeys passkeys;
+    credentials::Ceremonies registrations{{}}; ///< passkeys being added on /account
     std::atomic<std::int64_t> next_prune{0}; ///< unix time of the next store prune
 
     core::TimePoint next_expire{}; ///< mutex held
@@ -175,7 +184,7 @@ struct Provider::State {
     std::string client_name(const LoginTx& tx) const;
     HttpResponse show_username(const HttpRequest& req,
                                const std::string& id,
-                               const LoginTx& tx,
+                               LoginTx& tx,
                                std::string_view prefill,
                                std::string_view error,
                                http::status status = http::status::ok);
@@ -193,7 +202,28 @@ struct Provider::State {
                            const HttpPeer& peer,
                            const std::string& id,
                            LoginTx& tx,
-                           const directory::ResolvedUser& who);
+                           const directory::ResolvedUser& who,
+                           const std::string& method);
+    bool passkeys_enabled() const { return !cfg.passkeys.rp.id.empty(); }
+    /// A fresh passkey ceremony for the page of `tx` (`user` typed, or empty: discoverable);
+    /// nullopt when passkeys are not offered there.
+    std::optional<pages::PasskeyOffer> offer_passkey(LoginTx& tx, const std::string& user);
+    HttpResponse show_prompt(const HttpRequest& req, const std::string& id, LoginTx& tx,
+                             http::status status = http::status::ok);
+    HttpResponse passkey_answer(const HttpRequest& req,
+                                const HttpPeer& peer,
+                                const std::string& id,
+                                LoginTx& tx,
+                                const Params& form);
+
+    // ---- the account page (account.cpp) ----------------------------------------------------
+
+    /// The signed-in user of the request's session, or nullopt (no session, or the user gone).
+    std::optional<directory::ResolvedUser> account_user(const HttpRequest& req);
+    /// The token the account page's forms carry: bound to the session cookie.
+    std::string account_csrf(const HttpRequest& req) const;
+    HttpResponse account_page(const HttpRequest& req, const Target& t);
+    HttpResponse account_post(const HttpRequest& req, const std::string& path);
 
     // ---- /token (token.cpp) -----------------------------------------------------------------
 

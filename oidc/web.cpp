@@ -270,6 +270,13 @@ HttpResponse html_response(const HttpRequest& request, http::status status, std:
     return r;
 }
 
+void allow_passkey_script(HttpResponse& r)
+{
+    r.set("Content-Security-Policy",
+          "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; "
+          "img-src 'self'; frame-ancestors 'none'; base-uri 'none'");
+}
+
 HttpResponse redirect(const HttpRequest& request, std::string_view location, http::status status)
 {
     auto r = text_response(request, status, "text/plain; charset=utf-8", "");

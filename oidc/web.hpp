@@ -56,6 +56,9 @@ HttpResponse json_response(const HttpRequest& request, http::status status,
 HttpResponse oauth_error(const HttpRequest& request, http::status status, std::string_view error,
                          std::string_view description);
 HttpResponse html_response(const HttpRequest& request, http::status status, std::string body);
+/// Lets a page run /static/passkey.js and reach our own origin with fetch(): the only script
+/// latchkey's pages have.
+void allow_passkey_script(HttpResponse& response);
 HttpResponse redirect(const HttpRequest& request, std::string_view location,
                       http::status status = http::status::found);
 HttpResponse text_response(const HttpRequest& request, http::status status,

@@ -10,9 +10,24 @@
 //   {"goto": URL}                        open a page
 //   {"fill": SELECTOR, "value": TEXT}    type into an input
 //   {"click": SELECTOR}                  click, and wait for the navigation it starts
-//   {"expect": TEXT}                     the page shows TEXT
+//   {"expect": TEXT}                     the page shows TEXT (within the step's time)
 //   {"screenshot": PATH, "width": N}     a PNG of the page at that width (phone or desktop)
 //   {"landing": true}                    wait until the browser went to the relying party
+//   {"authenticator": {...}}             plugs in a DevTools virtual authenticator (WebAuthn
+//                                        domain), {"name": N, "transport": "internal"|"usb",
+//                                        "uv": bool, "resident": bool}, in place of the one
+//                                        before (a security key without UV holds no resident
+//                                        keys: chromium would ask for a PIN), whose
+//                                        credentials are kept under its name for its return
+//   {"unplug": true}                     takes the authenticator out (its credentials kept)
+//   {"absent": SELECTOR}                 the page has no such element
+// The report's "authenticators" holds every authenticator of the run with its credentials
+// (private keys too: throwaway), for PAGES_AUTHENTICATORS of the next run.
+//   {"sign_count": N}                    every credential of it now counts from N (a clone)
+//   {"capture": PATH}                    the form body of the next POST to PATH goes into the
+//                                        report's "captured" (a response to replay elsewhere)
+//   {"click_only": SELECTOR}             click, and do not wait for a navigation
+//   {"wait_for": SELECTOR}               wait until the element is there and visible
 // Prints one JSON line: {"ok":true,"landings":[URL...],"texts":[...]} or {"ok":false,
 // "failed_step":N,"error":...,"text":...} (exit 1). Nothing listens at the relying party's
 // origin: its URLs are read from the browser's requests, and answered by a route.
@@ -33,9 +48,47 @@ const { values: opt } = parseArgs({
 const steps = JSON.parse(process.env.PAGES_STEPS || '[]');
 const rpOrigin = opt['rp-origin'];
 
-const report = { ok: false, landings: [], texts: [] };
+const report = { ok: false, landings: [], texts: [], captured: [] };
 let index = -1;
 let page = null;
+let cdp = null;           // the DevTools session of the page, for the WebAuthn domain
+let authenticatorId = null;
+let capturePath = null;
+let pluggedIn = null;     // the name of the authenticator plugged in
+// name -> {options, credentials} of the authenticators not plugged in: from an earlier run
+// (PAGES_AUTHENTICATORS, as its report gave them back), or taken out in this one.
+const unplugged = JSON.parse(process.env.PAGES_AUTHENTICATORS || '{}');
+
+/** Takes the authenticator out, keeping its credentials under its name. */
+async function unplug() {
+    if (!authenticatorId)
+        return;
+    const { credentials } = await cdp.send('WebAuthn.getCredentials', { authenticatorId });
+    unplugged[pluggedIn].credentials = credentials;
+    await cdp.send('WebAuthn.removeVirtualAuthenticator', { authenticatorId });
+    authenticatorId = null;
+}
+
+/** Plugs in the authenticator `a` names: one at a time, as a person would. */
+async function useAuthenticator(a) {
+    if (!cdp) {
+        cdp = await page.context().newCDPSession(page);
+        await cdp.send('WebAuthn.enable', { enableUI: false });
+    }
+    await unplug();
+    const name = a.name || 'default';
+    const known = unplugged[name];
+    const options = known ? known.options : {
+        protocol: 'ctap2', ctap2Version: 'ctap2_1', transport: a.transport || 'internal',
+        hasResidentKey: a.resident !== false, hasUserVerification: a.uv !== false,
+        isUserVerified: a.uv !== false, automaticPresenceSimulation: true,
+    };
+    ({ authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', { options }));
+    for (const credential of known ? known.credentials : [])
+        await cdp.send('WebAuthn.addCredential', { authenticatorId, credential });
+    unplugged[name] = { options, credentials: [] };
+    pluggedIn = name;
+}
 
 async function text() {
     return page ? (await page.textContent('body').catch(() => '')) || '' : '';
@@ -67,6 +120,15 @@ try {
             body: '<!doctype html><title>relying party</title><p>back at the relying party</p>',
         }));
     page = await context.newPage();
+    report.console = [];
+    page.on('console', (m) => report.console.push(`${m.type()}: ${m.text()}`.slice(0, 300)));
+    page.on('request', (request) => {
+        if (capturePath && request.method() === 'POST' &&
+            new URL(request.url()).pathname === capturePath) {
+            report.captured.push(request.postData() || '');
+            capturePath = null;
+        }
+    });
     let landingsBefore = 0;
     for (index = 0; index < steps.length; ++index) {
         const s = steps[index];
@@ -86,14 +148,39 @@ try {
                 page.click(s.click),
             ]);
         } else if (s.expect) {
-            const t = await text();
-            if (!t.includes(s.expect))
-                throw new Error(`the page does not show ${JSON.stringify(s.expect)}`);
+            // Waits a while: a page's script may still be at work (a passkey's sign-in).
+            const deadline = Date.now() + STEP_TIMEOUT_MS;
+            while (!(await text()).includes(s.expect)) {
+                if (Date.now() > deadline)
+                    throw new Error(`the page does not show ${JSON.stringify(s.expect)}`);
+                await new Promise((r) => setTimeout(r, 100));
+            }
         } else if (s.screenshot) {
             await page.setViewportSize({ width: s.width || 1000, height: s.height || 760 });
             await page.screenshot({ path: s.screenshot, fullPage: true });
         } else if (s.landing) {
             await waitForLanding(landingsBefore);
+        } else if (s.authenticator) {
+            await useAuthenticator(s.authenticator);
+        } else if (s.unplug) {
+            await unplug();
+        } else if (s.absent) {
+            if (await page.locator(s.absent).count() !== 0)
+                throw new Error(`the page has ${s.absent}`);
+        } else if (s.sign_count !== undefined) {
+            const { credentials } = await cdp.send('WebAuthn.getCredentials', { authenticatorId });
+            for (const c of credentials) {
+                await cdp.send('WebAuthn.removeCredential',
+                    { authenticatorId, credentialId: c.credentialId });
+                await cdp.send('WebAuthn.addCredential',
+                    { authenticatorId, credential: { ...c, signCount: s.sign_count } });
+            }
+        } else if (s.capture) {
+            capturePath = s.capture;
+        } else if (s.click_only) {
+            await page.click(s.click_only);
+        } else if (s.wait_for) {
+            await page.locator(s.wait_for).waitFor({ state: 'visible' });
         } else {
             throw new Error(`unknown step ${JSON.stringify(s)}`);
         }
@@ -105,6 +192,12 @@ try {
     report.error = String(e?.message || e);
     report.text = (await text()).replace(/\s+/g, ' ').trim().slice(0, 1000);
 } finally {
+    if (authenticatorId) {
+        const { credentials } = await cdp.send('WebAuthn.getCredentials', { authenticatorId })
+            .catch(() => ({ credentials: unplugged[pluggedIn].credentials }));
+        unplugged[pluggedIn].credentials = credentials;
+    }
+    report.authenticators = unplugged;
     await browser.close();
 }
 console.log(JSON.stringify(report));

@@ -29,13 +29,22 @@ TEST(Ceremonies, GivesACeremonyBackOnceOnly)
     const auto id = c.put("alice", pending("one"), t0);
     ASSERT_TRUE(id);
     EXPECT_EQ(id->size(), 43U); // 32 random bytes, base64url
-    const auto taken = c.take(*id, t0);
+    const auto taken = c.take(*id, "alice", t0);
     ASSERT_TRUE(taken);
     EXPECT_EQ(taken->challenge, "one");
     // A replayed answer finds nothing.
-    EXPECT_FALSE(c.take(*id, t0));
-    EXPECT_FALSE(c.take("made-up", t0));
+    EXPECT_FALSE(c.take(*id, "alice", t0));
+    EXPECT_FALSE(c.take("made-up", "alice", t0));
     EXPECT_EQ(c.size(), 0U);
+}
+
+TEST(Ceremonies, GiveNothingToAnotherOwnerAndForgetTheCeremony)
+{
+    Ceremonies c({4, 100});
+    const auto id = c.put("alice", pending("one"), t0);
+    ASSERT_TRUE(id);
+    EXPECT_FALSE(c.take(*id, "bob", t0));
+    EXPECT_FALSE(c.take(*id, "alice", t0)); // a leaked id is spent
 }
 
 TEST(Ceremonies, ForgetAnExpiredCeremony)
@@ -43,7 +52,7 @@ TEST(Ceremonies, ForgetAnExpiredCeremony)
     Ceremonies c({4, 100});
     const auto id = c.put("alice", pending("one", t0 + std::chrono::seconds(60)), t0);
     ASSERT_TRUE(id);
-    EXPECT_FALSE(c.take(*id, t0 + std::chrono::seconds(60)));
+    EXPECT_FALSE(c.take(*id, "alice", t0 + std::chrono::seconds(60)));
     EXPECT_EQ(c.size(), 0U); // and taking it removed it
     ASSERT_TRUE(c.put("alice", pending("two", t0 + std::chrono::seconds(60)), t0));
     ASSERT_TRUE(c.put("bob", pending("three"), t0 + std::chrono::seconds(61)));
@@ -58,9 +67,9 @@ TEST(Ceremonies, LetAUsersOldestCeremonyGiveWayToItsNewest)
     const auto third = c.put("alice", pending("3"), t0);
     ASSERT_TRUE(first && second && third);
     EXPECT_EQ(c.size(), 2U);
-    EXPECT_FALSE(c.take(*first, t0));
-    EXPECT_EQ(c.take(*second, t0)->challenge, "2");
-    EXPECT_EQ(c.take(*third, t0)->challenge, "3");
+    EXPECT_FALSE(c.take(*first, "alice", t0));
+    EXPECT_EQ(c.take(*second, "alice", t0)->challenge, "2");
+    EXPECT_EQ(c.take(*third, "alice", t0)->challenge, "3");
 }
 
 TEST(Ceremonies, RefuseNewOwnersWhenTheTotalIsReached)
@@ -87,7 +96,7 @@ TEST(Ceremonies, HandOutEachCeremonyToOneThreadOnly)
     for (int t = 0; t < 4; ++t)
         threads.emplace_back([&] {
             for (const auto& id : ids)
-                if (c.take(id, t0))
+                if (c.take(id, "alice", t0))
                     ++taken;
         });
     for (auto& t : threads)

@@ -61,7 +61,7 @@ def pages(steps):
     lines = [line for line in p.stdout.splitlines() if line.startswith("{")]
     expect(lines, f"pages.mjs printed no report: {p.returncode}\n{p.stderr[-3000:]}")
     report = json.loads(lines[-1])
-    expect(report["ok"], f"pages.mjs failed at step {report.get('failed_step')}: "
+    expect(report["ok"], f"pages.mjs failed at step {report.get('failed_step')}: console {report.get('console')} "
            f"{report.get('error')}\npage: {report.get('text')}\n{p.stderr[-2000:]}")
     return report
 

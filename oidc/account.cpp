@@ -1,0 +1,226 @@
+// SPDX-License-Identifier: Apache-2.0
+// The self-service account page: a signed-in user's own passkeys, through the browser session
+// the sign-in pages opened.
+//
+//   GET  /account                      the page (no session: sign in first, then back here)
+//   POST /account/passkeys/options     {ceremony, options} for navigator.credentials.create()
+//   POST /account/passkeys             the new credential (JSON) ──► verified, stored, audited
+//   POST /account/passkeys/rename      a form: id, name
+//   POST /account/passkeys/remove      a form: id (never the last way in)
+//
+// Every POST carries the page's token, which is bound to the session cookie (and the cookie is
+// SameSite=Lax): another site can neither read it nor post without it.
+#include <cctype>
+#include <string>
+#include <string_view>
+
+#include <boost/json.hpp>
+
+#include "core/log.hpp"
+#include "core/secret.hpp"
+#include "oidc/pages.hpp"
+#include "oidc/provider_state.hpp"
+#include "oidc/web.hpp"
+
+namespace latchkey::oidc {
+
+namespace {
+
+namespace json = boost::json;
+
+HttpResponse json_error(const HttpRequest& req, http::status status, std::string_view message)
+{
+    json::object o;
+    o["error"] = message;
+    return json_response(req, status, o);
+}
+
+/// What the account page says after a change it redirected from (`?done=`); nothing else is
+/// echoed from the address.
+std::string_view notice_of(std::string_view done)
+{
+    if (done == "added")
+        return "Passkey added.";
+    if (done == "renamed")
+        return "Passkey renamed.";
+    if (done == "removed")
+        return "Passkey removed.";
+    return {};
+}
+
+} // namespace
+
+using namespace detail;
+
+std::optional<directory::ResolvedUser> Provider::State::account_user(const HttpRequest& req)
+{
+    const auto s = session_of(req);
+    if (!s)
+        return std::nullopt;
+    auto who = directory.resolve_id(s->user_id);
+    if (!who)
+        return std::nullopt;
+    return std::move(*who);
+}
+
+std::string Provider::State::account_csrf(const HttpRequest& req) const
+{
+    const auto c = cookie(req, session_cookie);
+    return c ? token_key("account-form:" + *c) : std::string();
+}
+
+HttpResponse Provider::State::account_page(const HttpRequest& req, const Target& t)
+{
+    const auto who = account_user(req);
+    if (!who) {
+        // Sign in at the general portal, which comes back here.
+        return redirect(req, "/login?return=account", http::status::see_other);
+    }
+    pages::AccountView v;
+    v.logon_name = who->user.name + "@" + who->account.default_domain;
+    v.csrf = account_csrf(req);
+    v.passkeys_enabled = passkeys_enabled();
+    v.passkey_logon_allowed = who->account.settings.allow_passkey_logon;
+    if (const auto done = t.query.find("done"); done != t.query.end())
+        v.notice = std::string(notice_of(done->second));
+    auto stored = store.passkeys(who->user.id);
+    if (!stored)
+        return html_response(req, http::status::service_unavailable,
+                             pages::problem("Your account", "latchkey cannot read your "
+                                                            "passkeys right now."));
+    for (const auto& p : *stored)
+        v.passkeys.push_back(credentials::Passkeys::info(p, v.logon_name));
+    auto r = html_response(req, http::status::ok, pages::account(v));
+    allow_passkey_script(r);
+    return r;
+}
+
+HttpResponse Provider::State::account_post(const HttpRequest& req, const std::string& path)
+{
+    const auto who = account_user(req);
+    const bool json_body = path == "/account/passkeys";
+    if (!who)
+        return json_body ? json_error(req, http::status::unauthorized,
+                                      "You are no longer signed in; sign in again.")
+                         : redirect(req, "/login?return=account", http::status::see_other);
+    const std::string expected = account_csrf(req);
+    const auto now = clock.now();
+
+    if (json_body) {
+        if (req[http::field::content_type].substr(0, 16) != "application/json")
+            return json_error(req, http::status::unsupported_media_type, "Expected JSON.");
+        json::error_code ec;
+        json::value body = json::parse(req.body(), ec);
+        if (ec || !body.is_object())
+            return json_error(req, http::status::bad_request, "Expected a JSON object.");
+        const auto& o = body.as_object();
+        const auto text = [&](std::string_view k) -> std::string {
+            const auto* v = o.if_contains(k);
+            return v && v->is_string() ? std::string(v->as_string()) : std::string();
+        };
+        if (expected.empty() || !core::constant_time_equal(text("csrf"), expected))
+            return json_error(req, http::status::forbidden,
+                              "The request did not come from your account page.");
+        const auto* credential = o.if_contains("credential");
+        if (credential == nullptr || !credential->is_object())
+            return json_error(req, http::status::bad_request, "No credential was sent.");
+        const auto pending = registrations.take(text("ceremony"), who->user.id, now);
+        if (!pending)
+            return json_error(req, http::status::bad_request,
+                              "This request to add a passkey has expired; try again.");
+        auto added = passkeys.finish_registration(*who, *pending, json::serialize(*credential),
+                                                  text("name"), cfg.passkeys, now);
+        if (!added) {
+            const auto& e = added.error();
+            // What went wrong in words for the person; the precise reason is in the audit.
+            std::string message = "The passkey was not added: it did not pass the checks.";
+            if (e.is(core::Errc::already_exists))
+                message = "This passkey is registered already.";
+            else if (e.is(core::Errc::invalid_argument) || e.is(core::Errc::policy_violation))
+                message = e.message;
+            else if (e.is(core::Errc::store_failed))
+                message = "latchkey cannot store the passkey right now.";
+            return json_error(req, http::status::bad_request, message);
+        }
+        json::object ok;
+        ok["id"] = added->id;
+        ok["name"] = added->name;
+        return json_response(req, http::status::ok, ok);
+    }
+
+    const bool options = path == "/account/passkeys/options";
+    if (req[http::field::content_type].substr(0, 33) != "application/x-www-form-urlencoded")
+        return html_response(req, http::status::unsupported_media_type,
+                             pages::problem("Your account", "Unexpected form encoding."));
+    auto form = parse_params(req.body());
+    if (!form)
+        return options ? json_error(req, http::status::bad_request, form.error().message)
+                       : html_response(req, http::status::bad_request,
+                                       pages::problem("Your account", form.error().message));
+    const auto field = [&](std::string_view k) {
+        const auto it = form->find(k);
+        return it == form->end() ? std::string() : it->second;
+    };
+    if (expected.empty() || !core::constant_time_equal(field("csrf"), expected))
+        return options ? json_error(req, http::status::forbidden,
+                                    "The request did not come from your account page.")
+                       : html_response(req, http::status::forbidden,
+                                       pages::problem("Your account", "The form did not come "
+                                                                      "from your account page."));
+    if (options) {
+        if (!passkeys_enabled())
+            return json_error(req, http::status::not_found,
+                              "Passkeys are not set up on this server.");
+        auto begun = passkeys.begin_registration(*who, cfg.passkeys, now);
+        if (!begun)
+            return json_error(req,
+                              begun.error().is(core::Errc::policy_violation)
+                                  ? http::status::conflict
+                                  : http::status::service_unavailable,
+                              begun.error().is(core::Errc::policy_violation)
+                                  ? begun.error().message
+                                  : "latchkey cannot start a passkey right now.");
+        auto ceremony = registrations.put(who->user.id, std::move(begun->pending), now);
+        if (!ceremony)
+            return json_error(req, http::status::service_unavailable, ceremony.error().message);
+        json::object o;
+        o["ceremony"] = *ceremony;
+        o["options"] = json::parse(begun->json);
+        return json_response(req, http::status::ok, o);
+    }
+
+    core::Status st;
+    std::string done;
+    if (path == "/account/passkeys/rename") {
+        st = passkeys.rename(*who, field("id"), field("name"));
+        done = "renamed";
+    } else {
+        st = passkeys.remove_own(*who, field("id"));
+        done = "removed";
+    }
+    if (st)
+        return redirect(req, "/account?done=" + done, http::status::see_other);
+    // The page again, with why.
+    pages::AccountView v;
+    v.logon_name = who->user.name + "@" + who->account.default_domain;
+    v.csrf = expected;
+    v.passkeys_enabled = passkeys_enabled();
+    v.passkey_logon_allowed = who->account.settings.allow_passkey_logon;
+    v.error = st.error().is(core::Errc::store_failed)
+                  ? "latchkey cannot change your passkeys right now."
+                  : st.error().message;
+    if (!v.error.empty())
+        v.error[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(v.error[0])));
+    if (auto stored = store.passkeys(who->user.id))
+        for (const auto& p : *stored)
+            v.passkeys.push_back(credentials::Passkeys::info(p, v.logon_name));
+    auto r =
+        html_response(req,
+                      st.error().is(core::Errc::failed_precondition) ? http::status::conflict
+                                                                     : http::status::bad_request,
+                      pages::account(v));
+    allow_passkey_script(r);
+    return r;
+}
+
+} // namespace latchkey::oidc
