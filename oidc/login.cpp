@@ -22,6 +22,19 @@ namespace {
 
 using proto::Outcome;
 
+/// A logon at the pages: any account of the directory, from the browser's address.
+credentials::LogonRequest page_logon(std::string user, const HttpPeer& peer)
+{
+    credentials::LogonRequest r;
+    r.service = "oidc";
+    r.user = std::move(user);
+    r.rhost = peer.address;
+    r.directory_wide = true;
+    return r;
+}
+
+const credentials::Caller pages_caller{std::nullopt, 0, "oidc"};
+
 } // namespace
 
 using namespace detail;
@@ -262,12 +275,7 @@ HttpResponse Provider::State::advance(
         if (user.empty() || user.size() > 320)
             return show_username(req, id, tx, "", "Type your user name as name@domain.",
                                  http::status::bad_request);
-        credentials::LogonRequest r;
-        r.service = "oidc";
-        r.user = user;
-        r.rhost = peer.address;
-        r.directory_wide = true;
-        auto started = engine.begin_logon(r, credentials::Caller{std::nullopt, 0, "oidc"});
+        auto started = engine.begin_logon(page_logon(user, peer), pages_caller);
         tx.user = user;
         tx.asked_code = false; // a new logon: what an earlier attempt was asked counts nothing
         tx.changing_password = false;
@@ -308,7 +316,7 @@ HttpResponse Provider::State::advance(
         // Expired, or to be changed at next logon: the engine's own change dialogue, which
         // starts at the new password (the current one was just proven).
         auto started = engine.begin_required_change(
-            *who, credentials::Caller{std::nullopt, 0, "oidc"}, "oidc", check.message);
+            *who, pages_caller, "oidc", check.message);
         tx.changing_password = true;
         tx.dialogue = std::move(started.dialogue);
         tx.step = std::move(started.step);
@@ -355,13 +363,7 @@ HttpResponse Provider::State::passkey_answer(const HttpRequest& req,
         response.signature = *signature;
         if (!handle->empty())
             response.user_handle = *handle;
-        credentials::LogonRequest r;
-        r.service = "oidc";
-        r.user = typed;
-        r.rhost = peer.address;
-        r.directory_wide = true;
-        result = engine.passkey_logon(r, *pending, response,
-                                      credentials::Caller{std::nullopt, 0, "oidc"});
+        result = engine.passkey_logon(page_logon(typed, peer), *pending, response, pages_caller);
         message = result.verdict.message;
     }
     if (result.verdict.outcome == Outcome::success && result.who) {
@@ -376,12 +378,7 @@ HttpResponse Provider::State::passkey_answer(const HttpRequest& req,
     if (message.empty())
         message = "Sign-in failed.";
     if (!typed.empty()) {
-        credentials::LogonRequest r;
-        r.service = "oidc";
-        r.user = typed;
-        r.rhost = peer.address;
-        r.directory_wide = true;
-        auto started = engine.begin_logon(r, credentials::Caller{std::nullopt, 0, "oidc"});
+        auto started = engine.begin_logon(page_logon(typed, peer), pages_caller);
         if (started.dialogue && started.step.prompt) {
             tx.user = typed;
             tx.changing_password = false;

@@ -73,6 +73,15 @@ def typed_sign_in(user=ALICE):
             {"click": "button[type=submit]"}]
 
 
+def account_page_with_password():
+    """The steps to /account, signing in there with alice's password on the way."""
+    return [{"goto": f"{o.ISSUER}/account"},
+            {"fill": "#username", "value": ALICE},
+            {"click": "button[type=submit]"},
+            {"fill": "#answer", "value": o.PASSWORDS["alice"]},
+            {"click": "button[type=submit]"}]
+
+
 def fresh_logon(user=None):
     """A sign-in opened by plain HTTP at the general portal, up to the page that offers a
     passkey (the user name page, or the password page of `user`); returns its form fields and
@@ -121,11 +130,7 @@ def laptop_credential():
 
 def test_a_passkey_added_on_the_account_page_signs_in_to_a_client_without_a_password():
     report = pages([
-        {"goto": f"{o.ISSUER}/account"},
-        {"fill": "#username", "value": ALICE},
-        {"click": "button[type=submit]"},
-        {"fill": "#answer", "value": o.PASSWORDS["alice"]},
-        {"click": "button[type=submit]"},
+        *account_page_with_password(),
         {"expect": "You have no passkeys yet"},
         {"authenticator": {"name": "laptop", "transport": "internal", "uv": True}},
         {"fill": "#passkey-name", "value": "Laptop"},
@@ -192,11 +197,7 @@ def test_a_response_made_for_another_origin_is_refused_and_the_same_for_ours_is_
 
 def test_two_passkeys_one_without_user_verification_and_the_removed_one_is_refused():
     report = pages([
-        {"goto": f"{o.ISSUER}/account"},
-        {"fill": "#username", "value": ALICE},
-        {"click": "button[type=submit]"},
-        {"fill": "#answer", "value": o.PASSWORDS["alice"]},
-        {"click": "button[type=submit]"},
+        *account_page_with_password(),
         {"expect": "Laptop"},
         {"authenticator": {"name": "key", "transport": "usb", "uv": False, "resident": False}},
         {"fill": "#passkey-name", "value": "Security key"},
