@@ -1726,3 +1726,142 @@ TEST(PostLogoutToken, RefusesANonHttpUriAndReportsAnUnreachableClient)
 
 } // namespace
 } // namespace latchkey::oidc
+
+// ---- passkeys on the pages and the account page -------------------------------------------
+
+namespace latchkey::oidc {
+namespace {
+
+class AccountPageTest : public ProviderTest {
+protected:
+    void SetUp() override
+    {
+        ProviderTest::SetUp();
+        if (HasFatalFailure())
+            return;
+        provider_.reset();
+        ProviderConfig cfg;
+        cfg.issuer = std::string(issuer);
+        cfg.passkeys.rp = {"localhost", "latchkey", {std::string(issuer)}, false, {}};
+        provider_ = std::make_unique<Provider>(cfg, *store_, *directory_, *engine_, *access_keys_,
+                                               *box_, *audit_, clock_);
+        ASSERT_TRUE(provider_->start());
+    }
+
+    HttpResponse
+    post_json(const std::string& target, const std::string& body, const std::string& session)
+    {
+        HttpRequest r{http::verb::post, target, 11};
+        r.set(http::field::host, "localhost:8080");
+        r.set(http::field::content_type, "application/json");
+        r.set(http::field::cookie, "lk_session=" + session);
+        r.body() = body;
+        r.prepare_payload();
+        return provider_->handle(std::move(r), peer_);
+    }
+
+    /// The account page's token, read from the page as the script reads it.
+    std::string csrf_of(const HttpResponse& page)
+    {
+        const std::string& b = page.body();
+        const auto at = b.find("data-csrf=\"");
+        if (at == std::string::npos)
+            return {};
+        const auto start = at + 11;
+        return b.substr(start, b.find('"', start) - start);
+    }
+};
+
+TEST_F(AccountPageTest, AsksToSignInFirstAndTheSignInComesBackToIt)
+{
+    const auto r = get("/account");
+    EXPECT_EQ(r.result(), http::status::see_other);
+    EXPECT_EQ(header(r, http::field::location), "/login?return=account");
+    const auto page = get("/login?return=account");
+    ASSERT_EQ(page.result(), http::status::ok);
+    const std::string tx = hidden(page.body(), "tx");
+    const std::string csrf = hidden(page.body(), "csrf");
+    auto step =
+        post("/login", encode({{"tx", tx}, {"csrf", csrf}, {"username", std::string(alice)}}));
+    ASSERT_EQ(step.result(), http::status::ok);
+    // The password step offers alice's passkey in place of the password, with the one script.
+    EXPECT_TRUE(contains(step.body(), "Log on with Passkey")) << step.body();
+    EXPECT_TRUE(contains(std::string(step["Content-Security-Policy"]), "script-src 'self'"));
+    step = post("/login",
+                encode({{"tx", tx}, {"csrf", csrf}, {"answer", std::string(alice_password)}}));
+    EXPECT_EQ(step.result(), http::status::see_other) << step.body();
+    EXPECT_EQ(header(step, http::field::location), "/account");
+    const auto account = get("/account", session_cookie_of(step));
+    ASSERT_EQ(account.result(), http::status::ok);
+    EXPECT_TRUE(contains(account.body(), "You have no passkeys yet")) << account.body();
+    EXPECT_TRUE(contains(account.body(), std::string(alice)));
+}
+
+TEST_F(AccountPageTest, ItsRequestsNeedTheSessionsToken)
+{
+    sign_in(authorize(webapp_request()), alice, alice_password);
+    const auto page = get("/account", session_);
+    const std::string csrf = csrf_of(page);
+    ASSERT_EQ(csrf.size(), 43U) << page.body();
+    auto r = post("/account/passkeys/options", encode({{"csrf", "forged"}}), session_);
+    EXPECT_EQ(r.result(), http::status::forbidden);
+    r = post("/account/passkeys/remove", encode({{"id", "x"}}), session_);
+    EXPECT_EQ(r.result(), http::status::forbidden);
+    r = post_json("/account/passkeys", R"({"csrf":"forged","ceremony":"c","credential":{}})",
+                  session_);
+    EXPECT_EQ(r.result(), http::status::forbidden);
+    // Another session's token is no good either.
+    r = post("/account/passkeys/options", encode({{"csrf", csrf}}), "someone-elses-cookie");
+    EXPECT_EQ(r.result(), http::status::see_other);
+
+    r = post("/account/passkeys/options", encode({{"csrf", csrf}}), session_);
+    ASSERT_EQ(r.result(), http::status::ok) << r.body();
+    const auto started = json_of(r);
+    EXPECT_EQ(str(started, "ceremony").size(), 43U);
+    const auto& options = started.at("options").as_object();
+    EXPECT_EQ(options.at("rp").as_object().at("id").as_string(), "localhost");
+    EXPECT_EQ(options.at("user").as_object().at("name").as_string(), std::string(alice));
+    // A made-up ceremony, or a malformed credential, adds nothing.
+    r = post_json("/account/passkeys",
+                  R"({"csrf":")" + csrf + R"(","ceremony":"made-up","credential":{}})", session_);
+    EXPECT_EQ(r.result(), http::status::bad_request);
+    EXPECT_TRUE(contains(r.body(), "expired")) << r.body();
+    r = post_json("/account/passkeys",
+                  R"({"csrf":")" + csrf + R"(","ceremony":")" + str(started, "ceremony") +
+                      R"(","credential":{"id":"AA"}})",
+                  session_);
+    EXPECT_EQ(r.result(), http::status::bad_request);
+    // The ceremony was spent by that failure: a retry must start again.
+    r = post_json("/account/passkeys",
+                  R"({"csrf":")" + csrf + R"(","ceremony":")" + str(started, "ceremony") +
+                      R"(","credential":{"id":"AA"}})",
+                  session_);
+    EXPECT_TRUE(contains(r.body(), "expired")) << r.body();
+    r = post_json("/account/passkeys", "not json", session_);
+    EXPECT_EQ(r.result(), http::status::bad_request);
+    EXPECT_TRUE(store_->passkeys(user_id("alice"))->empty());
+}
+
+TEST_F(AccountPageTest, ThePasskeyScriptIsServedAndPagesWithoutPasskeysRunNone)
+{
+    const auto js = get("/static/passkey.js");
+    EXPECT_EQ(js.result(), http::status::ok);
+    EXPECT_EQ(header(js, http::field::content_type), "text/javascript; charset=utf-8");
+    EXPECT_TRUE(contains(js.body(), "navigator.credentials.get"));
+    // The general portal offers a discoverable sign-in, also in the user name's autofill.
+    const auto portal = get("/login");
+    EXPECT_TRUE(contains(portal.body(), "autocomplete=\"username webauthn\"")) << portal.body();
+    EXPECT_TRUE(contains(portal.body(), "data-conditional")) << portal.body();
+    // Without a relying party (the provider of ProviderTest), no passkey and no script.
+    ProviderConfig cfg;
+    cfg.issuer = std::string(issuer);
+    provider_ = std::make_unique<Provider>(cfg, *store_, *directory_, *engine_, *access_keys_,
+                                           *box_, *audit_, clock_);
+    ASSERT_TRUE(provider_->start());
+    const auto plain = get("/login");
+    EXPECT_FALSE(contains(plain.body(), "passkey")) << plain.body();
+    EXPECT_FALSE(contains(std::string(plain["Content-Security-Policy"]), "script-src"));
+}
+
+} // namespace
+} // namespace latchkey::oidc
