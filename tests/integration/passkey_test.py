@@ -33,6 +33,8 @@ D = None
 ALICE = f"alice@{o.DOMAIN}"
 ACR_MFA = "urn:latchkey:acr:mfa"
 REFUSED = "the passkey was not accepted"
+# With LATCHKEY_SCREENSHOTS=DIR the runs also take the pictures of docs/passkeys.md there.
+SHOTS = os.environ.get("LATCHKEY_SCREENSHOTS")
 AUTHENTICATORS = {}  # name -> the virtual authenticator and its credentials, run to run
 CAPTURED = []        # the form of a passkey sign-in that succeeded, to replay
 
@@ -66,9 +68,15 @@ def authorize_url(**extra):
     return f"{o.ISSUER}/authorize?" + urllib.parse.urlencode(o.authorize_query("app", **extra))
 
 
-def typed_sign_in(user=ALICE):
+def shot(name, width=480):
+    """A screenshot step for docs/passkeys.md when LATCHKEY_SCREENSHOTS is set."""
+    return [{"screenshot": os.path.join(SHOTS, name), "width": width}] if SHOTS else []
+
+
+def typed_sign_in(user=ALICE, screenshot=None):
     """The steps to the password page of `user` at a client that asks to sign in again."""
     return [{"goto": authorize_url(prompt="login")},
+            *(shot(screenshot, 1000) if screenshot else []),
             {"fill": "#username", "value": user},
             {"click": "button[type=submit]"}]
 
@@ -139,8 +147,9 @@ def test_a_passkey_added_on_the_account_page_signs_in_to_a_client_without_a_pass
         {"expect": "Laptop"},
         # Out while the name is typed: the user-name page would offer it in the autofill.
         {"unplug": True},
-        *typed_sign_in(),
+        *typed_sign_in(screenshot="sign-in.png"),
         {"expect": "Log on with Passkey"},
+        *shot("passkey-sign-in.png"),
         {"authenticator": {"name": "laptop"}},
         {"capture": "/login"},
         {"click": "#passkey-button"},
@@ -203,6 +212,7 @@ def test_two_passkeys_one_without_user_verification_and_the_removed_one_is_refus
         {"fill": "#passkey-name", "value": "Security key"},
         {"click": "#add-passkey-button"},
         {"expect": "Passkey added."},
+        *shot("account-passkeys.png"),
         {"unplug": True},
         *typed_sign_in(),
         {"authenticator": {"name": "key"}},
@@ -236,6 +246,7 @@ def test_a_counter_that_went_back_is_refused_and_the_password_still_works():
         {"click": "#passkey-button"},
         {"expect": "Authentication failed: the passkey was not accepted."},
         {"expect": "or use your password instead"},
+        *shot("passkey-refused.png"),
         {"fill": "#answer", "value": o.PASSWORDS["alice"]},
         {"click": "button[type=submit]"},
         {"landing": True},
