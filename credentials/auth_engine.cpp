@@ -10,6 +10,12 @@ namespace latchkey::credentials {
 
 using namespace engine;
 
+Step Dialogue::answer_passkey(const webauthn::PendingCeremony& /*pending*/,
+                              const webauthn::AuthenticationResponse& /*response*/)
+{
+    return verdict(Outcome::denied, "A passkey is not asked for here.");
+}
+
 AuthEngine::AuthEngine(directory::Store& store,
                        directory::Directory& directory,
                        PasswordHasher& hasher,

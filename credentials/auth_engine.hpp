@@ -84,6 +84,19 @@ public:
     /// Whether checking the next answer costs a password hash (so it waits for a hashing
     /// worker); a verification code does not.
     virtual bool answer_is_slow() const { return true; }
+
+    /// How the user was proven once the dialogue succeeded: "pwd", "pwd+otp", "pwd+recovery",
+    /// "pwd+hwk" (a passkey as the second factor), ...
+    virtual std::string method() const { return "pwd"; }
+
+    /// Whether the current prompt may be answered with a passkey instead (the second factor,
+    /// at the OIDC pages).
+    virtual bool accepts_passkey() const { return false; }
+
+    /// A passkey in place of the answer, when accepts_passkey(): the browser's assertion for
+    /// `pending` (options from AuthEngine::begin_passkey_logon for the dialogue's user).
+    virtual Step answer_passkey(const webauthn::PendingCeremony& pending,
+                                const webauthn::AuthenticationResponse& response);
 };
 
 /// A step and, when it asks something, the dialogue that takes the answer.

@@ -299,6 +299,31 @@ struct AuthEngine::Context {
     }
 };
 
+namespace engine {
+
+// What the person sees for every refused passkey: which check failed is for the audit.
+inline constexpr std::string_view passkey_refused =
+    "Authentication failed: the passkey was not accepted. Try again, or use your password.";
+
+/// The verdict on one assertion of a stored passkey (passkey_logon.cpp).
+struct PasskeyCheck {
+    enum class Outcome : std::uint8_t { verified, refused, unavailable };
+    Outcome outcome = Outcome::refused;
+    std::string reason; ///< refused: the library's reason, or counter_race
+    core::Error error;  ///< unavailable: what failed
+    std::string key;    ///< verified: hwk|swk, "+uv" when the user was verified
+    bool user_verified = false;
+};
+
+/// Every check of WebAuthn §7.2 against `key` (whose user the caller has decided), then its
+/// counter stored only if no other sign-in stored one meanwhile.
+PasskeyCheck check_passkey(AuthEngine::Context& c,
+                           const directory::PasskeyRecord& key,
+                           const webauthn::PendingCeremony& pending,
+                           const webauthn::AuthenticationResponse& response);
+
+} // namespace engine
+
 /// The logon dialogue of begin_logon(): password, then the second factor or its enrolment.
 std::unique_ptr<Dialogue> logon_dialogue(AuthEngine::Context& ctx,
                                          LogonRequest request,

@@ -29,6 +29,10 @@ public:
         case State::code: return on_code(a);
         case State::enrol_first: return on_enrol_first(a);
         case State::enrol_second: return on_enrol_second(a);
+        case State::passkey:
+            state_ = State::done;
+            deny_record("passkey_expected");
+            return verdict(Outcome::denied, "Authentication failed: a passkey was expected.");
         case State::done: break;
         }
         return verdict(Outcome::denied, "this logon has already ended");
@@ -36,8 +40,52 @@ public:
 
     bool answer_is_slow() const override { return state_ == State::password; }
 
+    std::string method() const override { return method_; }
+
+    bool accepts_passkey() const override
+    {
+        return (state_ == State::code || state_ == State::passkey) && has_passkeys_;
+    }
+
+    /// A passkey of the user in place of the TOTP code: the second factor.
+    Step answer_passkey(const webauthn::PendingCeremony& pending,
+                        const webauthn::AuthenticationResponse& response) override
+    {
+        if (!accepts_passkey())
+            return verdict(Outcome::denied, "A passkey is not asked for here.");
+        state_ = State::done;
+        method_ = "pwd+passkey";
+        if (const auto until = ctx_.throttled(request_)) {
+            deny_record("source_throttled");
+            return verdict(Outcome::denied, throttled_message(*until));
+        }
+        if (ctx_.locked_now(*who_))
+            return locked();
+        auto stored = ctx_.store.passkey_by_credential(response.id);
+        if (!stored)
+            return unavailable("reading a passkey", stored.error());
+        std::string reason;
+        if (!*stored || (*stored)->user_id != who_->user.id) {
+            reason = *stored ? "credential_of_another_user" : "unknown_credential";
+        } else {
+            const auto checked = check_passkey(ctx_, **stored, pending, response);
+            if (checked.outcome == PasskeyCheck::Outcome::unavailable)
+                return unavailable("checking a passkey", checked.error);
+            if (checked.outcome == PasskeyCheck::Outcome::verified) {
+                // The key's kind, without "+uv": the password is the other factor.
+                method_ = "pwd+" + checked.key.substr(0, 3);
+                return succeed();
+            }
+            reason = checked.reason;
+        }
+        ctx_.count_failure(*who_, caller_, request_.service);
+        ctx_.count_source_failure(request_);
+        deny_record(std::move(reason));
+        return verdict(Outcome::denied, std::string(passkey_refused));
+    }
+
 private:
-    enum class State : std::uint8_t { password, code, enrol_first, enrol_second, done };
+    enum class State : std::uint8_t { password, code, enrol_first, enrol_second, passkey, done };
 
     Step on_password(core::Secret answer)
     {
@@ -119,6 +167,13 @@ private:
     /// policy demands one, else done. Failures are forgotten only once every factor passed.
     Step second_factor(std::optional<core::Secret> inline_code)
     {
+        // At the OIDC pages a passkey can be the second factor, in place of a code.
+        if (caller_.front_door == "oidc") {
+            auto keys = ctx_.store.passkeys(who_->user.id);
+            if (!keys)
+                return unavailable("reading passkeys", keys.error());
+            has_passkeys_ = !keys->empty();
+        }
         if (device_) {
             method_ = "pwd+otp";
             if (inline_code)
@@ -129,6 +184,12 @@ private:
         }
         if (!Mfa::required(who_->account, who_->user))
             return succeed();
+        if (has_passkeys_) {
+            state_ = State::passkey;
+            return prompt(PromptKind::passkey, PromptStyle::echo_off, "Passkey: ",
+                          {line(PromptStyle::info, "Multi-factor authentication is required: "
+                                                   "confirm with one of your passkeys.")});
+        }
         method_ = "pwd+otp";
         const std::string name = who_->user.name + "@" + who_->account.default_domain;
         // Root enrols before its first logon completes, whatever the account's setting.
@@ -311,6 +372,7 @@ private:
     std::string method_ = "pwd";
     std::optional<directory::MfaDeviceRecord> device_;
     std::optional<PendingEnrolment> pending_;
+    bool has_passkeys_ = false; ///< and the front door can take one (the OIDC pages)
 };
 
 } // namespace

@@ -23,10 +23,6 @@ using namespace engine;
 
 namespace {
 
-// What the person sees for every refused assertion: which check failed is for the audit.
-constexpr std::string_view passkey_refused =
-    "Authentication failed: the passkey was not accepted. Try again, or use your password.";
-
 std::string lowercase(std::string s)
 {
     std::transform(s.begin(), s.end(), s.begin(),
@@ -35,6 +31,58 @@ std::string lowercase(std::string s)
 }
 
 } // namespace
+
+namespace engine {
+
+PasskeyCheck check_passkey(AuthEngine::Context& c,
+                           const directory::PasskeyRecord& key,
+                           const webauthn::PendingCeremony& pending,
+                           const webauthn::AuthenticationResponse& response)
+{
+    PasskeyCheck out;
+    const auto unavailable = [&](core::Error e) {
+        out.outcome = PasskeyCheck::Outcome::unavailable;
+        out.error = std::move(e);
+        return out;
+    };
+    if (pending.kind != webauthn::PendingCeremony::Kind::authentication) {
+        out.reason = "wrong_ceremony";
+        return out;
+    }
+    auto handle = c.store.user_handle(key.user_id, core::random_string(webauthn::user_handle_size));
+    if (!handle)
+        return unavailable(handle.error());
+    webauthn::StoredCredential credential;
+    credential.id = key.credential_id;
+    credential.public_key = key.public_key;
+    credential.sign_count = key.sign_count;
+    credential.user_handle = std::move(*handle);
+    credential.backup_eligible = key.backup_eligible;
+    const auto now = c.clock.now();
+    auto verified = webauthn::verify_authentication(pending, response, credential, now);
+    if (!verified) {
+        if (verified.error().code.category() != webauthn::webauthn_category())
+            return unavailable(verified.error());
+        out.reason = std::string(webauthn::reason_name(webauthn::reason_of(verified.error())));
+        return out;
+    }
+    out.key = std::string(verified->backup_eligible ? "swk" : "hwk") +
+              (verified->user_verified ? "+uv" : "");
+    out.user_verified = verified->user_verified;
+    auto used =
+        c.store.use_passkey(key.id, key.sign_count, verified->sign_count, verified->backed_up, now);
+    if (!used)
+        return unavailable(used.error());
+    if (!*used) {
+        // Another sign-in with this key (or a copy of it) stored its counter first.
+        out.reason = "counter_race";
+        return out;
+    }
+    out.outcome = PasskeyCheck::Outcome::verified;
+    return out;
+}
+
+} // namespace engine
 
 bool AuthEngine::offers_passkey(const std::string& typed)
 {
@@ -144,46 +192,21 @@ PasskeyVerdict AuthEngine::passkey_logon(const LogonRequest& request,
     if (!who->account.settings.allow_passkey_logon)
         return deny("passkey_logon_not_allowed",
                     "Passkey logon is not allowed for this account; use your password.");
-    auto handle =
-        c.store.user_handle(who->user.id, core::random_string(webauthn::user_handle_size));
-    if (!handle)
-        return unavailable("reading a user handle", handle.error());
-
-    webauthn::StoredCredential credential;
-    credential.id = key.credential_id;
-    credential.public_key = key.public_key;
-    credential.sign_count = key.sign_count;
-    credential.user_handle = std::move(*handle);
-    credential.backup_eligible = key.backup_eligible;
-    const auto now = c.clock.now();
-    auto verified = webauthn::verify_authentication(pending, response, credential, now);
-    if (!verified) {
-        const auto reason = webauthn::reason_of(verified.error());
-        if (reason == webauthn::Reason::internal &&
-            verified.error().code.category() != webauthn::webauthn_category())
-            return unavailable("verifying a passkey", verified.error());
+    const auto checked = check_passkey(c, key, pending, response);
+    if (checked.outcome == PasskeyCheck::Outcome::unavailable)
+        return unavailable("checking a passkey", checked.error);
+    if (checked.outcome == PasskeyCheck::Outcome::refused) {
         c.count_failure(*who, caller, request.service);
         c.count_source_failure(request);
-        return deny(std::string(webauthn::reason_name(reason)), passkey_refused,
-                    {{"passkey", key.id}});
+        return deny(checked.reason, passkey_refused, {{"passkey", key.id}});
     }
-    method = std::string(verified->backup_eligible ? "swk" : "hwk") +
-             (verified->user_verified ? "+uv" : "");
-    auto used =
-        c.store.use_passkey(key.id, key.sign_count, verified->sign_count, verified->backed_up, now);
-    if (!used)
-        return unavailable("storing a passkey's counter", used.error());
-    if (!*used) {
-        // Another sign-in with this key (or a copy of it) stored its counter first.
-        c.count_failure(*who, caller, request.service);
-        return deny("counter_race", passkey_refused, {{"passkey", key.id}});
-    }
+    method = checked.key;
     if (!who->user.console_logon)
         return deny("logon_disabled", "Console logon is disabled for this user.");
     if (!network_allowed(who->account, request.rhost))
         return deny("network_not_allowed",
                     "Logon from this network is not allowed for this account.");
-    if (Mfa::required(who->account, who->user) && !verified->user_verified)
+    if (Mfa::required(who->account, who->user) && !checked.user_verified)
         return deny("mfa_required",
                     "This account requires multi-factor authentication: use a passkey with "
                     "its PIN or biometrics, or sign in with your password and code.");

@@ -101,7 +101,7 @@ Provider::State::check_authorize(const Params& p)
         a.hinted_sub = std::string(sub->as_string());
     }
     for (const auto& v : split_spaces(get("acr_values").value_or("")))
-        if (v == acr_pwd || v == acr_mfa)
+        if (acr_level(v) > 0)
             a.acr_values.push_back(v);
     return a;
 }
@@ -179,9 +179,11 @@ HttpResponse Provider::State::authorize(const HttpRequest& req, const Params& pa
     // The session is of another user than the client's id_token_hint names, or weaker than
     // every acr it asks for: sign in again (prompt=none: login_required).
     const bool other_user = s && a.hinted_sub && *a.hinted_sub != s->user_id;
-    const bool too_weak =
-        s && !a.acr_values.empty() && !contains(a.acr_values, acr_of(s->method.value_or("pwd"))) &&
-        !(acr_of(s->method.value_or("pwd")) == acr_mfa && contains(a.acr_values, acr_pwd));
+    const bool too_weak = s && !a.acr_values.empty() &&
+                          std::none_of(a.acr_values.begin(), a.acr_values.end(), [&](auto& v) {
+                              return acr_level(acr_of(s->method.value_or("pwd"))) >=
+                                     acr_level(v);
+                          });
     const bool usable = s && !forced && !too_old && !other_user && !too_weak;
     if (usable) {
         auto consent = needs_consent(a, s->user_id);

@@ -81,16 +81,17 @@ HttpResponse Provider::State::show_username(const HttpRequest& req,
     return r;
 }
 
-std::optional<pages::PasskeyOffer> Provider::State::offer_passkey(LoginTx& tx,
-                                                                  const std::string& user)
+std::optional<pages::PasskeyOffer>
+Provider::State::offer_passkey(LoginTx& tx, const std::string& user, bool second_factor)
 {
     tx.passkey.reset();
     if (!passkeys_enabled())
         return std::nullopt;
     // A name typed, or the dedicated portal's domain: offered when that account allows it.
     // The general portal offers a discoverable sign-in; the account is known from the key.
-    if (!user.empty() ? !engine.offers_passkey(user)
-                      : tx.fixed_domain && !engine.offers_passkey("-@" + *tx.fixed_domain))
+    if (!second_factor &&
+        (!user.empty() ? !engine.offers_passkey(user)
+                       : tx.fixed_domain && !engine.offers_passkey("-@" + *tx.fixed_domain)))
         return std::nullopt;
     auto options = engine.begin_passkey_logon(user, cfg.passkeys);
     if (!options) {
@@ -106,10 +107,13 @@ HttpResponse Provider::State::show_prompt(const HttpRequest& req,
                                           LoginTx& tx,
                                           http::status status)
 {
-    // The password step offers the user's passkey instead; later steps do not.
+    // The password step offers the user's passkey instead; the second factor's step offers it
+    // in place of a code (whatever allow_passkey_logon says: the password was given).
     std::optional<pages::PasskeyOffer> offer;
     if (tx.step.prompt->kind == proto::PromptKind::password && !tx.changing_password)
         offer = offer_passkey(tx, tx.user);
+    else if (tx.dialogue && tx.dialogue->accepts_passkey())
+        offer = offer_passkey(tx, tx.user, true);
     else
         tx.passkey.reset();
     auto r = html_response(req, status,
@@ -287,15 +291,27 @@ HttpResponse Provider::State::advance(
         core::wipe(raw.data(), raw.size());
         step = tx.dialogue->answer(std::move(answer));
     }
+    return proceed(req, peer, id, tx, std::move(step));
+}
+
+/// The dialogue's next step on the page: its prompt, or the end of the logon.
+HttpResponse Provider::State::proceed(const HttpRequest& req,
+                                      const HttpPeer& peer,
+                                      const std::string& id,
+                                      LoginTx& tx,
+                                      credentials::Step step)
+{
     if (step.prompt) {
         if (step.prompt->kind == proto::PromptKind::verification_code)
             tx.asked_code = true;
         tx.step = std::move(step);
         return show_prompt(req, id, tx);
     }
-    tx.dialogue.reset();
     const proto::Verdict v = step.verdict.value_or(proto::Verdict{});
     const bool changed_password = std::exchange(tx.changing_password, false);
+    if (!changed_password) // the logon's, not the password change's that may follow it
+        tx.method = tx.dialogue ? tx.dialogue->method() : "pwd";
+    tx.dialogue.reset();
     if (v.outcome != Outcome::success) {
         tx.asked_code = false;
         std::string message = v.message.empty() ? "Sign-in failed." : v.message;
@@ -324,7 +340,7 @@ HttpResponse Provider::State::advance(
     }
     if (check.outcome != Outcome::success)
         return show_username(req, id, tx, "", check.message, http::status::forbidden);
-    return signed_in(req, peer, id, tx, *who, tx.asked_code ? "pwd+otp" : "pwd");
+    return signed_in(req, peer, id, tx, *who, tx.method);
 }
 
 /// The browser's answer to the page's passkey offer. A refusal for a name typed goes back to
@@ -336,9 +352,12 @@ HttpResponse Provider::State::passkey_answer(const HttpRequest& req,
                                              const Params& form)
 {
     const auto pending = std::exchange(tx.passkey, std::nullopt);
+    const bool second_factor = tx.dialogue && tx.dialogue->accepts_passkey();
     const std::string typed = tx.dialogue ? tx.user : std::string();
-    tx.dialogue.reset();
-    tx.asked_code = false;
+    if (!second_factor) {
+        tx.dialogue.reset();
+        tx.asked_code = false;
+    }
     const auto bytes = [&](std::string_view k) -> std::optional<std::string> {
         const auto it = form.find(k);
         return it == form.end() ? std::nullopt : core::base64_decode(it->second);
@@ -350,7 +369,6 @@ HttpResponse Provider::State::passkey_answer(const HttpRequest& req,
     const auto signature = bytes("pk_signature");
     const auto handle = bytes("pk_user_handle");
     std::string message;
-    proto::Verdict verdict{Outcome::denied, "", std::nullopt};
     credentials::PasskeyVerdict result;
     if (!pending) {
         message = "This passkey request has expired; try again.";
@@ -363,8 +381,15 @@ HttpResponse Provider::State::passkey_answer(const HttpRequest& req,
         response.signature = *signature;
         if (!handle->empty())
             response.user_handle = *handle;
+        if (second_factor) // the dialogue's verdict, as for a code
+            return proceed(req, peer, id, tx, tx.dialogue->answer_passkey(*pending, response));
         result = engine.passkey_logon(page_logon(typed, peer), *pending, response, pages_caller);
         message = result.verdict.message;
+    }
+    if (second_factor) { // no answer to check: the same step again, with why
+        tx.step.messages.insert(tx.step.messages.begin(),
+                                proto::Message{proto::PromptStyle::error, message, false});
+        return show_prompt(req, id, tx, http::status::bad_request);
     }
     if (result.verdict.outcome == Outcome::success && result.who) {
         const auto check = engine.check_user(*result.who);

@@ -126,9 +126,20 @@ std::string prompt(const FormState& form, std::string_view client_name, std::str
         autocomplete = "one-time-code";
         extra = " inputmode=\"numeric\" autocapitalize=\"none\" spellcheck=\"false\"";
         break;
-    case PromptKind::other: break;
+    case PromptKind::other:
+    case PromptKind::passkey: break;
     }
-    if (passkey)
+    if (p.kind == PromptKind::passkey) {
+        // The second factor is a passkey and nothing else.
+        if (!passkey)
+            return layout("Sign in", b + "<p class=\"error\" role=\"alert\">Passkeys are not "
+                                         "available here; ask an administrator.</p>");
+        return layout("Sign in",
+                      b + passkey_form(form, *passkey, "Confirm with a passkey") +
+                          std::string(script_tag));
+    }
+    const bool code = p.kind == PromptKind::verification_code;
+    if (passkey && !code)
         b += passkey_form(form, *passkey, "Log on with Passkey") +
              "<p class=\"or\"><span>or use your password instead</span></p>";
     b += "<form method=\"post\" action=\"/login\">" + hidden(form) +
@@ -136,6 +147,9 @@ std::string prompt(const FormState& form, std::string_view client_name, std::str
          "</label><input id=\"answer\" name=\"answer\" type=\"" + type + "\" autocomplete=\"" +
          autocomplete + "\"" + extra + " autofocus><button type=\"submit\">Continue</button>" +
          "</form>";
+    if (passkey && code)
+        b += "<p class=\"or\"><span>or</span></p>" +
+             passkey_form(form, *passkey, "Use a passkey instead");
     if (passkey)
         b += script_tag;
     return layout("Sign in", b);

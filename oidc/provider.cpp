@@ -54,7 +54,7 @@ json::object Provider::State::discovery() const
     d["claims_supported"] = json::array{"sub", "iss", "aud", "exp", "iat", "auth_time",
                                         "nonce", "amr", "acr", "sid", "name",
                                         "preferred_username", "email", "email_verified"};
-    d["acr_values_supported"] = json::array{acr_pwd, acr_mfa};
+    d["acr_values_supported"] = json::array{acr_pwd, acr_mfa, acr_phr};
     d["prompt_values_supported"] = json::array{"none", "login", "consent", "select_account"};
     d["authorization_response_iss_parameter_supported"] = true;
     d["request_parameter_supported"] = false;

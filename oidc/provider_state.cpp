@@ -73,21 +73,40 @@ std::vector<std::string> amr_of(std::string_view method)
         return {"pwd"};
     // A passkey: a hardware-bound or a synced (software) key, user presence, and the
     // authenticator's own PIN or biometrics when it verified the user (RFC 8176 §2).
-    if (method.substr(0, 3) == "hwk" || method.substr(0, 3) == "swk") {
-        std::vector<std::string> amr{std::string(method.substr(0, 3)), "user"};
+    const auto key = method.substr(0, 3);
+    if (key == "hwk" || key == "swk") {
+        std::vector<std::string> amr{std::string(key), "user"};
         if (method.substr(3) == "+uv") {
             amr.emplace_back("pin");
             amr.emplace_back("mfa");
         }
         return amr;
     }
+    // A password and a passkey as the second factor.
+    const auto second = method.substr(0, 7);
+    if (second == "pwd+hwk" || second == "pwd+swk")
+        return {"pwd", std::string(method.substr(4, 3)), "user", "mfa"};
     return {"pwd", "otp", "mfa"};
 }
 
 std::string_view acr_of(std::string_view method)
 {
+    if ((method.substr(0, 3) == "hwk" || method.substr(0, 3) == "swk") &&
+        method.substr(3) == "+uv")
+        return acr_phr;
     const auto amr = amr_of(method);
     return std::find(amr.begin(), amr.end(), "mfa") == amr.end() ? acr_pwd : acr_mfa;
+}
+
+int acr_level(std::string_view acr)
+{
+    if (acr == acr_pwd)
+        return 1;
+    if (acr == acr_mfa)
+        return 2;
+    if (acr == acr_phr)
+        return 3;
+    return 0;
 }
 
 } // namespace detail

@@ -42,6 +42,8 @@ namespace detail {
 inline constexpr std::string_view session_cookie = "lk_session";
 inline constexpr std::string_view acr_pwd = "urn:latchkey:acr:pwd";
 inline constexpr std::string_view acr_mfa = "urn:latchkey:acr:mfa";
+/// Phishing-resistant (OpenID EAP ACR Values): a passkey that verified its user.
+inline constexpr std::string_view acr_phr = "phr";
 inline constexpr std::size_t max_logons_in_progress = 10'000;
 
 /// 32 random bytes, base64url: codes, tokens, cookies and sign-in ids.
@@ -61,8 +63,13 @@ bool contains(const std::vector<std::string>& v, std::string_view w);
 /// The amr (RFC 8176) of a logon method as sessions record it ("pwd", "pwd+otp").
 std::vector<std::string> amr_of(std::string_view method);
 
-/// The acr of a logon method: a second factor, or a password alone.
+/// The acr of a logon method: a passkey that verified its user, a second factor, or one
+/// factor alone.
 std::string_view acr_of(std::string_view method);
+
+/// How strong an acr is: 1 pwd, 2 mfa, 3 phr; 0 for one we do not know. A session meets an
+/// acr_values request when its own is as strong as one of those asked for.
+int acr_level(std::string_view acr);
 
 } // namespace detail
 
@@ -96,6 +103,7 @@ struct LoginTx {
     std::optional<webauthn::PendingCeremony> passkey;
     std::string passkey_options;
     bool then_account = false; ///< opened by /account: go back there once signed in
+    std::string method = "pwd"; ///< how the logon proved the user ("pwd+otp", "pwd+hwk", ...)
     core::TimePoint created;
     std::optional<std::string> redirect; ///< set when done: where /authorize/resume goes
 };
@@ -207,7 +215,13 @@ struct Provider::State {
     bool passkeys_enabled() const { return !cfg.passkeys.rp.id.empty(); }
     /// A fresh passkey ceremony for the page of `tx` (`user` typed, or empty: discoverable);
     /// nullopt when passkeys are not offered there.
-    std::optional<pages::PasskeyOffer> offer_passkey(LoginTx& tx, const std::string& user);
+    std::optional<pages::PasskeyOffer>
+    offer_passkey(LoginTx& tx, const std::string& user, bool second_factor = false);
+    HttpResponse proceed(const HttpRequest& req,
+                         const HttpPeer& peer,
+                         const std::string& id,
+                         LoginTx& tx,
+                         credentials::Step step);
     HttpResponse show_prompt(const HttpRequest& req, const std::string& id, LoginTx& tx,
                              http::status status = http::status::ok);
     HttpResponse passkey_answer(const HttpRequest& req,

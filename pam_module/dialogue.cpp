@@ -188,6 +188,10 @@ core::Result<std::optional<core::Secret>> answer(const Call& c, const proto::Pro
         LATCHKEY_TRY_STATUS(c.host.set_authtok(typed));
         return std::optional<core::Secret>(std::move(typed));
     }
+    case PromptKind::passkey:
+        // Only the daemon's web pages ask for a passkey; a terminal cannot answer it.
+        debug(c, "the daemon asked for a passkey, which PAM cannot give");
+        return std::optional<core::Secret>();
     case PromptKind::verification_code:
     case PromptKind::repeat_password:
     case PromptKind::other:

@@ -167,9 +167,10 @@ enum class PromptKind : std::uint8_t {
     new_password,
     repeat_password,
     other,
+    passkey, ///< the OIDC pages only: a passkey as the second factor, nothing typed
 };
 BOOST_DESCRIBE_ENUM(PromptKind, password, verification_code, current_password, new_password,
-                    repeat_password, other)
+                    repeat_password, other, passkey)
 
 struct Prompt {
     PromptKind kind = PromptKind::password;

@@ -363,3 +363,102 @@ TEST_F(PasskeyLogonTest, TheLastWayInCannotBeRemoved)
 
 } // namespace
 } // namespace latchkey::credentials
+
+namespace latchkey::credentials {
+namespace {
+
+/// The password logon at the OIDC pages (or another front door), up to its second step.
+struct Logon {
+    Started started;
+    Step step;
+};
+
+class PasskeySecondFactorTest : public PasskeyLogonTest {
+protected:
+    Logon password_step(const std::string& user, const std::string& front_door = "oidc")
+    {
+        LogonRequest r;
+        r.service = front_door;
+        r.user = user + "@web.example.internal";
+        r.rhost = "192.0.2.200";
+        r.directory_wide = true;
+        Logon l{engine_->begin_logon(r, {std::nullopt, 0, front_door}), {}};
+        EXPECT_TRUE(l.started.dialogue);
+        l.step = l.started.dialogue->answer(core::Secret(user + "-Passw0rd!"));
+        return l;
+    }
+
+    Step answer(Logon& l, Authenticator& a)
+    {
+        auto options = engine_->begin_passkey_logon("alice@web.example.internal", settings_);
+        EXPECT_TRUE(options);
+        return l.started.dialogue->answer_passkey(options->pending, a.get(options->pending));
+    }
+};
+
+TEST_F(PasskeySecondFactorTest, APasskeyIsTheSecondFactorWhereMfaIsRequired)
+{
+    Authenticator a;
+    a.verify_user = false; // presence is enough after a password
+    enrol("alice", a);
+    ASSERT_TRUE(directory_->set_settings({"web", {{"mfa_required", "yes"}}}, admin_));
+    auto l = password_step("alice");
+    ASSERT_TRUE(l.step.prompt);
+    EXPECT_EQ(l.step.prompt->kind, proto::PromptKind::passkey);
+    EXPECT_TRUE(l.started.dialogue->accepts_passkey());
+    // Typing something is no passkey.
+    auto typed = password_step("alice");
+    EXPECT_EQ(typed.started.dialogue->answer(core::Secret("123456")).verdict->outcome,
+              Outcome::denied);
+    const auto done = answer(l, a);
+    ASSERT_TRUE(done.verdict);
+    EXPECT_EQ(done.verdict->outcome, Outcome::success) << done.verdict->message;
+    EXPECT_EQ(l.started.dialogue->method(), "pwd+hwk");
+    EXPECT_EQ(last("auth.allow").at("method"), "pwd+hwk");
+}
+
+TEST_F(PasskeySecondFactorTest, ATerminalIsNotAskedForAPasskey)
+{
+    Authenticator a;
+    enrol("alice", a);
+    ASSERT_TRUE(directory_->set_settings({"web", {{"mfa_required", "yes"}}}, admin_));
+    auto l = password_step("alice", "pam");
+    ASSERT_TRUE(l.step.verdict); // no device, no enrolment at logon: refused with how to enrol
+    EXPECT_EQ(l.step.verdict->outcome, Outcome::denied);
+    EXPECT_FALSE(l.started.dialogue->accepts_passkey());
+}
+
+TEST_F(PasskeySecondFactorTest, ItStandsInForACodeAndAnotherUsersKeyDoesNot)
+{
+    Authenticator mine;
+    enrol("alice", mine);
+    Authenticator bobs;
+    enrol("bob", bobs);
+    // An enrolled TOTP device: the code is asked, and a passkey may answer instead.
+    directory::MfaDeviceRecord d;
+    d.id = core::uuid_v4();
+    d.user_id = user("alice").user.id;
+    d.sealed_secret = box_->seal(generate_totp_secret(), "totp:" + d.user_id).value();
+    d.created_at = clock_.now();
+    ASSERT_TRUE(store_->add_mfa_device(d, {"h1"}));
+    auto first = password_step("alice");
+    ASSERT_TRUE(first.step.prompt);
+    EXPECT_EQ(first.step.prompt->kind, proto::PromptKind::verification_code);
+    EXPECT_TRUE(first.started.dialogue->accepts_passkey());
+    const auto done = answer(first, mine);
+    EXPECT_EQ(done.verdict->outcome, Outcome::success) << done.verdict->message;
+    EXPECT_EQ(first.started.dialogue->method(), "pwd+hwk");
+    auto l = password_step("alice");
+    ASSERT_TRUE(l.step.prompt);
+    auto options = engine_->begin_passkey_logon("alice@web.example.internal", settings_).value();
+    const auto refused =
+        l.started.dialogue->answer_passkey(options.pending, bobs.get(options.pending));
+    EXPECT_EQ(refused.verdict->outcome, Outcome::denied);
+    EXPECT_EQ(refused.verdict->message,
+              "Authentication failed: the passkey was not accepted. Try again, or use your "
+              "password.");
+    EXPECT_EQ(last("auth.deny").at("reason"), "credential_of_another_user");
+}
+
+} // namespace
+} // namespace latchkey::credentials

@@ -32,6 +32,7 @@ from harness import Daemon, expect, run
 D = None
 ALICE = f"alice@{o.DOMAIN}"
 ACR_MFA = "urn:latchkey:acr:mfa"
+ACR_PHR = "phr"  # phishing-resistant: a passkey that verified its user
 REFUSED = "the passkey was not accepted"
 # With LATCHKEY_SCREENSHOTS=DIR the runs also take the pictures of docs/passkeys.md there.
 SHOTS = os.environ.get("LATCHKEY_SCREENSHOTS")
@@ -156,7 +157,7 @@ def test_a_passkey_added_on_the_account_page_signs_in_to_a_client_without_a_pass
         {"landing": True},
     ])
     claims = id_token_of(report["landings"][-1])
-    expect(claims["amr"] == ["hwk", "user", "pin", "mfa"] and claims["acr"] == ACR_MFA, claims)
+    expect(claims["amr"] == ["hwk", "user", "pin", "mfa"] and claims["acr"] == ACR_PHR, claims)
     listed = D.ctl("passkey", "list", "alice", json_out=True)["passkeys"]
     expect(len(listed) == 1 and listed[0]["name"] == "Laptop" and listed[0]["last_used_at"],
            listed)
@@ -226,11 +227,39 @@ def test_two_passkeys_one_without_user_verification_and_the_removed_one_is_refus
         {"expect": "Authentication failed: the passkey was not accepted."},
     ])
     claims = id_token_of(report["landings"][-1])
-    expect(claims["amr"] == ["hwk", "user"] and claims["acr"] != ACR_MFA, claims)
+    expect(claims["amr"] == ["hwk", "user"] and claims["acr"] == "urn:latchkey:acr:pwd", claims)
     names = [p["name"] for p in D.ctl("passkey", "list", "alice", json_out=True)["passkeys"]]
     expect(names == ["Security key"], names)
     expect(audit("passkey.remove", user=ALICE, name="Laptop", actor=ALICE), "audit")
     expect(audit("auth.deny", method="passkey", reason="unknown_credential"), "audit")
+
+
+def test_a_passkey_is_the_second_factor_where_the_account_requires_mfa():
+    D.ctl("settings", "set", "--account", "web", "mfa_required=yes")
+    try:
+        report = pages([
+            *typed_sign_in(),
+            {"fill": "#answer", "value": o.PASSWORDS["alice"]},
+            {"click": "button[type=submit]"},
+            {"expect": "Multi-factor authentication is required: confirm with one of your "
+                       "passkeys."},
+            *shot("passkey-second-factor.png"),
+            {"authenticator": {"name": "key"}},
+            {"click": "#passkey-button"},
+            {"landing": True},
+            # The session is MFA: a client asking for MFA gets a code at once; one asking for
+            # phishing-resistant MFA (a passkey that verified its user) has it sign in again.
+            {"goto": authorize_url(acr_values="urn:latchkey:acr:mfa")},
+            {"landing": True},
+            {"unplug": True},
+            {"goto": authorize_url(acr_values="phr")},
+            {"expect": "User name"},
+        ])
+    finally:
+        D.ctl("settings", "set", "--account", "web", "mfa_required=no")
+    claims = id_token_of(report["landings"][0])
+    expect(claims["amr"] == ["pwd", "hwk", "user", "mfa"] and claims["acr"] == ACR_MFA, claims)
+    expect(audit("auth.allow", user="alice", method="pwd+hwk"), "audit")
 
 
 def test_a_counter_that_went_back_is_refused_and_the_password_still_works():
@@ -298,6 +327,7 @@ if __name__ == "__main__":
             test_a_response_made_for_another_origin_is_refused_and_the_same_for_ours_is_not,
             test_passkey_logon_switched_off_for_the_account,
             test_two_passkeys_one_without_user_verification_and_the_removed_one_is_refused,
+            test_a_passkey_is_the_second_factor_where_the_account_requires_mfa,
             test_a_counter_that_went_back_is_refused_and_the_password_still_works,
         ])
     finally:

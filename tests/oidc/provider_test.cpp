@@ -39,6 +39,7 @@
 #include "oidc/backchannel.hpp"
 #include "oidc/jose.hpp"
 #include "oidc/web.hpp"
+#include "oidc/provider_state.hpp"
 #include "tests/directory/directory_fixture.hpp"
 
 namespace latchkey::oidc {
@@ -1861,6 +1862,27 @@ TEST_F(AccountPageTest, ThePasskeyScriptIsServedAndPagesWithoutPasskeysRunNone)
     const auto plain = get("/login");
     EXPECT_FALSE(contains(plain.body(), "passkey")) << plain.body();
     EXPECT_FALSE(contains(std::string(plain["Content-Security-Policy"]), "script-src"));
+}
+
+} // namespace
+} // namespace latchkey::oidc
+
+namespace latchkey::oidc {
+namespace {
+
+TEST(AcrOf, RanksPasswordsSecondFactorsAndPhishingResistantPasskeys)
+{
+    using namespace detail;
+    EXPECT_EQ(acr_of("pwd"), acr_pwd);
+    EXPECT_EQ(acr_of("pwd+otp"), acr_mfa);
+    EXPECT_EQ(acr_of("pwd+hwk"), acr_mfa);
+    EXPECT_EQ(acr_of("hwk"), acr_pwd);
+    EXPECT_EQ(acr_of("swk+uv"), acr_phr);
+    EXPECT_EQ(amr_of("pwd+swk"), (std::vector<std::string>{"pwd", "swk", "user", "mfa"}));
+    EXPECT_EQ(amr_of("hwk+uv"), (std::vector<std::string>{"hwk", "user", "pin", "mfa"}));
+    EXPECT_LT(acr_level(acr_pwd), acr_level(acr_mfa));
+    EXPECT_LT(acr_level(acr_mfa), acr_level(acr_phr));
+    EXPECT_EQ(acr_level("urn:other"), 0);
 }
 
 } // namespace
