@@ -162,7 +162,25 @@ Started AuthEngine::begin_password_change(const proto::PasswordChangeBegin& requ
         return {verdict(Outcome::unavailable, found.error().message), nullptr};
     if (!*found) // not ours: let the next module (pam_unix) change a local password
         return {verdict(Outcome::ignore), nullptr};
-    directory::ResolvedUser who = std::move(**found);
+    return begin_change_of(c, request, caller, std::move(**found));
+}
+
+Started AuthEngine::begin_own_password_change(const directory::ResolvedUser& who,
+                                              const Caller& caller,
+                                              const std::string& service)
+{
+    Context& c = *ctx_;
+    const std::string logon_name = who.user.name + "@" + who.account.default_domain;
+    if (const auto why = root_refusal(c.directory, c.store, logon_name))
+        return {verdict(Outcome::denied, why->message), nullptr};
+    return begin_change_of(c, proto::PasswordChangeBegin{service, logon_name, false}, caller, who);
+}
+
+Started engine::begin_change_of(AuthEngine::Context& c,
+                                const proto::PasswordChangeBegin& request,
+                                const Caller& caller,
+                                directory::ResolvedUser who)
+{
     const auto now = c.clock.now();
     const proto::PasswordPolicy& policy = who.account.policy;
     const bool expired = directory::password_expired(policy, who.user.password_set_at, now);

@@ -130,6 +130,12 @@ public:
 
     Started begin_logon(const LogonRequest& request, const Caller& caller);
     Started begin_password_change(const proto::PasswordChangeBegin& request, const Caller& caller);
+
+    /// The same change for a user a front door has found (the account page): any account of
+    /// the directory, with the same rules (allow_change_password, lock, expiry, policy).
+    Started begin_own_password_change(const directory::ResolvedUser& who,
+                                      const Caller& caller,
+                                      const std::string& service);
     proto::Verdict check_account(const proto::AccountCheck& request, const Caller& caller);
 
     /// The password change that check_user() asked for (new_authtok_required), for a user

@@ -330,6 +330,17 @@ std::unique_ptr<Dialogue> logon_dialogue(AuthEngine::Context& ctx,
                                          Caller caller,
                                          std::optional<directory::ResolvedUser> who);
 
+namespace engine {
+
+/// A password change of a user found already: refused when locked, without a password, hard
+/// expired, or not allowed by the account; else the dialogue at "Current password: ".
+Started begin_change_of(AuthEngine::Context& c,
+                        const proto::PasswordChangeBegin& request,
+                        const Caller& caller,
+                        directory::ResolvedUser who);
+
+} // namespace engine
+
 /// The password change dialogue of begin_password_change(), from "Current password: ".
 std::unique_ptr<Dialogue> password_change_dialogue(AuthEngine::Context& ctx,
                                                    proto::PasswordChangeBegin request,

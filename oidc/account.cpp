@@ -7,6 +7,8 @@
 //   POST /account/passkeys             the new credential (JSON) ──► verified, stored, audited
 //   POST /account/passkeys/rename      a form: id, name
 //   POST /account/passkeys/remove      a form: id (never the last way in)
+//   POST /account/password             a form: current, new, repeat (the engine's change, which
+//                                      ends every session of the user; this browser gets a new one)
 //
 // Every POST carries the page's token, which is bound to the session cookie (and the cookie is
 // SameSite=Lax): another site can neither read it nor post without it.
@@ -45,6 +47,8 @@ std::string_view notice_of(std::string_view done)
         return "Passkey renamed.";
     if (done == "removed")
         return "Passkey removed.";
+    if (done == "password")
+        return "Password changed. Your other sessions have ended.";
     return {};
 }
 
@@ -69,6 +73,26 @@ std::string Provider::State::account_csrf(const HttpRequest& req) const
     return c ? token_key("account-form:" + *c) : std::string();
 }
 
+pages::AccountView Provider::State::account_view(const HttpRequest& req,
+                                                 const directory::ResolvedUser& who)
+{
+    pages::AccountView v;
+    v.logon_name = who.user.name + "@" + who.account.default_domain;
+    v.csrf = account_csrf(req);
+    v.passkeys_enabled = passkeys_enabled();
+    v.passkey_logon_allowed = who.account.settings.allow_passkey_logon;
+    v.may_change_password = who.account.settings.allow_change_password;
+    v.has_password = !who.user.password_hash.empty();
+    auto stored = store.passkeys(who.user.id);
+    if (!stored) {
+        v.error = "latchkey cannot read your passkeys right now.";
+        return v;
+    }
+    for (const auto& p : *stored)
+        v.passkeys.push_back(credentials::Passkeys::info(p, v.logon_name));
+    return v;
+}
+
 HttpResponse Provider::State::account_page(const HttpRequest& req, const Target& t)
 {
     const auto who = account_user(req);
@@ -76,26 +100,19 @@ HttpResponse Provider::State::account_page(const HttpRequest& req, const Target&
         // Sign in at the general portal, which comes back here.
         return redirect(req, "/login?return=account", http::status::see_other);
     }
-    pages::AccountView v;
-    v.logon_name = who->user.name + "@" + who->account.default_domain;
-    v.csrf = account_csrf(req);
-    v.passkeys_enabled = passkeys_enabled();
-    v.passkey_logon_allowed = who->account.settings.allow_passkey_logon;
+    pages::AccountView v = account_view(req, *who);
     if (const auto done = t.query.find("done"); done != t.query.end())
         v.notice = std::string(notice_of(done->second));
-    auto stored = store.passkeys(who->user.id);
-    if (!stored)
+    if (!v.error.empty())
         return html_response(req, http::status::service_unavailable,
-                             pages::problem("Your account", "latchkey cannot read your "
-                                                            "passkeys right now."));
-    for (const auto& p : *stored)
-        v.passkeys.push_back(credentials::Passkeys::info(p, v.logon_name));
+                             pages::problem("Your account", v.error));
     auto r = html_response(req, http::status::ok, pages::account(v));
     allow_passkey_script(r);
     return r;
 }
 
-HttpResponse Provider::State::account_post(const HttpRequest& req, const std::string& path)
+HttpResponse
+Provider::State::account_post(const HttpRequest& req, const HttpPeer& peer, const std::string& path)
 {
     const auto who = account_user(req);
     const bool json_body = path == "/account/passkeys";
@@ -189,6 +206,8 @@ HttpResponse Provider::State::account_post(const HttpRequest& req, const std::st
         return json_response(req, http::status::ok, o);
     }
 
+    if (path == "/account/password")
+        return change_password(req, peer, *who, *form);
     core::Status st;
     std::string done;
     if (path == "/account/passkeys/rename") {
@@ -201,24 +220,73 @@ HttpResponse Provider::State::account_post(const HttpRequest& req, const std::st
     if (st)
         return redirect(req, "/account?done=" + done, http::status::see_other);
     // The page again, with why.
-    pages::AccountView v;
-    v.logon_name = who->user.name + "@" + who->account.default_domain;
-    v.csrf = expected;
-    v.passkeys_enabled = passkeys_enabled();
-    v.passkey_logon_allowed = who->account.settings.allow_passkey_logon;
+    pages::AccountView v = account_view(req, *who);
     v.error = st.error().is(core::Errc::store_failed)
                   ? "latchkey cannot change your passkeys right now."
                   : st.error().message;
     if (!v.error.empty())
         v.error[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(v.error[0])));
-    if (auto stored = store.passkeys(who->user.id))
-        for (const auto& p : *stored)
-            v.passkeys.push_back(credentials::Passkeys::info(p, v.logon_name));
     auto r =
         html_response(req,
                       st.error().is(core::Errc::failed_precondition) ? http::status::conflict
                                                                      : http::status::bad_request,
                       pages::account(v));
+    allow_passkey_script(r);
+    return r;
+}
+
+/// The user's own password change: the engine's dialogue, answered from the form's three
+/// fields. The change ends every session of the user (seed 004); this browser, which has just
+/// proven the current password, gets a new one.
+HttpResponse Provider::State::change_password(const HttpRequest& req,
+                                              const HttpPeer& peer,
+                                              const directory::ResolvedUser& who,
+                                              Params& form)
+{
+    const auto take = [&](const char* k) {
+        std::string& raw = form[k];
+        core::Secret s(raw);
+        core::wipe(raw.data(), raw.size());
+        return s;
+    };
+    core::Secret current = take("current");
+    core::Secret fresh = take("new");
+    core::Secret repeat = take("repeat");
+    auto started =
+        engine.begin_own_password_change(who, credentials::Caller{std::nullopt, 0, "oidc"}, "oidc");
+    credentials::Step step = std::move(started.step);
+    std::string error;
+    if (started.dialogue) {
+        // current ──► new ──► repeat; a prompt that comes back asks again, with why.
+        for (core::Secret* answer : {&current, &fresh, &repeat}) {
+            if (!step.prompt)
+                break;
+            step = started.dialogue->answer(std::move(*answer));
+        }
+        if (step.prompt) {
+            for (const auto& m : step.messages)
+                if (m.style == proto::PromptStyle::error)
+                    error = m.text;
+            if (error.empty())
+                error = "The password was not changed.";
+        }
+    }
+    if (!step.prompt && step.verdict && step.verdict->outcome == proto::Outcome::success) {
+        auto again = directory.resolve_id(who.user.id);
+        auto opened = again ? open_session(*again, "pwd", peer) : std::nullopt;
+        HttpResponse r = redirect(req, opened ? "/account?done=password" : "/login?return=account",
+                                  http::status::see_other);
+        if (opened)
+            r.set(http::field::set_cookie, opened->cookie);
+        return r;
+    }
+    if (error.empty())
+        error = step.verdict && !step.verdict->message.empty() ? step.verdict->message
+                                                               : "The password was not changed.";
+    const auto after = directory.resolve_id(who.user.id); // a wrong password may have locked
+    pages::AccountView v = account_view(req, after ? *after : who);
+    v.password_error = error;
+    auto r = html_response(req, http::status::bad_request, pages::account(v));
     allow_passkey_script(r);
     return r;
 }

@@ -428,30 +428,13 @@ HttpResponse Provider::State::signed_in(const HttpRequest& req,
                                         const directory::ResolvedUser& who,
                                         const std::string& method)
 {
-    const auto now = clock.now();
-    const std::string cookie_value = random_token();
-    directory::SessionRecord s;
-    s.id = random_token(); // the public id: ID token `sid`, `session list`
-    s.user_id = who.user.id;
-    s.service = "oidc";
-    s.rhost = peer.address;
-    s.method = method;
-    s.opened_at = now;
-    s.kind = directory::SessionKind::web;
-    s.secret_hash = token_key(cookie_value);
-    s.expires_at = now + std::chrono::seconds(who.account.settings.session_duration_s);
-    if (auto st = store.create_session(s); !st) {
-        core::log::error("oidc: storing a session: " + st.error().message);
+    auto opened = open_session(who, method, peer);
+    if (!opened)
         return html_response(req, http::status::service_unavailable,
                              pages::problem("Cannot sign in", "latchkey cannot keep the "
                                                               "session right now."));
-    }
+    const directory::SessionRecord& s = opened->record;
     const std::string logon_name = who.user.name + "@" + who.account.default_domain;
-    record(directory::Severity::info, "oidc.session.create",
-           {{"user", who.user.name},
-            {"account", who.account.name},
-            {"sid", s.id},
-            {"amr", join_spaces(amr_of(*s.method))}});
     HttpResponse r = html_response(req, http::status::ok,
                                    pages::signed_in(logon_name));
     if (tx.then_account && !tx.auth)
@@ -468,12 +451,40 @@ HttpResponse Provider::State::signed_in(const HttpRequest& req,
             r = redirect(req, "/authorize/resume?tx=" + id, http::status::see_other);
         }
     }
-    std::string c =
+    r.set(http::field::set_cookie, opened->cookie);
+    return r;
+}
+
+std::optional<Provider::State::OpenedSession> Provider::State::open_session(
+    const directory::ResolvedUser& who, const std::string& method, const HttpPeer& peer)
+{
+    const auto now = clock.now();
+    const std::string cookie_value = random_token();
+    OpenedSession out;
+    directory::SessionRecord& s = out.record;
+    s.id = random_token(); // the public id: ID token `sid`, `session list`
+    s.user_id = who.user.id;
+    s.service = "oidc";
+    s.rhost = peer.address;
+    s.method = method;
+    s.opened_at = now;
+    s.kind = directory::SessionKind::web;
+    s.secret_hash = token_key(cookie_value);
+    s.expires_at = now + std::chrono::seconds(who.account.settings.session_duration_s);
+    if (auto st = store.create_session(s); !st) {
+        core::log::error("oidc: storing a session: " + st.error().message);
+        return std::nullopt;
+    }
+    record(directory::Severity::info, "oidc.session.create",
+           {{"user", who.user.name},
+            {"account", who.account.name},
+            {"sid", s.id},
+            {"amr", join_spaces(amr_of(method))}});
+    out.cookie =
         std::string(session_cookie) + "=" + cookie_value + "; Path=/; HttpOnly; SameSite=Lax";
     if (cfg.secure_cookies)
-        c += "; Secure";
-    r.set(http::field::set_cookie, c);
-    return r;
+        out.cookie += "; Secure";
+    return out;
 }
 
 } // namespace latchkey::oidc

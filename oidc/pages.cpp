@@ -259,6 +259,27 @@ std::string account(const AccountView& v)
     } else {
         b += "<p class=\"info\">Passkeys are not set up on this server.</p>";
     }
+    b += "<h2>Password</h2>";
+    if (!v.has_password) {
+        b += "<p class=\"info\">You have no password; an administrator can set one.</p>";
+    } else if (!v.may_change_password) {
+        b += "<p class=\"info\">Your account does not allow changing your own password; ask "
+             "an administrator.</p>";
+    } else {
+        if (!v.password_error.empty())
+            b += "<p class=\"error\" role=\"alert\">" + html_escape(v.password_error) + "</p>";
+        b += "<form method=\"post\" action=\"/account/password\"><input type=\"hidden\" "
+             "name=\"csrf\" value=\"" +
+             html_escape(v.csrf) +
+             "\"><label for=\"current\">Current password</label><input id=\"current\" "
+             "name=\"current\" type=\"password\" autocomplete=\"current-password\" required>"
+             "<label for=\"new\">New password</label><input id=\"new\" name=\"new\" "
+             "type=\"password\" autocomplete=\"new-password\" required><label "
+             "for=\"repeat\">Retype new password</label><input id=\"repeat\" name=\"repeat\" "
+             "type=\"password\" autocomplete=\"new-password\" required><button "
+             "type=\"submit\" id=\"change-password\">Change password</button></form><p "
+             "class=\"hint\">Changing it signs you out everywhere else.</p>";
+    }
     b += "<p class=\"links\"><a href=\"/logout\">Sign out</a></p>";
     return layout("Your account", b);
 }

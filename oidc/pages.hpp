@@ -47,8 +47,11 @@ struct AccountView {
     std::vector<proto::PasskeyInfo> passkeys;
     bool passkeys_enabled = true;    ///< the provider has a relying party for them
     bool passkey_logon_allowed = true; ///< the account's allow_passkey_logon
+    bool may_change_password = true; ///< the account's allow_change_password
+    bool has_password = true;
     std::string notice;              ///< what the last change did
     std::string error;
+    std::string password_error;      ///< why the password was not changed
 };
 std::string account(const AccountView& view);
 

@@ -101,8 +101,9 @@ HttpResponse Provider::State::route(HttpRequest&& req, const HttpPeer& peer)
     if (path == "/account" && get)
         return account_page(req, *target);
     if (post && (path == "/account/passkeys" || path == "/account/passkeys/options" ||
-                 path == "/account/passkeys/rename" || path == "/account/passkeys/remove"))
-        return account_post(req, path);
+                 path == "/account/passkeys/rename" || path == "/account/passkeys/remove" ||
+                 path == "/account/password"))
+        return account_post(req, peer, path);
     if (path == "/token")
         return token(req);
     if (path == "/userinfo" && (get || post))

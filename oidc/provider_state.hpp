@@ -212,6 +212,14 @@ struct Provider::State {
                            LoginTx& tx,
                            const directory::ResolvedUser& who,
                            const std::string& method);
+    /// A browser session: stored, audited, and its Set-Cookie value.
+    struct OpenedSession {
+        directory::SessionRecord record;
+        std::string cookie;
+    };
+    std::optional<OpenedSession>
+    open_session(const directory::ResolvedUser& who, const std::string& method,
+                 const HttpPeer& peer);
     bool passkeys_enabled() const { return !cfg.passkeys.rp.id.empty(); }
     /// A fresh passkey ceremony for the page of `tx` (`user` typed, or empty: discoverable);
     /// nullopt when passkeys are not offered there.
@@ -237,7 +245,12 @@ struct Provider::State {
     /// The token the account page's forms carry: bound to the session cookie.
     std::string account_csrf(const HttpRequest& req) const;
     HttpResponse account_page(const HttpRequest& req, const Target& t);
-    HttpResponse account_post(const HttpRequest& req, const std::string& path);
+    HttpResponse account_post(const HttpRequest& req, const HttpPeer& peer, const std::string& path);
+    HttpResponse change_password(const HttpRequest& req,
+                                 const HttpPeer& peer,
+                                 const directory::ResolvedUser& who,
+                                 Params& form);
+    pages::AccountView account_view(const HttpRequest& req, const directory::ResolvedUser& who);
 
     // ---- /token (token.cpp) -----------------------------------------------------------------
 

@@ -1843,6 +1843,52 @@ TEST_F(AccountPageTest, ItsRequestsNeedTheSessionsToken)
     EXPECT_TRUE(store_->passkeys(user_id("alice"))->empty());
 }
 
+TEST_F(AccountPageTest, ChangesThePasswordWithThePolicysMessagesAndEndsTheOtherSessions)
+{
+    sign_in(authorize(webapp_request()), alice, alice_password);
+    const std::string other = session_;
+    sign_in(authorize(webapp_request()), alice, alice_password);
+    const std::string mine = session_;
+    const std::string csrf = csrf_of(get("/account", mine));
+    const auto change = [&](const std::string& current, const std::string& fresh,
+                            const std::string& repeat) {
+        return post(
+            "/account/password",
+            encode({{"csrf", csrf}, {"current", current}, {"new", fresh}, {"repeat", repeat}}),
+            mine);
+    };
+    auto r = change("wrong", "New-Passw0rd-1", "New-Passw0rd-1");
+    EXPECT_EQ(r.result(), http::status::bad_request);
+    EXPECT_TRUE(contains(r.body(), "Wrong password: password not changed.")) << r.body();
+    r = change(std::string(alice_password), "short", "short");
+    EXPECT_EQ(r.result(), http::status::bad_request);
+    EXPECT_TRUE(contains(r.body(), "at least")) << r.body();
+    r = change(std::string(alice_password), "New-Passw0rd-1", "New-Passw0rd-2");
+    EXPECT_TRUE(contains(r.body(), "the passwords do not match")) << r.body();
+    r = change(std::string(alice_password), "New-Passw0rd-1", "New-Passw0rd-1");
+    ASSERT_EQ(r.result(), http::status::see_other) << r.body();
+    EXPECT_EQ(header(r, http::field::location), "/account?done=password");
+    const std::string fresh = session_cookie_of(r);
+    ASSERT_FALSE(fresh.empty());
+    EXPECT_EQ(get("/account", fresh).result(), http::status::ok);
+    EXPECT_EQ(get("/account", other).result(), http::status::see_other); // signed out
+    EXPECT_EQ(get("/account", mine).result(), http::status::see_other);
+    // An account that does not allow it says so, and refuses the form.
+    ASSERT_TRUE(
+        directory_->set_settings({std::string("web"), {{"allow_change_password", "no"}}}, admin_));
+    const auto page = get("/account", fresh);
+    EXPECT_TRUE(contains(page.body(), "does not allow changing your own password")) << page.body();
+    r = post("/account/password",
+             encode({{"csrf", csrf_of(page)},
+                     {"current", "New-Passw0rd-1"},
+                     {"new", "New-Passw0rd-3"},
+                     {"repeat", "New-Passw0rd-3"}}),
+             fresh);
+    EXPECT_EQ(r.result(), http::status::bad_request);
+    EXPECT_TRUE(contains(r.body(), "does not allow changing your own password")) << r.body();
+    EXPECT_EQ(get("/account", fresh).result(), http::status::ok); // nothing changed, still in
+}
+
 TEST_F(AccountPageTest, ThePasskeyScriptIsServedAndPagesWithoutPasskeysRunNone)
 {
     const auto js = get("/static/passkey.js");
