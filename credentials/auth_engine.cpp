@@ -278,10 +278,56 @@ core::Result<PendingEnrolment> AuthEngine::begin_self_enrolment(const Caller& ca
     if (!found)
         return core::fail(core::Errc::not_found,
                           "latchkey does not know the user " + *name + " on this host");
-    const directory::ResolvedUser& who = *found;
+    LATCHKEY_TRY_STATUS(
+        own_mfa_change(c, *found, password, caller, "latchkeyctl", "mfa.enroll.deny"));
+    return c.mfa.start(*found);
+}
+
+core::Result<PendingEnrolment> AuthEngine::begin_own_enrolment(const directory::ResolvedUser& who,
+                                                               const core::Secret& password,
+                                                               const Caller& caller)
+{
+    Context& c = *ctx_;
+    LATCHKEY_TRY_STATUS(own_mfa_change(c, who, password, caller, "oidc", "mfa.enroll.deny"));
+    return c.mfa.start(who);
+}
+
+core::Result<proto::MfaChallenge> AuthEngine::enrolment_challenge(const PendingEnrolment& pending)
+{
+    return ctx_->mfa.challenge(pending);
+}
+
+core::Result<proto::MfaEnrolled> AuthEngine::finish_own_enrolment(PendingEnrolment& pending,
+                                                                  const core::Secret& first,
+                                                                  const core::Secret& second)
+{
+    return ctx_->mfa.confirm(pending, first, second, "self " + pending.who.user.name);
+}
+
+core::Status AuthEngine::remove_own_mfa(const directory::ResolvedUser& who,
+                                        const core::Secret& password,
+                                        const Caller& caller,
+                                        bool has_passkeys)
+{
+    Context& c = *ctx_;
+    LATCHKEY_TRY_STATUS(own_mfa_change(c, who, password, caller, "oidc", "mfa.remove.deny"));
+    if (Mfa::required(who.account, who.user) && !has_passkeys)
+        return core::fail(core::Errc::failed_precondition,
+                          "your account requires a second factor and this app is your only one: "
+                          "add a passkey first");
+    return c.mfa.remove(who, "self " + who.user.name);
+}
+
+core::Status engine::own_mfa_change(AuthEngine::Context& c,
+                                    const directory::ResolvedUser& who,
+                                    const core::Secret& password,
+                                    const Caller& caller,
+                                    const std::string& service,
+                                    const std::string& deny_event)
+{
     const auto refuse = [&](std::string reason, core::Errc code, std::string message) {
-        c.record(directory::Severity::warning, "mfa.enroll.deny", caller, "latchkeyctl",
-                 who.user.name, std::nullopt, std::move(reason), {{"account", who.account.name}});
+        c.record(directory::Severity::warning, deny_event, caller, service, who.user.name,
+                 std::nullopt, std::move(reason), {{"account", who.account.name}});
         return core::fail(code, std::move(message));
     };
     if (!who.account.settings.allow_manage_mfa)
@@ -297,11 +343,11 @@ core::Result<PendingEnrolment> AuthEngine::begin_self_enrolment(const Caller& ca
     if (!ok)
         return core::fail(ok.error());
     if (!*ok) {
-        c.count_failure(who, caller, "latchkeyctl");
+        c.count_failure(who, caller, service);
         return refuse("bad_password", core::Errc::permission_denied,
-                      "wrong password; nothing was enrolled.");
+                      "wrong password; nothing was changed");
     }
-    return c.mfa.start(who);
+    return {};
 }
 
 core::Result<std::string> AuthEngine::open_session(const proto::SessionOpen& request,

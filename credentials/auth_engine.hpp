@@ -174,6 +174,23 @@ public:
                                  const webauthn::AuthenticationResponse& response,
                                  const Caller& caller);
 
+    /// The same for a user a front door has found (the account page), and its steps: the
+    /// challenge to show, then two consecutive codes, which store the device.
+    core::Result<PendingEnrolment> begin_own_enrolment(const directory::ResolvedUser& who,
+                                                       const core::Secret& password,
+                                                       const Caller& caller);
+    core::Result<proto::MfaChallenge> enrolment_challenge(const PendingEnrolment& pending);
+    core::Result<proto::MfaEnrolled> finish_own_enrolment(PendingEnrolment& pending,
+                                                          const core::Secret& first,
+                                                          const core::Secret& second);
+
+    /// Removes the user's own TOTP device, with the same checks; refused (failed_precondition)
+    /// when the account requires MFA and the user has no passkey to take its place.
+    core::Status remove_own_mfa(const directory::ResolvedUser& who,
+                                const core::Secret& password,
+                                const Caller& caller,
+                                bool has_passkeys);
+
     core::Result<std::string> open_session(const proto::SessionOpen& request, const Caller& caller);
     core::Status close_session(const proto::SessionClose& request, const Caller& caller);
 

@@ -332,6 +332,16 @@ std::unique_ptr<Dialogue> logon_dialogue(AuthEngine::Context& ctx,
 
 namespace engine {
 
+/// Whether `who` may change their own MFA device with `password`: the account allows it, no
+/// lock, the right password (a wrong one counts toward the lockout). Refusals are audited as
+/// `deny_event`.
+core::Status own_mfa_change(AuthEngine::Context& c,
+                            const directory::ResolvedUser& who,
+                            const core::Secret& password,
+                            const Caller& caller,
+                            const std::string& service,
+                            const std::string& deny_event);
+
 /// A password change of a user found already: refused when locked, without a password, hard
 /// expired, or not allowed by the account; else the dialogue at "Current password: ".
 Started begin_change_of(AuthEngine::Context& c,

@@ -7,6 +7,9 @@
 //   POST /account/passkeys             the new credential (JSON) ──► verified, stored, audited
 //   POST /account/passkeys/rename      a form: id, name
 //   POST /account/passkeys/remove      a form: id (never the last way in)
+//   POST /account/mfa/start            a form: password ──► the QR code and key of a new TOTP app
+//   POST /account/mfa/confirm          a form: two consecutive codes ──► the recovery codes, once
+//   POST /account/mfa/remove           a form: password (never the last second factor)
 //   POST /account/password             a form: current, new, repeat (the engine's change, which
 //                                      ends every session of the user; this browser gets a new one)
 //
@@ -49,6 +52,8 @@ std::string_view notice_of(std::string_view done)
         return "Passkey removed.";
     if (done == "password")
         return "Password changed. Your other sessions have ended.";
+    if (done == "mfa-removed")
+        return "Authenticator app removed.";
     return {};
 }
 
@@ -83,6 +88,9 @@ pages::AccountView Provider::State::account_view(const HttpRequest& req,
     v.passkey_logon_allowed = who.account.settings.allow_passkey_logon;
     v.may_change_password = who.account.settings.allow_change_password;
     v.has_password = !who.user.password_hash.empty();
+    v.may_manage_mfa = who.account.settings.allow_manage_mfa;
+    if (auto device = store.mfa_device(who.user.id))
+        v.has_mfa_device = device->has_value();
     auto stored = store.passkeys(who.user.id);
     if (!stored) {
         v.error = "latchkey cannot read your passkeys right now.";
@@ -208,6 +216,8 @@ Provider::State::account_post(const HttpRequest& req, const HttpPeer& peer, cons
 
     if (path == "/account/password")
         return change_password(req, peer, *who, *form);
+    if (path.rfind("/account/mfa/", 0) == 0)
+        return manage_mfa(req, path, *who, *form);
     core::Status st;
     std::string done;
     if (path == "/account/passkeys/rename") {
@@ -233,6 +243,97 @@ Provider::State::account_post(const HttpRequest& req, const HttpPeer& peer, cons
                       pages::account(v));
     allow_passkey_script(r);
     return r;
+}
+
+/// The user's own authenticator app: set up with the password and two codes, or removed.
+HttpResponse Provider::State::manage_mfa(const HttpRequest& req,
+                                         const std::string& path,
+                                         const directory::ResolvedUser& who,
+                                         Params& form)
+{
+    const auto session = session_of(req);
+    if (!session)
+        return redirect(req, "/login?return=account", http::status::see_other);
+    const auto take = [&](const char* k) {
+        std::string& raw = form[k];
+        core::Secret s(raw);
+        core::wipe(raw.data(), raw.size());
+        return s;
+    };
+    const credentials::Caller caller{std::nullopt, 0, "oidc"};
+    pages::AccountView v = account_view(req, who);
+    std::optional<proto::MfaChallenge> challenge;
+    std::optional<proto::MfaEnrolled> enrolled;
+    const auto page = [&](http::status status) {
+        v.enrolling = challenge ? &*challenge : nullptr;
+        v.recovery_codes = enrolled ? &enrolled->recovery_codes : nullptr;
+        auto r = html_response(req, status, pages::account(v));
+        allow_passkey_script(r);
+        return r;
+    };
+    const auto refused = [&](const core::Error& e) {
+        v.mfa_error = e.is(core::Errc::store_failed) || e.is(core::Errc::crypto_failed)
+                          ? "latchkey cannot change your authenticator app right now."
+                          : e.message;
+        if (!v.mfa_error.empty())
+            v.mfa_error[0] =
+                static_cast<char>(std::toupper(static_cast<unsigned char>(v.mfa_error[0])));
+        return page(http::status::bad_request);
+    };
+
+    if (path == "/account/mfa/remove") {
+        const bool has_passkeys = !v.passkeys.empty();
+        if (auto st = engine.remove_own_mfa(who, take("password"), caller, has_passkeys); !st)
+            return refused(st.error());
+        return redirect(req, "/account?done=mfa-removed", http::status::see_other);
+    }
+    if (path == "/account/mfa/start") {
+        auto pending = engine.begin_own_enrolment(who, take("password"), caller);
+        if (!pending)
+            return refused(pending.error());
+        auto shown = engine.enrolment_challenge(*pending);
+        if (!shown)
+            return refused(shown.error());
+        {
+            const std::lock_guard lock(mutex);
+            const auto now = clock.now();
+            std::erase_if(enrolments, [&](const auto& kv) {
+                return kv.second.started + cfg.logon_lifetime < now;
+            });
+            if (enrolments.size() >= max_logons_in_progress && !enrolments.count(session->id))
+                return busy(req);
+            enrolments.insert_or_assign(session->id, std::move(*pending));
+        }
+        challenge = std::move(*shown);
+        return page(http::status::ok);
+    }
+    // /account/mfa/confirm: the enrolment this session started, taken whatever happens next
+    // but a wrong code, which may be typed again.
+    std::optional<credentials::PendingEnrolment> pending;
+    {
+        const std::lock_guard lock(mutex);
+        if (auto it = enrolments.find(session->id); it != enrolments.end()) {
+            pending = std::move(it->second);
+            enrolments.erase(it);
+        }
+    }
+    if (!pending || pending->who.user.id != who.user.id)
+        return refused(
+            core::Error(core::Errc::failed_precondition, "this set-up has expired; start again"));
+    auto done = engine.finish_own_enrolment(*pending, take("first"), take("second"));
+    if (!done) {
+        if (done.error().is(core::Errc::invalid_argument)) {
+            auto shown = engine.enrolment_challenge(*pending);
+            if (shown)
+                challenge = std::move(*shown);
+            const std::lock_guard lock(mutex);
+            enrolments.insert_or_assign(session->id, std::move(*pending));
+        }
+        return refused(done.error());
+    }
+    enrolled = std::move(*done);
+    v.has_mfa_device = true;
+    return page(http::status::ok);
 }
 
 /// The user's own password change: the engine's dialogue, answered from the form's three

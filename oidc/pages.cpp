@@ -280,6 +280,51 @@ std::string account(const AccountView& v)
              "type=\"submit\" id=\"change-password\">Change password</button></form><p "
              "class=\"hint\">Changing it signs you out everywhere else.</p>";
     }
+    b += "<h2>Authenticator app</h2>";
+    if (!v.mfa_error.empty())
+        b += "<p class=\"error\" role=\"alert\">" + html_escape(v.mfa_error) + "</p>";
+    const std::string csrf_field =
+        "<input type=\"hidden\" name=\"csrf\" value=\"" + html_escape(v.csrf) + "\">";
+    const std::string password_field =
+        "<label for=\"mfa-password\">Your password</label><input id=\"mfa-password\" "
+        "name=\"password\" type=\"password\" autocomplete=\"current-password\" required>";
+    if (v.recovery_codes != nullptr) {
+        b += "<p class=\"notice\" role=\"status\">Authenticator app set up. Your recovery "
+             "codes follow: each works once in place of a code. Keep them safe; they are not "
+             "shown again.</p><pre class=\"codes\">";
+        for (const auto& c : *v.recovery_codes)
+            b += html_escape(c.view()) + "\n";
+        b += "</pre>";
+    } else if (!v.may_manage_mfa) {
+        b += "<p class=\"info\">Your account does not allow managing your own MFA devices; "
+             "ask an administrator.</p>";
+    } else if (v.enrolling != nullptr) {
+        b += "<p class=\"info\">Scan this QR code with your authenticator app, or enter the key "
+             "by hand; then enter the code it shows, wait for it to change, and enter the next "
+             "one.</p><pre class=\"secret\">";
+        for (const auto& line : v.enrolling->qr)
+            b += html_escape(line.view()) + "\n";
+        b += "</pre><p class=\"info\">Key: <code id=\"totp-key\">" +
+             html_escape(v.enrolling->key.view()) +
+             "</code></p><form method=\"post\" action=\"/account/mfa/confirm\">" + csrf_field +
+             "<label for=\"first\">Verification code</label><input id=\"first\" "
+             "name=\"first\" autocomplete=\"one-time-code\" inputmode=\"numeric\" required>"
+             "<label for=\"second\">Next verification code</label><input id=\"second\" "
+             "name=\"second\" autocomplete=\"one-time-code\" inputmode=\"numeric\" "
+             "required><button type=\"submit\" id=\"confirm-mfa\">Set up</button></form>";
+    } else if (v.has_mfa_device) {
+        b += "<p class=\"info\">An authenticator app gives your verification codes.</p>"
+             "<form method=\"post\" action=\"/account/mfa/remove\">" +
+             csrf_field + password_field +
+             "<button type=\"submit\" class=\"danger\" id=\"remove-mfa\">Remove the "
+             "authenticator app</button></form>";
+    } else {
+        b += "<p class=\"info\">No authenticator app is set up.</p><form method=\"post\" "
+             "action=\"/account/mfa/start\">" +
+             csrf_field + password_field +
+             "<button type=\"submit\" id=\"start-mfa\">Set up an authenticator app</button>"
+             "</form>";
+    }
     b += "<p class=\"links\"><a href=\"/logout\">Sign out</a></p>";
     return layout("Your account", b);
 }
@@ -340,6 +385,8 @@ form.inline input { flex: 1; min-width: 0; padding: .4rem .6rem; }
 form.inline button { width: auto; margin: 0; padding: .4rem .8rem; }
 button.danger { background: transparent; color: var(--bad); border: 1px solid var(--bad); }
 .links { margin-top: 1.5rem; font-size: .9rem; }
+pre.codes { font: 14px/1.6 ui-monospace, monospace; padding: .5rem .75rem; border-radius: 6px;
+            border: 1px solid color-mix(in srgb, CanvasText 20%, transparent); }
 a { color: var(--accent); }
 )css";
 }

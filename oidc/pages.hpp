@@ -52,6 +52,11 @@ struct AccountView {
     std::string notice;              ///< what the last change did
     std::string error;
     std::string password_error;      ///< why the password was not changed
+    bool may_manage_mfa = true;      ///< the account's allow_manage_mfa
+    bool has_mfa_device = false;
+    const proto::MfaChallenge* enrolling = nullptr;            ///< an enrolment under way
+    const std::vector<core::Secret>* recovery_codes = nullptr; ///< just made: shown once
+    std::string mfa_error;
 };
 std::string account(const AccountView& view);
 

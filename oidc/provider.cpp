@@ -102,7 +102,8 @@ HttpResponse Provider::State::route(HttpRequest&& req, const HttpPeer& peer)
         return account_page(req, *target);
     if (post && (path == "/account/passkeys" || path == "/account/passkeys/options" ||
                  path == "/account/passkeys/rename" || path == "/account/passkeys/remove" ||
-                 path == "/account/password"))
+                 path == "/account/password" || path == "/account/mfa/start" ||
+                 path == "/account/mfa/confirm" || path == "/account/mfa/remove"))
         return account_post(req, peer, path);
     if (path == "/token")
         return token(req);

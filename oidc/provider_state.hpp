@@ -149,6 +149,8 @@ struct Provider::State {
     std::map<std::string, CodeGrant> codes;  ///< token_key(code) ->
     credentials::Passkeys passkeys;
     credentials::Ceremonies registrations{{}}; ///< passkeys being added on /account
+    /// Authenticator apps being set up on /account, by session id (mutex held).
+    std::map<std::string, credentials::PendingEnrolment> enrolments;
     std::atomic<std::int64_t> next_prune{0}; ///< unix time of the next store prune
 
     core::TimePoint next_expire{}; ///< mutex held
@@ -251,6 +253,10 @@ struct Provider::State {
                                  const directory::ResolvedUser& who,
                                  Params& form);
     pages::AccountView account_view(const HttpRequest& req, const directory::ResolvedUser& who);
+    HttpResponse manage_mfa(const HttpRequest& req,
+                            const std::string& path,
+                            const directory::ResolvedUser& who,
+                            Params& form);
 
     // ---- /token (token.cpp) -----------------------------------------------------------------
 

@@ -1889,6 +1889,56 @@ TEST_F(AccountPageTest, ChangesThePasswordWithThePolicysMessagesAndEndsTheOtherS
     EXPECT_EQ(get("/account", fresh).result(), http::status::ok); // nothing changed, still in
 }
 
+TEST_F(AccountPageTest, SetsUpAndRemovesTheUsersOwnAuthenticatorApp)
+{
+    sign_in(authorize(webapp_request()), alice, alice_password);
+    const std::string csrf = csrf_of(get("/account", session_));
+    auto r = post("/account/mfa/start", encode({{"csrf", csrf}, {"password", "wrong"}}), session_);
+    EXPECT_EQ(r.result(), http::status::bad_request);
+    EXPECT_TRUE(contains(r.body(), "Wrong password; nothing was changed")) << r.body();
+    r = post("/account/mfa/start",
+             encode({{"csrf", csrf}, {"password", std::string(alice_password)}}), session_);
+    ASSERT_EQ(r.result(), http::status::ok) << r.body();
+    constexpr std::string_view marker = "<code id=\"totp-key\">";
+    const auto at = r.body().find(marker);
+    ASSERT_NE(at, std::string::npos) << r.body();
+    const auto start = at + marker.size();
+    const auto key =
+        credentials::base32_decode(r.body().substr(start, r.body().find('<', start) - start));
+    ASSERT_TRUE(key);
+    const Secret secret(*key);
+    // A wrong pair may be typed again; the right one shows the recovery codes once.
+    r = post("/account/mfa/confirm",
+             encode({{"csrf", csrf}, {"first", "000000"}, {"second", "000001"}}), session_);
+    EXPECT_EQ(r.result(), http::status::bad_request);
+    const std::string first = totp_now(secret);
+    clock_.advance(30s);
+    r = post("/account/mfa/confirm",
+             encode({{"csrf", csrf}, {"first", first}, {"second", totp_now(secret)}}), session_);
+    ASSERT_EQ(r.result(), http::status::ok) << r.body();
+    EXPECT_TRUE(contains(r.body(), "Your recovery codes follow")) << r.body();
+    EXPECT_TRUE(store_->mfa_device(user_id("alice"))->has_value());
+    EXPECT_TRUE(contains(get("/account", session_).body(), "Remove the authenticator app"));
+    // Where MFA is required and no passkey could take its place, it stays.
+    ASSERT_TRUE(directory_->set_settings({std::string("web"), {{"mfa_required", "yes"}}}, admin_));
+    r = post("/account/mfa/remove",
+             encode({{"csrf", csrf}, {"password", std::string(alice_password)}}), session_);
+    EXPECT_EQ(r.result(), http::status::bad_request);
+    EXPECT_TRUE(contains(r.body(), "add a passkey first")) << r.body();
+    ASSERT_TRUE(directory_->set_settings({std::string("web"), {{"mfa_required", "no"}}}, admin_));
+    r = post("/account/mfa/remove",
+             encode({{"csrf", csrf}, {"password", std::string(alice_password)}}), session_);
+    EXPECT_EQ(r.result(), http::status::see_other) << r.body();
+    EXPECT_FALSE(store_->mfa_device(user_id("alice"))->has_value());
+    // An account that does not let users manage their devices says so.
+    ASSERT_TRUE(
+        directory_->set_settings({std::string("web"), {{"allow_manage_mfa", "no"}}}, admin_));
+    EXPECT_TRUE(contains(get("/account", session_).body(), "does not allow managing"));
+    r = post("/account/mfa/start",
+             encode({{"csrf", csrf}, {"password", std::string(alice_password)}}), session_);
+    EXPECT_EQ(r.result(), http::status::bad_request);
+}
+
 TEST_F(AccountPageTest, ThePasskeyScriptIsServedAndPagesWithoutPasskeysRunNone)
 {
     const auto js = get("/static/passkey.js");
