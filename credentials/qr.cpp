@@ -66,9 +66,8 @@ std::string_view glyph(bool upper_dark, bool lower_dark) noexcept
     return lower_dark ? upper_light : both_light;
 }
 
-} // namespace
-
-core::Result<std::vector<std::string>> qr_lines(std::string_view text)
+/// The symbol of `text`: level M, 8-bit mode, case-sensitive, the smallest version.
+core::Result<QrSymbol> encode(std::string_view text)
 {
     if (text.empty())
         return core::fail(Errc::invalid_argument, "QR code text is empty");
@@ -83,19 +82,29 @@ core::Result<std::vector<std::string>> qr_lines(std::string_view text)
     errno = 0;
     // Version 0: the smallest that fits. QR_MODE_8 keeps non-alphanumeric bytes as they are
     // (libqrencode still packs runs of digits or upper-case letters tighter).
-    const QrSymbol code(::QRcode_encodeString(c_text.data(), 0, QR_ECLEVEL_M, QR_MODE_8, 1));
+    QrSymbol code(::QRcode_encodeString(c_text.data(), 0, QR_ECLEVEL_M, QR_MODE_8, 1));
     if (!code) {
         const int err = errno;
         if (err == ERANGE)
-            return core::fail(Errc::invalid_argument,
-                              "QR code text is too long (" + std::to_string(text.size()) +
-                                  " bytes)");
+            return core::fail(Errc::invalid_argument, "QR code text is too long (" +
+                                                          std::to_string(text.size()) + " bytes)");
         return core::fail(Errc::internal,
                           "libqrencode: " + (err != 0 ? std::generic_category().message(err)
                                                       : std::string("encoding failed")));
     }
     if (code->width <= 0 || code->data == nullptr)
         return core::fail(Errc::internal, "libqrencode returned an empty symbol");
+    return code;
+}
+
+} // namespace
+
+core::Result<std::vector<std::string>> qr_lines(std::string_view text)
+{
+    auto encoded = encode(text);
+    if (!encoded)
+        return core::fail(encoded.error());
+    const QRcode* code = encoded->get();
 
     const int side = code->width + 2 * quiet_zone;
     const int line_count = (side + 1) / 2;
@@ -114,6 +123,51 @@ core::Result<std::vector<std::string>> qr_lines(std::string_view text)
             line += glyph(is_dark(*code, 2 * l, col), is_dark(*code, 2 * l + 1, col));
     }
     return lines;
+}
+
+core::Result<std::string> qr_svg(std::string_view text)
+{
+    auto encoded = encode(text);
+    if (!encoded)
+        return core::fail(encoded.error());
+    const QRcode& code = **encoded;
+    const int side = code.width + 2 * quiet_zone;
+    const std::string size = std::to_string(side);
+
+    // One path: a rectangle per run of dark modules in a row. Reserved before the first module
+    // for the same reason as the lines: a row holds at most (width + 1) / 2 runs, and a run
+    // takes at most 20 bytes ("M177 177h177v1h-177z" is the longest).
+    const auto width = static_cast<std::size_t>(code.width);
+    std::string svg;
+    svg.reserve(512 + width * (width + 1) / 2 * 20);
+    svg += "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 " + size + " " + size +
+           "\" shape-rendering=\"crispEdges\" role=\"img\" aria-label=\"QR code\">"
+           "<rect width=\"" +
+           size + "\" height=\"" + size + "\" fill=\"#fff\"/><path fill=\"#000\" d=\"";
+    for (int row = quiet_zone; row < side - quiet_zone; ++row) {
+        for (int col = quiet_zone; col < side - quiet_zone;) {
+            if (!is_dark(code, row, col)) {
+                ++col;
+                continue;
+            }
+            int run = 1;
+            while (is_dark(code, row, col + run))
+                ++run;
+            const auto length = std::to_string(run); // short: held in the string itself
+            svg += 'M';
+            svg += std::to_string(col);
+            svg += ' ';
+            svg += std::to_string(row);
+            svg += 'h';
+            svg += length;
+            svg += "v1h-";
+            svg += length;
+            svg += 'z';
+            col += run;
+        }
+    }
+    svg += "\"/></svg>";
+    return svg;
 }
 
 } // namespace latchkey::credentials

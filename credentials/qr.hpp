@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// QR codes drawn with UTF-8 half blocks, so `latchkeyctl` can show an otpauth URI to scan.
+// QR codes drawn with UTF-8 half blocks, so `latchkeyctl` can show an otpauth URI to scan, and
+// as SVG for the account page.
 #pragma once
 
 #include <string>
@@ -27,5 +28,11 @@ namespace latchkey::credentials {
 /// a C string) or is too long for a version 40 code; Errc::internal when libqrencode fails in
 /// any other way (including running out of memory).
 core::Result<std::vector<std::string>> qr_lines(std::string_view text);
+
+/// The same code for a web page: an inline SVG element (no script, no external reference, so
+/// a strict Content-Security-Policy shows it), dark modules black on white with the quiet zone,
+/// one unit a module, scaled by the page. The same errors as qr_lines(), and the same care:
+/// the markup encodes `text`.
+core::Result<std::string> qr_svg(std::string_view text);
 
 } // namespace latchkey::credentials

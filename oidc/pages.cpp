@@ -3,6 +3,8 @@
 #include "oidc/pages.hpp"
 
 #include "core/clock.hpp"
+#include "core/secret.hpp"
+#include "credentials/qr.hpp"
 #include "oidc/web.hpp"
 
 namespace latchkey::oidc::pages {
@@ -259,6 +261,12 @@ std::string account(const AccountView& v)
     } else {
         b += "<p class=\"info\">Passkeys are not set up on this server.</p>";
     }
+    // Password forms name their user, hidden, for password managers.
+    const std::string csrf_field =
+        "<input type=\"hidden\" name=\"csrf\" value=\"" + html_escape(v.csrf) + "\">";
+    const std::string user_field = "<input type=\"text\" name=\"username\" "
+                                   "autocomplete=\"username\" value=\"" +
+                                   html_escape(v.logon_name) + "\" hidden>";
     b += "<h2>Password</h2>";
     if (!v.has_password) {
         b += "<p class=\"info\">You have no password; an administrator can set one.</p>";
@@ -268,10 +276,8 @@ std::string account(const AccountView& v)
     } else {
         if (!v.password_error.empty())
             b += "<p class=\"error\" role=\"alert\">" + html_escape(v.password_error) + "</p>";
-        b += "<form method=\"post\" action=\"/account/password\"><input type=\"hidden\" "
-             "name=\"csrf\" value=\"" +
-             html_escape(v.csrf) +
-             "\"><label for=\"current\">Current password</label><input id=\"current\" "
+        b += "<form method=\"post\" action=\"/account/password\">" + csrf_field + user_field +
+             "<label for=\"current\">Current password</label><input id=\"current\" "
              "name=\"current\" type=\"password\" autocomplete=\"current-password\" required>"
              "<label for=\"new\">New password</label><input id=\"new\" name=\"new\" "
              "type=\"password\" autocomplete=\"new-password\" required><label "
@@ -283,9 +289,8 @@ std::string account(const AccountView& v)
     b += "<h2>Authenticator app</h2>";
     if (!v.mfa_error.empty())
         b += "<p class=\"error\" role=\"alert\">" + html_escape(v.mfa_error) + "</p>";
-    const std::string csrf_field =
-        "<input type=\"hidden\" name=\"csrf\" value=\"" + html_escape(v.csrf) + "\">";
     const std::string password_field =
+        user_field +
         "<label for=\"mfa-password\">Your password</label><input id=\"mfa-password\" "
         "name=\"password\" type=\"password\" autocomplete=\"current-password\" required>";
     if (v.recovery_codes != nullptr) {
@@ -301,10 +306,17 @@ std::string account(const AccountView& v)
     } else if (v.enrolling != nullptr) {
         b += "<p class=\"info\">Scan this QR code with your authenticator app, or enter the key "
              "by hand; then enter the code it shows, wait for it to change, and enter the next "
-             "one.</p><pre class=\"secret\">";
-        for (const auto& line : v.enrolling->qr)
-            b += html_escape(line.view()) + "\n";
-        b += "</pre><p class=\"info\">Key: <code id=\"totp-key\">" +
+             "one.</p>";
+        if (auto svg = credentials::qr_svg(v.enrolling->uri.view())) {
+            b += "<div class=\"qr\">" + *svg + "</div>";
+            core::wipe(svg->data(), svg->size());
+        } else { // the terminal's drawing, which the URI made too
+            b += "<pre class=\"secret\">";
+            for (const auto& line : v.enrolling->qr)
+                b += html_escape(line.view()) + "\n";
+            b += "</pre>";
+        }
+        b += "<p class=\"info\">Key: <code id=\"totp-key\">" +
              html_escape(v.enrolling->key.view()) +
              "</code></p><form method=\"post\" action=\"/account/mfa/confirm\">" + csrf_field +
              "<label for=\"first\">Verification code</label><input id=\"first\" "
@@ -370,6 +382,7 @@ button.secondary { background: transparent; color: CanvasText;
 .info { margin: .5rem 0; }
 pre.secret { font: 10px/1 ui-monospace, monospace; overflow-x: auto; padding: .5rem;
              background: #000; color: #fff; border-radius: 6px; }
+.qr svg { display: block; width: 100%; max-width: 15rem; margin: .5rem auto; }
 h2 { margin: 1.5rem 0 .5rem; font-size: 1.1rem; }
 .notice { margin: .5rem 0; font-weight: 600; }
 .or { display: flex; align-items: center; gap: .75rem; margin: 1.25rem 0 0; opacity: .7;

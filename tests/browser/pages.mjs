@@ -28,10 +28,16 @@
 //                                        report's "captured" (a response to replay elsewhere)
 //   {"click_only": SELECTOR}             click, and do not wait for a navigation
 //   {"wait_for": SELECTOR}               wait until the element is there and visible
+//   {"remember": SELECTOR, "as": NAME}   keeps the element's text (a key, recovery codes)
+//   {"fill": SELECTOR, "remembered": NAME, "line": N}
+//                                        types line N of a text kept before
+//   {"totp": NAME, "fill": [SELECTOR...]} types consecutive TOTP codes, from now on, that
+//                                        Debian's oathtool makes for the base32 key kept as NAME
 // Prints one JSON line: {"ok":true,"landings":[URL...],"texts":[...]} or {"ok":false,
 // "failed_step":N,"error":...,"text":...} (exit 1). Nothing listens at the relying party's
 // origin: its URLs are read from the browser's requests, and answered by a route.
 
+import { execFileSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { chromium } from 'playwright-core';
 
@@ -58,6 +64,7 @@ let pluggedIn = null;     // the name of the authenticator plugged in
 // name -> {options, credentials} of the authenticators not plugged in: from an earlier run
 // (PAGES_AUTHENTICATORS, as its report gave them back), or taken out in this one.
 const unplugged = JSON.parse(process.env.PAGES_AUTHENTICATORS || '{}');
+const remembered = {};    // name -> text kept by a "remember" step
 
 /** Takes the authenticator out, keeping its credentials under its name. */
 async function unplug() {
@@ -139,8 +146,15 @@ try {
                 if (report.landings.length === landingsBefore)
                     throw e;
             });
+        } else if (s.totp) {
+            const codes = execFileSync('oathtool', ['--totp', '-b', '-w', String(s.fill.length - 1),
+                remembered[s.totp]], { encoding: 'utf8' }).trim().split('\n');
+            for (const [i, selector] of s.fill.entries())
+                await page.fill(selector, codes[i]);
         } else if (s.fill) {
-            await page.fill(s.fill, s.value);
+            const value = s.remembered === undefined ? s.value
+                : remembered[s.remembered].split('\n')[s.line || 0].trim();
+            await page.fill(s.fill, value);
         } else if (s.click) {
             landingsBefore = report.landings.length;
             await Promise.all([
@@ -179,6 +193,8 @@ try {
             capturePath = s.capture;
         } else if (s.click_only) {
             await page.click(s.click_only);
+        } else if (s.remember) {
+            remembered[s.as] = (await page.textContent(s.remember)).trim();
         } else if (s.wait_for) {
             await page.locator(s.wait_for).waitFor({ state: 'visible' });
         } else {

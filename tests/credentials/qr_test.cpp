@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// Unit tests of the terminal QR renderer: every half block against libqrencode's own modules.
+// Unit tests of the QR renderers: every half block, and every module of the SVG, against
+// libqrencode's own modules.
 #include "credentials/qr.hpp"
 
 #include <cstddef>
@@ -175,15 +176,8 @@ TEST(QrLines, DrawsFinderPatternsDarkAsBlank)
     // Symbol rows 0 and 1 share line 2: the top-left finder's dark ring over its light ring,
     // then the light separator.
     const std::u32string top = lines[2].substr(quiet, 8);
-    EXPECT_EQ(top,
-              std::u32string({blank,
-                              lower_half,
-                              lower_half,
-                              lower_half,
-                              lower_half,
-                              lower_half,
-                              blank,
-                              full_block}));
+    EXPECT_EQ(top, std::u32string({blank, lower_half, lower_half, lower_half, lower_half,
+                                   lower_half, blank, full_block}));
     // Symbol rows 2 and 3: dark ring, light ring, the dark 3x3 core, light ring, dark ring.
     const std::u32string core_rows = lines[3].substr(quiet, 7);
     EXPECT_EQ(core_rows,
@@ -193,15 +187,8 @@ TEST(QrLines, DrawsFinderPatternsDarkAsBlank)
     // with the quiet zone: the bottom-left finder's dark lower edge over light.
     const std::size_t last = (width - 1 + quiet) / 2;
     const std::u32string bottom = lines[last].substr(quiet, 8);
-    EXPECT_EQ(bottom,
-              std::u32string({lower_half,
-                              lower_half,
-                              lower_half,
-                              lower_half,
-                              lower_half,
-                              lower_half,
-                              lower_half,
-                              full_block}))
+    EXPECT_EQ(bottom, std::u32string({lower_half, lower_half, lower_half, lower_half, lower_half,
+                                      lower_half, lower_half, full_block}))
         << "line " << last;
 }
 
@@ -269,6 +256,77 @@ TEST(QrLines, ErrorMessagesDoNotEchoTheText)
     ASSERT_FALSE(lines.has_value());
     EXPECT_EQ(lines.error().message.find("secret="), std::string::npos);
     EXPECT_EQ(lines.error().message.find("QQQQ"), std::string::npos);
+}
+
+/// The dark modules an SVG of qr_svg() paints, read back from its path: runs "Mx yhNv1h-Nz".
+std::optional<std::vector<std::vector<bool>>> painted(const std::string& svg, int side)
+{
+    const auto start = svg.find(" d=\"");
+    if (start == std::string::npos)
+        return std::nullopt;
+    std::vector<std::vector<bool>> grid(static_cast<std::size_t>(side),
+                                        std::vector<bool>(static_cast<std::size_t>(side)));
+    std::size_t i = start + 4;
+    const auto number = [&] {
+        int n = 0;
+        while (i < svg.size() && svg[i] >= '0' && svg[i] <= '9')
+            n = n * 10 + (svg[i++] - '0');
+        return n;
+    };
+    const auto take = [&](std::string_view token) {
+        if (svg.compare(i, token.size(), token) != 0)
+            return false;
+        i += token.size();
+        return true;
+    };
+    while (take("M")) {
+        const int x = number();
+        if (!take(" "))
+            return std::nullopt;
+        const int y = number();
+        if (!take("h"))
+            return std::nullopt;
+        const int n = number();
+        if (!take("v1h-") || number() != n || !take("z") || n < 1 || x + n > side || y >= side)
+            return std::nullopt;
+        for (int c = x; c < x + n; ++c)
+            grid[static_cast<std::size_t>(y)][static_cast<std::size_t>(c)] = true;
+    }
+    if (!take("\"/></svg>") || i != svg.size())
+        return std::nullopt;
+    return grid;
+}
+
+TEST(QrSvg, PaintsExactlyLibqrencodesDarkModulesInsideTheQuietZone)
+{
+    const Symbol code = reference(std::string(sample_uri));
+    ASSERT_NE(code, nullptr);
+    const int side = code->width + 2 * quiet;
+    const auto svg = qr_svg(sample_uri);
+    ASSERT_TRUE(svg.has_value()) << svg.error().message;
+    EXPECT_EQ(svg->rfind("<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 " +
+                             std::to_string(side) + " " + std::to_string(side) + "\"",
+                         0),
+              0U)
+        << *svg;
+    EXPECT_NE(svg->find("fill=\"#fff\""), std::string::npos) << "a light background";
+    const auto grid = painted(*svg, side);
+    ASSERT_TRUE(grid.has_value()) << *svg;
+    for (int row = 0; row < side; ++row)
+        for (int col = 0; col < side; ++col)
+            EXPECT_EQ((*grid)[static_cast<std::size_t>(row)][static_cast<std::size_t>(col)],
+                      dark(*code, row, col))
+                << "row " << row << ", column " << col;
+}
+
+TEST(QrSvg, RefusesWhatTheLinesRefuse)
+{
+    for (const std::string& text :
+         {std::string(), std::string(2332, 'a'), std::string("otpauth\0://totp/x", 17)}) {
+        const auto svg = qr_svg(text);
+        ASSERT_FALSE(svg.has_value()) << text.size() << " bytes";
+        EXPECT_TRUE(svg.error().is(core::Errc::invalid_argument)) << svg.error().message;
+    }
 }
 
 } // namespace

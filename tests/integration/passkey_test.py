@@ -7,7 +7,9 @@ token's amr says how. Refused, each with its audited reason: a removed passkey, 
 response, a response made for another origin (signed with the authenticator's own key, beside
 the same response for the right origin, which is accepted), a counter that went back (a
 clone), and passkey logon switched off for the account; the fallback to the password after a
-refusal works.
+refusal works. The dedicated portal and a prefilled name offer the passkey after Next. The
+account page's other halves too: an authenticator app set up with oathtool's codes (a recovery
+code shown then signs in), removed, and the password changed with the policy's messages.
 
 The plain-HTTP helpers are oidc_test.py's and the browser runner oidc_session_test.py's: this
 suite runs its own daemon on the port oidc_test.py chose (issuer http://localhost:PORT, so
@@ -25,6 +27,7 @@ import urllib.parse
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
+import ledger
 import oidc_test as o
 import oidc_session_test as s
 from harness import Daemon, expect, run
@@ -262,6 +265,25 @@ def test_a_passkey_is_the_second_factor_where_the_account_requires_mfa():
     expect(audit("auth.allow", user="alice", method="pwd+hwk"), "audit")
 
 
+def test_the_dedicated_portal_and_a_prefilled_name_offer_the_passkey_after_next():
+    report = pages([
+        {"authenticator": {"name": "key"}},
+        {"goto": f"{o.ISSUER}/d/{o.DOMAIN}/login"},
+        {"fill": "#username", "value": "alice"},
+        {"click": "button[type=submit]"},
+        {"click": "#passkey-button"},
+        {"expect": f"You are signed in as {ALICE}."},
+        {"goto": f"{o.ISSUER}/logout"},
+        # The name comes filled in (seed 001: "you only need to click Next").
+        {"goto": authorize_url(prompt="login", login_hint=ALICE)},
+        {"click": "button[type=submit]"},
+        {"expect": "Log on with Passkey"},
+        {"click": "#passkey-button"},
+        {"landing": True},
+    ])
+    expect(id_token_of(report["landings"][-1])["amr"] == ["hwk", "user"], "amr")
+
+
 def test_a_counter_that_went_back_is_refused_and_the_password_still_works():
     report = pages([
         *typed_sign_in(),
@@ -307,6 +329,70 @@ def test_passkey_logon_switched_off_for_the_account():
         D.ctl("settings", "set", "--account", "web", "allow_passkey_logon=yes")
 
 
+def test_the_account_page_sets_up_an_authenticator_app_and_changes_the_password():
+    # Set up with two consecutive codes of Debian's oathtool; a recovery code shown once then
+    # signs in as the second factor; the app is removed; the password changed, and only the
+    # new one signs in. The account's own rules hold in each (the unit tests refuse the rest).
+    new_password = "Correct-horse-26-staple"
+    ledger.note(new_password, "password")
+    try:
+        report = pages([
+            *account_page_with_password(),
+            {"expect": "No authenticator app is set up."},
+            {"fill": "#mfa-password", "value": o.PASSWORDS["alice"]},
+            {"click": "#start-mfa"},
+            {"expect": "Scan this QR code"},
+            {"remember": "#totp-key", "as": "key"},
+            *shot("account-authenticator-app.png", 1000),
+            {"totp": "key", "fill": ["#first", "#second"]},
+            {"click": "#confirm-mfa"},
+            {"expect": "Authenticator app set up."},
+            {"remember": "pre.codes", "as": "codes"},
+            {"goto": f"{o.ISSUER}/logout"},
+            *typed_sign_in(),
+            {"fill": "#answer", "value": o.PASSWORDS["alice"]},
+            {"click": "button[type=submit]"},
+            {"expect": "Verification code"},
+            {"fill": "#answer", "remembered": "codes", "line": 3},
+            {"click": "button[type=submit]"},
+            {"landing": True},
+            {"goto": f"{o.ISSUER}/account"},
+            {"fill": "#mfa-password", "value": o.PASSWORDS["alice"]},
+            {"click": "#remove-mfa"},
+            {"expect": "Authenticator app removed."},
+            {"fill": "#current", "value": o.PASSWORDS["alice"]},
+            {"fill": "#new", "value": "short"},
+            {"fill": "#repeat", "value": "short"},
+            {"click": "#change-password"},
+            {"expect": "the password must be at least 8 characters long."},
+            {"fill": "#current", "value": o.PASSWORDS["alice"]},
+            {"fill": "#new", "value": new_password},
+            {"fill": "#repeat", "value": new_password},
+            {"click": "#change-password"},
+            {"expect": "Password changed. Your other sessions have ended."},
+            {"goto": f"{o.ISSUER}/logout"},
+            *typed_sign_in(),
+            {"fill": "#answer", "value": o.PASSWORDS["alice"]},
+            {"click": "button[type=submit]"},
+            {"expect": "Authentication failed: wrong user name or password."},
+            {"fill": "#username", "value": ALICE},
+            {"click": "button[type=submit]"},
+            {"fill": "#answer", "value": new_password},
+            {"click": "button[type=submit]"},
+            {"landing": True},
+        ])
+        # The first landing's code came from a session the password change ended.
+        expect(len(report["landings"]) == 2, report["landings"])
+        expect(id_token_of(report["landings"][-1])["amr"] == ["pwd"], "amr")
+    finally:
+        D.ctl("mfa", "remove", ALICE, check=False)
+        D.ctl("user", "set-password", "alice", "--stdin", input=o.PASSWORDS["alice"] + "\n")
+    expect(audit("mfa.recovery_code.use", user="alice"), "no mfa.recovery_code.use")
+    expect(audit("mfa.enroll", user="alice"), "no mfa.enroll")
+    expect(audit("mfa.remove", user="alice"), "no mfa.remove")
+    expect(audit("passwd.change", user="alice"), "no passwd.change")
+
+
 if __name__ == "__main__":
     D = Daemon(extra_config=f'[oidc]\nlisten = "127.0.0.1:{o.PORT}"\n'
                # Every browser here comes from 127.0.0.1: no throttle of the one address.
@@ -328,7 +414,9 @@ if __name__ == "__main__":
             test_passkey_logon_switched_off_for_the_account,
             test_two_passkeys_one_without_user_verification_and_the_removed_one_is_refused,
             test_a_passkey_is_the_second_factor_where_the_account_requires_mfa,
+            test_the_dedicated_portal_and_a_prefilled_name_offer_the_passkey_after_next,
             test_a_counter_that_went_back_is_refused_and_the_password_still_works,
+            test_the_account_page_sets_up_an_authenticator_app_and_changes_the_password,
         ])
     finally:
         D.__exit__(None, None, None)
