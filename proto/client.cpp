@@ -42,32 +42,13 @@ std::vector<uid_t> default_trusted_uids(std::vector<uid_t> also)
 }
 
 Client::Client(core::UniqueFd fd, milliseconds timeout)
-    : fd_(std::move(fd))
-    , timeout_(timeout)
-    , deadline_(steady_clock::now() + timeout)
+    : channel_(std::move(fd), timeout, Peer{"latchkeyd"})
 {
 }
 
 void Client::extend_deadline()
 {
-    deadline_ = steady_clock::now() + timeout_;
-}
-
-core::Status Client::wait_for(short events)
-{
-    for (;;) {
-        const auto left = duration_cast<milliseconds>(deadline_ - steady_clock::now()).count();
-        if (left <= 0)
-            return core::fail(core::Errc::daemon_timeout, "latchkeyd did not answer in time");
-        struct pollfd p{fd_.get(), events, 0};
-        const int r = ::poll(&p, 1, static_cast<int>(std::min<long long>(left, 60'000)));
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0)
-            return core::fail(core::Errc::io_failed, std::string("poll: ") + std::strerror(errno));
-        if (r > 0)
-            return {};
-    }
+    channel_.extend_deadline();
 }
 
 core::Result<Client> Client::connect(const ClientOptions& options)
@@ -88,12 +69,13 @@ core::Result<Client> Client::connect(const ClientOptions& options)
     // and is then not connecting at all (unlike TCP's EINPROGRESS): try again until the
     // deadline, a little later each time, as latchkeyd drains its backlog.
     for (int pause_ms = 1;; pause_ms = std::min(pause_ms * 2, 50)) {
-        if (::connect(client.fd_.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0)
+        if (::connect(client.channel_.fd(), reinterpret_cast<const sockaddr*>(&addr),
+                      sizeof addr) == 0)
             break;
         if (errno == EINTR)
             continue;
         if (errno == EAGAIN) {
-            if (steady_clock::now() + milliseconds(pause_ms) >= client.deadline_)
+            if (steady_clock::now() + milliseconds(pause_ms) >= client.channel_.deadline())
                 return core::fail(core::Errc::daemon_timeout,
                                   "latchkeyd's socket " + options.socket_path +
                                       " is too busy to take a connection");
@@ -102,10 +84,10 @@ core::Result<Client> Client::connect(const ClientOptions& options)
         }
         if (errno != EINPROGRESS)
             return unreachable(options.socket_path, errno);
-        LATCHKEY_TRY_STATUS(client.wait_for(POLLOUT));
+        LATCHKEY_TRY_STATUS(client.channel_.wait_for(POLLOUT));
         int err = 0;
         socklen_t len = sizeof err;
-        ::getsockopt(client.fd_.get(), SOL_SOCKET, SO_ERROR, &err, &len);
+        ::getsockopt(client.channel_.fd(), SOL_SOCKET, SO_ERROR, &err, &len);
         if (err != 0)
             return unreachable(options.socket_path, err);
         break;
@@ -114,7 +96,7 @@ core::Result<Client> Client::connect(const ClientOptions& options)
     if (!options.trusted_server_uids.empty()) {
         struct ucred cred{};
         socklen_t len = sizeof cred;
-        if (::getsockopt(client.fd_.get(), SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0)
+        if (::getsockopt(client.channel_.fd(), SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0)
             return unreachable(options.socket_path, errno);
         const auto& ok = options.trusted_server_uids;
         if (std::find(ok.begin(), ok.end(), cred.uid) == ok.end())
@@ -127,46 +109,16 @@ core::Result<Client> Client::connect(const ClientOptions& options)
 
 core::Status Client::send(const Request& request)
 {
-    LATCHKEY_TRY(bytes, frame(encode(request), max_request_size));
-    std::size_t off = 0;
-    while (off < bytes.size()) {
-        const ssize_t n =
-            ::send(fd_.get(), bytes.data() + off, bytes.size() - off, MSG_NOSIGNAL);
-        if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
-            LATCHKEY_TRY_STATUS(wait_for(POLLOUT));
-            continue;
-        }
-        if (n < 0)
-            return core::fail(core::Errc::daemon_unreachable,
-                              std::string("sending to latchkeyd failed: ") + std::strerror(errno));
-        off += static_cast<std::size_t>(n);
-    }
-    core::wipe(bytes.data(), bytes.size()); // may carry a password
-    return {};
+    std::string text = encode(request);
+    const core::WipeOnExit wipe(text.data(), text.size()); // may carry a password
+    return channel_.send(text, max_request_size);
 }
 
 core::Result<Response> Client::receive()
 {
-    FrameReader reader(max_response_size);
-    std::string payload;
-    std::string chunk;
-    while (!reader.next(payload)) {
-        LATCHKEY_TRY_STATUS(wait_for(POLLIN));
-        chunk.resize(std::min<std::size_t>(reader.wanted(), 64 * 1024));
-        const ssize_t n = ::recv(fd_.get(), chunk.data(), chunk.size(), 0);
-        if (n < 0 && (errno == EAGAIN || errno == EINTR))
-            continue;
-        if (n < 0)
-            return core::fail(core::Errc::daemon_unreachable,
-                              std::string("reading from latchkeyd failed: ") + std::strerror(errno));
-        if (n == 0)
-            return core::fail(core::Errc::daemon_unreachable,
-                              "latchkeyd closed the connection");
-        LATCHKEY_TRY_STATUS(reader.feed({chunk.data(), static_cast<std::size_t>(n)}));
-    }
+    LATCHKEY_TRY(payload, channel_.receive(max_response_size));
     auto response = decode_response(payload);
     core::wipe(payload.data(), payload.size()); // may have carried a generated password
-    core::wipe(chunk.data(), chunk.size());
     return response;
 }
 

@@ -5,14 +5,15 @@
 // given at connect, so the host process never hangs on a silent daemon.
 #pragma once
 
-#include <sys/types.h>
-
 #include <chrono>
 #include <string>
 #include <vector>
 
+#include <sys/types.h>
+
 #include "core/c_handle.hpp"
 #include "core/result.hpp"
+#include "proto/channel.hpp"
 #include "proto/messages.hpp"
 
 namespace latchkey::proto {
@@ -46,11 +47,7 @@ public:
 private:
     Client(core::UniqueFd fd, std::chrono::milliseconds timeout);
 
-    core::Status wait_for(short events);
-
-    core::UniqueFd fd_;
-    std::chrono::milliseconds timeout_;
-    std::chrono::steady_clock::time_point deadline_;
+    Channel channel_;
 };
 
 } // namespace latchkey::proto

@@ -3,6 +3,7 @@
 #include "proto/wire.hpp"
 
 #include "proto/codec.hpp"
+#include "proto/security_key.hpp"
 
 namespace latchkey::proto {
 
@@ -88,6 +89,26 @@ core::Result<Request> decode_request(std::string_view text)
 core::Result<Response> decode_response(std::string_view text)
 {
     return decode_variant<Response>(text);
+}
+
+std::string encode(const ToKeyHelper& m)
+{
+    return encode_variant(m, false);
+}
+
+std::string encode(const FromKeyHelper& m)
+{
+    return encode_variant(m, false);
+}
+
+core::Result<ToKeyHelper> decode_to_key_helper(std::string_view text)
+{
+    return decode_variant<ToKeyHelper>(text);
+}
+
+core::Result<FromKeyHelper> decode_from_key_helper(std::string_view text)
+{
+    return decode_variant<FromKeyHelper>(text);
 }
 
 std::string_view type_name(const Request& r) noexcept

@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 // Unit tests of proto/: message round-trips, golden frames, and hostile frames.
+#include "proto/wire.hpp"
+
 #include <gtest/gtest.h>
 
 #include "core/random.hpp"
 #include "proto/codec.hpp"
-#include "proto/wire.hpp"
+#include "proto/security_key.hpp"
 
 namespace latchkey::proto {
 namespace {
@@ -223,6 +225,51 @@ TEST(Failure, CarriesCodeNameAndMessage)
     EXPECT_EQ(f.code, 601);
     EXPECT_EQ(f.error, "permission_denied");
     EXPECT_EQ(f.message, "no");
+}
+
+} // namespace
+} // namespace latchkey::proto
+
+namespace latchkey::proto {
+namespace {
+
+TEST(KeyHelperWire, RoundTripsTheCeremonyAndItsAnswers)
+{
+    KeyStart start;
+    start.ceremony.kind = "create";
+    start.ceremony.rp_id = "pam:example.internal";
+    start.ceremony.allow = {"AAEC", "AwQF"};
+    start.ceremony.user_verification = true;
+    start.device = "unix:/run/key.sock";
+    auto back = decode_to_key_helper(encode(ToKeyHelper{start}));
+    ASSERT_TRUE(back.has_value()) << back.error().message;
+    const auto& s = std::get<KeyStart>(*back);
+    EXPECT_EQ(s.ceremony.kind, "create");
+    EXPECT_EQ(s.ceremony.allow, start.ceremony.allow);
+    EXPECT_TRUE(s.ceremony.user_verification);
+    EXPECT_EQ(s.device, start.device);
+
+    auto pin = decode_to_key_helper(encode(ToKeyHelper{KeyPin{core::Secret("1234")}}));
+    ASSERT_TRUE(pin.has_value());
+    EXPECT_TRUE(std::get<KeyPin>(*pin).pin.equals("1234"));
+
+    KeyDone done;
+    done.result.problem = "no_device";
+    auto d = decode_from_key_helper(encode(FromKeyHelper{done}));
+    ASSERT_TRUE(d.has_value());
+    EXPECT_EQ(std::get<KeyDone>(*d).result.problem, "no_device");
+    EXPECT_TRUE(
+        std::holds_alternative<KeyTouch>(*decode_from_key_helper(R"({"type":"key.touch"})")));
+}
+
+TEST(KeyHelperWire, EachSideRefusesTheOthersMessages)
+{
+    auto r = decode_to_key_helper(encode(FromKeyHelper{KeyTouch{}}));
+    ASSERT_FALSE(r.has_value());
+    EXPECT_TRUE(r.error().is(core::Errc::protocol_unknown_message));
+    auto s = decode_from_key_helper(encode(ToKeyHelper{KeyPin{}}));
+    ASSERT_FALSE(s.has_value());
+    EXPECT_TRUE(s.error().is(core::Errc::protocol_unknown_message));
 }
 
 } // namespace
