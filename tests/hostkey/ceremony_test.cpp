@@ -203,15 +203,8 @@ TEST_F(HostKeyTest, AClonesAnswerIsACounterRegression)
 
 class PinKeyTest : public HostKeyTest {
 protected:
-    static SoftwareKey::Options with_pin()
-    {
-        SoftwareKey::Options o;
-        o.pin = "271828";
-        return o;
-    }
-
     PinKeyTest()
-        : HostKeyTest(with_pin())
+        : HostKeyTest(SoftwareKey::Options::with_pin("271828"))
     {
     }
 

@@ -50,6 +50,13 @@ public:
         std::optional<std::string> pin; ///< a PIN is set
         webauthn::Aaguid aaguid{0x6c, 0x61, 0x74, 0x63, 0x68, 0x6b, 0x65, 0x79,
                                 0x2d, 0x74, 0x65, 0x73, 0x74, 0x6b, 0x65, 0x79};
+
+        static Options with_pin(std::string pin)
+        {
+            Options o;
+            o.pin = std::move(pin);
+            return o;
+        }
     };
 
     struct Credential {
