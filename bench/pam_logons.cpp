@@ -366,7 +366,8 @@ Attempt logon(const lk::proto::ClientOptions& options, const std::string& user,
 
     const auto prompted = Clock::now();
     client->extend_deadline();
-    auto second = auth_reply(client->call(lk::proto::AuthAnswer{password.clone()}), "auth.answer");
+    auto second = auth_reply(client->call(lk::proto::AuthAnswer{password.clone(), std::nullopt}),
+                             "auth.answer");
     if (auto* a = std::get_if<Attempt>(&second))
         return std::move(*a);
     const auto& last = std::get<lk::proto::AuthReply>(second);

@@ -460,9 +460,9 @@ lk::core::Result<Session> open_session(const lk::proto::ClientOptions& options,
                               "auth.begin of " + user.name + ": expected a password prompt");
     client->extend_deadline();
     LATCHKEY_TRY(second,
-                 expect<lk::proto::AuthReply>(
-                     client->call(lk::proto::AuthAnswer{lk::core::Secret(password_text)}),
-                     "auth.answer (password)"));
+                 expect<lk::proto::AuthReply>(client->call(lk::proto::AuthAnswer{
+                                                  lk::core::Secret(password_text), std::nullopt}),
+                                              "auth.answer (password)"));
     if (!second.prompt || second.prompt->kind != lk::proto::PromptKind::verification_code) {
         std::string what = "no prompt";
         if (second.verdict)
@@ -487,7 +487,8 @@ struct StepProblem {
 std::optional<StepProblem> answer_code(Session& s, const std::string& user)
 {
     auto reply = expect<lk::proto::AuthReply>(
-        s.client.call(lk::proto::AuthAnswer{std::move(s.code)}), "auth.answer (code)");
+        s.client.call(lk::proto::AuthAnswer{std::move(s.code), std::nullopt}),
+        "auth.answer (code)");
     if (!reply)
         return StepProblem{false, reply.error().message};
     if (!reply->verdict)

@@ -107,7 +107,7 @@ core::Status sign_in(proto::Client& client, const std::string& user, const SignI
             answer = std::move(given);
         }
         client.extend_deadline(); // the person's typing time is not the daemon's
-        request = proto::AuthAnswer{std::move(answer)};
+        request = proto::AuthAnswer{std::move(answer), std::nullopt};
     }
     return core::fail(core::Errc::protocol_malformed,
                       "latchkeyd asked more than " + std::to_string(max_steps) +

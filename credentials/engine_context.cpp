@@ -30,7 +30,7 @@ Step prompt(PromptKind kind,
 {
     Step s;
     s.messages = std::move(messages);
-    s.prompt = proto::Prompt{kind, style, std::move(text)};
+    s.prompt = proto::Prompt{kind, style, std::move(text), std::nullopt};
     return s;
 }
 

@@ -129,7 +129,8 @@ std::string prompt(const FormState& form, std::string_view client_name, std::str
         extra = " inputmode=\"numeric\" autocapitalize=\"none\" spellcheck=\"false\"";
         break;
     case PromptKind::other:
-    case PromptKind::passkey: break;
+    case PromptKind::passkey:
+    case PromptKind::security_key: break; // the host's key: never asked of a browser
     }
     if (p.kind == PromptKind::passkey) {
         // The second factor is a passkey and nothing else.

@@ -192,6 +192,8 @@ core::Result<std::optional<core::Secret>> answer(const Call& c, const proto::Pro
         // Only the daemon's web pages ask for a passkey; a terminal cannot answer it.
         debug(c, "the daemon asked for a passkey, which PAM cannot give");
         return std::optional<core::Secret>();
+    case PromptKind::security_key: // converse() runs it: its answer is no typed text
+        break;
     case PromptKind::verification_code:
     case PromptKind::repeat_password:
     case PromptKind::other:
@@ -199,6 +201,42 @@ core::Result<std::optional<core::Secret>> answer(const Call& c, const proto::Pro
     }
     LATCHKEY_TRY(typed, ask_person(c, p));
     return std::optional<core::Secret>(std::move(typed));
+}
+
+/// The answer to a security_key prompt: the key's result, or the problem that stopped it. The
+/// helper's own failure is logged and answered as "failed", so the daemon moves on to the next
+/// method the policy allows rather than the logon failing with it.
+core::Result<proto::AuthAnswer> run_security_key(const Call& c, const proto::Prompt& p)
+{
+    if (!p.security_key)
+        return core::fail(core::Errc::protocol_malformed,
+                          "latchkeyd asked for a security key without a ceremony");
+    proto::AuthAnswer a;
+    if (c.keys == nullptr) {
+        a.security_key = proto::SecurityKeyResult{{}, "no_device"};
+        return a;
+    }
+    KeyPrompts prompts;
+    prompts.ask_pin = [&c](int retries) {
+        const std::string text =
+            retries > 0 && retries < 4
+                ? "PIN for your security key (" + std::to_string(retries) + " tries left): "
+                : std::string("PIN for your security key: ");
+        return ask_person(
+            c, proto::Prompt{PromptKind::other, PromptStyle::echo_off, text, std::nullopt});
+    };
+    prompts.touch = [&c, &p] { return show(c, PromptStyle::info, p.text); };
+    auto result = c.keys->run(*p.security_key, prompts);
+    c.daemon.extend_deadline();
+    if (!result) {
+        c.host.log(LOG_ERR, result.error().message);
+        a.security_key = proto::SecurityKeyResult{{}, "failed"};
+        return a;
+    }
+    debug(c, "security key: " + (result->problem.empty() ? std::string("answered")
+                                                         : "no answer: " + result->problem));
+    a.security_key = std::move(*result);
+    return a;
 }
 
 /// Runs a dialogue from its first request to the daemon's verdict.
@@ -217,10 +255,15 @@ core::Result<proto::Verdict> converse(const Call& c, proto::Request request, Tok
         if (!reply.prompt)
             return core::fail(core::Errc::protocol_malformed,
                               "latchkeyd answered " + type + " with neither prompt nor verdict");
+        if (reply.prompt->kind == PromptKind::security_key) {
+            LATCHKEY_TRY(key_answer, run_security_key(c, *reply.prompt));
+            request = std::move(key_answer);
+            continue;
+        }
         LATCHKEY_TRY(given, answer(c, *reply.prompt, tokens));
         if (!given)
             return proto::Verdict{Outcome::denied, {}, std::nullopt};
-        request = proto::AuthAnswer{std::move(*given)};
+        request = proto::AuthAnswer{std::move(*given), std::nullopt};
     }
     return core::fail(core::Errc::protocol_malformed,
                       "latchkeyd asked more than " + std::to_string(max_steps) + " questions");

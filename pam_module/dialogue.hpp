@@ -8,6 +8,7 @@
 
 #include "core/result.hpp"
 #include "pam_module/options.hpp"
+#include "pam_module/security_key.hpp"
 #include "proto/client.hpp"
 #include "proto/messages.hpp"
 
@@ -63,6 +64,7 @@ struct Call {
     Host& host;
     Prompter& person;
     Channel& daemon;
+    SecurityKeys* keys = nullptr; ///< for security_key prompts; none: every key is absent
 };
 
 // Each hook returns its PAM code (through to_pam()) and logs a failure once, at LOG_ERR.

@@ -33,7 +33,8 @@ int run(pam_handle_t* h, int flags, int argc, const char** argv, Hook hook)
     const pam::Options options = pam::parse_options(handle, argc, argv);
     pam::Conversation person{h};
     pam::SocketChannel daemon{options};
-    return hook(pam::Call{options, flags, handle, person, daemon});
+    pam::HelperKeys keys{options};
+    return hook(pam::Call{options, flags, handle, person, daemon, &keys});
 }
 
 } // namespace

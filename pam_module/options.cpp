@@ -54,6 +54,25 @@ std::string parse_timeout(std::string_view value, Options& o)
     return {};
 }
 
+std::string parse_helper(std::string_view value, Options& o)
+{
+    if (value.empty() || value.front() != '/' || value.size() > 4096)
+        return "fido_helper '" + std::string(value) + "' is not an absolute path, using " +
+               o.fido_helper;
+    o.fido_helper = value;
+    return {};
+}
+
+std::string parse_security_key(std::string_view value, Options& o)
+{
+    const bool socket = value.starts_with("unix:/") && value.size() < 5 + 108;
+    if (value != "usb" && !socket)
+        return "security_key '" + std::string(value) +
+               "' is neither usb nor unix:/absolute/socket, using " + o.security_key;
+    o.security_key = value;
+    return {};
+}
+
 } // namespace
 
 ParsedOptions parse_options(std::span<const char* const> args)
@@ -74,6 +93,10 @@ ParsedOptions parse_options(std::span<const char* const> args)
             warning = parse_socket(value, o);
         else if (eq != std::string_view::npos && key == "timeout")
             warning = parse_timeout(value, o);
+        else if (eq != std::string_view::npos && key == "fido_helper")
+            warning = parse_helper(value, o);
+        else if (eq != std::string_view::npos && key == "security_key")
+            warning = parse_security_key(value, o);
         else
             warning = "unknown option '" + std::string(arg) + "', ignoring";
         if (!warning.empty())

@@ -15,6 +15,10 @@ class Host;
 inline constexpr std::string_view default_socket_path = "/run/latchkey/pam.sock";
 inline constexpr std::chrono::seconds default_timeout{10};
 inline constexpr std::chrono::seconds max_timeout{300};
+#ifndef LATCHKEY_FIDO_HELPER
+#error "LATCHKEY_FIDO_HELPER comes from meson: where latchkey-fido is installed"
+#endif
+inline constexpr std::string_view default_fido_helper = LATCHKEY_FIDO_HELPER;
 
 struct Options {
     std::string socket_path{default_socket_path};
@@ -25,6 +29,11 @@ struct Options {
     bool ignore_unknown_user = false; ///< PAM_IGNORE for users latchkey does not know
     bool single_prompt = false;   ///< one hidden prompt takes password and code together
     bool debug = false;           ///< log each step at LOG_DEBUG (never an answer)
+    /// latchkey-fido, which runs security key ceremonies (security_key.hpp).
+    std::string fido_helper{default_fido_helper};
+    /// Where the key is: "usb" (the first FIDO2 key plugged in), or "unix:PATH" (a key
+    /// behind a socket: a software authenticator, or the tests' one).
+    std::string security_key{"usb"};
 };
 
 struct ParsedOptions {

@@ -16,6 +16,7 @@
 #include <boost/describe.hpp>
 
 #include "core/secret.hpp"
+#include "proto/security_key.hpp"
 
 namespace latchkey::proto {
 
@@ -167,17 +168,20 @@ enum class PromptKind : std::uint8_t {
     new_password,
     repeat_password,
     other,
-    passkey, ///< the OIDC pages only: a passkey as the second factor, nothing typed
+    passkey,      ///< the OIDC pages only: a passkey as the second factor, nothing typed
+    security_key, ///< PAM: the key plugged into this machine, through the module's helper
 };
 BOOST_DESCRIBE_ENUM(PromptKind, password, verification_code, current_password, new_password,
-                    repeat_password, other, passkey)
+                    repeat_password, other, passkey, security_key)
 
 struct Prompt {
     PromptKind kind = PromptKind::password;
     PromptStyle style = PromptStyle::echo_off;
-    std::string text;
+    std::string text; ///< security_key: what to show while the key waits for a touch
+    /// security_key: the ceremony to run; the answer carries its SecurityKeyResult.
+    std::optional<SecurityKeyCeremony> security_key;
 };
-BOOST_DESCRIBE_STRUCT(Prompt, (), (kind, style, text))
+BOOST_DESCRIBE_STRUCT(Prompt, (), (kind, style, text, security_key))
 
 /// A line shown without an answer (style info or error). A line that carries a secret (the
 /// otpauth URI and QR code of an enrolment, a recovery code) says so with `secret`: clients
@@ -446,8 +450,9 @@ BOOST_DESCRIBE_STRUCT(PasswordChangeBegin, (), (service, user, only_if_expired))
 struct AuthAnswer {
     static constexpr std::string_view type = "auth.answer";
     core::Secret answer;
+    std::optional<SecurityKeyResult> security_key; ///< the answer to a security_key prompt
 };
-BOOST_DESCRIBE_STRUCT(AuthAnswer, (), (answer))
+BOOST_DESCRIBE_STRUCT(AuthAnswer, (), (answer, security_key))
 
 /// PAM socket: may this user log in now (pam_sm_acct_mgmt)?
 struct AccountCheck {

@@ -193,7 +193,7 @@ proto::AuthReply prompting(proto::PromptKind kind, proto::PromptStyle style, std
 {
     proto::AuthReply r;
     r.messages = std::move(messages);
-    r.prompt = proto::Prompt{kind, style, std::move(text)};
+    r.prompt = proto::Prompt{kind, style, std::move(text), std::nullopt};
     return r;
 }
 

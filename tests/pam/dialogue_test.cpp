@@ -1,10 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Unit tests of pam_module/: every hook against a scripted person and a scripted latchkeyd,
 // the option parser, to_pam(), and Handle/Conversation over a real (module-less) pam_handle_t.
-#include <security/pam_appl.h>
-#include <security/pam_modules.h>
-#include <syslog.h>
-#include <unistd.h>
+#include "pam_module/dialogue.hpp"
 
 #include <array>
 #include <cstdlib>
@@ -17,15 +14,26 @@
 #include <utility>
 #include <vector>
 
+#include <syslog.h>
+#include <unistd.h>
+
+#include <security/pam_appl.h>
+#include <security/pam_modules.h>
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "core/random.hpp"
+#include "hostkey/ceremony.hpp"
 #include "pam_module/conversation.hpp"
-#include "pam_module/dialogue.hpp"
 #include "pam_module/handle.hpp"
 #include "pam_module/options.hpp"
+#include "pam_module/security_key.hpp"
 #include "pam_module/to_pam.hpp"
 #include "proto/wire.hpp"
+#include "tests/hostkey/key_server.hpp"
+#include "tests/temp_dir.hpp"
+#include "webauthn/response.hpp"
 
 namespace latchkey::pam {
 namespace {
@@ -232,7 +240,7 @@ proto::Response ask(PromptKind kind,
 {
     proto::AuthReply r;
     r.messages = std::move(messages);
-    r.prompt = proto::Prompt{kind, style, std::move(text)};
+    r.prompt = proto::Prompt{kind, style, std::move(text), std::nullopt};
     return r;
 }
 
@@ -594,6 +602,161 @@ TEST_F(Hooks, AFailedPamGetUserIsReturnedAsIs)
 
     EXPECT_EQ(authenticate(call()), PAM_SYSTEM_ERR);
     EXPECT_THAT(daemon.requests, IsEmpty());
+}
+
+// ---- security keys, through the real latchkey-fido and a software key -------------------
+
+/// A software key behind a socket with one credential for `rp`, and the module's options that
+/// reach it through the helper meson built.
+class SecurityKeyHooks : public Hooks {
+protected:
+    explicit SecurityKeyHooks(hostkey::testing::SoftwareKey::Options o = {})
+        : key(std::move(o))
+        , server(key, (dir.path() / "key.sock").string())
+    {
+        const char* build = std::getenv("LATCHKEY_BUILD_DIR");
+        EXPECT_NE(build, nullptr) << "meson sets LATCHKEY_BUILD_DIR";
+        options.fido_helper = std::string(build ? build : "") + "/hostkey/latchkey-fido";
+        options.security_key = server.where();
+        auto dev = hostkey::Device::open(server.where());
+        EXPECT_TRUE(dev.has_value());
+        hostkey::CredentialRequest req;
+        req.rp_id = "pam:example.internal";
+        req.rp_name = "latchkey";
+        req.user_id = "alice's handle";
+        req.user_name = "alice";
+        req.client_data_hash = std::string(32, 'c');
+        req.user_verification = key.options().pin.has_value();
+        const core::Secret pin(key.options().pin.value_or(""));
+        req.pin = &pin;
+        auto made = hostkey::make_credential(*dev, req);
+        EXPECT_TRUE(made.has_value()) << made.error().message;
+        credential_id = made ? made->credential_id : std::string();
+    }
+
+    /// A call whose security keys are the helper's, with the options as the test left them.
+    Call keyed_call(int flags = 0)
+    {
+        keys.emplace(options);
+        Call c = call(flags);
+        c.keys = &*keys;
+        return c;
+    }
+
+    proto::Response key_prompt(bool uv = false) const
+    {
+        proto::SecurityKeyCeremony c;
+        c.rp_id = "pam:example.internal";
+        c.origin = "pam://example.internal";
+        c.challenge = core::base64_encode(std::string(32, 'x'), true, false);
+        c.allow = {core::base64_encode(credential_id, true, false)};
+        c.user_verification = uv;
+        proto::AuthReply r;
+        r.prompt = proto::Prompt{PromptKind::security_key, PromptStyle::info,
+                                 "Touch your security key", c};
+        return r;
+    }
+
+    const proto::SecurityKeyResult& key_answer(std::size_t i) const
+    {
+        static const proto::SecurityKeyResult none{{}, "no security_key in the answer"};
+        const auto& a = daemon.sent<proto::AuthAnswer>(i);
+        return a.security_key ? *a.security_key : none;
+    }
+
+    test_support::TempDir dir;
+    hostkey::testing::SoftwareKey key;
+    hostkey::testing::KeyServer server;
+    std::optional<HelperKeys> keys;
+    std::string credential_id;
+};
+
+TEST_F(SecurityKeyHooks, AuthenticateRunsTheHelperAndAnswersWithTheKeysResponse)
+{
+    daemon.reply(key_prompt());
+    daemon.reply(decide(Outcome::success, "", "logon-1"));
+    EXPECT_EQ(authenticate(keyed_call()), PAM_SUCCESS);
+    const auto& r = key_answer(1);
+    EXPECT_EQ(r.problem, "");
+    auto parsed = webauthn::parse_authentication_response(r.response);
+    ASSERT_TRUE(parsed.has_value()) << r.response;
+    EXPECT_EQ(parsed->id, credential_id);
+    EXPECT_THAT(person.seen, ElementsAre(Pair(PromptStyle::info, "Touch your security key")));
+    EXPECT_THAT(host.lines(LOG_ERR), IsEmpty());
+}
+
+TEST_F(SecurityKeyHooks, UnderPamSilentTheKeyIsStillAskedButNothingShown)
+{
+    daemon.reply(key_prompt());
+    daemon.reply(decide(Outcome::success, "", "logon-1"));
+    EXPECT_EQ(authenticate(keyed_call(PAM_SILENT)), PAM_SUCCESS);
+    EXPECT_EQ(key_answer(1).problem, "");
+    EXPECT_THAT(person.seen, IsEmpty());
+}
+
+TEST_F(SecurityKeyHooks, AKeyThatIsNotThereIsAnsweredNoDeviceAndTheDialogueGoesOn)
+{
+    options.security_key = "unix:" + (dir.path() / "unplugged.sock").string();
+    person.answers = {"hunter2"};
+    daemon.reply(key_prompt());
+    daemon.reply(password_prompt()); // the daemon's fallback
+    daemon.reply(decide(Outcome::success, "", "logon-1"));
+    EXPECT_EQ(authenticate(keyed_call()), PAM_SUCCESS);
+    EXPECT_EQ(key_answer(1).problem, "no_device");
+    EXPECT_EQ(daemon.answer(2), "hunter2");
+}
+
+TEST_F(SecurityKeyHooks, AHelperThatCannotStartIsLoggedAndAnsweredFailed)
+{
+    options.fido_helper = (dir.path() / "no-such-helper").string();
+    daemon.reply(key_prompt());
+    daemon.reply(decide(Outcome::denied, "Authentication failed."));
+    EXPECT_EQ(authenticate(keyed_call()), PAM_AUTH_ERR);
+    EXPECT_EQ(key_answer(1).problem, "failed");
+    ASSERT_EQ(host.lines(LOG_ERR).size(), 1U);
+    EXPECT_THAT(host.lines(LOG_ERR)[0],
+                ::testing::HasSubstr("cannot start the security key helper"));
+}
+
+TEST_F(Hooks, ASecurityKeyPromptWithoutKeysIsAnsweredNoDevice)
+{
+    proto::AuthReply r;
+    r.prompt = proto::Prompt{PromptKind::security_key, PromptStyle::info, "Touch your key",
+                             proto::SecurityKeyCeremony{}};
+    daemon.reply(r);
+    daemon.reply(decide(Outcome::denied));
+    EXPECT_EQ(authenticate(call()), PAM_AUTH_ERR);
+    const auto& a = daemon.sent<proto::AuthAnswer>(1);
+    ASSERT_TRUE(a.security_key.has_value());
+    EXPECT_EQ(a.security_key->problem, "no_device");
+}
+
+class PinSecurityKeyHooks : public SecurityKeyHooks {
+protected:
+    PinSecurityKeyHooks()
+        : SecurityKeyHooks(hostkey::testing::SoftwareKey::Options::with_pin("5150"))
+    {
+    }
+};
+
+TEST_F(PinSecurityKeyHooks, ThePinIsAskedOfThePersonHiddenThenTheTouch)
+{
+    person.answers = {"5150"};
+    daemon.reply(key_prompt(true));
+    daemon.reply(decide(Outcome::success, "", "logon-1"));
+    EXPECT_EQ(authenticate(keyed_call()), PAM_SUCCESS);
+    EXPECT_EQ(key_answer(1).problem, "");
+    EXPECT_THAT(person.seen, ElementsAre(Pair(PromptStyle::echo_off, "PIN for your security key: "),
+                                         Pair(PromptStyle::info, "Touch your security key")));
+}
+
+TEST_F(PinSecurityKeyHooks, AWrongPinIsAnsweredPinInvalid)
+{
+    person.answers = {"0000"};
+    daemon.reply(key_prompt(true));
+    daemon.reply(decide(Outcome::denied));
+    EXPECT_EQ(authenticate(keyed_call()), PAM_AUTH_ERR);
+    EXPECT_EQ(key_answer(1).problem, "pin_invalid");
 }
 
 // ---- pam_sm_acct_mgmt -------------------------------------------------------------------

@@ -320,8 +320,9 @@ TEST_F(ThroughLibpam, RunsADialogueAndHandsTheLogonToTheSession)
             seen.emplace_back(proto::type_name(*request));
             proto::AuthReply reply;
             if (std::holds_alternative<proto::AuthBegin>(*request)) {
-                reply.prompt = proto::Prompt{proto::PromptKind::password,
-                                             proto::PromptStyle::echo_off, "Password: "};
+                reply.prompt =
+                    proto::Prompt{proto::PromptKind::password, proto::PromptStyle::echo_off,
+                                  "Password: ", std::nullopt};
             } else if (auto* a = std::get_if<proto::AuthAnswer>(&*request)) {
                 answer = a->answer.view();
                 reply.verdict = proto::Verdict{proto::Outcome::success, "", "logon-1"};
