@@ -103,8 +103,15 @@ private:
                               : who_->account.closed_at          ? "account_closed"
                               : ctx_.locked_now(*who_)           ? "locked"
                                                                  : nullptr;
+        // Under a single prompt, an answer shaped like a password with a code appended costs
+        // two computations for every name: the split password and, that failing, the whole
+        // answer. A refusal then costs the same for an unknown name, a user without an MFA
+        // device and one with a device, so its time tells none of them apart.
+        const int computations_due =
+            request_.single_prompt && split_single_answer(answer, min_code_digits) ? 2 : 1;
         if (refused != nullptr) {
-            ctx_.hasher.burn(answer);
+            for (int i = 0; i < computations_due; ++i)
+                ctx_.hasher.burn(answer);
             ctx_.count_source_failure(request_);
             deny_record(refused);
             return verdict(Outcome::denied, std::string(bad_credentials));
@@ -126,10 +133,12 @@ private:
             }
         }
         auto ok = ctx_.hasher.verify(who_->user.password_hash, password);
+        int computations = 1;
         if (ok && !*ok && whole) {
             // No code appended after all: the whole answer may be the password, and the code
             // is then asked for separately.
             ok = ctx_.hasher.verify(who_->user.password_hash, *whole);
+            ++computations;
             if (ok && *ok) {
                 password = std::move(*whole);
                 inline_code.reset();
@@ -138,6 +147,8 @@ private:
         if (!ok)
             return unavailable("verifying a password", ok.error());
         if (!*ok) {
+            for (; computations < computations_due; ++computations)
+                ctx_.hasher.burn(password);
             ctx_.count_failure(*who_, caller_, request_.service);
             ctx_.count_source_failure(request_);
             deny_record("bad_password");

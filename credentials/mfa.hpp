@@ -134,6 +134,9 @@ private:
 proto::Response answer_confirm(Mfa& mfa, std::optional<PendingEnrolment>& enrolment,
                                const proto::MfaConfirm& confirm, const std::string& by);
 
+/// The fewest digits a TOTP device may have (totp.hpp allows 6, 7 or 8).
+inline constexpr unsigned min_code_digits = 6;
+
 /// The answer of a single-prompt logon split into password and second factor: a trailing
 /// code of `digits` digits, or a trailing recovery code ("xxxx-xxxx-xxxx"). nullopt when the
 /// answer ends in neither.

@@ -129,6 +129,7 @@ core::Result<std::string> PasswordHasher::hash(const core::Secret& password) con
     h.iterations = p.iterations;
     h.parallelism = p.parallelism;
     h.salt = core::random_string(salt_len);
+    ++computations_;
     LATCHKEY_TRY(raw, compute(password, h.salt, hash_len, p));
     h.hash = std::move(raw);
     return format_phc(h);
@@ -138,6 +139,7 @@ core::Result<bool> PasswordHasher::verify(std::string_view phc, const core::Secr
 {
     LATCHKEY_TRY(h, parse_phc(phc));
     const Argon2Params p{h.memory_kib, h.iterations, h.parallelism};
+    ++computations_;
     LATCHKEY_TRY(raw, compute(password, h.salt, h.hash.size(), p));
     const bool match = core::constant_time_equal(raw, h.hash);
     core::wipe(raw.data(), raw.size());

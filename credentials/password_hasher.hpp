@@ -2,6 +2,7 @@
 // Argon2id password hashing with libargon2, stored as PHC strings.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <mutex>
 #include <string>
@@ -36,6 +37,10 @@ public:
     /// Spends the same time as verifying a real hash, for users that do not exist.
     void burn(const core::Secret& password) const;
 
+    /// How many Argon2id computations this hasher has made (hash, verify and burn each make
+    /// one): what a refusal costs is part of what it reveals, and tests count it.
+    [[nodiscard]] std::uint64_t computations() const noexcept { return computations_.load(); }
+
     void set_params(Argon2Params params);
     Argon2Params params() const;
 
@@ -43,6 +48,7 @@ private:
     mutable std::mutex mutex_;
     Argon2Params params_;
     std::string dummy_; ///< a hash of random bytes at the current parameters, for burn()
+    mutable std::atomic<std::uint64_t> computations_{0};
 };
 
 } // namespace latchkey::credentials

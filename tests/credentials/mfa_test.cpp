@@ -1229,6 +1229,27 @@ TEST_F(MfaLogonTest, SinglePromptKeepsAPasswordThatEndsInSixDigits)
     EXPECT_EQ(both.prompts, std::vector<PromptKind>{PromptKind::password});
 }
 
+TEST_F(MfaLogonTest, ASinglePromptRefusalCostsTheSameForEveryName)
+{
+    // A wrong answer shaped like password + code costs a device's user two computations (the
+    // split password, then the whole answer): so must it for a user without a device and for
+    // a name nobody has, or the time of a refusal tells them apart.
+    add_user("bob", "Bob-Passw0rd!1");
+    ASSERT_NO_FATAL_FAILURE(enrol());
+    const auto cost = [&](const std::string& user, const std::string& answer) {
+        const auto before = hasher_.computations();
+        EXPECT_EQ(logon(user, {answer}, true).verdict.outcome, Outcome::denied) << user;
+        return hasher_.computations() - before;
+    };
+    for (const std::string& answer : std::vector<std::string>{
+             "Wrong-Passw0rd!123456", "Wrong-Passw0rd!", "Wrong-Passw0rd!" + recovery_code(0)}) {
+        const std::uint64_t due = answer == "Wrong-Passw0rd!" ? 1 : 2;
+        EXPECT_EQ(cost("alice", answer), due) << answer << ", a user with a device";
+        EXPECT_EQ(cost("bob", answer), due) << answer << ", a user without one";
+        EXPECT_EQ(cost("nobody", answer), due) << answer << ", an unknown name";
+    }
+}
+
 TEST_F(MfaLogonTest, RequiredWithoutADeviceIsDeniedWithHowToEnrol)
 {
     ASSERT_NO_FATAL_FAILURE(set_settings({{"mfa_required", "true"}}));
