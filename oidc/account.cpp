@@ -31,6 +31,15 @@ namespace latchkey::oidc {
 
 namespace {
 
+/// A secret field of a form, taken out: the form's copy is wiped.
+core::Secret take(Params& form, const char* key)
+{
+    std::string& raw = form[key];
+    core::Secret s(raw);
+    core::wipe(raw.data(), raw.size());
+    return s;
+}
+
 namespace json = boost::json;
 
 HttpResponse json_error(const HttpRequest& req, http::status status, std::string_view message)
@@ -254,12 +263,6 @@ HttpResponse Provider::State::manage_mfa(const HttpRequest& req,
     const auto session = session_of(req);
     if (!session)
         return redirect(req, "/login?return=account", http::status::see_other);
-    const auto take = [&](const char* k) {
-        std::string& raw = form[k];
-        core::Secret s(raw);
-        core::wipe(raw.data(), raw.size());
-        return s;
-    };
     const credentials::Caller caller{std::nullopt, 0, "oidc"};
     pages::AccountView v = account_view(req, who);
     std::optional<proto::MfaChallenge> challenge;
@@ -283,12 +286,12 @@ HttpResponse Provider::State::manage_mfa(const HttpRequest& req,
 
     if (path == "/account/mfa/remove") {
         const bool has_passkeys = !v.passkeys.empty();
-        if (auto st = engine.remove_own_mfa(who, take("password"), caller, has_passkeys); !st)
+        if (auto st = engine.remove_own_mfa(who, take(form, "password"), caller, has_passkeys); !st)
             return refused(st.error());
         return redirect(req, "/account?done=mfa-removed", http::status::see_other);
     }
     if (path == "/account/mfa/start") {
-        auto pending = engine.begin_own_enrolment(who, take("password"), caller);
+        auto pending = engine.begin_own_enrolment(who, take(form, "password"), caller);
         if (!pending)
             return refused(pending.error());
         auto shown = engine.enrolment_challenge(*pending);
@@ -320,7 +323,7 @@ HttpResponse Provider::State::manage_mfa(const HttpRequest& req,
     if (!pending || pending->who.user.id != who.user.id)
         return refused(
             core::Error(core::Errc::failed_precondition, "this set-up has expired; start again"));
-    auto done = engine.finish_own_enrolment(*pending, take("first"), take("second"));
+    auto done = engine.finish_own_enrolment(*pending, take(form, "first"), take(form, "second"));
     if (!done) {
         if (done.error().is(core::Errc::invalid_argument)) {
             auto shown = engine.enrolment_challenge(*pending);
@@ -344,15 +347,9 @@ HttpResponse Provider::State::change_password(const HttpRequest& req,
                                               const directory::ResolvedUser& who,
                                               Params& form)
 {
-    const auto take = [&](const char* k) {
-        std::string& raw = form[k];
-        core::Secret s(raw);
-        core::wipe(raw.data(), raw.size());
-        return s;
-    };
-    core::Secret current = take("current");
-    core::Secret fresh = take("new");
-    core::Secret repeat = take("repeat");
+    core::Secret current = take(form, "current");
+    core::Secret fresh = take(form, "new");
+    core::Secret repeat = take(form, "repeat");
     auto started =
         engine.begin_own_password_change(who, credentials::Caller{std::nullopt, 0, "oidc"}, "oidc");
     credentials::Step step = std::move(started.step);

@@ -28,14 +28,7 @@ using webauthn::testing::SoftKey;
 
 constexpr std::size_t max_message = 1200; // what getInfo announces (maxMsgSize)
 
-// Parameters of the CBOR commands (CTAP 2.0 §5).
-namespace cmd {
-inline constexpr std::uint8_t make_credential = 0x01;
-inline constexpr std::uint8_t get_assertion = 0x02;
-inline constexpr std::uint8_t get_info = 0x04;
-inline constexpr std::uint8_t client_pin = 0x06;
-inline constexpr std::uint8_t get_next_assertion = 0x08;
-} // namespace cmd
+// The CBOR commands are libfido2's CTAP_CBOR_* (fido/param.h); the status codes, FIDO_ERR_*.
 
 void check(bool ok, const char* what)
 {
@@ -186,7 +179,7 @@ std::string SoftwareKey::exchange(std::uint8_t command, std::string_view payload
         break;
     }
     case CTAP_CMD_CBOR: reply_ = cbor_command(payload); break;
-    default: reply_ = reply(status::invalid_command); break;
+    default: reply_ = reply(FIDO_ERR_INVALID_COMMAND); break;
     }
     return reply_;
 }
@@ -194,20 +187,20 @@ std::string SoftwareKey::exchange(std::uint8_t command, std::string_view payload
 std::string SoftwareKey::cbor_command(std::string_view request)
 {
     if (request.empty())
-        return reply(status::invalid_command);
+        return reply(FIDO_ERR_INVALID_COMMAND);
     const auto command = static_cast<std::uint8_t>(request[0]);
-    if (command == cmd::get_info)
+    if (command == CTAP_CBOR_GETINFO)
         return get_info();
-    if (command == cmd::get_next_assertion)
+    if (command == CTAP_CBOR_NEXT_ASSERT)
         return get_next_assertion();
     auto params = webauthn::decode_cbor(request.substr(1), {});
     if (!params || !cbor_isa_map(params->get()))
-        return reply(status::invalid_cbor);
+        return reply(FIDO_ERR_INVALID_CBOR);
     switch (command) {
-    case cmd::make_credential: return make_credential(*params->get());
-    case cmd::get_assertion: return get_assertion(*params->get());
-    case cmd::client_pin: return client_pin(*params->get());
-    default: return reply(status::invalid_command);
+    case CTAP_CBOR_MAKECRED: return make_credential(*params->get());
+    case CTAP_CBOR_ASSERT: return get_assertion(*params->get());
+    case CTAP_CBOR_CLIENT_PIN: return client_pin(*params->get());
+    default: return reply(FIDO_ERR_INVALID_COMMAND);
     }
 }
 
@@ -215,7 +208,7 @@ std::string SoftwareKey::get_info()
 {
     const std::string aaguid(options_.aaguid.begin(), options_.aaguid.end());
     return reply(
-        status::ok,
+        FIDO_OK,
         Cbor::map({{1, Cbor::array({"FIDO_2_0"})},
                    {3, Cbor::bytes(aaguid)},
                    {4, Cbor::map({{"rk", Cbor::boolean(true)},
@@ -237,18 +230,18 @@ std::uint8_t SoftwareKey::verify_user(const cbor_item_t& params,
 {
     if (const auto auth = as_bytes(map_find(&params, auth_key))) {
         if (!options_.pin)
-            return status::pin_not_set;
+            return FIDO_ERR_PIN_NOT_SET;
         if (as_int(map_find(&params, protocol_key)) != 1)
-            return status::invalid_parameter;
+            return FIDO_ERR_INVALID_PARAMETER;
         if (*auth != hmac_sha256(pin_token_, client_data_hash).substr(0, 16))
-            return status::pin_auth_invalid;
+            return FIDO_ERR_PIN_AUTH_INVALID;
         flags |= webauthn::flag::uv;
     } else if (option(params, options_key, "uv").value_or(false)) {
         if (!options_.builtin_uv)
-            return status::unsupported_option;
+            return FIDO_ERR_UNSUPPORTED_OPTION;
         flags |= webauthn::flag::uv;
     }
-    return status::ok;
+    return FIDO_OK;
 }
 
 std::string SoftwareKey::make_credential(const cbor_item_t& params)
@@ -258,32 +251,32 @@ std::string SoftwareKey::make_credential(const cbor_item_t& params)
     const cbor_item_t* user = map_find(&params, 3);
     const cbor_item_t* algs = map_find(&params, 4);
     if (!hash || rp == nullptr || user == nullptr || algs == nullptr || !cbor_isa_array(algs))
-        return reply(status::missing_parameter);
+        return reply(FIDO_ERR_MISSING_PARAMETER);
     const auto rp_id = as_text(map_find(rp, "id"));
     const auto user_id = as_bytes(map_find(user, "id"));
     if (!rp_id || !user_id)
-        return reply(status::missing_parameter);
+        return reply(FIDO_ERR_MISSING_PARAMETER);
     bool es256 = false;
     for (std::size_t i = 0; i < cbor_array_size(algs); ++i)
         es256 = es256 || as_int(map_find(cbor_array_handle(algs)[i], "alg")) == -7;
     if (!es256)
-        return reply(status::unsupported_algorithm);
+        return reply(FIDO_ERR_UNSUPPORTED_ALGORITHM);
     if (const cbor_item_t* exclude = map_find(&params, 5); exclude && cbor_isa_array(exclude)) {
         for (std::size_t i = 0; i < cbor_array_size(exclude); ++i) {
             const auto id = as_bytes(map_find(cbor_array_handle(exclude)[i], "id"));
             for (const auto& c : credentials_)
                 if (id && c.rp_id == *rp_id && c.id == *id)
-                    return reply(status::credential_excluded);
+                    return reply(FIDO_ERR_CREDENTIAL_EXCLUDED);
         }
     }
     std::uint8_t flags = webauthn::flag::up | webauthn::flag::at;
-    if (const auto s = verify_user(params, 8, 9, 7, *hash, flags); s != status::ok)
+    if (const auto s = verify_user(params, 8, 9, 7, *hash, flags); s != FIDO_OK)
         return reply(s);
     if ((flags & webauthn::flag::uv) == 0 && options_.pin)
-        return reply(status::pin_required); // CTAP 2.0: a key with a PIN asks for it
+        return reply(FIDO_ERR_PIN_REQUIRED); // CTAP 2.0: a key with a PIN asks for it
     ++touches_;
     if (!options_.touched)
-        return reply(status::user_action_timeout);
+        return reply(FIDO_ERR_USER_ACTION_TIMEOUT);
 
     const cbor_item_t* user_name = map_find(user, "name");
     Credential c{core::random_string(32),
@@ -303,10 +296,10 @@ std::string SoftwareKey::make_credential(const cbor_item_t& params)
     // Packed self attestation: the credential's own key signs.
     const std::string sig = c.key.sign(auth_data + std::string(*hash));
     credentials_.push_back(std::move(c));
-    return reply(status::ok, Cbor::map({{1, "packed"},
-                                        {2, Cbor::bytes(auth_data)},
-                                        {3, Cbor::map({{"alg", -7}, {"sig", Cbor::bytes(sig)}})}})
-                                 .encode());
+    return reply(FIDO_OK, Cbor::map({{1, "packed"},
+                                     {2, Cbor::bytes(auth_data)},
+                                     {3, Cbor::map({{"alg", -7}, {"sig", Cbor::bytes(sig)}})}})
+                              .encode());
 }
 
 std::string SoftwareKey::assertion(const Credential& c,
@@ -324,14 +317,14 @@ std::string SoftwareKey::assertion(const Credential& c,
     if (c.resident)
         user = Cbor::map({{"id", Cbor::bytes(c.user_id)}, {"name", c.user_name.c_str()}});
     if (count > 0)
-        return reply(status::ok,
+        return reply(FIDO_OK,
                      Cbor::map({{1, Cbor::map({{"id", Cbor::bytes(c.id)}, {"type", "public-key"}})},
                                 {2, Cbor::bytes(auth_data)},
                                 {3, Cbor::bytes(sig)},
                                 {4, user},
                                 {5, static_cast<std::int64_t>(count)}})
                          .encode());
-    return reply(status::ok,
+    return reply(FIDO_OK,
                  Cbor::map({{1, Cbor::map({{"id", Cbor::bytes(c.id)}, {"type", "public-key"}})},
                             {2, Cbor::bytes(auth_data)},
                             {3, Cbor::bytes(sig)},
@@ -345,9 +338,9 @@ std::string SoftwareKey::get_assertion(const cbor_item_t& params)
     const auto rp_id = as_text(map_find(&params, 1));
     const auto hash = as_bytes(map_find(&params, 2));
     if (!rp_id || !hash)
-        return reply(status::missing_parameter);
+        return reply(FIDO_ERR_MISSING_PARAMETER);
     std::uint8_t flags = 0;
-    if (const auto s = verify_user(params, 6, 7, 5, *hash, flags); s != status::ok)
+    if (const auto s = verify_user(params, 6, 7, 5, *hash, flags); s != FIDO_OK)
         return reply(s);
     std::vector<std::size_t> matches;
     const cbor_item_t* allow = map_find(&params, 3);
@@ -364,11 +357,11 @@ std::string SoftwareKey::get_assertion(const cbor_item_t& params)
         }
     }
     if (matches.empty())
-        return reply(status::no_credentials);
+        return reply(FIDO_ERR_NO_CREDENTIALS);
     if (option(params, 5, "up").value_or(true)) {
         ++touches_;
         if (!options_.touched)
-            return reply(status::user_action_timeout);
+            return reply(FIDO_ERR_USER_ACTION_TIMEOUT);
         flags |= webauthn::flag::up;
     }
     // With an allow list, the first match alone (CTAP 2.0 §5.2); without, each in turn.
@@ -384,7 +377,7 @@ std::string SoftwareKey::get_assertion(const cbor_item_t& params)
 std::string SoftwareKey::get_next_assertion()
 {
     if (pending_.empty())
-        return reply(status::not_allowed);
+        return reply(FIDO_ERR_NOT_ALLOWED);
     const std::size_t next = pending_.front();
     pending_.erase(pending_.begin());
     return assertion(credentials_[next], pending_hash_, pending_flags_, 0);
@@ -393,39 +386,39 @@ std::string SoftwareKey::get_next_assertion()
 std::string SoftwareKey::client_pin(const cbor_item_t& params)
 {
     if (as_int(map_find(&params, 1)) != 1)
-        return reply(status::invalid_parameter);
+        return reply(FIDO_ERR_INVALID_PARAMETER);
     const auto sub = as_int(map_find(&params, 2));
     if (sub == 0x01) // getRetries
-        return reply(status::ok, Cbor::map({{3, pin_retries_}}).encode());
+        return reply(FIDO_OK, Cbor::map({{3, pin_retries_}}).encode());
     if (sub == 0x02) { // getKeyAgreement
         const auto [x, y] = ec_point(key_agreement_->cose());
         return reply(
-            status::ok,
+            FIDO_OK,
             Cbor::map(
                 {{1, Cbor::map(
                          {{1, 2}, {3, -25}, {-1, 1}, {-2, Cbor::bytes(x)}, {-3, Cbor::bytes(y)}})}})
                 .encode());
     }
     if (sub != 0x05) // getPINToken is all a test needs; the PIN is set through Options
-        return reply(status::invalid_command);
+        return reply(FIDO_ERR_INVALID_COMMAND);
     if (!options_.pin)
-        return reply(status::pin_not_set);
+        return reply(FIDO_ERR_PIN_NOT_SET);
     if (pin_retries_ <= 0)
-        return reply(status::pin_blocked);
+        return reply(FIDO_ERR_PIN_BLOCKED);
     const cbor_item_t* peer = map_find(&params, 3);
     const auto pin_hash_enc = as_bytes(map_find(&params, 6));
     if (peer == nullptr || !pin_hash_enc || pin_hash_enc->size() != 16)
-        return reply(status::missing_parameter);
+        return reply(FIDO_ERR_MISSING_PARAMETER);
     const auto shared = shared_secret(key_agreement_->pkey(), peer);
     if (!shared)
-        return reply(status::invalid_parameter);
+        return reply(FIDO_ERR_INVALID_PARAMETER);
     --pin_retries_;
     if (aes_cbc(*shared, *pin_hash_enc, false) != sha256(*options_.pin).substr(0, 16)) {
         new_key_agreement(); // CTAP 2.0 §5.5.8.2: a wrong PIN regenerates the key agreement
-        return reply(pin_retries_ == 0 ? status::pin_blocked : status::pin_invalid);
+        return reply(pin_retries_ == 0 ? FIDO_ERR_PIN_BLOCKED : FIDO_ERR_PIN_INVALID);
     }
     pin_retries_ = 8;
-    return reply(status::ok,
+    return reply(FIDO_OK,
                  Cbor::map({{2, Cbor::bytes(aes_cbc(*shared, pin_token_, true))}}).encode());
 }
 

@@ -22,25 +22,7 @@
 
 namespace latchkey::hostkey::testing {
 
-/// CTAP2 status codes the key answers with (CTAP 2.1 §8.2.1).
-namespace status {
-inline constexpr std::uint8_t ok = 0x00;
-inline constexpr std::uint8_t invalid_command = 0x01;
-inline constexpr std::uint8_t invalid_parameter = 0x02;
-inline constexpr std::uint8_t invalid_cbor = 0x12;
-inline constexpr std::uint8_t missing_parameter = 0x14;
-inline constexpr std::uint8_t credential_excluded = 0x19;
-inline constexpr std::uint8_t unsupported_algorithm = 0x26;
-inline constexpr std::uint8_t unsupported_option = 0x2b;
-inline constexpr std::uint8_t not_allowed = 0x30;
-inline constexpr std::uint8_t no_credentials = 0x2e;
-inline constexpr std::uint8_t user_action_timeout = 0x2f;
-inline constexpr std::uint8_t pin_invalid = 0x31;
-inline constexpr std::uint8_t pin_blocked = 0x32;
-inline constexpr std::uint8_t pin_auth_invalid = 0x33;
-inline constexpr std::uint8_t pin_not_set = 0x35;
-inline constexpr std::uint8_t pin_required = 0x36;
-} // namespace status
+// Its answers carry CTAP2 status codes, which libfido2 names FIDO_OK and FIDO_ERR_* (fido/err.h).
 
 class SoftwareKey {
 public:
