@@ -16,6 +16,11 @@ Step Dialogue::answer_passkey(const webauthn::PendingCeremony& /*pending*/,
     return verdict(Outcome::denied, "A passkey is not asked for here.");
 }
 
+Step Dialogue::answer_security_key(const proto::SecurityKeyResult& /*result*/)
+{
+    return verdict(Outcome::denied, "A security key is not asked for here.");
+}
+
 AuthEngine::AuthEngine(directory::Store& store,
                        directory::Directory& directory,
                        PasswordHasher& hasher,
@@ -35,6 +40,11 @@ void AuthEngine::set_source_limits(std::uint32_t per_name, std::uint32_t per_sou
     limits.per_source = per_source;
     limits.window = engine::failure_window;
     ctx_->throttle.set_limits(limits);
+}
+
+void AuthEngine::set_host_keys(HostKeySettings settings)
+{
+    ctx_->host_keys = std::move(settings);
 }
 
 namespace {
@@ -143,8 +153,7 @@ Started AuthEngine::begin_logon(const LogonRequest& request, const Caller& calle
         return {verdict(Outcome::ignore), nullptr};
     // A closed account and a lock are decided at the password's verdict, where they look like
     // a wrong password: asked now, they would tell a stranger that the user exists.
-    return {prompt(PromptKind::password, PromptStyle::echo_off, "Password: "),
-            logon_dialogue(c, request, caller, std::move(*who))};
+    return logon_dialogue(c, request, caller, std::move(*who));
 }
 
 Started AuthEngine::begin_password_change(const proto::PasswordChangeBegin& request,

@@ -19,6 +19,12 @@
 //     ▼
 //   success: a logon id that the session hooks use to find this logon
 //
+// A user with a security key for the hosts (host_keys.hpp), where the PAM module can run one:
+// the key first instead of the password when the account allows passkey logon ("Touch your
+// security key", with its PIN when MFA is required), or the key after the password in place of
+// the code. A key that cannot answer (none plugged in, no touch, wrong PIN) falls back to the
+// password, or to the code; an answer that fails a check counts like a wrong password.
+//
 // Single-prompt mode takes "password" + "code" in one answer when the user has a device.
 //
 // A passkey logon (the OIDC pages) is one step: options, then the browser's assertion, checked
@@ -29,8 +35,6 @@
 // by check_account() (acct_mgmt), not by the logon itself.
 #pragma once
 
-#include <sys/types.h>
-
 #include <map>
 #include <memory>
 #include <mutex>
@@ -38,14 +42,17 @@
 #include <string>
 #include <utility>
 
+#include <sys/types.h>
+
 #include "core/clock.hpp"
 #include "core/secret.hpp"
-#include "directory/audit.hpp"
-#include "directory/directory.hpp"
+#include "credentials/host_keys.hpp"
 #include "credentials/mfa.hpp"
 #include "credentials/passkeys.hpp"
 #include "credentials/password_hasher.hpp"
 #include "credentials/passwords.hpp"
+#include "directory/audit.hpp"
+#include "directory/directory.hpp"
 #include "directory/store.hpp"
 #include "proto/messages.hpp"
 #include "webauthn/ceremony.hpp"
@@ -73,6 +80,8 @@ struct LogonRequest {
     /// false (PAM): users of the host's account, by bare name or user@domain. true (the OIDC
     /// pages): a user of any account of the directory, named user@domain.
     bool directory_wide = false;
+    /// The front door can run a security key ceremony where the person is (PAM's helper).
+    bool security_key = false;
 };
 
 class Dialogue {
@@ -97,6 +106,10 @@ public:
     /// `pending` (options from AuthEngine::begin_passkey_logon for the dialogue's user).
     virtual Step answer_passkey(const webauthn::PendingCeremony& pending,
                                 const webauthn::AuthenticationResponse& response);
+
+    /// The answer to a security_key prompt: the key's response, or the problem that kept it
+    /// from answering. Refused unless the current prompt is a security_key prompt.
+    virtual Step answer_security_key(const proto::SecurityKeyResult& result);
 };
 
 /// A step and, when it asks something, the dialogue that takes the answer.
@@ -127,6 +140,9 @@ public:
     /// Failed logons one source address may make per hour, against one user name and against
     /// any names, before it is throttled (docs/security.md). 0 turns a limit off.
     void set_source_limits(std::uint32_t per_name, std::uint32_t per_source);
+
+    /// Security keys at the hosts ([webauthn] host_*; host_keys.hpp).
+    void set_host_keys(HostKeySettings settings);
 
     Started begin_logon(const LogonRequest& request, const Caller& caller);
     Started begin_password_change(const proto::PasswordChangeBegin& request, const Caller& caller);

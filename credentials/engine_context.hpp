@@ -123,6 +123,9 @@ struct AuthEngine::Context {
     directory::Audit& audit;
     const core::Clock& clock;
 
+    /// Security keys at the hosts; set once before the first logon.
+    HostKeySettings host_keys;
+
     /// Made-up passkey credential ids for names without passkeys come from this (passkey_logon.cpp).
     const std::string decoy_key = core::random_string(32);
 
@@ -324,11 +327,12 @@ PasskeyCheck check_passkey(AuthEngine::Context& c,
 
 } // namespace engine
 
-/// The logon dialogue of begin_logon(): password, then the second factor or its enrolment.
-std::unique_ptr<Dialogue> logon_dialogue(AuthEngine::Context& ctx,
-                                         LogonRequest request,
-                                         Caller caller,
-                                         std::optional<directory::ResolvedUser> who);
+/// The logon dialogue of begin_logon(): the password (or a security key), then the second
+/// factor or its enrolment; its first step is the first prompt.
+Started logon_dialogue(AuthEngine::Context& ctx,
+                       LogonRequest request,
+                       Caller caller,
+                       std::optional<directory::ResolvedUser> who);
 
 namespace engine {
 

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
-// The logon dialogue: the password, then a TOTP or recovery code, or the enrolment of a first
-// MFA device when the account requires one.
+// The logon dialogue: the password (or a security key at the host), then a security key, a
+// TOTP or recovery code, or the enrolment of a first MFA device when the account requires one.
 #include "credentials/engine_context.hpp"
+#include "webauthn/response.hpp"
 
 namespace latchkey::credentials {
 
@@ -22,10 +23,31 @@ public:
     {
     }
 
+    /// The first prompt: the user's security key where the module can run one and the account
+    /// allows passkey logon, else the password.
+    Step start()
+    {
+        if (request_.security_key && who_) {
+            auto keys = ctx_.store.passkeys(who_->user.id);
+            if (!keys)
+                return unavailable("reading security keys", keys.error());
+            host_keys_ = keys_for(std::move(*keys), directory::PasskeyParty::host);
+        }
+        if (!host_keys_.empty() && who_->account.settings.allow_passkey_logon &&
+            !who_->account.closed_at)
+            return ask_key(State::key_first, {});
+        return prompt(PromptKind::password, PromptStyle::echo_off, "Password: ");
+    }
+
     Step answer(core::Secret a) override
     {
         switch (state_) {
         case State::password: return on_password(std::move(a));
+        case State::key_first:
+        case State::key_second:
+            state_ = State::done;
+            deny_record("security_key_expected");
+            return verdict(Outcome::denied, "Authentication failed: a security key was expected.");
         case State::code: return on_code(a);
         case State::enrol_first: return on_enrol_first(a);
         case State::enrol_second: return on_enrol_second(a);
@@ -67,6 +89,8 @@ public:
         std::string reason;
         if (!*stored || (*stored)->user_id != who_->user.id) {
             reason = *stored ? "credential_of_another_user" : "unknown_credential";
+        } else if ((*stored)->relying_party != directory::PasskeyParty::web) {
+            reason = "host_key_on_the_web";
         } else {
             const auto checked = check_passkey(ctx_, **stored, pending, response);
             if (checked.outcome == PasskeyCheck::Outcome::unavailable)
@@ -84,8 +108,150 @@ public:
         return verdict(Outcome::denied, std::string(passkey_refused));
     }
 
+    /// The module's answer to a security_key prompt: the key's assertion, or its problem.
+    Step answer_security_key(const proto::SecurityKeyResult& result) override
+    {
+        const State asked = state_;
+        state_ = State::done;
+        if ((asked != State::key_first && asked != State::key_second) || !key_pending_) {
+            deny_record("security_key_unexpected");
+            return verdict(Outcome::denied, "A security key is not asked for here.");
+        }
+        const webauthn::PendingCeremony pending = std::move(*key_pending_);
+        key_pending_.reset();
+        if (!result.problem.empty())
+            return key_problem(asked, proto::problem_named(result.problem));
+        method_ = asked == State::key_first ? "hwk" : "pwd+hwk";
+        if (const auto until = ctx_.throttled(request_)) {
+            deny_record("source_throttled");
+            return verdict(Outcome::denied, throttled_message(*until));
+        }
+        if (ctx_.locked_now(*who_)) {
+            if (asked == State::key_second)
+                return locked();
+            // Nothing is proven yet: the same answer as any refused key.
+            deny_record("locked");
+            return verdict(Outcome::denied, std::string(key_refused));
+        }
+        std::string reason = "unknown_credential";
+        auto response = webauthn::parse_authentication_response(result.response);
+        if (!response) {
+            reason = "malformed_response";
+        } else if (const auto* key = host_key(response->id)) {
+            const auto checked = check_passkey(ctx_, *key, pending, *response);
+            if (checked.outcome == PasskeyCheck::Outcome::unavailable)
+                return unavailable("checking a security key", checked.error);
+            if (checked.outcome == PasskeyCheck::Outcome::verified)
+                return key_verified(asked, checked);
+            reason = checked.reason;
+        }
+        ctx_.count_failure(*who_, caller_, request_.service);
+        ctx_.count_source_failure(request_);
+        deny_record(std::move(reason));
+        return verdict(Outcome::denied, std::string(key_refused));
+    }
+
 private:
-    enum class State : std::uint8_t { password, code, enrol_first, enrol_second, passkey, done };
+    enum class State : std::uint8_t {
+        password,
+        key_first, ///< a security key instead of the password
+        code,
+        key_second, ///< a security key after the password
+        enrol_first,
+        enrol_second,
+        passkey,
+        done
+    };
+
+    static constexpr std::string_view key_refused =
+        "Authentication failed: the security key was not accepted.";
+
+    /// A security_key prompt for one of the user's host keys. The key must verify its user
+    /// when policy says so, and as the only factor when the account requires MFA.
+    Step ask_key(State which, std::vector<proto::Message> messages)
+    {
+        auto found = ctx_.store.directory();
+        if (!found || !*found)
+            return unavailable("reading the directory",
+                               found ? core::Error(core::Errc::not_found, "no directory")
+                                     : found.error());
+        auto handle =
+            ctx_.store.user_handle(who_->user.id, core::random_string(webauthn::user_handle_size));
+        if (!handle)
+            return unavailable("reading a user handle", handle.error());
+        const auto& settings = ctx_.host_keys;
+        const bool uv = settings.user_verification == webauthn::UserVerification::required ||
+                        (which == State::key_first && Mfa::required(who_->account, who_->user));
+        auto ceremony = host_assertion(host_relying_party(settings, (*found)->domain), settings,
+                                       host_keys_, *handle, uv, ctx_.clock.now());
+        key_pending_ = std::move(ceremony.pending);
+        state_ = which;
+        Step s = prompt(PromptKind::security_key, PromptStyle::info, "Touch your security key.",
+                        std::move(messages));
+        s.prompt->security_key = std::move(ceremony.ceremony);
+        return s;
+    }
+
+    const directory::PasskeyRecord* host_key(const std::string& credential_id) const
+    {
+        for (const auto& k : host_keys_)
+            if (k.credential_id == credential_id)
+                return &k;
+        return nullptr;
+    }
+
+    Step key_verified(State asked, const PasskeyCheck& checked)
+    {
+        if (asked == State::key_second) {
+            // The key's kind, without "+uv": the password is the other factor.
+            method_ = "pwd+" + checked.key.substr(0, 3);
+            return succeed();
+        }
+        method_ = checked.key;
+        if (auto refusal = refuse_after_proof())
+            return std::move(*refusal);
+        if (Mfa::required(who_->account, who_->user) && !checked.user_verified) {
+            deny_record("mfa_required");
+            return verdict(Outcome::denied,
+                           "This account requires multi-factor authentication: use your "
+                           "security key with its PIN, or log on with your password.");
+        }
+        return succeed();
+    }
+
+    /// The key gave no answer: say why, and go on with the next method the policy allows —
+    /// the password after a key asked in its place; after the password, a code, or, with no
+    /// authenticator app to fall back to, the password alone unless the account requires MFA.
+    Step key_problem(State asked, proto::KeyProblem problem)
+    {
+        std::vector<proto::Message> m;
+        m.push_back(line(PromptStyle::error, std::string(proto::problem_message(problem))));
+        if (asked == State::key_first) {
+            // A key that cannot verify its user (or whose PIN was not given) still serves
+            // after the password, where no PIN is needed; a missing key is not asked again.
+            key_again_ = problem == proto::KeyProblem::pin_required ||
+                         problem == proto::KeyProblem::not_supported;
+            m.push_back(line(PromptStyle::info, "Log on with your password instead."));
+            state_ = State::password;
+            return prompt(PromptKind::password, PromptStyle::echo_off, "Password: ", std::move(m));
+        }
+        if (device_) {
+            method_ = "pwd+otp";
+            state_ = State::code;
+            m.push_back(line(PromptStyle::info, "Enter a verification code instead."));
+            return prompt(PromptKind::verification_code, PromptStyle::echo_off,
+                          "Verification code: ", std::move(m));
+        }
+        if (Mfa::required(who_->account, who_->user)) {
+            deny_record("security_key_" + std::string(proto::problem_name(problem)));
+            return verdict(Outcome::denied,
+                           std::string(proto::problem_message(problem)) +
+                               " Multi-factor authentication is required: log on with your "
+                               "security key.");
+        }
+        method_ = "pwd";
+        return succeed(std::move(m));
+    }
 
     Step on_password(core::Secret answer)
     {
@@ -158,6 +324,18 @@ private:
             if (auto st = read_device(); !st)
                 return unavailable("reading the MFA device", st.error());
         // The password is right: from here on, the reasons can be told.
+        if (auto refusal = refuse_after_proof())
+            return std::move(*refusal);
+        if (ctx_.hasher.needs_rehash(who_->user.password_hash)) {
+            if (auto fresh = ctx_.hasher.hash(password))
+                (void)ctx_.store.rehash_password(who_->user.id, who_->user.password_hash, *fresh);
+        }
+        return second_factor(std::move(inline_code));
+    }
+
+    /// Once the user has proven who they are, the rules that may still refuse the logon.
+    std::optional<Step> refuse_after_proof()
+    {
         if (!who_->user.console_logon) {
             deny_record("logon_disabled");
             return verdict(Outcome::denied, "Console logon is disabled for this user.");
@@ -167,11 +345,7 @@ private:
             return verdict(Outcome::denied,
                            "Logon from this network is not allowed for this account.");
         }
-        if (ctx_.hasher.needs_rehash(who_->user.password_hash)) {
-            if (auto fresh = ctx_.hasher.hash(password))
-                (void)ctx_.store.rehash_password(who_->user.id, who_->user.password_hash, *fresh);
-        }
-        return second_factor(std::move(inline_code));
+        return std::nullopt;
     }
 
     /// After the password: a code when the user has a device, enrolment or a refusal when
@@ -183,12 +357,24 @@ private:
             auto keys = ctx_.store.passkeys(who_->user.id);
             if (!keys)
                 return unavailable("reading passkeys", keys.error());
-            has_passkeys_ = !keys->empty();
+            has_passkeys_ = !keys_for(std::move(*keys), directory::PasskeyParty::web).empty();
+        }
+        if (device_ && inline_code) {
+            method_ = "pwd+otp";
+            return on_code(*inline_code);
+        }
+        // A security key the user has for the hosts is their second factor where it can be
+        // asked; the code is the fallback when it cannot answer.
+        if (!host_keys_.empty() && key_again_)
+            return ask_key(State::key_second, {});
+        if (!host_keys_.empty() && !device_ && Mfa::required(who_->account, who_->user)) {
+            // The key could not answer in place of the password, and nothing else can follow.
+            deny_record("security_key_unavailable");
+            return verdict(Outcome::denied, "Multi-factor authentication is required: log on "
+                                            "with your security key.");
         }
         if (device_) {
             method_ = "pwd+otp";
-            if (inline_code)
-                return on_code(*inline_code);
             state_ = State::code;
             return prompt(PromptKind::verification_code, PromptStyle::echo_off,
                           "Verification code: ");
@@ -384,17 +570,25 @@ private:
     std::optional<directory::MfaDeviceRecord> device_;
     std::optional<PendingEnrolment> pending_;
     bool has_passkeys_ = false; ///< and the front door can take one (the OIDC pages)
+    /// The user's security keys for the hosts, where the front door can run one (PAM).
+    std::vector<directory::PasskeyRecord> host_keys_;
+    std::optional<webauthn::PendingCeremony> key_pending_;
+    bool key_again_ = true; ///< a key that failed as the first factor may be the second
 };
 
 } // namespace
 
-std::unique_ptr<Dialogue> logon_dialogue(AuthEngine::Context& ctx,
-                                         LogonRequest request,
-                                         Caller caller,
-                                         std::optional<directory::ResolvedUser> who)
+Started logon_dialogue(AuthEngine::Context& ctx,
+                       LogonRequest request,
+                       Caller caller,
+                       std::optional<directory::ResolvedUser> who)
 {
-    return std::make_unique<LogonDialogue>(ctx, std::move(request), std::move(caller),
-                                           std::move(who));
+    auto dialogue =
+        std::make_unique<LogonDialogue>(ctx, std::move(request), std::move(caller), std::move(who));
+    Step first = dialogue->start();
+    if (!first.prompt)
+        return {std::move(first), nullptr};
+    return {std::move(first), std::move(dialogue)};
 }
 
 } // namespace latchkey::credentials

@@ -103,8 +103,8 @@ core::Result<webauthn::Options> AuthEngine::begin_passkey_logon(const std::strin
             if (auto found = c.directory.resolve({user, std::nullopt}))
                 who = std::move(*found);
         if (who && !who->account.closed_at) {
-            LATCHKEY_TRY(stored, c.store.passkeys(who->user.id));
-            for (const auto& p : stored)
+            LATCHKEY_TRY(all, c.store.passkeys(who->user.id));
+            for (const auto& p : keys_for(std::move(all), directory::PasskeyParty::web))
                 r.allow.push_back({p.credential_id, p.transports});
             if (!r.allow.empty()) {
                 LATCHKEY_TRY(handle,
@@ -168,6 +168,10 @@ PasskeyVerdict AuthEngine::passkey_logon(const LogonRequest& request,
         return deny("unknown_credential", passkey_refused);
     }
     const directory::PasskeyRecord& key = **stored;
+    if (key.relying_party != directory::PasskeyParty::web) {
+        c.count_source_failure(request);
+        return deny("host_key_on_the_web", passkey_refused, {{"passkey", key.id}});
+    }
     auto owner = c.directory.resolve_id(key.user_id);
     if (!owner) {
         if (!owner.error().is(core::Errc::not_found))

@@ -111,6 +111,7 @@ proto::PasskeyInfo Passkeys::info(const directory::PasskeyRecord& p, const std::
     i.created_at = core::to_unix(p.created_at);
     if (p.last_used_at)
         i.last_used_at = core::to_unix(*p.last_used_at);
+    i.relying_party = std::string(directory::to_string(p.relying_party));
     return i;
 }
 

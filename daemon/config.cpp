@@ -240,6 +240,12 @@ const std::map<std::string, std::map<std::string, KeyHandler>>& schema()
           {"max_passkeys_per_user",
            [](Parser& p, const toml::node& n, const std::string& k, Config& c) {
                p.uint(n, k, c.webauthn_max_passkeys, 1, 100);
+           }},
+          {"host_rp_id", [](Parser& p, const toml::node& n, const std::string& k,
+                            Config& c) { p.string(n, k, c.webauthn_host_rp_id); }},
+          {"host_touch_timeout_s",
+           [](Parser& p, const toml::node& n, const std::string& k, Config& c) {
+               p.uint(n, k, c.webauthn_host_touch_timeout_s, 5, 300);
            }}}},
         {"notifier",
          {{"kind",

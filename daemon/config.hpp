@@ -60,6 +60,8 @@ struct Config {
     std::string webauthn_user_verification = "preferred"; ///< required, preferred, discouraged
     std::uint32_t webauthn_timeout_s = 300;
     std::uint32_t webauthn_max_passkeys = 10; ///< per user
+    std::string webauthn_host_rp_id;          ///< "" = "pam:" + the directory's domain
+    std::uint32_t webauthn_host_touch_timeout_s = 30;
     // [notifier]
     notify::NotifierKind notifier_kind = notify::NotifierKind::spool;
     std::string notifier_spool_dir;    ///< "" = "spool" beside the database (spool_dir_path())

@@ -226,6 +226,12 @@ int run(const std::string& config_path)
     credentials::Mfa mfa(**store, *box, audit, *clock, totp);
     credentials::AuthEngine engine(**store, directory, hasher, mfa, audit, *clock);
     engine.set_source_limits(config.source_failures_per_user, config.source_failures);
+    auto host_keys = host_key_settings(config);
+    if (!host_keys) {
+        core::log::error(host_keys.error().message);
+        return 78;
+    }
+    engine.set_host_keys(std::move(*host_keys));
     credentials::AccessKeys access_keys(**store, directory, *box, audit, *clock);
     credentials::Passkeys passkeys(**store, directory, audit);
     auto notifier = make_notifier(notifier_settings(config), *clock);

@@ -76,6 +76,7 @@ private:
     {
         credentials::LogonRequest r{m.service,      m.user, m.rhost, m.tty, m.ignore_unknown_user,
                                     m.single_prompt};
+        r.security_key = m.security_key.value_or(false);
         return start(engine_.begin_logon(r, caller_), m.user);
     }
 
@@ -89,7 +90,8 @@ private:
         if (!dialogue_)
             return proto::failure({core::Errc::failed_precondition,
                                    "no logon dialogue is in progress on this connection"});
-        credentials::Step step = dialogue_->answer(std::move(m.answer));
+        credentials::Step step = m.security_key ? dialogue_->answer_security_key(*m.security_key)
+                                                : dialogue_->answer(std::move(m.answer));
         if (!step.prompt)
             dialogue_.reset();
         return step;

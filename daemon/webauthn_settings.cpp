@@ -78,6 +78,15 @@ core::Unexpected invalid(const std::string& what)
     return core::fail(Errc::config_invalid, what);
 }
 
+webauthn::UserVerification user_verification(const Config& c)
+{
+    if (c.webauthn_user_verification == "required")
+        return webauthn::UserVerification::required;
+    if (c.webauthn_user_verification == "discouraged")
+        return webauthn::UserVerification::discouraged;
+    return webauthn::UserVerification::preferred;
+}
+
 } // namespace
 
 core::Result<WebauthnSettings> webauthn_settings(const Config& c, std::string_view issuer)
@@ -121,12 +130,29 @@ core::Result<WebauthnSettings> webauthn_settings(const Config& c, std::string_vi
             return invalid("webauthn.origins: the host of " + text + " is not the RP id \"" +
                            out.rp.id + "\" or a name below it");
     }
-    if (c.webauthn_user_verification == "required")
-        out.user_verification = webauthn::UserVerification::required;
-    else if (c.webauthn_user_verification == "discouraged")
-        out.user_verification = webauthn::UserVerification::discouraged;
+    out.user_verification = user_verification(c);
     out.timeout = std::chrono::seconds(c.webauthn_timeout_s);
     out.max_passkeys_per_user = c.webauthn_max_passkeys;
+    return out;
+}
+
+core::Result<credentials::HostKeySettings> host_key_settings(const Config& c)
+{
+    credentials::HostKeySettings out;
+    if (!c.webauthn_host_rp_id.empty()) {
+        std::string id = c.webauthn_host_rp_id;
+        std::transform(id.begin(), id.end(), id.begin(),
+                       [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+        if (!id.starts_with("pam:") || !is_domain(id.substr(4)))
+            return invalid("webauthn.host_rp_id: \"" + c.webauthn_host_rp_id +
+                           "\" is not \"pam:\" and a domain name, such as "
+                           "\"pam:example.internal\"");
+        out.rp_id = std::move(id);
+    }
+    out.rp_name = c.webauthn_rp_name;
+    out.user_verification = user_verification(c);
+    out.touch_timeout = std::chrono::seconds(c.webauthn_host_touch_timeout_s);
+    out.answer_time = std::max(c.answer_timeout, out.touch_timeout);
     return out;
 }
 

@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "core/result.hpp"
+#include "credentials/host_keys.hpp"
 #include "credentials/passkeys.hpp"
 #include "daemon/config.hpp"
 #include "webauthn/ceremony.hpp"
@@ -22,5 +23,10 @@ using WebauthnSettings = credentials::PasskeySettings;
 /// browsers treat as secure), has a path, or whose host is not the RP id or below it; an RP id that
 /// is an IP address.
 core::Result<WebauthnSettings> webauthn_settings(const Config& c, std::string_view issuer);
+
+/// Security keys at the hosts: [webauthn] host_rp_id ("pam:" and a domain name; "" for
+/// "pam:<directory domain>"), host_touch_timeout_s, and the user_verification and rp_name the
+/// web passkeys use. Errors (config_invalid): an RP id that is not "pam:" and a domain name.
+core::Result<credentials::HostKeySettings> host_key_settings(const Config& c);
 
 } // namespace latchkey::daemon

@@ -13,6 +13,19 @@ std::string_view to_string(SessionKind k) noexcept
     return k == SessionKind::web ? "web" : "pam";
 }
 
+std::string_view to_string(PasskeyParty p) noexcept
+{
+    return p == PasskeyParty::host ? "host" : "web";
+}
+
+std::optional<PasskeyParty> passkey_party_named(std::string_view name) noexcept
+{
+    for (const PasskeyParty p : {PasskeyParty::web, PasskeyParty::host})
+        if (to_string(p) == name)
+            return p;
+    return std::nullopt;
+}
+
 std::string_view to_string(Severity s) noexcept
 {
     switch (s) {

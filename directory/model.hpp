@@ -118,9 +118,17 @@ struct MfaDeviceRecord {
 /// Nothing here is secret (the private key never leaves the authenticator); the sign count and
 /// backup state change at every sign-in. A user has several; credential ids are unique in the
 /// directory.
+/// Which relying party a passkey was registered for: the web pages (the OIDC provider's RP id)
+/// or this directory's hosts (a security key at a console or for sudo, "pam:<domain>").
+enum class PasskeyParty : std::uint8_t { web, host };
+
+std::string_view to_string(PasskeyParty p) noexcept;
+std::optional<PasskeyParty> passkey_party_named(std::string_view name) noexcept;
+
 struct PasskeyRecord {
     std::string id; ///< ours (a UUID): what administrators and the user name it by
     std::string user_id;
+    PasskeyParty relying_party = PasskeyParty::web;
     std::string credential_id;   ///< raw bytes, 1 to 1023
     std::string public_key;      ///< the COSE_Key bytes as registered
     std::int32_t algorithm = -7; ///< COSE algorithm (-7 ES256, -8 EdDSA, -257 RS256, ...)

@@ -10,21 +10,6 @@ namespace latchkey::hostkey {
 
 namespace {
 
-class Category final : public std::error_category {
-public:
-    const char* name() const noexcept override { return "hostkey"; }
-
-    std::string message(int ev) const override
-    {
-        return std::string(problem_name(static_cast<Problem>(ev)));
-    }
-};
-
-constexpr std::array all_problems{
-    Problem::no_device,      Problem::timeout,       Problem::removed,
-    Problem::pin_required,   Problem::pin_invalid,   Problem::pin_blocked,
-    Problem::no_credentials, Problem::not_supported, Problem::failed};
-
 Problem problem_of_rc(int rc) noexcept
 {
     switch (rc) {
@@ -50,60 +35,9 @@ Problem problem_of_rc(int rc) noexcept
 
 } // namespace
 
-std::string_view problem_name(Problem p) noexcept
-{
-    switch (p) {
-    case Problem::no_device: return "no_device";
-    case Problem::timeout: return "timeout";
-    case Problem::removed: return "removed";
-    case Problem::pin_required: return "pin_required";
-    case Problem::pin_invalid: return "pin_invalid";
-    case Problem::pin_blocked: return "pin_blocked";
-    case Problem::no_credentials: return "no_credentials";
-    case Problem::not_supported: return "not_supported";
-    case Problem::failed: return "failed";
-    }
-    return "failed";
-}
-
-std::string_view problem_message(Problem p) noexcept
-{
-    switch (p) {
-    case Problem::no_device: return "No security key was found.";
-    case Problem::timeout: return "The security key was not touched in time.";
-    case Problem::removed: return "The security key was removed.";
-    case Problem::pin_required: return "The security key needs its PIN.";
-    case Problem::pin_invalid: return "Wrong PIN for the security key.";
-    case Problem::pin_blocked: return "The security key is blocked after too many wrong PINs.";
-    case Problem::no_credentials: return "This security key is not registered for you.";
-    case Problem::not_supported: return "This security key cannot do what is needed.";
-    case Problem::failed: return "The security key did not answer.";
-    }
-    return "The security key did not answer.";
-}
-
-Problem problem_named(std::string_view name) noexcept
-{
-    for (const Problem p : all_problems)
-        if (problem_name(p) == name)
-            return p;
-    return Problem::failed;
-}
-
-const std::error_category& hostkey_category() noexcept
-{
-    static const Category category;
-    return category;
-}
-
-std::error_code make_error_code(Problem p) noexcept
-{
-    return {static_cast<int>(p), hostkey_category()};
-}
-
 Problem problem_of(const core::Error& e) noexcept
 {
-    if (e.code.category() != hostkey_category())
+    if (e.code.category() != proto::key_problem_category())
         return Problem::failed;
     return static_cast<Problem>(e.code.value());
 }

@@ -14,30 +14,17 @@
 
 #include "core/c_handle.hpp"
 #include "core/result.hpp"
+#include "proto/security_key.hpp"
 
 namespace latchkey::hostkey {
 
-/// Why a security key gave no answer. Stable names (problem_name); add at the end.
-enum class Problem : std::uint16_t {
-    no_device = 1,      ///< nothing plugged in, or not at the path given
-    timeout = 2,        ///< nobody touched it in time
-    removed = 3,        ///< it went away in the middle
-    pin_required = 4,   ///< it has a PIN and the ceremony needs it
-    pin_invalid = 5,    ///< a wrong PIN (one retry fewer)
-    pin_blocked = 6,    ///< too many wrong PINs: it must be reset
-    no_credentials = 7, ///< none of the credentials asked for is on it
-    not_supported = 8,  ///< it cannot do what was asked (user verification, ES256)
-    failed = 9,         ///< anything else libfido2 reports
-};
+/// Why a security key gave no answer: the protocol's list (proto/security_key.hpp), so that
+/// the daemon that explains a problem and the helper that meets it name it alike.
+using Problem = proto::KeyProblem;
+using proto::problem_message;
+using proto::problem_name;
+using proto::problem_named;
 
-std::string_view problem_name(Problem p) noexcept;
-/// A sentence for the person at the terminal; it names no internals.
-std::string_view problem_message(Problem p) noexcept;
-/// The Problem of a problem_name(); nullopt-like Problem::failed for an unknown name.
-Problem problem_named(std::string_view name) noexcept;
-
-const std::error_category& hostkey_category() noexcept;
-std::error_code make_error_code(Problem p) noexcept;
 /// The problem of an error from this library; Problem::failed for any other error.
 Problem problem_of(const core::Error& e) noexcept;
 /// The Problem of a libfido2 result code (FIDO_ERR_*), as an error with `doing` in its message.
@@ -74,7 +61,3 @@ private:
 };
 
 } // namespace latchkey::hostkey
-
-template <>
-struct std::is_error_code_enum<latchkey::hostkey::Problem> : std::true_type {
-};

@@ -15,6 +15,7 @@
 //
 // Every POST carries the page's token, which is bound to the session cookie (and the cookie is
 // SameSite=Lax): another site can neither read it nor post without it.
+#include <algorithm>
 #include <cctype>
 #include <string>
 #include <string_view>
@@ -285,7 +286,10 @@ HttpResponse Provider::State::manage_mfa(const HttpRequest& req,
     };
 
     if (path == "/account/mfa/remove") {
-        const bool has_passkeys = !v.passkeys.empty();
+        // A web passkey takes the code's place at the sign-in pages; a host key does not.
+        const bool has_passkeys =
+            std::any_of(v.passkeys.begin(), v.passkeys.end(),
+                        [](const proto::PasskeyInfo& p) { return p.relying_party == "web"; });
         if (auto st = engine.remove_own_mfa(who, take(form, "password"), caller, has_passkeys); !st)
             return refused(st.error());
         return redirect(req, "/account?done=mfa-removed", http::status::see_other);

@@ -279,6 +279,8 @@ Ending run_authenticate(const Call& c)
     begin.tty = c.host.tty();
     begin.ignore_unknown_user = c.options.ignore_unknown_user;
     begin.single_prompt = c.options.single_prompt;
+    if (c.keys != nullptr && c.options.security_key != "off")
+        begin.security_key = true;
     LATCHKEY_TRY(verdict, converse(c, std::move(begin), tokens_for(c)));
     show_verdict(c, verdict);
     if (verdict.outcome == Outcome::success && verdict.logon_id && !verdict.logon_id->empty()) {

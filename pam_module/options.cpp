@@ -66,9 +66,9 @@ std::string parse_helper(std::string_view value, Options& o)
 std::string parse_security_key(std::string_view value, Options& o)
 {
     const bool socket = value.starts_with("unix:/") && value.size() < 5 + 108;
-    if (value != "usb" && !socket)
+    if (value != "usb" && value != "off" && !socket)
         return "security_key '" + std::string(value) +
-               "' is neither usb nor unix:/absolute/socket, using " + o.security_key;
+               "' is neither usb, off nor unix:/absolute/socket, using " + o.security_key;
     o.security_key = value;
     return {};
 }

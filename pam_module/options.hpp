@@ -31,8 +31,8 @@ struct Options {
     bool debug = false;           ///< log each step at LOG_DEBUG (never an answer)
     /// latchkey-fido, which runs security key ceremonies (security_key.hpp).
     std::string fido_helper{default_fido_helper};
-    /// Where the key is: "usb" (the first FIDO2 key plugged in), or "unix:PATH" (a key
-    /// behind a socket: a software authenticator, or the tests' one).
+    /// Where the key is: "usb" (the first FIDO2 key plugged in), "unix:PATH" (a key behind a
+    /// socket: a software authenticator, or the tests' one), or "off" (never ask for one).
     std::string security_key{"usb"};
 };
 

@@ -124,10 +124,12 @@ struct PasskeyInfo {
     bool backed_up = false;
     std::int64_t created_at = 0;
     std::optional<std::int64_t> last_used_at;
+    /// "web": for the sign-in pages; "host": a security key for logons at the hosts (PAM).
+    std::string relying_party = "web";
 };
 BOOST_DESCRIBE_STRUCT(PasskeyInfo, (),
                       (id, user, name, algorithm, aaguid, transports, synced, backed_up,
-                       created_at, last_used_at))
+                       created_at, last_used_at, relying_party))
 
 struct UserInfo {
     std::string id;
@@ -433,9 +435,12 @@ struct AuthBegin {
     std::optional<std::string> tty;
     bool ignore_unknown_user = false; ///< answer Outcome::ignore for users latchkey does not know
     bool single_prompt = false;       ///< one hidden prompt takes password and code together
+    /// true: the module can run a security key ceremony at this machine (a security_key
+    /// prompt). Absent from modules that predate security keys.
+    std::optional<bool> security_key;
 };
 BOOST_DESCRIBE_STRUCT(AuthBegin, (), (service, user, rhost, tty, ignore_unknown_user,
-                                      single_prompt))
+                                      single_prompt, security_key))
 
 /// PAM socket: opens a password change dialogue (pam_sm_chauthtok, PAM_UPDATE_AUTHTOK).
 struct PasswordChangeBegin {

@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <system_error>
 #include <variant>
 #include <vector>
 
@@ -57,7 +58,31 @@ BOOST_DESCRIBE_STRUCT(SecurityKeyCeremony,
                        user_name,
                        display_name))
 
-/// What came of a ceremony: a response, or the problem (hostkey::problem_name) that stopped it.
+/// Why a security key gave no answer: what the helper reports and the daemon explains to the
+/// person. Stable names (problem_name); add at the end.
+enum class KeyProblem : std::uint16_t {
+    no_device = 1,      ///< nothing plugged in, or not at the path given
+    timeout = 2,        ///< nobody touched it in time
+    removed = 3,        ///< it went away in the middle
+    pin_required = 4,   ///< it has a PIN and the ceremony needs it
+    pin_invalid = 5,    ///< a wrong PIN (one retry fewer)
+    pin_blocked = 6,    ///< too many wrong PINs: it must be reset
+    no_credentials = 7, ///< none of the credentials asked for is on it
+    not_supported = 8,  ///< it cannot do what was asked (user verification, ES256)
+    failed = 9,         ///< anything else libfido2 reports
+};
+
+std::string_view problem_name(KeyProblem p) noexcept;
+/// A sentence for the person at the terminal; it names no internals.
+std::string_view problem_message(KeyProblem p) noexcept;
+/// The KeyProblem of a problem_name(); KeyProblem::failed for an unknown name.
+KeyProblem problem_named(std::string_view name) noexcept;
+
+/// Errors of a KeyProblem (category "security_key"; its message is the problem's name).
+const std::error_category& key_problem_category() noexcept;
+std::error_code make_error_code(KeyProblem p) noexcept;
+
+/// What came of a ceremony: a response, or the problem (problem_name) that stopped it.
 struct SecurityKeyResult {
     /// AuthenticationResponseJSON ("get") or RegistrationResponseJSON ("create"), as
     /// PublicKeyCredential.toJSON() writes them.
@@ -109,3 +134,7 @@ core::Result<ToKeyHelper> decode_to_key_helper(std::string_view text);
 core::Result<FromKeyHelper> decode_from_key_helper(std::string_view text);
 
 } // namespace latchkey::proto
+
+template <>
+struct std::is_error_code_enum<latchkey::proto::KeyProblem> : std::true_type {
+};

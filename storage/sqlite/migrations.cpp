@@ -369,9 +369,16 @@ CREATE TABLE user_handles (
 );
 )sql";
 
+// v11: which relying party each passkey is for: the web pages, or the directory's hosts (a
+// security key at a console or for sudo). Every passkey before this one is a web passkey.
+constexpr const char* schema_v11 = R"sql(
+ALTER TABLE passkeys ADD COLUMN relying_party TEXT NOT NULL DEFAULT 'web'
+    CHECK (relying_party IN ('web', 'host'));
+)sql";
+
 // migrations[i] takes the database from version i to i + 1.
-constexpr std::array migrations{schema_v1, schema_v2, schema_v3, schema_v4, schema_v5,
-                                schema_v6, schema_v7, schema_v8, schema_v9, schema_v10};
+constexpr std::array migrations{schema_v1, schema_v2, schema_v3, schema_v4,  schema_v5, schema_v6,
+                                schema_v7, schema_v8, schema_v9, schema_v10, schema_v11};
 static_assert(migrations.size() == latest_schema_version,
               "each schema version needs its migration");
 

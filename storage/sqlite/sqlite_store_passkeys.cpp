@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// SqliteStore's passkeys and user handles (schema version 10).
+// SqliteStore's passkeys and user handles (schema versions 10 and 11).
 #include <charconv>
 #include <mutex>
 #include <optional>
@@ -22,7 +22,8 @@ using namespace sqlite_rows;
 
 constexpr std::string_view passkey_columns =
     "id, user_id, credential_id, public_key, algorithm, sign_count, aaguid, transports, "
-    "backup_eligible, backed_up, user_verified, attestation, name, created_at, last_used_at";
+    "backup_eligible, backed_up, user_verified, attestation, name, created_at, last_used_at, "
+    "relying_party";
 
 /// Credential ids are unique and looked up: one spelling each (base64url, unpadded).
 std::string credential_key(std::string_view raw)
@@ -61,6 +62,10 @@ core::Result<directory::PasskeyRecord> read_passkey(const Statement& s)
     p.name = s.text(12);
     p.created_at = core::from_unix(s.int64(13));
     p.last_used_at = time_or_null(s.optional_int64(14));
+    const auto party = directory::passkey_party_named(s.text(15));
+    if (!party)
+        return core::fail(corrupt("relying party of passkey '" + p.id + "'"));
+    p.relying_party = *party;
     return p;
 }
 
@@ -135,14 +140,14 @@ core::Status SqliteStore::add_passkey(const directory::PasskeyRecord& p, std::ui
                            db, "INSERT INTO passkeys (id, user_id, credential_id, public_key, "
                                "algorithm, sign_count, aaguid, transports, backup_eligible, "
                                "backed_up, user_verified, attestation, name, created_at, "
-                               "last_used_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
-                               "?11, ?12, ?13, ?14, ?15)"));
-    LATCHKEY_TRY_STATUS(stmt.bind(p.id, p.user_id, credential_key(p.credential_id),
-                                  core::base64_encode(p.public_key, false, true), p.algorithm,
-                                  p.sign_count, core::to_hex(p.aaguid),
-                                  string_list_to_json(p.transports), p.backup_eligible, p.backed_up,
-                                  p.user_verified, p.attestation, p.name,
-                                  core::to_unix(p.created_at), unix_or_null(p.last_used_at)));
+                               "last_used_at, relying_party) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "
+                               "?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)"));
+    LATCHKEY_TRY_STATUS(stmt.bind(
+        p.id, p.user_id, credential_key(p.credential_id),
+        core::base64_encode(p.public_key, false, true), p.algorithm, p.sign_count,
+        core::to_hex(p.aaguid), string_list_to_json(p.transports), p.backup_eligible, p.backed_up,
+        p.user_verified, p.attestation, p.name, core::to_unix(p.created_at),
+        unix_or_null(p.last_used_at), std::string(directory::to_string(p.relying_party))));
     if (auto done = run_for_user(stmt, p.user_id); !done) {
         if (done.error().is(Errc::already_exists))
             return core::fail(Errc::already_exists, "this passkey is registered already");

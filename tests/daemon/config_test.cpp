@@ -321,6 +321,36 @@ max_passkeys_per_user = 3
     }
 }
 
+TEST(HostKeySettings, DefaultToTheDirectoryDomainAndTakeAPamRelyingParty)
+{
+    const auto defaults = parse_config("", "t.toml");
+    ASSERT_TRUE(defaults);
+    const auto d = host_key_settings(*defaults);
+    ASSERT_TRUE(d) << d.error().message;
+    EXPECT_EQ(d->rp_id, ""); // "pam:" + the directory's domain, at each logon
+    EXPECT_EQ(d->touch_timeout, std::chrono::seconds(30));
+    EXPECT_EQ(d->user_verification, webauthn::UserVerification::preferred);
+
+    const auto c = parse_config("[webauthn]\nhost_rp_id = \"PAM:Corp.Example\"\n"
+                                "host_touch_timeout_s = 15\nuser_verification = \"required\"\n",
+                                "t.toml");
+    ASSERT_TRUE(c) << c.error().message;
+    const auto s = host_key_settings(*c);
+    ASSERT_TRUE(s) << s.error().message;
+    EXPECT_EQ(s->rp_id, "pam:corp.example");
+    EXPECT_EQ(s->touch_timeout, std::chrono::seconds(15));
+    EXPECT_EQ(s->user_verification, webauthn::UserVerification::required);
+
+    for (const char* bad : {"corp.example", "pam:", "pam:10.0.0.1", "https://corp.example"}) {
+        auto config = *defaults;
+        config.webauthn_host_rp_id = bad;
+        const auto r = host_key_settings(config);
+        ASSERT_FALSE(r) << bad;
+        EXPECT_NE(r.error().message.find("webauthn.host_rp_id"), std::string::npos);
+    }
+    EXPECT_FALSE(parse_config("[webauthn]\nhost_touch_timeout_s = 1\n", "t.toml"));
+}
+
 TEST(WebauthnSettings, RefusePlainHttpAnywhereButLocalhost)
 {
     const auto c = parse_config("", "t.toml");

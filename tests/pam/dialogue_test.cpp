@@ -718,6 +718,25 @@ TEST_F(SecurityKeyHooks, AHelperThatCannotStartIsLoggedAndAnsweredFailed)
                 ::testing::HasSubstr("cannot start the security key helper"));
 }
 
+TEST_F(SecurityKeyHooks, AuthBeginSaysAKeyCanBeAskedUnlessTheStackTurnedKeysOff)
+{
+    daemon.reply(decide(Outcome::denied));
+    EXPECT_EQ(authenticate(keyed_call()), PAM_AUTH_ERR);
+    EXPECT_EQ(daemon.sent<proto::AuthBegin>(0).security_key, std::optional<bool>(true));
+
+    options.security_key = "off";
+    daemon.reply(decide(Outcome::denied));
+    EXPECT_EQ(authenticate(keyed_call()), PAM_AUTH_ERR);
+    EXPECT_EQ(daemon.sent<proto::AuthBegin>(1).security_key, std::nullopt);
+}
+
+TEST_F(Hooks, WithoutAHelperAuthBeginOffersNoKey)
+{
+    daemon.reply(decide(Outcome::denied));
+    EXPECT_EQ(authenticate(call()), PAM_AUTH_ERR);
+    EXPECT_EQ(daemon.sent<proto::AuthBegin>(0).security_key, std::nullopt);
+}
+
 TEST_F(Hooks, ASecurityKeyPromptWithoutKeysIsAnsweredNoDevice)
 {
     proto::AuthReply r;
@@ -1107,6 +1126,17 @@ TEST(Options, KeepsTheDefaultForABadValue)
     EXPECT_EQ(p.options.timeout, std::chrono::seconds(10));
     EXPECT_EQ(p.options.socket_path, "/run/latchkey/pam.sock");
     EXPECT_EQ(p.warnings.size(), 7U);
+}
+
+TEST(Options, SecurityKeyIsUsbAnAbsoluteSocketOrOff)
+{
+    EXPECT_EQ(parse({}).options.security_key, "usb");
+    EXPECT_EQ(parse({"security_key=off"}).options.security_key, "off");
+    EXPECT_EQ(parse({"security_key=unix:/run/key.sock"}).options.security_key,
+              "unix:/run/key.sock");
+    const auto p = parse({"security_key=nfc", "security_key=unix:relative", "fido_helper=x"});
+    EXPECT_EQ(p.options.security_key, "usb");
+    EXPECT_EQ(p.warnings.size(), 3U);
 }
 
 TEST(Options, AcceptsTheTimeoutBounds)

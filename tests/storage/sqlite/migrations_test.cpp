@@ -277,6 +277,21 @@ TEST_F(Migrations, Version9AddsTheFamilyAccessTokens)
     EXPECT_FALSE(ok(exec(db(), "INSERT INTO oidc_family_access_tokens VALUES ('', 'f', 1)")));
 }
 
+TEST_F(Migrations, Version11NamesEachPasskeysRelyingPartyAndOlderOnesAreWebPasskeys)
+{
+    ASSERT_TRUE(ok(migrate(db(), 10)));
+    // The passkey alone matters here: its user's rows are left out.
+    ASSERT_TRUE(ok(exec(db(), R"sql(
+        PRAGMA foreign_keys = OFF;
+        INSERT INTO passkeys VALUES ('p1', 'u1', 'Y3JlZA', 'cGs=', -7, 3,
+            '00000000000000000000000000000000', '[]', 0, 0, 1, 'none', 'Key', 0, NULL);
+    )sql")));
+    ASSERT_TRUE(ok(migrate(db(), 11)));
+    EXPECT_EQ(count("SELECT count(*) FROM passkeys WHERE id = 'p1' AND relying_party = 'web'"), 1);
+    EXPECT_TRUE(ok(exec(db(), "UPDATE passkeys SET relying_party = 'host'")));
+    EXPECT_FALSE(ok(exec(db(), "UPDATE passkeys SET relying_party = 'elsewhere'")));
+}
+
 TEST_F(Migrations, UpgradeAVersion7DatabaseKeepingItsRows)
 {
     ASSERT_TRUE(ok(migrate(db(), 7)));
