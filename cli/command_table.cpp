@@ -130,8 +130,8 @@ std::optional<std::string> enrol_self_without_as(const ParsedCommand& cmd,
                                                  const GlobalOptions& globals)
 {
     if (cmd.operands.empty() && globals.as)
-        return "'--as' signs in on the admin socket: give USER ('mfa enroll' without USER "
-               "enrols yourself over the PAM socket)";
+        return "'--as' signs in on the admin socket: give USER (without USER, '" +
+               std::string(spec_of(cmd.id).path) + "' enrols yourself over the PAM socket)";
     return std::nullopt;
 }
 
@@ -598,6 +598,25 @@ const std::vector<CommandSpec>& command_specs()
          .operands = {user_operand, {"PASSKEY_ID", "the passkey's id, from `passkey list`"}},
          .options = {account_option},
          .build = requests::passkey_remove},
+        {.id = CommandId::passkey_add_key,
+         .path = "passkey add-key",
+         .summary =
+             "Enrol a FIDO2 security key plugged into this machine for logons at the hosts "
+             "(console, sudo, screen lockers): asks for its PIN when it has one and for a touch. "
+             "Without USER, enrols yourself over the PAM socket (asks your password; the account "
+             "must allow users to manage their MFA devices). The key then logs the user on in "
+             "place of the password, when the account allows passkey logon, or after it in "
+             "place of a verification code.",
+         .who = user_admins,
+         .operands = {{"[USER]",
+                       "NAME in the account, or NAME@DOMAIN; leave out to enrol yourself"}},
+         .options = {account_option, valued("--name", "NAME", "what to call the key"),
+                     valued("--device", "DEVICE",
+                            "where the key is: usb (the first FIDO2 key plugged in), or "
+                            "unix:PATH (a key behind a socket)")},
+         .build = requests::passkey_add_key,
+         .check = enrol_self_without_as,
+         .run = run_passkey_add_key},
         {.id = CommandId::oidc_rotate_keys,
          .path = "oidc rotate-keys",
          .summary =

@@ -76,6 +76,7 @@ enum class CommandId : std::uint8_t {
     accesskey_delete,
     passkey_list,
     passkey_remove,
+    passkey_add_key,
 };
 
 /// One option of a command. Options sharing a non-zero `group` exclude each other.

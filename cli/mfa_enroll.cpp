@@ -1,18 +1,21 @@
 // SPDX-License-Identifier: Apache-2.0
-// `latchkeyctl mfa enroll`.
+// `latchkeyctl mfa enroll` and `latchkeyctl passkey add-key`: the enrolments a person takes
+// part in, for a user an administrator names (admin socket) or for themselves (PAM socket).
 #include "cli/mfa_enroll.hpp"
 
-#include <unistd.h>
-
 #include <cstdlib>
+#include <iostream>
 #include <string>
 #include <utility>
+
+#include <unistd.h>
 
 #include "cli/commands.hpp"
 #include "cli/password_input.hpp"
 #include "cli/render.hpp"
 #include "cli/sign_in.hpp"
 #include "proto/client.hpp"
+#include "proto/key_helper.hpp"
 #include "proto/wire.hpp"
 
 namespace latchkey::cli {
@@ -69,6 +72,28 @@ core::Result<proto::Client> connect_for(const Invocation& inv, bool self, std::o
     return proto::Client::connect(options);
 }
 
+/// Your own password for an enrolment of your own (a terminal, or the first line of standard
+/// input); nothing when an administrator names the user.
+core::Result<std::optional<core::Secret>> own_password(bool self)
+{
+    if (!self)
+        return std::optional<core::Secret>();
+    if (stdin_is_terminal()) {
+        LATCHKEY_TRY(typed, read_password("Password: "));
+        return std::optional<core::Secret>(std::move(typed));
+    }
+    LATCHKEY_TRY(line, read_secret_line());
+    return std::optional<core::Secret>(std::move(line));
+}
+
+/// latchkey-fido: where meson installed it, or $LATCHKEY_FIDO_HELPER.
+std::string fido_helper()
+{
+    const char* given = std::getenv("LATCHKEY_FIDO_HELPER");
+    return given != nullptr && given[0] == '/' ? std::string(given)
+                                               : std::string(LATCHKEY_FIDO_HELPER);
+}
+
 } // namespace
 
 core::Status run_mfa_enroll(const Invocation& inv, std::ostream& out, core::TimePoint now)
@@ -77,17 +102,7 @@ core::Status run_mfa_enroll(const Invocation& inv, std::ostream& out, core::Time
     const bool self = cmd.operands.empty();
     const bool terminal = stdin_is_terminal() && ::isatty(STDOUT_FILENO) == 1 && !inv.globals.json;
 
-    std::optional<core::Secret> password;
-    if (self) {
-        if (stdin_is_terminal()) {
-            LATCHKEY_TRY(typed, read_password("Password: "));
-            password = std::move(typed);
-        } else {
-            LATCHKEY_TRY(line, read_secret_line());
-            password = std::move(line);
-        }
-    }
-
+    LATCHKEY_TRY(password, own_password(self));
     LATCHKEY_TRY(client, connect_for(inv, self, out));
 
     LATCHKEY_TRY(sent, client.call(build_request(cmd, now, std::move(password))));
@@ -124,6 +139,57 @@ core::Status run_mfa_enroll(const Invocation& inv, std::ostream& out, core::Time
             return core::fail(std::move(enrolled).error());
         out << "Sorry: " << enrolled.error().message << ". Try again.\n";
     }
+}
+
+core::Status run_passkey_add_key(const Invocation& inv, std::ostream& out, core::TimePoint now)
+{
+    const ParsedCommand& cmd = inv.command;
+    const bool self = cmd.operands.empty();
+    const bool json = inv.globals.json;
+    // What the person needs to read goes to standard output, or with --json to standard error.
+    std::ostream& info = json ? std::cerr : out;
+
+    LATCHKEY_TRY(password, own_password(self));
+    LATCHKEY_TRY(client, connect_for(inv, self, out));
+    LATCHKEY_TRY(sent, client.call(build_request(cmd, now, std::move(password))));
+    LATCHKEY_TRY(started, expect<proto::KeyEnrolCeremony>(std::move(sent), json, out));
+
+    info << "Enrolling a security key for " << started.user << ".\n" << std::flush;
+    proto::HelperKeys keys(fido_helper(), cmd.value("--device").value_or("usb"));
+    proto::KeyPrompts prompts;
+    prompts.ask_pin = [](int retries) -> core::Result<core::Secret> {
+        const std::string prompt =
+            retries > 0 && retries < 4
+                ? "PIN for your security key (" + std::to_string(retries) + " tries left): "
+                : std::string("PIN for your security key: ");
+        if (stdin_is_terminal())
+            return read_password(prompt);
+        auto line = read_secret_line();
+        if (!line)
+            return core::fail(core::Errc::invalid_argument,
+                              "the security key wants its PIN: give it on standard input");
+        return line;
+    };
+    prompts.touch = [&info]() -> core::Status {
+        info << "Touch your security key.\n" << std::flush;
+        return {};
+    };
+    LATCHKEY_TRY(result, keys.run(started.ceremony, prompts));
+    client.extend_deadline(); // the person's touch and PIN are not the daemon's time
+    if (!result.problem.empty()) {
+        const auto problem = proto::problem_named(result.problem);
+        return core::fail(core::Error(problem, std::string(proto::problem_message(problem)) +
+                                                   " Nothing was enrolled."));
+    }
+    proto::KeyEnrolFinish finish{std::move(result), cmd.value("--name").value_or("")};
+    LATCHKEY_TRY(answered, client.call(proto::Request(std::move(finish))));
+    LATCHKEY_TRY(added, expect<proto::PasskeyReply>(std::move(answered), json, out));
+    if (!json) {
+        out << "Security key enrolled: it logs " << started.user
+            << " on at the console and for sudo.\n";
+        render_human(proto::Response(std::move(added)), out);
+    }
+    return {};
 }
 
 } // namespace latchkey::cli

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// `latchkeyctl mfa enroll`: the two-step exchange of a TOTP enrolment.
+// `latchkeyctl mfa enroll` and `latchkeyctl passkey add-key`: the enrolments a person takes
+// part in.
 #pragma once
 
 #include <ostream>
@@ -14,5 +15,11 @@ namespace latchkey::cli {
 /// (QR code, key and URI on a terminal; the URI alone otherwise), reads two consecutive codes
 /// and prints the recovery codes. On a terminal a wrong pair of codes may be tried again.
 core::Status run_mfa_enroll(const Invocation& inv, std::ostream& out, core::TimePoint now);
+
+/// Enrols a security key for the hosts: asks latchkeyd for a ceremony (admin socket with USER,
+/// PAM socket for yourself after your password), runs it on the key through latchkey-fido
+/// (--device: "usb", the default, or "unix:PATH"; its PIN asked on the terminal, or read from
+/// standard input), and sends the key's answer back, which latchkeyd verifies and stores.
+core::Status run_passkey_add_key(const Invocation& inv, std::ostream& out, core::TimePoint now);
 
 } // namespace latchkey::cli

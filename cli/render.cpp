@@ -519,13 +519,32 @@ void render(const proto::PasskeyListReply& r, std::ostream& out)
     }
     std::vector<Row> rows;
     for (const auto& p : r.passkeys)
-        rows.push_back({printable(p.id), printable(p.name), printable(p.algorithm),
-                        printable(p.aaguid), std::string(yes_no(p.synced)),
+        rows.push_back({printable(p.id), printable(p.name), printable(p.relying_party),
+                        printable(p.algorithm), printable(p.aaguid), std::string(yes_no(p.synced)),
                         printable(joined(p.transports, none)), format_time(p.created_at),
                         p.last_used_at ? format_time(*p.last_used_at) : std::string(none)});
-    out << format_table(
-        {"PASSKEY ID", "NAME", "ALG", "AAGUID", "SYNCED", "TRANSPORTS", "CREATED", "LAST USED"},
-        rows);
+    out << format_table({"PASSKEY ID", "NAME", "FOR", "ALG", "AAGUID", "SYNCED", "TRANSPORTS",
+                         "CREATED", "LAST USED"},
+                        rows);
+}
+
+void render(const proto::PasskeyReply& r, std::ostream& out)
+{
+    const auto& p = r.passkey;
+    out << format_block({{"passkey id", printable(p.id)},
+                         {"user", printable(p.user)},
+                         {"name", printable(p.name)},
+                         {"for", p.relying_party == "host" ? std::string("logons at the hosts")
+                                                           : std::string("the sign-in pages")},
+                         {"algorithm", printable(p.algorithm)},
+                         {"aaguid", printable(p.aaguid)},
+                         {"created", format_time(p.created_at)}});
+}
+
+void render(const proto::KeyEnrolCeremony& r, std::ostream& out)
+{
+    out << "A security key enrolment for " << printable(r.user)
+        << " is waiting for the key's answer.\n";
 }
 
 void render(const proto::AccessKeyListReply& r, std::ostream& out)

@@ -432,6 +432,14 @@ proto::Request passkey_list(const ParsedCommand& cmd, core::TimePoint, Typed)
     return proto::PasskeyList{user_ref(cmd)};
 }
 
+proto::Request passkey_add_key(const ParsedCommand& cmd, core::TimePoint, Typed typed)
+{
+    proto::KeyEnrol r;
+    r.ref = optional_user_ref(cmd);
+    r.password = std::move(typed.password);
+    return r;
+}
+
 proto::Request passkey_remove(const ParsedCommand& cmd, core::TimePoint, Typed)
 {
     return proto::PasskeyRemove{user_ref(cmd), cmd.operands.at(1)};

@@ -71,6 +71,7 @@ BuildRequestFn accesskey_disable;
 BuildRequestFn accesskey_delete;
 BuildRequestFn passkey_list;
 BuildRequestFn passkey_remove;
+BuildRequestFn passkey_add_key;
 
 } // namespace requests
 

@@ -5,6 +5,7 @@
 #include "credentials/auth_engine.hpp"
 
 #include "credentials/engine_context.hpp"
+#include "proto/wire.hpp"
 
 namespace latchkey::credentials {
 
@@ -82,6 +83,21 @@ core::Result<std::optional<directory::ResolvedUser>> find_host_user(directory::D
     if (r->account.name != host) // a user of another account is no user of this host
         return std::optional<directory::ResolvedUser>{};
     return std::optional<directory::ResolvedUser>{std::move(*r)};
+}
+
+/// The host user a PAM-socket caller is, by its uid's name (self-service enrolments).
+core::Result<directory::ResolvedUser> caller_user(directory::Directory& directory,
+                                                  const Caller& caller)
+{
+    const std::optional<std::string> name = caller.uid ? user_name_of(*caller.uid) : std::nullopt;
+    if (!name)
+        return core::fail(core::Errc::permission_denied,
+                          "self-service enrolment needs a caller with a user name");
+    LATCHKEY_TRY(found, find_host_user(directory, *name));
+    if (!found)
+        return core::fail(core::Errc::not_found,
+                          "latchkey does not know the user " + *name + " on this host");
+    return std::move(*found);
 }
 
 } // namespace
@@ -279,17 +295,9 @@ core::Result<PendingEnrolment> AuthEngine::begin_self_enrolment(const Caller& ca
                                                                 const core::Secret& password)
 {
     Context& c = *ctx_;
-    const std::optional<std::string> name = caller.uid ? user_name_of(*caller.uid) : std::nullopt;
-    if (!name)
-        return core::fail(core::Errc::permission_denied,
-                          "self-service enrolment needs a caller with a user name");
-    LATCHKEY_TRY(found, find_host_user(c.directory, *name));
-    if (!found)
-        return core::fail(core::Errc::not_found,
-                          "latchkey does not know the user " + *name + " on this host");
-    LATCHKEY_TRY_STATUS(
-        own_mfa_change(c, *found, password, caller, "latchkeyctl", "mfa.enroll.deny"));
-    return c.mfa.start(*found);
+    LATCHKEY_TRY(found, caller_user(c.directory, caller));
+    LATCHKEY_TRY_STATUS(own_mfa_change(c, found, password, caller, "latchkeyctl", "mfa.enroll.deny"));
+    return c.mfa.start(found);
 }
 
 core::Result<PendingEnrolment> AuthEngine::begin_own_enrolment(const directory::ResolvedUser& who,
@@ -325,6 +333,70 @@ core::Status AuthEngine::remove_own_mfa(const directory::ResolvedUser& who,
                           "your account requires a second factor and this app is your only one: "
                           "add a passkey first");
     return c.mfa.remove(who, "self " + who.user.name);
+}
+
+core::Result<HostKeyEnrolment> AuthEngine::begin_host_key(const directory::ResolvedUser& who)
+{
+    Context& c = *ctx_;
+    LATCHKEY_TRY(stored, c.store.passkeys(who.user.id));
+    if (stored.size() >= c.host_keys.max_per_user)
+        return core::fail(core::Errc::policy_violation,
+                          who.user.name + " has " + std::to_string(stored.size()) +
+                              " passkeys, the most allowed: remove one first");
+    LATCHKEY_TRY(found, c.store.directory());
+    if (!found)
+        return core::fail(core::Errc::failed_precondition, "the directory is not initialised");
+    LATCHKEY_TRY(handle,
+                 c.store.user_handle(who.user.id, core::random_string(webauthn::user_handle_size)));
+    const std::string name = who.user.name + "@" + who.account.default_domain;
+    const bool uv = c.host_keys.user_verification == webauthn::UserVerification::required;
+    HostKeyEnrolment e{who,
+                       host_registration(host_relying_party(c.host_keys, found->domain),
+                                         c.host_keys, name, who.user.display_name, handle,
+                                         keys_for(std::move(stored), directory::PasskeyParty::host),
+                                         uv, c.clock.now())};
+    return e;
+}
+
+core::Result<HostKeyEnrolment> AuthEngine::begin_own_host_key(const Caller& caller,
+                                                              const core::Secret& password)
+{
+    Context& c = *ctx_;
+    LATCHKEY_TRY(found, caller_user(c.directory, caller));
+    LATCHKEY_TRY_STATUS(
+        own_mfa_change(c, found, password, caller, "latchkeyctl", "passkey.register.deny"));
+    return begin_host_key(found);
+}
+
+core::Result<proto::PasskeyInfo> AuthEngine::finish_host_key(const HostKeyEnrolment& enrolment,
+                                                             const proto::SecurityKeyResult& result,
+                                                             std::string_view name)
+{
+    Context& c = *ctx_;
+    if (!result.problem.empty()) {
+        const auto problem = proto::problem_named(result.problem);
+        return core::fail(core::Error(problem, std::string(proto::problem_message(problem))));
+    }
+    PasskeySettings limits;
+    limits.max_passkeys_per_user = c.host_keys.max_per_user;
+    return c.passkeys.finish_registration(enrolment.who, enrolment.ceremony.pending,
+                                          result.response, name, limits, c.clock.now(),
+                                          directory::PasskeyParty::host);
+}
+
+proto::Response answer_key_finish(AuthEngine& engine,
+                                  std::optional<HostKeyEnrolment>& enrolment,
+                                  const proto::KeyEnrolFinish& m)
+{
+    if (!enrolment)
+        return proto::failure({core::Errc::failed_precondition,
+                               "no security key enrolment is in progress on this connection"});
+    const HostKeyEnrolment e = std::move(*enrolment);
+    enrolment.reset();
+    auto added = engine.finish_host_key(e, m.result, m.name);
+    if (!added)
+        return proto::failure(added.error());
+    return proto::PasskeyReply{std::move(*added)};
 }
 
 core::Status engine::own_mfa_change(AuthEngine::Context& c,

@@ -118,6 +118,12 @@ struct Started {
     std::unique_ptr<Dialogue> dialogue;
 };
 
+/// A security key enrolment for the hosts in progress: whose, and its ceremony.
+struct HostKeyEnrolment {
+    directory::ResolvedUser who;
+    HostCeremony ceremony;
+};
+
 /// How a passkey logon ended: the verdict and, on success, who signed in and how (the session's
 /// method: "hwk" for a device-bound key, "swk" for a synced passkey, "+uv" when the
 /// authenticator verified the user).
@@ -207,6 +213,21 @@ public:
                                 const Caller& caller,
                                 bool has_passkeys);
 
+    /// Enrols a security key for the hosts: for `who`, whom an administrator named
+    /// (begin_host_key), or for the caller after its password when the account lets users
+    /// manage their MFA devices (begin_own_host_key; a wrong password counts toward the lock).
+    /// Errors: policy_violation when the user has the most passkeys allowed.
+    core::Result<HostKeyEnrolment> begin_host_key(const directory::ResolvedUser& who);
+    core::Result<HostKeyEnrolment> begin_own_host_key(const Caller& caller,
+                                                      const core::Secret& password);
+
+    /// Verifies what the key answered for `enrolment`, stores the key for the hosts under
+    /// `name` and audits passkey.register. Errors: the key's problem (security_key category)
+    /// when it gave no answer; else as Passkeys::finish_registration.
+    core::Result<proto::PasskeyInfo> finish_host_key(const HostKeyEnrolment& enrolment,
+                                                     const proto::SecurityKeyResult& result,
+                                                     std::string_view name);
+
     core::Result<std::string> open_session(const proto::SessionOpen& request, const Caller& caller);
     core::Status close_session(const proto::SessionClose& request, const Caller& caller);
 
@@ -216,5 +237,12 @@ public:
 private:
     std::unique_ptr<Context> ctx_;
 };
+
+/// The reply to a KeyEnrolFinish on a connection whose enrolment in progress is `enrolment`
+/// (the admin and PAM sockets alike): a PasskeyReply, or the failure. The enrolment ends,
+/// whatever the outcome: a key that gave no answer is enrolled with a new ceremony.
+proto::Response answer_key_finish(AuthEngine& engine,
+                                  std::optional<HostKeyEnrolment>& enrolment,
+                                  const proto::KeyEnrolFinish& m);
 
 } // namespace latchkey::credentials

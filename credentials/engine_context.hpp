@@ -109,6 +109,7 @@ struct AuthEngine::Context {
         , directory(d)
         , hasher(h)
         , passwords(s, d, h, a, c)
+        , passkeys(s, d, a)
         , mfa(m)
         , audit(a)
         , clock(c)
@@ -119,6 +120,7 @@ struct AuthEngine::Context {
     directory::Directory& directory;
     PasswordHasher& hasher;
     Passwords passwords;
+    Passkeys passkeys;
     Mfa& mfa;
     directory::Audit& audit;
     const core::Clock& clock;

@@ -34,6 +34,7 @@ struct HostKeySettings {
     /// first), up to answer_time.
     std::chrono::seconds touch_timeout{30};
     std::chrono::seconds answer_time{300};
+    std::uint32_t max_per_user = 10; ///< passkeys of a user, web and host together
 };
 
 /// The hosts' relying party for a directory on `domain` ("example.internal").

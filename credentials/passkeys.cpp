@@ -184,7 +184,8 @@ Passkeys::finish_registration(const directory::ResolvedUser& who,
                               std::string_view response_json,
                               std::string_view name,
                               const PasskeySettings& settings,
-                              core::TimePoint now)
+                              core::TimePoint now,
+                              directory::PasskeyParty party)
 {
     const std::string logon_name = logon_name_of(who);
     const auto deny = [&](const core::Error& e) {
@@ -211,6 +212,7 @@ Passkeys::finish_registration(const directory::ResolvedUser& who,
     directory::PasskeyRecord p;
     p.id = core::uuid_v4();
     p.user_id = who.user.id;
+    p.relying_party = party;
     p.credential_id = verified->id;
     p.public_key = verified->public_key;
     p.algorithm = static_cast<std::int32_t>(verified->alg);
@@ -233,6 +235,7 @@ Passkeys::finish_registration(const directory::ResolvedUser& who,
                   {{"user", logon_name},
                    {"passkey", p.id},
                    {"name", p.name},
+                   {"relying_party", std::string(directory::to_string(party))},
                    {"synced", p.backup_eligible ? "true" : "false"},
                    {"user_verified", p.user_verified ? "true" : "false"},
                    {"attestation", p.attestation}});

@@ -58,16 +58,19 @@ public:
                                                        core::TimePoint now);
 
     /// Verifies the browser's RegistrationResponseJSON against `pending`, stores the passkey
-    /// under `name` (trimmed; empty: a name from what the key is) and audits passkey.register.
+    /// for `party` under `name` (trimmed; empty: a name from what the key is) and audits
+    /// passkey.register.
     /// Errors: the library's reason (webauthn category) for a response that fails a check,
     /// already_exists for a credential registered already, invalid_argument for a bad name,
     /// policy_violation at the limit. A refusal is audited as passkey.register.deny.
-    core::Result<proto::PasskeyInfo> finish_registration(const directory::ResolvedUser& who,
-                                                         const webauthn::PendingCeremony& pending,
-                                                         std::string_view response_json,
-                                                         std::string_view name,
-                                                         const PasskeySettings& settings,
-                                                         core::TimePoint now);
+    core::Result<proto::PasskeyInfo>
+    finish_registration(const directory::ResolvedUser& who,
+                        const webauthn::PendingCeremony& pending,
+                        std::string_view response_json,
+                        std::string_view name,
+                        const PasskeySettings& settings,
+                        core::TimePoint now,
+                        directory::PasskeyParty party = directory::PasskeyParty::web);
 
     /// Renames one of the user's own passkeys (audited passkey.rename).
     core::Status rename(const directory::ResolvedUser& who, const std::string& id,

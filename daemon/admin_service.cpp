@@ -65,6 +65,8 @@ struct Dispatch {
     std::optional<credentials::PendingEnrolment>&
         enrolment; ///< this connection's, between enroll and confirm
     const directory::Principal& who;
+    /// This connection's security key enrolment, between its ceremony and the key's answer.
+    std::optional<credentials::HostKeyEnrolment>& key_enrolment;
 
     directory::Actor actor() const { return directory::Actor{who.actor}; }
 
@@ -355,6 +357,31 @@ struct Dispatch {
         return reply(s.passkeys.list(m.ref), [](auto p) { return proto::PasskeyListReply{p}; });
     }
 
+    proto::Response operator()(proto::KeyEnrol& m) const
+    {
+        key_enrolment.reset();
+        if (!m.ref)
+            return proto::failure({Errc::invalid_argument,
+                                   "name the user whose security key to enrol (for yourself, "
+                                   "enrol through the PAM socket)"});
+        auto target = s.directory.resolve(*m.ref);
+        if (!target)
+            return proto::failure(target.error());
+        LATCHKEY_ALLOW(may_admin_resolved(*target, "enrolling a security key"));
+        auto started = s.engine.begin_host_key(*target);
+        if (!started)
+            return proto::failure(started.error());
+        proto::KeyEnrolCeremony reply{started->ceremony.ceremony.user_name,
+                                      started->ceremony.ceremony};
+        key_enrolment = std::move(*started);
+        return reply;
+    }
+
+    proto::Response operator()(proto::KeyEnrolFinish& m) const
+    {
+        return answer_key_finish(s.engine, key_enrolment, m);
+    }
+
     proto::Response operator()(proto::PasskeyRemove& m) const
     {
         LATCHKEY_ALLOW(may_admin_user(m.ref, "removing a passkey", Access::change));
@@ -532,13 +559,14 @@ public:
         if (dialogue_)
             return proto::failure({Errc::failed_precondition,
                                    "finish signing in before anything else"});
-        return std::visit(Dispatch{s_, enrolment_, principal_}, request);
+        return std::visit(Dispatch{s_, enrolment_, principal_, key_enrolment_}, request);
     }
 
     std::chrono::seconds idle_timeout(std::chrono::seconds normal) const override
     {
         // Between an enrolment's challenge and its codes, a person reads two codes off a phone.
-        return enrolment_ || dialogue_ ? std::max(normal, answer_timeout_) : normal;
+        return enrolment_ || key_enrolment_ || dialogue_ ? std::max(normal, answer_timeout_)
+                                                         : normal;
     }
 
 private:
@@ -548,6 +576,7 @@ private:
         principal_ = directory::Principal{peer_.actor(), std::nullopt, true};
         dialogue_.reset();
         enrolment_.reset();
+        key_enrolment_.reset();
         if (m.user.find('@') == std::string::npos)
             return proto::failure({Errc::invalid_argument,
                                    "sign in with a logon name, user@domain"});
@@ -597,6 +626,7 @@ private:
     std::string user_;
     std::unique_ptr<credentials::Dialogue> dialogue_;
     std::optional<credentials::PendingEnrolment> enrolment_;
+    std::optional<credentials::HostKeyEnrolment> key_enrolment_;
 };
 
 } // namespace

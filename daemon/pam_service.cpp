@@ -30,7 +30,8 @@ public:
         // Only these are checked against a password hash; a code answer is not.
         if (std::holds_alternative<proto::AuthAnswer>(request))
             return !dialogue_ || dialogue_->answer_is_slow();
-        return std::holds_alternative<proto::MfaEnroll>(request);
+        return std::holds_alternative<proto::MfaEnroll>(request) ||
+               std::holds_alternative<proto::KeyEnrol>(request);
     }
 
     /// A local user's requests are one key, whatever name it sends; root's (sshd, login, sudo)
@@ -54,7 +55,8 @@ public:
 
     std::chrono::seconds idle_timeout(std::chrono::seconds normal) const override
     {
-        return dialogue_ || enrolment_ ? std::max(normal, answer_timeout_) : normal;
+        return dialogue_ || enrolment_ || key_enrolment_ ? std::max(normal, answer_timeout_)
+                                                         : normal;
     }
 
     proto::Response handle(proto::Request&& request) override
@@ -147,6 +149,31 @@ private:
                               "self uid:" + std::to_string(caller_.uid.value_or(0)));
     }
 
+    /// Self-service: the caller enrols a security key for itself, after its password.
+    proto::Response on(proto::KeyEnrol& m)
+    {
+        key_enrolment_.reset();
+        if (m.ref)
+            return proto::failure({core::Errc::permission_denied,
+                                   "on the PAM socket you can only enrol a key for yourself; an "
+                                   "administrator names users on the admin socket"});
+        if (!m.password)
+            return proto::failure({core::Errc::invalid_argument,
+                                   "enrolling your own security key needs your password"});
+        auto started = engine_.begin_own_host_key(caller_, *m.password);
+        if (!started)
+            return proto::failure(started.error());
+        proto::KeyEnrolCeremony reply{started->ceremony.ceremony.user_name,
+                                      started->ceremony.ceremony};
+        key_enrolment_ = std::move(*started);
+        return reply;
+    }
+
+    proto::Response on(proto::KeyEnrolFinish& m)
+    {
+        return answer_key_finish(engine_, key_enrolment_, m);
+    }
+
     template <class Other>
     proto::Response on(Other&)
     {
@@ -162,6 +189,7 @@ private:
     std::unique_ptr<credentials::Dialogue> dialogue_;
     std::string user_; ///< whom the dialogue is for, as the caller named it
     std::optional<credentials::PendingEnrolment> enrolment_;
+    std::optional<credentials::HostKeyEnrolment> key_enrolment_;
 };
 
 } // namespace

@@ -152,6 +152,7 @@ core::Result<credentials::HostKeySettings> host_key_settings(const Config& c)
     out.rp_name = c.webauthn_rp_name;
     out.user_verification = user_verification(c);
     out.touch_timeout = std::chrono::seconds(c.webauthn_host_touch_timeout_s);
+    out.max_per_user = c.webauthn_max_passkeys;
     out.answer_time = std::max(c.answer_timeout, out.touch_timeout);
     return out;
 }

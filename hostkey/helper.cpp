@@ -104,7 +104,7 @@ core::Result<std::string> run(const Device& key,
     req.display_name = c.display_name.empty() ? c.user_name : c.display_name;
     req.client_data_hash = hash;
     req.exclude = std::move(ids);
-    req.user_verification = c.user_verification;
+    req.user_verification = c.user_verification || pin != nullptr;
     req.pin = pin;
     LATCHKEY_TRY(made, make_credential(key, req));
     json::object r{{"clientDataJSON", b64url(client_data)},
@@ -155,8 +155,10 @@ core::Status serve_ceremony(proto::Channel& module)
         return problem(module, key.error());
     fido_dev_set_timeout(key->get(), static_cast<int>(c.timeout_s) * 1000);
 
+    // A key with a PIN wants it for an enrolment whatever the ceremony asks (CTAP 2.0 keys
+    // make no credential without it); for a sign-in, only when the user must be verified.
     std::optional<core::Secret> pin;
-    if (c.user_verification && key->has_pin()) {
+    if ((c.user_verification || c.kind == "create") && key->has_pin()) {
         int retries = -1;
         if (fido_dev_get_retry_count(key->get(), &retries) != FIDO_OK)
             retries = -1;

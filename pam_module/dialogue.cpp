@@ -216,7 +216,7 @@ core::Result<proto::AuthAnswer> run_security_key(const Call& c, const proto::Pro
         a.security_key = proto::SecurityKeyResult{{}, "no_device"};
         return a;
     }
-    KeyPrompts prompts;
+    proto::KeyPrompts prompts;
     prompts.ask_pin = [&c](int retries) {
         const std::string text =
             retries > 0 && retries < 4

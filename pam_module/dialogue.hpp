@@ -8,8 +8,8 @@
 
 #include "core/result.hpp"
 #include "pam_module/options.hpp"
-#include "pam_module/security_key.hpp"
 #include "proto/client.hpp"
+#include "proto/key_helper.hpp"
 #include "proto/messages.hpp"
 
 namespace latchkey::pam {
@@ -64,7 +64,7 @@ struct Call {
     Host& host;
     Prompter& person;
     Channel& daemon;
-    SecurityKeys* keys = nullptr; ///< for security_key prompts; none: every key is absent
+    proto::SecurityKeys* keys = nullptr; ///< for security_key prompts; none: every key is absent
 };
 
 // Each hook returns its PAM code (through to_pam()) and logs a failure once, at LOG_ERR.

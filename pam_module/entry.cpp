@@ -33,7 +33,7 @@ int run(pam_handle_t* h, int flags, int argc, const char** argv, Hook hook)
     const pam::Options options = pam::parse_options(handle, argc, argv);
     pam::Conversation person{h};
     pam::SocketChannel daemon{options};
-    pam::HelperKeys keys{options};
+    latchkey::proto::HelperKeys keys{options.fido_helper, options.security_key};
     return hook(pam::Call{options, flags, handle, person, daemon, &keys});
 }
 

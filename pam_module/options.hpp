@@ -29,7 +29,7 @@ struct Options {
     bool ignore_unknown_user = false; ///< PAM_IGNORE for users latchkey does not know
     bool single_prompt = false;   ///< one hidden prompt takes password and code together
     bool debug = false;           ///< log each step at LOG_DEBUG (never an answer)
-    /// latchkey-fido, which runs security key ceremonies (security_key.hpp).
+    /// latchkey-fido, which runs security key ceremonies (proto/key_helper.hpp).
     std::string fido_helper{default_fido_helper};
     /// Where the key is: "usb" (the first FIDO2 key plugged in), "unix:PATH" (a key behind a
     /// socket: a software authenticator, or the tests' one), or "off" (never ask for one).

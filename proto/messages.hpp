@@ -628,6 +628,32 @@ struct PasskeyRemove {
 };
 BOOST_DESCRIBE_STRUCT(PasskeyRemove, (), (ref, id))
 
+/// Starts enrolling a security key for the hosts (latchkeyctl passkey add-key): on the admin
+/// socket for the user `ref` names; on the PAM socket for the caller, after its password.
+/// Answered with a KeyEnrolCeremony for the caller's latchkey-fido to run on the key.
+struct KeyEnrol {
+    static constexpr std::string_view type = "passkey.key_enrol";
+    std::optional<UserRef> ref;
+    std::optional<core::Secret> password;
+};
+BOOST_DESCRIBE_STRUCT(KeyEnrol, (), (ref, password))
+
+struct KeyEnrolCeremony {
+    static constexpr std::string_view type = "passkey.key_ceremony";
+    std::string user; ///< logon name
+    SecurityKeyCeremony ceremony;
+};
+BOOST_DESCRIBE_STRUCT(KeyEnrolCeremony, (), (user, ceremony))
+
+/// Finishes the enrolment in progress on this connection with what the key answered; `name`
+/// for the new key ("" = "Security key"). Answered with a PasskeyReply.
+struct KeyEnrolFinish {
+    static constexpr std::string_view type = "passkey.key_finish";
+    SecurityKeyResult result;
+    std::string name;
+};
+BOOST_DESCRIBE_STRUCT(KeyEnrolFinish, (), (result, name))
+
 // ---- administrators (roles) -------------------------------------------------------------
 
 /// `role` is "directory-admin" (users of the management account) or "account-admin" (of the
@@ -743,7 +769,7 @@ using Request = std::variant<Hello, DirectoryInit, DirectoryShow, AccountCreate,
                              MfaRecoveryCodes, OidcClientAdd, OidcClientList, OidcClientShow,
                              OidcClientRemove, OidcRotateKeys, AccessKeyCreate, AccessKeyList,
                              AccessKeySetEnabled, AccessKeyDelete, PasskeyList, PasskeyRemove,
-                             RoleGrant, RoleRevoke,
+                             KeyEnrol, KeyEnrolFinish, RoleGrant, RoleRevoke,
                              RoleList, PhoneBind, PhoneVerify, AccountSwitch, RootRecover,
                              RootRemoveCredentials, RootAllowRecovery, RootAccessSet,
                              RootAccessShow, AccountClose, AccountRestoreAdmin,
@@ -906,6 +932,12 @@ struct AccessKeyListReply {
 };
 BOOST_DESCRIBE_STRUCT(AccessKeyListReply, (), (keys))
 
+struct PasskeyReply {
+    static constexpr std::string_view type = "passkey.reply";
+    PasskeyInfo passkey;
+};
+BOOST_DESCRIBE_STRUCT(PasskeyReply, (), (passkey))
+
 struct PasskeyListReply {
     static constexpr std::string_view type = "passkey.list.reply";
     std::vector<PasskeyInfo> passkeys;
@@ -940,7 +972,7 @@ using Response = std::variant<HelloReply, Failure, Done, DirectoryReply, Account
                               SettingsReply, AuthReply, SessionReply, SessionListReply,
                               AuditListReply, MfaChallenge, MfaEnrolled, MfaListReply,
                               MfaRecoveryCodesReply, OidcClientReply, OidcClientListReply,
-                              AccessKeyReply, AccessKeyListReply, PasskeyListReply,
-                              RoleListReply, RootAccessReply>;
+                              AccessKeyReply, AccessKeyListReply, PasskeyReply,
+                              PasskeyListReply, KeyEnrolCeremony, RoleListReply, RootAccessReply>;
 
 } // namespace latchkey::proto

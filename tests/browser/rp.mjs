@@ -279,15 +279,23 @@ async function openBrowser() {
  * origin (where nothing listens) leaves chromium committing its own error page a moment later;
  * a navigation started meanwhile is "interrupted by another navigation to chrome-error://...".
  * That is the previous flow's end, not this one's failure: start again, three times at most.
+ * Returns the response, or null when the flow's own redirect was reported as the interruption.
  */
 async function gotoPage(page, url) {
     for (let attempt = 1; ; ++attempt) {
         try {
             return await page.goto(url);
         } catch (e) {
-            const previousFlowsEnd =
-                /interrupted by another navigation to "chrome-error:/.test(e?.message ?? '');
-            if (attempt >= 3 || !previousFlowsEnd)
+            const to = /interrupted by another navigation to "([^"]+)"/.exec(e?.message ?? '')?.[1];
+            // Racing that error page, chromium may also report this flow's own redirect (from
+            // /authorize to /login on the same server) as a second navigation: the flow went
+            // on, and the page ends where it went.
+            if (to && !to.startsWith('chrome-error:') && URL.canParse(to) &&
+                new URL(to).origin === new URL(url).origin) {
+                await page.waitForLoadState('load').catch(() => {});
+                return null;
+            }
+            if (attempt >= 3 || to === undefined || !to.startsWith('chrome-error:'))
                 throw e;
             await page.waitForLoadState('load').catch(() => {});
         }

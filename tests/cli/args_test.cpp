@@ -629,9 +629,12 @@ TEST(ParseArgs, RejectsAsWithoutAUser)
                   "invalid value '" + std::string(bad) +
                       "' for '--as': expected a logon name, NAME@DOMAIN");
     const auto self = usage_error({"--as", "alice@web.ex.internal", "mfa", "enroll"});
-    EXPECT_EQ(self.message, "'--as' signs in on the admin socket: give USER ('mfa enroll' "
-                            "without USER enrols yourself over the PAM socket)");
+    EXPECT_EQ(self.message, "'--as' signs in on the admin socket: give USER (without USER, "
+                            "'mfa enroll' enrols yourself over the PAM socket)");
     EXPECT_EQ(self.topic, "mfa enroll");
+    EXPECT_EQ(usage_error({"--as", "alice@web.ex.internal", "passkey", "add-key"}).message,
+              "'--as' signs in on the admin socket: give USER (without USER, 'passkey add-key' "
+              "enrols yourself over the PAM socket)");
 }
 
 TEST(HelpText, ListsAsAndTheNewGroups)

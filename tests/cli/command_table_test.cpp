@@ -54,8 +54,9 @@ TEST(CommandTable, BuildsTheRequestOfAParsedCommandThroughItsRow)
 TEST(CommandTable, GivesItsOwnRunOnlyToTheCommandsOfMoreThanOneRequest)
 {
     for (const auto& c : command_specs())
-        EXPECT_EQ(c.run != nullptr,
-                  c.id == CommandId::mfa_enroll || c.id == CommandId::account_root_recover)
+        EXPECT_EQ(c.run != nullptr, c.id == CommandId::mfa_enroll ||
+                                        c.id == CommandId::account_root_recover ||
+                                        c.id == CommandId::passkey_add_key)
             << c.path;
 }
 

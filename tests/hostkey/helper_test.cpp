@@ -243,6 +243,19 @@ TEST_F(PinHelperTest, AWrongPinAndNoPinEachHaveTheirProblem)
     EXPECT_EQ(key.pin_retries(), 7);
 }
 
+TEST_F(PinHelperTest, AnEnrolmentAlwaysAsksAKeysPinASignInOnlyWhenItMustVerify)
+{
+    const auto c = enrol(false, "8642"); // the ceremony asks no verification; the key its PIN
+    EXPECT_TRUE(c.user_verified);
+    const auto o = begin_get(c);
+    const auto got = converse(get(o, c.id, false));
+    ASSERT_EQ(got.size(), 2U); // a touch, then the answer: no PIN
+    EXPECT_TRUE(std::holds_alternative<proto::KeyTouch>(got[0]));
+    auto v = verify(o, c, result(got).response);
+    ASSERT_TRUE(v.has_value()) << v.error().message;
+    EXPECT_FALSE(v->user_verified);
+}
+
 TEST_F(HelperTest, TheInstalledBinaryServesTheSameConversation)
 {
     const char* build = std::getenv("LATCHKEY_BUILD_DIR");

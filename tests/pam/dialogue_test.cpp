@@ -28,8 +28,8 @@
 #include "pam_module/conversation.hpp"
 #include "pam_module/handle.hpp"
 #include "pam_module/options.hpp"
-#include "pam_module/security_key.hpp"
 #include "pam_module/to_pam.hpp"
+#include "proto/key_helper.hpp"
 #include "proto/wire.hpp"
 #include "tests/hostkey/key_server.hpp"
 #include "tests/temp_dir.hpp"
@@ -637,7 +637,7 @@ protected:
     /// A call whose security keys are the helper's, with the options as the test left them.
     Call keyed_call(int flags = 0)
     {
-        keys.emplace(options);
+        keys.emplace(options.fido_helper, options.security_key);
         Call c = call(flags);
         c.keys = &*keys;
         return c;
@@ -667,7 +667,7 @@ protected:
     test_support::TempDir dir;
     hostkey::testing::SoftwareKey key;
     hostkey::testing::KeyServer server;
-    std::optional<HelperKeys> keys;
+    std::optional<proto::HelperKeys> keys;
     std::string credential_id;
 };
 

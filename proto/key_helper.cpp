@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // Starting latchkey-fido and relaying its conversation.
-#include "pam_module/security_key.hpp"
+#include "proto/key_helper.hpp"
 
 #include <cerrno>
 #include <chrono>
@@ -14,11 +14,10 @@
 #include <unistd.h>
 
 #include "core/c_handle.hpp"
-#include "pam_module/options.hpp"
 #include "proto/channel.hpp"
 #include "proto/wire.hpp"
 
-namespace latchkey::pam {
+namespace latchkey::proto {
 
 namespace {
 
@@ -63,14 +62,14 @@ core::Unexpected spawn_failed(const std::string& helper, int err)
 
 } // namespace
 
-HelperKeys::HelperKeys(const Options& options)
-    : helper_(options.fido_helper)
-    , device_(options.security_key)
+HelperKeys::HelperKeys(std::string helper, std::string device)
+    : helper_(std::move(helper))
+    , device_(std::move(device))
 {
 }
 
-core::Result<proto::SecurityKeyResult> HelperKeys::run(const proto::SecurityKeyCeremony& ceremony,
-                                                       const KeyPrompts& prompts)
+core::Result<SecurityKeyResult> HelperKeys::run(const SecurityKeyCeremony& ceremony,
+                                                const KeyPrompts& prompts)
 {
     int fds[2];
     if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0)
@@ -122,24 +121,23 @@ core::Result<proto::SecurityKeyResult> HelperKeys::run(const proto::SecurityKeyC
     if (::fcntl(mine.get(), F_SETFL, O_NONBLOCK) != 0)
         return core::fail(core::Errc::io_failed, std::string("fcntl: ") + std::strerror(errno));
     // The helper bounds each wait for the key by the ceremony's timeout; a little more here.
-    proto::Channel helper(std::move(mine), std::chrono::seconds(ceremony.timeout_s + 5),
-                          proto::Peer{"the security key helper", core::Errc::device_failed,
-                                      core::Errc::device_failed});
+    Channel helper(
+        std::move(mine), std::chrono::seconds(ceremony.timeout_s + 5),
+        Peer{"the security key helper", core::Errc::device_failed, core::Errc::device_failed});
     LATCHKEY_TRY_STATUS(
-        helper.send(proto::encode(proto::ToKeyHelper{proto::KeyStart{ceremony, device_}}),
-                    proto::max_key_message));
+        helper.send(encode(ToKeyHelper{KeyStart{ceremony, device_}}), max_key_message));
     for (;;) {
-        LATCHKEY_TRY(text, helper.receive(proto::max_key_message));
-        LATCHKEY_TRY(message, proto::decode_from_key_helper(text));
-        if (auto* done = std::get_if<proto::KeyDone>(&message)) {
+        LATCHKEY_TRY(text, helper.receive(max_key_message));
+        LATCHKEY_TRY(message, decode_from_key_helper(text));
+        if (auto* done = std::get_if<KeyDone>(&message)) {
             child.reap();
             return std::move(done->result);
         }
-        if (const auto* need = std::get_if<proto::KeyNeedPin>(&message)) {
+        if (const auto* need = std::get_if<KeyNeedPin>(&message)) {
             LATCHKEY_TRY(pin, prompts.ask_pin(need->retries));
-            std::string sent = proto::encode(proto::ToKeyHelper{proto::KeyPin{std::move(pin)}});
+            std::string sent = encode(ToKeyHelper{KeyPin{std::move(pin)}});
             const core::WipeOnExit wipe(sent.data(), sent.size());
-            LATCHKEY_TRY_STATUS(helper.send(sent, proto::max_key_message));
+            LATCHKEY_TRY_STATUS(helper.send(sent, max_key_message));
         } else {
             LATCHKEY_TRY_STATUS(prompts.touch());
         }
@@ -147,4 +145,4 @@ core::Result<proto::SecurityKeyResult> HelperKeys::run(const proto::SecurityKeyC
     }
 }
 
-} // namespace latchkey::pam
+} // namespace latchkey::proto
