@@ -225,7 +225,15 @@ core::Result<proto::AuthAnswer> run_security_key(const Call& c, const proto::Pro
         return ask_person(
             c, proto::Prompt{PromptKind::other, PromptStyle::echo_off, text, std::nullopt});
     };
-    prompts.touch = [&c, &p] { return show(c, PromptStyle::info, p.text); };
+    // The cue to touch the key is shown even under PAM_SILENT (sudo always passes it): like a
+    // prompt, it asks the person to act, and without it they would wait on a silent key.
+    prompts.touch = [&c, &p]() -> core::Status {
+        if (p.text.empty())
+            return {};
+        LATCHKEY_TRY_STATUS(c.person.show(PromptStyle::info, p.text));
+        c.daemon.extend_deadline();
+        return {};
+    };
     auto result = c.keys->run(*p.security_key, prompts);
     c.daemon.extend_deadline();
     if (!result) {

@@ -2,7 +2,8 @@
 """Security keys at the hosts, end to end with real processes: latchkeyd, `latchkeyctl passkey
 add-key` enrolling the software CTAP2 key (latchkey-test-softkey, behind a Unix socket) through
 the real latchkey-fido, then pam_latchkey.so in pamtester under pam_wrapper asking for it:
-passwordless, as the second factor, a wrong PIN, no key plugged in, and a cloned key.
+passwordless, as the second factor, a wrong PIN, no key plugged in, and a cloned key; and the
+real setuid sudo, in a private mount namespace with a PAM stack of ours.
 
 Environment: LATCHKEY_FIDO (the helper), LATCHKEY_TEST_SOFTKEY (the key), set by meson."""
 
@@ -219,6 +220,60 @@ def test_a_cloned_key_is_refused_as_a_counter_regression():
     W.daemon.ctl("user", "unlock", "alice")
 
 
+def sudo(user, uid, service_lines, stdin=""):
+    """Runs the real, setuid `sudo -S -k id -un` as `user` (uid) in a private mount namespace
+    whose /etc/passwd, /etc/group, /etc/sudoers and /etc/pam.d/sudo are ours, bind-mounted over
+    the machine's for this process tree only: nothing outside it sees them, nothing is left."""
+    etc = os.path.join(W.base, "sudo-etc")
+    os.makedirs(etc, exist_ok=True)
+    with open("/etc/passwd") as f:
+        passwd = f.read()
+    with open("/etc/group") as f:
+        group = f.read()
+    files = {
+        "passwd": passwd + f"{user}:x:{uid}:{uid}::/tmp:/bin/sh\n",
+        "group": group + f"{user}:x:{uid}:\n",
+        "sudoers": f"Defaults !lecture, !syslog, !fqdn\n{user} ALL=(ALL) ALL\n",
+        "pam-sudo": "\n".join(service_lines) + "\n",
+    }
+    for name, text in files.items():
+        path = os.path.join(etc, name)
+        with open(path, "w") as f:
+            f.write(text)
+        os.chmod(path, 0o440 if name == "sudoers" else 0o644)
+    script = (f"mount --bind {etc}/passwd /etc/passwd && mount --bind {etc}/group /etc/group && "
+              f"mount --bind {etc}/sudoers /etc/sudoers && "
+              f"mount --bind {etc}/pam-sudo /etc/pam.d/sudo && "
+              f"exec setpriv --reuid={uid} --regid={uid} --clear-groups sudo -S -k id -un")
+    return subprocess.run(["unshare", "--mount", "--propagation", "private", "sh", "-c", script],
+                          input=stdin, capture_output=True, text=True, timeout=60)
+
+
+def test_sudo_asks_for_the_security_key():
+    sock = f"socket={W.daemon.pam_socket}"
+    key = f"fido_helper={HELPER} security_key=unix:{W.keys['alice'].path}"
+    stack = [f"auth required {MODULE} {sock} {key}", f"account required {MODULE} {sock}",
+             "session required pam_permit.so"]
+    r = sudo("alice", 5000, stack)
+    # sudo passes PAM_SILENT; the cue to touch the key is shown all the same.
+    expect(r.returncode == 0 and sorted(r.stdout.splitlines()) == ["Touch your security key.",
+                                                                    "root"], r)
+    allowed = W.last("auth.allow", "alice")
+    expect(allowed["method"] == "hwk" and allowed["service"] == "sudo", allowed)
+    # Without its key, sudo falls back to the password, read by sudo -S from standard input.
+    W.keys["alice"].control("unplug")
+    try:
+        r = sudo("alice", 5000, stack, stdin=ALICE_PW + "\n")
+        expect(r.returncode == 0 and "root" in r.stdout.splitlines(), r)
+        expect("No security key was found." in r.stderr, r)
+        expect(W.last("auth.allow", "alice")["method"] == "pwd", "pwd")
+        r = sudo("alice", 5000, stack, stdin="not-it\n")
+        expect(r.returncode != 0 and r.stdout.strip() == "", r)
+    finally:
+        W.keys["alice"].control("plug")
+    W.daemon.ctl("user", "unlock", "alice")
+
+
 def setup():
     global W
     W = World()
@@ -235,6 +290,7 @@ if __name__ == "__main__":
             test_where_the_stack_turns_keys_off_the_password_is_asked,
             test_a_key_with_a_pin_asks_for_it_when_mfa_is_required,
             test_no_key_plugged_in_falls_back_to_the_password,
+            test_sudo_asks_for_the_security_key,
             test_a_cloned_key_is_refused_as_a_counter_regression,
         ])
     finally:

@@ -685,13 +685,17 @@ TEST_F(SecurityKeyHooks, AuthenticateRunsTheHelperAndAnswersWithTheKeysResponse)
     EXPECT_THAT(host.lines(LOG_ERR), IsEmpty());
 }
 
-TEST_F(SecurityKeyHooks, UnderPamSilentTheKeyIsStillAskedButNothingShown)
+TEST_F(SecurityKeyHooks, UnderPamSilentTheKeyIsStillAskedWithItsTouchCueAlone)
 {
-    daemon.reply(key_prompt());
-    daemon.reply(decide(Outcome::success, "", "logon-1"));
+    proto::AuthReply r = std::get<proto::AuthReply>(key_prompt());
+    r.messages.push_back({PromptStyle::info, "Your last logon was yesterday."});
+    daemon.reply(r);
+    daemon.reply(decide(Outcome::success, "Welcome.", "logon-1"));
     EXPECT_EQ(authenticate(keyed_call(PAM_SILENT)), PAM_SUCCESS);
     EXPECT_EQ(key_answer(1).problem, "");
-    EXPECT_THAT(person.seen, IsEmpty());
+    // sudo passes PAM_SILENT: the cue asks the person to act, as a prompt does; the rest stays
+    // unsaid.
+    EXPECT_THAT(person.seen, ElementsAre(Pair(PromptStyle::info, "Touch your security key")));
 }
 
 TEST_F(SecurityKeyHooks, AKeyThatIsNotThereIsAnsweredNoDeviceAndTheDialogueGoesOn)
