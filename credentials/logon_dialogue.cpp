@@ -138,6 +138,7 @@ public:
         if (!response) {
             reason = "malformed_response";
         } else if (const auto* key = host_key(response->id)) {
+            key_used_ = key->id;
             const auto checked = check_passkey(ctx_, *key, pending, *response);
             if (checked.outcome == PasskeyCheck::Outcome::unavailable)
                 return unavailable("checking a security key", checked.error);
@@ -536,9 +537,12 @@ private:
             return locked();
         const std::string id =
             ctx_.remember_logon(*who_, request_.service, request_.rhost, method_);
+        std::map<std::string, std::string> extra{
+            {"method", method_}, {"account", who_->account.name}, {"logon_id", id}};
+        if (!key_used_.empty())
+            extra["passkey"] = key_used_;
         ctx_.record(directory::Severity::info, "auth.allow", caller_, request_.service,
-                    who_->user.name, request_.rhost, "",
-                    {{"method", method_}, {"account", who_->account.name}, {"logon_id", id}});
+                    who_->user.name, request_.rhost, "", std::move(extra));
         Step s = verdict(Outcome::success, "", id);
         s.messages = std::move(messages);
         return s;
@@ -549,6 +553,8 @@ private:
         std::map<std::string, std::string> extra{{"method", method_}};
         if (who_)
             extra["account"] = who_->account.name;
+        if (!key_used_.empty())
+            extra["passkey"] = key_used_;
         ctx_.record(directory::Severity::warning, "auth.deny", caller_, request_.service,
                     who_ ? who_->user.name : request_.user, request_.rhost, std::move(reason),
                     std::move(extra));
@@ -574,6 +580,7 @@ private:
     std::vector<directory::PasskeyRecord> host_keys_;
     std::optional<webauthn::PendingCeremony> key_pending_;
     bool key_again_ = true; ///< a key that failed as the first factor may be the second
+    std::string key_used_;  ///< the id of the host key that answered, for the audit
 };
 
 } // namespace

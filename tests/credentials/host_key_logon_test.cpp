@@ -200,6 +200,7 @@ TEST_F(HostKeyLogonTest, TheKeyAloneLogsOnWhenTheAccountAllowsPasskeyLogon)
     EXPECT_FALSE(c.user_verification);
     EXPECT_EQ(c.timeout_s, 30U);
     EXPECT_EQ(last("auth.allow")["method"], "hwk");
+    EXPECT_EQ(last("auth.allow")["passkey"], store_->passkeys(alice_id()).value().at(0).id);
     // The counter is stored: the same answer again is a clone's.
     const auto stored = store_->passkeys(alice_id()).value();
     ASSERT_EQ(stored.size(), 1U);
