@@ -48,6 +48,11 @@ void AuthEngine::set_host_keys(HostKeySettings settings)
     ctx_->host_keys = std::move(settings);
 }
 
+DeviceApprovals& AuthEngine::device_approvals()
+{
+    return ctx_->approvals;
+}
+
 namespace {
 
 /// Resolves "user@domain" in any account of the directory (the OIDC pages). nullopt: latchkey

@@ -46,6 +46,7 @@
 
 #include "core/clock.hpp"
 #include "core/secret.hpp"
+#include "credentials/device_approvals.hpp"
 #include "credentials/host_keys.hpp"
 #include "credentials/mfa.hpp"
 #include "credentials/passkeys.hpp"
@@ -149,6 +150,10 @@ public:
 
     /// Security keys at the hosts ([webauthn] host_*; host_keys.hpp).
     void set_host_keys(HostKeySettings settings);
+
+    /// Codes approved on another device: the PAM logons that wait for one, and the provider's
+    /// device grant and /device page (device_approvals.hpp).
+    DeviceApprovals& device_approvals();
 
     Started begin_logon(const LogonRequest& request, const Caller& caller);
     Started begin_password_change(const proto::PasswordChangeBegin& request, const Caller& caller);

@@ -128,6 +128,8 @@ struct AuthEngine::Context {
     /// Security keys at the hosts; set once before the first logon.
     HostKeySettings host_keys;
 
+    DeviceApprovals approvals{DeviceApprovals::Limits{}};
+
     /// Made-up passkey credential ids for names without passkeys come from this (passkey_logon.cpp).
     const std::string decoy_key = core::random_string(32);
 

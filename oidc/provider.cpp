@@ -37,10 +37,11 @@ json::object Provider::State::discovery() const
     d["end_session_endpoint"] = i + "/logout";
     d["revocation_endpoint"] = i + "/revoke";
     d["introspection_endpoint"] = i + "/introspect";
+    d["device_authorization_endpoint"] = i + "/device_authorization";
     d["response_types_supported"] = json::array{"code"};
     d["response_modes_supported"] = json::array{"query"};
-    d["grant_types_supported"] =
-        json::array{"authorization_code", "refresh_token", "client_credentials"};
+    d["grant_types_supported"] = json::array{"authorization_code", "refresh_token",
+                                             "client_credentials", std::string(device_code_grant)};
     d["subject_types_supported"] = json::array{"public"};
     d["id_token_signing_alg_values_supported"] = json::array{"RS256", "ES256", "EdDSA"};
     d["token_endpoint_auth_methods_supported"] =
@@ -105,6 +106,8 @@ HttpResponse Provider::State::route(HttpRequest&& req, const HttpPeer& peer)
                  path == "/account/password" || path == "/account/mfa/start" ||
                  path == "/account/mfa/confirm" || path == "/account/mfa/remove"))
         return account_post(req, peer, path);
+    if (path == "/device_authorization")
+        return device_authorization(req, peer);
     if (path == "/token")
         return token(req);
     if (path == "/userinfo" && (get || post))

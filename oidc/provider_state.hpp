@@ -73,6 +73,10 @@ int acr_level(std::string_view acr);
 
 } // namespace detail
 
+/// RFC 8628's grant type at the token endpoint.
+inline constexpr std::string_view device_code_grant =
+    "urn:ietf:params:oauth:grant-type:device_code";
+
 /// A checked authorization request, waiting for a logon or answered at once.
 struct AuthRequest {
     directory::OidcClientRecord client;
@@ -292,6 +296,12 @@ struct Provider::State {
     code_grant(const HttpRequest& req, const directory::OidcClientRecord& client, Params& form);
     HttpResponse
     refresh_grant(const HttpRequest& req, const directory::OidcClientRecord& client, Params& form);
+
+    // ---- the device authorization grant, RFC 8628 (device.cpp) ------------------------------
+
+    HttpResponse device_authorization(const HttpRequest& req, const HttpPeer& peer);
+    HttpResponse
+    device_grant(const HttpRequest& req, const directory::OidcClientRecord& client, Params& form);
 
     // ---- /userinfo, /introspect, /revoke (introspection.cpp) --------------------------------
 

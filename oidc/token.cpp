@@ -179,9 +179,12 @@ HttpResponse Provider::State::token(const HttpRequest& req)
         return code_grant(req, client, *form);
     if (grant == "refresh_token")
         return refresh_grant(req, client, *form);
+    if (grant == device_code_grant)
+        return device_grant(req, client, *form);
     return oauth_error(req, http::status::bad_request, "unsupported_grant_type",
-                       "grant_type must be authorization_code, refresh_token or "
-                       "client_credentials");
+                       "grant_type must be authorization_code, refresh_token, "
+                       "client_credentials or " +
+                           std::string(device_code_grant));
 }
 
 /// An access key (seed 004) at the token endpoint: key id and secret as client_id and

@@ -566,6 +566,120 @@ TEST_F(ProviderTest, JwksPublishesTheKeyThatSignsIdTokens)
     EXPECT_TRUE(jws_verify(id_token, published_keys()));
 }
 
+// ---- the device authorization grant (RFC 8628) --------------------------------------------
+
+class DeviceGrantTest : public ProviderTest {
+protected:
+    /// POST /device_authorization for the public client.
+    HttpResponse start(const std::string& scope = "openid profile offline_access",
+                       const std::string& client = "native")
+    {
+        return post("/device_authorization", encode({{"client_id", client}, {"scope", scope}}));
+    }
+
+    HttpResponse poll(const std::string& device_code, const std::string& client = "native")
+    {
+        return post("/token", encode({{"grant_type", std::string(device_code_grant)},
+                                      {"device_code", device_code},
+                                      {"client_id", client}}));
+    }
+
+    /// Alice signs in on the pages; her browser session's id.
+    std::string alice_session()
+    {
+        sign_in(authorize(webapp_request()), alice, alice_password);
+        const auto open = store_->open_sessions(user_id("alice"), clock_.now());
+        EXPECT_TRUE(open && !open->empty());
+        return open && !open->empty() ? open->back().id : std::string();
+    }
+
+    credentials::DeviceApprovals& approvals() { return engine_->device_approvals(); }
+};
+
+TEST_F(DeviceGrantTest, DiscoveryNamesTheDeviceEndpointAndGrant)
+{
+    const auto d = json_of(get("/.well-known/openid-configuration"));
+    EXPECT_EQ(str(d, "device_authorization_endpoint"),
+              std::string(issuer) + "/device_authorization");
+    const auto& grants = d.at("grant_types_supported").as_array();
+    EXPECT_NE(std::find(grants.begin(), grants.end(), json::value(device_code_grant)),
+              grants.end());
+}
+
+TEST_F(DeviceGrantTest, APersonApprovesAndThePollingClientGetsTheirTokensOnce)
+{
+    const auto started = start();
+    ASSERT_EQ(started.result(), http::status::ok) << started.body();
+    EXPECT_EQ(header(started, http::field::cache_control), "no-store");
+    const auto body = json_of(started);
+    const std::string device_code = str(body, "device_code");
+    const std::string user_code = str(body, "user_code");
+    EXPECT_EQ(user_code.size(), 9U);
+    EXPECT_EQ(str(body, "verification_uri"), std::string(issuer) + "/device");
+    EXPECT_EQ(str(body, "verification_uri_complete"),
+              std::string(issuer) + "/device?code=" + user_code);
+    EXPECT_EQ(body.at("expires_in"), json::value(300));
+    EXPECT_EQ(body.at("interval"), json::value(5));
+
+    auto r = poll(device_code);
+    EXPECT_EQ(r.result(), http::status::bad_request);
+    EXPECT_EQ(str(json_of(r), "error"), "authorization_pending");
+    EXPECT_EQ(str(json_of(poll(device_code)), "error"), "slow_down");
+
+    const std::string sid = alice_session();
+    ASSERT_TRUE(approvals().decide(user_code, {user_id("alice"), sid, "pwd+otp"}, true,
+                                   "alice's browser", clock_.now()));
+    clock_.advance(11s);
+    r = poll(device_code);
+    ASSERT_EQ(r.result(), http::status::ok) << r.body();
+    const auto tokens = json_of(r);
+    const auto claims = verified(str(tokens, "id_token"));
+    EXPECT_EQ(str(claims, "sub"), user_id("alice"));
+    EXPECT_EQ(str(claims, "aud"), "native");
+    EXPECT_EQ(str(claims, "sid"), sid);
+    EXPECT_EQ(claims.at("amr"), (json::value(json::array{"pwd", "otp", "mfa"})));
+    EXPECT_NE(str(tokens, "refresh_token"), "<absent>");
+    const auto info = bearer_get("/userinfo", str(tokens, "access_token"));
+    EXPECT_EQ(info.result(), http::status::ok) << info.body();
+    // Single use.
+    EXPECT_EQ(str(json_of(poll(device_code)), "error"), "invalid_grant");
+}
+
+TEST_F(DeviceGrantTest, ADenialAnExpiryAndAnotherClientEachRefuse)
+{
+    auto body = json_of(start());
+    const std::string sid = alice_session();
+    ASSERT_TRUE(approvals().decide(str(body, "user_code"), {user_id("alice"), sid, "pwd"}, false,
+                                   "b", clock_.now()));
+    EXPECT_EQ(str(json_of(poll(str(body, "device_code"))), "error"), "access_denied");
+
+    body = json_of(start());
+    clock_.advance(301s);
+    EXPECT_EQ(str(json_of(poll(str(body, "device_code"))), "error"), "expired_token");
+
+    body = json_of(start("openid"));
+    ASSERT_TRUE(approvals().decide(str(body, "user_code"), {user_id("alice"), sid, "pwd"}, true,
+                                   "b", clock_.now()));
+    const auto other = post("/token",
+                            encode({{"grant_type", std::string(device_code_grant)},
+                                    {"device_code", str(body, "device_code")}}),
+                            {}, basic("webapp", webapp_secret_));
+    EXPECT_EQ(str(json_of(other), "error"), "invalid_grant");
+    EXPECT_EQ(str(json_of(poll("not-a-code")), "error"), "invalid_grant");
+}
+
+TEST_F(DeviceGrantTest, TheClientAuthenticatesAndAsksOnlyForKnownScopes)
+{
+    EXPECT_EQ(str(json_of(start("openid admin")), "error"), "invalid_scope");
+    const auto wrong =
+        post("/device_authorization", encode({{"scope", "openid"}}), {}, basic("webapp", "nope"));
+    EXPECT_EQ(wrong.result(), http::status::unauthorized);
+    const auto right = post("/device_authorization", encode({{"scope", "openid"}}), {},
+                            basic("webapp", webapp_secret_));
+    EXPECT_EQ(right.result(), http::status::ok) << right.body();
+    EXPECT_EQ(get("/device_authorization").result(), http::status::method_not_allowed);
+}
+
 // ---- the code flow ------------------------------------------------------------------------
 
 TEST_F(ProviderTest, CodeFlowIssuesAnIdTokenWithTheExpectedClaims)
