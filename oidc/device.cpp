@@ -1,7 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 // The OAuth 2.0 Device Authorization Grant (RFC 8628): a command-line client asks for a code at
 // /device_authorization, a person approves it on the /device page, and the client's polls of
-// the token endpoint get tokens of the person who approved.
+// the token endpoint get tokens of the person who approved. The same page approves the ssh
+// logons that wait for a code (credentials/device_approvals.hpp).
+//
+//   GET  /device[?code=]   signed in: the code's request and Approve / Deny (else sign in first,
+//                          then back here); without a code, a field to type it
+//   POST /device           csrf, code, decision=approve|deny
 //
 //   POST /device_authorization  client_id [client_secret] scope
 //     ──► {device_code, user_code, verification_uri, verification_uri_complete, expires_in,
@@ -9,7 +14,9 @@
 //   POST /token  grant_type=urn:ietf:params:oauth:grant-type:device_code device_code client_id
 //     ──► authorization_pending | slow_down | expired_token | access_denied | invalid_grant
 //         | the tokens, once
+#include "core/random.hpp"
 #include "credentials/device_approvals.hpp"
+#include "oidc/pages.hpp"
 #include "oidc/provider_state.hpp"
 #include "oidc/web.hpp"
 
@@ -25,9 +32,132 @@ bool known_scope(std::string_view s)
     return s == "openid" || s == "profile" || s == "email" || s == "offline_access";
 }
 
+/// The guesser a wrong code counts against: the browser session.
+std::string guesser_of(const directory::SessionRecord& s)
+{
+    return "session:" + s.id;
+}
+
 } // namespace
 
 using namespace detail;
+
+HttpResponse Provider::State::device_page(const HttpRequest& req, const Target& t)
+{
+    const auto code_param = t.query.find("code");
+    const std::string typed = code_param == t.query.end() ? std::string() : code_param->second;
+    const auto session = session_of(req);
+    if (!session) {
+        std::string back = "/login?return=device";
+        if (const auto c = credentials::canonical_user_code(typed))
+            back += "&code=" + *c;
+        return redirect(req, back, http::status::see_other);
+    }
+    auto who = directory.resolve_id(session->user_id);
+    if (!who)
+        return html_response(
+            req, http::status::service_unavailable,
+            pages::problem("Approve a sign-in", "latchkey cannot read your account right now."));
+    pages::DeviceView v;
+    v.csrf = account_csrf(req);
+    v.logon_name = who->user.name + "@" + who->account.default_domain;
+    if (typed.empty())
+        return html_response(req, http::status::ok, pages::device(v));
+    auto& approvals = engine.device_approvals();
+    const auto now = clock.now();
+    auto waiting = approvals.pending(typed, guesser_of(*session), now);
+    if (!waiting) {
+        v.error = waiting.error().message;
+        v.error[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(v.error[0])));
+        return html_response(req, http::status::ok, pages::device(v));
+    }
+    const credentials::DeviceRequest& r = waiting->request;
+    if (r.kind == credentials::DeviceRequest::Kind::host_logon && r.user_id != session->user_id) {
+        // Shown to the wrong person: spent, so that it cannot be approved by anyone.
+        (void)approvals.decide(typed, {session->user_id, session->id, session->method.value_or("")},
+                               false, guesser_of(*session), now);
+        record(directory::Severity::warning, "device.deny",
+               {{"user", v.logon_name},
+                {"reason", "another_users_logon"},
+                {"user_code", waiting->user_code}});
+        return html_response(req, http::status::forbidden,
+                             pages::problem("Not your sign-in",
+                                            "This code is for another user's logon, so it no "
+                                            "longer works. Whoever is signing in has to start "
+                                            "again."));
+    }
+    v.user_code = waiting->user_code;
+    const std::string asked = core::to_iso8601(waiting->created);
+    if (r.kind == credentials::DeviceRequest::Kind::host_logon) {
+        v.title = "Sign in to " + r.host + "?";
+        v.details = {{"As", r.user_name},    {"Host", r.host},
+                     {"Service", r.service}, {"From", r.rhost.value_or("this machine")},
+                     {"Asked at", asked},    {"Code", waiting->user_code}};
+    } else {
+        v.title = "Allow " + r.client_name + " to sign in as you?";
+        v.details = {{"Application", r.client_name},
+                     {"Access", join_spaces(r.scopes)},
+                     {"Asked at", asked},
+                     {"Code", waiting->user_code}};
+    }
+    return html_response(req, http::status::ok, pages::device(v));
+}
+
+HttpResponse Provider::State::device_post(const HttpRequest& req)
+{
+    const auto session = session_of(req);
+    if (!session)
+        return redirect(req, "/login?return=device", http::status::see_other);
+    auto form = parse_params(req.body());
+    if (!form)
+        return html_response(req, http::status::bad_request,
+                             pages::problem("Approve a sign-in", form.error().message));
+    const std::string expected = account_csrf(req);
+    if (expected.empty() || !core::constant_time_equal((*form)["csrf"], expected))
+        return html_response(req, http::status::forbidden,
+                             pages::problem("Approve a sign-in",
+                                            "The request did not come from the approval page."));
+    const std::string decision = (*form)["decision"];
+    if (decision != "approve" && decision != "deny")
+        return html_response(req, http::status::bad_request,
+                             pages::problem("Approve a sign-in", "Choose Approve or Deny."));
+    const bool approve = decision == "approve";
+    const std::string code = (*form)["code"];
+    auto& approvals = engine.device_approvals();
+    const auto now = clock.now();
+    auto waiting = approvals.pending(code, guesser_of(*session), now);
+    const credentials::DeviceApprover approver{session->user_id, session->id,
+                                               session->method.value_or("pwd")};
+    const auto decided = waiting
+                             ? approvals.decide(code, approver, approve, guesser_of(*session), now)
+                             : core::Status(core::fail(waiting.error()));
+    if (!decided) {
+        pages::DeviceView v;
+        v.csrf = expected;
+        if (auto who = directory.resolve_id(session->user_id))
+            v.logon_name = who->user.name + "@" + who->account.default_domain;
+        v.error = decided.error().message;
+        v.error[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(v.error[0])));
+        return html_response(req,
+                             decided.error().is(core::Errc::permission_denied)
+                                 ? http::status::forbidden
+                                 : http::status::ok,
+                             pages::device(v));
+    }
+    std::map<std::string, std::string> fields{{"user_id", session->user_id},
+                                              {"session", session->id}};
+    fields["user_code"] = waiting->user_code;
+    fields["for"] = waiting->request.kind == credentials::DeviceRequest::Kind::host_logon
+                        ? "host_logon"
+                        : "client " + waiting->request.client_id;
+    record(approve ? directory::Severity::info : directory::Severity::notice,
+           approve ? "device.approve" : "device.deny", std::move(fields));
+    return html_response(req, http::status::ok,
+                         approve
+                             ? pages::device_done("Approved", "You can go back to where you were "
+                                                              "signing in: it goes on there.")
+                             : pages::device_done("Denied", "Nothing was signed in."));
+}
 
 HttpResponse Provider::State::device_authorization(const HttpRequest& req, const HttpPeer& peer)
 {

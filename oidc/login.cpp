@@ -150,8 +150,18 @@ HttpResponse Provider::State::login_page(const HttpRequest& req, const Target& t
     LoginTx& tx = logons.at(id);
     if (domain)
         tx.fixed_domain = domain;
-    if (const auto back = t.query.find("return"); back != t.query.end() && !tx.auth)
-        tx.then_account = back->second == "account";
+    if (const auto back = t.query.find("return"); back != t.query.end() && !tx.auth) {
+        if (back->second == "account") {
+            tx.then = "/account";
+        } else if (back->second == "device") {
+            tx.then = "/device";
+            const auto code = t.query.find("code");
+            if (const auto c = code == t.query.end()
+                                   ? std::nullopt
+                                   : credentials::canonical_user_code(code->second))
+                tx.then += "?code=" + *c;
+        }
+    }
     if (tx.consent_for && tx.auth)
         return html_response(req, http::status::ok, consent_page(id, tx));
     if (tx.dialogue && tx.step.prompt)
@@ -437,8 +447,8 @@ HttpResponse Provider::State::signed_in(const HttpRequest& req,
     const std::string logon_name = who.user.name + "@" + who.account.default_domain;
     HttpResponse r = html_response(req, http::status::ok,
                                    pages::signed_in(logon_name));
-    if (tx.then_account && !tx.auth)
-        r = redirect(req, "/account", http::status::see_other);
+    if (!tx.then.empty() && !tx.auth)
+        r = redirect(req, tx.then, http::status::see_other);
     if (tx.auth) {
         auto consent = needs_consent(*tx.auth, s.user_id);
         if (consent && *consent) {

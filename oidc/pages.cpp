@@ -193,6 +193,41 @@ std::string consent(const FormState& form, std::string_view client_name, std::st
     return layout("Allow access", b);
 }
 
+std::string device(const DeviceView& v)
+{
+    std::string b;
+    if (v.user_code.empty() || !v.error.empty()) {
+        b = "<h1>Approve a sign-in</h1><p class=\"user\">" + html_escape(v.logon_name) + "</p>";
+        if (!v.error.empty())
+            b += "<p class=\"error\" role=\"alert\">" + html_escape(v.error) + "</p>";
+        b += "<form method=\"get\" action=\"/device\"><label for=\"code\">Enter the code "
+             "shown on your device</label><input id=\"code\" name=\"code\" autocomplete=\"off\" "
+             "autocapitalize=\"characters\" spellcheck=\"false\" maxlength=\"16\" "
+             "placeholder=\"XXXX-XXXX\" required autofocus><button type=\"submit\">Next"
+             "</button></form>";
+        return layout("Approve a sign-in", b);
+    }
+    b = "<h1>" + html_escape(v.title) + "</h1><p class=\"user\">" + html_escape(v.logon_name) +
+        "</p><dl class=\"request\">";
+    for (const auto& [label, value] : v.details)
+        b += "<dt>" + html_escape(label) + "</dt><dd>" + html_escape(value) + "</dd>";
+    b += "</dl><p class=\"hint\">Approve only if you started this yourself, just now.</p>"
+         "<form method=\"post\" action=\"/device\"><input type=\"hidden\" name=\"csrf\" "
+         "value=\"" +
+         html_escape(v.csrf) + "\"><input type=\"hidden\" name=\"code\" value=\"" +
+         html_escape(v.user_code) +
+         "\"><div class=\"choices\"><button type=\"submit\" name=\"decision\" "
+         "value=\"deny\" class=\"secondary\">Deny</button><button type=\"submit\" "
+         "name=\"decision\" value=\"approve\">Approve</button></div></form>";
+    return layout("Approve a sign-in", b);
+}
+
+std::string device_done(std::string_view title, std::string_view message)
+{
+    return layout(title, "<h1>" + html_escape(title) + "</h1><p class=\"info\">" +
+                             html_escape(message) + "</p>");
+}
+
 std::string problem(std::string_view title, std::string_view message)
 {
     return layout(title, "<h1>" + html_escape(title) + "</h1><p class=\"error\" role=\"alert\">" +
@@ -379,6 +414,9 @@ button.secondary { background: transparent; color: CanvasText;
                    border: 1px solid color-mix(in srgb, CanvasText 30%, transparent); }
 .choices { display: flex; gap: .75rem; }
 .scopes { margin: .25rem 0 0; padding-left: 1.25rem; }
+.request { display: grid; grid-template-columns: auto 1fr; gap: .25rem 1rem; margin: 1rem 0; }
+.request dt { font-weight: 600; }
+.request dd { margin: 0; overflow-wrap: anywhere; }
 .error { color: var(--bad); font-weight: 600; }
 .info { margin: .5rem 0; }
 pre.secret { font: 10px/1 ui-monospace, monospace; overflow-x: auto; padding: .5rem;

@@ -64,6 +64,24 @@ std::string account(const AccountView& view);
 std::string consent(const FormState& form, std::string_view client_name, std::string_view user,
                     const std::vector<std::string>& scopes);
 
+/// What the /device page shows of a request waiting for approval.
+struct DeviceView {
+    std::string csrf;
+    std::string logon_name; ///< who is signed in
+    std::string user_code;  ///< "WDJB-MJHT"; empty: ask for one
+    std::string error;      ///< why the code typed is not shown
+    // what asks: a logon at a host, or an application
+    std::string title; ///< "Sign in to host1 as alice@web.example.internal?"
+    std::vector<std::pair<std::string, std::string>> details; ///< label, value
+};
+
+/// The /device page: a code to type, or what the code asks for with Approve / Deny (the form
+/// posts `code` and `decision=approve|deny` to /device).
+std::string device(const DeviceView& view);
+
+/// The end of a decision on the /device page.
+std::string device_done(std::string_view title, std::string_view message);
+
 /// The end of a logon that cannot go on, or an error the client must not be sent to.
 std::string problem(std::string_view title, std::string_view message);
 

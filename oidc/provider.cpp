@@ -108,6 +108,10 @@ HttpResponse Provider::State::route(HttpRequest&& req, const HttpPeer& peer)
         return account_post(req, peer, path);
     if (path == "/device_authorization")
         return device_authorization(req, peer);
+    if (path == "/device" && get)
+        return device_page(req, *target);
+    if (path == "/device" && post)
+        return device_post(req);
     if (path == "/token")
         return token(req);
     if (path == "/userinfo" && (get || post))

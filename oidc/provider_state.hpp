@@ -106,7 +106,9 @@ struct LoginTx {
     /// The passkey ceremony the page offers (single use: taken by the answer), and its options.
     std::optional<webauthn::PendingCeremony> passkey;
     std::string passkey_options;
-    bool then_account = false; ///< opened by /account: go back there once signed in
+    /// Where to go once signed in, for a sign-in opened by a page of ours: "/account", or
+    /// "/device?code=WDJBMJHT"; empty: the signed-in page.
+    std::string then;
     std::string method = "pwd"; ///< how the logon proved the user ("pwd+otp", "pwd+hwk", ...)
     core::TimePoint created;
     std::optional<std::string> redirect; ///< set when done: where /authorize/resume goes
@@ -300,6 +302,8 @@ struct Provider::State {
     // ---- the device authorization grant, RFC 8628 (device.cpp) ------------------------------
 
     HttpResponse device_authorization(const HttpRequest& req, const HttpPeer& peer);
+    HttpResponse device_page(const HttpRequest& req, const Target& t);
+    HttpResponse device_post(const HttpRequest& req);
     HttpResponse
     device_grant(const HttpRequest& req, const directory::OidcClientRecord& client, Params& form);
 

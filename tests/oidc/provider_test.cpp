@@ -680,6 +680,76 @@ TEST_F(DeviceGrantTest, TheClientAuthenticatesAndAsksOnlyForKnownScopes)
     EXPECT_EQ(get("/device_authorization").result(), http::status::method_not_allowed);
 }
 
+TEST_F(DeviceGrantTest, TheDevicePageSendsAStrangerToSignInAndBackWithTheCode)
+{
+    const auto r = get("/device?code=wdjb-mjht");
+    ASSERT_EQ(r.result(), http::status::see_other);
+    EXPECT_EQ(header(r, http::field::location), "/login?return=device&code=WDJBMJHT");
+    // Something that is no code is not carried along.
+    EXPECT_EQ(header(get("/device?code=%3Cscript%3E"), http::field::location),
+              "/login?return=device");
+}
+
+TEST_F(DeviceGrantTest, OnTheDevicePageAPersonSeesTheRequestAndApprovesIt)
+{
+    const auto body = json_of(start("openid profile"));
+    alice_session();
+    const std::string code = str(body, "user_code");
+    auto page = get("/device", session_);
+    ASSERT_EQ(page.result(), http::status::ok);
+    EXPECT_TRUE(contains(page.body(), "Enter the code shown on your device")) << page.body();
+    page = get("/device?code=" + code, session_);
+    ASSERT_EQ(page.result(), http::status::ok) << page.body();
+    EXPECT_TRUE(contains(page.body(), "Allow native to sign in as you?")) << page.body();
+    EXPECT_TRUE(contains(page.body(), "openid profile")) << page.body();
+    const std::string csrf = hidden(page.body(), "csrf");
+    ASSERT_FALSE(csrf.empty());
+    // Another site's form has no token.
+    EXPECT_EQ(post("/device", encode({{"code", code}, {"decision", "approve"}}), session_).result(),
+              http::status::forbidden);
+    const auto done = post(
+        "/device", encode({{"csrf", csrf}, {"code", code}, {"decision", "approve"}}), session_);
+    ASSERT_EQ(done.result(), http::status::ok) << done.body();
+    EXPECT_TRUE(contains(done.body(), "Approved")) << done.body();
+    clock_.advance(6s);
+    const auto tokens = poll(str(body, "device_code"));
+    ASSERT_EQ(tokens.result(), http::status::ok) << tokens.body();
+    EXPECT_EQ(str(verified(str(json_of(tokens), "id_token")), "sub"), user_id("alice"));
+    // A wrong or spent code shows the field again, with why.
+    page = get("/device?code=" + code, session_);
+    EXPECT_TRUE(contains(page.body(), "not waiting for approval")) << page.body();
+}
+
+TEST_F(DeviceGrantTest, SigningInFromTheDevicePageComesBackToTheCode)
+{
+    const auto page = get("/login?return=device&code=WDJBMJHT");
+    ASSERT_EQ(page.result(), http::status::ok);
+    const Form f = form_of(page);
+    post_login(f, "username", std::string(alice));
+    const auto done = post_login(f, "answer", std::string(alice_password));
+    ASSERT_EQ(done.result(), http::status::see_other) << done.body();
+    EXPECT_EQ(header(done, http::field::location), "/device?code=WDJBMJHT");
+}
+
+TEST_F(DeviceGrantTest, AHostLogonCodeShownToAnotherUserIsSpent)
+{
+    credentials::DeviceRequest r;
+    r.kind = credentials::DeviceRequest::Kind::host_logon;
+    r.source = "192.0.2.9";
+    r.user_id = "someone-else";
+    r.user_name = "carol@web.example.internal";
+    r.host = "host1";
+    r.service = "sshd";
+    const auto issued = approvals().issue(r, clock_.now());
+    ASSERT_TRUE(issued);
+    alice_session();
+    const auto page = get("/device?code=" + issued->user_code, session_);
+    EXPECT_EQ(page.result(), http::status::forbidden);
+    EXPECT_TRUE(contains(page.body(), "another user")) << page.body();
+    EXPECT_EQ(approvals().poll(issued->device_code, clock_.now()).state,
+              credentials::DevicePoll::State::denied);
+}
+
 // ---- the code flow ------------------------------------------------------------------------
 
 TEST_F(ProviderTest, CodeFlowIssuesAnIdTokenWithTheExpectedClaims)
