@@ -184,7 +184,8 @@ HttpResponse Provider::State::device_authorization(const HttpRequest& req, const
     r.client_id = client.id;
     r.client_name = client.name.empty() ? client.id : client.name;
     r.scopes = std::move(scopes);
-    auto issued = engine.device_approvals().issue(r, clock.now());
+    const auto now = clock.now();
+    auto issued = engine.device_approvals().issue(r, now);
     if (!issued)
         return oauth_error(req, http::status::too_many_requests, "slow_down",
                            issued.error().message);
@@ -197,10 +198,9 @@ HttpResponse Provider::State::device_authorization(const HttpRequest& req, const
     body["verification_uri"] = page;
     body["verification_uri_complete"] = page + "?code=" + issued->user_code;
     body["expires_in"] =
-        std::chrono::duration_cast<std::chrono::seconds>(issued->expires - clock.now()).count();
+        std::chrono::duration_cast<std::chrono::seconds>(issued->expires - now).count();
     body["interval"] = issued->interval.count();
-    auto response = json_response(req, http::status::ok, body);
-    return response;
+    return json_response(req, http::status::ok, body);
 }
 
 HttpResponse Provider::State::device_grant(const HttpRequest& req,
