@@ -145,29 +145,30 @@ core::Result<IssuedApproval> DeviceApprovals::issue(const DeviceRequest& request
     return out;
 }
 
-std::map<std::string, DeviceApprovals::Entry>::iterator
-DeviceApprovals::find_code(const std::string& canonical)
+core::Result<DeviceApprovals::Entry*>
+DeviceApprovals::waiting(std::string_view typed, const std::string& guesser, core::TimePoint now)
 {
-    const auto key = by_code_.find(canonical);
-    return key == by_code_.end() ? entries_.end() : entries_.find(key->second);
+    forget_expired(now);
+    if (over_limit(wrong_guesses_, guesser, limits_.wrong_guesses, now))
+        return busy("too many wrong codes; wait a few minutes and try again");
+    const auto code = canonical_user_code(typed);
+    const auto key = code ? by_code_.find(*code) : by_code_.end();
+    const auto it = key == by_code_.end() ? entries_.end() : entries_.find(key->second);
+    if (it == entries_.end() || it->second.state != Entry::State::pending ||
+        now >= it->second.expires) {
+        wrong_guesses_[guesser].push_back(now);
+        return unknown_code();
+    }
+    return &it->second;
 }
 
 core::Result<PendingApproval>
 DeviceApprovals::pending(std::string_view typed, const std::string& guesser, core::TimePoint now)
 {
     const std::lock_guard lock(mutex_);
-    forget_expired(now);
-    if (over_limit(wrong_guesses_, guesser, limits_.wrong_guesses, now))
-        return busy("too many wrong codes; wait a few minutes and try again");
-    const auto code = canonical_user_code(typed);
-    const auto it = code ? find_code(*code) : entries_.end();
-    if (it == entries_.end() || it->second.state != Entry::State::pending ||
-        now >= it->second.expires) {
-        wrong_guesses_[guesser].push_back(now);
-        return unknown_code();
-    }
-    return PendingApproval{it->second.request, format_user_code(it->second.user_code),
-                           it->second.created, it->second.expires};
+    LATCHKEY_TRY(found, waiting(typed, guesser, now));
+    return PendingApproval{found->request, format_user_code(found->user_code), found->created,
+                           found->expires};
 }
 
 core::Status DeviceApprovals::decide(std::string_view typed,
@@ -177,17 +178,8 @@ core::Status DeviceApprovals::decide(std::string_view typed,
                                      core::TimePoint now)
 {
     const std::lock_guard lock(mutex_);
-    forget_expired(now);
-    if (over_limit(wrong_guesses_, guesser, limits_.wrong_guesses, now))
-        return busy("too many wrong codes; wait a few minutes and try again");
-    const auto code = canonical_user_code(typed);
-    const auto it = code ? find_code(*code) : entries_.end();
-    if (it == entries_.end() || it->second.state != Entry::State::pending ||
-        now >= it->second.expires) {
-        wrong_guesses_[guesser].push_back(now);
-        return unknown_code();
-    }
-    Entry& e = it->second;
+    LATCHKEY_TRY(found, waiting(typed, guesser, now));
+    Entry& e = *found;
     if (e.request.kind == DeviceRequest::Kind::host_logon &&
         e.request.user_id != approver.user_id) {
         // Spent: whoever was shown it, the logon it was for has to ask again.

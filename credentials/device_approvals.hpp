@@ -152,7 +152,10 @@ private:
                     const std::string& key,
                     std::size_t limit,
                     core::TimePoint now) const;
-    std::map<std::string, Entry>::iterator find_code(const std::string& canonical);
+    /// The pending, unexpired entry of a typed code, or the error (a wrong code counts
+    /// against `guesser`). mutex_ held.
+    core::Result<Entry*>
+    waiting(std::string_view typed, const std::string& guesser, core::TimePoint now);
 
     Limits limits_;
     mutable std::mutex mutex_;

@@ -26,12 +26,6 @@ namespace {
 
 namespace json = boost::json;
 
-/// The scopes a device grant may ask for: those the provider knows.
-bool known_scope(std::string_view s)
-{
-    return s == "openid" || s == "profile" || s == "email" || s == "offline_access";
-}
-
 /// The guesser a wrong code counts against: the browser session.
 std::string guesser_of(const directory::SessionRecord& s)
 {
@@ -163,18 +157,16 @@ HttpResponse Provider::State::device_authorization(const HttpRequest& req, const
 {
     if (req.method() != http::verb::post)
         return oauth_error(req, http::status::method_not_allowed, "invalid_request", "use POST");
-    auto form = parse_params(req.body());
-    if (!form)
-        return oauth_error(req, http::status::bad_request, "invalid_request", form.error().message);
-    auto who = token_client(req, *form);
-    if (auto* r = std::get_if<HttpResponse>(&who))
+    auto checked = client_form(req);
+    if (auto* r = std::get_if<HttpResponse>(&checked))
         return std::move(*r);
-    const auto& client = std::get<directory::OidcClientRecord>(who);
+    auto& [form, client] = std::get<ClientForm>(checked);
     std::vector<std::string> scopes;
-    for (const auto& s : split_spaces((*form)["scope"])) {
-        if (!known_scope(s))
+    for (const auto& s : split_spaces(form["scope"])) {
+        // As at /authorize: only scopes the client is registered for.
+        if (!contains(client.scopes, s))
             return oauth_error(req, http::status::bad_request, "invalid_scope",
-                               "unknown scope " + s.substr(0, 64));
+                               "the client may not ask for scope " + s.substr(0, 64));
         if (!contains(scopes, s))
             scopes.push_back(s);
     }
