@@ -110,6 +110,8 @@ std::string setting_value(std::string_view key, const V& v)
 {
     if constexpr (std::is_same_v<V, bool>) {
         return std::string(yes_no(v));
+    } else if constexpr (std::is_enum_v<V>) {
+        return boost::describe::enum_to_string(v, "unknown");
     } else if constexpr (std::is_same_v<V, std::vector<std::string>>) {
         return joined(v, key == "allowed_networks" ? "anywhere" : none);
     } else if constexpr (std::is_integral_v<V>) {

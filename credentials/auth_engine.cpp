@@ -53,6 +53,11 @@ DeviceApprovals& AuthEngine::device_approvals()
     return ctx_->approvals;
 }
 
+void AuthEngine::set_device_page(DevicePage page)
+{
+    ctx_->device_page = std::move(page);
+}
+
 namespace {
 
 /// Resolves "user@domain" in any account of the directory (the OIDC pages). nullopt: latchkey

@@ -155,6 +155,15 @@ public:
     /// device grant and /device page (device_approvals.hpp).
     DeviceApprovals& device_approvals();
 
+    /// Where a person approves a remote logon (the provider's /device page) and the name of this
+    /// machine the page shows. Without a page (no provider), no logon waits for an approval.
+    struct DevicePage {
+        std::string uri;  ///< "https://login.example.org/device"
+        std::string host; ///< "host1"
+    };
+
+    void set_device_page(DevicePage page);
+
     Started begin_logon(const LogonRequest& request, const Caller& caller);
     Started begin_password_change(const proto::PasswordChangeBegin& request, const Caller& caller);
 

@@ -129,6 +129,8 @@ struct AuthEngine::Context {
     HostKeySettings host_keys;
 
     DeviceApprovals approvals{DeviceApprovals::Limits{}};
+    /// Set once before the first logon; no uri: remote logons are not approved on a page.
+    AuthEngine::DevicePage device_page;
 
     /// Made-up passkey credential ids for names without passkeys come from this (passkey_logon.cpp).
     const std::string decoy_key = core::random_string(32);

@@ -2,6 +2,7 @@
 // The logon dialogue: the password (or a security key at the host), then a security key, a
 // TOTP or recovery code, or the enrolment of a first MFA device when the account requires one.
 #include "credentials/engine_context.hpp"
+#include "credentials/qr.hpp"
 #include "webauthn/response.hpp"
 
 namespace latchkey::credentials {
@@ -36,8 +37,19 @@ public:
         if (!host_keys_.empty() && who_->account.settings.allow_passkey_logon &&
             !who_->account.closed_at)
             return ask_key(State::key_first, {});
+        if (approval_mode() == proto::DeviceApproval::instead_of_password)
+            return ask_approval(false);
         return prompt(PromptKind::password, PromptStyle::echo_off, "Password: ");
     }
+
+    ~LogonDialogue() override
+    {
+        if (!device_code_.empty())
+            ctx_.approvals.withdraw(device_code_);
+    }
+
+    LogonDialogue(const LogonDialogue&) = delete;
+    LogonDialogue& operator=(const LogonDialogue&) = delete;
 
     Step answer(core::Secret a) override
     {
@@ -49,6 +61,7 @@ public:
             deny_record("security_key_expected");
             return verdict(Outcome::denied, "Authentication failed: a security key was expected.");
         case State::code: return on_code(a);
+        case State::approval: return on_approval_answer(std::move(a));
         case State::enrol_first: return on_enrol_first(a);
         case State::enrol_second: return on_enrol_second(a);
         case State::passkey:
@@ -161,6 +174,7 @@ private:
         enrol_first,
         enrol_second,
         passkey,
+        approval, ///< waiting for the code shown to be approved on the /device page
         done
     };
 
@@ -252,6 +266,136 @@ private:
         }
         method_ = "pwd";
         return succeed(std::move(m));
+    }
+
+    // ---- approval on the /device page (a remote logon through PAM) ----------------------
+
+    /// How the account lets this logon be approved on the page: only a logon through PAM from
+    /// a remote address, where the daemon knows the page. For a name latchkey does not know,
+    /// the setting of the account it would be in, so that the first prompt does not tell
+    /// whether the user exists.
+    proto::DeviceApproval approval_mode() const
+    {
+        if (caller_.front_door != "pam" || !request_.rhost || request_.rhost->empty() ||
+            ctx_.device_page.uri.empty())
+            return proto::DeviceApproval::off;
+        if (who_)
+            return who_->account.settings.device_approval;
+        const auto located = ctx_.directory.locate({request_.user, std::nullopt});
+        return located ? located->first.settings.device_approval : proto::DeviceApproval::off;
+    }
+
+    /// Issues a code for this logon and shows where to approve it. A name latchkey does not
+    /// know gets a code like any other, issued for nobody: no one can approve it.
+    Step ask_approval(bool after_password)
+    {
+        DeviceRequest r;
+        r.kind = DeviceRequest::Kind::host_logon;
+        r.source = *request_.rhost;
+        r.user_id = who_ ? who_->user.id : "unknown:" + request_.user.substr(0, 64);
+        r.user_name = who_ ? who_->user.name : request_.user.substr(0, 64);
+        r.host = ctx_.device_page.host;
+        r.service = request_.service;
+        r.rhost = request_.rhost;
+        auto issued = ctx_.approvals.issue(r, ctx_.clock.now());
+        if (!issued) {
+            state_ = State::done;
+            if (!issued.error().is(core::Errc::daemon_busy))
+                return unavailable("issuing an approval code", issued.error());
+            deny_record("approval_rate_limited");
+            return verdict(Outcome::denied, "Too many logons are waiting for an approval; try "
+                                            "again in a few minutes.");
+        }
+        device_code_ = std::move(issued->device_code);
+        method_ = after_password ? "pwd+device_approval" : "device_approval";
+        const std::string code = issued->user_code;
+        const std::string& page = ctx_.device_page.uri;
+        std::vector<proto::Message> m;
+        const auto info = [&](std::string text) {
+            m.push_back(line(PromptStyle::info, std::move(text)));
+        };
+        info("To sign in to " + r.host + " as " + r.user_name + ", open");
+        info("  " + page + "   and enter code  " + code);
+        if (auto qr = qr_lines(page + "?code=" + code)) {
+            info("or scan:");
+            for (auto& l : *qr)
+                info(std::move(l));
+        }
+        state_ = State::approval;
+        return prompt(PromptKind::other, PromptStyle::echo_on, approval_question(), std::move(m));
+    }
+
+    std::string approval_question() const
+    {
+        return device_ ? "Press Enter when you have approved, or type a verification code: "
+                       : "Press Enter when you have approved.";
+    }
+
+    /// Enter: asks whether the code was approved. After the password, a typed verification
+    /// code is the user's other way in.
+    Step on_approval_answer(core::Secret typed)
+    {
+        if (device_ && !typed.view().empty()) {
+            withdraw_approval();
+            method_ = "pwd+otp";
+            return on_code(typed);
+        }
+        const auto poll = ctx_.approvals.poll(device_code_, ctx_.clock.now());
+        using S = DevicePoll::State;
+        switch (poll.state) {
+        case S::pending:
+        case S::slow_down: // a person pressing Enter twice is not a client to slow down
+            return prompt(PromptKind::other, PromptStyle::echo_on, approval_question(),
+                          {line(PromptStyle::info, "Not approved yet.")});
+        case S::approved: device_code_.clear(); return approved(*poll.approver);
+        case S::denied:
+            device_code_.clear();
+            state_ = State::done;
+            ctx_.count_source_failure(request_);
+            deny_record("approval_denied");
+            return verdict(Outcome::denied, "Authentication failed: the logon was denied.");
+        case S::expired:
+        case S::unknown: break;
+        }
+        device_code_.clear();
+        state_ = State::done;
+        deny_record("approval_expired");
+        return verdict(Outcome::denied,
+                       "Authentication failed: the code expired before it was approved.");
+    }
+
+    Step approved(const DeviceApprover& approver)
+    {
+        state_ = State::done;
+        approver_session_ = approver.session_id;
+        approver_method_ = approver.method;
+        // Only the user a code was issued for can approve it: a stranger's code is no one's.
+        if (!who_ || approver.user_id != who_->user.id) {
+            deny_record("approval_of_another_user");
+            return verdict(Outcome::denied, std::string(bad_credentials));
+        }
+        // Minutes may have passed: the user and the account's rules as they are now.
+        auto fresh = ctx_.directory.resolve_id(who_->user.id);
+        if (!fresh && !fresh.error().is(core::Errc::not_found))
+            return unavailable("reading the user", fresh.error());
+        if (!fresh) {
+            deny_record("user_removed");
+            return verdict(Outcome::denied, std::string(bad_credentials));
+        }
+        who_ = std::move(*fresh);
+        if (who_->account.closed_at || ctx_.locked_now(*who_)) {
+            deny_record(who_->account.closed_at ? "account_closed" : "locked");
+            return verdict(Outcome::denied, std::string(bad_credentials));
+        }
+        if (auto refusal = refuse_after_proof())
+            return std::move(*refusal);
+        return succeed();
+    }
+
+    void withdraw_approval()
+    {
+        if (!device_code_.empty())
+            ctx_.approvals.withdraw(std::exchange(device_code_, std::string()));
     }
 
     Step on_password(core::Secret answer)
@@ -364,6 +508,8 @@ private:
             method_ = "pwd+otp";
             return on_code(*inline_code);
         }
+        if (approval_mode() == proto::DeviceApproval::after_password)
+            return ask_approval(true);
         // A security key the user has for the hosts is their second factor where it can be
         // asked; the code is the fallback when it cannot answer.
         if (!host_keys_.empty() && key_again_)
@@ -541,6 +687,10 @@ private:
             {"method", method_}, {"account", who_->account.name}, {"logon_id", id}};
         if (!key_used_.empty())
             extra["passkey"] = key_used_;
+        if (!approver_session_.empty()) {
+            extra["approved_by_session"] = approver_session_;
+            extra["approver_method"] = approver_method_;
+        }
         ctx_.record(directory::Severity::info, "auth.allow", caller_, request_.service,
                     who_->user.name, request_.rhost, "", std::move(extra));
         Step s = verdict(Outcome::success, "", id);
@@ -581,6 +731,9 @@ private:
     std::optional<webauthn::PendingCeremony> key_pending_;
     bool key_again_ = true; ///< a key that failed as the first factor may be the second
     std::string key_used_;  ///< the id of the host key that answered, for the audit
+    std::string device_code_; ///< the approval this logon waits for
+    std::string approver_session_;
+    std::string approver_method_;
 };
 
 } // namespace

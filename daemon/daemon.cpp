@@ -7,6 +7,7 @@
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
 
+#include <array>
 #include <thread>
 #include <vector>
 
@@ -168,6 +169,15 @@ core::Result<std::pair<std::string, std::uint16_t>> split_listen(const std::stri
     return std::pair<std::string, std::uint16_t>{host, static_cast<std::uint16_t>(port)};
 }
 
+/// This machine's name, as the /device page shows a logon at it.
+std::string host_name()
+{
+    std::array<char, 256> name{};
+    if (::gethostname(name.data(), name.size() - 1) != 0 || name[0] == '\0')
+        return "this host";
+    return name.data();
+}
+
 /// The issuer when the config names none: the listen address, with "localhost" for loopback.
 std::string default_issuer(const Config& c, const std::string& host, std::uint16_t port)
 {
@@ -287,6 +297,7 @@ int run(const std::string& config_path)
             core::log::error("the OpenID Connect provider cannot start: " + st.error().message);
             return 74;
         }
+        engine.set_device_page({pc.issuer + "/device", host_name()});
     }
 
     const auto admin_gid = group_id(config.admin_group);

@@ -4,6 +4,7 @@
 
 #include <charconv>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include <boost/describe.hpp>
@@ -55,6 +56,26 @@ inline core::Status parse_value(std::string_view, std::string_view text,
             out.emplace_back(item);
         start = end + 1;
     }
+    return {};
+}
+
+/// One of a described enum's names.
+template <class E, class = std::enable_if_t<std::is_enum_v<E>>>
+core::Status parse_value(std::string_view key, std::string_view text, E& out)
+{
+    bool found = false;
+    std::string names;
+    boost::mp11::mp_for_each<boost::describe::describe_enumerators<E>>([&](auto e) {
+        names += names.empty() ? "" : ", ";
+        names += e.name;
+        if (!found && text == e.name) {
+            out = e.value;
+            found = true;
+        }
+    });
+    if (!found)
+        return core::fail(core::Errc::invalid_argument,
+                          std::string(key) + " must be one of " + names);
     return {};
 }
 

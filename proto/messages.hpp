@@ -48,6 +48,15 @@ BOOST_DESCRIBE_STRUCT(PasswordPolicy, (),
                       (min_length, require_lowercase, require_uppercase, require_digit,
                        require_symbol, max_age_days, history, max_failed_per_hour, hard_expiry))
 
+/// Whether a remote logon through PAM (ssh) may be approved on the provider's /device page, and
+/// whether the password is still asked first (docs/pam.md "Approving an ssh logon").
+enum class DeviceApproval : std::uint8_t {
+    off,                ///< never: password and second factor as usual
+    after_password,     ///< the password, then the approval in place of the second factor
+    instead_of_password ///< the approval alone (the person signs in to the page)
+};
+BOOST_DESCRIBE_ENUM(DeviceApproval, off, after_password, instead_of_password)
+
 /// An account's security settings (seeds 001, 004).
 struct SecuritySettings {
     bool allow_change_password = true;
@@ -57,10 +66,11 @@ struct SecuritySettings {
     bool mfa_enrol_at_logon = false;     ///< a user who needs MFA and has none enrols while logging on
     std::uint32_t session_duration_s = 6 * 3600;
     std::vector<std::string> allowed_networks; ///< CIDRs; empty = anywhere
+    DeviceApproval device_approval = DeviceApproval::off; ///< remote PAM logons
 };
 BOOST_DESCRIBE_STRUCT(SecuritySettings, (),
                       (allow_change_password, allow_passkey_logon, allow_manage_mfa, mfa_required,
-                       mfa_enrol_at_logon, session_duration_s, allowed_networks))
+                       mfa_enrol_at_logon, session_duration_s, allowed_networks, device_approval))
 
 /// One `key=value` assignment of `policy set` / `settings set`.
 struct Assignment {

@@ -376,9 +376,17 @@ ALTER TABLE passkeys ADD COLUMN relying_party TEXT NOT NULL DEFAULT 'web'
     CHECK (relying_party IN ('web', 'host'));
 )sql";
 
+// v12: whether an account's remote PAM logons may be approved on the /device page
+// (proto::DeviceApproval). Every account before this one keeps its logons as they were.
+constexpr const char* schema_v12 = R"sql(
+ALTER TABLE accounts ADD COLUMN settings_device_approval TEXT NOT NULL DEFAULT 'off'
+    CHECK (settings_device_approval IN ('off', 'after_password', 'instead_of_password'));
+)sql";
+
 // migrations[i] takes the database from version i to i + 1.
-constexpr std::array migrations{schema_v1, schema_v2, schema_v3, schema_v4,  schema_v5, schema_v6,
-                                schema_v7, schema_v8, schema_v9, schema_v10, schema_v11};
+constexpr std::array migrations{schema_v1, schema_v2,  schema_v3,  schema_v4,
+                                schema_v5, schema_v6,  schema_v7,  schema_v8,
+                                schema_v9, schema_v10, schema_v11, schema_v12};
 static_assert(migrations.size() == latest_schema_version,
               "each schema version needs its migration");
 

@@ -17,6 +17,7 @@
 
 #include <fcntl.h>
 
+#include <boost/describe.hpp>
 #include <boost/json.hpp>
 
 #include "core/c_handle.hpp"
@@ -155,7 +156,12 @@ constexpr std::string_view account_columns =
     "a.settings_allow_change_password, a.settings_allow_passkey_logon, "
     "a.settings_allow_manage_mfa, a.settings_mfa_required, a.settings_session_duration_s, "
     "a.settings_allowed_networks, a.settings_mfa_enrol_at_logon, "
-    "a.phone, a.closed_at, a.recovery_open_until";
+    "a.phone, a.closed_at, a.recovery_open_until, a.settings_device_approval";
+
+std::string_view device_approval_name(proto::DeviceApproval d)
+{
+    return boost::describe::enum_to_string(d, "off");
+}
 
 /// Reads a row of account_columns; default_domain and aliases come from load_domains().
 core::Result<directory::AccountRecord> read_account(const Statement& s)
@@ -189,6 +195,8 @@ core::Result<directory::AccountRecord> read_account(const Statement& s)
     a.phone = s.optional_text(21);
     a.closed_at = time_or_null(s.optional_int64(22));
     a.recovery_open_until = time_or_null(s.optional_int64(23));
+    if (!boost::describe::enum_from_string(s.text(24).c_str(), a.settings.device_approval))
+        return core::fail(corrupt("device_approval setting for account " + quote(a.name)));
     return a;
 }
 
@@ -260,9 +268,10 @@ core::Status insert_account(sqlite3* db, const directory::AccountRecord& a)
                          "settings_allow_change_password, settings_allow_passkey_logon, "
                          "settings_allow_manage_mfa, settings_mfa_required, "
                          "settings_session_duration_s, settings_allowed_networks, "
-                         "settings_mfa_enrol_at_logon, phone, closed_at, recovery_open_until) "
+                         "settings_mfa_enrol_at_logon, phone, closed_at, recovery_open_until, "
+                         "settings_device_approval) "
                          "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, "
-                         "?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24)"));
+                         "?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25)"));
     const auto& p = a.policy;
     const auto& s = a.settings;
     LATCHKEY_TRY_STATUS(
@@ -272,7 +281,7 @@ core::Status insert_account(sqlite3* db, const directory::AccountRecord& a)
                   s.allow_change_password, s.allow_passkey_logon, s.allow_manage_mfa,
                   s.mfa_required, s.session_duration_s, string_list_to_json(s.allowed_networks),
                   s.mfa_enrol_at_logon, a.phone, unix_or_null(a.closed_at),
-                  unix_or_null(a.recovery_open_until)));
+                  unix_or_null(a.recovery_open_until), device_approval_name(s.device_approval)));
     const auto exists = [&](std::string_view sqlite_message) -> std::string {
         if (sqlite_message.find("accounts.name") != std::string_view::npos)
             return "account " + quote(a.name) + " already exists";
@@ -514,11 +523,12 @@ core::Status SqliteStore::set_settings(const std::string& account_id,
                           "UPDATE accounts SET settings_allow_change_password = ?2, "
                           "settings_allow_passkey_logon = ?3, settings_allow_manage_mfa = ?4, "
                           "settings_mfa_required = ?5, settings_session_duration_s = ?6, "
-                          "settings_allowed_networks = ?7, settings_mfa_enrol_at_logon = ?8 "
-                          "WHERE id = ?1",
+                          "settings_allowed_networks = ?7, settings_mfa_enrol_at_logon = ?8, "
+                          "settings_device_approval = ?9 WHERE id = ?1",
                           account_id, s.allow_change_password, s.allow_passkey_logon,
                           s.allow_manage_mfa, s.mfa_required, s.session_duration_s,
-                          string_list_to_json(s.allowed_networks), s.mfa_enrol_at_logon);
+                          string_list_to_json(s.allowed_networks), s.mfa_enrol_at_logon,
+                          device_approval_name(s.device_approval));
 }
 
 core::Status SqliteStore::create_user(const directory::UserRecord& u)

@@ -254,6 +254,13 @@ TEST(Assign, SetsDescribedFieldsFromText)
     EXPECT_EQ(s.allowed_networks.size(), 2u);
     EXPECT_TRUE(directory::assign(s, "allowed_networks", ""));
     EXPECT_TRUE(s.allowed_networks.empty());
+    EXPECT_TRUE(directory::assign(s, "device_approval", "instead_of_password"));
+    EXPECT_EQ(s.device_approval, proto::DeviceApproval::instead_of_password);
+    const auto bad = directory::assign(s, "device_approval", "sometimes");
+    ASSERT_FALSE(bad);
+    EXPECT_EQ(bad.error().message,
+              "device_approval must be one of off, after_password, instead_of_password");
+    EXPECT_EQ(s.device_approval, proto::DeviceApproval::instead_of_password);
 }
 
 TEST(Assign, ExplainsBadKeysAndValues)

@@ -74,6 +74,10 @@ def test_dev_run_brings_up_the_demo_directory_twice():
             expect("alice@web.example.internal" in text and "password:" in text, text)
             issuer = f"http://localhost:{OIDC_PORT}"
             expect(f"{issuer}/.well-known/openid-configuration" in text, text)
+            expect(f"Device page    {issuer}/device" in text, text)
+            # A stranger at the device page is sent to sign in first, and back to the page.
+            with urllib.request.urlopen(f"{issuer}/device", timeout=10) as r:
+                expect(r.status == 200 and r.url.endswith("/login?return=device"), r.url)
             with urllib.request.urlopen(f"{issuer}/.well-known/openid-configuration", timeout=10) as r:
                 expect(json.load(r)["issuer"] == issuer, "the demo's OIDC provider answers")
             d = ctl(admin, "directory", "show", json_out=True)["directory"]

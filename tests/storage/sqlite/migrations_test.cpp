@@ -176,9 +176,9 @@ TEST_F(Migrations, MakeADomainBelongToOneAccountOnly)
         INSERT INTO directory (id, domain, management_account_id, created_at)
             VALUES ('d', 'example.internal', 'a1', 0);
         INSERT INTO accounts VALUES ('a1', 'd', 'one', 'management', 0,
-            8, 1, 1, 1, 1, 0, 0, 5, 0, 1, 1, 1, 0, 21600, '[]', 0, NULL, NULL, NULL);
+            8, 1, 1, 1, 1, 0, 0, 5, 0, 1, 1, 1, 0, 21600, '[]', 0, NULL, NULL, NULL, 'off');
         INSERT INTO accounts VALUES ('a2', 'd', 'two', 'resource', 0,
-            8, 1, 1, 1, 1, 0, 0, 5, 0, 1, 1, 1, 0, 21600, '[]', 0, NULL, NULL, NULL);
+            8, 1, 1, 1, 1, 0, 0, 5, 0, 1, 1, 1, 0, 21600, '[]', 0, NULL, NULL, NULL, 'off');
         INSERT INTO domains VALUES ('one.example.internal', 'a1', 1);
         COMMIT;
     )sql")));
@@ -200,7 +200,7 @@ TEST_F(Migrations, CascadeUserDeletionToHistoryFailuresAndSessions)
         INSERT INTO directory (id, domain, management_account_id, created_at)
             VALUES ('d', 'example.internal', 'a1', 0);
         INSERT INTO accounts VALUES ('a1', 'd', 'one', 'management', 0,
-            8, 1, 1, 1, 1, 0, 0, 5, 0, 1, 1, 1, 0, 21600, '[]', 0, NULL, NULL, NULL);
+            8, 1, 1, 1, 1, 0, 0, 5, 0, 1, 1, 1, 0, 21600, '[]', 0, NULL, NULL, NULL, 'off');
         INSERT INTO users (id, account_id, name, display_name, console_logon, password_hash,
                            password_set_at, require_change, created_at)
             VALUES ('u1', 'a1', 'alice', '', 1, 'h2', 2, 0, 0);
@@ -292,6 +292,23 @@ TEST_F(Migrations, Version11NamesEachPasskeysRelyingPartyAndOlderOnesAreWebPassk
     EXPECT_FALSE(ok(exec(db(), "UPDATE passkeys SET relying_party = 'elsewhere'")));
 }
 
+TEST_F(Migrations, Version12GivesEveryAccountDeviceApprovalOff)
+{
+    ASSERT_TRUE(ok(migrate(db(), 11)));
+    ASSERT_TRUE(ok(exec(db(), R"sql(
+        BEGIN;
+        INSERT INTO directory (id, domain, management_account_id, created_at)
+            VALUES ('d', 'example.internal', 'a1', 0);
+        INSERT INTO accounts VALUES ('a1', 'd', 'one', 'management', 0,
+            8, 1, 1, 1, 1, 0, 0, 5, 0, 1, 1, 1, 0, 21600, '[]', 0, NULL, NULL, NULL);
+        COMMIT;
+    )sql")));
+    ASSERT_TRUE(ok(migrate(db(), 12)));
+    EXPECT_EQ(count("SELECT count(*) FROM accounts WHERE settings_device_approval = 'off'"), 1);
+    EXPECT_TRUE(ok(exec(db(), "UPDATE accounts SET settings_device_approval = 'after_password'")));
+    EXPECT_FALSE(ok(exec(db(), "UPDATE accounts SET settings_device_approval = 'sometimes'")));
+}
+
 TEST_F(Migrations, UpgradeAVersion7DatabaseKeepingItsRows)
 {
     ASSERT_TRUE(ok(migrate(db(), 7)));
@@ -344,7 +361,7 @@ TEST_F(Migrations, CheckTheLifecycleTablesValues)
         INSERT INTO directory (id, domain, management_account_id, created_at)
             VALUES ('d', 'example.internal', 'a1', 0);
         INSERT INTO accounts VALUES ('a1', 'd', 'one', 'management', 0,
-            8, 1, 1, 1, 1, 0, 0, 5, 0, 1, 1, 1, 0, 21600, '[]', 0, NULL, NULL, NULL);
+            8, 1, 1, 1, 1, 0, 0, 5, 0, 1, 1, 1, 0, 21600, '[]', 0, NULL, NULL, NULL, 'off');
         INSERT INTO users (id, account_id, name, display_name, console_logon, password_hash,
                            password_set_at, require_change, created_at)
             VALUES ('u1', 'a1', 'alice', '', 1, '', NULL, 0, 0);

@@ -410,6 +410,7 @@ TEST_F(SqliteStore, RoundTripsPolicyAndSettings)
     s.mfa_required = true;
     s.session_duration_s = 4'294'967'295U;
     s.allowed_networks = {"10.0.0.0/8", "2001:db8::/32"};
+    s.device_approval = proto::DeviceApproval::after_password;
     ASSERT_TRUE(ok(store_->set_settings("acc-web", s)));
 
     open_store(); // read back from the file, not from anything cached
@@ -433,11 +434,13 @@ TEST_F(SqliteStore, RoundTripsPolicyAndSettings)
     EXPECT_TRUE(set.mfa_required);
     EXPECT_EQ(set.session_duration_s, 4'294'967'295U);
     EXPECT_EQ(set.allowed_networks, s.allowed_networks);
+    EXPECT_EQ(set.device_approval, proto::DeviceApproval::after_password);
 
     // Other accounts keep their defaults.
     const auto m = store_->account_by_id("acc-mgmt");
     EXPECT_EQ((*m)->policy.min_length, proto::PasswordPolicy{}.min_length);
     EXPECT_TRUE((*m)->settings.allowed_networks.empty());
+    EXPECT_EQ((*m)->settings.device_approval, proto::DeviceApproval::off);
 }
 
 TEST_F(SqliteStore, ReportsPolicyOrSettingsOfUnknownAccountAsNotFound)
