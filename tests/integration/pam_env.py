@@ -958,6 +958,14 @@ with open(cfg["log"], "a") as f:
     f.write(json.dumps({{"prompt": prompt, "key": key, "answered": answer is not None}}) + "\n")
 if answer is None:
     sys.exit(1)
+if isinstance(answer, dict):
+    # {{"after": PATH, "answer": TEXT}}: the person answers once the test has made PATH
+    # (approved elsewhere); the prompt is logged before, so that the test can read it.
+    import time
+    deadline = time.monotonic() + answer.get("timeout", 120)
+    while not os.path.exists(answer["after"]) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    answer = answer["answer"]
 sys.stdout.write(answer + "\n")
 '''
 
@@ -1072,7 +1080,8 @@ def ssh_start(port, user, command, answers_by_prompt, dir=None, options=()):
     """Starts a real ssh client in the background (keyboard-interactive only, answers through
     an SSH_ASKPASS script that logs each prompt and answers the first key of
     `answers_by_prompt` found in the prompt's last line, else anywhere in it; a value may be a
-    list for repeated prompts). Returns an SshClient."""
+    list for repeated prompts, and an answer {"after": PATH, "answer": TEXT} is given only once
+    PATH exists, as a person who approves elsewhere first). Returns an SshClient."""
     return SshClient(port, user, command, answers_by_prompt, dir=dir, options=options)
 
 
