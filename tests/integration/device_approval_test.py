@@ -156,9 +156,9 @@ def test_an_ssh_logon_is_approved_with_a_passkey_in_chromium():
            allowed[0]["approver_method"] == "hwk+uv", allowed)
     approved = audit("device.approve", user_code=logon.code, **{"for": "host_logon"})
     expect(approved and approved[0]["session"] == allowed[0]["approved_by_session"], approved)
-    if pk.SHOTS:
+    if pk.SHOTS:  # the terminal and the audit, for docs/pam.md
         with open(os.path.join(pk.SHOTS, "ssh-device-approval.txt"), "w") as f:
-            f.write(logon.prompt)
+            f.write(logon.prompt + "\n\n" + D.ctl("audit", "--limit", "6").stdout)
     test_an_ssh_logon_is_approved_with_a_passkey_in_chromium.code = logon.code
 
 
