@@ -34,6 +34,13 @@ Step prompt(PromptKind kind,
     return s;
 }
 
+std::string lowercase(std::string s)
+{
+    std::transform(s.begin(), s.end(), s.begin(),
+                   [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+    return s;
+}
+
 std::string local_part(const std::string& user)
 {
     const auto at = user.find('@');

@@ -61,6 +61,9 @@ Step prompt(PromptKind kind,
             std::string text,
             std::vector<proto::Message> messages = {});
 
+/// ASCII letters in lower case (names, host names).
+std::string lowercase(std::string s);
+
 /// "alice" of "alice@web.example.internal".
 std::string local_part(const std::string& user);
 
@@ -283,9 +286,7 @@ struct AuthEngine::Context {
     /// for a bare PAM name); the typed name, lowercased, when no account has that domain.
     std::string throttle_name(const std::string& typed)
     {
-        std::string name = typed.substr(0, 320);
-        std::transform(name.begin(), name.end(), name.begin(),
-                       [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+        const std::string name = engine::lowercase(typed.substr(0, 320));
         const auto located = directory.locate({name, std::nullopt});
         if (!located)
             return name;

@@ -11,6 +11,21 @@ using namespace engine;
 
 namespace {
 
+/// Whether PAM_RHOST names another machine. sudo sets it to this host's own name, short or
+/// fully qualified (and some programs to "localhost"): a logon there is not remote, though it
+/// has a remote host. An address is remote, loopback too (ssh to this machine).
+bool is_remote_host(const std::string& rhost, const std::string& this_host)
+{
+    const auto short_name = [](const std::string& n) {
+        return lowercase(n.substr(0, n.find('.')));
+    };
+    if (rhost.empty())
+        return false;
+    if (directory::parse_cidr(rhost))
+        return true;
+    return lowercase(rhost) != "localhost" && short_name(rhost) != short_name(this_host);
+}
+
 class LogonDialogue final : public Dialogue {
 public:
     LogonDialogue(AuthEngine::Context& ctx,
@@ -276,8 +291,8 @@ private:
     /// whether the user exists.
     proto::DeviceApproval approval_mode() const
     {
-        if (caller_.front_door != "pam" || !request_.rhost || request_.rhost->empty() ||
-            ctx_.device_page.uri.empty())
+        if (caller_.front_door != "pam" || !request_.rhost ||
+            !is_remote_host(*request_.rhost, ctx_.device_page.host) || ctx_.device_page.uri.empty())
             return proto::DeviceApproval::off;
         if (who_)
             return who_->account.settings.device_approval;
@@ -313,6 +328,7 @@ private:
         std::vector<proto::Message> m;
         const auto info = [&](std::string text) {
             m.push_back(line(PromptStyle::info, std::move(text)));
+            m.back().instructs = true;
         };
         info("To sign in to " + r.host + " as " + r.user_name + ", open");
         info("  " + page + "   and enter code  " + code);

@@ -21,17 +21,6 @@ namespace latchkey::credentials {
 
 using namespace engine;
 
-namespace {
-
-std::string lowercase(std::string s)
-{
-    std::transform(s.begin(), s.end(), s.begin(),
-                   [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
-    return s;
-}
-
-} // namespace
-
 namespace engine {
 
 PasskeyCheck check_passkey(AuthEngine::Context& c,

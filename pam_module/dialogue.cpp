@@ -95,13 +95,14 @@ core::Result<T> exchange(const Call& c, const proto::Request& request)
                           str(proto::type_name(response)) + "'");
 }
 
-/// Shows a line to the person. Info lines are dropped under PAM_SILENT; error lines are not.
-core::Status show(const Call& c, PromptStyle style, std::string_view text)
+/// Shows a line to the person. Info lines are dropped under PAM_SILENT, unless they instruct
+/// the person for the next prompt; error lines are not.
+core::Status show(const Call& c, PromptStyle style, std::string_view text, bool instructs = false)
 {
     if (text.empty())
         return {};
     const auto as = style == PromptStyle::error ? PromptStyle::error : PromptStyle::info;
-    if (as == PromptStyle::info && (c.flags & PAM_SILENT) != 0)
+    if (as == PromptStyle::info && !instructs && (c.flags & PAM_SILENT) != 0)
         return {};
     LATCHKEY_TRY_STATUS(c.person.show(as, text));
     c.daemon.extend_deadline();
@@ -254,7 +255,7 @@ core::Result<proto::Verdict> converse(const Call& c, proto::Request request, Tok
         const auto type = str(proto::type_name(request));
         LATCHKEY_TRY(reply, exchange<proto::AuthReply>(c, request));
         for (const auto& m : reply.messages)
-            LATCHKEY_TRY_STATUS(show(c, m.style, m.text));
+            LATCHKEY_TRY_STATUS(show(c, m.style, m.text, m.instructs.value_or(false)));
         if (reply.prompt && reply.verdict)
             return core::fail(core::Errc::protocol_malformed,
                               "latchkeyd answered " + type + " with both a prompt and a verdict");

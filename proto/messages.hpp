@@ -197,13 +197,16 @@ BOOST_DESCRIBE_STRUCT(Prompt, (), (kind, style, text, security_key))
 
 /// A line shown without an answer (style info or error). A line that carries a secret (the
 /// otpauth URI and QR code of an enrolment, a recovery code) says so with `secret`: clients
-/// show it the same way, and logs redact its text (see redacts_strings).
+/// show it the same way, and logs redact its text (see redacts_strings). A line that tells the
+/// person what the next prompt needs them to do (where to approve a logon) says so with
+/// `instructs`: the PAM module shows it even under PAM_SILENT, as it shows the prompt.
 struct Message {
     PromptStyle style = PromptStyle::info;
     std::string text;
     bool secret = false;
+    std::optional<bool> instructs{}; ///< absent: false (and the line is sent as it always was)
 };
-BOOST_DESCRIBE_STRUCT(Message, (), (style, text, secret))
+BOOST_DESCRIBE_STRUCT(Message, (), (style, text, secret, instructs))
 
 /// For proto::to_log_string: the text of a secret line is written as "<redacted>".
 inline bool redacts_strings(const Message& m) noexcept

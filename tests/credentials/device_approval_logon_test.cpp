@@ -28,6 +28,7 @@ struct Logon {
     std::vector<proto::Prompt> prompts;
     std::vector<std::string> messages;
     std::vector<std::string> codes; ///< the user codes shown, in order
+    std::vector<bool> instructing;  ///< each message's `instructs`
 };
 
 class DeviceApprovalLogonTest : public directory::DirectoryFixture {
@@ -87,6 +88,7 @@ protected:
         for (int i = 0; s.prompt && i < 12; ++i) {
             for (const auto& m : s.messages) {
                 run.messages.push_back(m.text);
+                run.instructing.push_back(m.instructs.value_or(false));
                 constexpr std::string_view cue = "and enter code  ";
                 if (const auto at = m.text.find(cue); at != std::string::npos)
                     run.codes.push_back(m.text.substr(at + cue.size()));
@@ -160,6 +162,9 @@ TEST_F(DeviceApprovalLogonTest, InsteadOfPasswordShowsTheCodeAndWaitsForTheAppro
     EXPECT_EQ(r.messages.at(0), "To sign in to host1 as alice, open");
     EXPECT_EQ(r.messages.at(1), "  " + std::string(page) + "   and enter code  " + r.codes[0]);
     EXPECT_EQ(r.messages.at(2), "or scan:");
+    for (std::size_t i = 0; i < r.messages.size(); ++i)
+        EXPECT_EQ(r.instructing[i], r.messages[i] != "Not approved yet.")
+            << "the code and where to type it are shown even under PAM_SILENT: " << r.messages[i];
     EXPECT_GT(r.messages.size(), 10U); // the QR code's lines
     EXPECT_TRUE(shown(r, "Not approved yet."));
     const auto allow = last("auth.allow");
@@ -282,6 +287,12 @@ TEST_F(DeviceApprovalLogonTest, OnlyRemotePamLogonsWaitForAnApproval)
         EXPECT_EQ(r.verdict.outcome, Outcome::success) << r.verdict.message;
         EXPECT_EQ(r.prompts.at(0).kind, PromptKind::password);
         EXPECT_TRUE(r.codes.empty());
+    }
+    // sudo names this host as the remote one: that is not a remote logon either.
+    for (const char* self : {"host1", "HOST1.example.internal", "localhost"}) {
+        const auto r = logon({std::string(password)}, {}, "alice", std::string(self));
+        EXPECT_EQ(r.prompts.at(0).kind, PromptKind::password) << self;
+        EXPECT_TRUE(r.codes.empty()) << self;
     }
     // Without a page to approve on (no provider), neither does a remote logon.
     engine_->set_device_page({});

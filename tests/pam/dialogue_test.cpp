@@ -381,6 +381,20 @@ TEST_F(Hooks, AuthenticateUnderPamSilentDropsInformationButNotErrors)
                                          Pair(PromptStyle::error, "Wrong password.")));
 }
 
+TEST_F(Hooks, UnderPamSilentLinesThatInstructForThePromptAreStillShown)
+{
+    person.answers = {""};
+    proto::Message where{PromptStyle::info, "open https://login.example.org/device", false, true};
+    daemon.reply(ask(PromptKind::other, PromptStyle::echo_on, "Press Enter when you have approved.",
+                     {{PromptStyle::info, "Your last logon was yesterday."}, where}));
+    daemon.reply(decide(Outcome::success, "", "logon-2"));
+
+    EXPECT_EQ(authenticate(call(PAM_SILENT)), PAM_SUCCESS);
+    EXPECT_THAT(person.seen,
+                ElementsAre(Pair(PromptStyle::info, "open https://login.example.org/device"),
+                            Pair(PromptStyle::echo_on, "Press Enter when you have approved.")));
+}
+
 TEST_F(Hooks, AuthenticateShowsAnInfoPromptAndAnswersItEmpty)
 {
     person.answers = {"hunter2"};
