@@ -218,6 +218,7 @@ std::vector<Field> user_fields(const proto::UserInfo& u)
             passkeys.push_back(printable(p.name) + " (" + p.algorithm + ", " + p.id + ")");
         fields.emplace_back("passkeys", joined(passkeys, none));
     }
+    fields.emplace_back("uid", u.uid ? std::to_string(*u.uid) : std::string(none));
     fields.emplace_back("created", format_time(u.created_at));
     fields.emplace_back("id", u.id);
     return fields;

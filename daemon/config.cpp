@@ -247,6 +247,29 @@ const std::map<std::string, std::map<std::string, KeyHandler>>& schema()
            [](Parser& p, const toml::node& n, const std::string& k, Config& c) {
                p.uint(n, k, c.webauthn_host_touch_timeout_s, 5, 300);
            }}}},
+        {"unix",
+         {{"uid_min",
+           [](Parser& p, const toml::node& n, const std::string& k, Config& c) {
+               p.uint(n, k, c.unix_uid_min, 1000, 2147483647);
+           }},
+          {"uid_max",
+           [](Parser& p, const toml::node& n, const std::string& k, Config& c) {
+               p.uint(n, k, c.unix_uid_max, 1000, 2147483647);
+           }},
+          {"home",
+           [](Parser& p, const toml::node& n, const std::string& k, Config& c) {
+               p.string(n, k, c.unix_home);
+               if (c.unix_home.empty() || c.unix_home.front() != '/' ||
+                   c.unix_home.find("%u") == std::string::npos)
+                   p.error(k, "must be an absolute path with %u for the user's name, such as "
+                              "\"/home/%u\"");
+           }},
+          {"shell",
+           [](Parser& p, const toml::node& n, const std::string& k, Config& c) {
+               p.string(n, k, c.unix_shell);
+               if (c.unix_shell.empty() || c.unix_shell.front() != '/')
+                   p.error(k, "must be an absolute path, such as \"/bin/bash\"");
+           }}}},
         {"notifier",
          {{"kind",
            [](Parser& p, const toml::node& n, const std::string& k, Config& c) {
@@ -399,6 +422,9 @@ core::Result<Config> parse_config(std::string_view toml_text, std::string_view s
         return core::fail(Errc::config_invalid, std::string(source_name) +
                                                     ": notifier.webhook_url must be set when "
                                                     "notifier.kind is \"webhook\"");
+    if (c.unix_uid_min > c.unix_uid_max)
+        return core::fail(Errc::config_invalid,
+                          std::string(source_name) + ": unix.uid_min must not be above uid_max");
     if (c.pam_socket.empty() || c.admin_socket.empty() || c.database.empty())
         return core::fail(Errc::config_invalid,
                           std::string(source_name) + ": socket and database paths must be set");

@@ -62,6 +62,11 @@ struct Config {
     std::uint32_t webauthn_max_passkeys = 10; ///< per user
     std::string webauthn_host_rp_id;          ///< "" = "pam:" + the directory's domain
     std::uint32_t webauthn_host_touch_timeout_s = 30;
+    // [unix]
+    std::uint32_t unix_uid_min = 200000; ///< directory users' uids (and their own groups' gids)
+    std::uint32_t unix_uid_max = 299999;
+    std::string unix_home = "/home/%u"; ///< %u: the user's name
+    std::string unix_shell = "/bin/bash";
     // [notifier]
     notify::NotifierKind notifier_kind = notify::NotifierKind::spool;
     std::string notifier_spool_dir;    ///< "" = "spool" beside the database (spool_dir_path())

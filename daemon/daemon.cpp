@@ -231,6 +231,11 @@ int run(const std::string& config_path)
     directory::Directory directory(**store, audit, *clock);
     credentials::Passwords passwords(**store, directory, hasher, audit, *clock);
     directory.set_host_account(config.account);
+    directory.set_unix_ids({config.unix_uid_min, config.unix_uid_max});
+    if (auto assigned = directory.assign_missing_uids(); !assigned)
+        core::log::warning("giving users their uids: " + assigned.error().message);
+    else if (*assigned > 0)
+        core::log::notice("gave " + std::to_string(*assigned) + " users their uids");
     credentials::TotpParams totp;
     totp.window = config.totp_window;
     credentials::Mfa mfa(**store, *box, audit, *clock, totp);

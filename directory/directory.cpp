@@ -3,7 +3,9 @@
 #include "directory/directory.hpp"
 
 #include <algorithm>
+#include <map>
 
+#include "core/log.hpp"
 #include "core/random.hpp"
 #include "directory/assign.hpp"
 #include "directory/names.hpp"
@@ -30,6 +32,29 @@ Directory::Directory(Store& store, Audit& audit, const core::Clock& clock)
     , audit_(audit)
     , clock_(clock)
 {
+}
+
+void Directory::set_unix_ids(UidRange range)
+{
+    uids_ = range;
+}
+
+core::Result<std::size_t> Directory::assign_missing_uids()
+{
+    if (!uids_)
+        return std::size_t{0};
+    LATCHKEY_TRY(users, store_.users(std::nullopt));
+    std::size_t assigned = 0;
+    for (const auto& u : users) {
+        // A root user is never a Unix user: the host's own root owns the name and uid 0.
+        if (u.uid || u.name == "root")
+            continue;
+        LATCHKEY_TRY(uid, store_.assign_uid(u.id, *uids_));
+        audit_.record(Severity::notice, "user.uid",
+                      {{"actor", "latchkeyd"}, {"user", u.name}, {"uid", std::to_string(uid)}});
+        ++assigned;
+    }
+    return assigned;
 }
 
 void Directory::set_host_account(std::string name)
@@ -313,6 +338,7 @@ proto::UserInfo Directory::info(const AccountRecord& a, const UserRecord& u) con
     if (u.locked_until && *u.locked_until > clock_.now())
         out.locked_until = core::to_unix(*u.locked_until);
     out.created_at = core::to_unix(u.created_at);
+    out.uid = u.uid;
     return out;
 }
 
@@ -337,8 +363,19 @@ core::Result<proto::UserInfo> Directory::create_user(const proto::UserCreate& re
     u.email = req.email;
     u.created_at = clock_.now();
     LATCHKEY_TRY_STATUS(store_.create_user(u));
-    audit_.record(Severity::notice, "user.create",
-                  {{"actor", actor.name}, {"account", account.name}, {"user", name}});
+    std::map<std::string, std::string> fields{
+        {"actor", actor.name}, {"account", account.name}, {"user", name}};
+    if (uids_) {
+        // The user exists from here on; without a uid it is no Unix user yet, which the next
+        // start (or a wider range) mends.
+        if (auto uid = store_.assign_uid(u.id, *uids_)) {
+            u.uid = *uid;
+            fields["uid"] = std::to_string(*uid);
+        } else {
+            core::log::warning("user " + name + " has no uid: " + uid.error().message);
+        }
+    }
+    audit_.record(Severity::notice, "user.create", std::move(fields));
     return info(account, u);
 }
 

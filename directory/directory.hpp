@@ -40,6 +40,13 @@ public:
 
     /// The account this host is bound to: names without "@domain" are looked up there.
     void set_host_account(std::string name);
+
+    /// The range users' uids come from ([unix]); without one, users get no uid. Set once,
+    /// before the first request.
+    void set_unix_ids(UidRange range);
+    /// Gives a uid to every user that has none (the users made before the range was set, or
+    /// while it was full); returns how many. A root user never gets one.
+    core::Result<std::size_t> assign_missing_uids();
     std::string host_account() const;
 
     core::Result<proto::DirectoryInfo> init(const proto::DirectoryInit& req, const Actor& actor);
@@ -115,6 +122,7 @@ private:
     SessionEndHook session_end_;
     mutable std::mutex host_mutex_;
     std::string host_account_;
+    std::optional<UidRange> uids_;
 };
 
 } // namespace latchkey::directory

@@ -56,6 +56,22 @@ struct UserRecord {
     bool require_change = false;
     std::optional<core::TimePoint> locked_until; ///< logons refused until then
     core::TimePoint created_at;
+    /// The user's Unix uid, and the gid of its own primary group: allocated once from the
+    /// directory's range (Store::assign_uid), never changed, never given to anyone else.
+    std::optional<std::uint32_t> uid;
+};
+
+/// The Unix ids a directory hands out: [min, max], both included.
+struct UidRange {
+    std::uint32_t min = 0;
+    std::uint32_t max = 0;
+};
+
+/// A uid whose user was deleted: kept, so that the number never names anyone else.
+struct RetiredUid {
+    std::uint32_t uid = 0;
+    std::string user_name; ///< who had it
+    core::TimePoint retired_at;
 };
 
 /// What a failed verdict left behind (Store::record_failure).

@@ -98,8 +98,17 @@ public:
     virtual core::Result<std::vector<UserRecord>> users(
         const std::optional<std::string>& account_id) = 0;
     virtual core::Result<std::uint32_t> count_users(const std::string& account_id) = 0;
-    /// not_found if there is no such user. Deletes its password history too.
+    /// not_found if there is no such user. Deletes its password history too; its uid, if it
+    /// had one, is retired (never allocated again).
     virtual core::Status delete_user(const std::string& user_id) = 0;
+    /// The user's uid, allocated now if it has none: one above the highest uid in `range` ever
+    /// given (to a user, present or deleted), or range.min. not_found for an unknown user;
+    /// failed_precondition when the range has no uid left.
+    virtual core::Result<std::uint32_t> assign_uid(const std::string& user_id,
+                                                   directory::UidRange range) = 0;
+    virtual core::Result<std::optional<UserRecord>> user_by_uid(std::uint32_t uid) = 0;
+    /// The uids of deleted users, lowest first.
+    virtual core::Result<std::vector<RetiredUid>> retired_uids() = 0;
     virtual core::Status set_console_logon(const std::string& user_id, bool enabled) = 0;
     virtual core::Status set_require_change(const std::string& user_id, bool required) = 0;
     /// nullopt removes the address.

@@ -156,12 +156,13 @@ struct UserInfo {
     std::optional<std::int64_t> locked_until;
     std::int64_t created_at = 0;
     std::optional<std::vector<PasskeyInfo>> passkeys; ///< `user show` only
+    std::optional<std::uint32_t> uid; ///< and the gid of the user's own group; none yet: absent
 };
 BOOST_DESCRIBE_STRUCT(UserInfo, (),
                       (id, account, name, logon_name, display_name, email, console_logon,
                        has_password,
                        password_set_at, password_expires_at, require_change, locked_until,
-                       created_at, passkeys))
+                       created_at, passkeys, uid))
 
 
 // ---- the logon dialogue (PAM socket; the same steps drive the OIDC pages) ----------------

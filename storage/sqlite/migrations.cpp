@@ -383,10 +383,29 @@ ALTER TABLE accounts ADD COLUMN settings_device_approval TEXT NOT NULL DEFAULT '
     CHECK (settings_device_approval IN ('off', 'after_password', 'instead_of_password'));
 )sql";
 
+// v13: Unix ids. A user's uid (and the gid of its own group) is allocated once and kept; when
+// the user is deleted, the trigger retires it, and a retired uid is never allocated again.
+constexpr const char* schema_v13 = R"sql(
+ALTER TABLE users ADD COLUMN uid INTEGER CHECK (uid IS NULL OR uid BETWEEN 1 AND 4294967294);
+CREATE UNIQUE INDEX users_by_uid ON users (uid) WHERE uid IS NOT NULL;
+
+CREATE TABLE retired_uids (
+    uid        INTEGER PRIMARY KEY NOT NULL CHECK (uid BETWEEN 1 AND 4294967294),
+    user_name  TEXT NOT NULL,
+    retired_at INTEGER NOT NULL
+);
+
+CREATE TRIGGER users_retire_uid AFTER DELETE ON users WHEN OLD.uid IS NOT NULL
+BEGIN
+    INSERT OR IGNORE INTO retired_uids (uid, user_name, retired_at)
+        VALUES (OLD.uid, OLD.name, CAST(strftime('%s', 'now') AS INTEGER));
+END;
+)sql";
+
 // migrations[i] takes the database from version i to i + 1.
-constexpr std::array migrations{schema_v1, schema_v2,  schema_v3,  schema_v4,
-                                schema_v5, schema_v6,  schema_v7,  schema_v8,
-                                schema_v9, schema_v10, schema_v11, schema_v12};
+constexpr std::array migrations{schema_v1,  schema_v2,  schema_v3, schema_v4, schema_v5,
+                                schema_v6,  schema_v7,  schema_v8, schema_v9, schema_v10,
+                                schema_v11, schema_v12, schema_v13};
 static_assert(migrations.size() == latest_schema_version,
               "each schema version needs its migration");
 

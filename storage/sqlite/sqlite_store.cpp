@@ -301,7 +301,7 @@ core::Status insert_account(sqlite3* db, const directory::AccountRecord& a)
 
 constexpr std::string_view user_columns =
     "u.id, u.account_id, u.name, u.display_name, u.console_logon, u.password_hash, "
-    "u.password_set_at, u.require_change, u.created_at, u.locked_until, u.email";
+    "u.password_set_at, u.require_change, u.created_at, u.locked_until, u.email, u.uid";
 
 directory::UserRecord read_user(const Statement& s)
 {
@@ -319,6 +319,8 @@ directory::UserRecord read_user(const Statement& s)
     if (const auto until = s.optional_int64(9))
         u.locked_until = core::from_unix(*until);
     u.email = s.optional_text(10);
+    if (const auto uid = s.optional_int64(11))
+        u.uid = static_cast<std::uint32_t>(*uid); // CHECKed in range by the schema
     return u;
 }
 
@@ -598,6 +600,61 @@ core::Status SqliteStore::delete_user(const std::string& user_id)
     const std::lock_guard lock(mutex_);
     // password_history, logon_failures and sessions rows go with it: ON DELETE CASCADE.
     return update_user(db_.get(), "DELETE FROM users WHERE id = ?1", user_id);
+}
+
+core::Result<std::uint32_t> SqliteStore::assign_uid(const std::string& user_id,
+                                                    directory::UidRange range)
+{
+    const std::lock_guard lock(mutex_);
+    sqlite3* db = db_.get();
+    LATCHKEY_TRY(txn, Transaction::begin(db));
+    LATCHKEY_TRY(current, Statement::prepare(db, "SELECT uid FROM users WHERE id = ?1"));
+    LATCHKEY_TRY_STATUS(current.bind(user_id));
+    LATCHKEY_TRY(found, current.step());
+    if (!found)
+        return core::fail(Errc::not_found, "user " + quote(user_id) + " not found");
+    if (const auto uid = current.optional_int64(0))
+        return static_cast<std::uint32_t>(*uid);
+    // One above the highest uid of the range ever given, to a user present or deleted: a
+    // number that once named someone never names anyone else.
+    LATCHKEY_TRY(highest, Statement::prepare(
+                              db, "SELECT max(uid) FROM (SELECT uid FROM users WHERE uid BETWEEN "
+                                  "?1 AND ?2 UNION ALL SELECT uid FROM retired_uids WHERE uid "
+                                  "BETWEEN ?1 AND ?2)"));
+    LATCHKEY_TRY_STATUS(highest.bind(std::int64_t{range.min}, std::int64_t{range.max}));
+    LATCHKEY_TRY(aggregate, highest.step()); // max() always answers one row
+    const auto top = aggregate ? highest.optional_int64(0) : std::nullopt;
+    const std::int64_t next = top ? *top + 1 : std::int64_t{range.min};
+    if (range.min == 0 || range.max < range.min || next > std::int64_t{range.max})
+        return core::fail(Errc::failed_precondition,
+                          "no uid is left in the range " + std::to_string(range.min) + " to " +
+                              std::to_string(range.max) + ": widen [unix] uid_max");
+    LATCHKEY_TRY(set, Statement::prepare(db, "UPDATE users SET uid = ?2 WHERE id = ?1"));
+    LATCHKEY_TRY_STATUS(set.bind(user_id, next));
+    LATCHKEY_TRY(updated, set.step());
+    (void)updated; // an UPDATE answers no row
+    LATCHKEY_TRY_STATUS(txn.commit());
+    return static_cast<std::uint32_t>(next);
+}
+
+core::Result<std::optional<directory::UserRecord>> SqliteStore::user_by_uid(std::uint32_t uid)
+{
+    const std::lock_guard lock(mutex_);
+    return first(query_users(db_.get(), "WHERE u.uid = ?1", std::int64_t{uid}));
+}
+
+core::Result<std::vector<directory::RetiredUid>> SqliteStore::retired_uids()
+{
+    const std::lock_guard lock(mutex_);
+    LATCHKEY_TRY(stmt, Statement::prepare(db_.get(), "SELECT uid, user_name, retired_at FROM "
+                                                     "retired_uids ORDER BY uid"));
+    std::vector<directory::RetiredUid> out;
+    for (;;) {
+        LATCHKEY_TRY(row, stmt.step());
+        if (!row)
+            return out;
+        out.push_back({read_u32(stmt, 0), stmt.text(1), core::from_unix(stmt.int64(2))});
+    }
 }
 
 core::Status SqliteStore::set_console_logon(const std::string& user_id, bool enabled)

@@ -85,6 +85,10 @@ public:
     users(const std::optional<std::string>& account_id) override;
     core::Result<std::uint32_t> count_users(const std::string& account_id) override;
     core::Status delete_user(const std::string& user_id) override;
+    core::Result<std::uint32_t> assign_uid(const std::string& user_id,
+                                           directory::UidRange range) override;
+    core::Result<std::optional<directory::UserRecord>> user_by_uid(std::uint32_t uid) override;
+    core::Result<std::vector<directory::RetiredUid>> retired_uids() override;
     core::Status set_console_logon(const std::string& user_id, bool enabled) override;
     core::Status set_require_change(const std::string& user_id, bool required) override;
     core::Status set_email(const std::string& user_id,

@@ -1087,6 +1087,14 @@ TEST(RenderHuman, PrintsAGeneratedPasswordExactlyOnceOnItsOwnLine)
     EXPECT_NE(text.find("shown only once"), std::string::npos);
 }
 
+TEST(RenderHuman, ShowsTheUidOnceTheUserHasOne)
+{
+    auto u = alice();
+    u.uid = 200000;
+    const std::string text = human(proto::UserReply{u, std::nullopt});
+    EXPECT_NE(text.find("\nuid:                  200000\ncreated:"), std::string::npos) << text;
+}
+
 TEST(RenderHuman, ShowsTheEndOfALockOnlyWhileThereIsOne)
 {
     EXPECT_EQ(human(proto::UserReply{alice(), std::nullopt}).find("locked"), std::string::npos);
@@ -1095,7 +1103,7 @@ TEST(RenderHuman, ShowsTheEndOfALockOnlyWhileThereIsOne)
     const std::string text = human(proto::UserReply{locked, std::nullopt});
     EXPECT_NE(text.find("change at next logon: yes\n"
                         "locked until:         2026-11-23T11:52:10Z\n"
-                        "created:              "),
+                        "uid:                  -\n"),
               std::string::npos)
         << text;
 }

@@ -45,6 +45,34 @@ TEST(Config, TrustedProxiesAreIpAddressesInTheirUsualForm)
     }
 }
 
+TEST(Config, UnixIdsAreARangeAboveTheHostsOwnUsers)
+{
+    const auto d = parse_config("", "t.toml");
+    ASSERT_TRUE(d) << d.error().message;
+    EXPECT_EQ(d->unix_uid_min, 200000U);
+    EXPECT_EQ(d->unix_uid_max, 299999U);
+    EXPECT_EQ(d->unix_home, "/home/%u");
+    EXPECT_EQ(d->unix_shell, "/bin/bash");
+    const auto c =
+        parse_config("[unix]\nuid_min = 70000\nuid_max = 79999\nhome = \"/srv/home/%u\"\n"
+                     "shell = \"/bin/zsh\"\n",
+                     "t.toml");
+    ASSERT_TRUE(c) << c.error().message;
+    EXPECT_EQ(c->unix_uid_min, 70000U);
+    EXPECT_EQ(c->unix_home, "/srv/home/%u");
+    for (const auto& [bad, says] : std::vector<std::pair<std::string, std::string>>{
+             {"[unix]\nuid_min = 0\n", "unix.uid_min"},
+             {"[unix]\nuid_min = 999\n", "unix.uid_min"},
+             {"[unix]\nuid_min = 300000\nuid_max = 200000\n", "unix.uid_min must not be above"},
+             {"[unix]\nhome = \"/home\"\n", "unix.home"},
+             {"[unix]\nhome = \"home/%u\"\n", "unix.home"},
+             {"[unix]\nshell = \"bash\"\n", "unix.shell"}}) {
+        const auto r = parse_config(bad, "t.toml");
+        ASSERT_FALSE(r) << bad;
+        EXPECT_NE(r.error().message.find(says), std::string::npos) << r.error().message;
+    }
+}
+
 TEST(Config, ShippedExampleParses)
 {
     // etc/latchkey.toml is the documentation of every key; it must stay valid.

@@ -98,6 +98,32 @@ TEST_F(DirectoryTest, RefusesReservedAndDuplicateUserNames)
                     .is(Errc::already_exists));
 }
 
+TEST_F(DirectoryTest, UsersGetUidsFromTheRangeOnceItIsSet)
+{
+    // Made before the range was configured: no uid, until the next start gives one.
+    const auto early = directory_->create_user({ref("early"), std::nullopt, true}, admin_);
+    ASSERT_TRUE(early);
+    EXPECT_FALSE(early->uid);
+    // A root user (as a cloud account's is stored) never gets one.
+    UserRecord root;
+    root.id = "u-root";
+    root.account_id = directory_->resolve(ref("early")).value().account.id;
+    root.name = "root";
+    root.created_at = clock_.now();
+    ASSERT_TRUE(store_->create_user(root));
+
+    directory_->set_unix_ids({200000, 200099});
+    EXPECT_EQ(directory_->assign_missing_uids().value(), 1U);
+    EXPECT_EQ(directory_->resolve(ref("early")).value().user.uid, 200000U);
+    EXPECT_FALSE(store_->user_by_id("u-root").value()->uid);
+    EXPECT_EQ(directory_->assign_missing_uids().value(), 0U) << "once only";
+
+    const auto bob = directory_->create_user({ref("bob"), std::nullopt, true}, admin_);
+    ASSERT_TRUE(bob);
+    EXPECT_EQ(bob->uid, 200001U);
+    EXPECT_EQ(directory_->show_user(ref("bob")).value().uid, 200001U);
+}
+
 TEST_F(DirectoryTest, SetsPasswordsInTheThreeModesOfSeed004)
 {
     ASSERT_TRUE(directory_->create_user({ref("alice"), std::nullopt, true}, admin_));

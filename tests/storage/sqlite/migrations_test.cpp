@@ -309,6 +309,23 @@ TEST_F(Migrations, Version12GivesEveryAccountDeviceApprovalOff)
     EXPECT_FALSE(ok(exec(db(), "UPDATE accounts SET settings_device_approval = 'sometimes'")));
 }
 
+TEST_F(Migrations, Version13GivesUsersNoUidUntilOneIsAssigned)
+{
+    ASSERT_TRUE(ok(migrate(db(), 12)));
+    ASSERT_TRUE(ok(exec(db(), R"sql(
+        PRAGMA foreign_keys = OFF;
+        INSERT INTO users (id, account_id, name, display_name, console_logon, password_hash,
+                           require_change, created_at)
+            VALUES ('u1', 'a1', 'alice', '', 1, '', 0, 0);
+    )sql")));
+    ASSERT_TRUE(ok(migrate(db(), 13)));
+    EXPECT_EQ(count("SELECT count(*) FROM users WHERE uid IS NULL"), 1);
+    EXPECT_TRUE(ok(exec(db(), "UPDATE users SET uid = 200000")));
+    EXPECT_TRUE(ok(exec(db(), "DELETE FROM users")));
+    EXPECT_EQ(count("SELECT count(*) FROM retired_uids WHERE uid = 200000 AND user_name = 'alice'"),
+              1);
+}
+
 TEST_F(Migrations, UpgradeAVersion7DatabaseKeepingItsRows)
 {
     ASSERT_TRUE(ok(migrate(db(), 7)));

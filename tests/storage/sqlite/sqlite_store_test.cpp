@@ -988,6 +988,67 @@ TEST_F(SqliteStore, DeletesAUserWithItsSessionsAndFailures)
     EXPECT_EQ(store_->record_failure("u2", t0, t0, 0, t0).value().failures, 3U);
 }
 
+// ---- Unix ids ---------------------------------------------------------------------------
+
+TEST_F(SqliteStore, AssignsUidsOnceInOrderFromTheRange)
+{
+    add_user(make_user("u1", "acc-mgmt", "alice"));
+    add_user(make_user("u2", "acc-mgmt", "bob"));
+    const directory::UidRange range{200000, 200009};
+    EXPECT_FALSE(store_->user_by_id("u1").value()->uid);
+    EXPECT_EQ(store_->assign_uid("u1", range).value(), 200000U);
+    EXPECT_EQ(store_->assign_uid("u2", range).value(), 200001U);
+    // Asked again, a user keeps its uid.
+    EXPECT_EQ(store_->assign_uid("u1", range).value(), 200000U);
+    open_store(); // from the file
+    EXPECT_EQ(store_->user_by_id("u2").value()->uid, 200001U);
+    const auto by_uid = store_->user_by_uid(200000).value();
+    ASSERT_TRUE(by_uid);
+    EXPECT_EQ(by_uid->name, "alice");
+    EXPECT_FALSE(store_->user_by_uid(200002).value());
+    const auto unknown = store_->assign_uid("u-none", range);
+    ASSERT_FALSE(unknown);
+    EXPECT_TRUE(unknown.error().is(Errc::not_found));
+}
+
+TEST_F(SqliteStore, ADeletedUsersUidIsRetiredAndNeverGivenAgain)
+{
+    const directory::UidRange range{200000, 200009};
+    add_user(make_user("u1", "acc-mgmt", "alice"));
+    add_user(make_user("u2", "acc-mgmt", "bob"));
+    ASSERT_EQ(store_->assign_uid("u1", range).value(), 200000U);
+    ASSERT_EQ(store_->assign_uid("u2", range).value(), 200001U);
+    ASSERT_TRUE(ok(store_->delete_user("u2")));
+    const auto retired = store_->retired_uids().value();
+    ASSERT_EQ(retired.size(), 1U);
+    EXPECT_EQ(retired[0].uid, 200001U);
+    EXPECT_EQ(retired[0].user_name, "bob");
+    // A new bob, and a user of a new name: neither gets 200001, the highest ever given.
+    add_user(make_user("u3", "acc-mgmt", "bob"));
+    EXPECT_EQ(store_->assign_uid("u3", range).value(), 200002U);
+    EXPECT_FALSE(store_->user_by_uid(200001).value());
+}
+
+TEST_F(SqliteStore, RefusesAUidOutsideAnExhaustedRange)
+{
+    const directory::UidRange range{200000, 200001};
+    for (const char* id : {"u1", "u2", "u3"})
+        add_user(make_user(id, "acc-mgmt", std::string("user-") + id));
+    ASSERT_TRUE(ok(store_->assign_uid("u1", range)));
+    ASSERT_TRUE(ok(store_->assign_uid("u2", range)));
+    const auto full = store_->assign_uid("u3", range);
+    ASSERT_FALSE(full);
+    EXPECT_TRUE(full.error().is(Errc::failed_precondition));
+    EXPECT_EQ(full.error().message,
+              "no uid is left in the range 200000 to 200001: widen [unix] uid_max");
+    EXPECT_FALSE(store_->user_by_id("u3").value()->uid);
+    // A wider range goes on above the highest uid given in it.
+    EXPECT_EQ(store_->assign_uid("u3", {200000, 200099}).value(), 200002U);
+    // The schema itself refuses uid 0: no directory user is ever root.
+    const auto raw = raw_open(path_);
+    EXPECT_FALSE(ok(exec(raw.get(), "UPDATE users SET uid = 0 WHERE id = 'u1'")));
+}
+
 // ---- audit --------------------------------------------------------------------------------
 
 TEST_F(SqliteStore, AppendsAuditEventsWithIncreasingSequence)
