@@ -162,20 +162,31 @@ DeviceApprovals::waiting(std::string_view typed, const std::string& guesser, cor
     return &it->second;
 }
 
+namespace {
+
+PendingApproval shown(const DeviceRequest& request,
+                      const std::string& user_code,
+                      core::TimePoint created,
+                      core::TimePoint expires)
+{
+    return PendingApproval{request, format_user_code(user_code), created, expires};
+}
+
+} // namespace
+
 core::Result<PendingApproval>
 DeviceApprovals::pending(std::string_view typed, const std::string& guesser, core::TimePoint now)
 {
     const std::lock_guard lock(mutex_);
     LATCHKEY_TRY(found, waiting(typed, guesser, now));
-    return PendingApproval{found->request, format_user_code(found->user_code), found->created,
-                           found->expires};
+    return shown(found->request, found->user_code, found->created, found->expires);
 }
 
-core::Status DeviceApprovals::decide(std::string_view typed,
-                                     const DeviceApprover& approver,
-                                     bool approve,
-                                     const std::string& guesser,
-                                     core::TimePoint now)
+core::Result<PendingApproval> DeviceApprovals::decide(std::string_view typed,
+                                                      const DeviceApprover& approver,
+                                                      bool approve,
+                                                      const std::string& guesser,
+                                                      core::TimePoint now)
 {
     const std::lock_guard lock(mutex_);
     LATCHKEY_TRY(found, waiting(typed, guesser, now));
@@ -190,7 +201,7 @@ core::Status DeviceApprovals::decide(std::string_view typed,
     e.state = approve ? Entry::State::approved : Entry::State::denied;
     if (approve)
         e.approver = approver;
-    return {};
+    return shown(e.request, e.user_code, e.created, e.expires);
 }
 
 DevicePoll DeviceApprovals::poll(std::string_view device_code, core::TimePoint now)

@@ -112,14 +112,14 @@ public:
     core::Result<PendingApproval>
     pending(std::string_view typed, const std::string& guesser, core::TimePoint now);
 
-    /// Approves or denies the request under `typed`, once. A host logon may be decided only by
-    /// its own user (permission_denied for anyone else, and the code is then void: a code shown
-    /// to the wrong person is spent). Errors as pending().
-    core::Status decide(std::string_view typed,
-                        const DeviceApprover& approver,
-                        bool approve,
-                        const std::string& guesser,
-                        core::TimePoint now);
+    /// Approves or denies the request under `typed`, once; returns what was decided. A host
+    /// logon may be decided only by its own user (permission_denied for anyone else, and the
+    /// code is then void: a code shown to the wrong person is spent). Errors as pending().
+    core::Result<PendingApproval> decide(std::string_view typed,
+                                         const DeviceApprover& approver,
+                                         bool approve,
+                                         const std::string& guesser,
+                                         core::TimePoint now);
 
     /// What the holder of `device_code` finds. Polling faster than the interval is answered
     /// slow_down and adds five seconds to it (RFC 8628 §3.5); an approval is handed out once,

@@ -117,14 +117,10 @@ HttpResponse Provider::State::device_post(const HttpRequest& req)
                              pages::problem("Approve a sign-in", "Choose Approve or Deny."));
     const bool approve = decision == "approve";
     const std::string code = (*form)["code"];
-    auto& approvals = engine.device_approvals();
-    const auto now = clock.now();
-    auto waiting = approvals.pending(code, guesser_of(*session), now);
     const credentials::DeviceApprover approver{session->user_id, session->id,
                                                session->method.value_or("pwd")};
-    const auto decided = waiting
-                             ? approvals.decide(code, approver, approve, guesser_of(*session), now)
-                             : core::Status(core::fail(waiting.error()));
+    const auto decided = engine.device_approvals().decide(code, approver, approve,
+                                                          guesser_of(*session), clock.now());
     if (!decided) {
         pages::DeviceView v;
         v.csrf = expected;
@@ -140,10 +136,10 @@ HttpResponse Provider::State::device_post(const HttpRequest& req)
     }
     std::map<std::string, std::string> fields{{"user_id", session->user_id},
                                               {"session", session->id}};
-    fields["user_code"] = waiting->user_code;
-    fields["for"] = waiting->request.kind == credentials::DeviceRequest::Kind::host_logon
+    fields["user_code"] = decided->user_code;
+    fields["for"] = decided->request.kind == credentials::DeviceRequest::Kind::host_logon
                         ? "host_logon"
-                        : "client " + waiting->request.client_id;
+                        : "client " + decided->request.client_id;
     record(approve ? directory::Severity::info : directory::Severity::notice,
            approve ? "device.approve" : "device.deny", std::move(fields));
     return html_response(req, http::status::ok,

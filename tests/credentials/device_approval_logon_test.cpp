@@ -64,7 +64,8 @@ protected:
     }
 
     /// What the /device page does when `name` signs in and decides the code.
-    core::Status decide(const std::string& code, const std::string& name, bool approve)
+    core::Result<PendingApproval>
+    decide(const std::string& code, const std::string& name, bool approve)
     {
         return engine_->device_approvals().decide(
             code, DeviceApprover{id_of(name), "session-of-" + name, "hwk+uv"}, approve,

@@ -85,7 +85,10 @@ TEST_F(DeviceApprovalsTest, TheUserApprovesAndThePollerHearsItOnce)
     EXPECT_EQ(waiting->request.host, "host1");
     EXPECT_EQ(waiting->request.service, "sshd");
     EXPECT_EQ(waiting->user_code, issued.user_code);
-    ASSERT_TRUE(approvals.decide(issued.user_code, alice(), true, "browser", now));
+    const auto decided = approvals.decide(issued.user_code, alice(), true, "browser", now);
+    ASSERT_TRUE(decided) << decided.error().message;
+    EXPECT_EQ(decided->user_code, issued.user_code); // what was decided, for the audit
+    EXPECT_EQ(decided->request.host, "host1");
     // Decided: the code cannot be decided or shown again.
     EXPECT_FALSE(approvals.decide(issued.user_code, alice(), false, "browser", now));
     EXPECT_FALSE(approvals.pending(issued.user_code, "browser", now));
