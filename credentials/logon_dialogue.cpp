@@ -21,7 +21,7 @@ bool is_remote_host(const std::string& rhost, const std::string& this_host)
     };
     if (rhost.empty())
         return false;
-    if (directory::parse_cidr(rhost))
+    if (directory::is_address(rhost))
         return true;
     return lowercase(rhost) != "localhost" && short_name(rhost) != short_name(this_host);
 }

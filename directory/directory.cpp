@@ -43,12 +43,10 @@ core::Result<std::size_t> Directory::assign_missing_uids()
 {
     if (!uids_)
         return std::size_t{0};
-    LATCHKEY_TRY(users, store_.users(std::nullopt));
+    // A root user is never a Unix user: the host's own root owns the name and uid 0.
+    LATCHKEY_TRY(users, store_.users_without_uid());
     std::size_t assigned = 0;
     for (const auto& u : users) {
-        // A root user is never a Unix user: the host's own root owns the name and uid 0.
-        if (u.uid || u.name == "root")
-            continue;
         LATCHKEY_TRY(uid, store_.assign_uid(u.id, *uids_));
         audit_.record(Severity::notice, "user.uid",
                       {{"actor", "latchkeyd"}, {"user", u.name}, {"uid", std::to_string(uid)}});

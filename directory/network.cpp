@@ -38,6 +38,12 @@ std::optional<std::array<std::uint8_t, 16>> parse_address(std::string_view text,
 
 } // namespace
 
+bool is_address(std::string_view text)
+{
+    bool v4 = false;
+    return text.size() <= 64 && parse_address(text, v4).has_value();
+}
+
 std::optional<Cidr> parse_cidr(std::string_view text)
 {
     if (text.size() > 64)

@@ -17,6 +17,9 @@ struct Cidr {
 /// "10.0.0.0/8", "2001:db8::/32", or a bare address (a /32 or /128).
 std::optional<Cidr> parse_cidr(std::string_view text);
 
+/// Whether `text` is an IPv4 or IPv6 address (not a host name).
+bool is_address(std::string_view text);
+
 /// True when `address` (a textual IPv4 or IPv6 address) lies in `net`.
 bool contains(const Cidr& net, std::string_view address);
 

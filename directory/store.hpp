@@ -107,6 +107,8 @@ public:
     virtual core::Result<std::uint32_t> assign_uid(const std::string& user_id,
                                                    directory::UidRange range) = 0;
     virtual core::Result<std::optional<UserRecord>> user_by_uid(std::uint32_t uid) = 0;
+    /// The users that have no uid yet, root users left out (they never get one).
+    virtual core::Result<std::vector<UserRecord>> users_without_uid() = 0;
     /// The uids of deleted users, lowest first.
     virtual core::Result<std::vector<RetiredUid>> retired_uids() = 0;
     virtual core::Status set_console_logon(const std::string& user_id, bool enabled) = 0;

@@ -643,6 +643,12 @@ core::Result<std::optional<directory::UserRecord>> SqliteStore::user_by_uid(std:
     return first(query_users(db_.get(), "WHERE u.uid = ?1", std::int64_t{uid}));
 }
 
+core::Result<std::vector<directory::UserRecord>> SqliteStore::users_without_uid()
+{
+    const std::lock_guard lock(mutex_);
+    return query_users(db_.get(), "WHERE u.uid IS NULL AND u.name <> 'root'");
+}
+
 core::Result<std::vector<directory::RetiredUid>> SqliteStore::retired_uids()
 {
     const std::lock_guard lock(mutex_);

@@ -88,6 +88,7 @@ public:
     core::Result<std::uint32_t> assign_uid(const std::string& user_id,
                                            directory::UidRange range) override;
     core::Result<std::optional<directory::UserRecord>> user_by_uid(std::uint32_t uid) override;
+    core::Result<std::vector<directory::UserRecord>> users_without_uid() override;
     core::Result<std::vector<directory::RetiredUid>> retired_uids() override;
     core::Status set_console_logon(const std::string& user_id, bool enabled) override;
     core::Status set_require_change(const std::string& user_id, bool required) override;

@@ -107,17 +107,6 @@ protected:
         return run;
     }
 
-    /// The newest audit event named `event`, as field map.
-    std::map<std::string, std::string> last(const std::string& event)
-    {
-        directory::AuditQuery q;
-        q.limit = 50;
-        for (const auto& e : store_->audit(q).value())
-            if (e.event == event)
-                return e.fields;
-        return {};
-    }
-
     static bool shown(const Logon& r, std::string_view text)
     {
         return std::ranges::any_of(

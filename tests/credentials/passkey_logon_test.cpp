@@ -136,18 +136,6 @@ protected:
         return engine_->passkey_logon(r, pending, response, {std::nullopt, 0, "oidc"});
     }
 
-    /// The newest audit event named `event`, as field map (the store lists newest first).
-    std::map<std::string, std::string> last(const std::string& event)
-    {
-        directory::AuditQuery q;
-        q.limit = 50;
-        const auto events = store_->audit(q).value();
-        for (const auto& e : events)
-            if (e.event == event)
-                return e.fields;
-        return {};
-    }
-
     std::unique_ptr<SecretBox> box_;
     std::unique_ptr<Mfa> mfa_;
     std::unique_ptr<AuthEngine> engine_;

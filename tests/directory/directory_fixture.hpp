@@ -3,12 +3,14 @@
 // account and the resource account "web", to which the host is bound.
 #pragma once
 
+#include <map>
+#include <memory>
+#include <string>
+
 #include <gtest/gtest.h>
 
-#include <memory>
-
-#include "directory/directory.hpp"
 #include "credentials/passwords.hpp"
+#include "directory/directory.hpp"
 #include "storage/sqlite/sqlite_store.hpp"
 #include "tests/temp_dir.hpp"
 
@@ -28,6 +30,17 @@ protected:
         ASSERT_TRUE(directory_->init({"example.internal", "management"}, admin_));
         ASSERT_TRUE(directory_->create_account({"web", AccountKind::resource}, admin_));
         directory_->set_host_account("web");
+    }
+
+    /// The newest audit event named `event`, as field map (the store lists newest first).
+    std::map<std::string, std::string> last(const std::string& event)
+    {
+        AuditQuery q;
+        q.limit = 50;
+        for (const auto& e : store_->audit(q).value())
+            if (e.event == event)
+                return e.fields;
+        return {};
     }
 
     test_support::TempDir tmp_;

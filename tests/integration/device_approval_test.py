@@ -26,6 +26,7 @@ import oidc_test as o
 import oidc_session_test as s
 import passkey_test as pk
 from harness import Daemon, expect, run
+from passkey_test import audit
 from pam_env import NssWrapper, Sshd, ssh_start
 from pam_test import MODULE
 
@@ -67,10 +68,6 @@ class Clock:
     def stop(self):
         self.stopped.set()
         self.thread.join()
-
-
-def audit(event, **match):
-    return pk.audit(event, **match)
 
 
 def settings(mode):
