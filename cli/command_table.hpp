@@ -48,6 +48,8 @@ enum class CommandId : std::uint8_t {
     user_enable_logon,
     user_disable_logon,
     user_set_email,
+    user_set_shell,
+    user_set_home,
     user_set_password,
     user_unlock,
     role_grant,

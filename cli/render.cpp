@@ -11,6 +11,7 @@
 #include "core/clock.hpp"
 #include "core/secret.hpp"
 #include "proto/codec.hpp"
+#include "proto/nss.hpp"
 
 namespace latchkey::cli {
 
@@ -219,6 +220,10 @@ std::vector<Field> user_fields(const proto::UserInfo& u)
         fields.emplace_back("passkeys", joined(passkeys, none));
     }
     fields.emplace_back("uid", u.uid ? std::to_string(*u.uid) : std::string(none));
+    if (u.home)
+        fields.emplace_back("home", printable(*u.home));
+    if (u.shell)
+        fields.emplace_back("shell", printable(*u.shell));
     fields.emplace_back("created", format_time(u.created_at));
     fields.emplace_back("id", u.id);
     return fields;
@@ -273,6 +278,20 @@ void render(const proto::AccountListReply& r, std::ostream& out)
     if (any_closed)
         header.emplace_back("CLOSED");
     out << format_table(header, rows);
+}
+
+/// An NSS socket answer (latchkeyctl does not ask for one): as getent prints it.
+void render(const proto::NssReply& r, std::ostream& out)
+{
+    const auto line = [&](const std::string& text) {
+        out << printable(std::string_view(text).substr(0, text.size() - 1)) << "\n";
+    };
+    if (r.user)
+        line(proto::passwd_line(*r.user));
+    if (r.group)
+        line(proto::group_line(*r.group));
+    for (const auto gid : r.gids)
+        out << gid << "\n";
 }
 
 void render(const proto::RootAccessReply& r, std::ostream& out)

@@ -63,6 +63,16 @@ proto::AccountKind kind_option(const ParsedCommand& cmd, std::string_view option
                                         : proto::AccountKind::resource;
 }
 
+proto::Request user_set_unix(const ParsedCommand& cmd, proto::UnixAttribute attribute)
+{
+    proto::UserSetUnix r;
+    r.ref = user_ref(cmd);
+    r.attribute = attribute;
+    if (cmd.operands.size() > 1)
+        r.value = cmd.operands.at(1);
+    return r;
+}
+
 } // namespace
 
 proto::PasswordMode password_mode(const ParsedCommand& cmd)
@@ -241,6 +251,16 @@ proto::Request user_set_email(const ParsedCommand& cmd, core::TimePoint, Typed)
     if (cmd.operands.size() > 1)
         r.email = cmd.operands.at(1);
     return r;
+}
+
+proto::Request user_set_shell(const ParsedCommand& cmd, core::TimePoint, Typed)
+{
+    return user_set_unix(cmd, proto::UnixAttribute::shell);
+}
+
+proto::Request user_set_home(const ParsedCommand& cmd, core::TimePoint, Typed)
+{
+    return user_set_unix(cmd, proto::UnixAttribute::home);
 }
 
 proto::Request user_set_password(const ParsedCommand& cmd, core::TimePoint, Typed typed)

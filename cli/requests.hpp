@@ -43,6 +43,8 @@ BuildRequestFn user_delete;
 BuildRequestFn user_enable_logon;
 BuildRequestFn user_disable_logon;
 BuildRequestFn user_set_email;
+BuildRequestFn user_set_shell;
+BuildRequestFn user_set_home;
 BuildRequestFn user_set_password;
 BuildRequestFn user_unlock;
 BuildRequestFn role_grant;

@@ -2,6 +2,7 @@
 // RAII for C handles: unique_ptr deleters and an owned file descriptor.
 #pragma once
 
+#include <cstdio>
 #include <memory>
 #include <utility>
 
@@ -22,6 +23,9 @@ template <class T, void (*Free)(T**)>
 struct CFreeRef {
     void operator()(T* p) const noexcept { Free(&p); }
 };
+
+/// An open stdio stream, closed on destruction.
+using UniqueFile = std::unique_ptr<std::FILE, CFree<&::fclose>>;
 
 /// An owned file descriptor, closed on destruction.
 class UniqueFd {

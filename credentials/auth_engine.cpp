@@ -100,6 +100,14 @@ core::Result<directory::ResolvedUser> caller_user(directory::Directory& director
                                                   const Caller& caller)
 {
     const std::optional<std::string> name = caller.uid ? user_name_of(*caller.uid) : std::nullopt;
+    if (!name && caller.uid) {
+        // No user of the host's own (latchkeyd never asks its own NSS socket): a directory user
+        // of this host, by the uid libnss_latchkey gave it.
+        LATCHKEY_TRY(by_uid, directory.resolve_uid(*caller.uid));
+        if (by_uid && by_uid->user.name != "root" &&
+            by_uid->account.name == directory.host_account())
+            return std::move(*by_uid);
+    }
     if (!name)
         return core::fail(core::Errc::permission_denied,
                           "self-service enrolment needs a caller with a user name");

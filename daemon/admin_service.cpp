@@ -226,6 +226,15 @@ struct Dispatch {
         return user_reply(s.directory.set_email(m, actor()));
     }
 
+    proto::Response operator()(proto::UserSetUnix& m) const
+    {
+        LATCHKEY_ALLOW(may_admin_user(m.ref, m.attribute == proto::UnixAttribute::shell
+                                                 ? "setting the shell"
+                                                 : "setting the home directory",
+                                      Access::change));
+        return user_reply(s.directory.set_unix(m, actor()));
+    }
+
     proto::Response operator()(proto::UserSetPassword& m) const
     {
         LATCHKEY_ALLOW(may_admin_user(m.ref, "resetting the password", Access::change));

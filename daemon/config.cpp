@@ -16,6 +16,7 @@
 #include <map>
 #include <sstream>
 
+#include "directory/names.hpp"
 #include "notify/http_client.hpp"
 
 namespace latchkey::daemon {
@@ -106,6 +107,10 @@ const std::map<std::string, std::map<std::string, KeyHandler>>& schema()
                      Config& c) { p.string(n, k, c.pam_socket); }},
           {"admin", [](Parser& p, const toml::node& n, const std::string& k,
                        Config& c) { p.string(n, k, c.admin_socket); }},
+          {"nss", [](Parser& p, const toml::node& n, const std::string& k,
+                     Config& c) { p.string(n, k, c.nss_socket); }},
+          {"nss_mode", [](Parser& p, const toml::node& n, const std::string& k,
+                          Config& c) { p.mode(n, k, c.nss_socket_mode); }},
           {"admin_group", [](Parser& p, const toml::node& n, const std::string& k,
                              Config& c) { p.string(n, k, c.admin_group); }},
           {"pam_mode", [](Parser& p, const toml::node& n, const std::string& k,
@@ -259,16 +264,27 @@ const std::map<std::string, std::map<std::string, KeyHandler>>& schema()
           {"home",
            [](Parser& p, const toml::node& n, const std::string& k, Config& c) {
                p.string(n, k, c.unix_home);
-               if (c.unix_home.empty() || c.unix_home.front() != '/' ||
-                   c.unix_home.find("%u") == std::string::npos)
-                   p.error(k, "must be an absolute path with %u for the user's name, such as "
-                              "\"/home/%u\"");
+               if (auto st = directory::check_home_pattern(c.unix_home); !st)
+                   p.error(k, st.error().message);
            }},
           {"shell",
            [](Parser& p, const toml::node& n, const std::string& k, Config& c) {
                p.string(n, k, c.unix_shell);
-               if (c.unix_shell.empty() || c.unix_shell.front() != '/')
-                   p.error(k, "must be an absolute path, such as \"/bin/bash\"");
+               if (auto st = directory::check_unix_path(c.unix_shell, "the shell"); !st)
+                   p.error(k, st.error().message);
+           }},
+          {"cache_dir",
+           [](Parser& p, const toml::node& n, const std::string& k, Config& c) {
+               p.string(n, k, c.unix_cache_dir);
+               if (!c.unix_cache_dir.empty() && c.unix_cache_dir.front() != '/')
+                   p.error(k, "must be an absolute path, or empty for no cache");
+           }},
+          {"sudo_group",
+           [](Parser& p, const toml::node& n, const std::string& k, Config& c) {
+               p.string(n, k, c.unix_sudo_group);
+               if (auto st = directory::check_user_name(c.unix_sudo_group); !st)
+                   p.error(k, "must be a group name such as \"latchkey-sudo\" (" +
+                                  st.error().message + ")");
            }}}},
         {"notifier",
          {{"kind",

@@ -23,9 +23,12 @@ struct Config {
     // [sockets]
     std::string pam_socket = "/run/latchkey/pam.sock";
     std::string admin_socket = "/run/latchkey/admin.sock";
+    /// Read-only lookups for libnss_latchkey.so.2; empty: none.
+    std::string nss_socket = "/run/latchkey/nss.sock";
     std::string admin_group = "latchkey-admin";
     std::uint32_t pam_socket_mode = 0666;
     std::uint32_t admin_socket_mode = 0660;
+    std::uint32_t nss_socket_mode = 0666;
     // [limits]
     std::uint32_t workers = 0;         ///< 0 = one per core
     std::uint32_t max_connections = 256; ///< per socket: ordinary peers, and privileged ones
@@ -67,6 +70,9 @@ struct Config {
     std::uint32_t unix_uid_max = 299999;
     std::string unix_home = "/home/%u"; ///< %u: the user's name
     std::string unix_shell = "/bin/bash";
+    /// The NSS cache (passwd and group files); empty: none.
+    std::string unix_cache_dir = "/var/cache/latchkey";
+    std::string unix_sudo_group = "latchkey-sudo"; ///< the host account's administrators
     // [notifier]
     notify::NotifierKind notifier_kind = notify::NotifierKind::spool;
     std::string notifier_spool_dir;    ///< "" = "spool" beside the database (spool_dir_path())

@@ -13,6 +13,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include "daemon/admin_service.hpp"
 #include "notify/alerts.hpp"
@@ -25,6 +26,11 @@
 #include "credentials/passwords.hpp"
 #include "credentials/phone_codes.hpp"
 #include "daemon/listen.hpp"
+#include "daemon/local_names.hpp"
+#include "daemon/nss_cache.hpp"
+#include "daemon/nss_service.hpp"
+#include "directory/host_users.hpp"
+#include "proto/nss.hpp"
 #include "core/log.hpp"
 #include "credentials/mfa.hpp"
 #include "notify/notifier.hpp"
@@ -118,11 +124,12 @@ void apply_reload(const std::string& path,
         return;
     }
     if (fresh->pam_socket != current.pam_socket || fresh->admin_socket != current.admin_socket ||
+        fresh->nss_socket != current.nss_socket || fresh->unix_cache_dir != current.unix_cache_dir ||
         fresh->database != current.database || fresh->workers != current.workers ||
         fresh->clock_file != current.clock_file || fresh->key_file != current.key_file ||
         fresh->totp_window != current.totp_window ||
         fresh->oidc_trusted_proxies != current.oidc_trusted_proxies)
-        core::log::warning("reload: socket paths, database, key file, workers, clock, answer_timeout_s, "
+        core::log::warning("reload: socket paths, the NSS cache directory, database, key file, workers, clock, answer_timeout_s, "
                      "mfa.totp_window and oidc.trusted_proxies take effect only after a restart");
     core::log::set_level(fresh->log_level);
     hasher.set_params(fresh->argon2);
@@ -169,6 +176,25 @@ core::Result<std::pair<std::string, std::uint16_t>> split_listen(const std::stri
     return std::pair<std::string, std::uint16_t>{host, static_cast<std::uint16_t>(port)};
 }
 
+/// How often the NSS cache is compared with the directory when nothing announced a change.
+constexpr std::chrono::minutes nss_cache_period{5};
+
+/// Whether an audited change may change what the host's NSS answers say.
+bool changes_host_users(std::string_view event)
+{
+    for (const std::string_view prefix : {"user.", "role.", "account.", "directory."})
+        if (event.starts_with(prefix))
+            return true;
+    return false;
+}
+
+void refresh_nss_cache(NssCache& cache)
+{
+    if (auto st = cache.refresh(); !st)
+        core::log::warning("cannot write the NSS cache in " + cache.dir() + ": " +
+                           st.error().message);
+}
+
 /// This machine's name, as the /device page shows a logon at it.
 std::string host_name()
 {
@@ -193,6 +219,9 @@ std::string default_issuer(const Config& c, const std::string& host, std::uint16
 
 int run(const std::string& config_path)
 {
+    // The daemon's own lookups (its user, the admin group, a caller's uid) never go to its own
+    // NSS socket through libnss_latchkey: they would wait on themselves.
+    ::setenv(proto::nss_off_variable, "1", 1);
     auto loaded = load_config(config_path);
     if (!loaded) {
         core::log::error(loaded.error().message);
@@ -231,11 +260,28 @@ int run(const std::string& config_path)
     directory::Directory directory(**store, audit, *clock);
     credentials::Passwords passwords(**store, directory, hasher, audit, *clock);
     directory.set_host_account(config.account);
-    directory.set_unix_ids({config.unix_uid_min, config.unix_uid_max});
+    directory.set_unix({{config.unix_uid_min, config.unix_uid_max},
+                        config.unix_home,
+                        config.unix_shell,
+                        config.unix_sudo_group});
     if (auto assigned = directory.assign_missing_uids(); !assigned)
         core::log::warning("giving users their uids: " + assigned.error().message);
     else if (*assigned > 0)
         core::log::notice("gave " + std::to_string(*assigned) + " users their uids");
+    LocalNamesFiles local_names;
+    directory::HostUsers host_users(**store, directory, local_names.source());
+    if (auto st = host_users.prepare(); !st)
+        core::log::warning("giving the group " + config.unix_sudo_group + " its gid: " +
+                           st.error().message);
+    std::unique_ptr<NssCache> nss_cache;
+    if (!config.unix_cache_dir.empty()) {
+        nss_cache = std::make_unique<NssCache>(host_users, config.unix_cache_dir);
+        audit.on_event([cache = nss_cache.get()](const directory::AuditEvent& e) {
+            if (changes_host_users(e.event))
+                cache->mark_changed();
+        });
+        refresh_nss_cache(*nss_cache);
+    }
     credentials::TotpParams totp;
     totp.window = config.totp_window;
     credentials::Mfa mfa(**store, *box, audit, *clock, totp);
@@ -336,7 +382,8 @@ int run(const std::string& config_path)
         WorkPool& slow;
         WorkPool& quick;
     };
-    const Listener listeners[] = {
+    WorkPool nss_work(2); // lookups: no hashing, a store query each
+    std::vector<Listener> listeners = {
         {config.pam_socket, static_cast<mode_t>(config.pam_socket_mode), std::nullopt, "pam",
          pam_connections(engine, mfa, config.answer_timeout), pam_work, pam_quick},
         {config.admin_socket, static_cast<mode_t>(config.admin_socket_mode), admin_gid, "admin",
@@ -346,6 +393,9 @@ int run(const std::string& config_path)
          admin_work,
          admin_work},
     };
+    if (!config.nss_socket.empty())
+        listeners.push_back({config.nss_socket, static_cast<mode_t>(config.nss_socket_mode),
+                             std::nullopt, "nss", nss_connections(host_users), nss_work, nss_work});
     for (const auto& l : listeners) {
         bool bound_here = false;
         auto fd = socket_for(activated, l.path, l.mode, l.group, bound_here);
@@ -387,6 +437,28 @@ int run(const std::string& config_path)
                   std::to_string(*port));
     }
 
+    // The NSS cache follows the directory: soon after a change to users or roles, and every few
+    // minutes whatever happened (the host's own files may have changed).
+    WorkPool cache_work(1);
+    asio::steady_timer cache_timer(io);
+    std::function<void()> schedule_cache;
+    auto cache_due = std::chrono::steady_clock::now() + nss_cache_period;
+    schedule_cache = [&] {
+        cache_timer.expires_after(std::chrono::seconds(1));
+        cache_timer.async_wait([&](const boost::system::error_code& ec) {
+            if (ec)
+                return;
+            const auto now = std::chrono::steady_clock::now();
+            if (nss_cache->take_changed() || now >= cache_due) {
+                cache_due = now + nss_cache_period;
+                cache_work.post("", [&] { refresh_nss_cache(*nss_cache); });
+            }
+            schedule_cache();
+        });
+    };
+    if (nss_cache)
+        schedule_cache();
+
     asio::signal_set signals(io, SIGTERM, SIGINT, SIGHUP);
     std::function<void(const boost::system::error_code&, int)> on_signal =
         [&](const boost::system::error_code& ec, int sig) {
@@ -404,6 +476,7 @@ int run(const std::string& config_path)
             server.stop();
             if (web)
                 web->stop();
+            cache_timer.cancel();
             signals.cancel();
         };
     signals.async_wait(on_signal);
@@ -417,6 +490,8 @@ int run(const std::string& config_path)
     pam_work.join();
     pam_quick.join();
     admin_work.join();
+    nss_work.join();
+    cache_work.join();
     web_work.join();
     for (const auto& p : bound_paths)
         ::unlink(p.c_str());

@@ -52,6 +52,8 @@ void Audit::record(Severity severity, std::string event, std::map<std::string, s
         core::log::error("audit event could not be stored: " + stored.error().message);
     if (severity == Severity::alert && alert_)
         alert_(e);
+    if (event_)
+        event_(e);
 }
 
 } // namespace latchkey::directory

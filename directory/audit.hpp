@@ -29,11 +29,15 @@ public:
     /// it must not block.
     using AlertHook = std::function<void(const AuditEvent&)>;
     void on_alert(AlertHook hook) { alert_ = std::move(hook); }
+    /// Told of every event after it is stored (the daemon's NSS cache learns of changes to users
+    /// and roles). Set once, before any request is served; it must not block.
+    void on_event(AlertHook hook) { event_ = std::move(hook); }
 
 private:
     Store& store_;
     const core::Clock& clock_;
     AlertHook alert_;
+    AlertHook event_;
 };
 
 /// "user.create actor=uid:0 user=alice" — the event as one log line.

@@ -34,20 +34,32 @@ Directory::Directory(Store& store, Audit& audit, const core::Clock& clock)
 {
 }
 
-void Directory::set_unix_ids(UidRange range)
+void Directory::set_unix(UnixSettings settings)
 {
-    uids_ = range;
+    unix_ = std::move(settings);
+}
+
+std::string Directory::home_of(const UserRecord& user) const
+{
+    if (user.home)
+        return *user.home;
+    return directory::home_of(unix_ ? unix_->home : UnixSettings{}.home, user.name);
+}
+
+std::string Directory::shell_of(const UserRecord& user) const
+{
+    return user.shell ? *user.shell : unix_ ? unix_->shell : UnixSettings{}.shell;
 }
 
 core::Result<std::size_t> Directory::assign_missing_uids()
 {
-    if (!uids_)
+    if (!unix_)
         return std::size_t{0};
     // A root user is never a Unix user: the host's own root owns the name and uid 0.
     LATCHKEY_TRY(users, store_.users_without_uid());
     std::size_t assigned = 0;
     for (const auto& u : users) {
-        LATCHKEY_TRY(uid, store_.assign_uid(u.id, *uids_));
+        LATCHKEY_TRY(uid, store_.assign_uid(u.id, unix_->ids));
         audit_.record(Severity::notice, "user.uid",
                       {{"actor", "latchkeyd"}, {"user", u.name}, {"uid", std::to_string(uid)}});
         ++assigned;
@@ -316,6 +328,17 @@ core::Result<ResolvedUser> Directory::resolve_id(const std::string& user_id)
     return ResolvedUser{std::move(*a), std::move(*u)};
 }
 
+core::Result<std::optional<ResolvedUser>> Directory::resolve_uid(std::uint32_t uid)
+{
+    LATCHKEY_TRY(u, store_.user_by_uid(uid));
+    if (!u)
+        return std::optional<ResolvedUser>{};
+    LATCHKEY_TRY(a, store_.account_by_id(u->account_id));
+    if (!a)
+        return std::optional<ResolvedUser>{};
+    return std::optional<ResolvedUser>{ResolvedUser{std::move(*a), std::move(*u)}};
+}
+
 proto::UserInfo Directory::info(const AccountRecord& a, const UserRecord& u) const
 {
     proto::UserInfo out;
@@ -337,6 +360,10 @@ proto::UserInfo Directory::info(const AccountRecord& a, const UserRecord& u) con
         out.locked_until = core::to_unix(*u.locked_until);
     out.created_at = core::to_unix(u.created_at);
     out.uid = u.uid;
+    if (u.uid) {
+        out.home = home_of(u);
+        out.shell = shell_of(u);
+    }
     return out;
 }
 
@@ -352,6 +379,10 @@ core::Result<proto::UserInfo> Directory::create_user(const proto::UserCreate& re
     LATCHKEY_TRY_STATUS(check_display_name(display));
     if (req.email)
         LATCHKEY_TRY_STATUS(check_email(*req.email));
+    if (unix_ && name == unix_->sudo_group)
+        return core::fail(Errc::invalid_argument,
+                          "'" + name + "' names the hosts' group of administrators ([unix] "
+                          "sudo_group): choose another user name");
     UserRecord u;
     u.id = core::uuid_v4();
     u.account_id = account.id;
@@ -363,10 +394,10 @@ core::Result<proto::UserInfo> Directory::create_user(const proto::UserCreate& re
     LATCHKEY_TRY_STATUS(store_.create_user(u));
     std::map<std::string, std::string> fields{
         {"actor", actor.name}, {"account", account.name}, {"user", name}};
-    if (uids_) {
+    if (unix_) {
         // The user exists from here on; without a uid it is no Unix user yet, which the next
         // start (or a wider range) mends.
-        if (auto uid = store_.assign_uid(u.id, *uids_)) {
+        if (auto uid = store_.assign_uid(u.id, unix_->ids)) {
             u.uid = *uid;
             fields["uid"] = std::to_string(*uid);
         } else {
@@ -436,6 +467,26 @@ core::Result<proto::UserInfo> Directory::set_email(const proto::UserSetEmail& re
     r.user.email = req.email;
     audit_.record(Severity::notice, req.email ? "user.email.set" : "user.email.remove",
                   {{"actor", actor.name}, {"account", r.account.name}, {"user", r.user.name}});
+    return info(r.account, r.user);
+}
+
+core::Result<proto::UserInfo> Directory::set_unix(const proto::UserSetUnix& req,
+                                                  const Actor& actor)
+{
+    LATCHKEY_TRY(r, resolve(req.ref));
+    const bool shell = req.attribute == proto::UnixAttribute::shell;
+    if (req.value)
+        LATCHKEY_TRY_STATUS(check_unix_path(*req.value, shell ? "the shell" : "the home directory"));
+    if (r.user.name == "root")
+        return core::fail(Errc::failed_precondition,
+                          "the root user is no Unix user of the hosts (their own root is)");
+    LATCHKEY_TRY_STATUS(shell ? store_.set_shell(r.user.id, req.value)
+                              : store_.set_home(r.user.id, req.value));
+    (shell ? r.user.shell : r.user.home) = req.value;
+    std::map<std::string, std::string> fields{
+        {"actor", actor.name}, {"account", r.account.name}, {"user", r.user.name}};
+    fields[shell ? "shell" : "home"] = shell ? shell_of(r.user) : home_of(r.user);
+    audit_.record(Severity::notice, shell ? "user.shell" : "user.home", std::move(fields));
     return info(r.account, r.user);
 }
 

@@ -41,9 +41,13 @@ public:
     /// The account this host is bound to: names without "@domain" are looked up there.
     void set_host_account(std::string name);
 
-    /// The range users' uids come from ([unix]); without one, users get no uid. Set once,
-    /// before the first request.
-    void set_unix_ids(UidRange range);
+    /// How users appear at the hosts ([unix]): the range their uids come from (without one,
+    /// users get no uid), default home and shell. Set once, before the first request.
+    void set_unix(UnixSettings settings);
+    const std::optional<UnixSettings>& unix_settings() const { return unix_; }
+    /// The user's home directory and login shell at the hosts: its own, or the defaults.
+    std::string home_of(const UserRecord& user) const;
+    std::string shell_of(const UserRecord& user) const;
     /// Gives a uid to every user that has none (the users made before the range was set, or
     /// while it was full); returns how many. A root user never gets one.
     core::Result<std::size_t> assign_missing_uids();
@@ -65,6 +69,9 @@ public:
     core::Result<proto::UserInfo> set_console_logon(const proto::UserRef& ref, bool enabled,
                                                     const Actor& actor);
     core::Result<proto::UserInfo> set_email(const proto::UserSetEmail& req, const Actor& actor);
+    /// `user set-shell`, `user set-home`: checked paths (check_unix_path); none restores the
+    /// default.
+    core::Result<proto::UserInfo> set_unix(const proto::UserSetUnix& req, const Actor& actor);
 
     core::Result<proto::PolicyReply> policy(const std::optional<std::string>& account);
     core::Result<proto::PolicyReply> set_policy(const proto::PolicySet& req, const Actor& actor);
@@ -76,6 +83,8 @@ public:
     core::Result<ResolvedUser> resolve(const proto::UserRef& ref);
     /// The user with this id and its account (a session's, a passkey's). not_found when gone.
     core::Result<ResolvedUser> resolve_id(const std::string& user_id);
+    /// The user with this uid and its account; nullopt when no user has it.
+    core::Result<std::optional<ResolvedUser>> resolve_uid(std::uint32_t uid);
     /// The account a reference names, and the bare user name (which need not exist).
     core::Result<std::pair<AccountRecord, std::string>> locate(const proto::UserRef& ref);
 
@@ -122,7 +131,7 @@ private:
     SessionEndHook session_end_;
     mutable std::mutex host_mutex_;
     std::string host_account_;
-    std::optional<UidRange> uids_;
+    std::optional<UnixSettings> unix_;
 };
 
 } // namespace latchkey::directory

@@ -59,12 +59,31 @@ struct UserRecord {
     /// The user's Unix uid, and the gid of its own primary group: allocated once from the
     /// directory's range (Store::assign_uid), never changed, never given to anyone else.
     std::optional<std::uint32_t> uid;
+    /// The user's own home directory and login shell; nullopt: the configured default.
+    std::optional<std::string> home;
+    std::optional<std::string> shell;
 };
 
 /// The Unix ids a directory hands out: [min, max], both included.
 struct UidRange {
     std::uint32_t min = 0;
     std::uint32_t max = 0;
+};
+
+/// How directory users appear as Unix users of the hosts ([unix] in the configuration).
+struct UnixSettings {
+    UidRange ids;
+    std::string home = "/home/%u"; ///< a user's home directory unless it has its own; %u: name
+    std::string shell = "/bin/bash";
+    /// The group of the host account's administrators (sudo rights in etc/sudoers.d).
+    std::string sudo_group = "latchkey-sudo";
+};
+
+/// A group of the hosts that is not a user's own (the administrators' group): its gid comes
+/// from the users' range, so that it never equals a user's uid, and is kept once given.
+struct UnixGroupRecord {
+    std::string name;
+    std::uint32_t gid = 0;
 };
 
 /// A uid whose user was deleted: kept, so that the number never names anyone else.

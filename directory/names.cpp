@@ -109,4 +109,56 @@ core::Status check_email(std::string_view email)
     return {};
 }
 
+core::Status check_unix_path(std::string_view path, std::string_view what)
+{
+    const auto bad = [&](std::string_view why) {
+        return core::fail(Errc::invalid_argument,
+                          std::string(what) + " '" + shown(path) + "' is not valid: " +
+                              std::string(why));
+    };
+    if (path.empty() || path.front() != '/')
+        return bad("give an absolute path");
+    if (path == "/")
+        return bad("not the root directory");
+    if (path.size() > 255)
+        return bad("at most 255 bytes");
+    for (const char c : path) {
+        const auto u = static_cast<unsigned char>(c);
+        if (u < 0x20 || u == 0x7f || c == ':')
+            return bad("no ':' and no control characters");
+    }
+    for (std::size_t at = 1; at <= path.size();) {
+        const auto end = std::min(path.find('/', at), path.size());
+        const auto part = path.substr(at, end - at);
+        if (part.empty() || part == "." || part == "..")
+            return bad("no empty, '.' or '..' parts");
+        at = end + 1;
+    }
+    return {};
+}
+
+std::string home_of(std::string_view pattern, std::string_view user_name)
+{
+    std::string out;
+    for (std::size_t i = 0; i < pattern.size(); ++i) {
+        if (pattern[i] == '%' && i + 1 < pattern.size() && pattern[i + 1] == 'u') {
+            out += user_name;
+            ++i;
+        } else {
+            out.push_back(pattern[i]);
+        }
+    }
+    return out;
+}
+
+core::Status check_home_pattern(std::string_view pattern)
+{
+    const std::string sample = home_of(pattern, "alice");
+    if (pattern.find("%u") == std::string_view::npos || sample.find('%') != std::string::npos)
+        return core::fail(Errc::invalid_argument,
+                          "the home directory pattern '" + shown(pattern) +
+                              "' must hold %u (the user's name) and no other '%': \"/home/%u\"");
+    return check_unix_path(sample, "the home directory pattern");
+}
+
 } // namespace latchkey::directory

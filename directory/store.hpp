@@ -101,8 +101,8 @@ public:
     /// not_found if there is no such user. Deletes its password history too; its uid, if it
     /// had one, is retired (never allocated again).
     virtual core::Status delete_user(const std::string& user_id) = 0;
-    /// The user's uid, allocated now if it has none: one above the highest uid in `range` ever
-    /// given (to a user, present or deleted), or range.min. not_found for an unknown user;
+    /// The user's uid, allocated now if it has none: one above the highest number in `range`
+    /// ever given (to a user, present or deleted, or to a group), or range.min. not_found for an unknown user;
     /// failed_precondition when the range has no uid left.
     virtual core::Result<std::uint32_t> assign_uid(const std::string& user_id,
                                                    directory::UidRange range) = 0;
@@ -111,6 +111,18 @@ public:
     virtual core::Result<std::vector<UserRecord>> users_without_uid() = 0;
     /// The uids of deleted users, lowest first.
     virtual core::Result<std::vector<RetiredUid>> retired_uids() = 0;
+    /// The gid of the hosts' group `name`, allocated now if it has none, from the same numbers
+    /// as assign_uid (so a group's gid is never a user's uid). failed_precondition when the
+    /// range has no number left.
+    virtual core::Result<std::uint32_t> assign_gid(const std::string& group_name,
+                                                   directory::UidRange range) = 0;
+    /// The hosts' groups given a gid so far, by name.
+    virtual core::Result<std::vector<UnixGroupRecord>> unix_groups() = 0;
+    /// nullopt: back to the configured default.
+    virtual core::Status set_home(const std::string& user_id,
+                                  const std::optional<std::string>& home) = 0;
+    virtual core::Status set_shell(const std::string& user_id,
+                                   const std::optional<std::string>& shell) = 0;
     virtual core::Status set_console_logon(const std::string& user_id, bool enabled) = 0;
     virtual core::Status set_require_change(const std::string& user_id, bool required) = 0;
     /// nullopt removes the address.

@@ -13,6 +13,7 @@
 #include <utility>
 
 #include "core/c_handle.hpp"
+#include "core/files.hpp"
 #include "core/random.hpp"
 #include "directory/audit.hpp"
 #include "notify/http_client.hpp"
@@ -23,11 +24,6 @@ namespace latchkey::notify {
 namespace {
 
 using core::Errc;
-
-std::string errno_text(int e)
-{
-    return std::strerror(e); // NOLINT(concurrency-mt-unsafe): glibc's is thread-safe for errnos
-}
 
 /// Appends `s` as a JSON string. Bytes >= 0x80 pass through (UTF-8 stays UTF-8).
 void append_json_string(std::string& out, std::string_view s)
@@ -69,63 +65,15 @@ std::string compact_time(core::TimePoint at)
     return t;
 }
 
-/// Creates `dir` and any missing parent, each 0700; an existing directory is left as it is.
-core::Status make_dirs(const std::string& dir)
+/// The spool's errors say whose they are.
+core::Status spool_status(core::Status st)
 {
-    if (dir.empty())
-        return core::fail(Errc::invalid_argument, "spool: no directory configured");
-    for (std::size_t pos = 1;; ++pos) {
-        pos = dir.find('/', pos);
-        const std::string part = dir.substr(0, pos);
-        if (::mkdir(part.c_str(), 0700) < 0 && errno != EEXIST)
-            return core::fail(Errc::io_failed,
-                              "spool: cannot create " + part + ": " + errno_text(errno));
-        if (pos == std::string::npos)
-            break;
-    }
-    struct stat st {};
-    if (::stat(dir.c_str(), &st) < 0 || !S_ISDIR(st.st_mode))
-        return core::fail(Errc::io_failed, "spool: " + dir + " is not a directory");
-    return {};
+    if (st)
+        return st;
+    core::Error e = std::move(st).error();
+    e.message = "spool: " + e.message;
+    return core::fail(std::move(e));
 }
-
-core::Status write_all(int fd, std::string_view data, const std::string& path)
-{
-    while (!data.empty()) {
-        const ssize_t n = ::write(fd, data.data(), data.size());
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return core::fail(Errc::io_failed,
-                              "spool: cannot write " + path + ": " + errno_text(errno));
-        data.remove_prefix(static_cast<std::size_t>(n));
-    }
-    return {};
-}
-
-/// Removes the temporary file unless the rename made it the message.
-class UnlinkUnlessKept {
-public:
-    explicit UnlinkUnlessKept(std::string path)
-        : path_(std::move(path))
-    {
-    }
-
-    UnlinkUnlessKept(const UnlinkUnlessKept&) = delete;
-    UnlinkUnlessKept& operator=(const UnlinkUnlessKept&) = delete;
-
-    ~UnlinkUnlessKept()
-    {
-        if (!kept_)
-            ::unlink(path_.c_str());
-    }
-
-    void keep() noexcept { kept_ = true; }
-
-private:
-    std::string path_;
-    bool kept_ = false;
-};
 
 /// A command's output, quoted in an error only when it cannot hold the code: the first line,
 /// at most 120 printable bytes.
@@ -213,41 +161,12 @@ SpoolNotifier::SpoolNotifier(std::string dir, const core::Clock& clock)
 
 core::Status SpoolNotifier::send(const Notification& n)
 {
-    LATCHKEY_TRY_STATUS(make_dirs(dir_));
+    LATCHKEY_TRY_STATUS(spool_status(core::make_dirs(dir_, 0700)));
     const auto at = clock_.now();
     const std::string id = core::uuid_v4();
-    const std::string name = compact_time(at) + "-" + id + ".json";
-    const std::string final_path = dir_ + "/" + name;
-    const std::string tmp_path = dir_ + "/." + name + ".tmp";
     const core::Secret json = notification_json(n, id, at);
-
-    core::UniqueFd fd(::open(tmp_path.c_str(),
-                             O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600));
-    if (!fd.valid())
-        return core::fail(Errc::io_failed,
-                          "spool: cannot create " + tmp_path + ": " + errno_text(errno));
-    UnlinkUnlessKept tmp(tmp_path);
-    // Exactly 0600 whatever the umask, which can only take bits away.
-    if (::fchmod(fd.get(), 0600) < 0)
-        return core::fail(Errc::io_failed,
-                          "spool: cannot chmod " + tmp_path + ": " + errno_text(errno));
-    LATCHKEY_TRY_STATUS(write_all(fd.get(), json.view(), tmp_path));
-    if (::fsync(fd.get()) < 0)
-        return core::fail(Errc::io_failed,
-                          "spool: cannot fsync " + tmp_path + ": " + errno_text(errno));
-    if (::close(fd.release()) < 0)
-        return core::fail(Errc::io_failed,
-                          "spool: cannot close " + tmp_path + ": " + errno_text(errno));
-    if (::rename(tmp_path.c_str(), final_path.c_str()) < 0)
-        return core::fail(Errc::io_failed,
-                          "spool: cannot rename to " + final_path + ": " + errno_text(errno));
-    tmp.keep();
-    // The rename is durable once the directory is.
-    const core::UniqueFd dirfd(::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    if (!dirfd.valid() || ::fsync(dirfd.get()) < 0)
-        return core::fail(Errc::io_failed,
-                          "spool: cannot fsync the directory " + dir_ + ": " + errno_text(errno));
-    return {};
+    return spool_status(core::write_file_atomically(dir_, compact_time(at) + "-" + id + ".json",
+                                                    json.view(), 0600));
 }
 
 // ---- command -------------------------------------------------------------------------------

@@ -157,12 +157,16 @@ struct UserInfo {
     std::int64_t created_at = 0;
     std::optional<std::vector<PasskeyInfo>> passkeys; ///< `user show` only
     std::optional<std::uint32_t> uid; ///< and the gid of the user's own group; none yet: absent
+    /// With a uid: the home directory and login shell at the hosts (the user's own or the
+    /// configured default).
+    std::optional<std::string> home;
+    std::optional<std::string> shell;
 };
 BOOST_DESCRIBE_STRUCT(UserInfo, (),
                       (id, account, name, logon_name, display_name, email, console_logon,
                        has_password,
                        password_set_at, password_expires_at, require_change, locked_until,
-                       created_at, passkeys, uid))
+                       created_at, passkeys, uid, home, shell))
 
 
 // ---- the logon dialogue (PAM socket; the same steps drive the OIDC pages) ----------------
@@ -345,6 +349,20 @@ struct UserSetEmail {
     std::optional<std::string> email;
 };
 BOOST_DESCRIBE_STRUCT(UserSetEmail, (), (ref, email))
+
+/// What `user set-shell` and `user set-home` change.
+enum class UnixAttribute : std::uint8_t { shell, home };
+BOOST_DESCRIBE_ENUM(UnixAttribute, shell, home)
+
+/// Sets a user's login shell or home directory at the hosts; without `value`, back to the
+/// configured default.
+struct UserSetUnix {
+    static constexpr std::string_view type = "user.set_unix";
+    UserRef ref;
+    UnixAttribute attribute = UnixAttribute::shell;
+    std::optional<std::string> value;
+};
+BOOST_DESCRIBE_STRUCT(UserSetUnix, (), (ref, attribute, value))
 
 struct UserList {
     static constexpr std::string_view type = "user.list";
@@ -774,9 +792,24 @@ struct AccountClearNetworks {
 };
 BOOST_DESCRIBE_STRUCT(AccountClearNetworks, (), (account))
 
+// ---- the NSS socket: read-only lookups of the host's Unix users and groups ----------------
+
+/// What libnss_latchkey.so.2 asks: a passwd or group entry by name or number, or the groups a
+/// user belongs to besides its own (initgroups).
+enum class NssQuery : std::uint8_t { user_by_name, user_by_uid, group_by_name, group_by_gid, groups_of };
+BOOST_DESCRIBE_ENUM(NssQuery, user_by_name, user_by_uid, group_by_name, group_by_gid, groups_of)
+
+struct NssLookup {
+    static constexpr std::string_view type = "nss.lookup";
+    NssQuery query = NssQuery::user_by_name;
+    std::string name; ///< the *_by_name and groups_of queries
+    std::uint32_t id = 0; ///< the uid or gid of the by_uid / by_gid queries
+};
+BOOST_DESCRIBE_STRUCT(NssLookup, (), (query, name, id))
+
 using Request = std::variant<Hello, DirectoryInit, DirectoryShow, AccountCreate, AccountList,
                              AccountShow, AccountAlias, UserCreate, UserList, UserShow, UserDelete,
-                             UserSetLogon, UserSetEmail, UserSetPassword, PolicyShow, PolicySet, SettingsShow,
+                             UserSetLogon, UserSetEmail, UserSetUnix, UserSetPassword, PolicyShow, PolicySet, SettingsShow,
                              SettingsSet, UserUnlock, SessionList, SessionEnd, AuditList, AuthBegin,
                              PasswordChangeBegin, AuthAnswer, AccountCheck, SessionOpen,
                              SessionClose, MfaEnroll, MfaConfirm, MfaList, MfaRemove,
@@ -787,7 +820,7 @@ using Request = std::variant<Hello, DirectoryInit, DirectoryShow, AccountCreate,
                              RoleList, PhoneBind, PhoneVerify, AccountSwitch, RootRecover,
                              RootRemoveCredentials, RootAllowRecovery, RootAccessSet,
                              RootAccessShow, AccountClose, AccountRestoreAdmin,
-                             AccountClearNetworks>;
+                             AccountClearNetworks, NssLookup>;
 
 // ---- responses --------------------------------------------------------------------------
 
@@ -981,12 +1014,42 @@ struct RootAccessReply {
 };
 BOOST_DESCRIBE_STRUCT(RootAccessReply, (), (enabled, members))
 
+/// A passwd entry (struct passwd): no password field, the gid is the user's own group's.
+struct NssUser {
+    std::string name;
+    std::uint32_t uid = 0;
+    std::uint32_t gid = 0;
+    std::string gecos; ///< the display name, without ':' or control characters
+    std::string home;
+    std::string shell;
+};
+BOOST_DESCRIBE_STRUCT(NssUser, (), (name, uid, gid, gecos, home, shell))
+
+/// A group entry (struct group).
+struct NssGroup {
+    std::string name;
+    std::uint32_t gid = 0;
+    std::vector<std::string> members;
+};
+BOOST_DESCRIBE_STRUCT(NssGroup, (), (name, gid, members))
+
+/// The answer to an NssLookup: the entry asked for, or none (the name is no user or group of
+/// this host's account); `gids` for groups_of.
+struct NssReply {
+    static constexpr std::string_view type = "nss.reply";
+    std::optional<NssUser> user;
+    std::optional<NssGroup> group;
+    std::vector<std::uint32_t> gids;
+};
+BOOST_DESCRIBE_STRUCT(NssReply, (), (user, group, gids))
+
 using Response = std::variant<HelloReply, Failure, Done, DirectoryReply, AccountReply,
                               AccountListReply, UserReply, UserListReply, PolicyReply,
                               SettingsReply, AuthReply, SessionReply, SessionListReply,
                               AuditListReply, MfaChallenge, MfaEnrolled, MfaListReply,
                               MfaRecoveryCodesReply, OidcClientReply, OidcClientListReply,
                               AccessKeyReply, AccessKeyListReply, PasskeyReply,
-                              PasskeyListReply, KeyEnrolCeremony, RoleListReply, RootAccessReply>;
+                              PasskeyListReply, KeyEnrolCeremony, RoleListReply, RootAccessReply,
+                              NssReply>;
 
 } // namespace latchkey::proto

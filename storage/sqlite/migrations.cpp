@@ -402,10 +402,23 @@ BEGIN
 END;
 )sql";
 
+// Unix users at the hosts (docs/nss.md): a user's own home directory and shell (NULL: the
+// configured default), and the hosts' groups that are no user's own, numbered from the users'
+// range.
+constexpr const char* schema_v14 = R"sql(
+ALTER TABLE users ADD COLUMN home TEXT;
+ALTER TABLE users ADD COLUMN shell TEXT;
+
+CREATE TABLE unix_groups (
+    name TEXT PRIMARY KEY NOT NULL,
+    gid  INTEGER NOT NULL UNIQUE CHECK (gid BETWEEN 1 AND 4294967294)
+);
+)sql";
+
 // migrations[i] takes the database from version i to i + 1.
 constexpr std::array migrations{schema_v1,  schema_v2,  schema_v3, schema_v4, schema_v5,
                                 schema_v6,  schema_v7,  schema_v8, schema_v9, schema_v10,
-                                schema_v11, schema_v12, schema_v13};
+                                schema_v11, schema_v12, schema_v13, schema_v14};
 static_assert(migrations.size() == latest_schema_version,
               "each schema version needs its migration");
 

@@ -301,7 +301,8 @@ core::Status insert_account(sqlite3* db, const directory::AccountRecord& a)
 
 constexpr std::string_view user_columns =
     "u.id, u.account_id, u.name, u.display_name, u.console_logon, u.password_hash, "
-    "u.password_set_at, u.require_change, u.created_at, u.locked_until, u.email, u.uid";
+    "u.password_set_at, u.require_change, u.created_at, u.locked_until, u.email, u.uid, u.home, "
+    "u.shell";
 
 directory::UserRecord read_user(const Statement& s)
 {
@@ -321,6 +322,8 @@ directory::UserRecord read_user(const Statement& s)
     u.email = s.optional_text(10);
     if (const auto uid = s.optional_int64(11))
         u.uid = static_cast<std::uint32_t>(*uid); // CHECKed in range by the schema
+    u.home = s.optional_text(12);
+    u.shell = s.optional_text(13);
     return u;
 }
 
@@ -602,6 +605,32 @@ core::Status SqliteStore::delete_user(const std::string& user_id)
     return update_user(db_.get(), "DELETE FROM users WHERE id = ?1", user_id);
 }
 
+namespace {
+
+/// The next Unix id of `range` (inside the caller's transaction): one above the highest ever
+/// given, to a user present or deleted or to a group, so that a number that once named someone
+/// never names anyone else.
+core::Result<std::int64_t> next_unix_id(sqlite3* db, directory::UidRange range)
+{
+    LATCHKEY_TRY(highest,
+                 Statement::prepare(db, "SELECT max(id) FROM ("
+                                        "SELECT uid AS id FROM users WHERE uid BETWEEN ?1 AND ?2 "
+                                        "UNION ALL SELECT uid FROM retired_uids WHERE uid BETWEEN "
+                                        "?1 AND ?2 UNION ALL SELECT gid FROM unix_groups WHERE "
+                                        "gid BETWEEN ?1 AND ?2)"));
+    LATCHKEY_TRY_STATUS(highest.bind(std::int64_t{range.min}, std::int64_t{range.max}));
+    LATCHKEY_TRY(aggregate, highest.step()); // max() always answers one row
+    const auto top = aggregate ? highest.optional_int64(0) : std::nullopt;
+    const std::int64_t next = top ? *top + 1 : std::int64_t{range.min};
+    if (range.min == 0 || range.max < range.min || next > std::int64_t{range.max})
+        return core::fail(Errc::failed_precondition,
+                          "no uid is left in the range " + std::to_string(range.min) + " to " +
+                              std::to_string(range.max) + ": widen [unix] uid_max");
+    return next;
+}
+
+} // namespace
+
 core::Result<std::uint32_t> SqliteStore::assign_uid(const std::string& user_id,
                                                     directory::UidRange range)
 {
@@ -615,26 +644,60 @@ core::Result<std::uint32_t> SqliteStore::assign_uid(const std::string& user_id,
         return core::fail(Errc::not_found, "user " + quote(user_id) + " not found");
     if (const auto uid = current.optional_int64(0))
         return static_cast<std::uint32_t>(*uid);
-    // One above the highest uid of the range ever given, to a user present or deleted: a
-    // number that once named someone never names anyone else.
-    LATCHKEY_TRY(highest, Statement::prepare(
-                              db, "SELECT max(uid) FROM (SELECT uid FROM users WHERE uid BETWEEN "
-                                  "?1 AND ?2 UNION ALL SELECT uid FROM retired_uids WHERE uid "
-                                  "BETWEEN ?1 AND ?2)"));
-    LATCHKEY_TRY_STATUS(highest.bind(std::int64_t{range.min}, std::int64_t{range.max}));
-    LATCHKEY_TRY(aggregate, highest.step()); // max() always answers one row
-    const auto top = aggregate ? highest.optional_int64(0) : std::nullopt;
-    const std::int64_t next = top ? *top + 1 : std::int64_t{range.min};
-    if (range.min == 0 || range.max < range.min || next > std::int64_t{range.max})
-        return core::fail(Errc::failed_precondition,
-                          "no uid is left in the range " + std::to_string(range.min) + " to " +
-                              std::to_string(range.max) + ": widen [unix] uid_max");
+    LATCHKEY_TRY(next, next_unix_id(db, range));
     LATCHKEY_TRY(set, Statement::prepare(db, "UPDATE users SET uid = ?2 WHERE id = ?1"));
     LATCHKEY_TRY_STATUS(set.bind(user_id, next));
     LATCHKEY_TRY(updated, set.step());
     (void)updated; // an UPDATE answers no row
     LATCHKEY_TRY_STATUS(txn.commit());
     return static_cast<std::uint32_t>(next);
+}
+
+core::Result<std::uint32_t> SqliteStore::assign_gid(const std::string& group_name,
+                                                    directory::UidRange range)
+{
+    const std::lock_guard lock(mutex_);
+    sqlite3* db = db_.get();
+    LATCHKEY_TRY(txn, Transaction::begin(db));
+    LATCHKEY_TRY(current, Statement::prepare(db, "SELECT gid FROM unix_groups WHERE name = ?1"));
+    LATCHKEY_TRY_STATUS(current.bind(group_name));
+    LATCHKEY_TRY(found, current.step());
+    if (found)
+        return read_u32(current, 0);
+    LATCHKEY_TRY(next, next_unix_id(db, range));
+    LATCHKEY_TRY(add, Statement::prepare(db, "INSERT INTO unix_groups (name, gid) VALUES (?1, ?2)"));
+    LATCHKEY_TRY_STATUS(add.bind(group_name, next));
+    LATCHKEY_TRY(added, add.step());
+    (void)added;
+    LATCHKEY_TRY_STATUS(txn.commit());
+    return static_cast<std::uint32_t>(next);
+}
+
+core::Result<std::vector<directory::UnixGroupRecord>> SqliteStore::unix_groups()
+{
+    const std::lock_guard lock(mutex_);
+    LATCHKEY_TRY(stmt, Statement::prepare(db_.get(), "SELECT name, gid FROM unix_groups ORDER BY name"));
+    std::vector<directory::UnixGroupRecord> out;
+    for (;;) {
+        LATCHKEY_TRY(row, stmt.step());
+        if (!row)
+            return out;
+        out.push_back({stmt.text(0), read_u32(stmt, 1)});
+    }
+}
+
+core::Status SqliteStore::set_home(const std::string& user_id,
+                                   const std::optional<std::string>& home)
+{
+    const std::lock_guard lock(mutex_);
+    return update_user(db_.get(), "UPDATE users SET home = ?2 WHERE id = ?1", user_id, home);
+}
+
+core::Status SqliteStore::set_shell(const std::string& user_id,
+                                    const std::optional<std::string>& shell)
+{
+    const std::lock_guard lock(mutex_);
+    return update_user(db_.get(), "UPDATE users SET shell = ?2 WHERE id = ?1", user_id, shell);
 }
 
 core::Result<std::optional<directory::UserRecord>> SqliteStore::user_by_uid(std::uint32_t uid)

@@ -90,6 +90,13 @@ public:
     core::Result<std::optional<directory::UserRecord>> user_by_uid(std::uint32_t uid) override;
     core::Result<std::vector<directory::UserRecord>> users_without_uid() override;
     core::Result<std::vector<directory::RetiredUid>> retired_uids() override;
+    core::Result<std::uint32_t> assign_gid(const std::string& group_name,
+                                           directory::UidRange range) override;
+    core::Result<std::vector<directory::UnixGroupRecord>> unix_groups() override;
+    core::Status set_home(const std::string& user_id,
+                          const std::optional<std::string>& home) override;
+    core::Status set_shell(const std::string& user_id,
+                           const std::optional<std::string>& shell) override;
     core::Status set_console_logon(const std::string& user_id, bool enabled) override;
     core::Status set_require_change(const std::string& user_id, bool required) override;
     core::Status set_email(const std::string& user_id,

@@ -801,6 +801,17 @@ TEST(BuildRequest, SetsOrRemovesAnEmailAddress)
               "b@example.com");
 }
 
+TEST(BuildRequest, SetsOrResetsAShellAndAHomeDirectory)
+{
+    const auto shell = request_of<proto::UserSetUnix>({"user", "set-shell", "alice", "/bin/zsh"});
+    EXPECT_EQ(shell.attribute, proto::UnixAttribute::shell);
+    EXPECT_EQ(shell.value, "/bin/zsh");
+    const auto home = request_of<proto::UserSetUnix>({"user", "set-home", "alice"});
+    EXPECT_EQ(home.attribute, proto::UnixAttribute::home);
+    EXPECT_EQ(home.ref.user, "alice");
+    EXPECT_FALSE(home.value.has_value());
+}
+
 TEST(BuildRequest, EndsASessionByIdOrEveryOneOfAUser)
 {
     const auto by_id = request_of<proto::SessionEnd>({"session", "end", "b92fc4a4"});

@@ -2,13 +2,19 @@
 // Unit tests of core/: Result, Secret, Clock, randomness and encodings.
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <fstream>
 #include <sstream>
 
 #include "core/clock.hpp"
+#include "core/files.hpp"
 #include "core/log.hpp"
 #include "core/random.hpp"
 #include "core/result.hpp"
 #include "core/secret.hpp"
+#include "tests/temp_dir.hpp"
 
 namespace latchkey::core {
 namespace {
@@ -66,6 +72,33 @@ TEST(Secret, ComparesInConstantTimeByContent)
     EXPECT_FALSE(s.equals("abd"));
     EXPECT_FALSE(s.equals("abcd"));
     EXPECT_TRUE(constant_time_equal("", ""));
+}
+
+TEST(Files, WritesWholeFilesOfExactlyTheModeAndLeavesNoTemporaryFile)
+{
+    const test_support::TempDir tmp;
+    const std::string dir = tmp.file("a/b");
+    ASSERT_TRUE(core::make_dirs(dir, 0755));
+    const ::mode_t old = ::umask(077);
+    ASSERT_TRUE(core::write_file_atomically(dir, "passwd", "one\n", 0644));
+    ASSERT_TRUE(core::write_file_atomically(dir, "passwd", "two\n", 0644));
+    ::umask(old);
+    std::ifstream in(dir + "/passwd");
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    EXPECT_EQ(text, "two\n");
+    struct stat st {};
+    ASSERT_EQ(::stat((dir + "/passwd").c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 07777, 0644U) << "whatever the umask";
+    std::size_t files = 0;
+    for (const auto& e : std::filesystem::directory_iterator(dir)) {
+        (void)e;
+        ++files;
+    }
+    EXPECT_EQ(files, 1U);
+    const auto bad = core::write_file_atomically(tmp.file("missing"), "x", "", 0644);
+    ASSERT_FALSE(bad);
+    EXPECT_TRUE(bad.error().is(core::Errc::io_failed));
+    EXPECT_TRUE(core::make_dirs(dir + "/passwd", 0755).error().is(core::Errc::io_failed));
 }
 
 TEST(Clock, ManualClockMovesOnlyWhenTold)

@@ -53,6 +53,7 @@ TEST(Config, UnixIdsAreARangeAboveTheHostsOwnUsers)
     EXPECT_EQ(d->unix_uid_max, 299999U);
     EXPECT_EQ(d->unix_home, "/home/%u");
     EXPECT_EQ(d->unix_shell, "/bin/bash");
+    EXPECT_EQ(d->unix_sudo_group, "latchkey-sudo");
     const auto c =
         parse_config("[unix]\nuid_min = 70000\nuid_max = 79999\nhome = \"/srv/home/%u\"\n"
                      "shell = \"/bin/zsh\"\n",
@@ -66,7 +67,12 @@ TEST(Config, UnixIdsAreARangeAboveTheHostsOwnUsers)
              {"[unix]\nuid_min = 300000\nuid_max = 200000\n", "unix.uid_min must not be above"},
              {"[unix]\nhome = \"/home\"\n", "unix.home"},
              {"[unix]\nhome = \"home/%u\"\n", "unix.home"},
-             {"[unix]\nshell = \"bash\"\n", "unix.shell"}}) {
+             {"[unix]\nhome = \"/home/%d/%u\"\n", "no other '%'"},
+             {"[unix]\nhome = \"/home/../%u\"\n", "unix.home"},
+             {"[unix]\nshell = \"bash\"\n", "unix.shell"},
+             {"[unix]\nshell = \"/bin/a:b\"\n", "unix.shell"},
+             {"[unix]\nsudo_group = \"Admins\"\n", "unix.sudo_group"},
+             {"[unix]\nsudo_group = \"root\"\n", "unix.sudo_group"}}) {
         const auto r = parse_config(bad, "t.toml");
         ASSERT_FALSE(r) << bad;
         EXPECT_NE(r.error().message.find(says), std::string::npos) << r.error().message;

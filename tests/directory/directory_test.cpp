@@ -112,7 +112,7 @@ TEST_F(DirectoryTest, UsersGetUidsFromTheRangeOnceItIsSet)
     root.created_at = clock_.now();
     ASSERT_TRUE(store_->create_user(root));
 
-    directory_->set_unix_ids({200000, 200099});
+    directory_->set_unix({{200000, 200099}});
     EXPECT_EQ(directory_->assign_missing_uids().value(), 1U);
     EXPECT_EQ(directory_->resolve(ref("early")).value().user.uid, 200000U);
     EXPECT_FALSE(store_->user_by_id("u-root").value()->uid);
@@ -122,6 +122,42 @@ TEST_F(DirectoryTest, UsersGetUidsFromTheRangeOnceItIsSet)
     ASSERT_TRUE(bob);
     EXPECT_EQ(bob->uid, 200001U);
     EXPECT_EQ(directory_->show_user(ref("bob")).value().uid, 200001U);
+}
+
+TEST_F(DirectoryTest, GivesUsersAHomeAndShellOfTheirOwnOrTheDefaults)
+{
+    directory_->set_unix({{200000, 200099}, "/srv/home/%u", "/bin/bash", "latchkey-sudo"});
+    const auto alice = directory_->create_user({ref("alice"), std::nullopt, true}, admin_);
+    ASSERT_TRUE(alice);
+    EXPECT_EQ(alice->home, "/srv/home/alice");
+    EXPECT_EQ(alice->shell, "/bin/bash");
+
+    proto::UserSetUnix set{ref("alice"), proto::UnixAttribute::shell, std::string("/bin/zsh")};
+    auto changed = directory_->set_unix(set, admin_);
+    ASSERT_TRUE(changed) << changed.error().message;
+    EXPECT_EQ(changed->shell, "/bin/zsh");
+    EXPECT_EQ(last("user.shell").at("shell"), "/bin/zsh");
+    set = {ref("alice"), proto::UnixAttribute::home, std::string("/home/a/alice")};
+    ASSERT_TRUE(directory_->set_unix(set, admin_));
+    EXPECT_EQ(directory_->show_user(ref("alice")).value().home, "/home/a/alice");
+    set.value.reset(); // back to the default
+    ASSERT_TRUE(directory_->set_unix(set, admin_));
+    EXPECT_EQ(directory_->show_user(ref("alice")).value().home, "/srv/home/alice");
+    EXPECT_EQ(last("user.home").at("home"), "/srv/home/alice");
+
+    for (const char* bad : {"bin/zsh", "/", "/home/../etc", "/home//alice", "/a:b", "/a\nb",
+                            "/home/alice/"}) {
+        set = {ref("alice"), proto::UnixAttribute::home, std::string(bad)};
+        const auto r = directory_->set_unix(set, admin_);
+        ASSERT_FALSE(r) << bad;
+        EXPECT_TRUE(r.error().is(Errc::invalid_argument)) << bad;
+    }
+    EXPECT_EQ(directory_->show_user(ref("alice")).value().home, "/srv/home/alice");
+
+    // The administrators' group owns its name.
+    const auto clash = directory_->create_user({ref("latchkey-sudo"), std::nullopt, true}, admin_);
+    ASSERT_FALSE(clash);
+    EXPECT_TRUE(clash.error().is(Errc::invalid_argument));
 }
 
 TEST_F(DirectoryTest, SetsPasswordsInTheThreeModesOfSeed004)

@@ -102,17 +102,17 @@ else
     ok "systemd-analyze verify latchkeyd.service latchkeyd.socket (apart from a missing binary)"
 fi
 
-# 3. The socket unit listens on both paths latchkeyd expects, with no other ListenStream=.
+# 3. The socket unit listens on the three paths latchkeyd expects, with no other ListenStream=.
 # Comments and surrounding blanks are ignored; values are compared exactly.
 listen=$(sed -n 's/^[[:space:]]*ListenStream[[:space:]]*=[[:space:]]*\([^[:space:]]*\)[[:space:]]*$/\1/p' \
     "$socket" | sort)
-want=$(printf '%s\n' /run/latchkey/admin.sock /run/latchkey/pam.sock)
+want=$(printf '%s\n' /run/latchkey/admin.sock /run/latchkey/nss.sock /run/latchkey/pam.sock)
 if [[ $listen == "$want" ]]; then
-    ok "latchkeyd.socket listens on /run/latchkey/pam.sock and /run/latchkey/admin.sock"
+    ok "latchkeyd.socket listens on /run/latchkey/pam.sock, admin.sock and nss.sock"
 else
     echo "# ListenStream= found:"
     diag <<<"${listen:-(none)}"
-    not_ok "latchkeyd.socket listens on /run/latchkey/pam.sock and /run/latchkey/admin.sock"
+    not_ok "latchkeyd.socket listens on /run/latchkey/pam.sock, admin.sock and nss.sock"
 fi
 
 [[ $n -eq $tests ]] || echo "# planned $tests checks, ran $n"

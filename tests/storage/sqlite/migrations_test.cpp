@@ -326,6 +326,22 @@ TEST_F(Migrations, Version13GivesUsersNoUidUntilOneIsAssigned)
               1);
 }
 
+TEST_F(Migrations, Version14KeepsUsersOnTheDefaultHomeAndShell)
+{
+    ASSERT_TRUE(ok(migrate(db(), 13)));
+    ASSERT_TRUE(ok(exec(db(), R"sql(
+        PRAGMA foreign_keys = OFF;
+        INSERT INTO users (id, account_id, name, display_name, console_logon, password_hash,
+                           require_change, created_at, uid)
+            VALUES ('u1', 'a1', 'alice', '', 1, '', 0, 0, 200000);
+    )sql")));
+    ASSERT_TRUE(ok(migrate(db(), 14)));
+    EXPECT_EQ(count("SELECT count(*) FROM users WHERE home IS NULL AND shell IS NULL"), 1);
+    EXPECT_TRUE(ok(exec(db(), "INSERT INTO unix_groups VALUES ('latchkey-sudo', 200001)")));
+    EXPECT_FALSE(ok(exec(db(), "INSERT INTO unix_groups VALUES ('other', 200001)")));
+    EXPECT_FALSE(ok(exec(db(), "INSERT INTO unix_groups VALUES ('wheel', 0)")));
+}
+
 TEST_F(Migrations, UpgradeAVersion7DatabaseKeepingItsRows)
 {
     ASSERT_TRUE(ok(migrate(db(), 7)));

@@ -1029,6 +1029,43 @@ TEST_F(SqliteStore, ADeletedUsersUidIsRetiredAndNeverGivenAgain)
     EXPECT_FALSE(store_->user_by_uid(200001).value());
 }
 
+TEST_F(SqliteStore, GroupsTakeTheirGidFromTheUsersNumbers)
+{
+    const directory::UidRange range{200000, 200009};
+    add_user(make_user("u1", "acc-mgmt", "alice"));
+    add_user(make_user("u2", "acc-mgmt", "bob"));
+    ASSERT_EQ(store_->assign_uid("u1", range).value(), 200000U);
+    // A group's gid is never a user's uid (nor a user's own group's gid), and is kept.
+    EXPECT_EQ(store_->assign_gid("latchkey-sudo", range).value(), 200001U);
+    EXPECT_EQ(store_->assign_uid("u2", range).value(), 200002U);
+    EXPECT_EQ(store_->assign_gid("latchkey-sudo", range).value(), 200001U);
+    open_store();
+    const auto groups = store_->unix_groups().value();
+    ASSERT_EQ(groups.size(), 1U);
+    EXPECT_EQ(groups[0].name, "latchkey-sudo");
+    EXPECT_EQ(groups[0].gid, 200001U);
+    const auto full = store_->assign_gid("other", {200000, 200002});
+    ASSERT_FALSE(full);
+    EXPECT_TRUE(full.error().is(Errc::failed_precondition));
+}
+
+TEST_F(SqliteStore, KeepsAUsersOwnHomeAndShell)
+{
+    add_user(make_user("u1", "acc-mgmt", "alice"));
+    EXPECT_FALSE(store_->user_by_id("u1").value()->home);
+    ASSERT_TRUE(ok(store_->set_home("u1", std::string("/srv/home/alice"))));
+    ASSERT_TRUE(ok(store_->set_shell("u1", std::string("/bin/zsh"))));
+    open_store();
+    auto u = store_->user_by_id("u1").value();
+    EXPECT_EQ(u->home, "/srv/home/alice");
+    EXPECT_EQ(u->shell, "/bin/zsh");
+    ASSERT_TRUE(ok(store_->set_shell("u1", std::nullopt)));
+    u = store_->user_by_id("u1").value();
+    EXPECT_FALSE(u->shell);
+    EXPECT_EQ(u->home, "/srv/home/alice");
+    EXPECT_TRUE(store_->set_home("u-none", std::nullopt).error().is(Errc::not_found));
+}
+
 TEST_F(SqliteStore, RefusesAUidOutsideAnExhaustedRange)
 {
     const directory::UidRange range{200000, 200001};
