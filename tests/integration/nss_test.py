@@ -147,6 +147,34 @@ def test_the_hosts_own_names_are_never_shadowed():
     expect(r.stdout == "0\n", r)
 
 
+class Passwd(ctypes.Structure):
+    _fields_ = [("pw_name", ctypes.c_char_p), ("pw_passwd", ctypes.c_char_p),
+                ("pw_uid", ctypes.c_uint), ("pw_gid", ctypes.c_uint),
+                ("pw_gecos", ctypes.c_char_p), ("pw_dir", ctypes.c_char_p),
+                ("pw_shell", ctypes.c_char_p)]
+
+
+def test_the_module_answers_as_glibc_expects():
+    """The entry point itself, as glibc calls it: a buffer too small is TRYAGAIN with ERANGE
+    (glibc then calls again with a larger one), a name nobody has is NOTFOUND with ENOENT."""
+    module = ctypes.CDLL(NSS_MODULE)
+    getpwnam = module._nss_latchkey_getpwnam_r
+    getpwnam.argtypes = [ctypes.c_char_p, ctypes.POINTER(Passwd), ctypes.c_char_p,
+                         ctypes.c_size_t, ctypes.POINTER(ctypes.c_int)]
+    pw, err = Passwd(), ctypes.c_int(0)
+    small = ctypes.create_string_buffer(8)
+    expect(getpwnam(b"alice", ctypes.byref(pw), small, 8, ctypes.byref(err)) == -2, "TRYAGAIN")
+    expect(err.value == 34, f"errno {err.value}, not ERANGE")
+    big = ctypes.create_string_buffer(1024)
+    expect(getpwnam(b"alice", ctypes.byref(pw), big, 1024, ctypes.byref(err)) == 1, "SUCCESS")
+    expect((pw.pw_name, pw.pw_uid, pw.pw_gid) == (b"alice", 200001, 200001), pw.pw_name)
+    expect(pw.pw_passwd == b"x", pw.pw_passwd)
+    err.value = 0
+    expect(getpwnam(b"nobody-at-all", ctypes.byref(pw), big, 1024, ctypes.byref(err)) == 0,
+           "NOTFOUND")
+    expect(err.value == 2, f"errno {err.value}, not ENOENT")
+
+
 def test_sudo_lists_the_administrators_rights():
     r = sh("sudo", "-l", "-U", "alice", check=False)
     expect(r.returncode == 0 and "(ALL : ALL) ALL" in r.stdout, r)
@@ -252,6 +280,7 @@ def main():
         run([
             test_getent_and_id_see_a_user_in_no_etc_passwd,
             test_the_hosts_own_names_are_never_shadowed,
+            test_the_module_answers_as_glibc_expects,
             test_sudo_lists_the_administrators_rights,
             test_sshd_logs_a_directory_user_on_into_a_new_home,
             test_sshd_logs_on_with_a_password_and_an_oathtool_code,
