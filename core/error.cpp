@@ -32,6 +32,8 @@ std::string_view errc_name(Errc e) noexcept
     case Errc::daemon_busy: return "daemon_busy";
     case Errc::store_failed: return "store_failed";
     case Errc::store_schema: return "store_schema";
+    case Errc::store_conflict: return "store_conflict";
+    case Errc::store_unavailable: return "store_unavailable";
     case Errc::crypto_failed: return "crypto_failed";
     case Errc::device_failed: return "device_failed";
     case Errc::invalid_argument: return "invalid_argument";

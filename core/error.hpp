@@ -22,6 +22,8 @@ enum class Errc : std::uint16_t {
     daemon_busy = 203,
     store_failed = 300,
     store_schema = 301,
+    store_conflict = 302,    ///< a serialization failure: the transaction may be run again
+    store_unavailable = 303, ///< the database server cannot be reached
     crypto_failed = 400,
     device_failed = 500,
     invalid_argument = 600,

@@ -52,6 +52,11 @@ core::Unexpected unknown_code()
 
 } // namespace
 
+std::string page_with_code(const std::string& page, const std::string& user_code)
+{
+    return page + "?code=" + user_code; // the code's alphabet and '-' need no escaping
+}
+
 std::string format_user_code(std::string_view code)
 {
     if (code.size() != code_length)

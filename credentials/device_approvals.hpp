@@ -84,6 +84,10 @@ struct DevicePoll {
 /// The user code as the page and the terminal show it: "WDJBMJHT" ──► "WDJB-MJHT".
 std::string format_user_code(std::string_view code);
 
+/// The device page with the code filled in (RFC 8628 verification_uri_complete), for a link or
+/// a QR code: "https://id.example/device?code=WDJB-MJHT".
+std::string page_with_code(const std::string& page, const std::string& user_code);
+
 /// A typed code in canonical form (upper case, no dash or spaces), or nullopt when it cannot be
 /// a user code (wrong length, a letter outside the alphabet).
 std::optional<std::string> canonical_user_code(std::string_view typed);

@@ -332,7 +332,7 @@ private:
         };
         info("To sign in to " + r.host + " as " + r.user_name + ", open");
         info("  " + page + "   and enter code  " + code);
-        if (auto qr = qr_lines(page + "?code=" + code)) {
+        if (auto qr = qr_lines(page_with_code(page, code))) {
             info("or scan:");
             for (auto& l : *qr)
                 info(std::move(l));

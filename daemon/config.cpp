@@ -2,7 +2,6 @@
 // TOML configuration parsing with toml++, strict about unknown keys and ranges.
 #include "daemon/config.hpp"
 
-#include <arpa/inet.h>
 
 // toml++ header-only and without exceptions: a bad config is an expected failure and comes back
 // as a value. (Debian's shared libtomlplusplus is built with exceptions, so the build takes only
@@ -17,25 +16,10 @@
 #include <sstream>
 
 #include "directory/names.hpp"
+#include "directory/network.hpp"
 #include "notify/http_client.hpp"
 
 namespace latchkey::daemon {
-
-namespace {
-
-/// The usual text of an IPv4 or IPv6 address (as the HTTP server writes a peer's), or nullopt.
-std::optional<std::string> canonical_ip(const std::string& text)
-{
-    unsigned char raw[sizeof(struct in6_addr)]{};
-    char out[INET6_ADDRSTRLEN]{};
-    if (::inet_pton(AF_INET, text.c_str(), raw) == 1)
-        return std::string(::inet_ntop(AF_INET, raw, out, sizeof out));
-    if (::inet_pton(AF_INET6, text.c_str(), raw) == 1)
-        return std::string(::inet_ntop(AF_INET6, raw, out, sizeof out));
-    return std::nullopt;
-}
-
-} // namespace
 
 namespace {
 
@@ -174,7 +158,7 @@ const std::map<std::string, std::map<std::string, KeyHandler>>& schema()
                std::vector<std::string> proxies;
                for (const auto& el : *arr) {
                    const auto v = el.value<std::string>();
-                   const auto canonical = v ? canonical_ip(*v) : std::nullopt;
+                   const auto canonical = v ? directory::canonical_address(*v) : std::nullopt;
                    if (!el.is_string() || !canonical)
                        return p.error(k, "must be an array of IP addresses (no names, no "
                                          "networks)");

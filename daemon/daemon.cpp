@@ -467,6 +467,8 @@ int run(const std::string& config_path)
             if (sig == SIGHUP) {
                 sd_notify(0, "RELOADING=1");
                 apply_reload(config_path, config, hasher, directory, engine, server);
+                if (nss_cache)
+                    nss_cache->mark_changed(); // the host's account may be another now
                 sd_notify(0, "READY=1");
                 signals.async_wait(on_signal);
                 return;

@@ -4,6 +4,7 @@
 
 #include <arpa/inet.h>
 
+#include <algorithm>
 #include <charconv>
 #include <string>
 
@@ -42,6 +43,20 @@ bool is_address(std::string_view text)
 {
     bool v4 = false;
     return text.size() <= 64 && parse_address(text, v4).has_value();
+}
+
+std::optional<std::string> canonical_address(std::string_view text)
+{
+    bool v4 = false;
+    const auto raw = text.size() <= 64 ? parse_address(text, v4) : std::nullopt;
+    if (!raw)
+        return std::nullopt;
+    const bool mapped = std::all_of(raw->begin(), raw->begin() + 10, [](auto b) { return b == 0; }) &&
+                        (*raw)[10] == 0xff && (*raw)[11] == 0xff;
+    char out[INET6_ADDRSTRLEN]{};
+    if (v4 || mapped)
+        return std::string(inet_ntop(AF_INET, raw->data() + 12, out, sizeof out));
+    return std::string(inet_ntop(AF_INET6, raw->data(), out, sizeof out));
 }
 
 std::optional<Cidr> parse_cidr(std::string_view text)

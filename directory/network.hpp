@@ -5,6 +5,7 @@
 #include <array>
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
 
 namespace latchkey::directory {
@@ -19,6 +20,11 @@ std::optional<Cidr> parse_cidr(std::string_view text);
 
 /// Whether `text` is an IPv4 or IPv6 address (not a host name).
 bool is_address(std::string_view text);
+
+/// The usual text of an IPv4 or IPv6 address, an IPv4-mapped IPv6 address as IPv4 (as the HTTP
+/// server writes a peer's: "::ffff:10.0.0.1" ──► "10.0.0.1", "2001:DB8::1" ──► "2001:db8::1"),
+/// or nullopt when `text` is none.
+std::optional<std::string> canonical_address(std::string_view text);
 
 /// True when `address` (a textual IPv4 or IPv6 address) lies in `net`.
 bool contains(const Cidr& net, std::string_view address);

@@ -184,7 +184,7 @@ HttpResponse Provider::State::device_authorization(const HttpRequest& req, const
     body["device_code"] = issued->device_code;
     body["user_code"] = issued->user_code;
     body["verification_uri"] = page;
-    body["verification_uri_complete"] = page + "?code=" + issued->user_code;
+    body["verification_uri_complete"] = credentials::page_with_code(page, issued->user_code);
     body["expires_in"] =
         std::chrono::duration_cast<std::chrono::seconds>(issued->expires - now).count();
     body["interval"] = issued->interval.count();

@@ -48,6 +48,7 @@
 
 #include "core/log.hpp"
 #include "core/secret.hpp"
+#include "directory/network.hpp"
 
 namespace latchkey::oidc {
 
@@ -156,18 +157,6 @@ HttpPeer peer_of(const tcp::socket& sock, bool tls)
     peer.address = address.to_string();
     peer.port = ep.port();
     return peer;
-}
-
-/// The canonical text of an IP address (IPv4-mapped IPv6 as IPv4), or "" if it is none.
-std::string canonical_address(std::string_view text)
-{
-    boost::system::error_code ec;
-    auto address = asio::ip::make_address(std::string(text), ec);
-    if (ec)
-        return {};
-    if (address.is_v6() && address.to_v6().is_v4_mapped())
-        address = asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6());
-    return address.to_string();
 }
 
 /// Method and path for a debug line: the query and fragment may hold codes and tokens.
@@ -500,7 +489,7 @@ HttpPeer client_of(const HttpPeer& peer,
     }
     HttpPeer client = peer;
     for (auto it = hops.rbegin(); it != hops.rend(); ++it) {
-        const std::string address = canonical_address(*it);
+        const std::string address = directory::canonical_address(*it).value_or("");
         if (address.empty())
             break; // garbage: believe nothing further left
         client.address = address;

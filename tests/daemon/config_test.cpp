@@ -32,9 +32,10 @@ TEST(Config, EmptyFileGivesTheDocumentedDefaults)
 
 TEST(Config, TrustedProxiesAreIpAddressesInTheirUsualForm)
 {
-    const auto c = parse_config("[oidc]\ntrusted_proxies = [\"127.0.0.1\", \"0:0::1\"]\n", "t.toml");
+    const auto c = parse_config("[oidc]\ntrusted_proxies = [\"127.0.0.1\", \"0:0::1\", \"::ffff:10.0.0.1\"]\n",
+                                "t.toml");
     ASSERT_TRUE(c) << c.error().message;
-    EXPECT_EQ(c->oidc_trusted_proxies, (std::vector<std::string>{"127.0.0.1", "::1"}));
+    EXPECT_EQ(c->oidc_trusted_proxies, (std::vector<std::string>{"127.0.0.1", "::1", "10.0.0.1"}));
     for (const char* bad : {"[oidc]\ntrusted_proxies = [\"proxy.example\"]\n",
                             "[oidc]\ntrusted_proxies = [\"10.0.0.0/8\"]\n",
                             "[oidc]\ntrusted_proxies = \"127.0.0.1\"\n"}) {

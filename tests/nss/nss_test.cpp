@@ -4,9 +4,11 @@
 // read by libnss_latchkey's lookups (nss_module/lookup.hpp) as the module does.
 #include <unistd.h>
 
+#include <atomic>
 #include <fstream>
 #include <memory>
 #include <thread>
+#include <vector>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
@@ -182,6 +184,27 @@ TEST_F(NssTest, TheModuleAsksTheDaemonsSocket)
     ASSERT_TRUE(refused);
     ASSERT_TRUE(std::holds_alternative<proto::Failure>(*refused));
     EXPECT_TRUE(directory_->resolve({"alice", std::string("web")}));
+}
+
+TEST_F(NssTest, LookupsFromManyThreadsAtOnceEachGetTheirOwnAnswer)
+{
+    // glibc may call the module from every thread of a program at once: it keeps no state.
+    start_daemon();
+    std::atomic<int> right{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 8; ++t)
+        threads.emplace_back([&, t] {
+            for (int i = 0; i < 50; ++i) {
+                const bool odd = (t + i) % 2 == 1;
+                const auto f = nss::user_by_name(sources_, odd ? "alice" : "bob");
+                if (f.status == nss::Status::success &&
+                    f.entry->uid == (odd ? 200001U : 200002U))
+                    ++right;
+            }
+        });
+    for (auto& t : threads)
+        t.join();
+    EXPECT_EQ(right.load(), 400);
 }
 
 TEST_F(NssTest, WithoutTheDaemonTheCacheAnswersAndWithoutEitherNothingDoes)
