@@ -149,6 +149,36 @@ bool off()
     return std::getenv(proto::nss_off_variable) != nullptr;
 }
 
+/// The one order of sources for an entry: nothing inside latchkeyd, nothing for a key that
+/// cannot be ours, else the daemon's answer (`pick` takes the entry out of its reply), else the
+/// cache's; either is believed only when `is_asked` and sane.
+template <class T, class Pick, class Cached, class IsAsked>
+Found<T> find_entry(const Sources& from,
+                    bool key_ok,
+                    const proto::NssLookup& q,
+                    Pick pick,
+                    Cached cached,
+                    IsAsked is_asked)
+{
+    if (off())
+        return {Status::unavailable, std::nullopt};
+    if (!key_ok)
+        return {Status::not_found, std::nullopt};
+    if (auto reply = ask(from, q))
+        return checked(from_reply(pick(*reply)), is_asked);
+    return checked(cached(), is_asked);
+}
+
+std::optional<proto::NssUser> reply_user(proto::NssReply& r)
+{
+    return std::move(r.user);
+}
+
+std::optional<proto::NssGroup> reply_group(proto::NssReply& r)
+{
+    return std::move(r.group);
+}
+
 } // namespace
 
 Sources default_sources()
@@ -173,54 +203,42 @@ std::optional<uid_t> uid_in_file(const std::string& passwd_path, const std::stri
 
 Found<proto::NssUser> user_by_name(const Sources& from, const std::string& name)
 {
-    if (off())
-        return {Status::unavailable, std::nullopt};
-    if (!sane_name(name))
-        return {Status::not_found, std::nullopt};
-    const auto is_asked = [&](const proto::NssUser& u) { return u.name == name; };
-    if (auto reply = ask(from, {proto::NssQuery::user_by_name, name, 0}))
-        return checked(from_reply(std::move(reply->user)), is_asked);
-    return checked(cached_user(from, [&](const struct passwd& pw) { return name == pw.pw_name; }),
-                   is_asked);
+    return find_entry<proto::NssUser>(
+        from, sane_name(name), {proto::NssQuery::user_by_name, name, 0}, reply_user,
+        [&] {
+            return cached_user(from, [&](const struct passwd& pw) { return name == pw.pw_name; });
+        },
+        [&](const proto::NssUser& u) { return u.name == name; });
 }
 
 Found<proto::NssUser> user_by_uid(const Sources& from, std::uint32_t uid)
 {
-    if (off())
-        return {Status::unavailable, std::nullopt};
-    if (!sane_id(uid))
-        return {Status::not_found, std::nullopt};
-    const auto is_asked = [&](const proto::NssUser& u) { return u.uid == uid; };
-    if (auto reply = ask(from, {proto::NssQuery::user_by_uid, {}, uid}))
-        return checked(from_reply(std::move(reply->user)), is_asked);
-    return checked(cached_user(from, [&](const struct passwd& pw) { return pw.pw_uid == uid; }),
-                   is_asked);
+    return find_entry<proto::NssUser>(
+        from, sane_id(uid), {proto::NssQuery::user_by_uid, {}, uid}, reply_user,
+        [&] {
+            return cached_user(from, [&](const struct passwd& pw) { return pw.pw_uid == uid; });
+        },
+        [&](const proto::NssUser& u) { return u.uid == uid; });
 }
 
 Found<proto::NssGroup> group_by_name(const Sources& from, const std::string& name)
 {
-    if (off())
-        return {Status::unavailable, std::nullopt};
-    if (!sane_name(name))
-        return {Status::not_found, std::nullopt};
-    const auto is_asked = [&](const proto::NssGroup& g) { return g.name == name; };
-    if (auto reply = ask(from, {proto::NssQuery::group_by_name, name, 0}))
-        return checked(from_reply(std::move(reply->group)), is_asked);
-    return checked(cached_group(from, [&](const struct group& gr) { return name == gr.gr_name; }),
-                   is_asked);
+    return find_entry<proto::NssGroup>(
+        from, sane_name(name), {proto::NssQuery::group_by_name, name, 0}, reply_group,
+        [&] {
+            return cached_group(from, [&](const struct group& gr) { return name == gr.gr_name; });
+        },
+        [&](const proto::NssGroup& g) { return g.name == name; });
 }
 
 Found<proto::NssGroup> group_by_gid(const Sources& from, std::uint32_t gid)
 {
-    if (off())
-        return {Status::unavailable, std::nullopt};
-    if (!sane_id(gid))
-        return {Status::not_found, std::nullopt};
-    const auto is_asked = [&](const proto::NssGroup& g) { return g.gid == gid; };
-    if (auto reply = ask(from, {proto::NssQuery::group_by_gid, {}, gid}))
-        return checked(from_reply(std::move(reply->group)), is_asked);
-    return checked(cached_group(from, [&](const struct group& gr) { return gr.gr_gid == gid; }),
-                   is_asked);
+    return find_entry<proto::NssGroup>(
+        from, sane_id(gid), {proto::NssQuery::group_by_gid, {}, gid}, reply_group,
+        [&] {
+            return cached_group(from, [&](const struct group& gr) { return gr.gr_gid == gid; });
+        },
+        [&](const proto::NssGroup& g) { return g.gid == gid; });
 }
 
 Found<std::vector<std::uint32_t>> groups_of(const Sources& from, const std::string& user)
