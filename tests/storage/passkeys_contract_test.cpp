@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// SqliteStore's passkeys and user handles, against a real database file.
+// The Store contract for passkeys and user handles, on every engine.
 #include <memory>
 #include <string>
 #include <thread>
@@ -8,30 +8,17 @@
 #include <gtest/gtest.h>
 
 #include "core/clock.hpp"
-#include "storage/sqlite/sqlite_store.hpp"
-#include "tests/temp_dir.hpp"
+#include "tests/storage/engines.hpp"
+#include "tests/storage/store_fixture.hpp"
 
-namespace latchkey::sqlite {
+namespace latchkey::store_test {
 namespace {
 
-using core::Errc;
-using test_support::TempDir;
-
-const core::TimePoint t0 = core::from_unix(1'700'000'000);
-
-class SqlitePasskeys : public ::testing::Test {
+class PasskeysTest : public StoreTest {
 protected:
     void SetUp() override
     {
-        open_store();
-        directory::AccountRecord a;
-        a.id = "acc-mgmt";
-        a.directory_id = "dir-1";
-        a.name = "management";
-        a.default_domain = "management.example.internal";
-        a.kind = proto::AccountKind::management;
-        a.created_at = t0;
-        ASSERT_TRUE(store_->create_directory({"dir-1", "example.internal", "acc-mgmt", t0}, a));
+        StoreTest::SetUp();
         for (const char* id : {"u1", "u2"}) {
             directory::UserRecord u;
             u.id = id;
@@ -40,14 +27,6 @@ protected:
             u.created_at = t0;
             ASSERT_TRUE(store_->create_user(u));
         }
-    }
-
-    void open_store()
-    {
-        store_.reset();
-        auto opened = SqliteStore::open(path_);
-        ASSERT_TRUE(opened) << opened.error().message;
-        store_ = std::move(opened).value();
     }
 
     static directory::PasskeyRecord
@@ -70,17 +49,13 @@ protected:
         p.created_at = t0 + std::chrono::seconds(created);
         return p;
     }
-
-    TempDir dir_;
-    std::string path_ = dir_.file("latchkey.db");
-    std::unique_ptr<SqliteStore> store_;
 };
 
-TEST_F(SqlitePasskeys, StoresAndReadsBackEveryField)
+TEST_P(PasskeysTest, StoresAndReadsBackEveryField)
 {
     const auto p = passkey("pk-1", "u1", std::string("\x00\xff id", 5));
     ASSERT_TRUE(store_->add_passkey(p, 10));
-    open_store(); // from the file, not from a cache
+    open_store(); // from the database, not from a cache
     const auto got = store_->passkey_by_credential(p.credential_id);
     ASSERT_TRUE(got);
     ASSERT_TRUE(got->has_value());
@@ -103,7 +78,7 @@ TEST_F(SqlitePasskeys, StoresAndReadsBackEveryField)
     EXPECT_FALSE(store_->passkey_by_credential("other")->has_value());
 }
 
-TEST_F(SqlitePasskeys, KeepsSeveralPerUserUpToTheLimitAndCredentialIdsUnique)
+TEST_P(PasskeysTest, KeepsSeveralPerUserUpToTheLimitAndCredentialIdsUnique)
 {
     ASSERT_TRUE(store_->add_passkey(passkey("pk-1", "u1", "cred-1", 2), 3));
     ASSERT_TRUE(store_->add_passkey(passkey("pk-2", "u1", "cred-2", 1), 3));
@@ -127,7 +102,7 @@ TEST_F(SqlitePasskeys, KeepsSeveralPerUserUpToTheLimitAndCredentialIdsUnique)
     EXPECT_TRUE(store_->passkeys("u2")->empty());
 }
 
-TEST_F(SqlitePasskeys, RefusesRecordsThatCannotBeAPasskey)
+TEST_P(PasskeysTest, RefusesRecordsThatCannotBeAPasskey)
 {
     auto p = passkey("pk-1", "u1", "");
     EXPECT_TRUE(store_->add_passkey(p, 10).error().is(Errc::invalid_argument));
@@ -143,7 +118,7 @@ TEST_F(SqlitePasskeys, RefusesRecordsThatCannotBeAPasskey)
     EXPECT_TRUE(store_->add_passkey(p, 10));
 }
 
-TEST_F(SqlitePasskeys, RenamesAndRemovesOnlyTheUsersOwn)
+TEST_P(PasskeysTest, RenamesAndRemovesOnlyTheUsersOwn)
 {
     ASSERT_TRUE(store_->add_passkey(passkey("pk-1", "u1", "cred-1"), 10));
     EXPECT_TRUE(store_->rename_passkey("u2", "pk-1", "Mine").error().is(Errc::not_found));
@@ -156,7 +131,7 @@ TEST_F(SqlitePasskeys, RenamesAndRemovesOnlyTheUsersOwn)
     EXPECT_TRUE(store_->remove_passkey("u1", "pk-1").error().is(Errc::not_found));
 }
 
-TEST_F(SqlitePasskeys, UsesAPasskeyOnlyFromTheCounterItSaw)
+TEST_P(PasskeysTest, UsesAPasskeyOnlyFromTheCounterItSaw)
 {
     ASSERT_TRUE(store_->add_passkey(passkey("pk-1", "u1", "cred-1"), 10));
     const auto at = t0 + std::chrono::hours(1);
@@ -172,7 +147,7 @@ TEST_F(SqlitePasskeys, UsesAPasskeyOnlyFromTheCounterItSaw)
     EXPECT_EQ(store_->passkeys("u1")->front().sign_count, 4294967295U);
 }
 
-TEST_F(SqlitePasskeys, GivesEachUserOneHandleForLife)
+TEST_P(PasskeysTest, GivesEachUserOneHandleForLife)
 {
     const std::string a(32, 'a');
     const std::string b(32, 'b');
@@ -194,7 +169,7 @@ TEST_F(SqlitePasskeys, GivesEachUserOneHandleForLife)
     EXPECT_TRUE(store_->user_handle("u3", a).error().is(Errc::already_exists));
 }
 
-TEST_F(SqlitePasskeys, GoWithTheUserAndWithItsCredentials)
+TEST_P(PasskeysTest, GoWithTheUserAndWithItsCredentials)
 {
     ASSERT_TRUE(store_->add_passkey(passkey("pk-1", "u1", "cred-1"), 10));
     ASSERT_TRUE(store_->add_passkey(passkey("pk-2", "u2", "cred-2"), 10));
@@ -209,4 +184,7 @@ TEST_F(SqlitePasskeys, GoWithTheUserAndWithItsCredentials)
 }
 
 } // namespace
-} // namespace latchkey::sqlite
+
+INSTANTIATE_TEST_SUITE_P(Engines, PasskeysTest, ::testing::ValuesIn(engines()), engine_name);
+
+} // namespace latchkey::store_test
