@@ -12,7 +12,14 @@ namespace {
 using core::Errc;
 
 // Times are Unix seconds (BIGINT), as the SQLite schema keeps them; ids are our UUIDs as text.
+// The store's SQL (storage/sql/) is shared with SQLite, so this schema mirrors SQLite's: a
+// `rowid` column (insertion order) where the store orders by SQLite's implicit one, account
+// names and domains compared without regard to case (SQLite's COLLATE NOCASE), and the
+// uniqueness rules the store tells apart named as SQLite names them ("accounts.name").
 constexpr const char* schema_v1 = R"sql(
+CREATE COLLATION latchkey_nocase (provider = icu, locale = 'und-u-ks-level2',
+                                  deterministic = false);
+
 CREATE TABLE directory (
     id                      TEXT PRIMARY KEY,
     domain                  TEXT NOT NULL CHECK (domain <> ''),
@@ -26,7 +33,7 @@ CREATE TABLE directory (
 CREATE TABLE accounts (
     id           TEXT PRIMARY KEY,
     directory_id TEXT NOT NULL REFERENCES directory (id),
-    name         TEXT NOT NULL CHECK (name <> ''),
+    name         TEXT NOT NULL COLLATE latchkey_nocase CHECK (name <> ''),
     kind         TEXT NOT NULL CHECK (kind IN ('management', 'resource', 'cloud')),
     created_at   BIGINT NOT NULL,
     policy_min_length          BIGINT NOT NULL CHECK (policy_min_length BETWEEN 0 AND 4294967295),
@@ -55,18 +62,18 @@ CREATE TABLE accounts (
     closed_at           BIGINT,
     recovery_open_until BIGINT
 );
--- Names are lower-case DNS labels; the index also keeps out names differing only in case.
-CREATE UNIQUE INDEX accounts_by_name ON accounts (lower(name));
-CREATE UNIQUE INDEX accounts_one_management ON accounts (kind) WHERE kind = 'management';
+CREATE UNIQUE INDEX "accounts.name" ON accounts (name);
+CREATE UNIQUE INDEX "accounts.kind" ON accounts (kind) WHERE kind = 'management';
 
 -- The directory and its management account are inserted in one transaction.
 ALTER TABLE directory ADD FOREIGN KEY (management_account_id) REFERENCES accounts (id)
     DEFERRABLE INITIALLY DEFERRED;
 
 CREATE TABLE domains (
-    domain     TEXT PRIMARY KEY CHECK (domain <> '' AND domain = lower(domain)),
+    domain     TEXT PRIMARY KEY COLLATE latchkey_nocase CHECK (domain <> ''),
     account_id TEXT NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
-    is_default BOOLEAN NOT NULL
+    is_default BOOLEAN NOT NULL,
+    rowid      BIGINT GENERATED ALWAYS AS IDENTITY
 );
 CREATE INDEX domains_by_account ON domains (account_id);
 CREATE UNIQUE INDEX domains_one_default ON domains (account_id) WHERE is_default;
@@ -87,7 +94,7 @@ CREATE TABLE users (
     uid             BIGINT CHECK (uid BETWEEN 1 AND 4294967294),
     home            TEXT,
     shell           TEXT,
-    UNIQUE (account_id, name)
+    CONSTRAINT "users.name" UNIQUE (account_id, name)
 );
 CREATE UNIQUE INDEX users_by_uid ON users (uid) WHERE uid IS NOT NULL;
 
@@ -152,7 +159,8 @@ CREATE TABLE sessions (
     closed_at      BIGINT,                     -- NULL while open
     kind           TEXT NOT NULL DEFAULT 'pam' CHECK (kind IN ('pam', 'web')),
     secret_hash    TEXT,
-    expires_at     BIGINT
+    expires_at     BIGINT,
+    rowid          BIGINT GENERATED ALWAYS AS IDENTITY
 );
 CREATE INDEX sessions_open_by_user ON sessions (user_id, opened_at) WHERE closed_at IS NULL;
 CREATE UNIQUE INDEX sessions_by_secret ON sessions (secret_hash) WHERE secret_hash IS NOT NULL;
@@ -181,7 +189,8 @@ CREATE TABLE oidc_keys (
     sealed_pem   TEXT NOT NULL CHECK (sealed_pem <> ''),
     created_at   BIGINT NOT NULL,
     retired_at   BIGINT,                       -- NULL while it signs
-    unpublish_at BIGINT
+    unpublish_at BIGINT,
+    rowid        BIGINT GENERATED ALWAYS AS IDENTITY
 );
 
 CREATE TABLE oidc_clients (
@@ -207,7 +216,8 @@ CREATE TABLE access_keys (
     secret_hash  TEXT NOT NULL CHECK (secret_hash <> ''), -- keyed hash, like client secrets
     enabled      BOOLEAN NOT NULL,
     created_at   BIGINT NOT NULL,
-    last_used_at BIGINT
+    last_used_at BIGINT,
+    rowid        BIGINT GENERATED ALWAYS AS IDENTITY
 );
 CREATE INDEX access_keys_by_user ON access_keys (user_id);
 
@@ -360,15 +370,15 @@ core::Status migrate(Connection& c, std::uint32_t target)
     for (std::uint32_t v = current + 1; v <= target; ++v) {
         if (auto applied = c.exec(migrations[v - 1]); !applied) {
             core::Error e = std::move(applied).error();
-            e.message = "migration to schema version " + std::to_string(v) + " failed: " +
-                        e.message;
+            e.message =
+                "migration to schema version " + std::to_string(v) + " failed: " + e.message;
             return core::fail(std::move(e));
         }
     }
     if (target > current) {
         LATCHKEY_TRY_STATUS(c.query("DELETE FROM latchkey_schema"));
-        LATCHKEY_TRY_STATUS(c.query("INSERT INTO latchkey_schema (version) VALUES ($1)",
-                                    params(target)));
+        LATCHKEY_TRY_STATUS(
+            c.query("INSERT INTO latchkey_schema (version) VALUES ($1)", params(target)));
     }
     return txn.commit();
 }

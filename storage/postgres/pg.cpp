@@ -2,6 +2,7 @@
 // libpq, wrapped.
 #include "storage/postgres/pg.hpp"
 
+#include <array>
 #include <charconv>
 #include <cstring>
 
@@ -71,7 +72,12 @@ std::int64_t Rows::affected() const
 
 core::Result<Connection> Connection::open(const std::string& conninfo)
 {
-    PgConn conn(PQconnectdb(conninfo.c_str()));
+    // Defaults first: what `conninfo` (expanded as dbname) says overrides them. Without a
+    // connect timeout libpq would wait for the kernel's, minutes for a host that is gone.
+    const std::array<const char*, 4> keywords{"connect_timeout", "application_name", "dbname",
+                                              nullptr};
+    const std::array<const char*, 4> values{"5", "latchkeyd", conninfo.c_str(), nullptr};
+    PgConn conn(PQconnectdbParams(keywords.data(), values.data(), 1));
     if (!conn)
         return core::fail(Errc::store_failed, "postgresql: out of memory");
     if (PQstatus(conn.get()) != CONNECTION_OK) {
@@ -82,7 +88,8 @@ core::Result<Connection> Connection::open(const std::string& conninfo)
     }
     // Notices ("relation ... already exists, skipping") are the server's remarks, not errors;
     // libpq would print them on stderr.
-    PQsetNoticeProcessor(conn.get(), [](void*, const char*) {}, nullptr);
+    PQsetNoticeProcessor(
+        conn.get(), [](void*, const char*) {}, nullptr);
     return Connection(std::move(conn));
 }
 

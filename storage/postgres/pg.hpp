@@ -17,10 +17,10 @@
 #include <type_traits>
 #include <vector>
 
-#include <libpq-fe.h>
-
 #include "core/c_handle.hpp"
 #include "core/result.hpp"
+
+#include <libpq-fe.h>
 
 namespace latchkey::postgres {
 
@@ -41,7 +41,10 @@ public:
             values_.emplace_back(std::to_string(value));
         } else if constexpr (std::is_same_v<T, std::nullopt_t>) {
             values_.emplace_back(std::nullopt);
-        } else if constexpr (requires { value.has_value(); *value; }) {
+        } else if constexpr (requires {
+                                 value.has_value();
+                                 *value;
+                             }) {
             if (!value)
                 values_.emplace_back(std::nullopt);
             else
@@ -54,6 +57,7 @@ public:
     }
 
     [[nodiscard]] std::vector<const char*> pointers() const;
+
     [[nodiscard]] int size() const { return static_cast<int>(values_.size()); }
 
 private:
@@ -77,10 +81,12 @@ public:
     }
 
     [[nodiscard]] int size() const { return PQntuples(result_.get()); }
+
     [[nodiscard]] bool null(int row, int col) const
     {
         return PQgetisnull(result_.get(), row, col) != 0;
     }
+
     [[nodiscard]] std::string text(int row, int col) const;
     [[nodiscard]] std::optional<std::string> optional_text(int row, int col) const;
     [[nodiscard]] std::int64_t int64(int row, int col) const;
@@ -106,15 +112,17 @@ public:
     core::Status exec(std::string_view sql);
 
     [[nodiscard]] bool ok() const;
+
     PGconn* get() const { return conn_.get(); }
+
+    /// The error for a failed call whose result is `result` (may be null).
+    [[nodiscard]] core::Error error_of(const PGresult* result) const;
 
 private:
     explicit Connection(PgConn conn)
         : conn_(std::move(conn))
     {
     }
-
-    core::Error error_of(const PGresult* result) const;
 
     PgConn conn_;
 };

@@ -79,17 +79,6 @@ core::Result<bool> Statement::step()
     return core::fail(std::move(e));
 }
 
-core::Status Statement::run()
-{
-    for (;;) {
-        LATCHKEY_TRY(row, step());
-        if (!row)
-            break;
-    }
-    reset();
-    return {};
-}
-
 void Statement::reset() noexcept
 {
     sqlite3_reset(stmt_.get());

@@ -13,7 +13,6 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <type_traits>
 #include <utility>
 
 #include <sqlite3.h>
@@ -39,47 +38,13 @@ public:
     /// store_failed if the SQL does not compile (e.g. a table the schema lacks).
     static core::Result<Statement> prepare(sqlite3* db, std::string_view sql);
 
-    /// Binds `args` to parameters 1..N in order; see bind_at() for the types.
-    template <class... Args>
-    core::Status bind(const Args&... args)
-    {
-        int index = 0;
-        core::Status status;
-        // Stops at the first failure: && short-circuits the rest of the fold.
-        static_cast<void>(((status = bind_at(++index, args)) && ...));
-        return status;
-    }
-
-    /// Binds text (anything convertible to std::string_view), integers (bool as 0/1),
-    /// std::optional (nullopt as NULL), nullptr and std::nullopt (NULL). Text is copied.
-    template <class T>
-    core::Status bind_at(int index, const T& value)
-    {
-        if constexpr (std::is_same_v<T, bool>) {
-            return bind_int64(index, value ? 1 : 0);
-        } else if constexpr (std::is_integral_v<T>) {
-            static_assert(sizeof(T) < sizeof(std::int64_t) || std::is_signed_v<T>,
-                          "an unsigned 64-bit value may not fit an SQLite INTEGER");
-            return bind_int64(index, static_cast<std::int64_t>(value));
-        } else if constexpr (std::is_same_v<T, std::nullptr_t> ||
-                             std::is_same_v<T, std::nullopt_t>) {
-            return bind_null(index);
-        } else if constexpr (is_optional<T>::value) {
-            if (!value)
-                return bind_null(index);
-            return bind_at(index, *value);
-        } else {
-            static_assert(std::is_convertible_v<const T&, std::string_view>,
-                          "no SQLite binding for this type");
-            return bind_text(index, std::string_view(value));
-        }
-    }
+    /// Binds parameter `index` (from 1). Text is copied.
+    core::Status bind_int64(int index, std::int64_t value);
+    core::Status bind_text(int index, std::string_view value);
+    core::Status bind_null(int index);
 
     /// Advances: true when a row is ready to be read, false when the statement is done.
     core::Result<bool> step();
-
-    /// Steps until done, ignoring any rows: for INSERT, UPDATE, DELETE and DDL.
-    core::Status run();
 
     /// Makes the statement ready to run again; bindings are kept.
     void reset() noexcept;
@@ -104,23 +69,12 @@ public:
     [[nodiscard]] sqlite3_stmt* get() const noexcept { return stmt_.get(); }
 
 private:
-    template <class T>
-    struct is_optional : std::false_type {
-    };
-
-    template <class T>
-    struct is_optional<std::optional<T>> : std::true_type {
-    };
-
     Statement(sqlite3* db, SqliteStmt stmt) noexcept
         : db_(db)
         , stmt_(std::move(stmt))
     {
     }
 
-    core::Status bind_int64(int index, std::int64_t value);
-    core::Status bind_text(int index, std::string_view value);
-    core::Status bind_null(int index);
     core::Status check_bind(int index, int rc);
 
     sqlite3* db_;

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <ostream>
 #include <string>
 #include <utility>
 #include <vector>
@@ -48,6 +49,12 @@ struct EngineKind {
     std::string name;
     std::unique_ptr<Engine> (*make)();
 };
+
+/// How gtest names the parameter in its messages.
+inline void PrintTo(const EngineKind& kind, std::ostream* out)
+{
+    *out << kind.name;
+}
 
 inline std::string engine_name(const ::testing::TestParamInfo<EngineKind>& info)
 {

@@ -5,12 +5,6 @@
 // Stopped, and its directory removed, when the object goes; nothing is left on the machine.
 #pragma once
 
-#include <grp.h>
-#include <pwd.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
@@ -20,6 +14,12 @@
 #include <stdexcept>
 #include <string>
 #include <vector>
+
+#include <grp.h>
+#include <pwd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "tests/temp_dir.hpp"
 
@@ -80,9 +80,11 @@ public:
     }
 
     /// A fresh, empty database; its connection string.
-    std::string fresh_database()
+    std::string fresh_database() { return new_database("t" + std::to_string(++databases_)); }
+
+    /// A new database called `name`; its connection string.
+    std::string new_database(const std::string& name)
     {
-        const std::string name = "t" + std::to_string(++databases_);
         run({bindir() + "/createdb", "-h", sockets_, "-U", "latchkey", name});
         return conninfo(name);
     }
@@ -116,8 +118,8 @@ private:
         if (pid < 0)
             throw std::runtime_error("fork failed");
         if (pid == 0) {
-            if (as_ && (::setgroups(0, nullptr) != 0 || ::setgid(*as_group_) != 0 ||
-                        ::setuid(*as_) != 0))
+            if (as_ &&
+                (::setgroups(0, nullptr) != 0 || ::setgid(*as_group_) != 0 || ::setuid(*as_) != 0))
                 ::_exit(126);
             ::execv(args[0], args.data());
             ::_exit(127);

@@ -54,7 +54,7 @@ protected:
     {
         auto stmt = Statement::prepare(
             db(), "SELECT 1 FROM sqlite_schema WHERE type = ?1 AND name = ?2");
-        if (!stmt || !stmt->bind(type, name))
+        if (!stmt || !stmt->bind_text(1, type) || !stmt->bind_text(2, name))
             throw std::runtime_error("query failed");
         return stmt->step().value();
     }
@@ -62,7 +62,7 @@ protected:
     [[nodiscard]] bool has_column(const std::string& table, const std::string& column) const
     {
         auto stmt = Statement::prepare(db(), "SELECT 1 FROM pragma_table_info(?1) WHERE name = ?2");
-        if (!stmt || !stmt->bind(table, column))
+        if (!stmt || !stmt->bind_text(1, table) || !stmt->bind_text(2, column))
             throw std::runtime_error("query failed");
         return stmt->step().value();
     }

@@ -1,24 +1,23 @@
 // SPDX-License-Identifier: Apache-2.0
-// Row helpers shared by the SqliteStore source files (internal to the SQLite store).
+// Row helpers shared by the SqlStore source files (internal to the store).
 #pragma once
 
 #include <algorithm>
 #include <cstdint>
 #include <limits>
-#include <vector>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
+
+#include <boost/json.hpp>
 
 #include "core/clock.hpp"
 #include "core/result.hpp"
-#include <boost/json.hpp>
-#include <sqlite3.h>
-
 #include "directory/model.hpp"
-#include "storage/sqlite/sqlite.hpp"
+#include "storage/sql/sql.hpp"
 
-namespace latchkey::sqlite::sqlite_rows {
+namespace latchkey::sql::rows {
 
 /// The schema's CHECKs keep these columns in range; clamping guards against a hand-edited file.
 inline std::uint32_t read_u32(const Statement& stmt, int column) noexcept
@@ -103,9 +102,10 @@ inline std::optional<core::TimePoint> time_or_null(const std::optional<std::int6
 }
 
 /// Whether `sql` ("SELECT 1 FROM t WHERE id = ?1") finds a row for `id`.
-inline core::Result<bool> row_exists(sqlite3* db, std::string_view sql, const std::string& id)
+inline core::Result<bool>
+row_exists(sql::Connection& db, std::string_view sql, const std::string& id)
 {
-    LATCHKEY_TRY(stmt, Statement::prepare(db, sql));
+    LATCHKEY_TRY(stmt, db.prepare(sql));
     LATCHKEY_TRY_STATUS(stmt.bind(id));
     return stmt.step();
 }
@@ -115,7 +115,7 @@ inline core::Result<bool> row_exists(sqlite3* db, std::string_view sql, const st
 inline core::Status run_for_user(Statement& stmt, const std::string& user_id)
 {
     auto done = stmt.run();
-    if (!done && stmt.last_code() == SQLITE_CONSTRAINT_FOREIGNKEY)
+    if (!done && stmt.violation() == Violation::foreign_key)
         return core::fail(core::Errc::not_found, user_not_found(user_id));
     return done;
 }
@@ -127,11 +127,13 @@ inline std::string account_not_found(const std::string& account_id)
 
 /// An UPDATE or DELETE of one user by id (?1) in its own transaction; not_found if none.
 template <class... Args>
-core::Status
-update_user(sqlite3* db, std::string_view sql, const std::string& user_id, const Args&... args)
+core::Status update_user(sql::Connection& db,
+                         std::string_view sql,
+                         const std::string& user_id,
+                         const Args&... args)
 {
     LATCHKEY_TRY(txn, Transaction::begin(db));
-    LATCHKEY_TRY(stmt, Statement::prepare(db, sql));
+    LATCHKEY_TRY(stmt, db.prepare(sql));
     LATCHKEY_TRY_STATUS(stmt.bind(user_id, args...));
     LATCHKEY_TRY_STATUS(stmt.run());
     if (stmt.changes() == 0)
@@ -141,13 +143,13 @@ update_user(sqlite3* db, std::string_view sql, const std::string& user_id, const
 
 /// The same for one account.
 template <class... Args>
-core::Status update_account(sqlite3* db,
+core::Status update_account(sql::Connection& db,
                             std::string_view sql,
                             const std::string& account_id,
                             const Args&... args)
 {
     LATCHKEY_TRY(txn, Transaction::begin(db));
-    LATCHKEY_TRY(stmt, Statement::prepare(db, sql));
+    LATCHKEY_TRY(stmt, db.prepare(sql));
     LATCHKEY_TRY_STATUS(stmt.bind(account_id, args...));
     LATCHKEY_TRY_STATUS(stmt.run());
     if (stmt.changes() == 0)
@@ -155,4 +157,4 @@ core::Status update_account(sqlite3* db,
     return txn.commit();
 }
 
-} // namespace latchkey::sqlite::sqlite_rows
+} // namespace latchkey::sql::rows
