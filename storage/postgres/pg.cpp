@@ -111,8 +111,10 @@ core::Error Connection::error_of(const PGresult* result) const
         return {Errc::already_exists, message};
     if (state == "40001" || state == "40P01")
         return {Errc::store_conflict, message};
-    if (state.starts_with("08") || state.starts_with("57P"))
-        return {Errc::store_unavailable, message}; // connection exceptions, shutdown
+    // Connection exceptions, shutdown; and an error libpq made itself (no SQLSTATE): the
+    // connection broke before the server could answer, which libpq may notice only later.
+    if (state.empty() || state.starts_with("08") || state.starts_with("57P"))
+        return {Errc::store_unavailable, message};
     return {Errc::store_failed, message};
 }
 

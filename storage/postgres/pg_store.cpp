@@ -163,7 +163,7 @@ private:
         if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) {
             violation_ = violation_of(r.get());
             changes_ = 0;
-            return core::fail(owner_.raw().error_of(r.get()));
+            return core::fail(owner_.failed(owner_.raw().error_of(r.get())));
         }
         violation_ = sql::Violation::none;
         const char* affected = PQcmdTuples(r.get());
@@ -229,26 +229,40 @@ core::Result<sql::Statement> PgConnection::prepare(std::string_view sql)
                 name = "latchkey_" + std::to_string(++prepared_);
                 PgResult r(PQprepare(c_.get(), name.c_str(), converted.c_str(), 0, nullptr));
                 if (!r || PQresultStatus(r.get()) != PGRES_COMMAND_OK)
-                    return core::fail(c_.error_of(r.get()));
+                    return core::fail(failed(c_.error_of(r.get())));
             }
             return std::unique_ptr<sql::Cursor>(
                 std::make_unique<PgCursor>(*this, std::move(name), std::move(converted)));
         });
 }
 
+core::Error PgConnection::failed(core::Error e) noexcept
+{
+    if (e.is(Errc::store_unavailable))
+        lost_ = true;
+    return e;
+}
+
+core::Status PgConnection::run(std::string_view sql)
+{
+    if (auto done = c_.exec(sql); !done)
+        return core::fail(failed(std::move(done).error()));
+    return {};
+}
+
 core::Status PgConnection::exec(std::string_view sql)
 {
     note_statement(writes(sql));
-    return c_.exec(sql);
+    return run(sql);
 }
 
 core::Status PgConnection::begin(sql::Access access)
 {
     // Writes are SERIALIZABLE: what a transaction read still holds when it commits, on every
     // node, or it fails with a serialisation failure and the pool runs the work again.
-    LATCHKEY_TRY_STATUS(c_.exec(access == sql::Access::write
-                                    ? "BEGIN ISOLATION LEVEL SERIALIZABLE"
-                                    : "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY"));
+    LATCHKEY_TRY_STATUS(run(access == sql::Access::write
+                                ? "BEGIN ISOLATION LEVEL SERIALIZABLE"
+                                : "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY"));
     in_transaction_ = true;
     writing_ = access == sql::Access::write;
     return {};
@@ -260,7 +274,7 @@ core::Status PgConnection::commit()
     if (writing_)
         maybe_written_ = true;
     in_transaction_ = false; // a failed COMMIT ends the transaction too
-    return c_.exec("COMMIT");
+    return run("COMMIT");
 }
 
 void PgConnection::rollback() noexcept
@@ -268,8 +282,8 @@ void PgConnection::rollback() noexcept
     if (!in_transaction_)
         return;
     in_transaction_ = false;
-    if (c_.ok())
-        static_cast<void>(c_.exec("ROLLBACK"));
+    if (healthy())
+        static_cast<void>(run("ROLLBACK"));
 }
 
 // ---- PgPool ---------------------------------------------------------------------------------
@@ -327,7 +341,7 @@ void PgPool::release(sql::Connection& c) noexcept
             return;
         back = std::move(*it);
         lent_.erase(it);
-        if (back->ok())
+        if (back->healthy())
             idle_.push_back(std::move(back));
     }
     freed_.notify_one();
@@ -340,11 +354,13 @@ bool PgPool::retry(sql::Connection& c, const core::Error& error, int attempt)
         return false;
     const auto& pc = static_cast<const PgConnection&>(c);
     if (error.is(Errc::store_conflict)) {
-        // Another node's transaction won; both rolled back cleanly. Spread the retries.
-        std::this_thread::sleep_for(jitter(std::chrono::milliseconds(5 * attempt)));
+        // Another transaction (here or on another node) won; this one rolled back cleanly.
+        // Exponential backoff with full jitter spreads the losers out: 2, 4, 8... up to 64 ms.
+        const auto cap = std::chrono::milliseconds(std::min(64, 1 << std::min(attempt, 6)));
+        std::this_thread::sleep_for(jitter(cap));
         return true;
     }
-    if (error.is(Errc::store_unavailable) && !pc.maybe_written()) {
+    if (error.is(Errc::store_unavailable) && !pc.maybe_written() && attempt < 3) {
         // The server went away (a restart, a fail-over): the idle connections are as dead as
         // this one. Drop them and reconnect after a pause.
         std::vector<std::unique_ptr<PgConnection>> dead;

@@ -53,17 +53,24 @@ public:
             maybe_written_ = true;
     }
 
-    [[nodiscard]] bool ok() const { return c_.ok(); }
+    /// False once the connection was found lost: the pool closes it instead of lending it.
+    [[nodiscard]] bool healthy() const { return !lost_ && c_.ok(); }
 
     [[nodiscard]] postgres::Connection& raw() noexcept { return c_; }
 
+    /// Notes what `e` says about the connection, and gives it back.
+    core::Error failed(core::Error e) noexcept;
+
 private:
+    core::Status run(std::string_view sql);
+
     postgres::Connection c_;
     sql::StatementCache statements_; ///< destroyed before the connection
     std::uint64_t prepared_ = 0;
     bool in_transaction_ = false;
     bool writing_ = false;
     bool maybe_written_ = false;
+    bool lost_ = false;
 };
 
 struct PoolOptions {
@@ -71,8 +78,9 @@ struct PoolOptions {
     std::size_t size = 4;
     /// How long a unit of work waits for a free connection before store_unavailable.
     std::chrono::milliseconds wait{5000};
-    /// How often work is run at most (the first time included).
-    int attempts = 5;
+    /// How often work is run at most (the first time included). A serialisation failure is
+    /// retried up to this; a lost connection at most three times.
+    int attempts = 10;
 };
 
 /// Up to `size` connections, opened when first needed and again after one is lost.

@@ -70,14 +70,6 @@ private:
     int others_ = 0;
 };
 
-/// One server for the whole test binary, started when the first PostgreSQL test needs it and
-/// stopped (pg_ctl stop, directory removed) when the binary exits.
-test_support::PgServer& server()
-{
-    static test_support::PgServer instance;
-    return instance;
-}
-
 /// The database `name` on the binary's server holding the latest schema and no rows: migrated
 /// the first time, emptied every time after (a fresh database or a migration per test would
 /// cost ten times the test).
@@ -85,13 +77,13 @@ std::string empty_database(const std::string& name)
 {
     static std::set<std::string> created;
     if (created.insert(name).second) {
-        const std::string conninfo = server().new_database(name);
+        const std::string conninfo = test_support::shared_server().new_database(name);
         auto store = postgres::PgStore::open(conninfo);
         if (!store)
             throw std::runtime_error("cannot migrate " + name + ": " + store.error().message);
         return conninfo;
     }
-    const std::string conninfo = server().conninfo(name);
+    const std::string conninfo = test_support::shared_server().conninfo(name);
     auto c = postgres::Connection::open(conninfo);
     if (!c)
         throw std::runtime_error("cannot connect: " + c.error().message);

@@ -18,24 +18,11 @@ namespace {
 
 using core::Errc;
 
-test_support::PgServer* server = nullptr;
-
-class Environment : public ::testing::Environment {
-public:
-    void SetUp() override { server_ = std::make_unique<test_support::PgServer>(); server = server_.get(); }
-    void TearDown() override { server = nullptr; server_.reset(); }
-
-private:
-    std::unique_ptr<test_support::PgServer> server_;
-};
-
-const auto* const environment = ::testing::AddGlobalTestEnvironment(new Environment);
-
 class Migrations : public ::testing::Test {
 protected:
     void SetUp() override
     {
-        conninfo_ = server->fresh_database();
+        conninfo_ = test_support::shared_server().fresh_database();
         auto c = Connection::open(conninfo_);
         ASSERT_TRUE(c) << c.error().message;
         conn_ = std::make_unique<Connection>(std::move(*c));
@@ -71,7 +58,7 @@ protected:
 TEST_F(Migrations, AnEmptyDatabaseIsMigratedToTheLatestVersionOnce)
 {
     EXPECT_EQ(schema_version(*conn_).value(), 0U);
-    ASSERT_TRUE(migrate(*conn_)) << server->log();
+    ASSERT_TRUE(migrate(*conn_)) << test_support::shared_server().log();
     EXPECT_EQ(schema_version(*conn_).value(), latest_schema_version);
     EXPECT_EQ(count("SELECT count(*) FROM information_schema.tables WHERE table_schema = "
                     "'public' AND table_name IN ('directory', 'accounts', 'users', 'audit', "
@@ -93,7 +80,7 @@ TEST_F(Migrations, NodesStartingTogetherMigrateOnce)
         });
     for (auto& t : nodes)
         t.join();
-    EXPECT_EQ(ok.load(), 4) << server->log();
+    EXPECT_EQ(ok.load(), 4) << test_support::shared_server().log();
     EXPECT_EQ(schema_version(*conn_).value(), latest_schema_version);
 }
 

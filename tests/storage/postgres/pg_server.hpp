@@ -52,11 +52,24 @@ public:
         as_group_ = as_group;
         run({bin + "/initdb", "-D", data_, "-U", "latchkey", "--auth=trust", "-E", "UTF8",
              "--no-sync", "--no-instructions"});
+        start();
+    }
+
+    /// Starts the server (again), waiting until it accepts connections.
+    void start()
+    {
         // Tests need no durability across a machine crash: fsync off keeps them fast.
-        run({bin + "/pg_ctl", "-D", data_, "-l", tmp_.file("server.log"), "-w", "-s", "-o",
+        run({bindir() + "/pg_ctl", "-D", data_, "-l", tmp_.file("server.log"), "-w", "-s", "-o",
              "-c listen_addresses='' -k " + sockets_ + " -c fsync=off -c max_connections=200",
              "start"});
         started_ = true;
+    }
+
+    /// Stops the server as an outage would: every connection is cut at once.
+    void stop()
+    {
+        run({bindir() + "/pg_ctl", "-D", data_, "-w", "-s", "-m", "immediate", "stop"});
+        started_ = false;
     }
 
     PgServer(const PgServer&) = delete;
@@ -140,5 +153,13 @@ private:
     bool started_ = false;
     int databases_ = 0;
 };
+
+/// The test binary's one server: started by the first test that needs it, stopped (and its
+/// directory removed) when the binary exits.
+inline PgServer& shared_server()
+{
+    static PgServer server;
+    return server;
+}
 
 } // namespace latchkey::test_support
