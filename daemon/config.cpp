@@ -8,8 +8,6 @@
 // its headers; this is the one translation unit that includes them.)
 #define TOML_HEADER_ONLY 1
 #define TOML_EXCEPTIONS 0
-#include <toml++/toml.h>
-
 #include <fstream>
 #include <functional>
 #include <map>
@@ -18,6 +16,9 @@
 #include "directory/names.hpp"
 #include "directory/network.hpp"
 #include "notify/http_client.hpp"
+#include "storage/postgres/pg.hpp"
+
+#include <toml++/toml.h>
 
 namespace latchkey::daemon {
 
@@ -82,7 +83,24 @@ const std::map<std::string, std::map<std::string, KeyHandler>>& schema()
          {{"account", [](Parser& p, const toml::node& n, const std::string& k,
                          Config& c) { p.string(n, k, c.account); }}}},
         {"storage",
-         {{"database", [](Parser& p, const toml::node& n, const std::string& k,
+         {{"engine",
+           [](Parser& p, const toml::node& n, const std::string& k, Config& c) {
+               std::string text;
+               p.string(n, k, text);
+               for (auto engine : {StorageEngine::sqlite, StorageEngine::postgresql})
+                   if (text == to_string(engine))
+                       return void(c.storage_engine = engine);
+               p.error(k, "must be one of sqlite, postgresql");
+           }},
+          {"connection",
+           [](Parser& p, const toml::node& n, const std::string& k, Config& c) {
+               p.string(n, k, c.storage_connection);
+               if (auto st = postgres::check_conninfo(c.storage_connection); !st)
+                   p.error(k, st.error().message);
+           }},
+          {"pool_size", [](Parser& p, const toml::node& n, const std::string& k,
+                           Config& c) { p.uint(n, k, c.storage_pool_size, 0, 1000); }},
+          {"database", [](Parser& p, const toml::node& n, const std::string& k,
                           Config& c) { p.string(n, k, c.database); }},
           {"key_file", [](Parser& p, const toml::node& n, const std::string& k,
                           Config& c) { p.string(n, k, c.key_file); }}}},
@@ -354,6 +372,15 @@ std::string_view to_string(notify::NotifierKind k) noexcept
     return "spool";
 }
 
+std::string_view to_string(StorageEngine e) noexcept
+{
+    switch (e) {
+    case StorageEngine::sqlite: return "sqlite";
+    case StorageEngine::postgresql: return "postgresql";
+    }
+    return "sqlite";
+}
+
 std::string spool_dir_path(const Config& c)
 {
     if (!c.notifier_spool_dir.empty())
@@ -425,6 +452,12 @@ core::Result<Config> parse_config(std::string_view toml_text, std::string_view s
     if (c.unix_uid_min > c.unix_uid_max)
         return core::fail(Errc::config_invalid,
                           std::string(source_name) + ": unix.uid_min must not be above uid_max");
+    if (c.storage_engine == StorageEngine::postgresql && c.storage_connection.empty())
+        return core::fail(Errc::config_invalid,
+                          std::string(source_name) +
+                              ": storage.connection must be set when storage.engine is "
+                              "\"postgresql\" (a libpq connection string such as "
+                              "\"service=latchkey\")");
     if (c.pam_socket.empty() || c.admin_socket.empty() || c.database.empty())
         return core::fail(Errc::config_invalid,
                           std::string(source_name) + ": socket and database paths must be set");

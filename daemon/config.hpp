@@ -14,11 +14,21 @@
 
 namespace latchkey::daemon {
 
+/// Where the directory is kept.
+enum class StorageEngine : std::uint8_t {
+    sqlite,     ///< one file on this host (`database`)
+    postgresql, ///< a database several nodes share (`connection`)
+};
+
 struct Config {
     // [directory]
     std::string account;               ///< the account this host is bound to ("" = none yet)
     // [storage]
+    StorageEngine storage_engine = StorageEngine::sqlite;
     std::string database = "/var/lib/latchkey/latchkey.db";
+    /// PostgreSQL: a libpq connection string or "service=NAME"; never a password.
+    std::string storage_connection;
+    std::uint32_t storage_pool_size = 0; ///< PostgreSQL connections; 0 = 2 x workers + 2
     std::string key_file;              ///< "" = secret.key beside the database (key_file_path())
     // [sockets]
     std::string pam_socket = "/run/latchkey/pam.sock";
@@ -105,5 +115,6 @@ core::Result<Config> parse_config(std::string_view toml_text, std::string_view s
 core::Result<Config> load_config(const std::string& path);
 
 std::string_view to_string(notify::NotifierKind k) noexcept;
+std::string_view to_string(StorageEngine e) noexcept;
 
 } // namespace latchkey::daemon

@@ -2,46 +2,48 @@
 // Daemon wiring and lifecycle (sd_notify, signals, reload).
 #include "daemon/daemon.hpp"
 
-#include <sys/resource.h>
-#include <sys/stat.h>
-#include <systemd/sd-daemon.h>
-#include <unistd.h>
-
 #include <array>
 #include <thread>
 #include <vector>
+
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <systemd/sd-daemon.h>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 
-#include "daemon/admin_service.hpp"
-#include "notify/alerts.hpp"
-#include "directory/audit.hpp"
+#include "core/log.hpp"
 #include "credentials/auth_engine.hpp"
-#include "directory/authority.hpp"
-#include "daemon/config.hpp"
-#include "directory/directory.hpp"
-#include "directory/lifecycle.hpp"
+#include "credentials/mfa.hpp"
+#include "credentials/password_hasher.hpp"
 #include "credentials/passwords.hpp"
 #include "credentials/phone_codes.hpp"
+#include "credentials/secret_box.hpp"
+#include "daemon/admin_service.hpp"
+#include "daemon/config.hpp"
 #include "daemon/listen.hpp"
 #include "daemon/local_names.hpp"
 #include "daemon/nss_cache.hpp"
 #include "daemon/nss_service.hpp"
-#include "directory/host_users.hpp"
-#include "proto/nss.hpp"
-#include "core/log.hpp"
-#include "credentials/mfa.hpp"
-#include "notify/notifier.hpp"
 #include "daemon/pam_service.hpp"
-#include "credentials/password_hasher.hpp"
-#include "credentials/secret_box.hpp"
-#include "storage/sqlite/sqlite_store.hpp"
 #include "daemon/unix_server.hpp"
 #include "daemon/webauthn_settings.hpp"
+#include "directory/audit.hpp"
+#include "directory/authority.hpp"
+#include "directory/directory.hpp"
+#include "directory/host_users.hpp"
+#include "directory/lifecycle.hpp"
+#include "notify/alerts.hpp"
+#include "notify/notifier.hpp"
 #include "oidc/http_server.hpp"
 #include "oidc/provider.hpp"
+#include "proto/nss.hpp"
+#include "storage/postgres/pg_store.hpp"
+#include "storage/sqlite/sqlite_store.hpp"
 
 namespace latchkey::daemon {
 
@@ -79,6 +81,20 @@ std::uint32_t worker_count(const Config& c)
         return c.workers;
     const unsigned n = std::thread::hardware_concurrency();
     return n == 0 ? 2 : n;
+}
+
+/// The directory's store on the configured engine. PostgreSQL's pool serves every thread that
+/// may touch the store at once: the logon and lookup workers, the provider's.
+core::Result<std::unique_ptr<directory::Store>> open_store(const Config& c)
+{
+    if (c.storage_engine == StorageEngine::postgresql) {
+        postgres::PoolOptions pool;
+        pool.size = c.storage_pool_size != 0 ? c.storage_pool_size : 2 * worker_count(c) + 2;
+        LATCHKEY_TRY(store, postgres::PgStore::open(c.storage_connection, pool));
+        return std::unique_ptr<directory::Store>(std::move(store));
+    }
+    LATCHKEY_TRY(store, sqlite::SqliteStore::open(c.database));
+    return std::unique_ptr<directory::Store>(std::move(store));
 }
 
 core::Status make_state_dir(const std::string& db_path)
@@ -124,13 +140,18 @@ void apply_reload(const std::string& path,
         return;
     }
     if (fresh->pam_socket != current.pam_socket || fresh->admin_socket != current.admin_socket ||
-        fresh->nss_socket != current.nss_socket || fresh->unix_cache_dir != current.unix_cache_dir ||
-        fresh->database != current.database || fresh->workers != current.workers ||
+        fresh->nss_socket != current.nss_socket ||
+        fresh->unix_cache_dir != current.unix_cache_dir || fresh->database != current.database ||
+        fresh->workers != current.workers || fresh->storage_engine != current.storage_engine ||
+        fresh->storage_connection != current.storage_connection ||
+        fresh->storage_pool_size != current.storage_pool_size ||
         fresh->clock_file != current.clock_file || fresh->key_file != current.key_file ||
         fresh->totp_window != current.totp_window ||
         fresh->oidc_trusted_proxies != current.oidc_trusted_proxies)
-        core::log::warning("reload: socket paths, the NSS cache directory, database, key file, workers, clock, answer_timeout_s, "
-                     "mfa.totp_window and oidc.trusted_proxies take effect only after a restart");
+        core::log::warning(
+            "reload: socket paths, the NSS cache directory, the storage section, key file, "
+            "workers, clock, answer_timeout_s, "
+            "mfa.totp_window and oidc.trusted_proxies take effect only after a restart");
     core::log::set_level(fresh->log_level);
     hasher.set_params(fresh->argon2);
     directory.set_host_account(fresh->account);
@@ -244,11 +265,15 @@ int run(const std::string& config_path)
         core::log::error(st.error().message);
         return 73; // EX_CANTCREAT
     }
-    auto store = sqlite::SqliteStore::open(config.database);
+    auto store = open_store(config);
     if (!store) {
-        core::log::error("cannot open the directory database " + config.database + ": " +
-                   store.error().message);
-        return 74; // EX_IOERR
+        // The connection string holds no password (the config refuses one); libpq's message
+        // names the server it could not reach.
+        core::log::error(config.storage_engine == StorageEngine::postgresql
+                             ? "cannot open the directory on PostgreSQL: " + store.error().message
+                             : "cannot open the directory database " + config.database + ": " +
+                                   store.error().message);
+        return store.error().is(core::Errc::store_unavailable) ? 69 : 74; // EX_UNAVAILABLE
     }
     auto box = credentials::SecretBox::open(key_file_path(config));
     if (!box) {
@@ -484,9 +509,12 @@ int run(const std::string& config_path)
     signals.async_wait(on_signal);
 
     core::log::info("latchkeyd " LATCHKEY_VERSION " serving: pam socket " + config.pam_socket +
-              ", admin socket " + config.admin_socket + ", database " + config.database +
-              (config.account.empty() ? std::string(", bound to no account")
-                                      : ", host account " + config.account));
+                    ", admin socket " + config.admin_socket +
+                    (config.storage_engine == StorageEngine::postgresql
+                         ? ", directory on PostgreSQL (" + config.storage_connection + ")"
+                         : ", database " + config.database) +
+                    (config.account.empty() ? std::string(", bound to no account")
+                                            : ", host account " + config.account));
     sd_notify(0, "READY=1");
     io.run();
     pam_work.join();

@@ -70,6 +70,30 @@ std::int64_t Rows::affected() const
     return out;
 }
 
+core::Status check_conninfo(const std::string& conninfo)
+{
+    if (conninfo.empty())
+        return {};
+    char* error = nullptr;
+    const std::unique_ptr<PQconninfoOption, core::CFree<PQconninfoFree>> options(
+        PQconninfoParse(conninfo.c_str(), &error));
+    const std::unique_ptr<char, core::CFree<PQfreemem>> owned_error(error);
+    if (!options) {
+        std::string why = error != nullptr ? error : "out of memory";
+        while (!why.empty() && (why.back() == '\n' || why.back() == ' '))
+            why.pop_back();
+        // libpq's message quotes the part it could not read, never a value it understood.
+        return core::fail(Errc::config_invalid, "is not a libpq connection string: " + why);
+    }
+    for (const auto* o = options.get(); o->keyword != nullptr; ++o)
+        if (std::string_view(o->keyword) == "password" && o->val != nullptr && *o->val != '\0')
+            return core::fail(Errc::config_invalid,
+                              "must not hold a password: keep it in a passfile (PGPASSFILE, "
+                              "~/.pgpass or the service's passfile=) or use peer or "
+                              "certificate authentication");
+    return {};
+}
+
 core::Result<Connection> Connection::open(const std::string& conninfo)
 {
     // Defaults first: what `conninfo` (expanded as dbname) says overrides them. Without a

@@ -99,6 +99,11 @@ private:
     PgResult result_;
 };
 
+/// Checks a connection string as libpq reads it: config_invalid when it does not parse, or
+/// when it holds a password (keep it in a passfile: PGPASSFILE, ~/.pgpass, or the service
+/// file's passfile=, or use peer or certificate authentication). Empty is fine (not in use).
+core::Status check_conninfo(const std::string& conninfo);
+
 class Connection {
 public:
     /// Connects with a libpq connection string ("host=/run/postgresql dbname=latchkey", or a

@@ -80,6 +80,51 @@ TEST(Config, UnixIdsAreARangeAboveTheHostsOwnUsers)
     }
 }
 
+TEST(Config, StorageIsSqliteUnlessPostgresqlIsAskedForWithAConnection)
+{
+    const auto d = parse_config("", "t.toml");
+    ASSERT_TRUE(d);
+    EXPECT_EQ(d->storage_engine, StorageEngine::sqlite);
+    EXPECT_EQ(d->storage_connection, "");
+    EXPECT_EQ(d->storage_pool_size, 0u);
+
+    const auto pg = parse_config("[storage]\nengine = \"postgresql\"\n"
+                                 "connection = \"service=latchkey\"\npool_size = 12\n",
+                                 "t.toml");
+    ASSERT_TRUE(pg) << pg.error().message;
+    EXPECT_EQ(pg->storage_engine, StorageEngine::postgresql);
+    EXPECT_EQ(pg->storage_connection, "service=latchkey");
+    EXPECT_EQ(pg->storage_pool_size, 12u);
+    EXPECT_TRUE(parse_config("[storage]\nengine = \"postgresql\"\n"
+                             "connection = \"postgresql://latchkey@db.internal/latchkey\"\n",
+                             "t.toml"));
+
+    const auto missing = parse_config("[storage]\nengine = \"postgresql\"\n", "t.toml");
+    ASSERT_FALSE(missing);
+    EXPECT_NE(missing.error().message.find("storage.connection must be set"), std::string::npos)
+        << missing.error().message;
+    const auto unknown = parse_config("[storage]\nengine = \"mysql\"\n", "t.toml");
+    ASSERT_FALSE(unknown);
+    EXPECT_NE(unknown.error().message.find("sqlite, postgresql"), std::string::npos);
+    const auto garbled = parse_config("[storage]\nconnection = \"host=db port\"\n", "t.toml");
+    ASSERT_FALSE(garbled);
+    EXPECT_NE(garbled.error().message.find("storage.connection"), std::string::npos);
+}
+
+TEST(Config, APasswordNeverLivesInTheConfigFile)
+{
+    for (const char* connection :
+         {"host=db password=hunter2-secret", "postgresql://latchkey:hunter2-secret@db/latchkey"}) {
+        const auto c = parse_config(std::string("[storage]\nengine = \"postgresql\"\n"
+                                                "connection = \"") +
+                                        connection + "\"\n",
+                                    "t.toml");
+        ASSERT_FALSE(c) << connection;
+        EXPECT_NE(c.error().message.find("passfile"), std::string::npos) << c.error().message;
+        EXPECT_EQ(c.error().message.find("hunter2"), std::string::npos) << c.error().message;
+    }
+}
+
 TEST(Config, ShippedExampleParses)
 {
     // etc/latchkey.toml is the documentation of every key; it must stay valid.

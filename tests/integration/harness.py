@@ -30,7 +30,8 @@ FAST_ARGON2 = "[password]\nargon2_memory_kib = 8192\nargon2_iterations = 1\n"
 class Daemon:
     """latchkeyd on a fresh temporary directory. Use as a context manager."""
 
-    def __init__(self, extra_config="", account="web", env=None, keep_dir=None, unix_config=""):
+    def __init__(self, extra_config="", account="web", env=None, keep_dir=None, unix_config="",
+                 storage_config=""):
         self.dir = keep_dir or tempfile.mkdtemp(prefix="latchkey-it-")
         os.chmod(self.dir, 0o755)  # other uids must reach the sockets in refusal tests
         self.run_dir = os.path.join(self.dir, "run")
@@ -40,6 +41,8 @@ class Daemon:
         self.cache_dir = os.path.join(self.dir, "cache")
         # Lines of the [unix] section (the NSS cache is always this daemon's own).
         self.unix_config = unix_config
+        # More lines of the [storage] section (another engine, a shared key file).
+        self.storage_config = storage_config
         self.config_path = os.path.join(self.dir, "latchkey.toml")
         self.log_path = os.path.join(self.dir, "latchkeyd.log")
         self.extra_config = extra_config
@@ -56,7 +59,7 @@ class Daemon:
         with open(self.config_path, "w") as f:
             f.write(
                 f'[directory]\naccount = "{self.account}"\n'
-                f'[storage]\ndatabase = "{self.dir}/lib/latchkey.db"\n'
+                f'[storage]\ndatabase = "{self.dir}/lib/latchkey.db"\n{self.storage_config}\n'
                 f'[sockets]\npam = "{self.pam_socket}"\nadmin = "{self.admin_socket}"\n'
                 f'nss = "{self.nss_socket}"\nadmin_mode = "0666"\n'
                 f'[unix]\ncache_dir = "{self.cache_dir}"\n{self.unix_config}\n'
