@@ -137,6 +137,27 @@ struct RefreshTokenRecord {
     std::optional<core::TimePoint> rotated_at;
 };
 
+/// An OAuth authorization code (RFC 6749 §4.1) waiting to be exchanged, by the hash of the
+/// code. Kept in the store, so that a browser may be sent to one node and the client exchange
+/// the code at another, and a code is redeemable once across all of them.
+struct AuthCodeRecord {
+    std::string code_hash;
+    std::string client_id;
+    std::string user_id;
+    std::string session_id; ///< the browser session that signed the user in
+    std::string redirect_uri;
+    std::vector<std::string> scopes;
+    std::optional<std::string> nonce;
+    std::optional<std::string> code_challenge; ///< PKCE S256
+    core::TimePoint auth_time;
+    std::string method;         ///< of the logon, as in SessionRecord
+    core::TimePoint expires_at; ///< not exchangeable after this
+    core::TimePoint keep_until; ///< remembered until then, to recognise a replay
+    bool used = false;
+    std::optional<std::string> family;    ///< the refresh token family its exchange started
+    std::vector<std::string> access_jtis; ///< the access tokens its exchange issued
+};
+
 /// A user's TOTP device (one per user). The secret is sealed by the SecretBox under the context
 /// "totp:<user id>", so a database copy alone does not reveal it.
 struct MfaDeviceRecord {

@@ -256,7 +256,8 @@ public:
     virtual core::Result<std::optional<SessionRecord>> web_session(const std::string& secret_hash,
                                                                    core::TimePoint now) = 0;
     /// Closes the web sessions past their expiry (and deletes their refresh tokens), and
-    /// forgets refresh tokens and revoked access tokens past theirs. Returns the sessions closed.
+    /// forgets refresh tokens, revoked access tokens and authorization codes past theirs
+    /// (codes: past keep_until). Returns the sessions closed.
     virtual core::Result<std::vector<SessionRecord>> expire_web_state(core::TimePoint now) = 0;
 
     // OpenID Connect tokens and consents
@@ -281,6 +282,17 @@ public:
                                                  core::TimePoint expires_at) = 0;
     virtual core::Status revoke_access_token(const std::string& jti, core::TimePoint expires_at) = 0;
     virtual core::Result<bool> access_token_revoked(const std::string& jti) = 0;
+    /// already_exists if the hash is taken; not_found if the client, user or session is gone.
+    virtual core::Status add_auth_code(const AuthCodeRecord& code) = 0;
+    /// The code with the access tokens its exchange issued, or nullopt.
+    virtual core::Result<std::optional<AuthCodeRecord>> auth_code(const std::string& code_hash) = 0;
+    /// Marks the code used, with the refresh token family its exchange starts, if no one has:
+    /// true for the one caller that redeems it, on whichever node; false for everyone after.
+    virtual core::Result<bool> use_auth_code(const std::string& code_hash,
+                                             const std::optional<std::string>& family) = 0;
+    /// Records an access token the code's exchange issued (revoked if the code is replayed).
+    virtual core::Status add_auth_code_token(const std::string& code_hash,
+                                             const std::string& jti) = 0;
     /// The scopes the user allowed the client, or nullopt.
     virtual core::Result<std::optional<std::vector<std::string>>> consent(
         const std::string& user_id, const std::string& client_id) = 0;

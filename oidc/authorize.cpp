@@ -11,6 +11,7 @@
 #include <variant>
 
 #include "core/clock.hpp"
+#include "core/log.hpp"
 #include "core/result.hpp"
 #include "oidc/pages.hpp"
 #include "oidc/provider_state.hpp"
@@ -122,16 +123,24 @@ std::string Provider::State::error_redirect(const AuthRequest& a,
 std::string Provider::State::code_redirect(const AuthRequest& a, const directory::SessionRecord& s)
 {
     const std::string code = random_token();
-    CodeGrant g;
-    g.auth = a;
+    directory::AuthCodeRecord g;
+    g.code_hash = token_key(code);
+    g.client_id = a.client.id;
     g.user_id = s.user_id;
-    g.sid = s.id;
+    g.session_id = s.id;
+    g.redirect_uri = a.redirect_uri;
+    g.scopes = a.scopes;
+    g.nonce = a.nonce;
+    g.code_challenge = a.code_challenge;
     g.auth_time = s.opened_at;
     g.method = s.method.value_or("pwd");
-    g.expires = clock.now() + cfg.code_lifetime;
-    {
-        const std::lock_guard lock(mutex);
-        codes[token_key(code)] = std::move(g);
+    g.expires_at = clock.now() + cfg.code_lifetime;
+    // Remembered a lifetime longer, so that a replay is recognised and what it got revoked.
+    g.keep_until = g.expires_at + cfg.code_lifetime;
+    // In the store, not in this node's memory: the client may exchange it at any node, once.
+    if (auto st = store.add_auth_code(g); !st) {
+        core::log::error("oidc: storing an authorization code: " + st.error().message);
+        return error_redirect(a, "server_error", "the directory is unavailable; try again");
     }
     Params p{{"code", code}, {"iss", cfg.issuer}};
     if (a.state)

@@ -141,8 +141,9 @@ Provider::State::State(ProviderConfig c,
 {
 }
 
-/// Drops sign-ins and codes past their time; at most once a second, so that a request
-/// never pays for walking every code (each lookup checks expiry itself).
+/// Drops sign-ins past their time; at most once a second, so that a request never pays for
+/// walking every sign-in (each lookup checks expiry itself). Codes expire in the store
+/// (prune_store).
 void Provider::State::expire()
 {
     const auto now = clock.now();
@@ -150,7 +151,6 @@ void Provider::State::expire()
         return;
     next_expire = now + std::chrono::seconds(1);
     std::erase_if(logons, [&](auto& kv) { return kv.second.created + cfg.logon_lifetime < now; });
-    std::erase_if(codes, [&](auto& kv) { return kv.second.expires + cfg.code_lifetime < now; });
 }
 
 /// Every 10 s at most: expired browser sessions close, dead tokens go.

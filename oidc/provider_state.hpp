@@ -114,19 +114,6 @@ struct LoginTx {
     std::optional<std::string> redirect; ///< set when done: where /authorize/resume goes
 };
 
-/// Codes live a minute and stay in memory: a restart costs a sign-in a retry, nothing more.
-struct CodeGrant {
-    AuthRequest auth;
-    std::string user_id;
-    std::string sid;
-    core::TimePoint auth_time;
-    std::string method;
-    core::TimePoint expires;
-    bool used = false;
-    std::vector<std::string> access_jtis; ///< what the first exchange issued, for a replay
-    std::optional<std::string> family;
-};
-
 struct Provider::State {
     State(ProviderConfig c,
           directory::Store& s,
@@ -149,10 +136,10 @@ struct Provider::State {
 
     BackchannelSender backchannel;
 
-    // Sessions, refresh tokens, revocations and consents are in the store; these are not.
+    // Sessions, authorization codes, refresh tokens, revocations and consents are in the
+    // store; these are not (yet: issue 17).
     std::mutex mutex;
-    std::map<std::string, LoginTx> logons;   ///< tx id ->
-    std::map<std::string, CodeGrant> codes;  ///< token_key(code) ->
+    std::map<std::string, LoginTx> logons; ///< tx id ->
     credentials::Passkeys passkeys;
     credentials::Ceremonies registrations{{}}; ///< passkeys being added on /account
     /// Authenticator apps being set up on /account, by session id (mutex held).

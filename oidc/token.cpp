@@ -242,48 +242,61 @@ HttpResponse Provider::State::code_grant(const HttpRequest& req,
     const auto invalid = [&](std::string_view why) {
         return oauth_error(req, http::status::bad_request, "invalid_grant", why);
     };
-    std::unique_lock lock(mutex);
-    const auto it = codes.find(token_key(form["code"]));
-    if (it == codes.end())
-        return invalid("the code is not valid");
-    CodeGrant& g = it->second;
-    if (g.used) {
-        // A replayed code: whatever the first exchange issued is revoked (RFC 6749 §4.1.2).
-        const CodeGrant replayed = g;
-        lock.unlock();
+    const auto unavailable = [&] {
+        return oauth_error(req, http::status::internal_server_error, "server_error",
+                           "the directory is unavailable; try again");
+    };
+    // A replayed code: whatever the first exchange issued is revoked (RFC 6749 §4.1.2).
+    const auto replayed = [&](const directory::AuthCodeRecord& first) {
         const auto until = clock.now() + cfg.access_token_lifetime;
-        for (const auto& j : replayed.access_jtis)
+        for (const auto& j : first.access_jtis)
             if (auto st = store.revoke_access_token(j, until); !st)
                 core::log::error("oidc: revoking a token: " + st.error().message);
-        if (replayed.family)
-            if (auto st = store.delete_refresh_family(*replayed.family); !st)
+        if (first.family)
+            if (auto st = store.delete_refresh_family(*first.family); !st)
                 core::log::error("oidc: revoking refresh tokens: " + st.error().message);
         record(directory::Severity::warning, "oidc.code.replay",
-               {{"client_id", client.id}, {"sub", replayed.user_id}});
+               {{"client_id", client.id}, {"sub", first.user_id}});
         return invalid("the code was used already; what it issued is revoked");
-    }
-    if (g.auth.client.id != client.id)
+    };
+    const std::string key = token_key(form["code"]);
+    const auto found = store.auth_code(key);
+    if (!found)
+        return unavailable();
+    if (!found->has_value())
+        return invalid("the code is not valid");
+    directory::AuthCodeRecord copy = **found;
+    if (copy.used)
+        return replayed(copy);
+    if (copy.client_id != client.id)
         return invalid("the code was issued to another client");
-    if (g.expires < clock.now())
+    if (copy.expires_at < clock.now())
         return invalid("the code has expired");
-    if (form["redirect_uri"] != g.auth.redirect_uri)
+    if (form["redirect_uri"] != copy.redirect_uri)
         return invalid("redirect_uri does not match the authorization request");
     const auto verifier = form.find("code_verifier");
-    if (g.auth.code_challenge) {
+    if (copy.code_challenge) {
         if (verifier == form.end() || !valid_verifier(verifier->second) ||
-            !core::constant_time_equal(sha256_base64url(verifier->second), *g.auth.code_challenge))
+            !core::constant_time_equal(sha256_base64url(verifier->second), *copy.code_challenge))
             return invalid("the PKCE code_verifier does not match");
     } else if (verifier != form.end()) {
         return invalid("no code_challenge was sent with the authorization request");
     }
-    g.used = true;
-    if (contains(g.auth.scopes, "offline_access"))
-        g.family = random_token();
-    const CodeGrant copy = g;
-    lock.unlock();
-    if (!session_alive(copy.sid))
+    if (contains(copy.scopes, "offline_access"))
+        copy.family = random_token();
+    // Exactly one exchange wins, on whichever node: the others are replays.
+    const auto won = store.use_auth_code(key, copy.family);
+    if (!won)
+        return unavailable();
+    if (!*won) {
+        const auto first = store.auth_code(key);
+        if (!first || !first->has_value())
+            return invalid("the code is not valid");
+        return replayed(**first);
+    }
+    if (!session_alive(copy.session_id))
         return invalid("the session this code came from has ended");
-    if (auto st = store.add_session_client(copy.sid, client.id); !st)
+    if (auto st = store.add_session_client(copy.session_id, client.id); !st)
         return invalid(st.error().message);
     std::optional<std::string> refresh_token;
     if (copy.family) {
@@ -292,8 +305,8 @@ HttpResponse Provider::State::code_grant(const HttpRequest& req,
                                         *copy.family,
                                         client.id,
                                         copy.user_id,
-                                        copy.sid,
-                                        copy.auth.scopes,
+                                        copy.session_id,
+                                        copy.scopes,
                                         copy.auth_time,
                                         copy.method,
                                         clock.now() + cfg.refresh_token_lifetime,
@@ -304,15 +317,12 @@ HttpResponse Provider::State::code_grant(const HttpRequest& req,
     std::optional<RefreshIssue> refresh;
     if (refresh_token)
         refresh = RefreshIssue{*refresh_token, *copy.family};
-    auto issued = issue(client, copy.user_id, copy.auth.scopes, copy.sid, copy.auth_time,
-                        copy.method, copy.auth.nonce, refresh);
+    auto issued = issue(client, copy.user_id, copy.scopes, copy.session_id, copy.auth_time,
+                        copy.method, copy.nonce, refresh);
     if (!issued)
         return oauth_error(req, http::status::bad_request, "invalid_grant", issued.error().message);
-    {
-        const std::lock_guard again(mutex);
-        if (const auto g2 = codes.find(token_key(form["code"])); g2 != codes.end())
-            g2->second.access_jtis.push_back(issued->jti);
-    }
+    if (auto st = store.add_auth_code_token(key, issued->jti); !st)
+        core::log::error("oidc: recording a code's token: " + st.error().message);
     record(directory::Severity::info, "oidc.token.issue",
            {{"client_id", client.id}, {"sub", copy.user_id}, {"grant", "authorization_code"}});
     return json_response(req, http::status::ok, issued->body);

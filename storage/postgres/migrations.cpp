@@ -315,8 +315,35 @@ CREATE TABLE user_handles (
 );
 )sql";
 
+// OAuth authorization codes in the store: redeemable once across every node (SQLite's v15).
+constexpr const char* schema_v2 = R"sql(
+CREATE TABLE oidc_codes (
+    code_hash      TEXT PRIMARY KEY CHECK (code_hash <> ''),
+    client_id      TEXT NOT NULL REFERENCES oidc_clients (id) ON DELETE CASCADE,
+    user_id        TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    session_id     TEXT NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
+    redirect_uri   TEXT NOT NULL,
+    scopes         JSONB NOT NULL,
+    nonce          TEXT,
+    code_challenge TEXT,
+    auth_time      BIGINT NOT NULL,
+    method         TEXT NOT NULL,
+    expires_at     BIGINT NOT NULL,
+    keep_until     BIGINT NOT NULL,
+    used           BOOLEAN NOT NULL,
+    family         TEXT
+);
+CREATE INDEX oidc_codes_by_keep_until ON oidc_codes (keep_until);
+
+CREATE TABLE oidc_code_tokens (
+    code_hash TEXT NOT NULL REFERENCES oidc_codes (code_hash) ON DELETE CASCADE,
+    jti       TEXT NOT NULL,
+    PRIMARY KEY (code_hash, jti)
+);
+)sql";
+
 // migrations[i] takes the database from version i to i + 1.
-constexpr std::array migrations{schema_v1};
+constexpr std::array migrations{schema_v1, schema_v2};
 static_assert(migrations.size() == latest_schema_version,
               "each schema version needs its migration");
 

@@ -141,6 +141,12 @@ public:
                                          core::TimePoint expires_at) override;
     core::Status revoke_access_token(const std::string& jti, core::TimePoint expires_at) override;
     core::Result<bool> access_token_revoked(const std::string& jti) override;
+    core::Status add_auth_code(const directory::AuthCodeRecord& code) override;
+    core::Result<std::optional<directory::AuthCodeRecord>>
+    auth_code(const std::string& code_hash) override;
+    core::Result<bool> use_auth_code(const std::string& code_hash,
+                                     const std::optional<std::string>& family) override;
+    core::Status add_auth_code_token(const std::string& code_hash, const std::string& jti) override;
     core::Result<std::optional<std::vector<std::string>>>
     consent(const std::string& user_id, const std::string& client_id) override;
     core::Status set_consent(const std::string& user_id,

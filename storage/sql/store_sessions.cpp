@@ -315,10 +315,10 @@ core::Result<std::vector<directory::SessionRecord>> SqlStore::expire_web_state(c
                 LATCHKEY_TRY_STATUS(close_one(db, s.id, now));
                 s.closed_at = now;
             }
-            for (const char* prune :
-                 {"DELETE FROM oidc_refresh_tokens WHERE expires_at < ?1",
-                  "DELETE FROM oidc_revoked_tokens WHERE expires_at < ?1",
-                  "DELETE FROM oidc_family_access_tokens WHERE expires_at < ?1"}) {
+            for (const char* prune : {"DELETE FROM oidc_refresh_tokens WHERE expires_at < ?1",
+                                      "DELETE FROM oidc_revoked_tokens WHERE expires_at < ?1",
+                                      "DELETE FROM oidc_family_access_tokens WHERE expires_at < ?1",
+                                      "DELETE FROM oidc_codes WHERE keep_until < ?1"}) {
                 LATCHKEY_TRY(stmt, db.prepare(prune));
                 LATCHKEY_TRY_STATUS(stmt.bind(core::to_unix(now)));
                 LATCHKEY_TRY_STATUS(stmt.run());

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// SqliteStore's OpenID Connect grants: refresh tokens, revoked access tokens, the clients of a
-// browser session, and consents (schema version 7, daemon/migrations.cpp).
+// SqlStore's OpenID Connect grants: authorization codes, refresh tokens, revoked access tokens,
+// the clients of a browser session, and consents.
 #include <algorithm>
 #include <cstdint>
 #include <limits>
@@ -235,6 +235,109 @@ core::Status SqlStore::set_consent(const std::string& user_id,
         if (auto done = stmt.run(); !done) {
             if (stmt.violation() == Violation::foreign_key)
                 return core::fail(Errc::not_found, "no such user or client");
+            return done;
+        }
+        return {};
+    });
+}
+
+// ---- authorization codes -------------------------------------------------------------------
+
+namespace {
+
+constexpr std::string_view code_columns =
+    "code_hash, client_id, user_id, session_id, redirect_uri, scopes, nonce, code_challenge, "
+    "auth_time, method, expires_at, keep_until, used, family";
+
+} // namespace
+
+core::Status SqlStore::add_auth_code(const directory::AuthCodeRecord& c)
+{
+    return with_connection(*pool_, [&](sql::Connection& db) -> core::Status {
+        std::string sql = "INSERT INTO oidc_codes (";
+        sql += code_columns;
+        sql += ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)";
+        LATCHKEY_TRY(stmt, db.prepare(sql));
+        LATCHKEY_TRY_STATUS(stmt.bind(
+            c.code_hash, c.client_id, c.user_id, c.session_id, c.redirect_uri,
+            string_list_to_json(c.scopes), c.nonce, c.code_challenge, core::to_unix(c.auth_time),
+            c.method, core::to_unix(c.expires_at), core::to_unix(c.keep_until), c.used, c.family));
+        if (auto done = stmt.run(); !done) {
+            if (stmt.violation() == Violation::foreign_key)
+                return core::fail(Errc::not_found,
+                                  "the client, user or session of this code is gone");
+            return done;
+        }
+        return {};
+    });
+}
+
+core::Result<std::optional<directory::AuthCodeRecord>>
+SqlStore::auth_code(const std::string& code_hash)
+{
+    return with_connection(
+        *pool_, [&](sql::Connection& db) -> core::Result<std::optional<directory::AuthCodeRecord>> {
+            LATCHKEY_TRY(txn, Transaction::begin(db, Access::read));
+            std::string sql = "SELECT ";
+            sql += code_columns;
+            sql += " FROM oidc_codes WHERE code_hash = ?1";
+            LATCHKEY_TRY(stmt, db.prepare(sql));
+            LATCHKEY_TRY_STATUS(stmt.bind(code_hash));
+            LATCHKEY_TRY(row, stmt.step());
+            if (!row)
+                return std::optional<directory::AuthCodeRecord>{};
+            directory::AuthCodeRecord c;
+            c.code_hash = stmt.text(0);
+            c.client_id = stmt.text(1);
+            c.user_id = stmt.text(2);
+            c.session_id = stmt.text(3);
+            c.redirect_uri = stmt.text(4);
+            LATCHKEY_TRY(scopes, string_list_from_json(stmt.text(5), "code scope list"));
+            c.scopes = std::move(scopes);
+            c.nonce = stmt.optional_text(6);
+            c.code_challenge = stmt.optional_text(7);
+            c.auth_time = core::from_unix(stmt.int64(8));
+            c.method = stmt.text(9);
+            c.expires_at = core::from_unix(stmt.int64(10));
+            c.keep_until = core::from_unix(stmt.int64(11));
+            c.used = stmt.boolean(12);
+            c.family = stmt.optional_text(13);
+            stmt.reset();
+            LATCHKEY_TRY(jtis, db.prepare("SELECT jti FROM oidc_code_tokens WHERE code_hash = ?1 "
+                                          "ORDER BY jti"));
+            LATCHKEY_TRY_STATUS(jtis.bind(code_hash));
+            for (;;) {
+                LATCHKEY_TRY(more, jtis.step());
+                if (!more)
+                    break;
+                c.access_jtis.push_back(jtis.text(0));
+            }
+            return std::optional<directory::AuthCodeRecord>{std::move(c)};
+        });
+}
+
+core::Result<bool> SqlStore::use_auth_code(const std::string& code_hash,
+                                           const std::optional<std::string>& family)
+{
+    return with_connection(*pool_, [&](sql::Connection& db) -> core::Result<bool> {
+        // One statement: of two nodes redeeming at once, exactly one changes the row.
+        LATCHKEY_TRY(stmt, db.prepare("UPDATE oidc_codes SET used = TRUE, family = ?2 "
+                                      "WHERE code_hash = ?1 AND NOT used"));
+        LATCHKEY_TRY_STATUS(stmt.bind(code_hash, family));
+        LATCHKEY_TRY_STATUS(stmt.run());
+        return stmt.changes() == 1;
+    });
+}
+
+core::Status SqlStore::add_auth_code_token(const std::string& code_hash, const std::string& jti)
+{
+    return with_connection(*pool_, [&](sql::Connection& db) -> core::Status {
+        LATCHKEY_TRY(stmt, db.prepare("INSERT INTO oidc_code_tokens (code_hash, jti) "
+                                      "VALUES (?1, ?2) ON CONFLICT DO NOTHING"));
+        LATCHKEY_TRY_STATUS(stmt.bind(code_hash, jti));
+        if (auto done = stmt.run(); !done) {
+            if (stmt.violation() == Violation::foreign_key)
+                return core::fail(Errc::not_found, "no such authorization code");
             return done;
         }
         return {};

@@ -415,10 +415,38 @@ CREATE TABLE unix_groups (
 );
 )sql";
 
+// OAuth authorization codes in the store (issue 17), so that every node of a directory on
+// PostgreSQL redeems a code at most once; SQLite keeps the same table so the store is one.
+constexpr const char* schema_v15 = R"sql(
+CREATE TABLE oidc_codes (
+    code_hash      TEXT PRIMARY KEY NOT NULL CHECK (code_hash <> ''),
+    client_id      TEXT NOT NULL REFERENCES oidc_clients (id) ON DELETE CASCADE,
+    user_id        TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    session_id     TEXT NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
+    redirect_uri   TEXT NOT NULL,
+    scopes         TEXT NOT NULL,               -- JSON array
+    nonce          TEXT,
+    code_challenge TEXT,
+    auth_time      INTEGER NOT NULL,
+    method         TEXT NOT NULL,
+    expires_at     INTEGER NOT NULL,
+    keep_until     INTEGER NOT NULL,
+    used           INTEGER NOT NULL CHECK (used IN (0, 1)),
+    family         TEXT
+);
+CREATE INDEX oidc_codes_by_keep_until ON oidc_codes (keep_until);
+
+CREATE TABLE oidc_code_tokens (
+    code_hash TEXT NOT NULL REFERENCES oidc_codes (code_hash) ON DELETE CASCADE,
+    jti       TEXT NOT NULL,
+    PRIMARY KEY (code_hash, jti)
+);
+)sql";
+
 // migrations[i] takes the database from version i to i + 1.
-constexpr std::array migrations{schema_v1,  schema_v2,  schema_v3, schema_v4, schema_v5,
-                                schema_v6,  schema_v7,  schema_v8, schema_v9, schema_v10,
-                                schema_v11, schema_v12, schema_v13, schema_v14};
+constexpr std::array migrations{schema_v1,  schema_v2,  schema_v3,  schema_v4,  schema_v5,
+                                schema_v6,  schema_v7,  schema_v8,  schema_v9,  schema_v10,
+                                schema_v11, schema_v12, schema_v13, schema_v14, schema_v15};
 static_assert(migrations.size() == latest_schema_version,
               "each schema version needs its migration");
 

@@ -1621,6 +1621,71 @@ TEST_P(StoreTokensTest, ExpiresWebSessionsAndForgetsDeadTokens)
     EXPECT_FALSE(store_->access_token_revoked("jti-1").value());
 }
 
+TEST_P(StoreTokensTest, RedeemsAnAuthorizationCodeOnceAndRemembersWhatItIssued)
+{
+    directory::AuthCodeRecord c;
+    c.code_hash = "code-hash";
+    c.client_id = "app";
+    c.user_id = "u1";
+    c.session_id = "w1";
+    c.redirect_uri = "https://app.example.com/cb";
+    c.scopes = {"openid", "offline_access"};
+    c.nonce = "n-1";
+    c.code_challenge = "challenge";
+    c.auth_time = t0;
+    c.method = "pwd+otp";
+    c.expires_at = core::from_unix(1'700'000'060);
+    c.keep_until = core::from_unix(1'700'000'120);
+    ASSERT_TRUE(ok(store_->add_auth_code(c)));
+    EXPECT_TRUE(fails_with(store_->add_auth_code(c), Errc::already_exists));
+
+    const auto read = store_->auth_code("code-hash");
+    ASSERT_TRUE(ok(read));
+    ASSERT_TRUE(read->has_value());
+    const auto& r = **read;
+    EXPECT_EQ(r.client_id, "app");
+    EXPECT_EQ(r.user_id, "u1");
+    EXPECT_EQ(r.session_id, "w1");
+    EXPECT_EQ(r.redirect_uri, c.redirect_uri);
+    EXPECT_EQ(r.scopes, c.scopes);
+    EXPECT_EQ(r.nonce, "n-1");
+    EXPECT_EQ(r.code_challenge, "challenge");
+    EXPECT_EQ(r.auth_time, t0);
+    EXPECT_EQ(r.method, "pwd+otp");
+    EXPECT_EQ(r.expires_at, c.expires_at);
+    EXPECT_EQ(r.keep_until, c.keep_until);
+    EXPECT_FALSE(r.used);
+    EXPECT_FALSE(r.family.has_value());
+    EXPECT_TRUE(r.access_jtis.empty());
+
+    // Used once: the first caller wins, every later one is told it is a replay.
+    EXPECT_TRUE(store_->use_auth_code("code-hash", std::string("fam-1")).value());
+    EXPECT_FALSE(store_->use_auth_code("code-hash", std::string("fam-2")).value());
+    ASSERT_TRUE(ok(store_->add_auth_code_token("code-hash", "jti-1")));
+    ASSERT_TRUE(ok(store_->add_auth_code_token("code-hash", "jti-1")));
+    ASSERT_TRUE(ok(store_->add_auth_code_token("code-hash", "jti-2")));
+    const auto used = store_->auth_code("code-hash").value();
+    ASSERT_TRUE(used.has_value());
+    EXPECT_TRUE(used->used);
+    EXPECT_EQ(used->family, "fam-1");
+    EXPECT_EQ(used->access_jtis, (std::vector<std::string>{"jti-1", "jti-2"}));
+
+    EXPECT_FALSE(store_->auth_code("nope").value().has_value());
+    EXPECT_FALSE(store_->use_auth_code("nope", std::nullopt).value());
+    EXPECT_TRUE(fails_with(store_->add_auth_code_token("nope", "jti-3"), Errc::not_found));
+    auto orphan = c;
+    orphan.code_hash = "other";
+    orphan.session_id = "no-such-session";
+    EXPECT_TRUE(fails_with(store_->add_auth_code(orphan), Errc::not_found));
+
+    // Kept until keep_until, for replays; then forgotten with its tokens.
+    ASSERT_TRUE(ok(store_->expire_web_state(core::from_unix(1'700'000'100))));
+    EXPECT_TRUE(store_->auth_code("code-hash").value().has_value());
+    ASSERT_TRUE(ok(store_->expire_web_state(core::from_unix(1'700'000'121))));
+    EXPECT_FALSE(store_->auth_code("code-hash").value().has_value());
+    EXPECT_EQ(count("SELECT count(*) FROM oidc_code_tokens"), 0);
+}
+
 TEST_P(StoreTokensTest, KeepsTheClientsOfASessionAndConsents)
 {
     ASSERT_TRUE(ok(store_->add_session_client("w1", "app")));

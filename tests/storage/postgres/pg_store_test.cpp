@@ -114,6 +114,43 @@ TEST_F(TwoNodes, ATotpStepAcceptedOnOneIsAReplayOnTheOther)
     EXPECT_EQ(a_->recovery_codes_left("u1").value(), 1U);
 }
 
+TEST_F(TwoNodes, RedeemAnAuthorizationCodeOnceBetweenThem)
+{
+    directory::OidcClientRecord client;
+    client.id = "app";
+    client.name = "App";
+    client.secret_hash = "h";
+    client.created_at = t0;
+    ASSERT_TRUE(ok(a_->add_oidc_client(client)));
+    auto web = make_session("w1", "u1", 1'700'000'000);
+    web.service = "oidc";
+    web.kind = directory::SessionKind::web;
+    web.secret_hash = "cookie-hash";
+    web.expires_at = core::from_unix(1'700'003'600);
+    ASSERT_TRUE(ok(a_->create_session(web)));
+    for (int i = 0; i < 20; ++i) {
+        directory::AuthCodeRecord code;
+        code.code_hash = "code-" + std::to_string(i);
+        code.client_id = "app";
+        code.user_id = "u1";
+        code.session_id = "w1";
+        code.redirect_uri = "https://app.example.com/cb";
+        code.auth_time = t0;
+        code.method = "pwd";
+        code.expires_at = t0 + std::chrono::seconds(60);
+        code.keep_until = t0 + std::chrono::seconds(120);
+        ASSERT_TRUE(ok(a_->add_auth_code(code)));
+        // The browser came back to node A; the client exchanges the code at both at once.
+        std::atomic<int> won{0};
+        std::thread on_a([&] { won += a_->use_auth_code(code.code_hash, "fa").value() ? 1 : 0; });
+        std::thread on_b([&] { won += b_->use_auth_code(code.code_hash, "fb").value() ? 1 : 0; });
+        on_a.join();
+        on_b.join();
+        EXPECT_EQ(won.load(), 1) << code.code_hash;
+        EXPECT_TRUE(b_->auth_code(code.code_hash).value()->used);
+    }
+}
+
 TEST_F(TwoNodes, FailuresOnBothAddUpToOneLockout)
 {
     constexpr std::uint32_t limit = 10;

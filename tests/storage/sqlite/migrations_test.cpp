@@ -342,6 +342,26 @@ TEST_F(Migrations, Version14KeepsUsersOnTheDefaultHomeAndShell)
     EXPECT_FALSE(ok(exec(db(), "INSERT INTO unix_groups VALUES ('wheel', 0)")));
 }
 
+TEST_F(Migrations, Version15AddsAuthorizationCodesThatGoWithTheirSession)
+{
+    ASSERT_TRUE(ok(migrate(db(), 14)));
+    ASSERT_TRUE(ok(exec(db(), R"sql(
+        PRAGMA foreign_keys = OFF;
+        INSERT INTO sessions (id, user_id, service, pid, opened_at) VALUES ('s1', 'u1', 'oidc', 0, 0);
+    )sql")));
+    ASSERT_TRUE(ok(migrate(db(), 15)));
+    ASSERT_TRUE(ok(exec(db(), R"sql(
+        INSERT INTO oidc_codes VALUES ('h1', 'app', 'u1', 's1', 'https://a/cb', '[]', NULL, NULL,
+                                       0, 'pwd', 60, 120, 0, NULL);
+        INSERT INTO oidc_code_tokens VALUES ('h1', 'jti-1');
+    )sql")));
+    EXPECT_FALSE(ok(exec(db(), "UPDATE oidc_codes SET used = 2")));
+    EXPECT_FALSE(ok(exec(db(), "INSERT INTO oidc_codes (code_hash) VALUES ('')")));
+    ASSERT_TRUE(ok(exec(db(), "PRAGMA foreign_keys = ON; DELETE FROM sessions WHERE id = 's1'")));
+    EXPECT_EQ(count("SELECT count(*) FROM oidc_codes"), 0);
+    EXPECT_EQ(count("SELECT count(*) FROM oidc_code_tokens"), 0);
+}
+
 TEST_F(Migrations, UpgradeAVersion7DatabaseKeepingItsRows)
 {
     ASSERT_TRUE(ok(migrate(db(), 7)));
