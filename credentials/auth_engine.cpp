@@ -60,6 +60,18 @@ void AuthEngine::set_device_page(DevicePage page)
 
 namespace {
 
+/// What the person at the prompt is told when looking the user up failed: a store's own
+/// message may name the database server, its socket or its tables, so it goes to the log and
+/// the prompt gets a plain sentence. Other errors (a name that cannot be) say what they say.
+std::string lookup_failure(const core::Error& e, std::string_view user)
+{
+    if (e.code.category() != core::latchkey_category() || e.code.value() < 300 ||
+        e.code.value() > 399)
+        return e.message;
+    core::log::error("looking up " + std::string(user.substr(0, 64)) + ": " + e.message);
+    return "latchkey cannot check credentials right now";
+}
+
 /// Resolves "user@domain" in any account of the directory (the OIDC pages). nullopt: latchkey
 /// does not know the user.
 core::Result<std::optional<directory::ResolvedUser>>
@@ -150,7 +162,8 @@ root_refusal(directory::Directory& directory, directory::Store& store, const std
     }
     const auto root = store.user_by_name(a.id, "root");
     if (!root)
-        return RootRefusal{"root logon is unavailable: " + root.error().message, "store_failed"};
+        return RootRefusal{"root logon is unavailable: " + lookup_failure(root.error(), "root"),
+                           "store_failed"};
     if (!*root || (*root)->password_hash.empty())
         return RootRefusal{"the root user of cloud account " + a.name +
                                " has no password: it is recovered with a code sent to the "
@@ -179,10 +192,8 @@ Started AuthEngine::begin_logon(const LogonRequest& request, const Caller& calle
     }
     auto who = request.directory_wide ? find_directory_user(c.directory, request.user)
                                       : find_host_user(c.directory, request.user);
-    if (!who) {
-        core::log::error("logon of " + request.user.substr(0, 64) + ": " + who.error().message);
-        return {verdict(Outcome::unavailable, who.error().message), nullptr};
-    }
+    if (!who)
+        return {verdict(Outcome::unavailable, lookup_failure(who.error(), request.user)), nullptr};
     if (!*who && request.ignore_unknown_user)
         return {verdict(Outcome::ignore), nullptr};
     // A closed account and a lock are decided at the password's verdict, where they look like
@@ -202,7 +213,8 @@ Started AuthEngine::begin_password_change(const proto::PasswordChangeBegin& requ
         return {verdict(Outcome::denied, why->message), nullptr};
     auto found = find_host_user(c.directory, request.user);
     if (!found)
-        return {verdict(Outcome::unavailable, found.error().message), nullptr};
+        return {verdict(Outcome::unavailable, lookup_failure(found.error(), request.user)),
+                nullptr};
     if (!*found) // not ours: let the next module (pam_unix) change a local password
         return {verdict(Outcome::ignore), nullptr};
     return begin_change_of(c, request, caller, std::move(**found));
@@ -278,7 +290,7 @@ proto::Verdict AuthEngine::check_account(const proto::AccountCheck& request, con
         return v(Outcome::denied, why->message);
     auto found = find_host_user(c.directory, request.user);
     if (!found)
-        return v(Outcome::unavailable, found.error().message);
+        return v(Outcome::unavailable, lookup_failure(found.error(), request.user));
     if (!*found)
         return request.ignore_unknown_user ? v(Outcome::ignore)
                                            : v(Outcome::denied, "unknown user");
