@@ -64,6 +64,13 @@ struct Error {
     }
 
     [[nodiscard]] bool is(Errc e) const noexcept { return code == make_error_code(e); }
+
+    /// A failure of the directory's storage (store_*): its message may name the database, its
+    /// server or its tables, for the log rather than the person at a prompt.
+    [[nodiscard]] bool is_store() const noexcept
+    {
+        return code.category() == latchkey_category() && code.value() >= 300 && code.value() < 400;
+    }
 };
 
 } // namespace latchkey::core

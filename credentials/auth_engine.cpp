@@ -65,8 +65,7 @@ namespace {
 /// the prompt gets a plain sentence. Other errors (a name that cannot be) say what they say.
 std::string lookup_failure(const core::Error& e, std::string_view user)
 {
-    if (e.code.category() != core::latchkey_category() || e.code.value() < 300 ||
-        e.code.value() > 399)
+    if (!e.is_store())
         return e.message;
     core::log::error("looking up " + std::string(user.substr(0, 64)) + ": " + e.message);
     return "latchkey cannot check credentials right now";
@@ -174,6 +173,25 @@ root_refusal(directory::Directory& directory, directory::Store& store, const std
 }
 
 } // namespace engine
+
+core::Result<std::unique_ptr<Dialogue>> AuthEngine::resume(const core::Secret& saved)
+{
+    boost::json::parse_options options;
+    options.max_depth = 16;
+    std::error_code ec;
+    const auto v = boost::json::parse(
+        boost::json::string_view(saved.view().data(), saved.view().size()), ec, {}, options);
+    const auto* o = ec ? nullptr : v.if_object();
+    const auto* kind = o != nullptr ? o->if_contains("kind") : nullptr;
+    const auto* state = o != nullptr ? o->if_contains("state") : nullptr;
+    if (kind == nullptr || state == nullptr || !kind->is_string())
+        return core::fail(core::Errc::protocol_malformed, "not a saved dialogue");
+    if (kind->get_string() == "logon")
+        return resume_logon_dialogue(*ctx_, *state);
+    if (kind->get_string() == "password_change")
+        return resume_password_change(*ctx_, *state);
+    return core::fail(core::Errc::protocol_malformed, "not a saved dialogue");
+}
 
 Started AuthEngine::begin_logon(const LogonRequest& request, const Caller& caller)
 {

@@ -111,6 +111,13 @@ public:
     /// The answer to a security_key prompt: the key's response, or the problem that kept it
     /// from answering. Refused unless the current prompt is a security_key prompt.
     virtual Step answer_security_key(const proto::SecurityKeyResult& result);
+
+    /// The dialogue as it stands, for AuthEngine::resume() in this process or another one on
+    /// the same directory (the OIDC pages keep a sign-in in the store between two requests,
+    /// for any node to go on with). It may hold a secret being set up (an authenticator app's
+    /// key, a new password typed once): seal it before it leaves the process. nullopt: this
+    /// dialogue cannot be resumed elsewhere (it waits for a security key or an approval).
+    virtual std::optional<core::Secret> save() const { return std::nullopt; }
 };
 
 /// A step and, when it asks something, the dialogue that takes the answer.
@@ -165,6 +172,11 @@ public:
     void set_device_page(DevicePage page);
 
     Started begin_logon(const LogonRequest& request, const Caller& caller);
+
+    /// A dialogue from what its save() gave, here or in another process on the same
+    /// directory. The user is read again; not_found when the user is gone, protocol_malformed
+    /// when `saved` is not a saved dialogue.
+    core::Result<std::unique_ptr<Dialogue>> resume(const core::Secret& saved);
     Started begin_password_change(const proto::PasswordChangeBegin& request, const Caller& caller);
 
     /// The same change for a user a front door has found (the account page): any account of

@@ -98,4 +98,21 @@ std::string when(core::TimePoint t)
     return core::to_iso8601(t);
 }
 
+core::Secret saved_dialogue(std::string_view kind, boost::json::value state)
+{
+    boost::json::object o;
+    o["kind"] = kind;
+    o["state"] = std::move(state);
+    std::string text = boost::json::serialize(o);
+    core::Secret out(text);
+    core::wipe(text.data(), text.size());
+    return out;
+}
+
+core::Result<directory::ResolvedUser> saved_user(AuthEngine::Context& ctx,
+                                                 const std::string& user_id)
+{
+    return ctx.directory.resolve_id(user_id);
+}
+
 } // namespace latchkey::credentials::engine

@@ -16,6 +16,9 @@
 
 #include <sys/types.h>
 
+#include <boost/describe.hpp>
+#include <boost/json.hpp>
+
 #include "core/log.hpp"
 #include "core/random.hpp"
 #include "credentials/auth_engine.hpp"
@@ -23,6 +26,7 @@
 #include "directory/authority.hpp"
 #include "directory/network.hpp"
 #include "directory/password_policy.hpp"
+#include "proto/codec.hpp"
 
 namespace latchkey::credentials {
 
@@ -375,5 +379,31 @@ Started required_change_dialogue(AuthEngine::Context& ctx,
                                  Caller caller,
                                  directory::ResolvedUser who,
                                  std::string reason);
+
+// ---- dialogues saved and resumed (Dialogue::save, AuthEngine::resume) ----------------------
+
+BOOST_DESCRIBE_STRUCT(
+    LogonRequest,
+    (),
+    (service, user, rhost, tty, ignore_unknown_user, single_prompt, directory_wide, security_key))
+BOOST_DESCRIBE_STRUCT(Caller, (), (uid, pid, front_door))
+
+namespace engine {
+
+/// A dialogue's saved form: {"kind": `kind`, "state": `state`} as JSON text.
+core::Secret saved_dialogue(std::string_view kind, boost::json::value state);
+
+/// The user a saved dialogue was about, as the directory has it now: not_found when the user
+/// is gone (the saved dialogue cannot go on).
+core::Result<directory::ResolvedUser> saved_user(AuthEngine::Context& ctx,
+                                                 const std::string& user_id);
+
+} // namespace engine
+
+/// The dialogues of logon_dialogue() and of the password changes, from their saved state.
+core::Result<std::unique_ptr<Dialogue>> resume_logon_dialogue(AuthEngine::Context& ctx,
+                                                              const boost::json::value& state);
+core::Result<std::unique_ptr<Dialogue>> resume_password_change(AuthEngine::Context& ctx,
+                                                               const boost::json::value& state);
 
 } // namespace latchkey::credentials

@@ -26,6 +26,35 @@ bool is_remote_host(const std::string& rhost, const std::string& this_host)
     return lowercase(rhost) != "localhost" && short_name(rhost) != short_name(this_host);
 }
 
+/// What a logon dialogue saves (LogonDialogue::save): where it stands and whom it is about.
+/// The user, the MFA device and the passkeys are read again when it resumes.
+struct SavedLogon {
+    LogonRequest request;
+    Caller caller;
+    std::optional<std::string> user_id; ///< nullopt: a name latchkey does not know
+    std::string state;
+    std::string method;
+    bool has_passkeys = false;
+    bool key_again = true;
+    std::optional<std::string> enrol_secret; ///< base64 of the app's key being set up
+    std::int64_t enrol_started = 0;
+    std::optional<std::int64_t> enrol_first_step;
+    std::uint32_t enrol_wrong_codes = 0;
+};
+BOOST_DESCRIBE_STRUCT(SavedLogon,
+                      (),
+                      (request,
+                       caller,
+                       user_id,
+                       state,
+                       method,
+                       has_passkeys,
+                       key_again,
+                       enrol_secret,
+                       enrol_started,
+                       enrol_first_step,
+                       enrol_wrong_codes))
+
 class LogonDialogue final : public Dialogue {
 public:
     LogonDialogue(AuthEngine::Context& ctx,
@@ -136,6 +165,77 @@ public:
         return verdict(Outcome::denied, std::string(passkey_refused));
     }
 
+    /// The states a front door may come back to in another request: not while a security key
+    /// or an approval is awaited (those live in this process).
+    std::optional<core::Secret> save() const override
+    {
+        const auto name = state_name(state_);
+        if (name.empty() || !device_code_.empty() || key_pending_)
+            return std::nullopt;
+        SavedLogon out;
+        out.request = request_;
+        out.caller = caller_;
+        if (who_)
+            out.user_id = who_->user.id;
+        out.state = name;
+        out.method = method_;
+        out.has_passkeys = has_passkeys_;
+        out.key_again = key_again_;
+        if (pending_) {
+            out.enrol_secret = core::base64_encode(pending_->secret.view(), false, true);
+            out.enrol_started = core::to_unix(pending_->started);
+            out.enrol_first_step = pending_->first_step;
+            out.enrol_wrong_codes = pending_->wrong_codes;
+        }
+        auto saved = saved_dialogue("logon", proto::to_json(out));
+        if (out.enrol_secret)
+            core::wipe(out.enrol_secret->data(), out.enrol_secret->size());
+        return saved;
+    }
+
+    /// The dialogue of `saved`, with its user, device and passkeys as they are now.
+    static core::Result<std::unique_ptr<Dialogue>> resume(AuthEngine::Context& ctx,
+                                                          SavedLogon saved)
+    {
+        const auto state = state_named(saved.state);
+        if (!state)
+            return core::fail(core::Errc::protocol_malformed, "not a saved logon");
+        std::optional<directory::ResolvedUser> who;
+        if (saved.user_id) {
+            auto found = saved_user(ctx, *saved.user_id);
+            if (found)
+                who = std::move(*found);
+            else if (!found.error().is(core::Errc::not_found) || *state != State::password)
+                return core::fail(std::move(found).error());
+            // Removed before the password was checked: now a name latchkey does not know.
+        }
+        if (*state != State::password && !who)
+            return core::fail(core::Errc::protocol_malformed, "not a saved logon");
+        auto d = std::make_unique<LogonDialogue>(ctx, std::move(saved.request),
+                                                 std::move(saved.caller), std::move(who));
+        d->state_ = *state;
+        d->method_ = std::move(saved.method);
+        d->has_passkeys_ = saved.has_passkeys;
+        d->key_again_ = saved.key_again;
+        if (*state == State::code)
+            LATCHKEY_TRY_STATUS(d->read_device());
+        if (*state == State::code && !d->device_)
+            return core::fail(core::Errc::not_found, "the MFA device is gone");
+        if (*state == State::enrol_first || *state == State::enrol_second) {
+            auto secret = saved.enrol_secret ? core::base64_decode(*saved.enrol_secret)
+                                             : std::optional<std::string>();
+            if (saved.enrol_secret)
+                core::wipe(saved.enrol_secret->data(), saved.enrol_secret->size());
+            if (!secret)
+                return core::fail(core::Errc::protocol_malformed, "not a saved logon");
+            d->pending_ = PendingEnrolment{*d->who_, core::Secret(*secret),
+                                           core::from_unix(saved.enrol_started),
+                                           saved.enrol_first_step, saved.enrol_wrong_codes};
+            core::wipe(secret->data(), secret->size());
+        }
+        return std::unique_ptr<Dialogue>(std::move(d));
+    }
+
     /// The module's answer to a security_key prompt: the key's assertion, or its problem.
     Step answer_security_key(const proto::SecurityKeyResult& result) override
     {
@@ -192,6 +292,32 @@ private:
         approval, ///< waiting for the code shown to be approved on the /device page
         done
     };
+
+    /// The names of the states save() keeps; "" for the others.
+    static std::string_view state_name(State s) noexcept
+    {
+        switch (s) {
+        case State::password: return "password";
+        case State::code: return "code";
+        case State::passkey: return "passkey";
+        case State::enrol_first: return "enrol_first";
+        case State::enrol_second: return "enrol_second";
+        case State::key_first:
+        case State::key_second:
+        case State::approval:
+        case State::done: break;
+        }
+        return "";
+    }
+
+    static std::optional<State> state_named(std::string_view name) noexcept
+    {
+        for (const auto s : {State::password, State::code, State::passkey, State::enrol_first,
+                             State::enrol_second})
+            if (state_name(s) == name)
+                return s;
+        return std::nullopt;
+    }
 
     static constexpr std::string_view key_refused =
         "Authentication failed: the security key was not accepted.";
@@ -753,6 +879,14 @@ private:
 };
 
 } // namespace
+
+core::Result<std::unique_ptr<Dialogue>> resume_logon_dialogue(AuthEngine::Context& ctx,
+                                                              const boost::json::value& state)
+{
+    SavedLogon saved;
+    LATCHKEY_TRY_STATUS(proto::from_json(state, saved, "logon"));
+    return LogonDialogue::resume(ctx, std::move(saved));
+}
 
 Started logon_dialogue(AuthEngine::Context& ctx,
                        LogonRequest request,

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // The password change dialogue: current password, new password twice, checked against the
 // account's policy (seed 004).
+#include <array>
+
 #include "credentials/engine_context.hpp"
 
 namespace latchkey::credentials {
@@ -8,6 +10,18 @@ namespace latchkey::credentials {
 using namespace engine;
 
 namespace {
+
+/// What a password change saves: where it stands, and the new password once typed (sealed by
+/// whoever keeps it outside the process).
+struct SavedChange {
+    proto::PasswordChangeBegin request;
+    Caller caller;
+    std::string user_id;
+    std::string state; ///< "current", "fresh", "repeat"
+    int tries = 0;
+    std::optional<std::string> fresh; ///< base64
+};
+BOOST_DESCRIBE_STRUCT(SavedChange, (), (request, caller, user_id, state, tries, fresh))
 
 class PasswordChangeDialogue final : public Dialogue {
 public:
@@ -39,6 +53,47 @@ public:
         case State::done: break;
         }
         return verdict(Outcome::authtok_error, "this password change has already ended");
+    }
+
+    std::optional<core::Secret> save() const override
+    {
+        static constexpr std::array<std::string_view, 3> names{"current", "fresh", "repeat"};
+        if (state_ == State::done)
+            return std::nullopt;
+        SavedChange out{request_,     caller_,
+                        who_.user.id, std::string(names.at(static_cast<std::size_t>(state_))),
+                        tries_,       std::nullopt};
+        if (state_ == State::repeat)
+            out.fresh = core::base64_encode(fresh_.view(), false, true);
+        auto saved = saved_dialogue("password_change", proto::to_json(out));
+        if (out.fresh)
+            core::wipe(out.fresh->data(), out.fresh->size());
+        return saved;
+    }
+
+    static core::Result<std::unique_ptr<Dialogue>> resume(AuthEngine::Context& ctx,
+                                                          SavedChange saved)
+    {
+        LATCHKEY_TRY(who, saved_user(ctx, saved.user_id));
+        auto d = std::make_unique<PasswordChangeDialogue>(ctx, std::move(saved.request),
+                                                          std::move(saved.caller), std::move(who));
+        d->tries_ = saved.tries;
+        if (saved.state == "current") {
+            d->state_ = State::current;
+        } else if (saved.state == "fresh") {
+            d->state_ = State::fresh;
+        } else if (saved.state == "repeat" && saved.fresh) {
+            auto fresh = core::base64_decode(*saved.fresh);
+            core::wipe(saved.fresh->data(), saved.fresh->size());
+            if (!fresh)
+                return core::fail(core::Errc::protocol_malformed, "not a saved password change");
+            d->fresh_ = core::Secret(*fresh);
+            core::wipe(fresh->data(), fresh->size());
+            d->state_ = State::repeat;
+        } else {
+            return core::fail(core::Errc::protocol_malformed, "not a saved password change");
+        }
+        return std::unique_ptr<Dialogue>(std::move(d));
     }
 
 private:
@@ -126,6 +181,14 @@ private:
 };
 
 } // namespace
+
+core::Result<std::unique_ptr<Dialogue>> resume_password_change(AuthEngine::Context& ctx,
+                                                               const boost::json::value& state)
+{
+    SavedChange saved;
+    LATCHKEY_TRY_STATUS(proto::from_json(state, saved, "password_change"));
+    return PasswordChangeDialogue::resume(ctx, std::move(saved));
+}
 
 std::unique_ptr<Dialogue> password_change_dialogue(AuthEngine::Context& ctx,
                                                    proto::PasswordChangeBegin request,

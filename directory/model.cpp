@@ -13,6 +13,16 @@ std::string_view to_string(SessionKind k) noexcept
     return k == SessionKind::web ? "web" : "pam";
 }
 
+std::string_view to_string(PendingKind k) noexcept
+{
+    switch (k) {
+    case PendingKind::sign_in: return "sign_in";
+    case PendingKind::app_enrolment: return "app_enrolment";
+    case PendingKind::passkey_registration: return "passkey_registration";
+    }
+    return "sign_in";
+}
+
 std::string_view to_string(PasskeyParty p) noexcept
 {
     return p == PasskeyParty::host ? "host" : "web";

@@ -158,6 +158,22 @@ struct AuthCodeRecord {
     std::vector<std::string> access_jtis; ///< the access tokens its exchange issued
 };
 
+/// What a browser leaves half done between two of its requests, kept in the store so that the
+/// next request may come to any node: a sign-in on the pages, an authenticator app or a passkey
+/// being added on the account page.
+enum class PendingKind : std::uint8_t { sign_in, app_enrolment, passkey_registration };
+
+std::string_view to_string(PendingKind k) noexcept;
+
+/// One such piece of work, by the hash of the token the browser holds for it (never the token).
+/// The data is the front door's own, sealed by it: it may hold a secret being set up.
+struct PendingRecord {
+    PendingKind kind = PendingKind::sign_in;
+    std::string key;
+    std::string data;           ///< binary
+    core::TimePoint expires_at; ///< gone after this
+};
+
 /// A user's TOTP device (one per user). The secret is sealed by the SecretBox under the context
 /// "totp:<user id>", so a database copy alone does not reveal it.
 struct MfaDeviceRecord {

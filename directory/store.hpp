@@ -256,9 +256,19 @@ public:
     virtual core::Result<std::optional<SessionRecord>> web_session(const std::string& secret_hash,
                                                                    core::TimePoint now) = 0;
     /// Closes the web sessions past their expiry (and deletes their refresh tokens), and
-    /// forgets refresh tokens, revoked access tokens and authorization codes past theirs
-    /// (codes: past keep_until). Returns the sessions closed.
+    /// forgets refresh tokens, revoked access tokens, authorization codes (past keep_until)
+    /// and pending work past theirs. Returns the sessions closed.
     virtual core::Result<std::vector<SessionRecord>> expire_web_state(core::TimePoint now) = 0;
+
+    // work a browser leaves half done between requests (PendingRecord)
+    /// Adds the record, or replaces the one of the same kind and key.
+    virtual core::Status put_pending(const PendingRecord& record) = 0;
+    /// Takes the record out of the store, if it is there and not expired at `now`: of two
+    /// requests (on two nodes) taking it at once, exactly one gets it.
+    virtual core::Result<std::optional<PendingRecord>>
+    take_pending(PendingKind kind, const std::string& key, core::TimePoint now) = 0;
+    /// How many records of the kind are there and not expired at `now`.
+    virtual core::Result<std::int64_t> count_pending(PendingKind kind, core::TimePoint now) = 0;
 
     // OpenID Connect tokens and consents
     /// Records that the web session signed the user in to the client (for back-channel logout).

@@ -8,7 +8,10 @@
 #include <string>
 #include <vector>
 
+#include <boost/json/fwd.hpp>
+
 #include "core/clock.hpp"
+#include "core/result.hpp"
 #include "webauthn/cose_key.hpp"
 
 namespace latchkey::webauthn {
@@ -95,5 +98,11 @@ begin_registration(const RelyingParty& rp, const RegistrationRequest& request, c
 Options begin_authentication(const RelyingParty& rp,
                              const AuthenticationRequest& request,
                              core::TimePoint now);
+
+/// A pending ceremony as JSON and back, for a caller that keeps it outside the process (the
+/// sign-in pages keep theirs in the store, for any node to finish). Bytes are base64url.
+boost::json::object to_json(const PendingCeremony& p);
+/// protocol_malformed when a member is missing or of the wrong kind.
+core::Result<PendingCeremony> pending_from_json(const boost::json::value& v);
 
 } // namespace latchkey::webauthn

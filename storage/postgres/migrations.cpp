@@ -342,8 +342,20 @@ CREATE TABLE oidc_code_tokens (
 );
 )sql";
 
+// Sign-ins on the pages and enrolments on the account page, for any node to continue.
+constexpr const char* schema_v3 = R"sql(
+CREATE TABLE web_pending (
+    kind       TEXT NOT NULL CHECK (kind IN ('sign_in', 'app_enrolment', 'passkey_registration')),
+    key        TEXT NOT NULL CHECK (key <> ''),
+    data       TEXT NOT NULL,               -- base64 of what the front door sealed
+    expires_at BIGINT NOT NULL,
+    PRIMARY KEY (kind, key)
+);
+CREATE INDEX web_pending_by_expiry ON web_pending (expires_at);
+)sql";
+
 // migrations[i] takes the database from version i to i + 1.
-constexpr std::array migrations{schema_v1, schema_v2};
+constexpr std::array migrations{schema_v1, schema_v2, schema_v3};
 static_assert(migrations.size() == latest_schema_version,
               "each schema version needs its migration");
 

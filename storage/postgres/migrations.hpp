@@ -14,7 +14,7 @@
 
 namespace latchkey::postgres {
 
-inline constexpr std::uint32_t latest_schema_version = 2;
+inline constexpr std::uint32_t latest_schema_version = 3;
 
 /// The advisory lock key migrations take ("latchkey" in ASCII).
 inline constexpr std::int64_t migration_lock = 0x6c617463686b6579;

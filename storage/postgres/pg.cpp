@@ -20,6 +20,11 @@ std::string field(const PGresult* r, int code)
 
 } // namespace
 
+std::string sqlstate(const PGresult* result)
+{
+    return result != nullptr ? field(result, PG_DIAG_SQLSTATE) : "";
+}
+
 std::vector<const char*> Params::pointers() const
 {
     std::vector<const char*> out;
@@ -42,7 +47,7 @@ std::optional<std::string> Rows::optional_text(int row, int col) const
     return text(row, col);
 }
 
-std::int64_t Rows::int64(int row, int col) const
+std::int64_t Rows::int64(int row, int col) const noexcept
 {
     const char* v = PQgetvalue(result_.get(), row, col);
     std::int64_t out = 0;
@@ -57,12 +62,12 @@ std::optional<std::int64_t> Rows::optional_int64(int row, int col) const
     return int64(row, col);
 }
 
-bool Rows::boolean(int row, int col) const
+bool Rows::boolean(int row, int col) const noexcept
 {
     return PQgetvalue(result_.get(), row, col)[0] == 't';
 }
 
-std::int64_t Rows::affected() const
+std::int64_t Rows::affected() const noexcept
 {
     const char* n = PQcmdTuples(result_.get());
     std::int64_t out = 0;
@@ -126,7 +131,7 @@ core::Error Connection::error_of(const PGresult* result) const
 {
     if (!ok())
         return {Errc::store_unavailable, "postgresql: the connection to the server was lost"};
-    const std::string state = result != nullptr ? field(result, PG_DIAG_SQLSTATE) : "";
+    const std::string state = sqlstate(result);
     std::string message = result != nullptr ? field(result, PG_DIAG_MESSAGE_PRIMARY) : "";
     if (message.empty())
         message = PQerrorMessage(conn_.get());

@@ -82,22 +82,26 @@ public:
 
     [[nodiscard]] int size() const { return PQntuples(result_.get()); }
 
-    [[nodiscard]] bool null(int row, int col) const
+    [[nodiscard]] bool null(int row, int col) const noexcept
     {
         return PQgetisnull(result_.get(), row, col) != 0;
     }
 
     [[nodiscard]] std::string text(int row, int col) const;
     [[nodiscard]] std::optional<std::string> optional_text(int row, int col) const;
-    [[nodiscard]] std::int64_t int64(int row, int col) const;
+    [[nodiscard]] std::int64_t int64(int row, int col) const noexcept;
     [[nodiscard]] std::optional<std::int64_t> optional_int64(int row, int col) const;
-    [[nodiscard]] bool boolean(int row, int col) const;
+    [[nodiscard]] bool boolean(int row, int col) const noexcept;
     /// Rows changed by an INSERT, UPDATE or DELETE.
-    [[nodiscard]] std::int64_t affected() const;
+    [[nodiscard]] std::int64_t affected() const noexcept;
 
 private:
     PgResult result_;
 };
+
+/// The SQLSTATE of a failed query's result ("23505"), or "" (none: libpq's own error, or no
+/// result at all).
+[[nodiscard]] std::string sqlstate(const PGresult* result);
 
 /// Checks a connection string as libpq reads it: config_invalid when it does not parse, or
 /// when it holds a password (keep it in a passfile: PGPASSFILE, ~/.pgpass, or the service

@@ -33,12 +33,10 @@ bool writes(std::string_view sql)
 
 sql::Violation violation_of(const PGresult* r)
 {
-    const char* state = r != nullptr ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : nullptr;
-    if (state == nullptr)
-        return sql::Violation::other;
-    if (std::strcmp(state, "23505") == 0)
+    const std::string state = postgres::sqlstate(r);
+    if (state == "23505")
         return sql::Violation::unique;
-    if (std::strcmp(state, "23503") == 0)
+    if (state == "23503")
         return sql::Violation::foreign_key;
     return sql::Violation::other;
 }
@@ -90,15 +88,15 @@ public:
 
     core::Result<bool> step() override
     {
-        if (!result_)
+        if (!rows_)
             LATCHKEY_TRY_STATUS(execute());
         ++row_;
-        return row_ < PQntuples(result_.get());
+        return row_ < rows_->size();
     }
 
     void reset() noexcept override
     {
-        result_.reset();
+        rows_.reset();
         row_ = -1;
     }
 
@@ -114,27 +112,20 @@ public:
 
     [[nodiscard]] bool is_null(int column) const noexcept override
     {
-        return PQgetisnull(result_.get(), row_, column) != 0;
+        return rows_->null(row_, column);
     }
 
     [[nodiscard]] std::int64_t int64(int column) const noexcept override
     {
-        const char* v = PQgetvalue(result_.get(), row_, column);
-        std::int64_t out = 0;
-        std::from_chars(v, v + std::strlen(v), out); // the server's own integer text
-        return out;
+        return rows_->int64(row_, column);
     }
 
     [[nodiscard]] bool boolean(int column) const noexcept override
     {
-        return PQgetvalue(result_.get(), row_, column)[0] == 't';
+        return rows_->boolean(row_, column);
     }
 
-    [[nodiscard]] std::string text(int column) const override
-    {
-        return {PQgetvalue(result_.get(), row_, column),
-                static_cast<std::size_t>(PQgetlength(result_.get(), row_, column))};
-    }
+    [[nodiscard]] std::string text(int column) const override { return rows_->text(row_, column); }
 
 private:
     core::Status set(int index, std::optional<std::string> value)
@@ -166,10 +157,8 @@ private:
             return core::fail(owner_.failed(owner_.raw().error_of(r.get())));
         }
         violation_ = sql::Violation::none;
-        const char* affected = PQcmdTuples(r.get());
-        changes_ = 0;
-        std::from_chars(affected, affected + std::strlen(affected), changes_);
-        result_ = std::move(r);
+        rows_.emplace(std::move(r));
+        changes_ = rows_->affected();
         row_ = -1;
         return {};
     }
@@ -179,7 +168,7 @@ private:
     std::string text_;
     bool writes_;
     std::vector<std::optional<std::string>> params_;
-    PgResult result_;
+    std::optional<postgres::Rows> rows_; ///< of the last run, until reset
     int row_ = -1;
     std::int64_t changes_ = 0;
     sql::Violation violation_ = sql::Violation::none;

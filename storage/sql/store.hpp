@@ -125,6 +125,12 @@ public:
     core::Result<std::vector<directory::SessionRecord>>
     expire_web_state(core::TimePoint now) override;
 
+    core::Status put_pending(const directory::PendingRecord& record) override;
+    core::Result<std::optional<directory::PendingRecord>>
+    take_pending(directory::PendingKind kind, const std::string& key, core::TimePoint now) override;
+    core::Result<std::int64_t> count_pending(directory::PendingKind kind,
+                                             core::TimePoint now) override;
+
     // store_tokens.cpp
     core::Status add_session_client(const std::string& session_id,
                                     const std::string& client_id) override;

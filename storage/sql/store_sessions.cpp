@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "core/clock.hpp"
+#include "core/random.hpp"
 #include "storage/sql/rows.hpp"
 #include "storage/sql/sql.hpp"
 #include "storage/sql/store.hpp"
@@ -318,7 +319,8 @@ core::Result<std::vector<directory::SessionRecord>> SqlStore::expire_web_state(c
             for (const char* prune : {"DELETE FROM oidc_refresh_tokens WHERE expires_at < ?1",
                                       "DELETE FROM oidc_revoked_tokens WHERE expires_at < ?1",
                                       "DELETE FROM oidc_family_access_tokens WHERE expires_at < ?1",
-                                      "DELETE FROM oidc_codes WHERE keep_until < ?1"}) {
+                                      "DELETE FROM oidc_codes WHERE keep_until < ?1",
+                                      "DELETE FROM web_pending WHERE expires_at < ?1"}) {
                 LATCHKEY_TRY(stmt, db.prepare(prune));
                 LATCHKEY_TRY_STATUS(stmt.bind(core::to_unix(now)));
                 LATCHKEY_TRY_STATUS(stmt.run());
@@ -326,6 +328,55 @@ core::Result<std::vector<directory::SessionRecord>> SqlStore::expire_web_state(c
             LATCHKEY_TRY_STATUS(txn.commit());
             return ended;
         });
+}
+
+core::Status SqlStore::put_pending(const directory::PendingRecord& p)
+{
+    return with_connection(*pool_, [&](sql::Connection& db) -> core::Status {
+        LATCHKEY_TRY(stmt,
+                     db.prepare("INSERT INTO web_pending (kind, key, data, expires_at) "
+                                "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (kind, key) DO UPDATE "
+                                "SET data = excluded.data, expires_at = excluded.expires_at"));
+        LATCHKEY_TRY_STATUS(stmt.bind(to_string(p.kind), p.key,
+                                      core::base64_encode(p.data, false, true),
+                                      core::to_unix(p.expires_at)));
+        return stmt.run();
+    });
+}
+
+core::Result<std::optional<directory::PendingRecord>>
+SqlStore::take_pending(directory::PendingKind kind, const std::string& key, core::TimePoint now)
+{
+    using Taken = std::optional<directory::PendingRecord>;
+    return with_connection(*pool_, [&](sql::Connection& db) -> core::Result<Taken> {
+        // One statement: of two requests taking the record at once, one deletes the row.
+        LATCHKEY_TRY(stmt, db.prepare("DELETE FROM web_pending WHERE kind = ?1 AND key = ?2 "
+                                      "RETURNING data, expires_at"));
+        LATCHKEY_TRY_STATUS(stmt.bind(to_string(kind), key));
+        LATCHKEY_TRY(row, stmt.step());
+        if (!row)
+            return Taken{};
+        directory::PendingRecord p{kind, key, {}, core::from_unix(stmt.int64(1))};
+        auto data = core::base64_decode(stmt.text(0));
+        stmt.reset();
+        if (!data)
+            return core::fail(Errc::store_failed, "pending work is not valid base64");
+        if (p.expires_at < now)
+            return Taken{};
+        p.data = std::move(*data);
+        return Taken{std::move(p)};
+    });
+}
+
+core::Result<std::int64_t> SqlStore::count_pending(directory::PendingKind kind, core::TimePoint now)
+{
+    return with_connection(*pool_, [&](sql::Connection& db) -> core::Result<std::int64_t> {
+        LATCHKEY_TRY(stmt, db.prepare("SELECT count(*) FROM web_pending "
+                                      "WHERE kind = ?1 AND expires_at >= ?2"));
+        LATCHKEY_TRY_STATUS(stmt.bind(to_string(kind), core::to_unix(now)));
+        LATCHKEY_TRY(row, stmt.step());
+        return row ? stmt.int64(0) : std::int64_t{0};
+    });
 }
 
 } // namespace latchkey::sql

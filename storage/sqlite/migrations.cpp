@@ -443,10 +443,23 @@ CREATE TABLE oidc_code_tokens (
 );
 )sql";
 
+// Sign-ins on the pages and enrolments on the account page in the store (issue 17), so that a
+// browser's next request may go to any node.
+constexpr const char* schema_v16 = R"sql(
+CREATE TABLE web_pending (
+    kind       TEXT NOT NULL CHECK (kind IN ('sign_in', 'app_enrolment', 'passkey_registration')),
+    key        TEXT NOT NULL CHECK (key <> ''),
+    data       TEXT NOT NULL,               -- base64 of what the front door sealed
+    expires_at INTEGER NOT NULL,
+    PRIMARY KEY (kind, key)
+);
+CREATE INDEX web_pending_by_expiry ON web_pending (expires_at);
+)sql";
+
 // migrations[i] takes the database from version i to i + 1.
-constexpr std::array migrations{schema_v1,  schema_v2,  schema_v3,  schema_v4,  schema_v5,
-                                schema_v6,  schema_v7,  schema_v8,  schema_v9,  schema_v10,
-                                schema_v11, schema_v12, schema_v13, schema_v14, schema_v15};
+constexpr std::array migrations{
+    schema_v1, schema_v2,  schema_v3,  schema_v4,  schema_v5,  schema_v6,  schema_v7,  schema_v8,
+    schema_v9, schema_v10, schema_v11, schema_v12, schema_v13, schema_v14, schema_v15, schema_v16};
 static_assert(migrations.size() == latest_schema_version,
               "each schema version needs its migration");
 

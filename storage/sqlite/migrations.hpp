@@ -22,7 +22,7 @@ namespace latchkey::sqlite {
 /// 7: OIDC browser sessions, refresh tokens, consents; users.email.
 /// 8: directory.root_access_centralized; accounts.phone, closed_at, recovery_open_until;
 ///    roles, verification_codes, codes_sent.
-inline constexpr std::uint32_t latest_schema_version = 15;
+inline constexpr std::uint32_t latest_schema_version = 16;
 
 /// The database's `PRAGMA user_version` (0 for a new, empty database).
 core::Result<std::uint32_t> schema_version(sqlite3* db);

@@ -327,6 +327,27 @@ TEST_F(AuthEngineTest, PasswordChangeAsksCurrentNewRepeatAndEnforcesThePolicy)
     EXPECT_EQ(logon("alice", {"Alice-Passw0rd"}).outcome, Outcome::denied);
 }
 
+TEST_F(AuthEngineTest, APasswordChangeResumedByAnotherEngineAtEveryStepChangesIt)
+{
+    AuthEngine other(*store_, *directory_, hasher_, *mfa_, *audit_, clock_);
+    auto started = engine_->begin_password_change({"passwd", "alice", false}, {0, 1});
+    Step step = std::move(started.step);
+    std::unique_ptr<Dialogue> dialogue = std::move(started.dialogue);
+    const std::vector<std::string> answers{"Alice-Passw0rd", "N3w-Passw0rd!x", "N3w-Passw0rd!x"};
+    for (std::size_t i = 0; step.prompt && i < answers.size(); ++i) {
+        const auto saved = dialogue->save();
+        ASSERT_TRUE(saved) << step.prompt->text;
+        auto resumed = (i % 2 == 0 ? other : *engine_).resume(*saved);
+        ASSERT_TRUE(resumed) << resumed.error().message;
+        dialogue = std::move(*resumed);
+        step = dialogue->answer(Secret(answers[i]));
+    }
+    ASSERT_TRUE(step.verdict);
+    EXPECT_EQ(step.verdict->outcome, Outcome::success) << step.verdict->message;
+    EXPECT_EQ(logon("alice", {"N3w-Passw0rd!x"}).outcome, Outcome::success);
+    EXPECT_FALSE(dialogue->save()) << "an ended dialogue has nothing to go on with";
+}
+
 TEST_F(AuthEngineTest, PasswordChangeGivesUpAfterThreeTries)
 {
     const auto v = change("alice", {"Alice-Passw0rd", "a", "b", "c"});

@@ -288,6 +288,22 @@ protected:
                 ADD_FAILURE() << "a prompt without a dialogue";
                 return run;
             }
+            if (resume_between_answers_) {
+                // As the OIDC pages do when the next request goes to another node: the dialogue
+                // saved, and resumed by another engine on the same directory.
+                const auto saved = started.dialogue->save();
+                if (!saved) {
+                    ADD_FAILURE() << "a dialogue at " << s.prompt->text << " did not save";
+                    return run;
+                }
+                auto& other = (i % 2 == 0) ? other_engine() : *engine_;
+                auto resumed = other.resume(*saved);
+                if (!resumed) {
+                    ADD_FAILURE() << "resuming: " << resumed.error().message;
+                    return run;
+                }
+                started.dialogue = std::move(*resumed);
+            }
             const std::string a = answer(s, run);
             s = started.dialogue->answer(Secret(a));
         }
@@ -376,6 +392,17 @@ protected:
     std::unique_ptr<SecretBox> box_;
     std::unique_ptr<Mfa> mfa_;
     std::unique_ptr<AuthEngine> engine_;
+    /// run_logon() saves the dialogue before each answer and resumes it on the other engine.
+    bool resume_between_answers_ = false;
+    std::unique_ptr<AuthEngine> other_engine_;
+
+    AuthEngine& other_engine()
+    {
+        if (!other_engine_)
+            other_engine_ =
+                std::make_unique<AuthEngine>(*store_, *directory_, hasher_, *mfa_, *audit_, clock_);
+        return *other_engine_;
+    }
     int sources_ = 0;
     Secret secret_;               ///< of the last enrol()
     std::int64_t enrol_step_ = 0; ///< the step of the first enrolment code
@@ -1042,6 +1069,25 @@ TEST(MfaSplitTest, NeedsAPasswordAndAWholeCode)
 class MfaLogonTest : public MfaTest {
 protected:
     std::string pw() const { return std::string(alice_password); }
+
+    /// Answers an enrolment at logon: the password, then the codes of the key shown (kept in
+    /// `key`), the second a step later.
+    std::function<std::string(const Step&, const LogonRun&)>
+    enrolling(std::optional<std::string>& key)
+    {
+        return [&](const Step& s, const LogonRun& run) -> std::string {
+            if (s.prompt->kind == PromptKind::password)
+                return pw();
+            for (const auto& m : run.messages)
+                if (m.text.rfind("Key: ", 0) == 0)
+                    key = base32_decode(m.text.substr(5));
+            if (!key)
+                return "no key";
+            if (s.prompt->text == "Next verification code: ")
+                clock_.advance(step);
+            return code(Secret(*key));
+        };
+    }
 };
 
 TEST_F(MfaLogonTest, AsksForACodeAfterThePassword)
@@ -1269,18 +1315,7 @@ TEST_F(MfaLogonTest, RequiredWithEnrolAtLogonEnrolsDuringTheLogon)
     ASSERT_NO_FATAL_FAILURE(
         set_settings({{"mfa_required", "true"}, {"mfa_enrol_at_logon", "true"}}));
     std::optional<std::string> key;
-    const auto r = run_logon("alice", [&](const Step& s, const LogonRun& run) -> std::string {
-        if (s.prompt->kind == PromptKind::password)
-            return pw();
-        for (const auto& m : run.messages)
-            if (m.text.rfind("Key: ", 0) == 0)
-                key = base32_decode(m.text.substr(5));
-        if (!key)
-            return "no key";
-        if (s.prompt->text == "Next verification code: ")
-            clock_.advance(step);
-        return code(Secret(*key));
-    });
+    const auto r = run_logon("alice", enrolling(key));
     ASSERT_EQ(r.verdict.outcome, Outcome::success) << r.verdict.message;
     EXPECT_TRUE(r.verdict.logon_id);
     EXPECT_EQ(r.prompts, (std::vector<PromptKind>{PromptKind::password,
@@ -1333,6 +1368,63 @@ TEST_F(MfaLogonTest, RequiredWithEnrolAtLogonEnrolsDuringTheLogon)
                                                      PromptKind::verification_code}));
     if (!codes.empty()) {
         EXPECT_EQ(logon("alice", {pw(), codes.front()}).verdict.outcome, Outcome::success);
+    }
+}
+
+TEST_F(MfaLogonTest, ALogonResumedByAnotherEngineAtEveryStepEndsAlike)
+{
+    ASSERT_NO_FATAL_FAILURE(enrol());
+    clock_.advance(2 * step);
+    resume_between_answers_ = true;
+    const auto r = logon("alice", {pw(), code()});
+    EXPECT_EQ(r.verdict.outcome, Outcome::success) << r.verdict.message;
+    EXPECT_EQ(r.prompts,
+              (std::vector<PromptKind>{PromptKind::password, PromptKind::verification_code}));
+    // The step it used is spent for every engine; a wrong code still counts.
+    EXPECT_EQ(logon("alice", {pw(), code()}).verdict.outcome, Outcome::denied);
+    EXPECT_EQ(logon("alice", {"wrong", code()}).verdict.message,
+              "Authentication failed: wrong user name or password.");
+    EXPECT_EQ(logon("nobody@web.example.internal", {pw()}).verdict.message,
+              "Authentication failed: wrong user name or password.");
+}
+
+TEST_F(MfaLogonTest, AnEnrolmentAtLogonResumedAtEveryStepEnrolsTheKeyShown)
+{
+    ASSERT_NO_FATAL_FAILURE(
+        set_settings({{"mfa_required", "true"}, {"mfa_enrol_at_logon", "true"}}));
+    resume_between_answers_ = true;
+    std::optional<std::string> key;
+    const auto r = run_logon("alice", enrolling(key));
+    ASSERT_EQ(r.verdict.outcome, Outcome::success) << r.verdict.message;
+    EXPECT_EQ(r.prompts.size(), 3u);
+    ASSERT_TRUE(key);
+    secret_ = Secret(*key);
+    clock_.advance(step);
+    resume_between_answers_ = false;
+    EXPECT_EQ(logon("alice", {pw(), code()}).verdict.outcome, Outcome::success);
+}
+
+TEST_F(MfaLogonTest, ASavedLogonIsNotReadableAndOnlyASavedLogonResumes)
+{
+    ASSERT_NO_FATAL_FAILURE(
+        set_settings({{"mfa_required", "true"}, {"mfa_enrol_at_logon", "true"}}));
+    auto started = engine_->begin_logon(
+        {"oidc", "alice", "2001:db8::1", std::nullopt, false, false}, {0, 1, "pam"});
+    ASSERT_TRUE(started.dialogue);
+    const Step enrolling = started.dialogue->answer(Secret(pw()));
+    ASSERT_TRUE(enrolling.prompt);
+    const auto saved = started.dialogue->save();
+    ASSERT_TRUE(saved);
+    // The password is never in it; the key being set up is (the caller seals it).
+    EXPECT_EQ(saved->view().find(pw()), std::string_view::npos);
+    EXPECT_NE(saved->view().find("enrol_secret"), std::string_view::npos);
+
+    for (const std::string bad :
+         {"", "{}", "[1]", R"({"kind":"logon","state":{}})", R"({"kind":"other","state":{}})",
+          R"({"kind":"logon","state":{"state":"done"}})"}) {
+        const auto r = engine_->resume(Secret(bad));
+        ASSERT_FALSE(r) << bad;
+        EXPECT_TRUE(r.error().is(core::Errc::protocol_malformed)) << bad;
     }
 }
 

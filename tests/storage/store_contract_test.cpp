@@ -1686,6 +1686,47 @@ TEST_P(StoreTokensTest, RedeemsAnAuthorizationCodeOnceAndRemembersWhatItIssued)
     EXPECT_EQ(count("SELECT count(*) FROM oidc_code_tokens"), 0);
 }
 
+TEST_P(StoreTokensTest, KeepsPendingWorkUntilTakenOnceOrExpired)
+{
+    using directory::PendingKind;
+    const auto later = t0 + std::chrono::seconds(600);
+    directory::PendingRecord p{PendingKind::sign_in, "tx-hash", std::string("\0sealed\xff", 8),
+                               later};
+    ASSERT_TRUE(ok(store_->put_pending(p)));
+    // The same key of another kind is another record.
+    ASSERT_TRUE(ok(store_->put_pending({PendingKind::app_enrolment, "tx-hash", "enrol", later})));
+    EXPECT_EQ(store_->count_pending(PendingKind::sign_in, t0).value(), 1);
+
+    // Put again: replaced, not added.
+    p.data = std::string("\x01second", 7);
+    ASSERT_TRUE(ok(store_->put_pending(p)));
+    EXPECT_EQ(store_->count_pending(PendingKind::sign_in, t0).value(), 1);
+
+    const auto taken = store_->take_pending(PendingKind::sign_in, "tx-hash", t0);
+    ASSERT_TRUE(ok(taken));
+    ASSERT_TRUE(taken->has_value());
+    EXPECT_EQ((*taken)->data, p.data);
+    EXPECT_EQ((*taken)->expires_at, later);
+    EXPECT_EQ((*taken)->kind, PendingKind::sign_in);
+    // Taken once: gone until put back.
+    EXPECT_FALSE(store_->take_pending(PendingKind::sign_in, "tx-hash", t0).value().has_value());
+    EXPECT_EQ(store_->count_pending(PendingKind::sign_in, t0).value(), 0);
+    EXPECT_EQ(store_->take_pending(PendingKind::app_enrolment, "tx-hash", t0).value()->data,
+              "enrol");
+    EXPECT_FALSE(store_->take_pending(PendingKind::sign_in, "nope", t0).value().has_value());
+
+    // Expired: not counted, not given, and pruned with the other web state.
+    ASSERT_TRUE(ok(store_->put_pending(p)));
+    const auto after = later + std::chrono::seconds(1);
+    EXPECT_EQ(store_->count_pending(PendingKind::sign_in, after).value(), 0);
+    EXPECT_FALSE(store_->take_pending(PendingKind::sign_in, "tx-hash", after).value().has_value());
+    ASSERT_TRUE(ok(store_->put_pending(p)));
+    ASSERT_TRUE(ok(store_->expire_web_state(later)));
+    EXPECT_EQ(count("SELECT count(*) FROM web_pending"), 1);
+    ASSERT_TRUE(ok(store_->expire_web_state(after)));
+    EXPECT_EQ(count("SELECT count(*) FROM web_pending"), 0);
+}
+
 TEST_P(StoreTokensTest, KeepsTheClientsOfASessionAndConsents)
 {
     ASSERT_TRUE(ok(store_->add_session_client("w1", "app")));

@@ -104,5 +104,63 @@ TEST(Ceremony, DiscoverableSignInHasAnEmptyAllowList)
     EXPECT_TRUE(options.pending.user_handle.empty());
 }
 
+TEST(Ceremony, APendingCeremonyComesBackFromItsJsonWhole)
+{
+    RegistrationRequest request;
+    request.user_name = "alice";
+    request.user_verification = UserVerification::required;
+    auto reg = begin_registration({"example.org",
+                                   "Example",
+                                   {"https://a.example.org", "https://b.example.org"},
+                                   true,
+                                   {"https://top.example.org"}},
+                                  request, core::from_unix(100));
+    reg.pending.allowed_credentials = {std::string("\0\xff\x01", 3)};
+    reg.pending.require_user_presence = false;
+    // Through text, as it is kept between two requests.
+    const auto text = json::serialize(to_json(reg.pending));
+    const auto back = pending_from_json(json::parse(text));
+    ASSERT_TRUE(back) << back.error().message;
+    const PendingCeremony& p = *back;
+    EXPECT_EQ(p.kind, PendingCeremony::Kind::registration);
+    EXPECT_EQ(p.challenge, reg.pending.challenge);
+    EXPECT_EQ(p.rp_ids, reg.pending.rp_ids);
+    EXPECT_EQ(p.origins, reg.pending.origins);
+    EXPECT_TRUE(p.allow_cross_origin);
+    EXPECT_EQ(p.top_origins, reg.pending.top_origins);
+    EXPECT_EQ(p.user_verification, UserVerification::required);
+    EXPECT_FALSE(p.require_user_presence);
+    EXPECT_EQ(p.expires_at, reg.pending.expires_at);
+    EXPECT_EQ(p.user_handle, reg.pending.user_handle);
+    EXPECT_EQ(p.allowed_credentials, reg.pending.allowed_credentials);
+    EXPECT_EQ(p.algorithms, reg.pending.algorithms);
+
+    const auto auth = begin_authentication(rp(), AuthenticationRequest{}, core::from_unix(0));
+    const auto again = pending_from_json(to_json(auth.pending));
+    ASSERT_TRUE(again);
+    EXPECT_EQ(again->kind, PendingCeremony::Kind::authentication);
+    EXPECT_EQ(again->challenge, auth.pending.challenge);
+}
+
+TEST(Ceremony, ASavedCeremonyThatIsNotWholeIsRefused)
+{
+    const auto whole = to_json(begin_authentication(rp(), {}, core::from_unix(0)).pending);
+    EXPECT_FALSE(pending_from_json(json::value(42)));
+    for (const auto* key : {"kind", "challenge", "rp_ids", "origins", "user_verification",
+                            "expires_at", "user_handle", "algorithms", "allow_cross_origin"}) {
+        auto o = whole;
+        o.erase(key);
+        const auto r = pending_from_json(o);
+        ASSERT_FALSE(r) << key;
+        EXPECT_TRUE(r.error().is(core::Errc::protocol_malformed));
+    }
+    auto o = whole;
+    o["challenge"] = "not base64 !";
+    EXPECT_FALSE(pending_from_json(o));
+    o = whole;
+    o["kind"] = "something";
+    EXPECT_FALSE(pending_from_json(o));
+}
+
 } // namespace
 } // namespace latchkey::webauthn

@@ -151,6 +151,26 @@ TEST_F(TwoNodes, RedeemAnAuthorizationCodeOnceBetweenThem)
     }
 }
 
+TEST_F(TwoNodes, GiveASignInInProgressToOneOfThemOnly)
+{
+    const auto until = t0 + std::chrono::seconds(600);
+    for (int i = 0; i < 20; ++i) {
+        const std::string key = "tx-" + std::to_string(i);
+        ASSERT_TRUE(ok(a_->put_pending({directory::PendingKind::sign_in, key, "state", until})));
+        // The browser's form is sent twice, to both nodes at once.
+        std::atomic<int> got{0};
+        const auto take = [&](directory::Store& s) {
+            auto t = s.take_pending(directory::PendingKind::sign_in, key, t0);
+            got += t && t->has_value() ? 1 : 0;
+        };
+        std::thread on_a([&] { take(*a_); });
+        std::thread on_b([&] { take(*b_); });
+        on_a.join();
+        on_b.join();
+        EXPECT_EQ(got.load(), 1) << key;
+    }
+}
+
 TEST_F(TwoNodes, FailuresOnBothAddUpToOneLockout)
 {
     constexpr std::uint32_t limit = 10;

@@ -362,6 +362,16 @@ TEST_F(Migrations, Version15AddsAuthorizationCodesThatGoWithTheirSession)
     EXPECT_EQ(count("SELECT count(*) FROM oidc_code_tokens"), 0);
 }
 
+TEST_F(Migrations, Version16AddsPendingWorkOfKnownKinds)
+{
+    ASSERT_TRUE(ok(migrate(db(), 16)));
+    ASSERT_TRUE(ok(exec(db(), "INSERT INTO web_pending VALUES ('sign_in', 'k', 'AA==', 60)")));
+    EXPECT_FALSE(ok(exec(db(), "INSERT INTO web_pending VALUES ('sign_in', 'k', 'AA==', 60)")));
+    EXPECT_FALSE(ok(exec(db(), "INSERT INTO web_pending VALUES ('other', 'k2', 'AA==', 60)")));
+    EXPECT_FALSE(ok(exec(db(), "INSERT INTO web_pending VALUES ('sign_in', '', 'AA==', 60)")));
+    EXPECT_EQ(count("SELECT count(*) FROM web_pending"), 1);
+}
+
 TEST_F(Migrations, UpgradeAVersion7DatabaseKeepingItsRows)
 {
     ASSERT_TRUE(ok(migrate(db(), 7)));
