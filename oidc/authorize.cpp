@@ -208,30 +208,31 @@ HttpResponse Provider::State::authorize(const HttpRequest& req, const Params& pa
     } else if (contains(a.prompt, "none")) {
         return redirect(req, error_redirect(a, "login_required", "the user is not signed in"));
     }
-    const std::lock_guard lock(mutex);
-    expire();
-    if (logons.size() >= max_logons_in_progress)
-        return busy(req);
     LoginTx tx;
     tx.auth = std::move(a);
     if (usable)
         tx.consent_for = *s; // signed in already: only the consent page is left
-    const std::string id = open_tx(std::move(tx));
-    return redirect(req, "/login?tx=" + id, http::status::see_other);
+    const auto id = new_tx(tx);
+    if (!id || !keep_tx(*id, tx))
+        return busy(req);
+    return redirect(req, "/login?tx=" + *id, http::status::see_other);
 }
 
 HttpResponse Provider::State::resume(const HttpRequest& req, const Params& q)
 {
-    const std::lock_guard lock(mutex);
     const auto it = q.find("tx");
-    const auto tx = it == q.end() ? logons.end() : logons.find(it->second);
-    if (tx == logons.end() || !tx->second.redirect)
+    auto taken =
+        it == q.end() ? core::Result<std::optional<LoginTx>>(std::nullopt) : take_tx(it->second);
+    if (!taken)
+        core::log::error("oidc: reading a sign-in: " + taken.error().message);
+    if (!taken || !*taken || !(*taken)->redirect) {
+        if (taken && *taken) // not done yet: still the sign-in's
+            keep_tx(it->second, **taken);
         return html_response(req, http::status::bad_request,
                              pages::problem("Sign-in expired", "Start again from the "
                                                                "application."));
-    const std::string location = *tx->second.redirect;
-    logons.erase(tx);
-    return redirect(req, location);
+    }
+    return redirect(req, *(*taken)->redirect);
 }
 
 } // namespace latchkey::oidc

@@ -39,16 +39,6 @@ const credentials::Caller pages_caller{std::nullopt, 0, "oidc"};
 
 using namespace detail;
 
-/// Opens a sign-in transaction (the bound on those in progress is checked by the caller).
-std::string Provider::State::open_tx(LoginTx tx)
-{
-    tx.csrf = random_token();
-    tx.created = clock.now();
-    std::string id = random_token();
-    logons.emplace(id, std::move(tx));
-    return id;
-}
-
 HttpResponse Provider::State::busy(const HttpRequest& req)
 {
     return html_response(req, http::status::service_unavailable,
@@ -135,19 +125,35 @@ HttpResponse Provider::State::login_page(const HttpRequest& req, const Target& t
             return html_response(req, http::status::not_found,
                                  pages::problem("Not found", "No such sign-in page."));
     }
-    const std::lock_guard lock(mutex);
-    expire();
     std::string id;
-    if (const auto it = t.query.find("tx"); it != t.query.end() && logons.count(it->second)) {
-        id = it->second;
-    } else {
-        // A portal opened directly: a sign-in of its own, within the same bound as those
-        // /authorize starts.
-        if (logons.size() >= max_logons_in_progress)
-            return busy(req);
-        id = open_tx(LoginTx{});
+    LoginTx tx;
+    if (const auto it = t.query.find("tx"); it != t.query.end()) {
+        auto taken = take_tx(it->second);
+        if (!taken)
+            core::log::error("oidc: reading a sign-in: " + taken.error().message);
+        else if (*taken) {
+            id = it->second;
+            tx = std::move(**taken);
+        }
     }
-    LoginTx& tx = logons.at(id);
+    if (id.empty()) {
+        // A portal opened directly (or a sign-in that is over): a sign-in of its own, within
+        // the same bound as those /authorize starts.
+        tx = LoginTx{};
+        auto opened = new_tx(tx);
+        if (!opened)
+            return busy(req);
+        id = std::move(*opened);
+    }
+
+    // Whatever the page shows, the sign-in is kept for the form it sends.
+    struct Keep {
+        State& state;
+        const std::string& id;
+        LoginTx& tx;
+
+        ~Keep() { state.keep_tx(id, tx); }
+    } keep{*this, id, tx};
     if (domain)
         tx.fixed_domain = domain;
     if (const auto back = t.query.find("return"); back != t.query.end() && !tx.auth) {
@@ -195,28 +201,29 @@ HttpResponse Provider::State::login_post(const HttpRequest& req, const HttpPeer&
         return it == form->end() ? std::string() : it->second;
     };
     const std::string id = field("tx");
-    LoginTx tx;
-    {
-        const std::lock_guard lock(mutex);
-        expire();
-        const auto it = logons.find(id);
-        if (it == logons.end())
-            return html_response(req, http::status::bad_request,
-                                 pages::problem("Sign-in expired",
-                                                "This sign-in page has expired or was "
-                                                "already used. Go back to the application "
-                                                "and start again."));
-        if (!core::constant_time_equal(field("csrf"), it->second.csrf))
-            return html_response(
-                req, http::status::forbidden,
-                pages::problem("Cannot sign in", "The form did not come from this page."));
-        tx = std::move(it->second); // taken: no second request can use it meanwhile
-        logons.erase(it);
+    auto taken = take_tx(id); // taken: no second request can use it meanwhile
+    if (!taken) {
+        core::log::error("oidc: reading a sign-in: " + taken.error().message);
+        return html_response(req, http::status::service_unavailable,
+                             pages::problem("Cannot sign in", "latchkey cannot read this "
+                                                              "sign-in right now; try again."));
+    }
+    if (!*taken)
+        return html_response(req, http::status::bad_request,
+                             pages::problem("Sign-in expired",
+                                            "This sign-in page has expired or was "
+                                            "already used. Go back to the application "
+                                            "and start again."));
+    LoginTx tx = std::move(**taken);
+    if (!core::constant_time_equal(field("csrf"), tx.csrf)) {
+        keep_tx(id, tx); // the sign-in is not this form's to end
+        return html_response(
+            req, http::status::forbidden,
+            pages::problem("Cannot sign in", "The form did not come from this page."));
     }
     HttpResponse out = advance(req, peer, id, tx, *form);
-    const std::lock_guard lock(mutex);
     if (!tx.redirect || tx.auth)
-        logons.emplace(id, std::move(tx));
+        keep_tx(id, tx);
     return out;
 }
 

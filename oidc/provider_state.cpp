@@ -128,6 +128,7 @@ Provider::State::State(ProviderConfig c,
     , access_keys(ak)
     , audit(a)
     , clock(k)
+    , box(b)
     , keys(s,
            b,
            a,
@@ -141,19 +142,7 @@ Provider::State::State(ProviderConfig c,
 {
 }
 
-/// Drops sign-ins past their time; at most once a second, so that a request never pays for
-/// walking every sign-in (each lookup checks expiry itself). Codes expire in the store
-/// (prune_store).
-void Provider::State::expire()
-{
-    const auto now = clock.now();
-    if (now < next_expire)
-        return;
-    next_expire = now + std::chrono::seconds(1);
-    std::erase_if(logons, [&](auto& kv) { return kv.second.created + cfg.logon_lifetime < now; });
-}
-
-/// Every 10 s at most: expired browser sessions close, dead tokens go.
+/// Every 10 s at most: expired browser sessions close, dead tokens, codes and sign-ins go.
 void Provider::State::prune_store()
 {
     const std::int64_t now = unix_now(clock);

@@ -131,26 +131,23 @@ struct Provider::State {
     credentials::AccessKeys& access_keys;
     directory::Audit& audit;
     const core::Clock& clock;
+    const credentials::SecretBox& box; ///< seals the sign-ins kept in the store
     KeyRing keys;
     ClientRegistry clients;
 
     BackchannelSender backchannel;
 
-    // Sessions, authorization codes, refresh tokens, revocations and consents are in the
-    // store; these are not (yet: issue 17).
+    // Sessions, sign-ins in progress, authorization codes, refresh tokens, revocations and
+    // consents are in the store; these are not (yet: issue 17).
     std::mutex mutex;
-    std::map<std::string, LoginTx> logons; ///< tx id ->
     credentials::Passkeys passkeys;
     credentials::Ceremonies registrations{{}}; ///< passkeys being added on /account
     /// Authenticator apps being set up on /account, by session id (mutex held).
     std::map<std::string, credentials::PendingEnrolment> enrolments;
     std::atomic<std::int64_t> next_prune{0}; ///< unix time of the next store prune
 
-    core::TimePoint next_expire{}; ///< mutex held
-
     // ---- upkeep and sessions (provider_state.cpp) -------------------------------------------
 
-    void expire(); ///< mutex held
     void prune_store();
     bool session_alive(const std::string& sid);
     std::optional<directory::SessionRecord> session_of(const HttpRequest& req);
@@ -182,7 +179,16 @@ struct Provider::State {
 
     // ---- the sign-in pages (login.cpp) ------------------------------------------------------
 
-    std::string open_tx(LoginTx tx); ///< mutex held
+    // Sign-ins in progress (sign_ins.cpp), in the store between the browser's requests.
+
+    /// A new sign-in's id, its CSRF token and time set (keep_tx() stores it); nullopt when too
+    /// many are in progress or the store cannot count them (the page says busy).
+    std::optional<std::string> new_tx(LoginTx& tx);
+    /// Keeps the sign-in for its next request (on any node); false when it cannot (logged).
+    bool keep_tx(const std::string& id, const LoginTx& tx);
+    /// Takes the sign-in out of the store for this request: nullopt when there is none (never
+    /// was, expired, taken by another request meanwhile, or its client or user is gone).
+    core::Result<std::optional<LoginTx>> take_tx(const std::string& id);
     HttpResponse busy(const HttpRequest& req);
     std::string client_name(const LoginTx& tx) const;
     HttpResponse show_username(const HttpRequest& req,

@@ -203,15 +203,11 @@ protected:
         engine_ = std::make_unique<credentials::AuthEngine>(*store_, *directory_, hasher_, *mfa_,
                                                             *audit_, clock_);
         ASSERT_NO_FATAL_FAILURE(add_user("alice", alice_password));
-        ProviderConfig cfg;
-        cfg.issuer = std::string(issuer);
-        cfg.refresh_grace = 0s;
+        cfg_.issuer = std::string(issuer);
+        cfg_.refresh_grace = 0s;
         access_keys_ =
             std::make_unique<credentials::AccessKeys>(*store_, *directory_, *box_, *audit_, clock_);
-        provider_ = std::make_unique<Provider>(cfg, *store_, *directory_, *engine_,
-                                               *access_keys_, *box_, *audit_, clock_);
-        const auto started = provider_->start();
-        ASSERT_TRUE(started) << started.error().message;
+        ASSERT_NO_FATAL_FAILURE(restart_provider());
 
         proto::OidcClientInfo web;
         web.id = "webapp";
@@ -228,6 +224,16 @@ protected:
         std::string none;
         ASSERT_NO_FATAL_FAILURE(add_client(native, none));
         EXPECT_TRUE(none.empty());
+    }
+
+    /// A provider of its own on the same directory: latchkeyd restarted, or another node.
+    void restart_provider()
+    {
+        provider_.reset();
+        provider_ = std::make_unique<Provider>(cfg_, *store_, *directory_, *engine_, *access_keys_,
+                                               *box_, *audit_, clock_);
+        const auto started = provider_->start();
+        ASSERT_TRUE(started) << started.error().message;
     }
 
     void add_user(const std::string& name, std::string_view password)
@@ -515,6 +521,7 @@ protected:
     std::unique_ptr<Provider> provider_;
     const HttpPeer peer_{"127.0.0.1", 1234, false};
     std::string webapp_secret_;
+    ProviderConfig cfg_;
     std::string session_;     ///< the lk_session cookie of the last sign_in
     bool code_asked_ = false; ///< whether the last sign_in was asked a verification code
 };
@@ -782,6 +789,54 @@ TEST_F(ProviderTest, CodeFlowIssuesAnIdTokenWithTheExpectedClaims)
     ASSERT_EQ(info.result(), http::status::ok) << info.body();
     EXPECT_EQ(str(json_of(info), "sub"), user_id("alice"));
     EXPECT_EQ(str(json_of(info), "preferred_username"), std::string(alice));
+}
+
+TEST_F(ProviderTest, ASignInGoesOnAfterARestartOrOnAnotherNodeAndIsKeptSealed)
+{
+    Secret totp;
+    ASSERT_NO_FATAL_FAILURE(enrol_totp("alice", totp));
+    const Params p = webapp_request();
+    const Form f = open_login(authorize(p));
+    auto step = post_login(f, "username", std::string(alice));
+    ASSERT_EQ(step.result(), http::status::ok) << step.body();
+
+    // In the store between two requests: sealed, so neither the name typed nor the form's
+    // token can be read there.
+    const std::string key = sha256_base64url(f.tx);
+    auto kept = store_->take_pending(directory::PendingKind::sign_in, key, clock_.now());
+    ASSERT_TRUE(kept && *kept);
+    EXPECT_EQ((*kept)->data.find("alice"), std::string::npos);
+    EXPECT_EQ((*kept)->data.find(f.csrf), std::string::npos);
+    ASSERT_TRUE(store_->put_pending(**kept));
+
+    ASSERT_NO_FATAL_FAILURE(restart_provider());
+    step = post_login(f, "answer", std::string(alice_password));
+    ASSERT_EQ(step.result(), http::status::ok) << step.body();
+    EXPECT_TRUE(contains(step.body(), "one-time-code")) << step.body();
+    ASSERT_NO_FATAL_FAILURE(restart_provider());
+    step = post_login(f, "answer", totp_now(totp));
+    ASSERT_EQ(step.result(), http::status::see_other) << step.body();
+    session_ = session_cookie_of(step);
+    ASSERT_NO_FATAL_FAILURE(restart_provider());
+    const auto back = get(header(step, http::field::location), session_);
+    const std::string code = code_of(back, webapp_cb, get_or(p, "state"));
+    const auto t = exchange(code);
+    ASSERT_EQ(t.result(), http::status::ok) << t.body();
+    EXPECT_EQ(verified(str(json_of(t), "id_token")).at("amr"),
+              (json::value(json::array{"pwd", "otp", "mfa"})));
+
+    // Over: the same form finds nothing, on any node.
+    EXPECT_EQ(post_login(f, "answer", "again").result(), http::status::bad_request);
+}
+
+TEST_F(ProviderTest, AFormWithAnotherTokenLeavesTheSignInToItsPage)
+{
+    const Form f = open_login(authorize(webapp_request()));
+    Form forged = f;
+    forged.csrf = "forged";
+    EXPECT_EQ(post_login(forged, "username", std::string(alice)).result(), http::status::forbidden);
+    const auto back = sign_in_with(f, alice, alice_password);
+    EXPECT_EQ(back.result(), http::status::found) << back.body();
 }
 
 TEST_F(ProviderTest, ATotpStepAddsOtpAndMfaToAmr)
