@@ -36,24 +36,11 @@ struct SavedLogon {
     std::string method;
     bool has_passkeys = false;
     bool key_again = true;
-    std::optional<std::string> enrol_secret; ///< base64 of the app's key being set up
-    std::int64_t enrol_started = 0;
-    std::optional<std::int64_t> enrol_first_step;
-    std::uint32_t enrol_wrong_codes = 0;
+    std::optional<core::Secret> enrolment; ///< save_enrolment(): the app's key being set up
 };
 BOOST_DESCRIBE_STRUCT(SavedLogon,
                       (),
-                      (request,
-                       caller,
-                       user_id,
-                       state,
-                       method,
-                       has_passkeys,
-                       key_again,
-                       enrol_secret,
-                       enrol_started,
-                       enrol_first_step,
-                       enrol_wrong_codes))
+                      (request, caller, user_id, state, method, has_passkeys, key_again, enrolment))
 
 class LogonDialogue final : public Dialogue {
 public:
@@ -181,16 +168,9 @@ public:
         out.method = method_;
         out.has_passkeys = has_passkeys_;
         out.key_again = key_again_;
-        if (pending_) {
-            out.enrol_secret = core::base64_encode(pending_->secret.view(), false, true);
-            out.enrol_started = core::to_unix(pending_->started);
-            out.enrol_first_step = pending_->first_step;
-            out.enrol_wrong_codes = pending_->wrong_codes;
-        }
-        auto saved = saved_dialogue("logon", proto::to_json(out));
-        if (out.enrol_secret)
-            core::wipe(out.enrol_secret->data(), out.enrol_secret->size());
-        return saved;
+        if (pending_)
+            out.enrolment = save_enrolment(*pending_);
+        return saved_dialogue("logon", proto::to_json(out));
     }
 
     /// The dialogue of `saved`, with its user, device and passkeys as they are now.
@@ -222,16 +202,10 @@ public:
         if (*state == State::code && !d->device_)
             return core::fail(core::Errc::not_found, "the MFA device is gone");
         if (*state == State::enrol_first || *state == State::enrol_second) {
-            auto secret = saved.enrol_secret ? core::base64_decode(*saved.enrol_secret)
-                                             : std::optional<std::string>();
-            if (saved.enrol_secret)
-                core::wipe(saved.enrol_secret->data(), saved.enrol_secret->size());
-            if (!secret)
+            if (!saved.enrolment)
                 return core::fail(core::Errc::protocol_malformed, "not a saved logon");
-            d->pending_ = PendingEnrolment{*d->who_, core::Secret(*secret),
-                                           core::from_unix(saved.enrol_started),
-                                           saved.enrol_first_step, saved.enrol_wrong_codes};
-            core::wipe(secret->data(), secret->size());
+            LATCHKEY_TRY(pending, resume_enrolment(*saved.enrolment, *d->who_));
+            d->pending_ = std::move(pending);
         }
         return std::unique_ptr<Dialogue>(std::move(d));
     }

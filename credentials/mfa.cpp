@@ -10,6 +10,7 @@
 
 #include "core/random.hpp"
 #include "credentials/qr.hpp"
+#include "proto/codec.hpp"
 #include "proto/wire.hpp"
 
 namespace latchkey::credentials {
@@ -378,6 +379,50 @@ std::optional<SplitAnswer> split_single_answer(const core::Secret& answer, unsig
     if (a.size() > digits && all_digits(a.substr(a.size() - digits)))
         return take(digits);
     return std::nullopt;
+}
+
+namespace {
+
+/// A PendingEnrolment as kept: whose, the key (base64), and how far it got.
+struct SavedEnrolment {
+    std::string user_id;
+    std::string secret;
+    std::int64_t started = 0;
+    std::optional<std::int64_t> first_step;
+    unsigned wrong_codes = 0;
+};
+BOOST_DESCRIBE_STRUCT(SavedEnrolment, (), (user_id, secret, started, first_step, wrong_codes))
+
+} // namespace
+
+core::Secret save_enrolment(const PendingEnrolment& p)
+{
+    SavedEnrolment out{p.who.user.id, core::base64_encode(p.secret.view(), false, true),
+                       core::to_unix(p.started), p.first_step, p.wrong_codes};
+    std::string text = boost::json::serialize(proto::to_json(out));
+    core::Secret saved(text);
+    core::wipe(text.data(), text.size());
+    core::wipe(out.secret.data(), out.secret.size());
+    return saved;
+}
+
+core::Result<PendingEnrolment> resume_enrolment(const core::Secret& saved,
+                                                directory::ResolvedUser who)
+{
+    std::error_code ec;
+    const auto v =
+        boost::json::parse(boost::json::string_view(saved.view().data(), saved.view().size()), ec);
+    SavedEnrolment in;
+    if (ec || !proto::from_json(v, in, "enrolment"))
+        return core::fail(core::Errc::protocol_malformed, "not a saved enrolment");
+    auto secret = core::base64_decode(in.secret);
+    core::wipe(in.secret.data(), in.secret.size());
+    if (!secret || in.user_id != who.user.id)
+        return core::fail(core::Errc::protocol_malformed, "not a saved enrolment of this user");
+    PendingEnrolment p{std::move(who), core::Secret(*secret), core::from_unix(in.started),
+                       in.first_step, in.wrong_codes};
+    core::wipe(secret->data(), secret->size());
+    return p;
 }
 
 } // namespace latchkey::credentials

@@ -44,6 +44,15 @@ struct PendingEnrolment {
     unsigned wrong_codes = 0;
 };
 
+/// An enrolment as text, to keep between two requests (a sign-in's, the account page's) in this
+/// process or another one on the same directory. The key being set up is in it: seal it.
+core::Secret save_enrolment(const PendingEnrolment& p);
+
+/// The enrolment of `who` that save_enrolment() gave: protocol_malformed when `saved` is not
+/// one, or is another user's.
+core::Result<PendingEnrolment> resume_enrolment(const core::Secret& saved,
+                                                directory::ResolvedUser who);
+
 /// What an answer to "Verification code: " turned out to be.
 enum class CodeCheck : std::uint8_t {
     totp,     ///< a code of a time step not used before

@@ -276,7 +276,7 @@ HttpResponse Provider::State::manage_mfa(const HttpRequest& req,
         return r;
     };
     const auto refused = [&](const core::Error& e) {
-        v.mfa_error = e.is(core::Errc::store_failed) || e.is(core::Errc::crypto_failed)
+        v.mfa_error = e.is_store() || e.is(core::Errc::crypto_failed)
                           ? "latchkey cannot change your authenticator app right now."
                           : e.message;
         if (!v.mfa_error.empty())
@@ -301,30 +301,26 @@ HttpResponse Provider::State::manage_mfa(const HttpRequest& req,
         auto shown = engine.enrolment_challenge(*pending);
         if (!shown)
             return refused(shown.error());
-        {
-            const std::lock_guard lock(mutex);
-            const auto now = clock.now();
-            std::erase_if(enrolments, [&](const auto& kv) {
-                return kv.second.started + cfg.logon_lifetime < now;
-            });
-            if (enrolments.size() >= max_logons_in_progress && !enrolments.count(session->id))
-                return busy(req);
-            enrolments.insert_or_assign(session->id, std::move(*pending));
-        }
+        // Kept in the store for the confirmation, which may come to another node.
+        const auto live = store.count_pending(directory::PendingKind::app_enrolment, clock.now());
+        if (!live || *live >= static_cast<std::int64_t>(max_logons_in_progress) ||
+            !keep_enrolment(session->id, *pending))
+            return busy(req);
         challenge = std::move(*shown);
         return page(http::status::ok);
     }
     // /account/mfa/confirm: the enrolment this session started, taken whatever happens next
     // but a wrong code, which may be typed again.
     std::optional<credentials::PendingEnrolment> pending;
-    {
-        const std::lock_guard lock(mutex);
-        if (auto it = enrolments.find(session->id); it != enrolments.end()) {
-            pending = std::move(it->second);
-            enrolments.erase(it);
-        }
+    auto kept = take_sealed(directory::PendingKind::app_enrolment, token_key(session->id));
+    if (!kept)
+        return refused(kept.error());
+    if (*kept) {
+        auto resumed = credentials::resume_enrolment(**kept, who);
+        if (resumed)
+            pending = std::move(*resumed);
     }
-    if (!pending || pending->who.user.id != who.user.id)
+    if (!pending)
         return refused(
             core::Error(core::Errc::failed_precondition, "this set-up has expired; start again"));
     auto done = engine.finish_own_enrolment(*pending, take(form, "first"), take(form, "second"));
@@ -333,8 +329,7 @@ HttpResponse Provider::State::manage_mfa(const HttpRequest& req,
             auto shown = engine.enrolment_challenge(*pending);
             if (shown)
                 challenge = std::move(*shown);
-            const std::lock_guard lock(mutex);
-            enrolments.insert_or_assign(session->id, std::move(*pending));
+            keep_enrolment(session->id, *pending);
         }
         return refused(done.error());
     }

@@ -142,8 +142,6 @@ struct Provider::State {
     std::mutex mutex;
     credentials::Passkeys passkeys;
     credentials::Ceremonies registrations{{}}; ///< passkeys being added on /account
-    /// Authenticator apps being set up on /account, by session id (mutex held).
-    std::map<std::string, credentials::PendingEnrolment> enrolments;
     std::atomic<std::int64_t> next_prune{0}; ///< unix time of the next store prune
 
     // ---- upkeep and sessions (provider_state.cpp) -------------------------------------------
@@ -189,6 +187,17 @@ struct Provider::State {
     /// Takes the sign-in out of the store for this request: nullopt when there is none (never
     /// was, expired, taken by another request meanwhile, or its client or user is gone).
     core::Result<std::optional<LoginTx>> take_tx(const std::string& id);
+    /// A sign-in from its saved form; errors other than the store's mean it cannot go on.
+    core::Result<std::optional<LoginTx>> restore_tx(const core::Secret& plain);
+    /// Pending work of any kind in the store, sealed under its kind and key (a hash), kept
+    /// until `until`; false when it cannot be kept (logged).
+    bool keep_sealed(directory::PendingKind kind,
+                     const std::string& key,
+                     const core::Secret& plain,
+                     core::TimePoint until);
+    /// Takes it out: nullopt when there is none, it expired, or it does not open (logged).
+    core::Result<std::optional<core::Secret>> take_sealed(directory::PendingKind kind,
+                                                          const std::string& key);
     HttpResponse busy(const HttpRequest& req);
     std::string client_name(const LoginTx& tx) const;
     HttpResponse show_username(const HttpRequest& req,
@@ -252,6 +261,10 @@ struct Provider::State {
                                  const directory::ResolvedUser& who,
                                  Params& form);
     pages::AccountView account_view(const HttpRequest& req, const directory::ResolvedUser& who);
+    /// An authenticator app being set up on /account, kept in the store by the browser
+    /// session's id (sign_ins.cpp); false when it cannot be kept (logged).
+    bool keep_enrolment(const std::string& session_id,
+                        const credentials::PendingEnrolment& pending);
     HttpResponse manage_mfa(const HttpRequest& req,
                             const std::string& path,
                             const directory::ResolvedUser& who,

@@ -3,7 +3,8 @@
 // request of a sign-in may come to any node of the directory. A sign-in is saved as JSON (its
 // authorization request, where its dialogue stands, the passkey ceremony its page offers),
 // sealed by the SecretBox under the hash of its id, and taken out of the store while a request
-// works on it, so that two requests never both go on with one sign-in.
+// works on it, so that two requests never both go on with one sign-in. An authenticator app
+// being set up on the account page is kept the same way, by its browser session.
 #include <optional>
 #include <string>
 #include <utility>
@@ -74,13 +75,6 @@ BOOST_DESCRIBE_STRUCT(SavedSignIn,
                        created,
                        redirect))
 
-/// What a sealed sign-in is bound to: its kind and key, so that no other record's data opens
-/// in its place.
-std::string seal_context(const std::string& key)
-{
-    return "sign_in:" + key;
-}
-
 } // namespace
 
 using namespace detail;
@@ -132,19 +126,8 @@ bool Provider::State::keep_tx(const std::string& id, const LoginTx& tx)
     std::string text = boost::json::serialize(proto::to_json(s));
     const core::Secret plain(text);
     core::wipe(text.data(), text.size());
-    const std::string key = token_key(id);
-    auto sealed = box.seal(plain, seal_context(key));
-    if (!sealed) {
-        core::log::error("oidc: sealing a sign-in: " + sealed.error().message);
-        return false;
-    }
-    const directory::PendingRecord record{directory::PendingKind::sign_in, key, std::move(*sealed),
-                                          tx.created + cfg.logon_lifetime};
-    if (auto st = store.put_pending(record); !st) {
-        core::log::error("oidc: keeping a sign-in: " + st.error().message);
-        return false;
-    }
-    return true;
+    return keep_sealed(directory::PendingKind::sign_in, token_key(id), plain,
+                       tx.created + cfg.logon_lifetime);
 }
 
 core::Result<std::optional<LoginTx>> Provider::State::take_tx(const std::string& id)
@@ -152,18 +135,26 @@ core::Result<std::optional<LoginTx>> Provider::State::take_tx(const std::string&
     using Taken = std::optional<LoginTx>;
     if (id.empty() || id.size() > 64)
         return Taken{};
-    const std::string key = token_key(id);
-    LATCHKEY_TRY(record, store.take_pending(directory::PendingKind::sign_in, key, clock.now()));
-    if (!record)
-        return Taken{};
-    auto plain = box.open_sealed(record->data, seal_context(key));
+    LATCHKEY_TRY(plain, take_sealed(directory::PendingKind::sign_in, token_key(id)));
     if (!plain)
-        return core::fail(std::move(plain).error());
+        return Taken{};
+    auto tx = restore_tx(*plain);
+    if (!tx && !tx.error().is_store()) {
+        // Not one this version can go on with (or its dialogue cannot go on): start again.
+        core::log::warning("oidc: a kept sign-in cannot go on: " + tx.error().message);
+        return Taken{};
+    }
+    return tx;
+}
+
+core::Result<std::optional<LoginTx>> Provider::State::restore_tx(const core::Secret& plain)
+{
+    using Taken = std::optional<LoginTx>;
     boost::json::parse_options options;
     options.max_depth = 32;
     std::error_code ec;
     const auto json = boost::json::parse(
-        boost::json::string_view(plain->view().data(), plain->view().size()), ec, {}, options);
+        boost::json::string_view(plain.view().data(), plain.view().size()), ec, {}, options);
     SavedSignIn s;
     if (ec)
         return core::fail(core::Errc::protocol_malformed, "a kept sign-in is not JSON");
@@ -211,6 +202,49 @@ core::Result<std::optional<LoginTx>> Provider::State::take_tx(const std::string&
     tx.created = core::from_unix(s.created);
     tx.redirect = std::move(s.redirect);
     return Taken{std::move(tx)};
+}
+
+bool Provider::State::keep_enrolment(const std::string& session_id,
+                                     const credentials::PendingEnrolment& pending)
+{
+    return keep_sealed(directory::PendingKind::app_enrolment, token_key(session_id),
+                       credentials::save_enrolment(pending), pending.started + cfg.logon_lifetime);
+}
+
+bool Provider::State::keep_sealed(directory::PendingKind kind,
+                                  const std::string& key,
+                                  const core::Secret& plain,
+                                  core::TimePoint until)
+{
+    // Bound to its kind and key: no other record's data opens in its place.
+    auto sealed = box.seal(plain, std::string(to_string(kind)) + ":" + key);
+    if (!sealed) {
+        core::log::error("oidc: sealing " + std::string(to_string(kind)) + ": " +
+                         sealed.error().message);
+        return false;
+    }
+    if (auto st = store.put_pending({kind, key, std::move(*sealed), until}); !st) {
+        core::log::error("oidc: keeping " + std::string(to_string(kind)) + ": " +
+                         st.error().message);
+        return false;
+    }
+    return true;
+}
+
+core::Result<std::optional<core::Secret>> Provider::State::take_sealed(directory::PendingKind kind,
+                                                                       const std::string& key)
+{
+    using Taken = std::optional<core::Secret>;
+    LATCHKEY_TRY(record, store.take_pending(kind, key, clock.now()));
+    if (!record)
+        return Taken{};
+    auto plain = box.open_sealed(record->data, std::string(to_string(kind)) + ":" + key);
+    if (!plain) {
+        core::log::warning("oidc: kept " + std::string(to_string(kind)) +
+                           " does not open: " + plain.error().message);
+        return Taken{};
+    }
+    return Taken{std::move(*plain)};
 }
 
 } // namespace latchkey::oidc

@@ -1417,7 +1417,7 @@ TEST_F(MfaLogonTest, ASavedLogonIsNotReadableAndOnlyASavedLogonResumes)
     ASSERT_TRUE(saved);
     // The password is never in it; the key being set up is (the caller seals it).
     EXPECT_EQ(saved->view().find(pw()), std::string_view::npos);
-    EXPECT_NE(saved->view().find("enrol_secret"), std::string_view::npos);
+    EXPECT_NE(saved->view().find("enrolment"), std::string_view::npos);
 
     for (const std::string bad :
          {"", "{}", "[1]", R"({"kind":"logon","state":{}})", R"({"kind":"other","state":{}})",
