@@ -159,11 +159,14 @@ Provider::State::account_post(const HttpRequest& req, const HttpPeer& peer, cons
         const auto* credential = o.if_contains("credential");
         if (credential == nullptr || !credential->is_object())
             return json_error(req, http::status::bad_request, "No credential was sent.");
-        const auto pending = registrations.take(text("ceremony"), who->user.id, now);
+        auto pending = take_registration(who->user.id, text("ceremony"));
         if (!pending)
+            return json_error(req, http::status::service_unavailable,
+                              "latchkey cannot add a passkey right now.");
+        if (!*pending)
             return json_error(req, http::status::bad_request,
                               "This request to add a passkey has expired; try again.");
-        auto added = passkeys.finish_registration(*who, *pending, json::serialize(*credential),
+        auto added = passkeys.finish_registration(*who, **pending, json::serialize(*credential),
                                                   text("name"), cfg.passkeys, now);
         if (!added) {
             const auto& e = added.error();
@@ -215,9 +218,10 @@ Provider::State::account_post(const HttpRequest& req, const HttpPeer& peer, cons
                               begun.error().is(core::Errc::policy_violation)
                                   ? begun.error().message
                                   : "latchkey cannot start a passkey right now.");
-        auto ceremony = registrations.put(who->user.id, std::move(begun->pending), now);
+        const auto ceremony = keep_registration(who->user.id, begun->pending);
         if (!ceremony)
-            return json_error(req, http::status::service_unavailable, ceremony.error().message);
+            return json_error(req, http::status::service_unavailable,
+                              "latchkey cannot start a passkey right now.");
         json::object o;
         o["ceremony"] = *ceremony;
         o["options"] = json::parse(begun->json);

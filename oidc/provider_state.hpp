@@ -25,7 +25,6 @@
 
 #include "core/clock.hpp"
 #include "core/result.hpp"
-#include "credentials/ceremonies.hpp"
 #include "credentials/passkeys.hpp"
 #include "oidc/backchannel.hpp"
 #include "oidc/clients.hpp"
@@ -141,7 +140,6 @@ struct Provider::State {
     // consents are in the store; these are not (yet: issue 17).
     std::mutex mutex;
     credentials::Passkeys passkeys;
-    credentials::Ceremonies registrations{{}}; ///< passkeys being added on /account
     std::atomic<std::int64_t> next_prune{0}; ///< unix time of the next store prune
 
     // ---- upkeep and sessions (provider_state.cpp) -------------------------------------------
@@ -265,6 +263,15 @@ struct Provider::State {
     /// session's id (sign_ins.cpp); false when it cannot be kept (logged).
     bool keep_enrolment(const std::string& session_id,
                         const credentials::PendingEnrolment& pending);
+    /// A passkey being added on /account, kept in the store for its user (sign_ins.cpp): one
+    /// at a time, a newer one replaces it. Returns the ceremony's id for the page, or nullopt
+    /// when it cannot be kept (logged).
+    std::optional<std::string> keep_registration(const std::string& user_id,
+                                                 const webauthn::PendingCeremony& pending);
+    /// The user's ceremony of that id, taken out: nullopt when there is none, it expired, or a
+    /// newer one replaced it (which is then left for its own page).
+    core::Result<std::optional<webauthn::PendingCeremony>>
+    take_registration(const std::string& user_id, const std::string& ceremony_id);
     HttpResponse manage_mfa(const HttpRequest& req,
                             const std::string& path,
                             const directory::ResolvedUser& who,

@@ -4,7 +4,8 @@
 // authorization request, where its dialogue stands, the passkey ceremony its page offers),
 // sealed by the SecretBox under the hash of its id, and taken out of the store while a request
 // works on it, so that two requests never both go on with one sign-in. An authenticator app
-// being set up on the account page is kept the same way, by its browser session.
+// being set up on the account page is kept the same way, by its browser session, and a passkey
+// being added there by its user.
 #include <optional>
 #include <string>
 #include <utility>
@@ -209,6 +210,60 @@ bool Provider::State::keep_enrolment(const std::string& session_id,
 {
     return keep_sealed(directory::PendingKind::app_enrolment, token_key(session_id),
                        credentials::save_enrolment(pending), pending.started + cfg.logon_lifetime);
+}
+
+namespace {
+
+/// A passkey being added on the account page, as kept: the id its page holds, and the ceremony.
+struct SavedRegistration {
+    std::string id;
+    std::string ceremony; ///< webauthn::to_json, as text
+};
+BOOST_DESCRIBE_STRUCT(SavedRegistration, (), (id, ceremony))
+
+} // namespace
+
+std::optional<std::string>
+Provider::State::keep_registration(const std::string& user_id,
+                                   const webauthn::PendingCeremony& pending)
+{
+    SavedRegistration saved{random_token(), boost::json::serialize(webauthn::to_json(pending))};
+    const core::Secret plain(boost::json::serialize(proto::to_json(saved)));
+    if (!keep_sealed(directory::PendingKind::passkey_registration, token_key(user_id), plain,
+                     pending.expires_at))
+        return std::nullopt;
+    return saved.id;
+}
+
+core::Result<std::optional<webauthn::PendingCeremony>>
+Provider::State::take_registration(const std::string& user_id, const std::string& ceremony_id)
+{
+    using Taken = std::optional<webauthn::PendingCeremony>;
+    const std::string key = token_key(user_id);
+    LATCHKEY_TRY(plain, take_sealed(directory::PendingKind::passkey_registration, key));
+    if (!plain)
+        return Taken{};
+    std::error_code ec;
+    const auto v = boost::json::parse(
+        boost::json::string_view(plain->view().data(), plain->view().size()), ec);
+    SavedRegistration saved;
+    if (ec || !proto::from_json(v, saved, "registration"))
+        return Taken{};
+    if (!core::constant_time_equal(ceremony_id, saved.id)) {
+        // An older page's answer: the newer ceremony stays for its own page.
+        const auto left = webauthn::pending_from_json(boost::json::parse(saved.ceremony, ec));
+        if (!ec && left)
+            keep_sealed(directory::PendingKind::passkey_registration, key, *plain,
+                        left->expires_at);
+        return Taken{};
+    }
+    const auto ceremony = boost::json::parse(saved.ceremony, ec);
+    if (ec)
+        return Taken{};
+    auto pending = webauthn::pending_from_json(ceremony);
+    if (!pending)
+        return Taken{};
+    return Taken{std::move(*pending)};
 }
 
 bool Provider::State::keep_sealed(directory::PendingKind kind,

@@ -2074,6 +2074,28 @@ TEST_F(AccountPageTest, ItsRequestsNeedTheSessionsToken)
     EXPECT_TRUE(contains(r.body(), "expired")) << r.body();
     r = post_json("/account/passkeys", "not json", session_);
     EXPECT_EQ(r.result(), http::status::bad_request);
+
+    // One ceremony at a time per user, kept in the store: a newer one replaces an older one,
+    // whose answer then finds nothing and leaves the newer one alone, on any node.
+    const auto options_id = [&] {
+        const auto o = post("/account/passkeys/options", encode({{"csrf", csrf}}), session_);
+        EXPECT_EQ(o.result(), http::status::ok) << o.body();
+        return str(json_of(o), "ceremony");
+    };
+    const std::string older = options_id();
+    const std::string newer = options_id();
+    ASSERT_NO_FATAL_FAILURE(restart_provider());
+    const auto answer = [&](const std::string& id) {
+        return post_json("/account/passkeys",
+                         R"({"csrf":")" + csrf + R"(","ceremony":")" + id +
+                             R"(","credential":{"id":"AA"}})",
+                         session_);
+    };
+    r = answer(older);
+    EXPECT_TRUE(contains(r.body(), "expired")) << r.body();
+    r = answer(newer);
+    EXPECT_EQ(r.result(), http::status::bad_request);
+    EXPECT_FALSE(contains(r.body(), "expired")) << r.body();
     EXPECT_TRUE(store_->passkeys(user_id("alice"))->empty());
 }
 
