@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// Provider::State's construction and upkeep (expiry of sign-ins and codes, pruning of the
-// store, session lookups, audit), and the helpers the endpoint families share.
+// Provider::State's construction and upkeep (pruning the store of expired sessions, tokens,
+// codes and sign-ins; session lookups; audit), and the helpers the endpoint families share.
 #include "oidc/provider_state.hpp"
 
 #include <algorithm>

@@ -14,7 +14,6 @@
 #include <cstdint>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -136,9 +135,8 @@ struct Provider::State {
 
     BackchannelSender backchannel;
 
-    // Sessions, sign-ins in progress, authorization codes, refresh tokens, revocations and
-    // consents are in the store; these are not (yet: issue 17).
-    std::mutex mutex;
+    // Sessions, sign-ins in progress, set-ups on the account page, authorization codes,
+    // refresh tokens, revocations and consents are in the store: no browser's state is here.
     credentials::Passkeys passkeys;
     std::atomic<std::int64_t> next_prune{0}; ///< unix time of the next store prune
 

@@ -2,7 +2,6 @@
 // The token endpoint: authorization code with PKCE, refresh with rotation and reuse detection,
 // and client_credentials with an access key; and the tokens it issues.
 #include <algorithm>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
